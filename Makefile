@@ -1,0 +1,129 @@
+# svrcert top-level Makefile.
+#
+#   make              build svrcert.ko and the userspace programs
+#   make check        install what is needed (apt), build, run every test
+#   make demo         the whole system in a guest, narrated
+#   make modules      svrcert.ko only (KDIR= to choose the kernel tree)
+#   make userspace    libsvrcert.a, svrcertd, svrcertctl
+#   make fuzz         long libFuzzer runs
+#   make bench        scripts/bench-* (not part of check)
+#   make install      install programs, man pages, unit, DKMS source
+
+SHELL := /bin/bash
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+KDIR ?= $(shell $(TOP)/scripts/kdir)
+O_US := $(TOP)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= cc
+PKGS := libnl-genl-3.0 libnl-3.0 openssl libcurl inih jansson libmicrohttpd
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla
+US_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -fstack-protector-strong \
+	-D_FORTIFY_SOURCE=2 -I$(TOP)/include/uapi -I$(TOP)/userspace/lib \
+	$(PKG_CFLAGS) $(EXTRA_CFLAGS)
+US_LDFLAGS := -Wl,-z,relro,-z,now $(EXTRA_LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard userspace/lib/*.c))
+CTL_SRC := $(sort $(wildcard userspace/ctl/*.c))
+D_SRC := $(sort $(wildcard userspace/daemon/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+HELPER_SRC := $(sort $(wildcard tests/tools/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(O_US)/%.o)
+CTL_OBJ := $(CTL_SRC:%.c=$(O_US)/%.o)
+D_OBJ := $(D_SRC:%.c=$(O_US)/%.o)
+LIBA := $(O_US)/libsvrcert.a
+CTL := $(O_US)/svrcertctl
+DAEMON := $(O_US)/svrcertd
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O_US)/tests/%)
+HELPER_BIN := $(HELPER_SRC:tests/tools/%.c=$(O_US)/tools/%)
+
+.PHONY: all modules userspace check check-deps check-unit check-fuzz \
+	check-kunit check-guest check-guest-stock check-guest-debug demo fuzz \
+	bench install clean unit-bins helpers
+
+all: modules userspace
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+userspace: $(CTL) $(DAEMON) helpers
+
+helpers: $(HELPER_BIN)
+
+$(O_US)/%.o: %.c $(wildcard userspace/lib/*.h userspace/ctl/*.h userspace/daemon/*.h) include/uapi/linux/svrcert.h
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -Iuserspace/ctl -Iuserspace/daemon -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(CTL): $(CTL_OBJ) $(LIBA)
+	$(CC) $(US_LDFLAGS) -o $@ $(CTL_OBJ) $(LIBA) $(PKG_LIBS)
+
+$(DAEMON): $(D_OBJ) $(LIBA)
+	$(CC) $(US_LDFLAGS) -o $@ $(D_OBJ) $(LIBA) $(PKG_LIBS)
+
+$(O_US)/tests/%: tests/unit/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(PKG_LIBS) -lcmocka
+
+$(O_US)/tools/%: tests/tools/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(US_CFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS)
+
+unit-bins: $(UNIT_BIN)
+
+# ---- tests ---------------------------------------------------------------
+
+check: check-deps
+	$(MAKE) all unit-bins
+	scripts/check-all
+
+check-deps:
+	scripts/deps
+
+check-unit: userspace unit-bins
+	scripts/run-unit
+
+check-fuzz:
+	scripts/run-fuzz --short
+
+check-kunit check-guest-debug:
+	scripts/guest-run --kernel debug
+
+check-guest-stock: all
+	scripts/guest-run --kernel stock
+
+check-guest: check-guest-stock check-guest-debug
+
+demo: check-deps
+	$(MAKE) all
+	scripts/demo
+
+fuzz:
+	scripts/run-fuzz --long
+
+bench: all
+	scripts/bench-datapath
+	scripts/bench-crl
+
+# ---- install -------------------------------------------------------------
+
+install: userspace
+	install -D -m 0755 $(CTL) $(DESTDIR)$(PREFIX)/sbin/svrcertctl
+	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/svrcertd
+	for m in Documentation/man/*.[0-9]; do \
+		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; \
+	done
+	[ ! -f scripts/svrcertd.service ] || install -D -m 0644 scripts/svrcertd.service \
+		$(DESTDIR)/lib/systemd/system/svrcertd.service
+
+clean:
+	rm -rf $(O_US)
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
