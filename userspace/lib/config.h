@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * svrcert.conf(5): the INI configuration of svrcertd and svrcertctl.
+ *
+ * Parsed with inih. Sections:
+ *   [router]                      this router (name required)
+ *   [key]                         where the private key lives
+ *   [trusted-ca "NAME"]           one per trusted CA bundle (also [trusted-ca:NAME])
+ *   [crl]                         CRL sources and polling
+ *   [peer "NAME"]                 one per SVR peer (also [peer:NAME])
+ *   [daemon]                      state dir, control socket, audit log, listen
+ *
+ * Every error (syntax, unknown section or key, duplicate key, bad value,
+ * missing required item) fails the whole load with one message of the form
+ * "FILE:LINE: [SECTION] KEY: what is wrong"; the caller's configuration is
+ * left untouched, so a reload that fails keeps the previous one in force.
+ * Documentation/man/svrcert.conf.5 describes every key.
+ */
+#ifndef SVRCERT_CONFIG_H
+#define SVRCERT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <linux/svrcert.h>
+
+/* Longest name of a router, trusted CA or peer (as the kernel's limit). */
+#define SVRCERT_CONF_NAME_MAX	SVRCERT_PEER_NAME_MAX
+
+/* Defaults (see svrcert.conf(5)). */
+#define SVRCERT_DEF_POLLING_S		(24u * 3600u)
+#define SVRCERT_DEF_BACKOFF_S		60u
+#define SVRCERT_DEF_CRL_TIMEOUT_S	60u
+#define SVRCERT_DEF_CRL_CONNECT_S	10u
+#define SVRCERT_DEF_CRL_MAX_SIZE	(256ull << 20)
+#define SVRCERT_DEF_TPM_HANDLE		0x81000001u
+#define SVRCERT_DEF_STATE_DIR		"/var/lib/svrcert"
+#define SVRCERT_DEF_CONTROL_SOCKET	"/run/svrcert/control.sock"
+#define SVRCERT_DEF_AUDIT_LOG		"/var/log/svrcert/audit.log"
+#define SVRCERT_DEF_LISTEN_PORT		4480
+#define SVRCERT_DEF_CONFIG_PATH		"/etc/svrcert/svrcert.conf"
+
+/* validation-mode of a trusted CA bundle: governs config-time checks only. */
+enum svrcert_validation_mode {
+	SVRCERT_MODE_STRICT,	/* default: any problem rejects the bundle */
+	SVRCERT_MODE_WARN,	/* problems are reported, the bundle is used */
+};
+
+/* [key] storage = ... */
+enum svrcert_key_storage {
+	SVRCERT_KEY_TPM,	/* default: TPM persistent handle (tpm-handle) */
+	SVRCERT_KEY_TPM_BLOB,	/* TPM-wrapped key blob file (key-file) */
+	SVRCERT_KEY_FILE,	/* plain private key file (key-file); warned */
+};
+
+/* One address of a peer; family is AF_INET or AF_INET6. */
+struct svrcert_addr {
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	};
+};
+
+/* An endpoint "host:port" or "[v6]:port"; host is kept as text. */
+struct svrcert_endpoint {
+	char *host;		/* NULL when not configured */
+	uint16_t port;
+};
+
+struct svrcert_trusted_ca {
+	char *name;		/* from the section header */
+	char *file;		/* file = PATH (required) */
+	enum svrcert_validation_mode mode; /* validation-mode = strict|warn */
+	int line;		/* line of the section header (messages) */
+};
+
+struct svrcert_peer {
+	char *name;		/* peering name, from the section header */
+	struct svrcert_addr *addrs; /* address = ...; required, 1..16 */
+	size_t n_addrs;
+	struct svrcert_endpoint authenticate; /* authenticate = host:port;
+					       * optional: peer auth target */
+	int line;
+};
+
+struct svrcert_config {
+	char *path;			/* file it was loaded from ("<string>") */
+
+	/* [router] */
+	char *router_name;		/* name = (required) */
+	char *uuid_file;		/* uuid-file = (default STATE_DIR/router-uuid) */
+	char *peering_common_name;	/* peering-common-name = (optional; CN
+					 * of the CSR instead of the UUID) */
+	bool peer_validation;		/* peer-validation = (default false) */
+	enum svrcert_failure_mode failure_mode; /* invalid-certificate-behavior
+						 * = fail-soft (default) |
+						 * fail-hard */
+	uint16_t svr_port_min, svr_port_max; /* svr-ports = N or N-M; 0/0 when
+					      * unset (kernel keeps its own) */
+
+	/* [key] */
+	enum svrcert_key_storage key_storage; /* storage = tpm|tpm-blob|file */
+	uint32_t tpm_handle;		/* tpm-handle = 0x81xxxxxx */
+	char *key_file;			/* key-file = (tpm-blob and file) */
+	char *tpm_tcti;			/* tcti = (optional, e.g. swtpm:port=2321) */
+
+	/* [trusted-ca "NAME"] */
+	struct svrcert_trusted_ca *cas;
+	size_t n_cas;
+
+	/* [crl] */
+	char **crl_urls;		/* url = (repeatable; http/https only) */
+	size_t n_crl_urls;
+	uint32_t crl_polling_s;		/* polling-interval = (default 24h) */
+	uint32_t crl_backoff_s;		/* backoff-interval = (default 60s) */
+	uint32_t crl_timeout_s;		/* timeout = (default 60s) */
+	uint32_t crl_connect_timeout_s;	/* connect-timeout = (default 10s) */
+	uint64_t crl_max_size;		/* max-size = bytes, K/M/G suffix
+					 * (default 256M) */
+
+	/* [peer "NAME"] */
+	struct svrcert_peer *peers;
+	size_t n_peers;
+
+	/* [daemon] */
+	char *state_dir;		/* state-dir = (default /var/lib/svrcert) */
+	char *control_socket;		/* control-socket = */
+	char *control_group;		/* control-group = (NULL: root only) */
+	char *audit_log;		/* audit-log = */
+	struct svrcert_endpoint listen;	/* listen = host:port (peer auth);
+					 * default host NULL = not listening */
+};
+
+/*
+ * Load PATH into *out. Returns 0, or a negative errno with a one-line
+ * message in err ("PATH:LINE: [section] key: reason"). *out is written only
+ * on success; free it with svrcert_config_free(). Not thread-safe (inih's
+ * options are process-global).
+ */
+int svrcert_config_load(const char *path, struct svrcert_config *out,
+			char *err, size_t errlen);
+
+/* As svrcert_config_load(), from a NUL-terminated string; NAME is used as
+ * the file name in messages. */
+int svrcert_config_load_string(const char *text, const char *name,
+			       struct svrcert_config *out,
+			       char *err, size_t errlen);
+
+/* Free everything a successful load allocated; *cfg is zeroed. */
+void svrcert_config_free(struct svrcert_config *cfg);
+
+/* Find a peer / trusted CA by name, or NULL. */
+const struct svrcert_peer *svrcert_config_peer(const struct svrcert_config *cfg,
+					       const char *name);
+const struct svrcert_trusted_ca *
+svrcert_config_trusted_ca(const struct svrcert_config *cfg, const char *name);
+
+/*
+ * Value parsers, exposed for svrcertctl (same rules as the file):
+ * duration: "90" (seconds), "90s", "15m", "24h", "1d"; also the seed's
+ * "24hrs", "60sec", "min", "hours", "days". Range 1 s .. 365 d.
+ */
+int svrcert_parse_duration(const char *s, uint32_t *seconds);
+/* "yes/no/true/false/on/off/1/0" */
+int svrcert_parse_bool(const char *s, bool *out);
+/* IPv4 or IPv6 literal */
+int svrcert_parse_addr(const char *s, struct svrcert_addr *out);
+
+const char *svrcert_validation_mode_name(enum svrcert_validation_mode m);
+const char *svrcert_failure_mode_name(enum svrcert_failure_mode m);
+
+#endif

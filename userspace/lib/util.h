@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by the library, daemon and CLI. */
+#ifndef SVRCERT_UTIL_H
+#define SVRCERT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SVRCERT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Hex of LEN bytes into OUT (2*LEN+1 bytes, lower case). */
+void svrcert_hex(const uint8_t *in, size_t len, char *out);
+/* Upper-case colon-separated hex into OUT (3*LEN bytes; "" when LEN 0). */
+void svrcert_hex_colon(const uint8_t *in, size_t len, char *out);
+/* Parse exactly 2*LEN hex digits; returns 0 or -EINVAL. */
+int svrcert_unhex(const char *in, uint8_t *out, size_t len);
+
+/*
+ * Read a whole regular file of at most MAX bytes into a malloc'ed buffer
+ * with a NUL appended (not counted in *len). Returns 0, -errno from
+ * open/read, -EFBIG when larger than MAX, -EINVAL when not a regular file.
+ */
+int svrcert_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/* "2025-03-19T20:50:35Z" (UTC). BUF of at least 21 bytes. */
+void svrcert_time_iso8601(time_t t, char *buf, size_t len);
+/* OpenSSL's form "Oct 17 16:33:11 2024 GMT" as in the seed's audit. */
+void svrcert_time_openssl(time_t t, char *buf, size_t len);
+
+/* snprintf that appends to BUF at *pos and never overruns. */
+void svrcert_appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif
