@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Key generation in a real swtpm and CSRs signed there (tpm.c, csr.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "swtpm_fixture.h"
+
+#include "audit.h"
+#include "counters.h"
+#include "csr.h"
+#include "store.h"
+#include "tpm.h"
+
+struct fx {
+	struct swtpm_fixture tpm;
+	char dir[64];
+	struct svrcert_store st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(swtpm_start(&f->tpm), 0);
+	assert_int_equal(fixture_tempdir(f->dir, "state"), 0);
+	assert_int_equal(store_open(&f->st, f->dir), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(&f->st);
+	swtpm_stop(&f->tpm);
+	fixture_rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+static mode_t mode_of(struct fx *f, const char *name)
+{
+	char path[4200];
+	struct stat sb;
+
+	assert_int_equal(store_path(&f->st, name, path, sizeof(path)), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_mode & 07777;
+}
+
+static void generate_key(struct fx *f)
+{
+	struct tpm_ctx t;
+
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(tpm_key_generate(&t, &f->st, false), 0);
+	tpm_ctx_close(&t);
+}
+
+static void test_key_generate_tpm(void **state)
+{
+	struct fx *f = *state;
+	enum tpm_key_storage kind;
+	struct tpm_ctx t;
+	EVP_PKEY *pub = NULL;
+	char *pem = NULL;
+
+	generate_key(f);
+	assert_int_equal(store_read(&f->st, STORE_KEY, &pem, NULL), 0);
+	assert_non_null(strstr(pem, "-----BEGIN TSS2 PRIVATE KEY-----"));
+	assert_null(strstr(pem, "BEGIN PRIVATE KEY"));
+	free(pem);
+	assert_int_equal(mode_of(f, STORE_KEY), 0600);
+	assert_int_equal(mode_of(f, STORE_PUBKEY), 0644);
+	assert_int_equal(tpm_key_storage_of(&f->st, &kind), 0);
+	assert_int_equal(kind, TPM_KEY_STORAGE_TPM);
+	assert_int_equal(tpm_pubkey_load(&f->st, &pub), 0);
+	assert_true(EVP_PKEY_is_a(pub, "EC"));
+	assert_int_equal(EVP_PKEY_get_bits(pub), 256);
+	EVP_PKEY_free(pub);
+
+	/* A second generate must not silently replace the key. */
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(tpm_key_generate(&t, &f->st, false), -EEXIST);
+	assert_non_null(strstr(t.err, "already exists"));
+	tpm_ctx_close(&t);
+}
+
+static void csr_default(struct csr_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = "TestCertificate";
+	r->country = "US";
+	r->state = "California";
+	r->locality = "San Francisco";
+	r->organization = "ExampleOrg";
+	r->org_unit = "IT";
+	r->email = "admin@example.com";
+	r->validity_days = 365;
+}
+
+static json_t *last_audit_line(struct fx *f)
+{
+	char *text = NULL, *last;
+	json_error_t jerr;
+	json_t *ev;
+
+	assert_int_equal(store_read(&f->st, STORE_AUDIT_LOG, &text, NULL), 0);
+	text[strlen(text) - 1] = '\0';
+	last = strrchr(text, '\n');
+	ev = json_loads(last ? last + 1 : text, 0, &jerr);
+	free(text);
+	assert_non_null(ev);
+	return ev;
+}
+
+static void test_csr_uuid_cn_verifies(void **state)
+{
+	struct fx *f = *state;
+	char uuid[STORE_UUID_LEN + 1], path[4200], expect[1024];
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	json_t *ev, *cnt;
+
+	generate_key(f);
+	csr_default(&r);
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), 0);
+	tpm_ctx_close(&t);
+	assert_int_equal(store_router_uuid(&f->st, uuid), 0);
+	assert_string_equal(res.common_name, uuid);
+	free(res.pem);
+
+	/* The OpenSSL CLI must accept the self-signature, and the AlgId must
+	 * carry no NULL parameter (the tpm2-openssl quirk, fixed up). */
+	store_path(&f->st, STORE_CSR, path, sizeof(path));
+	assert_int_equal(fixture_sh("openssl req -in %s -verify -noout 2>/dev/null", path), 0);
+	assert_int_equal(fixture_sh("openssl req -in %s -noout -subject | "
+				    "grep -q 'CN = %s'", path, uuid), 0);
+	assert_int_equal(fixture_sh("openssl asn1parse -in %s | tail -3 | "
+				    "grep -q NULL", path), 1);
+	assert_int_equal(fixture_sh("openssl asn1parse -in %s | grep -q "
+				    "ecdsa-with-SHA256", path), 0);
+	assert_int_equal(fixture_sh("openssl req -in %s -noout -text | "
+				    "grep -q 'ASN1 OID: prime256v1'", path), 0);
+
+	ev = last_audit_line(f);
+	assert_string_equal(json_string_value(json_object_get(ev, "type")),
+			    "system.generate_csr");
+	assert_true(json_is_true(json_object_get(ev, "permitted")));
+	assert_string_equal(json_string_value(json_object_get(ev, "description")),
+			    "Generated CSR for: TestCertificate");
+	snprintf(expect, sizeof(expect),
+		 "{\"name\": \"TestCertificate\", \"common_name\": \"%s\", "
+		 "\"country_name\": \"US\", \"state_province_name\": "
+		 "\"California\", \"locality_name\": \"San Francisco\", "
+		 "\"organization_name\": \"ExampleOrg\", "
+		 "\"organizational_unit_name\": \"IT\", \"email_address\": "
+		 "\"admin@example.com\", \"validity_period_days\": 365}", uuid);
+	{
+		json_t *want = json_loads(expect, 0, NULL);
+
+		assert_non_null(want);
+		assert_true(json_equal(want, json_object_get(ev, "detail")));
+		json_decref(want);
+	}
+	json_decref(ev);
+
+	assert_int_equal(counters_load(&f->st, &cnt), 0);
+	assert_int_equal(counters_get(cnt, "csr.success"), 1);
+	assert_int_equal(counters_get(cnt, "csr.failure"), 0);
+	json_decref(cnt);
+}
+
+static void test_csr_peering_name_san(void **state)
+{
+	struct fx *f = *state;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	char path[4200];
+
+	generate_key(f);
+	csr_default(&r);
+	r.peering_name = "east-1";
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), 0);
+	tpm_ctx_close(&t);
+	assert_string_equal(res.common_name, "east-1");
+	free(res.pem);
+	store_path(&f->st, STORE_CSR, path, sizeof(path));
+	assert_int_equal(fixture_sh("openssl req -in %s -verify -noout 2>/dev/null", path), 0);
+	assert_int_equal(fixture_sh("openssl req -in %s -noout -text | grep -q "
+				    "'URI:urn:ssr:peering:east-1'", path), 0);
+}
+
+static void test_csr_without_key_fails_and_counts(void **state)
+{
+	struct fx *f = *state;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	json_t *cnt;
+
+	csr_default(&r);
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -ENOENT);
+	tpm_ctx_close(&t);
+	assert_non_null(strstr(res.err, "key generate"));
+	assert_false(store_exists(&f->st, STORE_CSR));
+	assert_false(store_exists(&f->st, STORE_AUDIT_LOG));
+	assert_int_equal(counters_load(&f->st, &cnt), 0);
+	assert_int_equal(counters_get(cnt, "csr.failure"), 1);
+	assert_int_equal(counters_get(cnt, "csr.success"), 0);
+	json_decref(cnt);
+}
+
+static void test_csr_bad_country_rejected(void **state)
+{
+	struct fx *f = *state;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+
+	generate_key(f);
+	csr_default(&r);
+	r.country = "USA";
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -EINVAL);
+	tpm_ctx_close(&t);
+	assert_non_null(strstr(res.err, "two-letter"));
+	assert_false(store_exists(&f->st, STORE_CSR));
+}
+
+static void test_file_key_only_when_asked(void **state)
+{
+	struct fx *f = *state;
+	enum tpm_key_storage kind;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	char *pem;
+
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_FILE, NULL), 0);
+	assert_int_equal(tpm_key_generate(&t, &f->st, false), 0);
+	assert_int_equal(store_read(&f->st, STORE_KEY, &pem, NULL), 0);
+	assert_non_null(strstr(pem, "BEGIN PRIVATE KEY"));
+	free(pem);
+	assert_int_equal(tpm_key_storage_of(&f->st, &kind), 0);
+	assert_int_equal(kind, TPM_KEY_STORAGE_FILE);
+	csr_default(&r);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), 0);
+	free(res.pem);
+	tpm_ctx_close(&t);
+	/* A file key is never used when the TPM is configured. */
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -EINVAL);
+	assert_non_null(strstr(res.err, "file key"));
+	tpm_ctx_close(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_key_generate_tpm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_uuid_cn_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_peering_name_san, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_without_key_fails_and_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_bad_country_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_key_only_when_asked, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
