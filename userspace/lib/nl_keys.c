@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Revocation set over netlink: incremental add/del, flush, dump, bulk load. */
+#include <errno.h>
+#include <string.h>
+
+#include "nl_priv.h"
+
+/*
+ * Requests a bulk load keeps unacknowledged. The kernel handles each
+ * message inside our sendmsg(), so the window only saves round trips to
+ * recvmsg(); acks are small, so 64 fits the default receive buffer easily.
+ */
+#define LOAD_WINDOW 64
+
+static struct nl_msg *keys_msg(struct svrcert_nl *nl, uint8_t cmd,
+			       const svrcert_key_t *keys, size_t n)
+{
+	size_t len = n * SVRCERT_KEY_LEN;
+	struct nl_msg *msg = nl_request(nl, cmd, 0, NLA_HDRLEN + len);
+
+	if (msg && nla_put(msg, SVRCERT_A_KEYS, (int)len, keys) < 0) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+/* Send KEYS in chunks, at most WINDOW unacknowledged; stop at the first error. */
+static int send_chunks(struct svrcert_nl *nl, uint8_t cmd, const svrcert_key_t *keys,
+		       size_t n, int window)
+{
+	struct nl_transact t;
+	size_t off = 0;
+	int err = 0, drain;
+
+	nl_transact_init(&t, nl);
+	while (off < n && !err && !t.error) {
+		size_t chunk = n - off < SVRCERT_KEYS_PER_ATTR_MAX ?
+			       n - off : SVRCERT_KEYS_PER_ATTR_MAX;
+		struct nl_msg *msg = keys_msg(nl, cmd, keys + off, chunk);
+
+		err = msg ? nl_send_pipelined(&t, msg) : -ENOMEM;
+		off += chunk;
+		if (!err && t.pending >= window)
+			err = nl_wait_pending(&t, window - 1);
+	}
+	/* Collect every ack still owed, even after an error, to stay in step. */
+	drain = nl_wait_pending(&t, 0);
+	if (!err)
+		err = t.error ? t.error : drain;
+	return err;
+}
+
+int svrcert_nl_keys_add(struct svrcert_nl *nl, const svrcert_key_t *keys, size_t n)
+{
+	return n ? send_chunks(nl, SVRCERT_CMD_ADD_KEYS, keys, n, 1) : 0;
+}
+
+int svrcert_nl_keys_del(struct svrcert_nl *nl, const svrcert_key_t *keys, size_t n)
+{
+	return n ? send_chunks(nl, SVRCERT_CMD_DEL_KEYS, keys, n, 1) : 0;
+}
+
+static int simple_cmd(struct svrcert_nl *nl, uint8_t cmd)
+{
+	struct nl_msg *msg = nl_request(nl, cmd, 0, 0);
+
+	return msg ? nl_transact(nl, msg, NULL, NULL) : -ENOMEM;
+}
+
+int svrcert_nl_keys_flush(struct svrcert_nl *nl)
+{
+	return simple_cmd(nl, SVRCERT_CMD_FLUSH_KEYS);
+}
+
+static int parse_key_count(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[SVRCERT_A_MAX + 1];
+	int err = nl_parse_top(nlh, tb);
+
+	if (!err && tb[SVRCERT_A_KEY_COUNT])
+		err = nl_get_u32(tb[SVRCERT_A_KEY_COUNT], arg);
+	return err;
+}
+
+static int load_begin(struct svrcert_nl *nl, size_t n)
+{
+	struct nl_msg *msg = nl_request(nl, SVRCERT_CMD_LOAD_BEGIN, 0, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, SVRCERT_A_KEY_COUNT, (uint32_t)n) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return nl_transact(nl, msg, NULL, NULL);
+}
+
+/* Drop the staging set, keeping the first failure's extack message. */
+static void load_abort(struct svrcert_nl *nl)
+{
+	char saved[sizeof(nl->errmsg)];
+
+	memcpy(saved, nl->errmsg, sizeof(saved));
+	(void)simple_cmd(nl, SVRCERT_CMD_LOAD_ABORT);
+	memcpy(nl->errmsg, saved, sizeof(saved));
+}
+
+int svrcert_nl_keys_load(struct svrcert_nl *nl, const svrcert_key_t *keys,
+			 size_t n, uint32_t *live)
+{
+	struct nl_msg *msg;
+	uint32_t count = 0;
+	int err;
+
+	if (n > UINT32_MAX)
+		return -E2BIG;
+	err = load_begin(nl, n);
+	if (err)
+		return err;	/* nothing staged (-EBUSY: someone else's load) */
+	err = send_chunks(nl, SVRCERT_CMD_LOAD_CHUNK, keys, n, LOAD_WINDOW);
+	if (!err) {
+		msg = nl_request(nl, SVRCERT_CMD_LOAD_COMMIT, 0, 0);
+		err = msg ? nl_transact(nl, msg, parse_key_count, &count) : -ENOMEM;
+	}
+	if (err) {
+		load_abort(nl);
+		return err;
+	}
+	if (live)
+		*live = count;
+	return 0;
+}
+
+struct dump_keys {
+	svrcert_keys_cb cb;
+	void *arg;
+};
+
+static int parse_keys(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[SVRCERT_A_MAX + 1];
+	struct dump_keys *d = arg;
+	struct nlattr *a;
+	int len;
+
+	if (nl_parse_top(nlh, tb))
+		return -EPROTO;
+	a = tb[SVRCERT_A_KEYS];
+	if (!a)
+		return 0;
+	len = nla_len(a);
+	if (len <= 0 || len % SVRCERT_KEY_LEN)
+		return -EPROTO;
+	return d->cb((const svrcert_key_t *)nla_data(a), (size_t)len / SVRCERT_KEY_LEN,
+		     d->arg);
+}
+
+int svrcert_nl_keys_dump(struct svrcert_nl *nl, svrcert_keys_cb cb, void *arg)
+{
+	struct nl_msg *msg = nl_request(nl, SVRCERT_CMD_GET_KEYS, NLM_F_DUMP, 0);
+	struct dump_keys d = { cb, arg };
+
+	return msg ? nl_transact(nl, msg, parse_keys, &d) : -ENOMEM;
+}
