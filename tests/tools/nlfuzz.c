@@ -4,6 +4,7 @@
  * family.
  *
  *   nlfuzz [-n MESSAGES] [-s SEED] [-t SECONDS] [-c CERT.der] [-f FAMILY]
+ *   nlfuzz -e [-c CERT.der]
  *
  * Sends MESSAGES (default 100000) messages, each generated from SEED alone
  * (replies never feed back into generation), so a run is reproducible:
@@ -19,6 +20,11 @@
  * Stops early after SECONDS (default 1800). CERT.der, if given, seeds the
  * peer templates with a real certificate. -f aims the same messages at
  * another family (e.g. "nlctrl", to test nlfuzz itself without the module).
+ *
+ * -e instead sends every command once, well formed (dumps as dumps), and
+ * prints one line per command, "cmd=N NAME error=ERRNO" (0 = accepted):
+ * the guest test runs it as an unprivileged user and expects EPERM from
+ * each, and as root as the control that the messages are sound.
  *
  * Prints a summary of what was sent and how the kernel answered. Exit
  * status: 0 when every message was sent, 1 on a setup failure, 3 when the
@@ -231,20 +237,21 @@ static void put_garbage_nest(struct builder *b, uint16_t type)
 
 static unsigned char *cert_der;
 static size_t cert_len;
+static bool pristine;	/* -e: templates in their valid shape only */
 
 static void put_keys(struct builder *b, uint16_t type)
 {
 	static unsigned char keys[(SVRCERT_KEYS_PER_ATTR_MAX + 8) * SVRCERT_KEY_LEN];
 	size_t n;
 
-	switch (below(8)) {
+	switch (pristine ? 7 : below(8)) {
 	case 0: n = SVRCERT_KEYS_PER_ATTR_MAX * SVRCERT_KEY_LEN; break;
 	case 1: n = (SVRCERT_KEYS_PER_ATTR_MAX + 1 + below(7)) * SVRCERT_KEY_LEN; break;
 	case 2: n = below(4 * SVRCERT_KEY_LEN); break;	/* ragged */
 	default: n = (1 + below(16)) * SVRCERT_KEY_LEN; break;
 	}
 	rnd_bytes(keys, n);
-	if (one_in(4))	/* keys all alike: duplicates within one blob */
+	if (!pristine && one_in(4))	/* keys all alike: duplicates within one blob */
 		memset(keys, 0x5a, n);
 	put(b, type, keys, n);
 }
@@ -254,14 +261,14 @@ static void put_name(struct builder *b)
 	char name[96];
 	size_t len;
 
-	switch (below(10)) {
+	switch (pristine ? 9 : below(10)) {
 	case 0: len = 0; name[0] = 0; break;				/* empty */
 	case 1: len = 64 + below(30); memset(name, 'n', len); name[len] = 0; break;
 	case 2: len = 1 + below(20); rnd_bytes(name, len); name[len] = 0; break;
 	default: len = (size_t)snprintf(name, sizeof(name), "fz%u", below(48)); break;
 	}
 	/* Most names carry their NUL; some do not. */
-	put(b, SVRCERT_PEER_A_NAME, name, one_in(8) ? len : len + 1);
+	put(b, SVRCERT_PEER_A_NAME, name, !pristine && one_in(8) ? len : len + 1);
 }
 
 static void put_cert(struct builder *b)
@@ -269,6 +276,10 @@ static void put_cert(struct builder *b)
 	static unsigned char der[SVRCERT_CERT_DER_MAX + 64];
 	size_t len = cert_len, i;
 
+	if (pristine && cert_der) {
+		put(b, SVRCERT_PEER_A_CERT, cert_der, cert_len);
+		return;
+	}
 	if (!cert_der || one_in(10)) {
 		len = below(one_in(20) ? sizeof(der) : 1024);
 		rnd_bytes(der, len);
@@ -286,7 +297,7 @@ static void put_cert(struct builder *b)
 static void put_addrs(struct builder *b)
 {
 	size_t off = nest_begin(b, SVRCERT_PEER_A_ADDRS);
-	unsigned int i, n = one_in(10) ? SVRCERT_PEER_ADDRS_MAX + 1 + below(4) : 1 + below(3);
+	unsigned int i, n = !pristine && one_in(10) ? SVRCERT_PEER_ADDRS_MAX + 1 + below(4) : 1 + below(3);
 	unsigned char a[16];
 
 	for (i = 0; i < n; i++) {
@@ -308,15 +319,15 @@ static void put_peer(struct builder *b, bool name_only)
 {
 	size_t off = nest_begin(b, SVRCERT_A_PEER);
 
-	if (!one_in(15))
+	if (pristine || !one_in(15))
 		put_name(b);
-	if (!name_only || one_in(8)) {
-		if (!one_in(15))
+	if (pristine ? !name_only : (!name_only || one_in(8))) {
+		if (pristine || !one_in(15))
 			put_cert(b);
-		if (!one_in(6))
+		if (pristine || !one_in(6))
 			put_u8(b, SVRCERT_PEER_A_STATE, (uint8_t)below(SVRCERT_STATE_MAX + 1),
 			       SVRCERT_STATE_MAX);
-		if (!one_in(15))
+		if (pristine || !one_in(15))
 			put_addrs(b);
 	}
 	if (b->mutate && one_in(8)) {	/* a get-only attribute sent anyway */
@@ -332,6 +343,11 @@ static void put_peer(struct builder *b, bool name_only)
 
 static void put_policy(struct builder *b)
 {
+	if (pristine) {		/* the defaults, so the control run changes nothing */
+		put_u8(b, SVRCERT_A_PEER_VALIDATION, 0, 1);
+		put_u8(b, SVRCERT_A_FAILURE_MODE, SVRCERT_FAIL_SOFT, SVRCERT_FAIL_MAX);
+		return;
+	}
 	if (one_in(2))
 		put_u8(b, SVRCERT_A_PEER_VALIDATION, (uint8_t)below(2), 1);
 	if (one_in(2))
@@ -358,11 +374,11 @@ static void put_template(struct builder *b, uint8_t cmd)
 	case SVRCERT_CMD_DEL_KEYS:
 	case SVRCERT_CMD_LOAD_CHUNK:
 		put_keys(b, SVRCERT_A_KEYS);
-		if (one_in(10))
+		if (!pristine && one_in(10))
 			put_keys(b, SVRCERT_A_KEYS);	/* a second blob */
 		break;
 	case SVRCERT_CMD_LOAD_BEGIN:
-		if (one_in(2))
+		if (!pristine && one_in(2))
 			put_u32(b, SVRCERT_A_KEY_COUNT,
 				one_in(4) ? (uint32_t)rnd() : below(5000));
 		break;
@@ -372,11 +388,13 @@ static void put_template(struct builder *b, uint8_t cmd)
 		break;
 	case SVRCERT_CMD_DEL_PEER:
 	case SVRCERT_CMD_GET_PEERS:
-		if (!one_in(4))
+		if (cmd == SVRCERT_CMD_DEL_PEER ? (pristine || !one_in(4)) :
+		    (!pristine && !one_in(4)))
 			put_peer(b, true);
 		break;
 	case SVRCERT_CMD_EVENT:
-		put_garbage_nest(b, SVRCERT_A_EVENT);
+		if (!pristine)
+			put_garbage_nest(b, SVRCERT_A_EVENT);
 		break;
 	case SVRCERT_CMD_GET_STATS:
 		if (b->mutate && one_in(3))
@@ -605,6 +623,69 @@ static void abandoned_load(void)
 	close(fd);
 }
 
+static const char *const cmd_names[] = {
+	"UNSPEC", "GET_POLICY", "SET_POLICY", "ADD_KEYS", "DEL_KEYS", "FLUSH_KEYS",
+	"GET_KEYS", "LOAD_BEGIN", "LOAD_CHUNK", "LOAD_COMMIT", "LOAD_ABORT",
+	"ADD_PEER", "REPLACE_PEER", "DEL_PEER", "GET_PEERS", "GET_STATS",
+	"RESET_STATS", "EVENT",
+};
+
+/* The kernel's answer to the request with sequence number SEQ: its error,
+ * 0 for an ack or data, -ETIMEDOUT if none came. */
+static int answer_of(int fd, uint32_t seq)
+{
+	static unsigned char rbuf[RECV_CAP];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	const struct nlmsghdr *nlh;
+	int len;
+
+	while (poll(&pfd, 1, 2000) > 0) {
+		len = (int)recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+		if (len <= 0)
+			return len < 0 ? -errno : -ETIMEDOUT;
+		for (nlh = (void *)rbuf; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+				return e->error;
+			}
+			return 0;	/* data or NLMSG_DONE: accepted */
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+static void every_command(void)
+{
+	unsigned int cmd;
+	int fd, err;
+
+	pristine = true;
+	for (cmd = 0; cmd <= SVRCERT_CMD_MAX; cmd++) {
+		bool dump = cmd == SVRCERT_CMD_GET_KEYS || cmd == SVRCERT_CMD_GET_PEERS;
+
+		/* A socket per command: no dump or load state carries over. */
+		fd = nl_open();
+		if (fd < 0) {
+			perror("nlfuzz: netlink socket");
+			exit(1);
+		}
+		send_template(fd, (uint8_t)cmd, NLM_F_ACK | (dump ? NLM_F_DUMP : 0));
+		err = answer_of(fd, (uint32_t)st.sent);
+		if (cmd == SVRCERT_CMD_LOAD_BEGIN && err == 0) {
+			/* Leave nothing staged behind in the control run. */
+			send_template(fd, SVRCERT_CMD_LOAD_ABORT, NLM_F_ACK);
+			answer_of(fd, (uint32_t)st.sent);
+		}
+		printf("cmd=%u %s error=%s\n", cmd,
+		       cmd < sizeof(cmd_names) / sizeof(cmd_names[0]) ? cmd_names[cmd] : "?",
+		       err ? strerrorname_np(-err) ?: "?" : "0");
+		close(fd);
+	}
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static int resolve_family(const char *name)
@@ -670,18 +751,20 @@ int main(int argc, char **argv)
 	uint64_t messages = 100000, seed = 1;
 	double seconds = 1800, start;
 	const char *cert = NULL, *name = SVRCERT_GENL_NAME;
+	bool every = false;
 	int c, fd, id;
 
-	while ((c = getopt(argc, argv, "n:s:t:c:f:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:s:t:c:f:eh")) != -1) {
 		switch (c) {
 		case 'n': messages = strtoull(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 't': seconds = strtod(optarg, NULL); break;
 		case 'c': cert = optarg; break;
 		case 'f': name = optarg; break;
+		case 'e': every = true; break;
 		default:
 			fprintf(stderr, "usage: nlfuzz [-n MESSAGES] [-s SEED] "
-				"[-t SECONDS] [-c CERT.der] [-f FAMILY]\n");
+				"[-t SECONDS] [-c CERT.der] [-f FAMILY] [-e]\n");
 			return 2;
 		}
 	}
@@ -696,6 +779,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	family = (uint16_t)id;
+	if (every) {
+		every_command();
+		return 0;
+	}
 	fd = nl_open();
 	if (fd < 0) {
 		perror("nlfuzz: netlink socket");

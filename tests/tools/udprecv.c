@@ -9,7 +9,11 @@
  * FILE is created holding "received=0" as soon as the socket is bound (so a
  * test can wait for it before sending), rewritten with the current count on
  * SIGUSR1 and with the final count on exit, each time atomically (temporary
- * file + rename). The final line "received=N" also goes to stdout.
+ * file + rename). The final line also goes to stdout:
+ *   received=N first=T1 last=T2
+ * T1/T2: wall-clock time (CLOCK_REALTIME, seconds with microseconds) at
+ * which the first and the last datagram were read, 0 if none; the expiry
+ * test compares them with a certificate's notAfter.
  * Exit status 0, or 1 on a socket error, 2 on usage errors.
  */
 #include <arpa/inet.h>
@@ -55,7 +59,20 @@ static double now_sec(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void write_count(const char *path, uint64_t n)
+struct tally {
+	uint64_t count;
+	double first, last;	/* CLOCK_REALTIME */
+};
+
+static double wall_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void write_count(const char *path, const struct tally *t)
 {
 	char tmp[4096];
 	FILE *f;
@@ -64,7 +81,8 @@ static void write_count(const char *path, uint64_t n)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "received=%llu\n", (unsigned long long)n) < 0 ||
+	if (!f || fprintf(f, "received=%llu first=%.6f last=%.6f\n",
+			  (unsigned long long)t->count, t->first, t->last) < 0 ||
 	    fclose(f) == EOF || rename(tmp, path) < 0)
 		perror("udprecv: writing count file");
 }
@@ -118,7 +136,7 @@ int main(int argc, char **argv)
 	const char *addr = NULL, *outfile = NULL;
 	unsigned int port = 0, i;
 	double seconds = 0, start;
-	uint64_t count = 0;
+	struct tally t = { 0 };
 	int c, fd, n;
 
 	while ((c = getopt(argc, argv, "p:l:t:o:h")) != -1) {
@@ -138,7 +156,7 @@ int main(int argc, char **argv)
 	fd = open_socket(addr, port);
 	if (fd < 0)
 		return 1;
-	write_count(outfile, 0);
+	write_count(outfile, &t);
 	for (i = 0; i < BATCH; i++) {
 		iov[i].iov_base = bufs[i];
 		iov[i].iov_len = BUF_LEN;
@@ -152,11 +170,14 @@ int main(int argc, char **argv)
 			break;
 		if (dump_requested) {
 			dump_requested = 0;
-			write_count(outfile, count);
+			write_count(outfile, &t);
 		}
 		n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
 		if (n > 0) {
-			count += (unsigned int)n;
+			t.last = wall_sec();
+			if (!t.count)
+				t.first = t.last;
+			t.count += (unsigned int)n;
 		} else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 			   errno != EINTR) {
 			perror("udprecv: recvmmsg");
@@ -164,10 +185,15 @@ int main(int argc, char **argv)
 		}
 	}
 	/* Whatever already sits in the socket was received before the stop. */
-	while ((n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL)) > 0)
-		count += (unsigned int)n;
-	write_count(outfile, count);
-	printf("received=%llu\n", (unsigned long long)count);
+	while ((n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL)) > 0) {
+		t.last = wall_sec();
+		if (!t.count)
+			t.first = t.last;
+		t.count += (unsigned int)n;
+	}
+	write_count(outfile, &t);
+	printf("received=%llu first=%.6f last=%.6f\n", (unsigned long long)t.count,
+	       t.first, t.last);
 	close(fd);
 	return 0;
 }
