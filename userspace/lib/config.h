@@ -159,10 +159,15 @@ svrcert_config_trusted_ca(const struct svrcert_config *cfg, const char *name);
 
 /*
  * Value parsers, exposed for svrcertctl (same rules as the file):
- * duration: "90" (seconds), "90s", "15m", "24h", "1d"; also the seed's
- * "24hrs", "60sec", "min", "hours", "days". Range 1 s .. 365 d.
+ * duration: "90s", "15m", "24h", "1d"; also the seed's spellings "24hrs",
+ * "60sec", "min", "hours", "days"; a bare number is in units of BARE_UNIT_S
+ * seconds (polling-interval: hours, backoff-interval: seconds, as the seed
+ * documents them). Range 1 s .. 365 d.
  */
-int svrcert_parse_duration(const char *s, uint32_t *seconds);
+int svrcert_parse_duration(const char *s, uint32_t bare_unit_s,
+			   uint32_t *seconds);
+/* "4096", "64K", "256M", "1G" (binary units); 1 .. 16G bytes. */
+int svrcert_parse_size(const char *s, uint64_t *bytes);
 /* "yes/no/true/false/on/off/1/0" */
 int svrcert_parse_bool(const char *s, bool *out);
 /* IPv4 or IPv6 literal */

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "pki.h"
+#include "util.h"
+
+#define PEERING_URI_PREFIX "urn:ssr:peering:"
+
+int svrcert_revkey_from_issuer_serial(const X509_NAME *issuer,
+				      const ASN1_INTEGER *serial,
+				      uint8_t out[SVRCERT_DIGEST_LEN])
+{
+	unsigned char *name_der = NULL, *serial_der = NULL;
+	int name_len, serial_len, ret = -EINVAL;
+	EVP_MD_CTX *md;
+
+	if (!issuer || !serial)
+		return -EINVAL;
+	/* Full TLVs, so that the key does not depend on how either was
+	 * stored: the same bytes a CRL walker sees in the CRL's DER. */
+	name_len = i2d_X509_NAME(issuer, &name_der);
+	serial_len = i2d_ASN1_INTEGER(serial, &serial_der);
+	md = EVP_MD_CTX_new();
+	if (name_len <= 0 || serial_len <= 0 || !md) {
+		ret = md ? -EINVAL : -ENOMEM;
+		goto out;
+	}
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, name_der, (size_t)name_len) == 1 &&
+	    EVP_DigestUpdate(md, serial_der, (size_t)serial_len) == 1 &&
+	    EVP_DigestFinal_ex(md, out, NULL) == 1)
+		ret = 0;
+out:
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(name_der);
+	OPENSSL_free(serial_der);
+	return ret;
+}
+
+int svrcert_revkey_from_cert(X509 *cert, uint8_t out[SVRCERT_DIGEST_LEN])
+{
+	return svrcert_revkey_from_issuer_serial(X509_get_issuer_name(cert),
+						 X509_get0_serialNumber(cert), out);
+}
+
+int svrcert_fingerprint_sha256(X509 *cert, uint8_t out[SVRCERT_DIGEST_LEN])
+{
+	unsigned int n = 0;
+
+	if (X509_digest(cert, EVP_sha256(), out, &n) != 1 || n != SVRCERT_DIGEST_LEN)
+		return -EINVAL;
+	return 0;
+}
+
+int svrcert_fingerprint_sha1_colon(X509 *cert, char out[SVRCERT_SHA1_COLON_LEN])
+{
+	uint8_t md[20];
+	unsigned int n = 0;
+
+	if (X509_digest(cert, EVP_sha1(), md, &n) != 1 || n != sizeof(md))
+		return -EINVAL;
+	svrcert_hex_colon(md, sizeof(md), out);
+	return 0;
+}
+
+int svrcert_fingerprint_sha256_colon(X509 *cert,
+				     char out[SVRCERT_SHA256_COLON_LEN])
+{
+	uint8_t md[SVRCERT_DIGEST_LEN];
+	int ret = svrcert_fingerprint_sha256(cert, md);
+
+	if (!ret)
+		svrcert_hex_colon(md, sizeof(md), out);
+	return ret;
+}
+
+void svrcert_name_oneline(const X509_NAME *name, char *buf, size_t len)
+{
+	if (!len)
+		return;
+	if (!name || !X509_NAME_oneline(name, buf, (int)(len > 65536 ? 65536 : len)))
+		buf[0] = '\0';
+}
+
+void svrcert_name_text(const X509_NAME *name, char *buf, size_t len)
+{
+	const unsigned long flags = XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN |
+		XN_FLAG_DUMP_UNKNOWN_FIELDS | ASN1_STRFLGS_UTF8_CONVERT |
+		(ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	BIO *bio = BIO_new(BIO_s_mem());
+	int n = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (!bio)
+		return;
+	if (name && X509_NAME_print_ex(bio, name, 0, flags) >= 0)
+		n = BIO_read(bio, buf, (int)(len - 1 > 65535 ? 65535 : len - 1));
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(bio);
+}
+
+int svrcert_cert_cn(X509 *cert, char *buf, size_t len)
+{
+	const X509_NAME *subj = X509_get_subject_name(cert);
+	unsigned char *utf8 = NULL;
+	int idx, n;
+
+	idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	if (idx < 0)
+		return -ENOENT;
+	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
+					X509_NAME_get_entry(subj, idx)));
+	if (n < 0)
+		return -EINVAL;
+	/* An embedded NUL would let "r1\0evil" pass as "r1". */
+	if (memchr(utf8, '\0', (size_t)n) || (size_t)n >= len) {
+		OPENSSL_free(utf8);
+		return -EINVAL;
+	}
+	memcpy(buf, utf8, (size_t)n);
+	buf[n] = '\0';
+	OPENSSL_free(utf8);
+	return n;
+}
+
+bool svrcert_cert_has_peering_uri(X509 *cert, const char *name)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	size_t plen = strlen(PEERING_URI_PREFIX), nlen = strlen(name);
+	bool found = false;
+
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !found; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const unsigned char *d;
+		int l;
+
+		if (g->type != GEN_URI)
+			continue;
+		d = ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+		l = ASN1_STRING_length(g->d.uniformResourceIdentifier);
+		found = l >= 0 && (size_t)l == plen + nlen &&
+			!memcmp(d, PEERING_URI_PREFIX, plen) &&
+			!memcmp(d + plen, name, nlen);
+	}
+	GENERAL_NAMES_free(gens);
+	return found;
+}
+
+void svrcert_cert_purpose(X509 *cert, char *buf, size_t len)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
+	size_t pos = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++) {
+		char name[128];
+
+		OBJ_obj2txt(name, sizeof(name), sk_ASN1_OBJECT_value(eku, i), 0);
+		svrcert_appendf(buf, len, &pos, "%s%s", i ? ", " : "", name);
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+}
+
+void svrcert_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int strv_push(char ***v, size_t *n, const unsigned char *s, int len)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strndup((const char *)s, (size_t)len);
+	if (!nv[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+int svrcert_cert_crl_urls(X509 *cert, char ***urls, size_t *n)
+{
+	CRL_DIST_POINTS *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points,
+						NULL, NULL);
+	int ret = 0;
+
+	*urls = NULL;
+	*n = 0;
+	for (int i = 0; dps && i < sk_DIST_POINT_num(dps) && !ret; i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		GENERAL_NAMES *full;
+
+		if (!dp->distpoint || dp->distpoint->type != 0)
+			continue;
+		full = dp->distpoint->name.fullname;
+		for (int j = 0; j < sk_GENERAL_NAME_num(full) && !ret; j++) {
+			GENERAL_NAME *g = sk_GENERAL_NAME_value(full, j);
+			ASN1_IA5STRING *u = g->d.uniformResourceIdentifier;
+
+			if (g->type == GEN_URI && !memchr(ASN1_STRING_get0_data(u),
+							  '\0', (size_t)ASN1_STRING_length(u)))
+				ret = strv_push(urls, n, ASN1_STRING_get0_data(u),
+						ASN1_STRING_length(u));
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+	if (ret) {
+		svrcert_strv_free(*urls, *n);
+		*urls = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+static time_t asn1_time_to_epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
+}
+
+time_t svrcert_cert_not_before(X509 *cert)
+{
+	return asn1_time_to_epoch(X509_get0_notBefore(cert));
+}
+
+time_t svrcert_cert_not_after(X509 *cert)
+{
+	return asn1_time_to_epoch(X509_get0_notAfter(cert));
+}
+
+void svrcert_cert_serial_hex(X509 *cert, char *buf, size_t len)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	snprintf(buf, len, "%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/* One PEM block: must be a certificate whose DER is consumed exactly. */
+static int pem_block_cert(const char *label, const unsigned char *data,
+			  long dlen, int blockno, STACK_OF(X509) *sk,
+			  char *msg, size_t msglen)
+{
+	const unsigned char *p = data;
+	X509 *x;
+
+	if (strcmp(label, "CERTIFICATE")) {
+		snprintf(msg, msglen, "PEM block %d is \"%s\", not a CERTIFICATE",
+			 blockno, label);
+		return -EBADMSG;
+	}
+	x = d2i_X509(NULL, &p, dlen);
+	if (!x || p != data + dlen) {
+		X509_free(x);
+		snprintf(msg, msglen, "PEM block %d: not a valid X.509 certificate",
+			 blockno);
+		return -EBADMSG;
+	}
+	if (!sk_X509_push(sk, x)) {
+		X509_free(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool pem_eof(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	       ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+static int certs_from_pem(const uint8_t *buf, size_t len, STACK_OF(X509) *sk,
+			  char *msg, size_t msglen)
+{
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	int ret = 0, blockno = 0;
+
+	if (!bio)
+		return -ENOMEM;
+	while (!ret) {
+		char *label = NULL, *header = NULL;
+		unsigned char *data = NULL;
+		long dlen = 0;
+
+		ERR_clear_error();
+		if (!PEM_read_bio(bio, &label, &header, &data, &dlen)) {
+			if (!pem_eof()) {
+				snprintf(msg, msglen, "PEM block %d is malformed",
+					 blockno + 1);
+				ret = -EBADMSG;
+			}
+			break;
+		}
+		ret = pem_block_cert(label, data, dlen, ++blockno, sk, msg, msglen);
+		OPENSSL_free(label);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	return ret;
+}
+
+int svrcert_certs_from_buf(const uint8_t *buf, size_t len,
+			   STACK_OF(X509) **out, char *msg, size_t msglen)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	int ret;
+
+	snprintf(msg, msglen, "no certificate found");
+	if (!sk)
+		return -ENOMEM;
+	if (len > INT32_MAX) {
+		ret = -EFBIG;
+	} else if (memmem(buf, len, "-----BEGIN", 10)) {
+		ret = certs_from_pem(buf, len, sk, msg, msglen);
+	} else {
+		const unsigned char *p = buf;
+		X509 *x = d2i_X509(NULL, &p, (long)len);
+
+		ret = 0;
+		if (x && p == buf + len && sk_X509_push(sk, x))
+			x = NULL;
+		else if (x)
+			snprintf(msg, msglen, "trailing data after the DER certificate");
+		X509_free(x);
+		ERR_clear_error();
+	}
+	if (!ret && sk_X509_num(sk) == 0)
+		ret = -ENOENT;
+	if (ret < 0) {
+		sk_X509_pop_free(sk, X509_free);
+		return ret;
+	}
+	msg[0] = '\0';
+	*out = sk;
+	return sk_X509_num(sk);
+}
+
+/* ---- key set */
+
+void svrcert_keyset_init(struct svrcert_keyset *ks)
+{
+	memset(ks, 0, sizeof(*ks));
+	ks->sorted = true;
+}
+
+int svrcert_keyset_add(struct svrcert_keyset *ks,
+		       const uint8_t key[SVRCERT_DIGEST_LEN])
+{
+	if (ks->n == ks->cap) {
+		size_t ncap = ks->cap ? ks->cap * 2 : 64;
+		void *n = reallocarray(ks->keys, ncap, SVRCERT_DIGEST_LEN);
+
+		if (!n)
+			return -ENOMEM;
+		ks->keys = n;
+		ks->cap = ncap;
+	}
+	memcpy(ks->keys[ks->n++], key, SVRCERT_DIGEST_LEN);
+	ks->sorted = false;
+	return 0;
+}
+
+int svrcert_keyset_add_crl(struct svrcert_keyset *ks, X509_CRL *crl)
+{
+	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+	const X509_NAME *issuer = X509_CRL_get_issuer(crl);
+	GENERAL_NAMES *cur_gens = NULL;
+	int ret = 0;
+
+	for (int i = 0; i < sk_X509_REVOKED_num(revs) && !ret; i++) {
+		X509_REVOKED *r = sk_X509_REVOKED_value(revs, i);
+		GENERAL_NAMES *gens;
+		uint8_t key[SVRCERT_DIGEST_LEN];
+
+		/* Indirect CRL: certificateIssuer applies to this entry and
+		 * the ones after it (RFC 5280 5.3.3). */
+		gens = X509_REVOKED_get_ext_d2i(r, NID_certificate_issuer, NULL, NULL);
+		if (gens) {
+			GENERAL_NAMES_free(cur_gens);
+			cur_gens = gens;
+			issuer = NULL;
+			for (int j = 0; j < sk_GENERAL_NAME_num(gens); j++) {
+				GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, j);
+
+				if (g->type == GEN_DIRNAME) {
+					issuer = g->d.directoryName;
+					break;
+				}
+			}
+		}
+		if (!issuer) {
+			ret = -EBADMSG;
+			break;
+		}
+		ret = svrcert_revkey_from_issuer_serial(issuer,
+				X509_REVOKED_get0_serialNumber(r), key);
+		if (!ret)
+			ret = svrcert_keyset_add(ks, key);
+	}
+	GENERAL_NAMES_free(cur_gens);
+	return ret;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, SVRCERT_DIGEST_LEN);
+}
+
+bool svrcert_keyset_contains(struct svrcert_keyset *ks,
+			     const uint8_t key[SVRCERT_DIGEST_LEN])
+{
+	if (!ks->n)
+		return false;
+	if (!ks->sorted) {
+		qsort(ks->keys, ks->n, SVRCERT_DIGEST_LEN, key_cmp);
+		ks->sorted = true;
+	}
+	return bsearch(key, ks->keys, ks->n, SVRCERT_DIGEST_LEN, key_cmp) != NULL;
+}
+
+void svrcert_keyset_free(struct svrcert_keyset *ks)
+{
+	free(ks->keys);
+	svrcert_keyset_init(ks);
+}
