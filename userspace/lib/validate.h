@@ -72,6 +72,11 @@ struct svrcert_problems {
 
 void svrcert_problems_init(struct svrcert_problems *p);
 void svrcert_problems_free(struct svrcert_problems *p);
+/* Append one item (printf-style message); false only when out of memory,
+ * which is then recorded as SVRCERT_P_INTERNAL in n_errors. */
+bool svrcert_problems_add(struct svrcert_problems *p, enum svrcert_problem code,
+			  bool warning, int depth, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* Code of the first error (not warning), or SVRCERT_P_NONE. */
 enum svrcert_problem svrcert_problems_first(const struct svrcert_problems *p);
 /* True if any item (error or warning) has CODE. */

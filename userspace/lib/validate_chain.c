@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Whole-certificate validation: trusted CA bundles, chains to a trust
+ * store, revocation, and the seed's three import steps in order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "util.h"
+#include "validate.h"
+
+/* ---- trusted CA bundles */
+
+static void check_bundle_order(STACK_OF(X509) *certs, bool warn,
+			       struct svrcert_problems *p)
+{
+	int n = sk_X509_num(certs);
+	char subj[160];
+
+	for (int i = 0; i + 1 < n; i++) {
+		X509 *cert = sk_X509_value(certs, i), *issuer = sk_X509_value(certs, i + 1);
+		EVP_PKEY *ipk = X509_get0_pubkey(issuer);
+
+		if (X509_check_issued(issuer, cert) == X509_V_OK && ipk &&
+		    X509_verify(cert, ipk) == 1)
+			continue;
+		svrcert_name_text(X509_get_subject_name(cert), subj, sizeof(subj));
+		svrcert_problems_add(p, SVRCERT_P_BUNDLE_ORDER, warn, i,
+				     "bundle certificate %d \"%s\" is not signed by the certificate after it; the bundle must run from the issuing CA up to the root",
+				     i + 1, subj);
+	}
+	if (n > 0 && X509_self_signed(sk_X509_value(certs, n - 1), 1) != 1) {
+		svrcert_name_text(X509_get_subject_name(sk_X509_value(certs, n - 1)),
+				  subj, sizeof(subj));
+		svrcert_problems_add(p, SVRCERT_P_BUNDLE_ORDER, warn, n - 1,
+				     "bundle ends with \"%s\", which is not a self-signed root", subj);
+	}
+	ERR_clear_error();
+}
+
+int svrcert_bundle_check(const uint8_t *buf, size_t len,
+			 enum svrcert_validation_mode mode, time_t now,
+			 STACK_OF(X509) **out, struct svrcert_problems *p)
+{
+	bool warn = mode == SVRCERT_MODE_WARN;
+	STACK_OF(X509) *certs = NULL;
+	size_t hard_before = p->n_errors;
+	char msg[160];
+	int n;
+
+	if (!svrcert_check_no_private_key(buf, len, p))
+		return -EINVAL;
+	n = svrcert_certs_from_buf(buf, len, &certs, msg, sizeof(msg));
+	if (n == -ENOMEM)
+		return -ENOMEM;
+	if (n < 0) {
+		svrcert_problems_add(p, SVRCERT_P_PARSE, false, -1, "bundle: %s", msg);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		X509 *cert = sk_X509_value(certs, i);
+
+		svrcert_check_algorithms(cert, i, warn, p);
+		svrcert_check_ca(cert, i, warn, p);
+		svrcert_check_dates(cert, i, now ? now : time(NULL), warn, p);
+	}
+	check_bundle_order(certs, warn, p);
+	if (p->n_errors != hard_before) {
+		sk_X509_pop_free(certs, X509_free);
+		return -EINVAL;
+	}
+	*out = certs;
+	return 0;
+}
+
+X509_STORE *svrcert_store_new(void)
+{
+	return X509_STORE_new();
+}
+
+int svrcert_store_add_certs(X509_STORE *store, STACK_OF(X509) *certs)
+{
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		if (X509_STORE_add_cert(store, sk_X509_value(certs, i)) != 1) {
+			unsigned long e = ERR_peek_last_error();
+
+			/* The same CA in two bundles is fine. */
+			if (ERR_GET_REASON(e) != X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+				ERR_clear_error();
+				return -ENOMEM;
+			}
+		}
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+/* ---- chain verification */
+
+/*
+ * OpenSSL's chain errors become problems. Dates and CA flags are left to
+ * our own rules (below), which apply to every certificate of the chain and
+ * give each its own code; everything else (no path to a trust anchor, bad
+ * signature, path length, ...) is SVRCERT_P_UNTRUSTED.
+ */
+static int verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	struct svrcert_problems *p = X509_STORE_CTX_get_app_data(ctx);
+	int err = X509_STORE_CTX_get_error(ctx);
+	X509 *cur = X509_STORE_CTX_get_current_cert(ctx);
+	char subj[160] = "";
+
+	if (ok)
+		return 1;
+	switch (err) {
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_INVALID_CA:
+		return 1;
+	}
+	if (cur)
+		svrcert_name_text(X509_get_subject_name(cur), subj, sizeof(subj));
+	svrcert_problems_add(p, SVRCERT_P_UNTRUSTED, false,
+			     X509_STORE_CTX_get_error_depth(ctx),
+			     "certificate \"%s\": chain does not verify to a trusted CA: %s",
+			     subj, X509_verify_cert_error_string(err));
+	return 1;	/* keep going: report every problem */
+}
+
+static int verify_chain(X509 *leaf, STACK_OF(X509) *extra, X509_STORE *store,
+			time_t now, STACK_OF(X509) **chain, struct svrcert_problems *p)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int ret = 0;
+
+	if (!ctx || X509_STORE_CTX_init(ctx, store, leaf, extra) != 1) {
+		X509_STORE_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	X509_STORE_CTX_set_app_data(ctx, p);
+	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
+	X509_STORE_CTX_set_time(ctx, 0, now);
+	if (X509_verify_cert(ctx) < 0 && !svrcert_problems_has(p, SVRCERT_P_UNTRUSTED)) {
+		svrcert_problems_add(p, SVRCERT_P_UNTRUSTED, false, 0,
+				     "chain verification failed: %s",
+				     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	}
+	*chain = X509_STORE_CTX_get1_chain(ctx);
+	if (!*chain)
+		ret = -ENOMEM;
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return ret;
+}
+
+/* Every issuer in the chain: a CA by the rules, allowed algorithms, dated. */
+static void check_issuers(STACK_OF(X509) *chain, time_t now,
+			  struct svrcert_problems *p)
+{
+	for (int i = 1; i < sk_X509_num(chain); i++) {
+		X509 *ca = sk_X509_value(chain, i);
+
+		svrcert_check_algorithms(ca, i, false, p);
+		svrcert_check_ca(ca, i, false, p);
+		svrcert_check_dates(ca, i, now, false, p);
+	}
+}
+
+static bool is_revoked(const struct svrcert_validate_params *vp, X509 *cert,
+		       int depth, struct svrcert_problems *p)
+{
+	uint8_t rk[SVRCERT_DIGEST_LEN], fp[SVRCERT_DIGEST_LEN];
+	char subj[160], serial[80], issuer[160];
+	bool hit = false;
+
+	if (svrcert_revkey_from_cert(cert, rk) || svrcert_fingerprint_sha256(cert, fp)) {
+		svrcert_problems_add(p, SVRCERT_P_INTERNAL, false, depth,
+				     "cannot compute the revocation key");
+		return true;
+	}
+	if (vp->revoked_keys)
+		hit = svrcert_keyset_contains(vp->revoked_keys, rk) ||
+		      svrcert_keyset_contains(vp->revoked_keys, fp);
+	if (!hit && vp->revoked)
+		hit = vp->revoked(rk, fp, vp->revoked_ctx);
+	if (!hit)
+		return false;
+	svrcert_name_text(X509_get_subject_name(cert), subj, sizeof(subj));
+	svrcert_name_text(X509_get_issuer_name(cert), issuer, sizeof(issuer));
+	svrcert_cert_serial_hex(cert, serial, sizeof(serial));
+	svrcert_problems_add(p, SVRCERT_P_REVOKED, false, depth,
+			     "certificate \"%s\": revoked (serial %s, issuer \"%s\")",
+			     subj, serial, issuer);
+	return true;
+}
+
+static void fill_result(struct svrcert_validated *out, X509 *leaf,
+			STACK_OF(X509) *chain, enum svrcert_problem first)
+{
+	memset(out, 0, sizeof(*out));
+	if (X509_up_ref(leaf) == 1)
+		out->leaf = leaf;
+	out->chain = chain;
+	svrcert_revkey_from_cert(leaf, out->revkey);
+	svrcert_fingerprint_sha256(leaf, out->fingerprint);
+	out->not_before = svrcert_cert_not_before(leaf);
+	out->not_after = svrcert_cert_not_after(leaf);
+	out->state = svrcert_problem_state(first);
+}
+
+int svrcert_validate_cert(X509 *leaf, STACK_OF(X509) *extra,
+			  const struct svrcert_validate_params *vp,
+			  struct svrcert_validated *out, struct svrcert_problems *p)
+{
+	time_t now = vp->now ? vp->now : time(NULL);
+	size_t errors_before = p->n_errors;
+	STACK_OF(X509) *chain = NULL;
+	int ret;
+
+	/* Dates first: an expired certificate is counted as expired. */
+	svrcert_check_dates(leaf, 0, now, false, p);
+	svrcert_check_algorithms(leaf, 0, false, p);
+	svrcert_check_leaf(leaf, false, p);
+	if (vp->expected_name)
+		svrcert_check_identity(leaf, vp->expected_name, p);
+	if (vp->expected_key)
+		svrcert_check_public_key(leaf, vp->expected_key, p);
+	if (!vp->store) {
+		svrcert_problems_add(p, SVRCERT_P_UNTRUSTED, false, 0,
+				     "no trusted CA configured");
+		ret = 0;
+	} else {
+		ret = verify_chain(leaf, extra, vp->store, now, &chain, p);
+	}
+	if (!ret && chain)
+		check_issuers(chain, now, p);
+	if (!ret && p->n_errors != errors_before)
+		ret = -EKEYREJECTED;
+	/* Step 3 only for a certificate that passed step 2. */
+	for (int i = 0; !ret && chain && i < sk_X509_num(chain); i++)
+		if ((vp->revoked_keys || vp->revoked) &&
+		    is_revoked(vp, sk_X509_value(chain, i), i, p))
+			ret = -EKEYREVOKED;
+	if (out)
+		fill_result(out, leaf, chain, ret == -ENOMEM ? SVRCERT_P_INTERNAL :
+			    svrcert_problems_first(p));
+	else
+		sk_X509_pop_free(chain, X509_free);
+	return ret;
+}
+
+int svrcert_validate_import(const uint8_t *buf, size_t len,
+			    const struct svrcert_validate_params *vp,
+			    struct svrcert_validated *out, struct svrcert_problems *p)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509 *leaf;
+	char msg[160];
+	int n, ret;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	/* (1) no private key of any kind */
+	if (!svrcert_check_no_private_key(buf, len, p)) {
+		if (out)
+			out->state = SVRCERT_STATE_INVALID;
+		return -EPERM;
+	}
+	/* (2) parse ... */
+	n = svrcert_certs_from_buf(buf, len, &certs, msg, sizeof(msg));
+	if (n == -ENOMEM)
+		return -ENOMEM;
+	if (n < 0) {
+		svrcert_problems_add(p, SVRCERT_P_PARSE, false, -1, "%s", msg);
+		if (out)
+			out->state = SVRCERT_STATE_INVALID;
+		return -EBADMSG;
+	}
+	/* ... and validate, then (3) revocation */
+	leaf = sk_X509_shift(certs);
+	ret = svrcert_validate_cert(leaf, certs, vp, out, p);
+	X509_free(leaf);
+	sk_X509_pop_free(certs, X509_free);
+	return ret;
+}
+
+void svrcert_validated_free(struct svrcert_validated *v)
+{
+	X509_free(v->leaf);
+	sk_X509_pop_free(v->chain, X509_free);
+	memset(v, 0, sizeof(*v));
+}
