@@ -1,11 +1,168 @@
 // SPDX-License-Identifier: GPL-2.0
-/* STUB: not implemented yet; its owner replaces this file. */
+/*
+ * svrcertctl show peers [NAME] [-j]: peers as the kernel holds them, with
+ * the verdict their next packet would get and their packet counters.
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ctl.h"
+#include "ctl_nl.h"
+#include "nl_util.h"
+
+#define DUMP_TRIES 5
+
+struct peer_list {
+	struct svrcert_peer_info *peers;
+	size_t n, cap;
+};
+
+static int collect(const struct svrcert_peer_info *peer, void *arg)
+{
+	struct peer_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct svrcert_peer_info *np = realloc(l->peers, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		l->peers = np;
+		l->cap = cap;
+	}
+	l->peers[l->n++] = *peer;
+	return 0;
+}
+
+static int peer_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct svrcert_peer_info *)a)->name,
+		      ((const struct svrcert_peer_info *)b)->name);
+}
+
+static int dump_all(struct svrcert_nl *nl, struct peer_list *l)
+{
+	int err = -EAGAIN, tries;
+
+	for (tries = 0; err == -EAGAIN && tries < DUMP_TRIES; tries++) {
+		l->n = 0;
+		err = svrcert_nl_peers_dump(nl, collect, l);
+	}
+	if (!err && l->n)
+		qsort(l->peers, l->n, sizeof(*l->peers), peer_cmp);
+	return err;
+}
+
+static json_t *peer_json(const struct svrcert_peer_info *p)
+{
+	char hex[SVRCERT_KEY_HEX_LEN + 1], addr[INET6_ADDRSTRLEN];
+	json_t *o = json_object(), *a = json_array();
+	size_t i;
+
+	if (!o || !a) {
+		json_decref(o);
+		json_decref(a);
+		return NULL;
+	}
+	for (i = 0; i < p->n_addrs; i++)
+		json_array_append_new(a, json_string(svrcert_nl_addr_format(&p->addrs[i], addr,
+									 sizeof(addr))));
+	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "state", json_string(svrcert_nl_state_name(p->state)));
+	json_object_set_new(o, "addresses", a);
+	json_object_set_new(o, "fingerprint", json_string(svrcert_nl_key_format(p->fingerprint, hex)));
+	json_object_set_new(o, "revocation_key", json_string(svrcert_nl_key_format(p->revkey, hex)));
+	json_object_set_new(o, "not_before", json_integer(p->not_before));
+	json_object_set_new(o, "not_after", json_integer(p->not_after));
+	json_object_set_new(o, "verdict", json_string(svrcert_nl_verdict_name(p->verdict)));
+	json_object_set_new(o, "reason", json_string(svrcert_nl_reason_name(p->reason)));
+	json_object_set_new(o, "rx_accepted", ctl_json_u64(p->rx_accepted));
+	json_object_set_new(o, "rx_dropped", ctl_json_u64(p->rx_dropped));
+	return o;
+}
+
+static void peer_text(const struct svrcert_peer_info *p)
+{
+	char hex[SVRCERT_KEY_HEX_LEN + 1], addr[INET6_ADDRSTRLEN], when[40];
+	size_t i;
+
+	printf("peer %s\n", p->name);
+	printf("  state: %s\n", svrcert_nl_state_name(p->state));
+	printf("  addresses:");
+	for (i = 0; i < p->n_addrs; i++)
+		printf(" %s", svrcert_nl_addr_format(&p->addrs[i], addr, sizeof(addr)));
+	printf("\n  fingerprint: %s\n", svrcert_nl_key_format(p->fingerprint, hex));
+	printf("  revocation-key: %s\n", svrcert_nl_key_format(p->revkey, hex));
+	printf("  not-before: %s\n", ctl_time_format(p->not_before, when, sizeof(when)));
+	printf("  not-after: %s\n", ctl_time_format(p->not_after, when, sizeof(when)));
+	printf("  verdict: %s (%s)\n", svrcert_nl_verdict_name(p->verdict),
+	       svrcert_nl_reason_name(p->reason));
+	printf("  rx-accepted: %llu\n", (unsigned long long)p->rx_accepted);
+	printf("  rx-dropped: %llu\n", (unsigned long long)p->rx_dropped);
+}
+
+static int print_list(const struct peer_list *l, bool json)
+{
+	json_t *a;
+	size_t i;
+
+	if (!json) {
+		for (i = 0; i < l->n; i++) {
+			if (i)
+				putchar('\n');
+			peer_text(&l->peers[i]);
+		}
+		return CTL_OK;
+	}
+	a = json_array();
+	for (i = 0; a && i < l->n; i++)
+		json_array_append_new(a, peer_json(&l->peers[i]));
+	return ctl_json_print(a);
+}
+
+static int show_one(struct svrcert_nl *nl, const char *name, bool json)
+{
+	struct svrcert_peer_info p;
+	int err = svrcert_nl_peer_get(nl, name, &p);
+
+	if (err == -ENOENT) {
+		fprintf(stderr, "svrcertctl: show peers: no such peer '%s'\n", name);
+		return CTL_FAIL;
+	}
+	if (err)
+		return ctl_nl_fail(nl, "show peers", err);
+	if (json)
+		return ctl_json_print(peer_json(&p));
+	peer_text(&p);
+	return CTL_OK;
+}
 
 int show_peers(int argc, char **argv)
 {
-	fprintf(stderr, "svrcertctl: %s: not implemented yet\n", argv[0]);
-	return CTL_FAIL;
+	bool json = ctl_take_json_flag(&argc, argv);
+	struct peer_list l = { NULL, 0, 0 };
+	struct svrcert_nl *nl;
+	int err, ret;
+
+	if (argc > 2) {
+		fprintf(stderr, "usage: svrcertctl show peers [NAME] [-j]\n");
+		return CTL_USAGE;
+	}
+	if (argc == 2 && (!argv[1][0] || strlen(argv[1]) > SVRCERT_PEER_NAME_MAX))
+		return ctl_usage_error("show peers", "peer name must be 1..%d characters",
+				       SVRCERT_PEER_NAME_MAX);
+	nl = ctl_nl_open("show peers");
+	if (!nl)
+		return CTL_FAIL;
+	if (argc == 2) {
+		ret = show_one(nl, argv[1], json);
+	} else {
+		err = dump_all(nl, &l);
+		ret = err ? ctl_nl_fail(nl, "show peers", err) : print_list(&l, json);
+	}
+	svrcert_nl_close(nl);
+	free(l.peers);
+	return ret;
 }

@@ -93,6 +93,12 @@ int svrcert_nl_keys_dump(struct svrcert_nl *nl, svrcert_keys_cb cb, void *arg);
 
 /* ---- peers --------------------------------------------------------- */
 
+/*
+ * config.h (U1) has the same struct for configured peer addresses; the
+ * guard lets a file include both and pass addresses straight through.
+ */
+#ifndef SVRCERT_ADDR_DEFINED
+#define SVRCERT_ADDR_DEFINED
 struct svrcert_addr {
 	int family;			/* AF_INET or AF_INET6 */
 	union {
@@ -100,6 +106,7 @@ struct svrcert_addr {
 		struct in6_addr v6;
 	};
 };
+#endif
 
 struct svrcert_peer_info {
 	char name[SVRCERT_PEER_NAME_MAX + 1];

@@ -74,11 +74,11 @@ static int table_parse(const char *const *t, size_t n, const char *s, int *out)
 }
 
 #define NAME_PAIR(fn, table)						\
-const char *svrcert_##fn##_name(int v)					\
+const char *svrcert_nl_##fn##_name(int v)					\
 {									\
 	return table_name(table, ARRAY_SIZE(table), v);			\
 }									\
-int svrcert_##fn##_parse(const char *s, int *out)			\
+int svrcert_nl_##fn##_parse(const char *s, int *out)			\
 {									\
 	return table_parse(table, ARRAY_SIZE(table), s, out);		\
 }
@@ -116,7 +116,7 @@ static int key_parse_digits(const char *s, uint8_t out[SVRCERT_KEY_LEN])
 	return 0;
 }
 
-int svrcert_key_parse(const char *s, uint8_t out[SVRCERT_KEY_LEN])
+int svrcert_nl_key_parse(const char *s, uint8_t out[SVRCERT_KEY_LEN])
 {
 	uint8_t tmp[SVRCERT_KEY_LEN];
 
@@ -126,7 +126,7 @@ int svrcert_key_parse(const char *s, uint8_t out[SVRCERT_KEY_LEN])
 	return 0;
 }
 
-char *svrcert_key_format(const uint8_t key[SVRCERT_KEY_LEN],
+char *svrcert_nl_key_format(const uint8_t key[SVRCERT_KEY_LEN],
 			 char out[SVRCERT_KEY_HEX_LEN + 1])
 {
 	static const char digits[] = "0123456789abcdef";
@@ -140,7 +140,7 @@ char *svrcert_key_format(const uint8_t key[SVRCERT_KEY_LEN],
 	return out;
 }
 
-int svrcert_addr_parse(const char *s, struct svrcert_addr *out)
+int svrcert_nl_addr_parse(const char *s, struct svrcert_addr *out)
 {
 	struct svrcert_addr a;
 
@@ -157,7 +157,7 @@ int svrcert_addr_parse(const char *s, struct svrcert_addr *out)
 	return 0;
 }
 
-const char *svrcert_addr_format(const struct svrcert_addr *a, char *out, size_t len)
+const char *svrcert_nl_addr_format(const struct svrcert_addr *a, char *out, size_t len)
 {
 	const void *src = a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6;
 
@@ -228,7 +228,7 @@ static int keys_grow(svrcert_key_t **keys, size_t *cap, size_t need)
 	return 0;
 }
 
-int svrcert_keyfile_read(FILE *f, const char *name, svrcert_key_t **keys,
+int svrcert_nl_keyfile_read(FILE *f, const char *name, svrcert_key_t **keys,
 			 size_t *n, char *err, size_t errlen)
 {
 	svrcert_key_t *out = NULL;

@@ -16,29 +16,29 @@
  * Names as the CLI prints and accepts them. *_name() returns "?" for an
  * out-of-range value; *_parse() returns 0 and the value, or -EINVAL.
  */
-const char *svrcert_state_name(int state);	/* "valid", "not-yet-valid", ... */
-int svrcert_state_parse(const char *s, int *out);
-const char *svrcert_reason_name(int reason);	/* "ok", "self-invalid", ... */
-int svrcert_reason_parse(const char *s, int *out);
-const char *svrcert_failure_mode_name(int mode);	/* "fail-soft", "fail-hard" */
-int svrcert_failure_mode_parse(const char *s, int *out);
-const char *svrcert_event_name(int type);	/* "peer-revoked", ... */
-int svrcert_event_parse(const char *s, int *out);
-const char *svrcert_verdict_name(int verdict);	/* "accept", "drop" */
-int svrcert_verdict_parse(const char *s, int *out);
+const char *svrcert_nl_state_name(int state);	/* "valid", "not-yet-valid", ... */
+int svrcert_nl_state_parse(const char *s, int *out);
+const char *svrcert_nl_reason_name(int reason);	/* "ok", "self-invalid", ... */
+int svrcert_nl_reason_parse(const char *s, int *out);
+const char *svrcert_nl_failure_mode_name(int mode);	/* "fail-soft", "fail-hard" */
+int svrcert_nl_failure_mode_parse(const char *s, int *out);
+const char *svrcert_nl_event_name(int type);	/* "peer-revoked", ... */
+int svrcert_nl_event_parse(const char *s, int *out);
+const char *svrcert_nl_verdict_name(int verdict);	/* "accept", "drop" */
+int svrcert_nl_verdict_parse(const char *s, int *out);
 
 #define SVRCERT_KEY_HEX_LEN (2 * SVRCERT_KEY_LEN)
 
 /* Exactly 64 hex digits (either case), nothing else: 0 or -EINVAL. */
-int svrcert_key_parse(const char *s, uint8_t out[SVRCERT_KEY_LEN]);
+int svrcert_nl_key_parse(const char *s, uint8_t out[SVRCERT_KEY_LEN]);
 /* Lower-case hex, NUL-terminated; returns OUT. */
-char *svrcert_key_format(const uint8_t key[SVRCERT_KEY_LEN],
+char *svrcert_nl_key_format(const uint8_t key[SVRCERT_KEY_LEN],
 			 char out[SVRCERT_KEY_HEX_LEN + 1]);
 
 /* An IPv4 or IPv6 address in text form (inet_pton): 0 or -EINVAL. */
-int svrcert_addr_parse(const char *s, struct svrcert_addr *out);
+int svrcert_nl_addr_parse(const char *s, struct svrcert_addr *out);
 /* inet_ntop into OUT (INET6_ADDRSTRLEN bytes); returns OUT or "?". */
-const char *svrcert_addr_format(const struct svrcert_addr *a, char *out, size_t len);
+const char *svrcert_nl_addr_format(const struct svrcert_addr *a, char *out, size_t len);
 
 /*
  * Read a key file: one 64-hex key per line; blank lines and lines whose
@@ -48,7 +48,7 @@ const char *svrcert_addr_format(const struct svrcert_addr *a, char *out, size_t 
  * On a bad line returns -EINVAL and ERR says "NAME:LINE: why"; nothing is
  * returned. -ENOMEM / -EIO as appropriate, also explained in ERR.
  */
-int svrcert_keyfile_read(FILE *f, const char *name, svrcert_key_t **keys,
+int svrcert_nl_keyfile_read(FILE *f, const char *name, svrcert_key_t **keys,
 			 size_t *n, char *err, size_t errlen);
 
 #endif
