@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _SVRCERT_HOOKS_H
+#define _SVRCERT_HOOKS_H
+
+#include <linux/in6.h>
+#include <linux/svrcert.h>
+
+struct svrcert_net;
+struct svrcert_policy;
+
+/*
+ * Netfilter PRE_ROUTING, after defrag and the raw table, before conntrack:
+ * reassembled packets (ports visible), the operator's raw rules applied
+ * first, and a dropped packet never creates a conntrack entry.
+ */
+#define SVRCERT_HOOK_PRIORITY_IPV4	(NF_IP_PRI_RAW + 10)
+#define SVRCERT_HOOK_PRIORITY_IPV6	(NF_IP6_PRI_RAW + 10)
+
+int svrcert_hooks_register(struct svrcert_net *sn);
+void svrcert_hooks_unregister(struct svrcert_net *sn);
+
+/* Judge one packet from @saddr (v4-mapped for IPv4) and count it. RCU. */
+enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
+				   const struct svrcert_policy *pol,
+				   const struct in6_addr *saddr,
+				   enum svrcert_reason *reason);
+
+#endif /* _SVRCERT_HOOKS_H */

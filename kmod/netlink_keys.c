@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Revocation set commands: incremental add/delete/flush on the live set,
+ * the bulk load (begin, chunks, commit, abort) into a staging set, and the
+ * key dump.
+ *
+ * A bulk load belongs to the netlink socket that began it: another socket
+ * gets -EBUSY, and the load is dropped when its socket closes. A chunk that
+ * fails (set full, no memory) drops the whole load; the live set is never
+ * touched until commit, which is one pointer swap.
+ */
+#include <linux/slab.h>
+#include <net/sock.h>
+
+#include "main.h"
+#include "netlink.h"
+#include "netns.h"
+
+/* Keys per dump message: one page of keys keeps the dump buffer small. */
+#define SVRCERT_DUMP_KEYS	(PAGE_SIZE / SVRCERT_KEY_LEN)
+
+static struct svrcert_net *svrcert_info_net(struct genl_info *info)
+{
+	return svrcert_pernet(genl_info_net(info));
+}
+
+static struct svrcert_revset *svrcert_live(struct svrcert_net *sn)
+{
+	return rcu_dereference_protected(sn->revset,
+					 lockdep_is_held(&sn->lock));
+}
+
+static int svrcert_keys_attr(struct genl_info *info, const u8 **keys, u32 *n)
+{
+	struct nlattr *attr = info->attrs[SVRCERT_A_KEYS];
+
+	if (!attr) {
+		NL_SET_ERR_MSG(info->extack, "missing SVRCERT_A_KEYS");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, SVRCERT_A_KEYS);
+		return -EINVAL;
+	}
+	*keys = nla_data(attr);
+	*n = nla_len(attr) / SVRCERT_KEY_LEN;	/* the policy checked it */
+	return 0;
+}
+
+int svrcert_nl_add_keys(struct sk_buff *skb, struct genl_info *info)
+{
+	struct svrcert_net *sn = svrcert_info_net(info);
+	const u8 *keys;
+	u32 n, added = 0;
+	int err;
+
+	err = svrcert_keys_attr(info, &keys, &n);
+	if (err)
+		return err;
+	mutex_lock(&sn->lock);
+	err = svrcert_revset_add(svrcert_live(sn), keys, n, &added);
+	if (added)
+		sn->keys_gen++;
+	mutex_unlock(&sn->lock);
+	if (err == -ENOSPC)
+		NL_SET_ERR_MSG(info->extack,
+			       "revocation set full (module parameter max_keys); nothing added");
+	return err;
+}
+
+int svrcert_nl_del_keys(struct sk_buff *skb, struct genl_info *info)
+{
+	struct svrcert_net *sn = svrcert_info_net(info);
+	const u8 *keys;
+	u32 n, removed = 0;
+	int err;
+
+	err = svrcert_keys_attr(info, &keys, &n);
+	if (err)
+		return err;
+	mutex_lock(&sn->lock);
+	err = svrcert_revset_del(svrcert_live(sn), keys, n, &removed);
+	if (removed)
+		sn->keys_gen++;
+	mutex_unlock(&sn->lock);
+	return err;
+}
+
+int svrcert_nl_flush_keys(struct sk_buff *skb, struct genl_info *info)
+{
+	struct svrcert_net *sn = svrcert_info_net(info);
+	struct svrcert_revset *empty;
+
+	/* Swapping in an empty set is atomic and O(1) for the writer. */
+	empty = svrcert_revset_create(0, svrcert_max_keys);
+	if (!empty)
+		return -ENOMEM;
+	mutex_lock(&sn->lock);
+	svrcert_netns_swap_revset(sn, empty);
+	mutex_unlock(&sn->lock);
+	return 0;
+}
+
+/* Is the staging set there and ours? Caller holds sn->lock. */
+static int svrcert_load_owned(struct svrcert_net *sn, struct genl_info *info)
+{
+	if (!sn->staging) {
+		NL_SET_ERR_MSG(info->extack, "no bulk load in progress");
+		return -ENOENT;
+	}
+	if (sn->staging_portid != info->snd_portid) {
+		NL_SET_ERR_MSG(info->extack,
+			       "a bulk load of another socket is in progress");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int svrcert_nl_load_begin(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *hint_attr = info->attrs[SVRCERT_A_KEY_COUNT];
+	struct svrcert_net *sn = svrcert_info_net(info);
+	struct svrcert_revset *set;
+	u32 hint = hint_attr ? nla_get_u32(hint_attr) : 0;
+	int err = 0;
+
+	if (hint > svrcert_max_keys) {
+		NL_SET_ERR_MSG_ATTR(info->extack, hint_attr,
+				    "size hint exceeds module parameter max_keys");
+		return -ENOSPC;
+	}
+	set = svrcert_revset_create(hint, svrcert_max_keys);
+	if (!set)
+		return -ENOMEM;
+	mutex_lock(&sn->lock);
+	if (sn->staging && sn->staging_portid != info->snd_portid) {
+		NL_SET_ERR_MSG(info->extack,
+			       "a bulk load of another socket is in progress");
+		err = -EBUSY;
+	} else {
+		/* Beginning again from the same socket restarts the load. */
+		svrcert_netns_abort_load(sn);
+		sn->staging = set;
+		sn->staging_portid = info->snd_portid;
+		set = NULL;
+	}
+	mutex_unlock(&sn->lock);
+	svrcert_revset_destroy(set);
+	return err;
+}
+
+int svrcert_nl_load_chunk(struct sk_buff *skb, struct genl_info *info)
+{
+	struct svrcert_net *sn = svrcert_info_net(info);
+	const u8 *keys;
+	u32 n, added;
+	int err;
+
+	err = svrcert_keys_attr(info, &keys, &n);
+	if (err)
+		return err;
+	mutex_lock(&sn->lock);
+	err = svrcert_load_owned(sn, info);
+	if (err)
+		goto out;
+	err = svrcert_revset_add(sn->staging, keys, n, &added);
+	if (err) {
+		svrcert_netns_abort_load(sn);
+		if (err == -ENOSPC)
+			NL_SET_ERR_MSG(info->extack,
+				       "bulk load aborted: more keys than module parameter max_keys");
+		else
+			NL_SET_ERR_MSG(info->extack, "bulk load aborted: out of memory");
+	}
+out:
+	mutex_unlock(&sn->lock);
+	return err;
+}
+
+static int svrcert_commit_reply(struct genl_info *info, u32 count)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &svrcert_genl_family, 0,
+				SVRCERT_CMD_LOAD_COMMIT);
+	if (!hdr || nla_put_u32(msg, SVRCERT_A_KEY_COUNT, count)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct svrcert_net *sn = svrcert_info_net(info);
+	u32 count = 0;
+	int err;
+
+	mutex_lock(&sn->lock);
+	err = svrcert_load_owned(sn, info);
+	if (!err) {
+		count = svrcert_revset_count(sn->staging);
+		svrcert_netns_swap_revset(sn, sn->staging);
+		sn->staging = NULL;
+		sn->staging_portid = 0;
+	}
+	mutex_unlock(&sn->lock);
+	/* The swap is done; a lost reply does not undo it. */
+	return err ?: svrcert_commit_reply(info, count);
+}
+
+int svrcert_nl_load_abort(struct sk_buff *skb, struct genl_info *info)
+{
+	struct svrcert_net *sn = svrcert_info_net(info);
+	int err;
+
+	mutex_lock(&sn->lock);
+	err = svrcert_load_owned(sn, info);
+	if (!err)
+		svrcert_netns_abort_load(sn);
+	mutex_unlock(&sn->lock);
+	return err;
+}
+
+void svrcert_nl_keys_release(struct net *net, u32 portid)
+{
+	struct svrcert_net *sn = svrcert_pernet(net);
+
+	/* Kernel sockets (portid 0) never own a load. Unlocked peek: only
+	 * this socket could start a load with its portid, and it is gone.
+	 */
+	if (!portid || READ_ONCE(sn->staging_portid) != portid)
+		return;
+	mutex_lock(&sn->lock);
+	if (sn->staging && sn->staging_portid == portid)
+		svrcert_netns_abort_load(sn);
+	mutex_unlock(&sn->lock);
+}
+
+/* How many keys still fit into @skb as one more message. */
+static u32 svrcert_dump_room(const struct sk_buff *skb)
+{
+	int room = skb_tailroom(skb) -
+		   nlmsg_total_size(GENL_HDRLEN + nla_total_size(0)) - NLA_ALIGNTO;
+
+	if (room < SVRCERT_KEY_LEN)
+		return 0;
+	return min_t(u32, room / SVRCERT_KEY_LEN, SVRCERT_DUMP_KEYS);
+}
+
+static int svrcert_dump_keys_msg(struct sk_buff *skb,
+				 struct netlink_callback *cb,
+				 const u8 *keys, u32 n)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &svrcert_genl_family, NLM_F_MULTI,
+			  SVRCERT_CMD_GET_KEYS);
+	if (!hdr)
+		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
+	if (nla_put(skb, SVRCERT_A_KEYS, n * SVRCERT_KEY_LEN, keys)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Cursor in cb->args: [0] bucket, [1] keys already sent from it, [2] the
+ * bucket table last walked, [3] how often it changed under us. The dump's
+ * sequence is the set generation plus [3], so a swap, an add/delete or a
+ * resize between two parts marks the dump NLM_F_DUMP_INTR.
+ */
+int svrcert_nl_get_keys(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct svrcert_net *sn = svrcert_pernet(sock_net(skb->sk));
+	struct svrcert_revset_cursor cur = {
+		.bucket = cb->args[0], .skip = cb->args[1], .tbl = cb->args[2],
+	};
+	struct svrcert_revset_cursor saved;
+	bool resized = false;
+	u32 n, room;
+	u8 *buf;
+
+	buf = kmalloc(SVRCERT_DUMP_KEYS * SVRCERT_KEY_LEN, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	mutex_lock(&sn->lock);
+	while ((room = svrcert_dump_room(skb))) {
+		saved = cur;
+		n = svrcert_revset_dump(svrcert_live(sn), &cur, buf, room,
+					&resized);
+		if (resized)
+			cb->args[3]++;
+		resized = false;
+		cb->seq = sn->keys_gen + cb->args[3];
+		if (!n)
+			break;
+		if (svrcert_dump_keys_msg(skb, cb, buf, n)) {
+			cur = saved;
+			break;
+		}
+	}
+	mutex_unlock(&sn->lock);
+	kfree(buf);
+	cb->args[0] = cur.bucket;
+	cb->args[1] = cur.skip;
+	cb->args[2] = cur.tbl;
+	return skb->len;
+}

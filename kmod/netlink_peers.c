@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Peer commands. The kernel derives fingerprint, revocation key and
+ * validity from the certificate DER itself (x509.c); userspace supplies
+ * name, certificate, addresses and its authentication result (state).
+ */
+#include <linux/slab.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <linux/timekeeping.h>
+
+#include "main.h"
+#include "netlink.h"
+#include "netns.h"
+#include "x509.h"
+
+static int svrcert_parse_addrs(struct svrcert_peer *peer, struct nlattr *nest,
+			       struct netlink_ext_ack *extack)
+{
+	struct in6_addr addr;
+	struct nlattr *attr;
+	int rem;
+	u32 i;
+
+	peer->naddrs = 0;
+	nla_for_each_nested(attr, nest, rem) {
+		if (nla_type(attr) == SVRCERT_ADDR_A_IPV4)
+			ipv6_addr_set_v4mapped(nla_get_in_addr(attr), &addr);
+		else
+			addr = nla_get_in6_addr(attr);
+		for (i = 0; i < peer->naddrs; i++) {
+			if (ipv6_addr_equal(&peer->addrs[i], &addr)) {
+				svrcert_nl_err(extack, attr, "duplicate peer address");
+				return -EINVAL;
+			}
+		}
+		if (peer->naddrs == SVRCERT_PEER_ADDRS_MAX) {
+			svrcert_nl_err(extack, attr,
+				       "more than SVRCERT_PEER_ADDRS_MAX addresses");
+			return -EINVAL;
+		}
+		peer->addrs[peer->naddrs++] = addr;
+	}
+	if (!peer->naddrs) {
+		svrcert_nl_err(extack, nest, "peer needs at least one address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int svrcert_parse_cert(struct svrcert_peer *peer, struct nlattr *attr,
+			      struct netlink_ext_ack *extack)
+{
+	struct svrcert_cert_facts facts;
+	const char *why = "malformed certificate";
+	int err;
+
+	err = svrcert_x509_parse(nla_data(attr), nla_len(attr), &facts, &why);
+	if (err) {
+		svrcert_nl_err(extack, attr, why);
+		return err;
+	}
+	memcpy(peer->cert.fingerprint, facts.fingerprint, SVRCERT_KEY_LEN);
+	memcpy(peer->cert.revkey, facts.revkey, SVRCERT_KEY_LEN);
+	peer->cert.not_before = facts.not_before;
+	peer->cert.not_after = facts.not_after;
+	return 0;
+}
+
+/*
+ * Fill @peer from the SVRCERT_A_PEER nest. When replacing (@old set),
+ * certificate, addresses and state may be left out and are kept.
+ */
+static int svrcert_parse_peer(struct svrcert_peer *peer,
+			      struct svrcert_peer *old, struct nlattr **tb,
+			      struct netlink_ext_ack *extack)
+{
+	int err;
+
+	nla_strscpy(peer->name, tb[SVRCERT_PEER_A_NAME], sizeof(peer->name));
+	if (tb[SVRCERT_PEER_A_CERT]) {
+		err = svrcert_parse_cert(peer, tb[SVRCERT_PEER_A_CERT], extack);
+		if (err)
+			return err;
+	} else if (old) {
+		peer->cert = old->cert;
+	} else {
+		NL_SET_ERR_MSG(extack, "missing SVRCERT_PEER_A_CERT");
+		return -EINVAL;
+	}
+	if (tb[SVRCERT_PEER_A_STATE])
+		peer->cert.state = nla_get_u8(tb[SVRCERT_PEER_A_STATE]);
+	else
+		peer->cert.state = old ? old->cert.state : SVRCERT_STATE_UNKNOWN;
+	if (tb[SVRCERT_PEER_A_ADDRS])
+		return svrcert_parse_addrs(peer, tb[SVRCERT_PEER_A_ADDRS], extack);
+	if (!old) {
+		NL_SET_ERR_MSG(extack, "missing SVRCERT_PEER_A_ADDRS");
+		return -EINVAL;
+	}
+	peer->naddrs = old->naddrs;
+	memcpy(peer->addrs, old->addrs, sizeof(peer->addrs));
+	return 0;
+}
+
+static int svrcert_peer_attrs(struct genl_info *info, struct nlattr **tb)
+{
+	int err;
+
+	if (!info->attrs[SVRCERT_A_PEER]) {
+		NL_SET_ERR_MSG(info->extack, "missing SVRCERT_A_PEER");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, SVRCERT_A_PEER);
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, SVRCERT_PEER_A_MAX, info->attrs[SVRCERT_A_PEER],
+			       svrcert_peer_policy, info->extack);
+	if (err)
+		return err;
+	if (!tb[SVRCERT_PEER_A_NAME]) {
+		NL_SET_ERR_MSG(info->extack, "missing SVRCERT_PEER_A_NAME");
+		NL_SET_ERR_ATTR_MISS(info->extack, info->attrs[SVRCERT_A_PEER],
+				     SVRCERT_PEER_A_NAME);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int svrcert_nl_set_peer(struct genl_info *info, bool replace)
+{
+	struct svrcert_net *sn = svrcert_pernet(genl_info_net(info));
+	struct nlattr *tb[SVRCERT_PEER_A_MAX + 1];
+	struct svrcert_peer *peer, *old;
+	int err;
+
+	err = svrcert_peer_attrs(info, tb);
+	if (err)
+		return err;
+	peer = svrcert_peer_alloc();
+	if (!peer)
+		return -ENOMEM;
+	mutex_lock(&sn->lock);
+	old = svrcert_peer_find(&sn->peers, nla_data(tb[SVRCERT_PEER_A_NAME]));
+	if (old && !replace) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[SVRCERT_PEER_A_NAME],
+				    "a peer of that name exists");
+		err = -EEXIST;
+		goto out;
+	}
+	err = svrcert_parse_peer(peer, old, tb, info->extack);
+	if (!err)
+		err = svrcert_peer_publish(&sn->peers, peer, old,
+					   svrcert_max_peers, info->extack);
+	if (!err)
+		peer = NULL;
+out:
+	mutex_unlock(&sn->lock);
+	svrcert_peer_free(peer);
+	return err;
+}
+
+int svrcert_nl_add_peer(struct sk_buff *skb, struct genl_info *info)
+{
+	return svrcert_nl_set_peer(info, false);
+}
+
+int svrcert_nl_replace_peer(struct sk_buff *skb, struct genl_info *info)
+{
+	return svrcert_nl_set_peer(info, true);
+}
+
+int svrcert_nl_del_peer(struct sk_buff *skb, struct genl_info *info)
+{
+	struct svrcert_net *sn = svrcert_pernet(genl_info_net(info));
+	struct nlattr *tb[SVRCERT_PEER_A_MAX + 1];
+	struct svrcert_peer *peer;
+	int err;
+
+	err = svrcert_peer_attrs(info, tb);
+	if (err)
+		return err;
+	mutex_lock(&sn->lock);
+	peer = svrcert_peer_find(&sn->peers, nla_data(tb[SVRCERT_PEER_A_NAME]));
+	if (peer) {
+		svrcert_peer_remove(&sn->peers, peer);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[SVRCERT_PEER_A_NAME],
+				    "no peer of that name");
+		err = -ENOENT;
+	}
+	mutex_unlock(&sn->lock);
+	return err;
+}
+
+static int svrcert_fill_addrs(struct sk_buff *skb,
+			      const struct svrcert_peer *peer)
+{
+	struct nlattr *nest = nla_nest_start(skb, SVRCERT_PEER_A_ADDRS);
+	const struct in6_addr *a;
+	u32 i;
+	int err;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < peer->naddrs; i++) {
+		a = &peer->addrs[i];
+		if (ipv6_addr_v4mapped(a))
+			err = nla_put_in_addr(skb, SVRCERT_ADDR_A_IPV4,
+					      a->s6_addr32[3]);
+		else
+			err = nla_put_in6_addr(skb, SVRCERT_ADDR_A_IPV6, a);
+		if (err)
+			return err;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Caller holds sn->lock. */
+static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
+			     const struct svrcert_peer *peer)
+{
+	const struct svrcert_peer_cert *c = &peer->cert;
+	enum svrcert_reason reason;
+	enum svrcert_verdict verdict;
+	struct nlattr *nest;
+	u64 acc, drop;
+
+	rcu_read_lock();
+	verdict = svrcert_verdict(c, rcu_dereference(sn->revset),
+				  ktime_get_real_seconds(),
+				  rcu_dereference(sn->policy), &reason);
+	rcu_read_unlock();
+	svrcert_peer_counters_read(peer, &acc, &drop);
+	nest = nla_nest_start(skb, SVRCERT_A_PEER);
+	if (!nest ||
+	    nla_put_string(skb, SVRCERT_PEER_A_NAME, peer->name) ||
+	    nla_put_u8(skb, SVRCERT_PEER_A_STATE, c->state) ||
+	    svrcert_fill_addrs(skb, peer) ||
+	    nla_put(skb, SVRCERT_PEER_A_FINGERPRINT, SVRCERT_KEY_LEN, c->fingerprint) ||
+	    nla_put(skb, SVRCERT_PEER_A_REVKEY, SVRCERT_KEY_LEN, c->revkey) ||
+	    nla_put_s64(skb, SVRCERT_PEER_A_NOT_BEFORE, c->not_before, SVRCERT_PEER_A_PAD) ||
+	    nla_put_s64(skb, SVRCERT_PEER_A_NOT_AFTER, c->not_after, SVRCERT_PEER_A_PAD) ||
+	    nla_put_u8(skb, SVRCERT_PEER_A_VERDICT, verdict) ||
+	    nla_put_u8(skb, SVRCERT_PEER_A_REASON, reason) ||
+	    nla_put_u64_64bit(skb, SVRCERT_PEER_A_RX_ACCEPTED, acc, SVRCERT_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, SVRCERT_PEER_A_RX_DROPPED, drop, SVRCERT_PEER_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+int svrcert_nl_get_peer(struct sk_buff *skb, struct genl_info *info)
+{
+	struct svrcert_net *sn = svrcert_pernet(genl_info_net(info));
+	struct nlattr *tb[SVRCERT_PEER_A_MAX + 1];
+	struct svrcert_peer *peer;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = svrcert_peer_attrs(info, tb);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &svrcert_genl_family, 0,
+				SVRCERT_CMD_GET_PEERS);
+	err = -EMSGSIZE;
+	if (!hdr)
+		goto err_free;
+	mutex_lock(&sn->lock);
+	peer = svrcert_peer_find(&sn->peers, nla_data(tb[SVRCERT_PEER_A_NAME]));
+	if (peer) {
+		err = svrcert_fill_peer(msg, sn, peer);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[SVRCERT_PEER_A_NAME],
+				    "no peer of that name");
+		err = -ENOENT;
+	}
+	mutex_unlock(&sn->lock);
+	if (err)
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+err_free:
+	nlmsg_free(msg);
+	return err;
+}
+
+/* Cursor in cb->args[0]: index of the next peer on the list. */
+int svrcert_nl_get_peers(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct svrcert_net *sn = svrcert_pernet(sock_net(skb->sk));
+	struct svrcert_peer *peer;
+	long idx = 0;
+	void *hdr;
+
+	mutex_lock(&sn->lock);
+	cb->seq = sn->peers.gen;
+	list_for_each_entry(peer, &sn->peers.list, list) {
+		if (idx++ < cb->args[0])
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &svrcert_genl_family,
+				  NLM_F_MULTI, SVRCERT_CMD_GET_PEERS);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (svrcert_fill_peer(skb, sn, peer)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = idx;
+	}
+	mutex_unlock(&sn->lock);
+	return skb->len;
+}

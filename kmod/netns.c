@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+#include <net/netns/generic.h>
+
+#include "hooks.h"
+#include "main.h"
+#include "netns.h"
+
+unsigned int svrcert_net_id __read_mostly;
+
+void svrcert_netns_abort_load(struct svrcert_net *sn)
+{
+	lockdep_assert_held(&sn->lock);
+	svrcert_revset_destroy(sn->staging);	/* never visible to readers */
+	sn->staging = NULL;
+	sn->staging_portid = 0;
+}
+
+/*
+ * ipset-style swap: one pointer store, so a reader sees the old set or the
+ * new one in full; the old one is freed once every reader is done with it.
+ */
+void svrcert_netns_swap_revset(struct svrcert_net *sn,
+			       struct svrcert_revset *set)
+{
+	struct svrcert_revset *old;
+
+	old = rcu_replace_pointer(sn->revset, set, lockdep_is_held(&sn->lock));
+	sn->keys_gen++;
+	svrcert_revset_destroy_rcu(old);
+}
+
+static int __net_init svrcert_net_init(struct net *net)
+{
+	struct svrcert_net *sn = svrcert_pernet(net);
+	struct svrcert_revset *set;
+	int err;
+
+	sn->net = net;
+	mutex_init(&sn->lock);
+	sn->keys_gen = 1;
+	svrcert_events_init(sn);
+	err = svrcert_policy_init(sn);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	set = svrcert_revset_create(0, svrcert_max_keys);
+	if (!set)
+		goto err_policy;
+	RCU_INIT_POINTER(sn->revset, set);
+	err = svrcert_peers_init(&sn->peers);
+	if (err)
+		goto err_set;
+	err = svrcert_stats_init(&sn->stats);
+	if (err)
+		goto err_peers;
+	err = svrcert_hooks_register(sn);
+	if (err)
+		goto err_stats;
+	return 0;
+
+err_stats:
+	svrcert_stats_exit(&sn->stats);
+err_peers:
+	svrcert_peers_exit(&sn->peers);
+err_set:
+	svrcert_revset_destroy(set);
+err_policy:
+	svrcert_policy_exit(sn);
+	return err;
+}
+
+static void __net_exit svrcert_net_exit(struct net *net)
+{
+	struct svrcert_net *sn = svrcert_pernet(net);
+
+	/* After this (it waits for a grace period) no packet reaches us. */
+	svrcert_hooks_unregister(sn);
+	svrcert_events_exit(sn);
+
+	mutex_lock(&sn->lock);
+	svrcert_netns_abort_load(sn);
+	svrcert_peers_exit(&sn->peers);
+	mutex_unlock(&sn->lock);
+	/* Peers and address nodes go through call_rcu/kfree_rcu. */
+	svrcert_revset_destroy_rcu(rcu_dereference_protected(sn->revset, true));
+	RCU_INIT_POINTER(sn->revset, NULL);
+	svrcert_policy_exit(sn);
+	svrcert_stats_exit(&sn->stats);
+	mutex_destroy(&sn->lock);
+}
+
+static struct pernet_operations svrcert_net_ops = {
+	.init = svrcert_net_init,
+	.exit = svrcert_net_exit,
+	.id = &svrcert_net_id,
+	.size = sizeof(struct svrcert_net),
+};
+
+int svrcert_netns_register(void)
+{
+	return register_pernet_subsys(&svrcert_net_ops);
+}
+
+void svrcert_netns_unregister(void)
+{
+	unregister_pernet_subsys(&svrcert_net_ops);
+}

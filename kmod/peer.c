@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Peer table.
+ *
+ * A peer record is immutable once published: a replace publishes a new
+ * record and retires the old one after a grace period, so a reader holding
+ * a record sees one consistent certificate. Per address the switch is one
+ * rcu_assign_pointer(), so a packet sees either the old or the new record,
+ * never none. The per-CPU packet counters move to the replacement.
+ */
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <net/ipv6.h>
+
+#include "peer.h"
+
+struct svrcert_addr {
+	struct rhash_head node;
+	struct in6_addr addr;
+	struct svrcert_peer __rcu *peer;
+	struct rcu_head rcu;
+};
+
+static const struct rhashtable_params svrcert_addr_params = {
+	.head_offset = offsetof(struct svrcert_addr, node),
+	.key_offset = offsetof(struct svrcert_addr, addr),
+	.key_len = sizeof(struct in6_addr),
+	.automatic_shrinking = true,
+};
+
+int svrcert_peers_init(struct svrcert_peers *peers)
+{
+	INIT_LIST_HEAD(&peers->list);
+	peers->count = 0;
+	peers->gen = 1;
+	return rhashtable_init(&peers->addrs, &svrcert_addr_params);
+}
+
+struct svrcert_peer *svrcert_peer_alloc(void)
+{
+	return kzalloc(sizeof(struct svrcert_peer), GFP_KERNEL);
+}
+
+/* A record that was never published, or after a grace period. */
+void svrcert_peer_free(struct svrcert_peer *peer)
+{
+	if (!peer)
+		return;
+	if (peer->owns_counters)
+		free_percpu(peer->counters);
+	kfree(peer);
+}
+
+static void svrcert_peer_free_rcu(struct rcu_head *rcu)
+{
+	svrcert_peer_free(container_of(rcu, struct svrcert_peer, rcu));
+}
+
+struct svrcert_peer *svrcert_peer_find(struct svrcert_peers *peers,
+				       const char *name)
+{
+	struct svrcert_peer *peer;
+
+	list_for_each_entry(peer, &peers->list, list)
+		if (!strcmp(peer->name, name))
+			return peer;
+	return NULL;
+}
+
+/* Caller holds rcu_read_lock(). */
+struct svrcert_peer *svrcert_peer_lookup(struct svrcert_peers *peers,
+					 const struct in6_addr *addr)
+{
+	struct svrcert_addr *a;
+
+	a = rhashtable_lookup(&peers->addrs, addr, svrcert_addr_params);
+	return a ? rcu_dereference(a->peer) : NULL;
+}
+
+static struct svrcert_addr *svrcert_addr_get(struct svrcert_peers *peers,
+					     const struct in6_addr *addr)
+{
+	return rhashtable_lookup_fast(&peers->addrs, addr, svrcert_addr_params);
+}
+
+static bool svrcert_peer_has_addr(const struct svrcert_peer *peer,
+				  const struct in6_addr *addr)
+{
+	u32 i;
+
+	for (i = 0; peer && i < peer->naddrs; i++)
+		if (ipv6_addr_equal(&peer->addrs[i], addr))
+			return true;
+	return false;
+}
+
+static void svrcert_addr_drop(struct svrcert_peers *peers,
+			      struct svrcert_addr *a)
+{
+	rhashtable_remove_fast(&peers->addrs, &a->node, svrcert_addr_params);
+	kfree_rcu(a, rcu);
+}
+
+/* Map every address of @peer that @old does not have; all or nothing. */
+static int svrcert_peer_insert_addrs(struct svrcert_peers *peers,
+				     struct svrcert_peer *peer,
+				     struct svrcert_peer *old)
+{
+	struct svrcert_addr *added[SVRCERT_PEER_ADDRS_MAX];
+	u32 i, n = 0;
+	int err = 0;
+
+	for (i = 0; i < peer->naddrs; i++) {
+		if (svrcert_peer_has_addr(old, &peer->addrs[i]))
+			continue;
+		added[n] = kzalloc(sizeof(*added[n]), GFP_KERNEL);
+		if (!added[n]) {
+			err = -ENOMEM;
+			break;
+		}
+		added[n]->addr = peer->addrs[i];
+		RCU_INIT_POINTER(added[n]->peer, peer);
+		err = rhashtable_lookup_insert_fast(&peers->addrs,
+						    &added[n]->node,
+						    svrcert_addr_params);
+		if (err) {
+			kfree(added[n]);
+			break;
+		}
+		n++;
+	}
+	if (err)
+		while (n--)
+			svrcert_addr_drop(peers, added[n]);
+	return err;
+}
+
+static int svrcert_peer_check(struct svrcert_peers *peers,
+			      struct svrcert_peer *peer,
+			      struct svrcert_peer *old, u32 max_peers,
+			      struct netlink_ext_ack *extack)
+{
+	struct svrcert_addr *a;
+	u32 i;
+	int cpu;
+
+	if (!old && peers->count >= max_peers) {
+		NL_SET_ERR_MSG(extack, "peer table full (module parameter max_peers)");
+		return -ENOSPC;
+	}
+	for (i = 0; i < peer->naddrs; i++) {
+		a = svrcert_addr_get(peers, &peer->addrs[i]);
+		if (a && rcu_access_pointer(a->peer) != old) {
+			NL_SET_ERR_MSG(extack, "address already belongs to another peer");
+			return -EADDRINUSE;
+		}
+	}
+	if (!old) {
+		peer->counters = alloc_percpu(struct svrcert_peer_counters);
+		if (!peer->counters)
+			return -ENOMEM;
+		peer->owns_counters = true;
+		for_each_possible_cpu(cpu)
+			u64_stats_init(&per_cpu_ptr(peer->counters, cpu)->syncp);
+	}
+	return 0;
+}
+
+/* Hand over what must survive a replace. */
+static void svrcert_peer_inherit(struct svrcert_peer *peer,
+				 struct svrcert_peer *old)
+{
+	peer->counters = old->counters;
+	peer->owns_counters = true;
+	old->owns_counters = false;
+	if (!memcmp(peer->cert.fingerprint, old->cert.fingerprint,
+		    SVRCERT_KEY_LEN))
+		peer->seen = READ_ONCE(old->seen);
+	memcpy(peer->event_reason, old->event_reason,
+	       sizeof(peer->event_reason));
+	memcpy(peer->event_time, old->event_time, sizeof(peer->event_time));
+	peer->pending = xchg(&old->pending, 0);
+}
+
+/*
+ * Publish @peer, replacing @old (same name) when not NULL. Caller holds the
+ * config mutex. On error nothing changed and @peer is still the caller's.
+ */
+int svrcert_peer_publish(struct svrcert_peers *peers,
+			 struct svrcert_peer *peer, struct svrcert_peer *old,
+			 u32 max_peers, struct netlink_ext_ack *extack)
+{
+	struct svrcert_addr *a;
+	u32 i;
+	int err;
+
+	err = svrcert_peer_check(peers, peer, old, max_peers, extack);
+	if (err)
+		return err;
+	err = svrcert_peer_insert_addrs(peers, peer, old);
+	if (err)
+		return err;
+	if (!old) {
+		list_add_tail(&peer->list, &peers->list);
+		peers->count++;
+		peers->gen++;
+		return 0;
+	}
+	svrcert_peer_inherit(peer, old);
+	for (i = 0; i < old->naddrs; i++) {
+		a = svrcert_addr_get(peers, &old->addrs[i]);
+		if (WARN_ON_ONCE(!a))
+			continue;
+		if (svrcert_peer_has_addr(peer, &old->addrs[i]))
+			rcu_assign_pointer(a->peer, peer);
+		else
+			svrcert_addr_drop(peers, a);
+	}
+	list_replace(&old->list, &peer->list);
+	peers->gen++;
+	call_rcu(&old->rcu, svrcert_peer_free_rcu);
+	return 0;
+}
+
+void svrcert_peer_remove(struct svrcert_peers *peers,
+			 struct svrcert_peer *peer)
+{
+	struct svrcert_addr *a;
+	u32 i;
+
+	for (i = 0; i < peer->naddrs; i++) {
+		a = svrcert_addr_get(peers, &peer->addrs[i]);
+		if (!WARN_ON_ONCE(!a))
+			svrcert_addr_drop(peers, a);
+	}
+	list_del(&peer->list);
+	peers->count--;
+	peers->gen++;
+	call_rcu(&peer->rcu, svrcert_peer_free_rcu);
+}
+
+/* Caller holds the config mutex; no reader can reach the table any more. */
+void svrcert_peers_exit(struct svrcert_peers *peers)
+{
+	struct svrcert_peer *peer, *tmp;
+
+	list_for_each_entry_safe(peer, tmp, &peers->list, list)
+		svrcert_peer_remove(peers, peer);
+	rhashtable_destroy(&peers->addrs);
+}
+
+void svrcert_peer_counters_read(const struct svrcert_peer *peer,
+				u64 *accepted, u64 *dropped)
+{
+	const struct svrcert_peer_counters *c;
+	unsigned int start;
+	u64 acc, drop;
+	int cpu;
+
+	*accepted = 0;
+	*dropped = 0;
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(peer->counters, cpu);
+		do {
+			start = u64_stats_fetch_begin(&c->syncp);
+			acc = u64_stats_read(&c->accepted);
+			drop = u64_stats_read(&c->dropped);
+		} while (u64_stats_fetch_retry(&c->syncp, start));
+		*accepted += acc;
+		*dropped += drop;
+	}
+}

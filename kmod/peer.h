@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Peer table: the peers of one network namespace on a list (writers, under
+ * the config mutex) and every peer address in an rhashtable (readers, RCU).
+ * IPv4 addresses are stored v4-mapped so one 16-byte key serves both.
+ */
+#ifndef _SVRCERT_PEER_H
+#define _SVRCERT_PEER_H
+
+#include <linux/in6.h>
+#include <linux/list.h>
+#include <linux/netlink.h>
+#include <linux/rhashtable.h>
+#include <linux/u64_stats_sync.h>
+
+#include "stats.h"
+#include "verdict.h"
+
+struct svrcert_peer_counters {
+	u64_stats_t accepted;
+	u64_stats_t dropped;
+	struct u64_stats_sync syncp;
+};
+
+struct svrcert_peer {
+	struct list_head list;			/* under the config mutex */
+	struct rcu_head rcu;
+	/* Survive a replace: the replacement inherits them. */
+	struct svrcert_peer_counters __percpu *counters;
+	bool owns_counters;
+	struct svrcert_peer_cert cert;
+	/*
+	 * Data path -> event worker. A bit in @seen is set once per peer
+	 * record (and kept across a replace with the same certificate); the
+	 * matching bit in @pending tells the worker to report it, with the
+	 * reason and time recorded before the bit was set.
+	 */
+	unsigned long seen;
+	unsigned long pending;
+	u8 event_reason[SVRCERT_SEEN_COUNT];
+	time64_t event_time[SVRCERT_SEEN_COUNT];
+	u32 naddrs;
+	struct in6_addr addrs[SVRCERT_PEER_ADDRS_MAX];
+	char name[SVRCERT_PEER_NAME_MAX + 1];
+};
+
+struct svrcert_peers {
+	struct list_head list;
+	struct rhashtable addrs;	/* in6_addr -> struct svrcert_addr */
+	u32 count;
+	u32 gen;			/* bumped on every change, for dumps */
+};
+
+int svrcert_peers_init(struct svrcert_peers *peers);
+void svrcert_peers_exit(struct svrcert_peers *peers);
+
+struct svrcert_peer *svrcert_peer_alloc(void);
+void svrcert_peer_free(struct svrcert_peer *peer);
+struct svrcert_peer *svrcert_peer_find(struct svrcert_peers *peers,
+				       const char *name);
+struct svrcert_peer *svrcert_peer_lookup(struct svrcert_peers *peers,
+					 const struct in6_addr *addr);
+int svrcert_peer_publish(struct svrcert_peers *peers,
+			 struct svrcert_peer *peer, struct svrcert_peer *old,
+			 u32 max_peers, struct netlink_ext_ack *extack);
+void svrcert_peer_remove(struct svrcert_peers *peers,
+			 struct svrcert_peer *peer);
+void svrcert_peer_counters_read(const struct svrcert_peer *peer,
+				u64 *accepted, u64 *dropped);
+
+static inline void svrcert_peer_count(struct svrcert_peer *peer, bool dropped)
+{
+	struct svrcert_peer_counters *c = get_cpu_ptr(peer->counters);
+
+	u64_stats_update_begin(&c->syncp);
+	u64_stats_inc(dropped ? &c->dropped : &c->accepted);
+	u64_stats_update_end(&c->syncp);
+	put_cpu_ptr(peer->counters);
+}
+
+#endif /* _SVRCERT_PEER_H */

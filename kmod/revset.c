@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Revocation set.
+ *
+ * An rhashtable of 32-byte keys. Entries come from a dedicated slab cache
+ * and carry nothing but the hash link and the key (40 bytes), so that with
+ * the bucket table (8 bytes per bucket, load factor 0.375..0.75) a key
+ * costs at most ~62 bytes. There is no rcu_head in an entry for that
+ * reason: a writer that removes entries from a set readers can see waits
+ * for one grace period per request before freeing them, and a whole set is
+ * destroyed from an rcu_work.
+ *
+ * Writers are serialised by the caller (the netns config mutex); readers
+ * only need rcu_read_lock().
+ */
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+
+#include "main.h"
+#include "revset.h"
+
+struct svrcert_key {
+	struct rhash_head node;
+	u8 key[SVRCERT_KEY_LEN];
+};
+
+static const struct rhashtable_params svrcert_key_params = {
+	.head_offset = offsetof(struct svrcert_key, node),
+	.key_offset = offsetof(struct svrcert_key, key),
+	.key_len = SVRCERT_KEY_LEN,
+	.automatic_shrinking = true,
+};
+
+/* How often an insert is retried while the table is being resized. */
+#define SVRCERT_INSERT_RETRIES	8
+
+static struct kmem_cache *svrcert_key_cache;
+
+int svrcert_revset_module_init(void)
+{
+	svrcert_key_cache = kmem_cache_create("svrcert_key",
+					      sizeof(struct svrcert_key),
+					      __alignof__(struct svrcert_key),
+					      0, NULL);
+	return svrcert_key_cache ? 0 : -ENOMEM;
+}
+
+void svrcert_revset_module_exit(void)
+{
+	kmem_cache_destroy(svrcert_key_cache);
+}
+
+struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys)
+{
+	struct rhashtable_params params = svrcert_key_params;
+	struct svrcert_revset *set;
+
+	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	if (!set)
+		return NULL;
+	/* nelem_hint is 16 bits wide; larger sets grow by doubling. */
+	params.nelem_hint = min3(size_hint, max_keys, (u32)U16_MAX);
+	if (rhashtable_init(&set->ht, &params)) {
+		kfree(set);
+		return NULL;
+	}
+	set->max_keys = max_keys;
+	return set;
+}
+
+static void svrcert_key_free(void *ptr, void *arg)
+{
+	kmem_cache_free(svrcert_key_cache, ptr);
+}
+
+/* Only for a set no reader can reach (never published, or after a GP). */
+void svrcert_revset_destroy(struct svrcert_revset *set)
+{
+	if (!set)
+		return;
+	rhashtable_free_and_destroy(&set->ht, svrcert_key_free, NULL);
+	kfree(set);
+}
+
+static void svrcert_revset_destroy_work(struct work_struct *work)
+{
+	struct svrcert_revset *set = container_of(to_rcu_work(work),
+						  struct svrcert_revset,
+						  destroy_work);
+
+	svrcert_revset_destroy(set);
+}
+
+/*
+ * For a set that was live: readers may still walk it until a grace period
+ * has passed, and freeing millions of entries may sleep, hence rcu_work.
+ */
+void svrcert_revset_destroy_rcu(struct svrcert_revset *set)
+{
+	if (!set)
+		return;
+	INIT_RCU_WORK(&set->destroy_work, svrcert_revset_destroy_work);
+	queue_rcu_work(svrcert_wq, &set->destroy_work);
+}
+
+/* Caller holds rcu_read_lock(). */
+bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key)
+{
+	return rhashtable_lookup(&set->ht, key, svrcert_key_params);
+}
+
+u32 svrcert_revset_count(const struct svrcert_revset *set)
+{
+	return atomic_read(&set->ht.nelems);
+}
+
+static int svrcert_revset_insert(struct svrcert_revset *set,
+				 struct svrcert_key *entry)
+{
+	int tries = SVRCERT_INSERT_RETRIES;
+	int err;
+
+	do {
+		err = rhashtable_lookup_insert_fast(&set->ht, &entry->node,
+						    svrcert_key_params);
+		if (err != -EBUSY && err != -ENOMEM)
+			break;
+		/*
+		 * The table is over 100% and its atomic emergency resize
+		 * failed; the deferred resize runs in process context with
+		 * GFP_KERNEL. Wait for it instead of failing the load.
+		 */
+		flush_work(&set->ht.run_work);
+	} while (--tries);
+	return err;
+}
+
+/* Undo part of a batch: the entries were visible, so wait a grace period. */
+static void svrcert_revset_rollback(struct svrcert_revset *set,
+				    struct svrcert_key **entries, u32 inserted)
+{
+	u32 i;
+
+	for (i = 0; i < inserted; i++)
+		if (entries[i])
+			rhashtable_remove_fast(&set->ht, &entries[i]->node,
+					       svrcert_key_params);
+	synchronize_rcu();
+}
+
+static u32 svrcert_revset_prepare(struct svrcert_revset *set, const u8 *keys,
+				  u32 n, struct svrcert_key **entries)
+{
+	const u8 *key;
+	u32 i, fresh = 0;
+
+	for (i = 0; i < n; i++) {
+		key = keys + i * SVRCERT_KEY_LEN;
+		if (rhashtable_lookup_fast(&set->ht, key, svrcert_key_params))
+			continue;
+		entries[i] = kmem_cache_alloc(svrcert_key_cache, GFP_KERNEL);
+		if (!entries[i])
+			return U32_MAX;
+		memcpy(entries[i]->key, key, SVRCERT_KEY_LEN);
+		fresh++;
+	}
+	return fresh;
+}
+
+/*
+ * Add @n keys, all or nothing: the bound is checked before anything is
+ * inserted, and an insert that fails takes the already inserted ones back
+ * out. Keys already present are not an error.
+ */
+int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
+		       u32 *added)
+{
+	struct svrcert_key **entries;
+	u32 i, fresh, done = 0;
+	int err = 0;
+
+	entries = kvcalloc(n, sizeof(*entries), GFP_KERNEL);
+	if (!entries)
+		return -ENOMEM;
+	fresh = svrcert_revset_prepare(set, keys, n, entries);
+	if (fresh == U32_MAX) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (svrcert_revset_count(set) + (u64)fresh > set->max_keys) {
+		err = -ENOSPC;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!entries[i])
+			continue;
+		err = svrcert_revset_insert(set, entries[i]);
+		if (err == -EEXIST) {	/* the same key twice in one batch */
+			kmem_cache_free(svrcert_key_cache, entries[i]);
+			entries[i] = NULL;
+			err = 0;
+			continue;
+		}
+		if (err) {
+			svrcert_revset_rollback(set, entries, i);
+			goto out;
+		}
+		done++;
+	}
+	*added = done;
+	kvfree(entries);
+	return 0;
+out:
+	for (i = 0; i < n; i++)
+		if (entries[i])
+			kmem_cache_free(svrcert_key_cache, entries[i]);
+	kvfree(entries);
+	return err;
+}
+
+int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
+		       u32 *removed)
+{
+	struct svrcert_key **gone, *entry;
+	u32 i, count = 0;
+
+	gone = kvcalloc(n, sizeof(*gone), GFP_KERNEL);
+	if (!gone)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		entry = rhashtable_lookup_fast(&set->ht,
+					       keys + i * SVRCERT_KEY_LEN,
+					       svrcert_key_params);
+		if (entry && !rhashtable_remove_fast(&set->ht, &entry->node,
+						     svrcert_key_params))
+			gone[count++] = entry;
+	}
+	if (count)
+		synchronize_rcu();	/* readers may still be on them */
+	for (i = 0; i < count; i++)
+		kmem_cache_free(svrcert_key_cache, gone[i]);
+	kvfree(gone);
+	*removed = count;
+	return 0;
+}
+
+/* Bytes the set holds: entries, bucket table and the set itself. */
+u64 svrcert_revset_mem(struct svrcert_revset *set)
+{
+	const struct bucket_table *tbl;
+	u64 bytes;
+
+	rcu_read_lock();
+	tbl = rht_dereference_rcu(set->ht.tbl, &set->ht);
+	bytes = sizeof(*tbl) + (u64)tbl->size * sizeof(tbl->buckets[0]);
+	rcu_read_unlock();
+	return bytes + sizeof(*set) +
+	       (u64)svrcert_revset_count(set) * kmem_cache_size(svrcert_key_cache);
+}
+
+/*
+ * Copy up to @max keys from @cur on into @out and advance @cur. Returns the
+ * number copied; 0 means the walk is complete. *@resized is set when the
+ * bucket table changed since the cursor was last used (the walk may then
+ * have missed or repeated keys, and the dump must say so).
+ */
+u32 svrcert_revset_dump(struct svrcert_revset *set,
+			struct svrcert_revset_cursor *cur, u8 *out, u32 max,
+			bool *resized)
+{
+	struct bucket_table *tbl;
+	struct svrcert_key *entry;
+	struct rhash_head *pos;
+	u32 n = 0, idx;
+
+	rcu_read_lock();
+	tbl = rht_dereference_rcu(set->ht.tbl, &set->ht);
+	if ((cur->tbl && cur->tbl != (unsigned long)tbl) ||
+	    rcu_access_pointer(tbl->future_tbl))
+		*resized = true;
+	cur->tbl = (unsigned long)tbl;
+	for (; cur->bucket < tbl->size; cur->bucket++, cur->skip = 0) {
+		idx = 0;
+		rht_for_each_entry_rcu(entry, pos, tbl, cur->bucket, node) {
+			if (idx++ < cur->skip)
+				continue;
+			if (n == max)
+				goto out;
+			memcpy(out + n * SVRCERT_KEY_LEN, entry->key,
+			       SVRCERT_KEY_LEN);
+			n++;
+			cur->skip++;
+		}
+	}
+out:
+	rcu_read_unlock();
+	return n;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Revocation set: an RCU hash set of 32-byte keys (revocation keys and
+ * certificate fingerprints).
+ */
+#ifndef _SVRCERT_REVSET_H
+#define _SVRCERT_REVSET_H
+
+#include <linux/rhashtable.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/svrcert.h>
+
+struct svrcert_revset {
+	struct rhashtable ht;
+	u32 max_keys;		/* insert beyond this fails with -ENOSPC */
+	struct rcu_work destroy_work;
+};
+
+/* Resumable position of a dump: bucket index, entries already sent in it. */
+struct svrcert_revset_cursor {
+	u32 bucket;
+	u32 skip;
+	unsigned long tbl;	/* bucket table seen last; a change = resize */
+};
+
+int svrcert_revset_module_init(void);
+void svrcert_revset_module_exit(void);
+
+struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys);
+void svrcert_revset_destroy(struct svrcert_revset *set);
+void svrcert_revset_destroy_rcu(struct svrcert_revset *set);
+
+bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key);
+int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
+		       u32 *added);
+int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
+		       u32 *removed);
+u32 svrcert_revset_count(const struct svrcert_revset *set);
+u64 svrcert_revset_mem(struct svrcert_revset *set);
+u32 svrcert_revset_dump(struct svrcert_revset *set,
+			struct svrcert_revset_cursor *cur, u8 *out, u32 max,
+			bool *resized);
+
+#endif /* _SVRCERT_REVSET_H */

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-netns packet counters: per-CPU, written by the data path without
+ * locks, summed when userspace asks.
+ */
+#ifndef _SVRCERT_STATS_H
+#define _SVRCERT_STATS_H
+
+#include <linux/percpu.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/svrcert.h>
+
+enum svrcert_first_seen {
+	SVRCERT_SEEN_REVOKED,
+	SVRCERT_SEEN_EXPIRED,		/* expired or not yet valid */
+	SVRCERT_SEEN_INVALID,
+	SVRCERT_SEEN_FAIL_HARD_DROP,
+	SVRCERT_SEEN_COUNT
+};
+
+struct svrcert_pcpu_stats {
+	u64_stats_t accepted[SVRCERT_REASON_MAX + 1];
+	u64_stats_t dropped[SVRCERT_REASON_MAX + 1];
+	u64_stats_t not_peer;
+	u64_stats_t first_seen[SVRCERT_SEEN_COUNT];
+	struct u64_stats_sync syncp;
+};
+
+/* A consistent sum over all CPUs. */
+struct svrcert_stats_sum {
+	u64 accepted[SVRCERT_REASON_MAX + 1];
+	u64 dropped[SVRCERT_REASON_MAX + 1];
+	u64 not_peer;
+	u64 first_seen[SVRCERT_SEEN_COUNT];
+};
+
+/*
+ * The per-CPU counters are only ever written by the CPU they belong to.
+ * A reset does not touch them (that would race with the data path); it
+ * records the current sums as a baseline that later reads subtract.
+ */
+struct svrcert_stats {
+	struct svrcert_pcpu_stats __percpu *pcpu;
+	struct svrcert_stats_sum base;		/* under the config mutex */
+};
+
+int svrcert_stats_init(struct svrcert_stats *stats);
+void svrcert_stats_exit(struct svrcert_stats *stats);
+void svrcert_stats_read(struct svrcert_stats *stats,
+			struct svrcert_stats_sum *sum);
+void svrcert_stats_reset(struct svrcert_stats *stats);
+
+/* Data path: softirq or process context with BHs off, or RCU reader. */
+static inline void svrcert_stats_packet(struct svrcert_pcpu_stats __percpu *stats,
+					bool dropped, enum svrcert_reason reason)
+{
+	struct svrcert_pcpu_stats *s = get_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(dropped ? &s->dropped[reason] : &s->accepted[reason]);
+	u64_stats_update_end(&s->syncp);
+	put_cpu_ptr(stats);
+}
+
+static inline void svrcert_stats_not_peer(struct svrcert_pcpu_stats __percpu *stats)
+{
+	struct svrcert_pcpu_stats *s = get_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->not_peer);
+	u64_stats_update_end(&s->syncp);
+	put_cpu_ptr(stats);
+}
+
+static inline void svrcert_stats_first_seen(struct svrcert_pcpu_stats __percpu *stats,
+					    enum svrcert_first_seen what)
+{
+	struct svrcert_pcpu_stats *s = get_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->first_seen[what]);
+	u64_stats_update_end(&s->syncp);
+	put_cpu_ptr(stats);
+}
+
+#endif /* _SVRCERT_STATS_H */

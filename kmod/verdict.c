@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "policy.h"
+#include "revset.h"
+#include "verdict.h"
+
+/* The reason, checked in the order the UAPI enum documents. */
+static enum svrcert_reason svrcert_reason_of(const struct svrcert_peer_cert *cert,
+					     struct svrcert_revset *live,
+					     time64_t now,
+					     const struct svrcert_policy *pol)
+{
+	if (!pol->peer_validation)
+		return SVRCERT_REASON_DISABLED;
+	if (pol->self_state != SVRCERT_STATE_VALID)
+		return SVRCERT_REASON_SELF_INVALID;
+	if (cert->state == SVRCERT_STATE_UNKNOWN)
+		return SVRCERT_REASON_UNAUTHENTICATED;
+	if (cert->state == SVRCERT_STATE_INVALID)
+		return SVRCERT_REASON_INVALID;
+	if (cert->state == SVRCERT_STATE_REVOKED ||
+	    svrcert_revset_contains(live, cert->revkey) ||
+	    svrcert_revset_contains(live, cert->fingerprint))
+		return SVRCERT_REASON_REVOKED;
+	if (cert->state == SVRCERT_STATE_NOT_YET_VALID ||
+	    now < cert->not_before)
+		return SVRCERT_REASON_NOT_YET_VALID;
+	/* notAfter is the last valid second (RFC 5280 4.1.2.5). */
+	if (cert->state == SVRCERT_STATE_EXPIRED || now > cert->not_after)
+		return SVRCERT_REASON_EXPIRED;
+	if (cert->state != SVRCERT_STATE_VALID)
+		return SVRCERT_REASON_INVALID;	/* unknown future state */
+	return SVRCERT_REASON_OK;
+}
+
+enum svrcert_verdict svrcert_verdict(const struct svrcert_peer_cert *cert,
+				     struct svrcert_revset *live,
+				     time64_t now,
+				     const struct svrcert_policy *pol,
+				     enum svrcert_reason *reason)
+{
+	*reason = svrcert_reason_of(cert, live, now, pol);
+	if (*reason == SVRCERT_REASON_OK || *reason == SVRCERT_REASON_DISABLED)
+		return SVRCERT_VERDICT_ACCEPT;
+	return pol->failure_mode == SVRCERT_FAIL_HARD ? SVRCERT_VERDICT_DROP :
+							SVRCERT_VERDICT_ACCEPT;
+}
