@@ -20,7 +20,7 @@ PKI=
 # "+N"/"-N" seconds from now, or an OpenSSL GeneralizedTime as is.
 pki_time() {
 	case $1 in
-	[+-]*) date -u -d "@$(($(date +%s) $1))" +%Y%m%d%H%M%SZ ;;
+	[+-]*) date -u -d "@$(( $(date +%s) $1 ))" +%Y%m%d%H%M%SZ ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The verdict on real packets, IPv4 and IPv6, with exact counters.
+#
+# Router B ($NS_B) knows five peers on router A's addresses; a sixth
+# address of A is no peer. One udpsend run per phase walks the six source
+# addresses round robin, so each source sends exactly N packets, and the
+# phase asserts (a) which counters moved and by exactly how much, (b) how
+# many packets the receiver in B got. The certificates come from the OpenSSL
+# CLI; the revocation key and fingerprint the test revokes are computed from
+# the DER with openssl/sha256sum, not by the module.
+#
+#   idx  peer     certificate                     in the revocation set
+#   0    valid    now-1h .. now+1d                -
+#   1    rk       now-1h .. now+1d                its revocation key
+#   2    fp       now-1h .. now+1d                its fingerprint
+#   3    expired  2020-01-01 .. 2021-01-01        -
+#   4    future   2099-01-01 .. 2100-01-01        -
+#   5    (none: not a peer)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/lib-pki.sh"
+. "$here/lib-svrcert.sh"
+
+N=${SVRCERT_VERDICT_PACKETS:-200}
+WORK=$(mktemp -d)
+trap 'two_routers_down; rm -rf "$WORK"' EXIT
+
+# sorted "name=value" list, the shape stat_moved prints
+moved() { printf '%s\n' "$@" | LC_ALL=C sort | paste -sd' '; }
+
+pki_init "$WORK/pki" || { t_ok 1 "test CA"; t_done; exit 1; }
+pki_cert valid -3600 +86400 &&
+pki_cert rk -3600 +86400 &&
+pki_cert fp -3600 +86400 &&
+pki_cert expired 20200101000000Z 20210101000000Z &&
+pki_cert future 20990101000000Z 21000101000000Z
+t_ok $? "test certificates made with openssl ca"
+
+two_routers_up
+t_ok $? "two routers joined by veth"
+
+i=0
+for p in valid rk fp expired future; do
+	ctl peer add "$p" "$PKI/$p.pem" "$(a4 $i)" "$(a6 $i)"
+	t_ok $? "peer add $p $(a4 $i) $(a6 $i)"
+	i=$((i + 1))
+done
+ctl set ports "$PORT-$PORT" self-state valid
+t_ok $? "set ports $PORT-$PORT self-state valid"
+
+# The module's view of each certificate against OpenSSL's.
+for p in valid rk fp expired future; do
+	ctl show peers "$p" -j >"$WORK/$p.json"
+	t_is "$(jq -r .fingerprint "$WORK/$p.json")" "$(pki_fingerprint "$PKI/$p.pem")" \
+		"$p: fingerprint = sha256(DER) from openssl"
+	t_is "$(jq -r .revocation_key "$WORK/$p.json")" "$(pki_revkey "$PKI/$p.pem")" \
+		"$p: revocation key = sha256(issuer || serial) from openssl asn1parse"
+	nb=$(date -u -d "$(openssl x509 -in "$PKI/$p.pem" -noout -startdate | cut -d= -f2)" +%s)
+	na=$(date -u -d "$(openssl x509 -in "$PKI/$p.pem" -noout -enddate | cut -d= -f2)" +%s)
+	t_is "$(jq -r '"\(.not_before) \(.not_after)"' "$WORK/$p.json")" "$nb $na" \
+		"$p: notBefore/notAfter as openssl reads them"
+done
+
+# Revoke rk by its revocation key and fp by its fingerprint.
+ctl revoked add "$(pki_revkey "$PKI/rk.pem")"
+t_ok $? "revoked add <revocation key of rk>"
+ctl revoked add "$(pki_fingerprint "$PKI/fp.pem")"
+t_ok $? "revoked add <fingerprint of fp>"
+t_is "$(ctl show revoked | LC_ALL=C sort | paste -sd' ')" \
+	"$(printf '%s\n' "$(pki_revkey "$PKI/rk.pem")" "$(pki_fingerprint "$PKI/fp.pem")" |
+		LC_ALL=C sort | paste -sd' ')" "show revoked lists exactly the two keys"
+
+# Nothing but the test's packets crosses the link (so counts can be exact).
+sleep 2
+stats_snap "$WORK/q0"; sleep 1; stats_snap "$WORK/q1"
+t_is "$(stat_moved "$WORK/q0" "$WORK/q1")" "" "idle link: no counter moves"
+
+# phase FAMILY DESCRIPTION EXPECTED_RECEIVED EXPECTED_MOVED...
+phase() {
+	local fam=$1 desc=$2 want_rx=$3 base dst sent rx
+	shift 3
+	if [ "$fam" = 4 ]; then base=$(a4 0) dst=$B4; else base=$(a6 0) dst=$B6; fi
+	stats_snap "$WORK/before"
+	recv_start
+	sent=$(ip netns exec "$NS_A" "$TOOLS/udpsend" -S "$base" -n 6 -d "$dst" \
+		-p "$PORT" -c $((6 * N)) | sed -n 's/^sent=\([0-9]*\).*/\1/p')
+	rx=$(recv_stop)
+	stats_snap "$WORK/after"
+	t_is "$sent" $((6 * N)) "IPv$fam $desc: sent $((6 * N))"
+	t_is "$(stat_moved "$WORK/before" "$WORK/after")" "$(moved "$@")" \
+		"IPv$fam $desc: counters"
+	t_is "$rx" "$want_rx" "IPv$fam $desc: received"
+}
+
+for fam in 4 6; do
+	ctl set peer-validation off failure-mode fail-hard self-state valid
+	phase $fam "validation off: nothing enforced" $((6 * N)) \
+		"accepted.disabled=$((5 * N))" "not_peer=$N"
+
+	ctl set peer-validation on failure-mode fail-soft
+	phase $fam "fail-soft: all pass, counted by reason" $((6 * N)) \
+		"accepted.ok=$N" "accepted.revoked=$((2 * N))" "accepted.expired=$N" \
+		"accepted.not-yet-valid=$N" "not_peer=$N"
+
+	ctl set failure-mode fail-hard
+	ctl show peers -j >"$WORK/peers0"
+	phase $fam "fail-hard: revoked, expired, not-yet-valid dropped" $((2 * N)) \
+		"accepted.ok=$N" "dropped.revoked=$((2 * N))" "dropped.expired=$N" \
+		"dropped.not-yet-valid=$N" "not_peer=$N"
+	ctl show peers -j >"$WORK/peers1"
+	t_is "$(jq -rn --slurpfile a "$WORK/peers0" --slurpfile b "$WORK/peers1" '
+		[$b[0][] as $p | ($a[0][] | select(.name == $p.name)) as $o |
+		 "\($p.name):+\($p.rx_accepted - $o.rx_accepted)/+\($p.rx_dropped - $o.rx_dropped)"]
+		| join(" ")')" \
+		"expired:+0/+$N fp:+0/+$N future:+0/+$N rk:+0/+$N valid:+$N/+0" \
+		"IPv$fam fail-hard: per-peer accepted/dropped counters"
+	t_is "$(jq -r '[.[] | "\(.name)=\(.verdict)/\(.reason)"] | join(" ")' "$WORK/peers1")" \
+		"expired=drop/expired fp=drop/revoked future=drop/not-yet-valid rk=drop/revoked valid=accept/ok" \
+		"show peers: verdict and reason now"
+
+	ctl set self-state invalid
+	phase $fam "fail-hard, own certificate invalid: every peer dropped" "$N" \
+		"dropped.self-invalid=$((5 * N))" "not_peer=$N"
+
+	ctl set failure-mode fail-soft
+	phase $fam "fail-soft, own certificate invalid: passed and counted" $((6 * N)) \
+		"accepted.self-invalid=$((5 * N))" "not_peer=$N"
+
+	ctl set failure-mode fail-hard self-state valid
+	ctl peer replace valid "$PKI/valid.pem" "$(a4 0)" "$(a6 0)" state invalid
+	ctl peer replace expired "$PKI/expired.pem" "$(a4 3)" "$(a6 3)" state unknown
+	phase $fam "fail-hard, peer states invalid/unknown from userspace" $((N)) \
+		"dropped.invalid=$N" "dropped.unauthenticated=$N" \
+		"dropped.revoked=$((2 * N))" "dropped.not-yet-valid=$N" "not_peer=$N"
+	ctl peer replace valid "$PKI/valid.pem" "$(a4 0)" "$(a6 0)"
+	ctl peer replace expired "$PKI/expired.pem" "$(a4 3)" "$(a6 3)"
+done
+
+# Unrevoke: the two peers pass again under fail-hard.
+ctl revoked del "$(pki_revkey "$PKI/rk.pem")" &&
+ctl revoked del "$(pki_fingerprint "$PKI/fp.pem")"
+t_ok $? "revoked del both keys"
+phase 4 "fail-hard after revoked del" $((4 * N)) \
+	"accepted.ok=$((3 * N))" "dropped.expired=$N" "dropped.not-yet-valid=$N" "not_peer=$N"
+
+# A peer deleted is no peer: its packets are untouched.
+ctl peer del expired
+t_ok $? "peer del expired"
+phase 6 "fail-hard after peer del" $((5 * N)) \
+	"accepted.ok=$((3 * N))" "dropped.not-yet-valid=$N" "not_peer=$((2 * N))"
+
+t_done

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A certificate that expires while traffic flows: under fail-hard its
+# packets pass up to and including the notAfter second and are dropped from
+# the next second on, with no userspace action (the kernel judges expiry
+# against the clock on every packet). IPv4 and IPv6 in turn.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/lib-pki.sh"
+. "$here/lib-svrcert.sh"
+
+RATE=${SVRCERT_EXPIRY_RATE:-100}	# packets per second
+LEAD=${SVRCERT_EXPIRY_LEAD:-8}		# seconds from certificate to expiry
+WORK=$(mktemp -d)
+trap 'two_routers_down; rm -rf "$WORK"' EXIT
+
+pki_init "$WORK/pki" || { t_ok 1 "test CA"; t_done; exit 1; }
+two_routers_up
+t_ok $? "two routers joined by veth"
+ctl set ports "$PORT-$PORT" peer-validation on failure-mode fail-hard self-state valid
+t_ok $? "fail-hard, validation on, own certificate valid"
+
+for fam in 4 6; do
+	if [ $fam = 4 ]; then src=$(a4 0) dst=$B4; else src=$(a6 0) dst=$B6; fi
+	pki_cert "short$fam" -60 "+$LEAD"
+	t_ok $? "IPv$fam: certificate valid for the next $LEAD s"
+	not_after=$(date -u -d "$(openssl x509 -in "$PKI/short$fam.pem" -noout -enddate |
+		cut -d= -f2)" +%s)
+	ctl peer replace short "$PKI/short$fam.pem" "$src"
+	t_ok $? "IPv$fam: peer bound to $src"
+	t_is "$(ctl show peers short -j | jq -r '"\(.not_after) \(.verdict)/\(.reason)"')" \
+		"$not_after accept/ok" "IPv$fam: module sees notAfter, verdict accept now"
+
+	stats_snap "$WORK/before"
+	recv_start
+	# Until 3 s past expiry, whatever time the set-up above took.
+	secs=$((not_after + 3 - $(date +%s)))
+	sent=$(send "$src" "$dst" -r "$RATE" -t "$secs")
+	rx=$(recv_stop)
+	last=$(recv_field last)
+	stats_snap "$WORK/after"
+	t_diag "IPv$fam: notAfter=$not_after sent=$sent received=$rx last arrival=$last"
+
+	t_ok $(( rx > 0 && rx < sent ? 0 : 1 )) "IPv$fam: some packets passed, later ones did not"
+	t_is "$(stat_moved "$WORK/before" "$WORK/after")" \
+		"accepted.ok=$rx dropped.expired=$((sent - rx))" \
+		"IPv$fam: every packet counted: accepted ok = received, the rest dropped expired"
+	# The notAfter second is still valid; the next one is not. The window
+	# allows for one packet interval and scheduling in a TCG guest.
+	t_ok "$(awk -v l="$last" -v na="$not_after" -v r="$RATE" \
+		'BEGIN { print (l >= na + 1 - 0.25 - 1 / r && l < na + 1.25) ? 0 : 1 }')" \
+		"IPv$fam: last packet passed within the notAfter second (last=$last, notAfter=$not_after)"
+	t_is "$(stat_delta "$WORK/before" "$WORK/after" .peer_cert_expired)" 1 \
+		"IPv$fam: peer-cert-expired counted once"
+	t_is "$(ctl show peers short -j | jq -r '"\(.verdict)/\(.reason)"')" "drop/expired" \
+		"IPv$fam: show peers now says drop/expired"
+done
+
+t_done

@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers shared by the data-path guest tests (tests/guest/1*.sh .. 6*.sh):
+# two routers in network namespaces joined by veth, the packet tools of
+# tests/tools, and exact counter arithmetic over `svrcertctl show stats -j`.
+# Sourced after tests/guest/lib.sh (TAP, rig) and lib-pki.sh.
+#
+# Topology (two_routers_up):
+#
+#   netns $NS_A  "peer side"                 netns $NS_B  "router under test"
+#   va: 10.9.0.10-15/24, fd09::10-15/64  <-> vb: 10.9.0.1/24, fd09::1/64
+#
+# Packets are sent from $NS_A with a chosen source address to $NS_B, where
+# svrcert judges them. Neighbour entries are static and IPv6 DAD, router
+# solicitations and link-local addresses are off, so the only packets
+# crossing the link are the ones a test sends: counters can be exact.
+
+T_TOP=${T_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+CTL=${SVRCERTCTL:-$T_TOP/build/svrcertctl}
+TOOLS=${SVRCERT_TOOLS:-$T_TOP/build/tools}
+NS_A=svt-a-$$
+NS_B=svt-b-$$
+B4=10.9.0.1
+B6=fd09::1
+PORT=4800
+
+# Source addresses in $NS_A, by role (index i -> 10.9.0.(10+i), fd09::(10+i)).
+a4() { echo "10.9.0.$((10 + $1))"; }
+a6() { echo "fd09::$((10 + $1))"; }
+
+# svrcertctl in the router under test (or in the netns given by -n NS).
+ctl() {
+	local ns=$NS_B
+	if [ "${1:-}" = -n ]; then ns=$2; shift 2; fi
+	ip netns exec "$ns" "$CTL" "$@"
+}
+
+quiet_ipv6() {
+	local ns=$1 k
+	for k in accept_dad dad_transmits router_solicitations accept_ra; do
+		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.default.$k=0" \
+			"net.ipv6.conf.all.$k=0" 2>/dev/null || true
+	done
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 \
+		net.ipv6.conf.all.addr_gen_mode=1 2>/dev/null || true
+}
+
+two_routers_up() {
+	local i ma mb
+	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
+	quiet_ipv6 "$NS_A"
+	quiet_ipv6 "$NS_B"
+	ip -n "$NS_A" link add va type veth peer name vb netns "$NS_B" || return 1
+	ip -n "$NS_A" link set va addrgenmode none 2>/dev/null
+	ip -n "$NS_B" link set vb addrgenmode none 2>/dev/null
+	for i in 0 1 2 3 4 5; do
+		ip -n "$NS_A" addr add "$(a4 $i)/24" dev va
+		ip -n "$NS_A" addr add "$(a6 $i)/64" dev va nodad
+	done
+	ip -n "$NS_B" addr add "$B4/24" dev vb
+	ip -n "$NS_B" addr add "$B6/64" dev vb nodad
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_A" link set va up
+	ip -n "$NS_B" link set vb up
+	ma=$(ip -n "$NS_A" -br link show va | awk '{print $3}')
+	mb=$(ip -n "$NS_B" -br link show vb | awk '{print $3}')
+	ip -n "$NS_A" neigh replace "$B4" lladdr "$mb" dev va nud permanent
+	ip -n "$NS_A" neigh replace "$B6" lladdr "$mb" dev va nud permanent
+	for i in 0 1 2 3 4 5; do
+		ip -n "$NS_B" neigh replace "$(a4 $i)" lladdr "$ma" dev vb nud permanent
+		ip -n "$NS_B" neigh replace "$(a6 $i)" lladdr "$ma" dev vb nud permanent
+	done
+	# Deep enough that a burst never overflows the backlog.
+	ip netns exec "$NS_B" sysctl -qw net.core.netdev_max_backlog=100000 2>/dev/null || true
+}
+
+two_routers_down() {
+	recv_stop >/dev/null 2>&1 || true
+	ip netns del "$NS_A" 2>/dev/null || true
+	ip netns del "$NS_B" 2>/dev/null || true
+}
+
+# ---- traffic ---------------------------------------------------------------
+
+RECV_PID=
+RECV_OUT=
+
+# recv_start [PORT]: count UDP packets arriving in $NS_B.
+recv_start() {
+	local port=${1:-$PORT} i
+	RECV_OUT=$(mktemp)
+	rm -f "$RECV_OUT"
+	ip netns exec "$NS_B" "$TOOLS/udprecv" -p "$port" -o "$RECV_OUT" >/dev/null &
+	RECV_PID=$!
+	for i in $(seq 200); do
+		[ -s "$RECV_OUT" ] && return 0
+		sleep 0.05
+	done
+	echo "# udprecv did not come up" >&2
+	return 1
+}
+
+# recv_stop: stop the counter, print the number received.
+recv_stop() {
+	[ -n "$RECV_PID" ] || return 1
+	kill -TERM "$RECV_PID" 2>/dev/null
+	wait "$RECV_PID" 2>/dev/null
+	RECV_PID=
+	sed -n 's/^received=\([0-9]*\).*/\1/p' "$RECV_OUT"
+}
+
+# recv_field NAME: first/last from the last recv_stop's file.
+recv_field() {
+	sed -n "s/.* $1=\\([0-9.]*\\).*/\\1/p" "$RECV_OUT"
+}
+
+# send SRC DST [udpsend options...]: send from SRC in $NS_A, print "sent".
+send() {
+	local src=$1 dst=$2 out
+	shift 2
+	out=$(ip netns exec "$NS_A" "$TOOLS/udpsend" -s "$src" -d "$dst" -p "$PORT" "$@")
+	echo "$out" | sed -n 's/^sent=\([0-9]*\).*/\1/p'
+}
+
+# ---- counters --------------------------------------------------------------
+
+# stats_snap FILE: the router's counters now.
+stats_snap() {
+	ctl show stats -j >"$1"
+}
+
+# stat_delta BEFORE AFTER JQPATH: counter increase, e.g. .dropped.revoked
+stat_delta() {
+	jq -n --slurpfile a "$1" --slurpfile b "$2" "(\$b[0]$3) - (\$a[0]$3)"
+}
+
+# Every packet counter that moved between two snapshots, "path=delta" sorted,
+# e.g. "accepted.ok=100 not_peer=5" -- one string to compare exactly.
+stat_moved() {
+	jq -rn --slurpfile a "$1" --slurpfile b "$2" '
+		[ ($b[0].accepted | to_entries[] | select(.value != $a[0].accepted[.key]) |
+			"accepted.\(.key)=\(.value - $a[0].accepted[.key])"),
+		  ($b[0].dropped | to_entries[] | select(.value != $a[0].dropped[.key]) |
+			"dropped.\(.key)=\(.value - $a[0].dropped[.key])"),
+		  (if $b[0].not_peer != $a[0].not_peer
+		   then "not_peer=\($b[0].not_peer - $a[0].not_peer)" else empty end)
+		] | sort | join(" ")'
+}
+
+# peer_json NAME [NS]: `show peers NAME -j`
+peer_field() {
+	ctl show peers "$1" -j | jq -r ".$2"
+}
+
+# ---- kernel log ------------------------------------------------------------
+
+KLOG_MARK=0
+
+# klog_mark: remember where the kernel log is now.
+klog_mark() {
+	KLOG_MARK=$(dmesg | wc -l)
+}
+
+# klog_bad: print any splat logged since klog_mark (empty = clean).
+klog_bad() {
+	dmesg | tail -n +$((KLOG_MARK + 1)) |
+		grep -E 'BUG|WARNING|KASAN|kmemleak|Oops|Call Trace|lockdep|circular locking|RCU stall|general protection|UBSAN|refcount_t' || true
+}
+
+# ---- TAP ---------------------------------------------------------------------
+# Plain TAP on stdout (plan at the end); diagnostics as "# ..." lines.
+
+T_N=0
+T_FAILED=0
+
+t_ok() {	# t_ok STATUS DESCRIPTION  (STATUS 0 = pass)
+	T_N=$((T_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_N - $2"
+	else
+		echo "not ok $T_N - $2"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+t_is() {	# t_is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then
+		t_ok 0 "$3"
+	else
+		t_ok 1 "$3"
+		echo "#   got:  '$1'"
+		echo "#   want: '$2'"
+	fi
+}
+
+t_diag() {
+	echo "# $*"
+}
+
+t_done() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+}
+
+# ---- the module -------------------------------------------------------------
+
+# svrcert_ko: path of the svrcert.ko the rig loaded for this kernel.
+svrcert_ko() {
+	local k=${SVRCERT_KO:-}
+	[ -n "$k" ] || k=$(modinfo -n svrcert 2>/dev/null)
+	[ -n "$k" ] || k=$T_TOP/svrcert.ko
+	[ -f "$k" ] && echo "$k"
+}
