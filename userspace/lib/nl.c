@@ -16,6 +16,8 @@
 
 #include "nl_priv.h"
 
+#define SOCK_BUF (1 << 20)
+
 static __thread char open_errmsg[256];
 
 const char *svrcert_nl_open_errmsg(void)
@@ -74,6 +76,11 @@ int svrcert_nl_open(struct svrcert_nl **out)
 		goto fail;
 	}
 	enable_ext_ack(nl->sk);
+	/*
+	 * libnl's 32 KiB default barely fits one full key chunk and not a
+	 * window of acks; the kernel caps this at wmem_max/rmem_max anyway.
+	 */
+	(void)nl_socket_set_buffer_size(nl->sk, SOCK_BUF, SOCK_BUF);
 	err = genl_ctrl_resolve(nl->sk, SVRCERT_GENL_NAME);
 	if (err < 0) {
 		snprintf(open_errmsg, sizeof(open_errmsg), err == -NLE_OBJ_NOTFOUND ?
