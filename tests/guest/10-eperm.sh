@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 WORK=$(mktemp -d)
 NS=svt-perm-$$
-trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$WORK"' EXIT
+on_exit 'ip netns del "$NS" 2>/dev/null; rm -rf "$WORK"'
 chmod 755 "$WORK"
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all"
 

@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 N=${SVRCERT_VERDICT_PACKETS:-200}
 WORK=$(mktemp -d)
-trap 'two_routers_down; rm -rf "$WORK"' EXIT
+on_exit 'two_routers_down; rm -rf "$WORK"'
 
 # sorted "name=value" list, the shape stat_moved prints
 moved() { printf '%s\n' "$@" | LC_ALL=C sort | paste -sd' '; }

@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 RATE=${SVRCERT_EXPIRY_RATE:-100}	# packets per second
 LEAD=${SVRCERT_EXPIRY_LEAD:-8}		# seconds from certificate to expiry
 WORK=$(mktemp -d)
-trap 'two_routers_down; rm -rf "$WORK"' EXIT
+on_exit 'two_routers_down; rm -rf "$WORK"'
 
 pki_init "$WORK/pki" || { t_ok 1 "test CA"; t_done; exit 1; }
 two_routers_up

@@ -22,7 +22,7 @@ SWAPS=$(( ${SVRCERT_SWAPS:-100} < 100 ? 100 : ${SVRCERT_SWAPS:-100} ))
 KEYS=$(( ${SVRCERT_SWAP_KEYS:-100000} < 100000 ? 100000 : ${SVRCERT_SWAP_KEYS:-100000} ))
 RATE=${SVRCERT_SWAP_RATE:-200}
 WORK=$(mktemp -d)
-trap 'kill "$SEND_PID" 2>/dev/null; two_routers_down; rm -rf "$WORK"' EXIT
+on_exit 'kill "$SEND_PID" 2>/dev/null; two_routers_down; rm -rf "$WORK"'
 SEND_PID=
 LAST=
 

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 RATE=${SVRCERT_RELOAD_RATE:-200}
 WORK=$(mktemp -d)
 SEND_PID=
-trap 'kill "$SEND_PID" 2>/dev/null; two_routers_down; rm -rf "$WORK"' EXIT
+on_exit 'kill "$SEND_PID" 2>/dev/null; two_routers_down; rm -rf "$WORK"'
 
 ko=$(svrcert_ko)
 t_ok $? "module file: $ko"

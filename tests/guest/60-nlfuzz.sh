@@ -22,7 +22,7 @@ LIMIT=${SVRCERT_FUZZ_SECONDS:-1800}
 N=100
 WORK=$(mktemp -d)
 NS=svt-fuzz-$$
-trap 'ip netns del "$NS" 2>/dev/null; two_routers_down; rm -rf "$WORK"' EXIT
+on_exit 'ip netns del "$NS" 2>/dev/null; two_routers_down; rm -rf "$WORK"'
 
 pki_init "$WORK/pki" && pki_cert peer -3600 +86400 && pki_cert other -3600 +86400
 t_ok $? "test certificates"

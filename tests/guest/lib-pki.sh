@@ -19,8 +19,10 @@ PKI=
 
 # "+N"/"-N" seconds from now, or an OpenSSL GeneralizedTime as is.
 pki_time() {
+	local now
+	now=$(date +%s)
 	case $1 in
-	[+-]*) date -u -d "@$(( $(date +%s) $1 ))" +%Y%m%d%H%M%SZ ;;
+	[+-]*) date -u -d "@$((now $1))" +%Y%m%d%H%M%SZ ;;
 	*) echo "$1" ;;
 	esac
 }

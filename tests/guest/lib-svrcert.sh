@@ -4,7 +4,8 @@
 # Helpers shared by the data-path guest tests (tests/guest/1*.sh .. 6*.sh):
 # two routers in network namespaces joined by veth, the packet tools of
 # tests/tools, and exact counter arithmetic over `svrcertctl show stats -j`.
-# Sourced after tests/guest/lib.sh (TAP, rig) and lib-pki.sh.
+# Sourced after tests/guest/lib.sh (TAP, rig, namespaces, cleanup) and
+# lib-pki.sh; the t_* TAP helpers are thin wrappers over lib.sh's.
 #
 # Topology (two_routers_up):
 #
@@ -16,9 +17,8 @@
 # solicitations and link-local addresses are off, so the only packets
 # crossing the link are the ones a test sends: counters can be exact.
 
-T_TOP=${T_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-CTL=${SVRCERTCTL:-$T_TOP/build/svrcertctl}
-TOOLS=${SVRCERT_TOOLS:-$T_TOP/build/tools}
+CTL=$SVRCERTCTL
+TOOLS=${SVRCERT_TOOLS:-$SVRCERT_TOP/build/tools}
 NS_A=svt-a-$$
 NS_B=svt-b-$$
 B4=10.9.0.1
@@ -48,7 +48,7 @@ quiet_ipv6() {
 
 two_routers_up() {
 	local i ma mb
-	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
+	ns_create "$NS_A" && ns_create "$NS_B" || return 1
 	quiet_ipv6 "$NS_A"
 	quiet_ipv6 "$NS_B"
 	ip -n "$NS_A" link add va type veth peer name vb netns "$NS_B" || return 1
@@ -60,8 +60,6 @@ two_routers_up() {
 	done
 	ip -n "$NS_B" addr add "$B4/24" dev vb
 	ip -n "$NS_B" addr add "$B6/64" dev vb nodad
-	ip -n "$NS_A" link set lo up
-	ip -n "$NS_B" link set lo up
 	ip -n "$NS_A" link set va up
 	ip -n "$NS_B" link set vb up
 	ma=$(ip -n "$NS_A" -br link show va | awk '{print $3}')
@@ -156,60 +154,32 @@ peer_field() {
 
 # ---- kernel log ------------------------------------------------------------
 
-KLOG_MARK=0
-
-# klog_mark: remember where the kernel log is now.
+# klog_mark: remember where the kernel log is now (lib.sh's mark).
 klog_mark() {
-	KLOG_MARK=$(dmesg | wc -l)
+	klog_set_mark
 }
 
 # klog_bad: print any splat logged since klog_mark (empty = clean).
 klog_bad() {
-	dmesg | tail -n +$((KLOG_MARK + 1)) |
-		grep -E 'BUG|WARNING|KASAN|kmemleak|Oops|Call Trace|lockdep|circular locking|RCU stall|general protection|UBSAN|refcount_t' || true
+	klog_since_mark | grep -E -- "$SVRCERT_SPLAT_ERE" || true
 }
 
 # ---- TAP ---------------------------------------------------------------------
-# Plain TAP on stdout (plan at the end); diagnostics as "# ..." lines.
-
-T_N=0
-T_FAILED=0
+# Wrappers over lib.sh's TAP, argument order "actual first".
 
 t_ok() {	# t_ok STATUS DESCRIPTION  (STATUS 0 = pass)
-	T_N=$((T_N + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $T_N - $2"
-	else
-		echo "not ok $T_N - $2"
-		T_FAILED=$((T_FAILED + 1))
-	fi
+	tap_result "$1" "$2"
 }
 
 t_is() {	# t_is GOT WANT DESCRIPTION
-	if [ "$1" = "$2" ]; then
-		t_ok 0 "$3"
-	else
-		t_ok 1 "$3"
-		echo "#   got:  '$1'"
-		echo "#   want: '$2'"
-	fi
+	assert_eq "$3" "$2" "$1"
 }
 
 t_diag() {
-	echo "# $*"
+	tap_diag "$@"
 }
 
 t_done() {
-	echo "1..$T_N"
-	[ "$T_FAILED" -eq 0 ]
+	tap_done
 }
 
-# ---- the module -------------------------------------------------------------
-
-# svrcert_ko: path of the svrcert.ko the rig loaded for this kernel.
-svrcert_ko() {
-	local k=${SVRCERT_KO:-}
-	[ -n "$k" ] || k=$(modinfo -n svrcert 2>/dev/null)
-	[ -n "$k" ] || k=$T_TOP/svrcert.ko
-	[ -f "$k" ] && echo "$k"
-}
