@@ -1,11 +1,240 @@
 // SPDX-License-Identifier: GPL-2.0
-/* STUB: not implemented yet; its owner replaces this file. */
+/*
+ * svrcertctl show certificate [detail|crl] [-j]
+ *
+ *   (none)  subject, issuer, serial, validity, days left, fingerprints and
+ *           the state judged now with every runtime rule
+ *   detail  OpenSSL's full text of the certificate (X509_print_ex)
+ *   crl     the CRLs this router holds and the configured CRL sources
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "ctl.h"
+#include "import.h"
+#include "import_trust.h"
+#include "store_env.h"
+#include "util.h"
+
+static X509 *installed_leaf(const struct svrcert_env *env)
+{
+	char *pem = NULL;
+	X509 *x = NULL;
+	size_t len;
+	BIO *bio;
+
+	if (store_read(&env->st, STORE_CERT, &pem, &len))
+		return NULL;
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (bio)
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	free(pem);
+	return x;
+}
+
+static json_t *cert_json(X509 *x, const struct own_cert_status *s)
+{
+	char subj[256], iss[256], serial[128], nb[32], na[32];
+	char sha1[SVRCERT_SHA1_COLON_LEN], sha256[SVRCERT_SHA256_COLON_LEN];
+
+	svrcert_name_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+	svrcert_name_oneline(X509_get_issuer_name(x), iss, sizeof(iss));
+	svrcert_cert_serial_hex(x, serial, sizeof(serial));
+	svrcert_time_iso8601(s->not_before, nb, sizeof(nb));
+	svrcert_time_iso8601(s->not_after, na, sizeof(na));
+	svrcert_fingerprint_sha1_colon(x, sha1);
+	svrcert_fingerprint_sha256_colon(x, sha256);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
+			 "subject", subj, "issuer", iss, "serial", serial,
+			 "not_before", nb, "not_after", na,
+			 "days_left", (json_int_t)s->days_left,
+			 "sha1_fingerprint", sha1, "sha256_fingerprint", sha256,
+			 "state", cert_state_name(s->state),
+			 "problems", s->message);
+}
+
+static void print_cert_text(json_t *o)
+{
+	static const char *const rows[][2] = {
+		{ "Subject", "subject" }, { "Issuer", "issuer" },
+		{ "Serial", "serial" }, { "Not before", "not_before" },
+		{ "Not after", "not_after" },
+		{ "SHA-1 fingerprint", "sha1_fingerprint" },
+		{ "SHA-256 fingerprint", "sha256_fingerprint" },
+		{ "State", "state" },
+	};
+	const char *problems;
+	size_t i;
+
+	for (i = 0; i < SVRCERT_ARRAY_SIZE(rows); i++) {
+		printf("%-21s %s\n", rows[i][0],
+		       json_string_value(json_object_get(o, rows[i][1])));
+		if (i == 4)
+			printf("%-21s %" JSON_INTEGER_FORMAT "\n", "Days left",
+			       json_integer_value(json_object_get(o, "days_left")));
+	}
+	problems = json_string_value(json_object_get(o, "problems"));
+	if (problems && *problems)
+		printf("%-21s %s\n", "Problems", problems);
+}
+
+static int show_basic(struct svrcert_env *env, bool json)
+{
+	struct own_cert_status s;
+	X509 *x = installed_leaf(env);
+	json_t *o;
+
+	if (!x) {
+		if (json)
+			printf("{\"installed\": false}\n");
+		else
+			printf("no certificate installed in %s (provision one: "
+			       "key generate, csr, import)\n", env->st.dir);
+		return CTL_OK;
+	}
+	own_cert_evaluate(&env->ip, &s);
+	o = cert_json(x, &s);
+	json_object_set_new(o, "installed", json_true());
+	if (json) {
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		print_cert_text(o);
+	}
+	json_decref(o);
+	X509_free(x);
+	return CTL_OK;
+}
+
+static int show_detail(struct svrcert_env *env, bool json)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	X509 *x = installed_leaf(env);
+	char *text;
+	long n;
+
+	if (!x || !bio) {
+		fprintf(stderr, "no certificate installed in %s\n", env->st.dir);
+		BIO_free(bio);
+		X509_free(x);
+		return CTL_FAIL;
+	}
+	X509_print_ex(bio, x, XN_FLAG_ONELINE, 0);
+	PEM_write_bio_X509(bio, x);
+	n = BIO_get_mem_data(bio, &text);
+	if (json) {
+		json_t *o = json_pack("{s:s%}", "text", text, (size_t)n);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else {
+		fwrite(text, 1, (size_t)n, stdout);
+	}
+	BIO_free(bio);
+	X509_free(x);
+	return CTL_OK;
+}
+
+static json_t *crl_sources(const struct svrcert_env *env)
+{
+	json_t *o = json_pack("{s:[], s:I, s:I}", "urls", "polling_interval_s",
+			      (json_int_t)(env->have_cfg ? env->cfg.crl_polling_s : SVRCERT_DEF_POLLING_S),
+			      "backoff_interval_s",
+			      (json_int_t)(env->have_cfg ? env->cfg.crl_backoff_s : SVRCERT_DEF_BACKOFF_S));
+	size_t i;
+
+	for (i = 0; env->have_cfg && i < env->cfg.n_crl_urls; i++)
+		json_array_append_new(json_object_get(o, "urls"),
+				      json_string(env->cfg.crl_urls[i]));
+	return o;
+}
+
+static void print_crl_text(json_t *held, json_t *src)
+{
+	json_t *it;
+	size_t i;
+
+	printf("Configured CRL sources (polling %" JSON_INTEGER_FORMAT
+	       " s, backoff %" JSON_INTEGER_FORMAT " s):\n",
+	       json_integer_value(json_object_get(src, "polling_interval_s")),
+	       json_integer_value(json_object_get(src, "backoff_interval_s")));
+	json_array_foreach(json_object_get(src, "urls"), i, it)
+		printf("  %s (last fetch result: not fetched by this version)\n",
+		       json_string_value(it));
+	if (!json_array_size(json_object_get(src, "urls")))
+		printf("  none\n");
+	printf("Held CRLs:\n");
+	json_array_foreach(held, i, it)
+		printf("  issuer %s\n    file %s\n    last update %s, next "
+		       "update %s, %" JSON_INTEGER_FORMAT " entries\n",
+		       json_string_value(json_object_get(it, "issuer")),
+		       json_string_value(json_object_get(it, "file")),
+		       json_string_value(json_object_get(it, "last_update")),
+		       json_string_value(json_object_get(it, "next_update")),
+		       json_integer_value(json_object_get(it, "entries")));
+	if (!json_array_size(held))
+		printf("  none\n");
+}
+
+static int show_crl(struct svrcert_env *env, bool json)
+{
+	json_t *held = NULL, *src = crl_sources(env), *o;
+
+	if (trust_held_crls_json(&env->st, &held)) {
+		fprintf(stderr, "cannot list the held CRLs\n");
+		json_decref(held);
+		json_decref(src);
+		return CTL_FAIL;
+	}
+	if (json) {
+		o = json_pack("{s:o, s:o}", "sources", src, "held", held);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+		return CTL_OK;
+	}
+	print_crl_text(held, src);
+	json_decref(held);
+	json_decref(src);
+	return CTL_OK;
+}
 
 int show_certificate(int argc, char **argv)
 {
-	fprintf(stderr, "svrcertctl: %s: not implemented yet\n", argv[0]);
-	return CTL_FAIL;
+	struct svrcert_env_args ea;
+	struct svrcert_env env;
+	const char *what = argc > 1 ? argv[1] : "";
+	char err[512];
+	bool json;
+	int ret;
+
+	json = ctl_take_json_flag(&argc, argv);
+	if (svrcert_env_take_args(&argc, argv, &ea) || argc > 2)
+		goto usage;
+	what = argc > 1 ? argv[1] : "";
+	if (*what && strcmp(what, "detail") && strcmp(what, "crl"))
+		goto usage;
+	if (svrcert_env_open(&env, &ea, err, sizeof(err))) {
+		fprintf(stderr, "svrcertctl: %s\n", err);
+		return CTL_FAIL;
+	}
+	env.ip.tell_kernel = false;
+	if (!strcmp(what, "detail"))
+		ret = show_detail(&env, json);
+	else if (!strcmp(what, "crl"))
+		ret = show_crl(&env, json);
+	else
+		ret = show_basic(&env, json);
+	svrcert_env_close(&env);
+	return ret;
+usage:
+	fprintf(stderr, "usage: svrcertctl show certificate [detail|crl] [-j]\n");
+	return CTL_USAGE;
 }

@@ -192,6 +192,8 @@ static void record(const struct import_params *ip, X509 *leaf, int ret,
 
 	if (ret && res->problem != SVRCERT_P_NONE)
 		reason = svrcert_problem_name(res->problem);
+	else if (ret)
+		reason = "setup";	/* no trusted CA, no key, I/O */
 	counters_inc(ip->st, ret ? CNT_IMPORT_FAILURE : CNT_IMPORT_SUCCESS,
 		     reason);
 	detail = ingest_detail(leaf, res);

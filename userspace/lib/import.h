@@ -77,6 +77,10 @@ int own_cert_evaluate(const struct import_params *ip,
 int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
 			   size_t msglen);
 
+/* Peer certificate counters of svrcert.ko: expired, invalid, revoked.
+ * -ENOENT when the module is not loaded (MSG says so). */
+int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen);
+
 const char *cert_state_name(enum svrcert_cert_state state);
 
 #endif

@@ -16,6 +16,7 @@
 const char *cert_state_name(enum svrcert_cert_state state);
 int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
 			   size_t msglen);
+int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen);
 
 const char *cert_state_name(enum svrcert_cert_state state)
 {
@@ -64,3 +65,27 @@ int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
 	return ret;
 }
 
+
+int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen)
+{
+	struct svrcert_kstats ks = { 0 };
+	struct svrcert_nl *nl = NULL;
+	int ret;
+
+	ret = svrcert_nl_open(&nl);
+	if (ret) {
+		snprintf(msg, msglen, "%s", ret == -ENOENT ?
+			 "svrcert.ko is not loaded: no peer certificate counters" :
+			 svrcert_nl_open_errmsg());
+		return ret;
+	}
+	ret = svrcert_nl_stats_get(nl, &ks);
+	if (ret)
+		snprintf(msg, msglen, "cannot read svrcert.ko's counters: %s",
+			 strerror(-ret));
+	out[0] = ks.peer_cert_expired;
+	out[1] = ks.peer_cert_invalid;
+	out[2] = ks.peer_cert_revoked;
+	svrcert_nl_close(nl);
+	return ret;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The control socket of svrcertd (default /run/svrcert/control.sock, mode
+ * 0660, owner root, group [daemon] control-group): a UNIX stream socket,
+ * one request and one response per connection, each a single line of JSON.
+ *
+ *   request:  {"command": "status" | "check" | "reload" | "alarms"}
+ *   response: {"ok": true, ...} or {"ok": false, "error": "why"}
+ *
+ * Only root or members of the control group may talk to it: the daemon
+ * checks SO_PEERCRED on every connection, whatever the file mode says.
+ */
+#ifndef SVRCERT_CTLSOCK_H
+#define SVRCERT_CTLSOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define CTLSOCK_LINE_MAX	65536
+#define CTLSOCK_TIMEOUT_MS	5000
+
+/* Bind and listen on PATH (its directory is created 0755), chmod 0660 and
+ * chgrp GROUP (when HAVE_GROUP). Returns the listening fd or -errno. */
+int ctlsock_listen(const char *path, bool have_group, gid_t group);
+
+/* Group name -> gid; -ENOENT when unknown. */
+int ctlsock_group_gid(const char *name, gid_t *gid);
+
+/* May the peer on FD talk to us? Root, or a member (primary or
+ * supplementary) of GROUP when HAVE_GROUP. UID receives the peer's uid. */
+bool ctlsock_peer_allowed(int fd, bool have_group, gid_t group, uid_t *uid);
+
+/* Read one '\n'-terminated line (without it) within TIMEOUT_MS into a
+ * malloc'd string. -ETIMEDOUT, -EMSGSIZE, -ECONNRESET, -errno. */
+int ctlsock_read_line(int fd, int timeout_ms, char **line);
+/* Write OBJ as one compact JSON line. */
+int ctlsock_write_json(int fd, json_t *obj);
+
+/* Client: send REQ, receive *RESP. -ENOENT / -ECONNREFUSED when no daemon
+ * listens, -EACCES when refused. */
+int ctlsock_request(const char *path, json_t *req, json_t **resp);
+
+#endif
