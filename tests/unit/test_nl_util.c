@@ -97,6 +97,25 @@ static void test_addr_parse(void **state)
 	assert_string_equal(svrcert_nl_addr_format(&a, buf, sizeof(buf)), "?");
 }
 
+static void test_peer_name_check(void **state)
+{
+	char name[SVRCERT_PEER_NAME_MAX + 2];
+
+	assert_int_equal(svrcert_nl_peer_name_check("router-b"), 0);
+	assert_int_equal(svrcert_nl_peer_name_check("urn:ssr:peering:b~1"), 0);
+	memset(name, 'a', sizeof(name));
+	name[SVRCERT_PEER_NAME_MAX] = '\0';
+	assert_int_equal(svrcert_nl_peer_name_check(name), 0);
+	name[SVRCERT_PEER_NAME_MAX] = 'a';
+	name[SVRCERT_PEER_NAME_MAX + 1] = '\0';
+	assert_int_equal(svrcert_nl_peer_name_check(name), -EINVAL);
+	assert_int_equal(svrcert_nl_peer_name_check(""), -EINVAL);
+	assert_int_equal(svrcert_nl_peer_name_check(NULL), -EINVAL);
+	assert_int_equal(svrcert_nl_peer_name_check("router b"), -EINVAL);
+	assert_int_equal(svrcert_nl_peer_name_check("tab\there"), -EINVAL);
+	assert_int_equal(svrcert_nl_peer_name_check("caf\xc3\xa9"), -EINVAL);
+}
+
 typedef const char *(*name_fn)(int);
 typedef int (*parse_fn)(const char *, int *);
 
@@ -247,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_key_parse_good),
 		cmocka_unit_test(test_key_parse_bad),
 		cmocka_unit_test(test_addr_parse),
+		cmocka_unit_test(test_peer_name_check),
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_names_fixed),
 		cmocka_unit_test(test_keyfile_good),

@@ -61,11 +61,9 @@ static int read_cert_der(const char *path, unsigned char **der, size_t *len)
 
 static int check_name(const char *name)
 {
-	size_t len = strlen(name);
-
-	if (len == 0 || len > SVRCERT_PEER_NAME_MAX)
-		return ctl_usage_error("peer", "peer name must be 1..%d characters",
-				       SVRCERT_PEER_NAME_MAX);
+	if (svrcert_nl_peer_name_check(name))
+		return ctl_usage_error("peer", "'%s' is not a peer name (1..%d printable "
+				       "characters, no blanks)", name, SVRCERT_PEER_NAME_MAX);
 	return CTL_OK;
 }
 

@@ -150,9 +150,9 @@ int show_peers(int argc, char **argv)
 		fprintf(stderr, "usage: svrcertctl show peers [NAME] [-j]\n");
 		return CTL_USAGE;
 	}
-	if (argc == 2 && (!argv[1][0] || strlen(argv[1]) > SVRCERT_PEER_NAME_MAX))
-		return ctl_usage_error("show peers", "peer name must be 1..%d characters",
-				       SVRCERT_PEER_NAME_MAX);
+	if (argc == 2 && svrcert_nl_peer_name_check(argv[1]))
+		return ctl_usage_error("show peers", "'%s' is not a peer name (1..%d printable "
+				       "characters, no blanks)", argv[1], SVRCERT_PEER_NAME_MAX);
 	nl = ctl_nl_open("show peers");
 	if (!nl)
 		return CTL_FAIL;

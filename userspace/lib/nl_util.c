@@ -89,6 +89,18 @@ NAME_PAIR(failure_mode, failure_mode_names)
 NAME_PAIR(event, event_names)
 NAME_PAIR(verdict, verdict_names)
 
+int svrcert_nl_peer_name_check(const char *name)
+{
+	size_t i, len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > SVRCERT_PEER_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e)
+			return -EINVAL;
+	return 0;
+}
+
 static int hex_nibble(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -27,6 +27,12 @@ int svrcert_nl_event_parse(const char *s, int *out);
 const char *svrcert_nl_verdict_name(int verdict);	/* "accept", "drop" */
 int svrcert_nl_verdict_parse(const char *s, int *out);
 
+/*
+ * A peering name the kernel accepts: 1..SVRCERT_PEER_NAME_MAX printable
+ * ASCII characters without blanks. Returns 0 or -EINVAL.
+ */
+int svrcert_nl_peer_name_check(const char *name);
+
 #define SVRCERT_KEY_HEX_LEN (2 * SVRCERT_KEY_LEN)
 
 /* Exactly 64 hex digits (either case), nothing else: 0 or -EINVAL. */
