@@ -32,6 +32,8 @@
 #                             import with int-rsa.pem appended: r1-pss-chain.pem
 #   r1-chain.pem              r1.pem + int.pem
 #   bad-sha1.pem              CN=r1, signed with ecdsa-with-SHA1
+#                             (every bad-* leaf is on r1.key unless it has
+#                             its own .key file)
 #   bad-rsa1024.{key,pem}     CN=r1, RSA 1024
 #   bad-secp256k1.{key,pem}   CN=r1, curve secp256k1
 #   int-noncrit.{key,pem}     intermediate with CA:TRUE NOT critical
@@ -232,8 +234,11 @@ make_good_leaves() {
 
 make_bad_leaves() {
 	local dir=$1 D=86400 s="/O=svrcert test/CN=r1"
-	eckey "$dir/tmp.key"
-	csr "$dir/tmp.key" "$s" "$dir/tmp.csr"
+	# On r1.key where the key does not matter, so that each breaks one rule.
+	for n in noncrit-leaf noeku ekupurpose leafca expired notyet identity revoked untrusted; do
+		cp "$dir/r1.key" "$dir/bad-$n.key"
+	done
+	csr "$dir/r1.key" "$s" "$dir/tmp.csr"
 	issue "$dir" int "$dir/tmp.csr" "$dir/bad-sha1.pem" leaf -3600 $((365 * D)) -md sha1
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$dir/bad-rsa1024.key" 2>/dev/null
 	leaf "$dir" bad-rsa1024 "$s" leaf

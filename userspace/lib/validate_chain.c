@@ -121,6 +121,12 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
 	case X509_V_ERR_INVALID_CA:
 		return 1;
 	}
+	/* One message per certificate: OpenSSL may add a follow-up error
+	 * ("unable to verify the first certificate") for the same cause. */
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].code == SVRCERT_P_UNTRUSTED &&
+		    p->v[i].depth == X509_STORE_CTX_get_error_depth(ctx))
+			return 1;
 	if (cur)
 		svrcert_name_text(X509_get_subject_name(cur), subj, sizeof(subj));
 	svrcert_problems_add(p, SVRCERT_P_UNTRUSTED, false,
