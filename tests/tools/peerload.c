@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * peerload - bind many peers at once, for the data-path benchmark.
+ *
+ *   peerload -c TEMPLATE.der -n COUNT -b BASE_ADDR [-p PREFIX] [-s STATE]
+ *
+ * Adds COUNT peers named PREFIX0 .. PREFIX<COUNT-1> (default prefix "b"),
+ * peer i on address BASE_ADDR + i (IPv4; IPv6: +i in the low 32 bits), over
+ * one netlink socket with libsvrcert's svrcert_nl_peer_add(). Peer i's
+ * certificate is TEMPLATE with its serial number's last four content bytes
+ * replaced by i, so every peer has its own fingerprint and revocation key
+ * (the kernel reads the certificate's fields; it does not verify the
+ * signature -- that is userspace's job -- so the patched copies load).
+ * TEMPLATE's serial must be at least 5 bytes long.
+ *
+ * Prints "added N peers in S s (R peers/s)"; exit 0, or 1 on the first
+ * error (reported with the kernel's message).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nl.h"
+#include "nl_util.h"
+
+/* Header of the DER TLV at P (within END): sets *hl, *len; 0 or -1. */
+static int der_header(const unsigned char *p, const unsigned char *end,
+		      size_t *hl, size_t *len)
+{
+	size_t i, n;
+
+	if (end - p < 2)
+		return -1;
+	if (!(p[1] & 0x80)) {
+		*hl = 2;
+		*len = p[1];
+	} else {
+		n = p[1] & 0x7f;
+		if (n == 0 || n > 4 || (size_t)(end - p) < 2 + n)
+			return -1;
+		*len = 0;
+		for (i = 0; i < n; i++)
+			*len = (*len << 8) | p[2 + i];
+		*hl = 2 + n;
+	}
+	return (size_t)(end - p) - *hl >= *len ? 0 : -1;
+}
+
+/* Offset and length of the serialNumber INTEGER's content, or -1. */
+static long serial_offset(const unsigned char *der, size_t n, size_t *slen)
+{
+	const unsigned char *p = der, *end = der + n;
+	size_t hl, len;
+
+	if (der_header(p, end, &hl, &len) < 0 || p[0] != 0x30)	/* Certificate */
+		return -1;
+	p += hl;
+	if (der_header(p, end, &hl, &len) < 0 || p[0] != 0x30)	/* tbsCertificate */
+		return -1;
+	p += hl;
+	if (der_header(p, end, &hl, &len) < 0)
+		return -1;
+	if (p[0] == 0xa0) {					/* [0] version */
+		p += hl + len;
+		if (der_header(p, end, &hl, &len) < 0)
+			return -1;
+	}
+	if (p[0] != 0x02)					/* serialNumber */
+		return -1;
+	*slen = len;
+	return (long)(p + hl - der);
+}
+
+static unsigned char *read_all(const char *path, size_t *n)
+{
+	unsigned char *buf = malloc(SVRCERT_CERT_DER_MAX);
+	FILE *f = fopen(path, "rb");
+
+	if (!buf || !f) {
+		free(buf);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	*n = fread(buf, 1, SVRCERT_CERT_DER_MAX, f);
+	fclose(f);
+	return buf;
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void addr_nth(const struct svrcert_addr *base, unsigned int i, struct svrcert_addr *a)
+{
+	uint32_t low;
+
+	*a = *base;
+	if (a->family == AF_INET) {
+		a->v4.s_addr = htonl(ntohl(a->v4.s_addr) + i);
+	} else {
+		memcpy(&low, &a->v6.s6_addr[12], 4);
+		low = htonl(ntohl(low) + i);
+		memcpy(&a->v6.s6_addr[12], &low, 4);
+	}
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: peerload -c TEMPLATE.der -n COUNT -b BASE_ADDR "
+		"[-p PREFIX] [-s STATE]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *tmpl = NULL, *prefix = "b", *base_s = NULL;
+	struct svrcert_peer_info info;
+	struct svrcert_addr base;
+	unsigned int count = 0, i;
+	int c, err, state = SVRCERT_STATE_VALID;
+	unsigned char *der;
+	struct svrcert_nl *nl;
+	size_t n, slen;
+	long off;
+	double t0, t;
+
+	while ((c = getopt(argc, argv, "c:n:b:p:s:h")) != -1) {
+		switch (c) {
+		case 'c': tmpl = optarg; break;
+		case 'n': count = strtoul(optarg, NULL, 0); break;
+		case 'b': base_s = optarg; break;
+		case 'p': prefix = optarg; break;
+		case 's':
+			if (svrcert_nl_state_parse(optarg, &state) < 0)
+				return usage();
+			break;
+		default: return usage();
+		}
+	}
+	if (!tmpl || !count || !base_s || svrcert_nl_addr_parse(base_s, &base) < 0)
+		return usage();
+	der = read_all(tmpl, &n);
+	if (!der || !n) {
+		fprintf(stderr, "peerload: cannot read %s\n", tmpl);
+		return 1;
+	}
+	off = serial_offset(der, n, &slen);
+	if (off < 0 || slen < 5) {
+		fprintf(stderr, "peerload: %s: no serial number of 5+ bytes found\n", tmpl);
+		return 1;
+	}
+	err = svrcert_nl_open(&nl);
+	if (err < 0) {
+		fprintf(stderr, "peerload: %s\n", svrcert_nl_open_errmsg());
+		return 1;
+	}
+	t0 = now_sec();
+	for (i = 0; i < count; i++) {
+		uint32_t be = htonl(i);
+
+		memcpy(der + off + slen - 4, &be, 4);
+		memset(&info, 0, sizeof(info));
+		snprintf(info.name, sizeof(info.name), "%s%u", prefix, i);
+		info.state = state;
+		info.n_addrs = 1;
+		addr_nth(&base, i, &info.addrs[0]);
+		info.cert_der = der;
+		info.cert_der_len = n;
+		err = svrcert_nl_peer_add(nl, &info, false);
+		if (err < 0) {
+			fprintf(stderr, "peerload: peer %s: %s%s%s\n", info.name, strerror(-err),
+				*svrcert_nl_errmsg(nl) ? ": kernel says: " : "",
+				svrcert_nl_errmsg(nl));
+			svrcert_nl_close(nl);
+			return 1;
+		}
+	}
+	t = now_sec() - t0;
+	printf("added %u peers in %.3f s (%.0f peers/s)\n", count, t, t > 0 ? count / t : 0);
+	svrcert_nl_close(nl);
+	free(der);
+	return 0;
+}
