@@ -33,7 +33,7 @@ struct swtpm_fixture {
 	char tcti[96];
 };
 
-static int fixture_bind_port(int want)
+static __attribute__((unused)) int fixture_bind_port(int want)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons((unsigned short)want) };
@@ -51,7 +51,7 @@ static int fixture_bind_port(int want)
 
 /* A free port P with P+1 free too: the swtpm TCTI expects the control
  * channel on the next port. */
-static int fixture_free_port_pair(void)
+static __attribute__((unused)) int fixture_free_port_pair(void)
 {
 	int i, p;
 
@@ -63,7 +63,7 @@ static int fixture_free_port_pair(void)
 	return -1;
 }
 
-static int fixture_can_connect(int port)
+static __attribute__((unused)) int fixture_can_connect(int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons((unsigned short)port) };
@@ -76,26 +76,26 @@ static int fixture_can_connect(int port)
 	return ok;
 }
 
-static int fixture_rm_cb(const char *path, const struct stat *sb, int flag,
+static __attribute__((unused)) int fixture_rm_cb(const char *path, const struct stat *sb, int flag,
 			 struct FTW *ftw)
 {
 	return remove(path);
 }
 
-static void fixture_rm_rf(const char *dir)
+static __attribute__((unused)) void fixture_rm_rf(const char *dir)
 {
 	if (dir && dir[0])
 		nftw(dir, fixture_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* A fresh temp directory (absolute path) in OUT (>= 64 bytes). */
-static int fixture_tempdir(char *out, const char *tag)
+static __attribute__((unused)) int fixture_tempdir(char *out, const char *tag)
 {
 	snprintf(out, 64, "/tmp/svrcert-%s.XXXXXX", tag);
 	return mkdtemp(out) ? 0 : -errno;
 }
 
-static void swtpm_stop(struct swtpm_fixture *f)
+static __attribute__((unused)) void swtpm_stop(struct swtpm_fixture *f)
 {
 	if (f->pid > 0) {
 		kill(f->pid, SIGTERM);
@@ -107,7 +107,7 @@ static void swtpm_stop(struct swtpm_fixture *f)
 }
 
 /* Start swtpm and export TPM2OPENSSL_TCTI; 0 or -errno. */
-static int swtpm_start(struct swtpm_fixture *f)
+static __attribute__((unused)) int swtpm_start(struct swtpm_fixture *f)
 {
 	char srv[64], ctrl[64], state[96];
 	int i, ctrl_port;
@@ -149,7 +149,7 @@ static int swtpm_start(struct swtpm_fixture *f)
 }
 
 /* Run a shell command, return its exit status (or -1). */
-static int fixture_sh(const char *fmt, ...)
+static __attribute__((unused)) int fixture_sh(const char *fmt, ...)
 {
 	char cmd[4096];
 	va_list ap;

@@ -65,7 +65,7 @@ static int check_env_init(const struct import_params *ip,
 	if (!ret) {
 		ret = tpm_pubkey_load(ip->st, &e->key);
 		if (ret)
-			snprintf(err, errlen, "no key of this router in %s "
+			snprintf(err, errlen, "no key of this router in %.200s "
 				 "(%s): run 'svrcertctl key generate' first",
 				 ip->st->dir, strerror(-ret));
 	}
@@ -95,6 +95,17 @@ static int step_of(int ret)
 	case -EKEYREVOKED: return 3;
 	default: return 0;
 	}
+}
+
+static uint64_t problems_mask(const struct svrcert_problems *p)
+{
+	uint64_t mask = 0;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (!p->v[i].warning && p->v[i].code < 64)
+			mask |= 1ull << p->v[i].code;
+	return mask;
 }
 
 static void problems_text(const struct svrcert_problems *p, char *out,
@@ -222,6 +233,7 @@ static int validate(const struct import_params *ip, const uint8_t *buf,
 	res->step = step_of(ret);
 	if (ret) {
 		res->problem = svrcert_problems_first(&p);
+		res->problems = problems_mask(&p);
 		problems_text(&p, res->message, sizeof(res->message));
 		if (!res->message[0])
 			snprintf(res->message, sizeof(res->message),

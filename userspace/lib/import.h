@@ -48,6 +48,7 @@ struct import_params {
 struct import_result {
 	int step;			/* seed step that failed (1..3), 0 ok */
 	enum svrcert_problem problem;	/* first error */
+	uint64_t problems;		/* bit (1 << code) of every error */
 	char message[2048];		/* every problem, one per line */
 	char common_name[128];
 	char sha1[SVRCERT_SHA1_COLON_LEN];
