@@ -341,10 +341,12 @@ int svrcert_certs_from_buf(const uint8_t *buf, size_t len,
 		X509 *x = d2i_X509(NULL, &p, (long)len);
 
 		ret = 0;
-		if (x && p == buf + len && sk_X509_push(sk, x))
+		if (x && p == buf + len && sk_X509_push(sk, x)) {
 			x = NULL;
-		else if (x)
+		} else if (x) {
 			snprintf(msg, msglen, "trailing data after the DER certificate");
+			ret = -EBADMSG;
+		}
 		X509_free(x);
 		ERR_clear_error();
 	}
