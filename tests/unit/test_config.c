@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * svrcert.conf: the documented example loads with the documented values,
+ * defaults are the seed's, and every kind of bad input fails with a message
+ * naming file, line, section and key, leaving the previous config alone.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "util.h"
+
+#define MIN "[router]\nname = r1\n"
+
+static int load(const char *text, struct svrcert_config *cfg, char *err, size_t len)
+{
+	return svrcert_config_load_string(text, "t.conf", cfg, err, len);
+}
+
+static void test_example_file(void **state)
+{
+	const char *src = getenv("SVRCERT_SRCDIR");
+	char path[4096], err[600];
+	struct svrcert_config c;
+	const struct svrcert_peer *p;
+	char a[64];
+
+	snprintf(path, sizeof(path), "%s/Documentation/svrcert.conf.example", src ? src : ".");
+	assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.path, path);
+	assert_string_equal(c.router_name, "router1");
+	assert_string_equal(c.peering_common_name, "router1");
+	assert_true(c.peer_validation);
+	assert_int_equal(c.failure_mode, SVRCERT_FAIL_SOFT);
+	assert_int_equal(c.svr_port_min, 1280);
+	assert_int_equal(c.svr_port_max, 1283);
+	assert_int_equal(c.key_storage, SVRCERT_KEY_TPM);
+	assert_int_equal(c.tpm_handle, 0x81000001);
+	assert_int_equal(c.n_cas, 1);
+	assert_string_equal(c.cas[0].name, "svrv2-root-of-trust");
+	assert_string_equal(c.cas[0].file, "/etc/svrcert/ca/svrv2-root-of-trust.pem");
+	assert_int_equal(c.cas[0].mode, SVRCERT_MODE_STRICT);
+	assert_int_equal(c.n_crl_urls, 2);
+	assert_string_equal(c.crl_urls[1], "https://ca.example.net/crl/root.crl");
+	assert_int_equal(c.crl_polling_s, 86400);
+	assert_int_equal(c.crl_backoff_s, 60);
+	assert_int_equal(c.crl_max_size, 256ull << 20);
+	assert_int_equal(c.n_peers, 2);
+	p = svrcert_config_peer(&c, "router2");
+	assert_non_null(p);
+	assert_int_equal(p->n_addrs, 2);
+	assert_int_equal(p->addrs[0].family, AF_INET);
+	assert_int_equal(p->addrs[1].family, AF_INET6);
+	inet_ntop(AF_INET6, &p->addrs[1].v6, a, sizeof(a));
+	assert_string_equal(a, "2001:db8::2");
+	assert_string_equal(p->authenticate.host, "192.0.2.2");
+	assert_int_equal(p->authenticate.port, 4480);
+	assert_null(svrcert_config_peer(&c, "router3")->authenticate.host);
+	assert_null(svrcert_config_peer(&c, "router4"));
+	assert_non_null(svrcert_config_trusted_ca(&c, "svrv2-root-of-trust"));
+	assert_string_equal(c.control_group, "svrcert");
+	assert_string_equal(c.listen.host, "0.0.0.0");
+	assert_int_equal(c.listen.port, 4480);
+	svrcert_config_free(&c);
+	assert_null(c.router_name);
+}
+
+static void test_defaults(void **state)
+{
+	struct svrcert_config c;
+	char err[600];
+
+	assert_int_equal(load(MIN, &c, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_false(c.peer_validation);
+	assert_int_equal(c.failure_mode, SVRCERT_FAIL_SOFT);
+	assert_int_equal(c.crl_polling_s, 24 * 3600);
+	assert_int_equal(c.crl_backoff_s, 60);
+	assert_int_equal(c.crl_timeout_s, 60);
+	assert_int_equal(c.crl_connect_timeout_s, 10);
+	assert_int_equal(c.key_storage, SVRCERT_KEY_TPM);
+	assert_int_equal(c.tpm_handle, SVRCERT_DEF_TPM_HANDLE);
+	assert_null(c.key_file);
+	assert_null(c.peering_common_name);
+	assert_int_equal(c.svr_port_min, 0);
+	assert_string_equal(c.state_dir, "/var/lib/svrcert");
+	assert_string_equal(c.uuid_file, "/var/lib/svrcert/router-uuid");
+	assert_string_equal(c.control_socket, "/run/svrcert/control.sock");
+	assert_string_equal(c.audit_log, "/var/log/svrcert/audit.log");
+	assert_null(c.control_group);
+	assert_null(c.listen.host);
+	assert_int_equal(c.n_peers + c.n_cas + c.n_crl_urls, 0);
+	svrcert_config_free(&c);
+
+	/* uuid-file follows state-dir; validation-mode defaults to strict */
+	assert_int_equal(load(MIN "[daemon]\nstate-dir = /srv/x\n[trusted-ca:a]\nfile = /a\n",
+			      &c, err, sizeof(err)), 0);
+	assert_string_equal(c.uuid_file, "/srv/x/router-uuid");
+	assert_int_equal(c.cas[0].mode, SVRCERT_MODE_STRICT);
+	svrcert_config_free(&c);
+}
+
+struct bad {
+	const char *text;
+	const char *err;
+};
+
+static const struct bad bad_configs[] = {
+	{ "", "t.conf: missing required section [router]" },
+	{ "[router]\n", "t.conf:1: [router] name: required" },
+	{ "name = r1\n", "t.conf:1: name: key outside any section" },
+	{ MIN "bogus = 1\n", "t.conf:3: [router] bogus: unknown key" },
+	{ MIN "name = r2\n", "t.conf:3: [router] name: set twice in this section" },
+	{ MIN "[router]\n", "t.conf:3: duplicate section [router] (first at line 1)" },
+	{ MIN "[routers]\n", "t.conf:3: unknown section [routers]" },
+	{ MIN "[peer]\n", "t.conf:3: [peer] needs a name: [peer \"NAME\"]" },
+	{ MIN "[crl \"x\"]\n", "t.conf:3: [crl] takes no name" },
+	{ MIN "[peer \"a b\"]\n",
+	  "t.conf:3: [peer \"a b\"]: name must be 1-63 characters of A-Z a-z 0-9 . _ -" },
+	{ MIN "[peer \"r2\n", "t.conf:3: section header without ']'" },
+	{ MIN "[peer \"r2]\n",
+	  "t.conf:3: bad section header: expected [kind \"NAME\"] or [kind:NAME]" },
+	{ MIN "[crl] x\n", "t.conf:3: text after section header" },
+	{ MIN "just words\n",
+	  "t.conf:3: syntax error: expected \"key = value\", [section] or a comment" },
+	{ MIN "peer-validation =\n", "t.conf:3: [router] peer-validation: empty value" },
+	{ MIN "peer-validation = maybe\n",
+	  "t.conf:3: [router] peer-validation: \"maybe\" must be true or false" },
+	{ MIN "invalid-certificate-behavior = fail-loud\n",
+	  "t.conf:3: [router] invalid-certificate-behavior: \"fail-loud\" must be fail-soft or fail-hard" },
+	{ MIN "svr-ports = 2000-1000\n",
+	  "t.conf:3: [router] svr-ports: \"2000-1000\" must be PORT or MIN-MAX, 1-65535, MIN <= MAX" },
+	{ MIN "uuid-file = relative/path\n",
+	  "t.conf:3: [router] uuid-file: \"relative/path\" must be an absolute path" },
+	{ MIN "[crl]\npolling-interval = 0\n",
+	  "t.conf:4: [crl] polling-interval: \"0\" must be a duration of 1s to 365d (bare number: hours), e.g. 24h, 90m, 1d" },
+	{ MIN "[crl]\nbackoff-interval = 60 parsecs\n",
+	  "t.conf:4: [crl] backoff-interval: \"60 parsecs\" must be a duration of 1s to 365d (bare number: seconds), e.g. 60s, 5m" },
+	{ MIN "[crl]\npolling-interval = 366d\n",
+	  "t.conf:4: [crl] polling-interval: \"366d\" must be a duration of 1s to 365d (bare number: hours), e.g. 24h, 90m, 1d" },
+	{ MIN "[crl]\nmax-size = 17G\n",
+	  "t.conf:4: [crl] max-size: \"17G\" must be a size of 1 byte to 16G, e.g. 4096, 64K, 256M" },
+	{ MIN "[crl]\nurl = ftp://ca/x.crl\n",
+	  "t.conf:4: [crl] url: \"ftp://ca/x.crl\" must be an http:// or https:// URL without spaces, at most 2048 bytes" },
+	{ MIN "[crl]\nurl = http:///x.crl\n",
+	  "t.conf:4: [crl] url: \"http:///x.crl\" must be an http:// or https:// URL without spaces, at most 2048 bytes" },
+	{ MIN "[crl]\nurl = http://a/x\nurl = http://a/x\n",
+	  "t.conf:5: [crl] url: \"http://a/x\" is listed twice" },
+	{ MIN "[trusted-ca \"root\"]\nvalidation-mode = lenient\n",
+	  "t.conf:4: [trusted-ca \"root\"] validation-mode: \"lenient\" must be strict or warn" },
+	{ MIN "[trusted-ca \"root\"]\nvalidation-mode = warn\n",
+	  "t.conf:3: [trusted-ca \"root\"] file: required" },
+	{ MIN "[trusted-ca:a]\nfile = /a\n[trusted-ca \"a\"]\n",
+	  "t.conf:5: duplicate section [trusted-ca \"a\"] (first at line 3)" },
+	{ MIN "[peer \"r2\"]\n", "t.conf:3: [peer \"r2\"] address: required" },
+	{ MIN "[peer \"r2\"]\naddress = 10.0.0.2, 10.0.0.256\n",
+	  "t.conf:4: [peer \"r2\"] address: \"10.0.0.256\" is not an IPv4 or IPv6 address" },
+	{ MIN "[peer \"r2\"]\naddress = 10.0.0.2\naddress = 10.0.0.2\n",
+	  "t.conf:5: [peer \"r2\"] address: \"10.0.0.2\" is listed twice" },
+	{ MIN "[peer \"r2\"]\naddress = fd00::2\n[peer \"r3\"]\naddress = fd00:0::2\n",
+	  "t.conf:5: [peer \"r3\"] address: also an address of peer \"r2\"" },
+	{ MIN "[peer \"r2\"]\naddress = 10.0.0.2\nauthenticate = 10.0.0.2\n",
+	  "t.conf:5: [peer \"r2\"] authenticate: \"10.0.0.2\" must be HOST:PORT or [IPV6]:PORT" },
+	{ MIN "[daemon]\nlisten = [::]:0\n",
+	  "t.conf:4: [daemon] listen: \"[::]:0\" port must be 1-65535" },
+	{ MIN "[daemon]\ncontrol-group = 0wheel\n",
+	  "t.conf:4: [daemon] control-group: \"0wheel\" must be a group name" },
+	{ MIN "[key]\nstorage = file\n",
+	  "t.conf:3: [key] key-file: required with storage = file" },
+	{ MIN "[key]\nkey-file = /k\n",
+	  "t.conf:4: [key] key-file: only used with storage = tpm-blob or file" },
+	{ MIN "[key]\nstorage = tpm-blob\nkey-file = /k\ntpm-handle = 0x81000002\n",
+	  "t.conf:6: [key] tpm-handle: only used with storage = tpm" },
+	{ MIN "[key]\ntpm-handle = 0x80000001\n",
+	  "t.conf:4: [key] tpm-handle: \"0x80000001\" must be a persistent TPM handle 0x81000000-0x81ffffff" },
+	{ MIN "[key]\nstorage = hsm\n",
+	  "t.conf:4: [key] storage: \"hsm\" must be tpm, tpm-blob or file" },
+	{ MIN "[router]\nname = r1\n[peer:r2]\naddress = 10.0.0.2\n",
+	  "t.conf:3: duplicate section [router] (first at line 1)" },
+	{ MIN "peer-validation = true\x01\n",
+	  "t.conf:3: [router] peer-validation: control characters in value" },
+	{ MIN "  name = r2\n", "t.conf:3: [router] name: set twice in this section" },
+};
+
+static void test_bad_configs(void **state)
+{
+	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(bad_configs); i++) {
+		struct svrcert_config c;
+		char err[600];
+
+		memset(&c, 0x5a, sizeof(c));
+		assert_int_equal(load(bad_configs[i].text, &c, err, sizeof(err)), -EINVAL);
+		if (strcmp(err, bad_configs[i].err))
+			print_message("case %zu: got  %s\n         want %s\n", i, err,
+				      bad_configs[i].err);
+		assert_string_equal(err, bad_configs[i].err);
+		/* *out untouched on error */
+		for (size_t b = 0; b < sizeof(c); b++)
+			assert_int_equal(((unsigned char *)&c)[b], 0x5a);
+	}
+}
+
+/* A failed reload leaves the running configuration exactly as it was. */
+static void test_reload_keeps_previous(void **state)
+{
+	struct svrcert_config c;
+	char err[600];
+	char *name;
+
+	assert_int_equal(load(MIN "[peer:r2]\naddress = 10.0.0.2\n", &c, err, sizeof(err)), 0);
+	name = c.router_name;
+	assert_int_equal(load("[router]\nname = r9\n[peer:r2]\naddress = x\n", &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_ptr_equal(c.router_name, name);
+	assert_string_equal(c.router_name, "r1");
+	assert_int_equal(c.n_peers, 1);
+	assert_string_equal(c.peers[0].name, "r2");
+	svrcert_config_free(&c);
+}
+
+static void test_names_and_lines(void **state)
+{
+	char name63[64], text[512], err[600];
+	struct svrcert_config c;
+
+	memset(name63, 'n', 63);
+	name63[63] = '\0';
+	snprintf(text, sizeof(text), MIN "[peer \"%s\"]\naddress = 10.0.0.2\n[peer:%s1]\naddress = ::1\n",
+		 name63, "x");
+	assert_int_equal(load(text, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.peers[0].name, name63);
+	assert_string_equal(c.peers[1].name, "x1");
+	svrcert_config_free(&c);
+	snprintf(text, sizeof(text), MIN "[peer:%sn]\naddress = 10.0.0.2\n", name63);
+	assert_int_equal(load(text, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.conf:3: [peer \"nnnn"));
+	/* comments, blank lines, CRLF, inline comments, a BOM */
+	assert_int_equal(load("\xef\xbb\xbf# c\r\n; c\r\n\r\n[router] ; r\r\nname = r1 ; comment\r\n"
+			      "peer-validation = YES\r\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.router_name, "r1");
+	assert_true(c.peer_validation);
+	svrcert_config_free(&c);
+	/* a 5000-byte line */
+	{
+		char *big = malloc(6000);
+
+		snprintf(big, 6000, MIN "[crl]\nurl = http://a/%05000d\n", 0);
+		assert_int_equal(load(big, &c, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, "t.conf:4: line longer than 4096 bytes");
+		free(big);
+	}
+}
+
+static void test_file_errors(void **state)
+{
+	char path[] = "/tmp/svrcert-conf.XXXXXX", err[600];
+	struct svrcert_config c;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, MIN "x\0y = 1\n", 22), 22);
+	close(fd);
+	assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3: NUL byte in line"));
+	unlink(path);
+	assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, ": No such file or directory"));
+	assert_int_equal(svrcert_config_load("/tmp", &c, err, sizeof(err)), -EINVAL);
+}
+
+static void test_value_parsers(void **state)
+{
+	static const struct {
+		const char *s;
+		uint32_t bare, want;	/* want 0: error */
+	} d[] = {
+		{ "24h", 1, 86400 }, { "24hrs", 1, 86400 }, { "60sec", 3600, 60 },
+		{ "60s", 1, 60 }, { "90m", 1, 5400 }, { "1d", 1, 86400 },
+		{ "2 days", 1, 172800 }, { "24", 3600, 86400 }, { "60", 1, 60 },
+		{ "365d", 1, 365 * 86400 }, { "366d", 1, 0 }, { "0", 1, 0 },
+		{ "-1s", 1, 0 }, { "+1s", 1, 0 }, { " 1s", 1, 0 }, { "1.5h", 1, 0 },
+		{ "1 h", 1, 3600 }, { "1  h", 1, 0 }, { "h", 1, 0 }, { "", 1, 0 },
+		{ "99999999999999999999", 1, 0 }, { "8761", 3600, 0 },
+	};
+	uint64_t sz;
+	bool b;
+	struct svrcert_addr a;
+
+	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(d); i++) {
+		uint32_t s = 0;
+		int ret = svrcert_parse_duration(d[i].s, d[i].bare, &s);
+
+		print_message("duration \"%s\" -> %d %u\n", d[i].s, ret, s);
+		if (d[i].want) {
+			assert_int_equal(ret, 0);
+			assert_int_equal(s, d[i].want);
+		} else {
+			assert_true(ret < 0);
+		}
+	}
+	assert_int_equal(svrcert_parse_size("64K", &sz), 0);
+	assert_int_equal(sz, 65536);
+	assert_int_equal(svrcert_parse_size("256MiB", &sz), 0);
+	assert_int_equal(sz, 256ull << 20);
+	assert_int_equal(svrcert_parse_size("16G", &sz), 0);
+	assert_true(svrcert_parse_size("16T", &sz) < 0);
+	assert_true(svrcert_parse_size("0", &sz) < 0);
+	assert_int_equal(svrcert_parse_bool("Off", &b), 0);
+	assert_false(b);
+	assert_true(svrcert_parse_bool("2", &b) < 0);
+	assert_int_equal(svrcert_parse_addr("::ffff:1.2.3.4", &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_true(svrcert_parse_addr("1.2.3", &a) < 0);
+	assert_string_equal(svrcert_failure_mode_name(SVRCERT_FAIL_HARD), "fail-hard");
+	assert_string_equal(svrcert_validation_mode_name(SVRCERT_MODE_WARN), "warn");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_reload_keeps_previous),
+		cmocka_unit_test(test_names_and_lines),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_value_parsers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
