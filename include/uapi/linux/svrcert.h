@@ -4,13 +4,17 @@
  *
  * This header is the only contract between svrcert.ko and userspace
  * (svrcertd, svrcertctl). Both sides include it; nothing else is shared.
- * Documentation/uapi.rst describes every command and attribute.
+ * Documentation/uapi.md describes every command and attribute.
  *
  * Generic netlink family SVRCERT_GENL_NAME, version SVRCERT_GENL_VERSION.
- * Every command requires CAP_NET_ADMIN in the caller's user namespace
- * (GENL_ADMIN_PERM). Attributes are validated strictly: unknown attributes,
- * wrong lengths and out-of-range enums are rejected with -EINVAL and an
- * extended ack message naming the attribute.
+ * All state is per network namespace: a command acts on the netns of the
+ * socket that sends it. Every command, and joining the "events" group,
+ * requires CAP_NET_ADMIN in the initial user namespace (GENL_ADMIN_PERM);
+ * otherwise -EPERM. Attributes are validated strictly: unknown attributes
+ * and wrong lengths are rejected with -EINVAL, out-of-range enums and
+ * flags with -ERANGE, both with an extended ack message (and the offending
+ * attribute's offset) naming the problem. Attributes a command does not use
+ * are ignored.
  *
  * Keys. Every key is SVRCERT_KEY_LEN (32) bytes, a SHA-256 digest, either
  *   - a revocation key: SHA-256(DER issuer Name TLV || DER serial INTEGER TLV),
@@ -43,19 +47,30 @@ enum svrcert_cmd {
 	SVRCERT_CMD_UNSPEC,
 	SVRCERT_CMD_GET_POLICY,		/* -> policy attributes */
 	SVRCERT_CMD_SET_POLICY,		/* any subset of the policy attributes */
-	SVRCERT_CMD_ADD_KEYS,		/* SVRCERT_A_KEYS into the live set */
+	SVRCERT_CMD_ADD_KEYS,		/* SVRCERT_A_KEYS into the live set, all
+					 * or nothing; -ENOSPC past max_keys */
 	SVRCERT_CMD_DEL_KEYS,		/* SVRCERT_A_KEYS from the live set */
 	SVRCERT_CMD_FLUSH_KEYS,		/* empty the live set */
 	SVRCERT_CMD_GET_KEYS,		/* dump: one SVRCERT_A_KEYS per message */
 	SVRCERT_CMD_LOAD_BEGIN,		/* start a staging set, optional
-					 * SVRCERT_A_KEY_COUNT size hint */
-	SVRCERT_CMD_LOAD_CHUNK,		/* SVRCERT_A_KEYS into the staging set */
-	SVRCERT_CMD_LOAD_COMMIT,	/* swap the staging set in, whole */
+					 * SVRCERT_A_KEY_COUNT size hint. The
+					 * load belongs to this socket: others
+					 * get -EBUSY; closing it aborts the
+					 * load; BEGIN again restarts it */
+	SVRCERT_CMD_LOAD_CHUNK,		/* SVRCERT_A_KEYS into the staging set;
+					 * on error the load is aborted */
+	SVRCERT_CMD_LOAD_COMMIT,	/* swap the staging set in, whole;
+					 * reply: SVRCERT_A_KEY_COUNT */
 	SVRCERT_CMD_LOAD_ABORT,		/* drop the staging set */
 	SVRCERT_CMD_ADD_PEER,		/* SVRCERT_A_PEER; -EEXIST if named */
-	SVRCERT_CMD_REPLACE_PEER,	/* SVRCERT_A_PEER; create or replace */
+	SVRCERT_CMD_REPLACE_PEER,	/* SVRCERT_A_PEER; create or replace.
+					 * Replacing, CERT, STATE and ADDRS may
+					 * be left out: they are kept */
 	SVRCERT_CMD_DEL_PEER,		/* SVRCERT_A_PEER with NAME only */
-	SVRCERT_CMD_GET_PEERS,		/* dump, or do with SVRCERT_A_PEER NAME */
+	SVRCERT_CMD_GET_PEERS,		/* dump, or do with SVRCERT_A_PEER NAME.
+					 * Dumps of keys and peers set
+					 * NLM_F_DUMP_INTR if the table changed
+					 * between two parts */
 	SVRCERT_CMD_GET_STATS,		/* -> SVRCERT_A_STATS */
 	SVRCERT_CMD_RESET_STATS,	/* zero the counters */
 	SVRCERT_CMD_EVENT,		/* multicast only: SVRCERT_A_EVENT */
@@ -69,9 +84,16 @@ enum svrcert_attr {
 	SVRCERT_A_VERSION,		/* u32, GET_POLICY reply: UAPI version */
 	SVRCERT_A_PEER_VALIDATION,	/* u8 0/1; default 0 (off) */
 	SVRCERT_A_FAILURE_MODE,		/* u8 enum svrcert_failure_mode */
-	SVRCERT_A_SELF_STATE,		/* u8 enum svrcert_cert_state */
-	SVRCERT_A_PORT_MIN,		/* u16: lowest destination port judged */
-	SVRCERT_A_PORT_MAX,		/* u16: highest destination port judged */
+	SVRCERT_A_SELF_STATE,		/* u8 enum svrcert_cert_state; default
+					 * UNKNOWN, so with peer-validation on
+					 * everything is SELF_INVALID until
+					 * userspace sets VALID */
+	SVRCERT_A_PORT_MIN,		/* u16: lowest destination port judged,
+					 * default 0 */
+	SVRCERT_A_PORT_MAX,		/* u16: highest destination port judged,
+					 * default 65535. Packets that are not
+					 * UDP/TCP, or are non-first fragments,
+					 * are always judged. min > max: -EINVAL */
 	SVRCERT_A_KEYS,			/* binary: N * SVRCERT_KEY_LEN bytes,
 					 * 1 <= N <= SVRCERT_KEYS_PER_ATTR_MAX */
 	SVRCERT_A_KEY_COUNT,		/* u32: size hint (LOAD_BEGIN); keys in
@@ -88,8 +110,9 @@ enum svrcert_attr {
  * "get" = reported by the kernel only (rejected if sent). */
 enum svrcert_peer_attr {
 	SVRCERT_PEER_A_UNSPEC,
-	SVRCERT_PEER_A_NAME,		/* string, NUL-terminated, 1..63 chars;
-					 * set/get */
+	SVRCERT_PEER_A_NAME,		/* string, NUL-terminated, 1..63 chars,
+					 * printable ASCII without spaces
+					 * (0x21..0x7e); set/get */
 	SVRCERT_PEER_A_CERT,		/* binary: certificate DER; set */
 	SVRCERT_PEER_A_STATE,		/* u8 enum svrcert_cert_state: userspace's
 					 * authentication result; set/get */
@@ -122,7 +145,8 @@ enum svrcert_addr_attr {
 enum svrcert_stats_attr {
 	SVRCERT_STATS_A_UNSPEC,
 	SVRCERT_STATS_A_ACCEPTED,	/* nest: attribute type = enum
-					 * svrcert_reason, value u64 packets */
+					 * svrcert_reason, value u64 packets;
+					 * type 0 (UNSPEC) is padding, skip */
 	SVRCERT_STATS_A_DROPPED,	/* nest: as SVRCERT_STATS_A_ACCEPTED */
 	SVRCERT_STATS_A_NOT_PEER,	/* u64 packets from non-peers, untouched */
 	SVRCERT_STATS_A_PEER_CERT_EXPIRED, /* u64 peers first seen expired or
@@ -191,10 +215,13 @@ enum svrcert_verdict {
 
 /*
  * Why a packet from a peer got its verdict. Checked in this order; the
- * first that applies is the reason.
+ * first that applies is the reason. OK and DISABLED accept; every other
+ * reason drops under SVRCERT_FAIL_HARD and accepts (counted) under
+ * SVRCERT_FAIL_SOFT. Validity is judged against the kernel's real-time
+ * clock on every packet; notAfter is the last valid second.
  */
 enum svrcert_reason {
-	SVRCERT_REASON_UNSPEC,
+	SVRCERT_REASON_UNSPEC,		/* not a peer (svrcert_check_peer) */
 	SVRCERT_REASON_OK,		/* certificate valid now */
 	SVRCERT_REASON_DISABLED,	/* peer-validation off: not judged */
 	SVRCERT_REASON_SELF_INVALID,	/* this router's own certificate is
