@@ -32,6 +32,7 @@ int cmd_set(int argc, char **argv);		/* cmd_set.c */
 int cmd_peer(int argc, char **argv);		/* cmd_peer.c */
 int cmd_revoked(int argc, char **argv);		/* cmd_revoked.c */
 int cmd_monitor(int argc, char **argv);		/* cmd_monitor.c */
+int cmd_clear(int argc, char **argv);		/* cmd_clear.c */
 int cmd_key(int argc, char **argv);		/* cmd_key.c */
 int cmd_csr(int argc, char **argv);		/* cmd_csr.c */
 int cmd_import(int argc, char **argv);		/* cmd_import.c */

@@ -10,12 +10,13 @@
 
 static const struct ctl_cmd commands[] = {
 	{ "show", cmd_show, "TOPIC [-j]", "show policy, peers, revoked keys, stats, certificate, alarms" },
-	{ "set", cmd_set, "peer-validation on|off | failure-mode fail-soft|fail-hard | self-state STATE",
+	{ "set", cmd_set, "peer-validation on|off | failure-mode fail-soft|fail-hard | self-state STATE | ports MIN-MAX",
 	  "change the kernel's policy" },
 	{ "peer", cmd_peer, "add|replace NAME CERT.pem ADDR... [state STATE] | del NAME",
 	  "bind a peer's certificate to its addresses in the kernel" },
 	{ "revoked", cmd_revoked, "add|del KEY... | load FILE | flush",
 	  "change the kernel's revocation set" },
+	{ "clear", cmd_clear, "stats", "zero the kernel's data-path counters" },
 	{ "monitor", cmd_monitor, "[-j]", "print kernel events as they happen" },
 	{ "key", cmd_key, "generate [...]", "generate this router's private key in the TPM" },
 	{ "csr", cmd_csr, "[options]", "create a certificate signing request" },
