@@ -78,6 +78,12 @@ int own_cert_evaluate(const struct import_params *ip,
 int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
 			   size_t msglen);
 
+/* Apply the configured policy and the own-certificate state to svrcert.ko
+ * in one message. Ports are sent only when PORT_MAX is not 0. */
+int kernel_push_policy(bool peer_validation, int failure_mode, int port_min,
+		       int port_max, enum svrcert_cert_state self_state,
+		       char *msg, size_t msglen);
+
 /* Peer certificate counters of svrcert.ko: expired, invalid, revoked.
  * -ENOENT when the module is not loaded (MSG says so). */
 int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen);

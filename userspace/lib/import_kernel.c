@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Telling svrcert.ko this router's own certificate state. Kept apart from
+ * Telling svrcert.ko the policy and this router's own certificate state,
+ * and reading its peer certificate counters. Kept apart from
  * import.c because nl.h and config.h cannot be included together yet
  * (both define struct svrcert_addr).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +18,9 @@
 const char *cert_state_name(enum svrcert_cert_state state);
 int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
 			   size_t msglen);
+int kernel_push_policy(bool peer_validation, int failure_mode, int port_min,
+		       int port_max, enum svrcert_cert_state self_state,
+		       char *msg, size_t msglen);
 int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen);
 
 const char *cert_state_name(enum svrcert_cert_state state)
@@ -32,17 +37,16 @@ const char *cert_state_name(enum svrcert_cert_state state)
 	return (unsigned)state <= SVRCERT_STATE_MAX ? names[state] : "?";
 }
 
-int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
-			   size_t msglen)
+static int push_policy(const struct svrcert_policy *pol, char *msg,
+		       size_t msglen)
 {
-	struct svrcert_policy pol;
 	struct svrcert_nl *nl = NULL;
 	int ret;
 
 	ret = svrcert_nl_open(&nl);
 	if (ret == -ENOENT) {
 		snprintf(msg, msglen, "svrcert.ko is not loaded: the kernel's "
-			 "own-certificate state was not updated");
+			 "policy and own-certificate state were not updated");
 		return ret;
 	}
 	if (ret) {
@@ -50,21 +54,44 @@ int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
 			 svrcert_nl_open_errmsg());
 		return ret;
 	}
-	svrcert_policy_init_keep(&pol);
-	pol.self_state = (int)state;
-	ret = svrcert_nl_set_policy(nl, &pol);
+	ret = svrcert_nl_set_policy(nl, pol);
 	if (ret)
-		snprintf(msg, msglen, "svrcert.ko refused self-state %s: %s%s%s",
-			 cert_state_name(state), strerror(-ret),
-			 *svrcert_nl_errmsg(nl) ? ": " : "",
+		snprintf(msg, msglen, "svrcert.ko refused the policy: %s%s%s",
+			 strerror(-ret), *svrcert_nl_errmsg(nl) ? ": " : "",
 			 svrcert_nl_errmsg(nl));
 	else
 		snprintf(msg, msglen, "kernel told: own certificate %s",
-			 cert_state_name(state));
+			 cert_state_name((enum svrcert_cert_state)pol->self_state));
 	svrcert_nl_close(nl);
 	return ret;
 }
 
+int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
+			   size_t msglen)
+{
+	struct svrcert_policy pol;
+
+	svrcert_policy_init_keep(&pol);
+	pol.self_state = (int)state;
+	return push_policy(&pol, msg, msglen);
+}
+
+int kernel_push_policy(bool peer_validation, int failure_mode, int port_min,
+		       int port_max, enum svrcert_cert_state self_state,
+		       char *msg, size_t msglen)
+{
+	struct svrcert_policy pol;
+
+	svrcert_policy_init_keep(&pol);
+	pol.peer_validation = peer_validation;
+	pol.failure_mode = failure_mode;
+	pol.self_state = (int)self_state;
+	if (port_max) {
+		pol.port_min = port_min;
+		pol.port_max = port_max;
+	}
+	return push_policy(&pol, msg, msglen);
+}
 
 int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen)
 {

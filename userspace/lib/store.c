@@ -44,11 +44,16 @@ int store_open(struct svrcert_store *st, const char *dir)
 	return 0;
 }
 
-void store_close(struct svrcert_store *st)
+void store_unlock(struct svrcert_store *st)
 {
 	if (st->lock_fd >= 0)
-		close(st->lock_fd);
+		close(st->lock_fd);	/* closing drops the flock */
 	st->lock_fd = -1;
+}
+
+void store_close(struct svrcert_store *st)
+{
+	store_unlock(st);
 }
 
 int store_lock(struct svrcert_store *st)

@@ -47,6 +47,8 @@ void store_close(struct svrcert_store *st);
 /* Exclusive advisory lock on DIR/.lock, so svrcertctl and svrcertd never
  * interleave read-modify-write sequences. Released by store_close(). */
 int store_lock(struct svrcert_store *st);
+/* Release it early (svrcertd, which keeps the store open). */
+void store_unlock(struct svrcert_store *st);
 
 /* NAME may hold one directory level ("trusted-ca/x.pem"). */
 int store_path(const struct svrcert_store *st, const char *name, char *out,

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/* svrcertd's event loop, periodic check and configuration reload. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "alarm.h"
+#include "ctlsock.h"
+#include "daemon.h"
+
+static int open_signalfd(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int open_timerfd(unsigned int interval_s)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = interval_s },
+		.it_interval = { .tv_sec = interval_s },
+	};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static int control_group(struct daemon *d)
+{
+	const char *name = d->env.have_cfg ? d->env.cfg.control_group : NULL;
+
+	d->have_group = false;
+	if (!name)
+		return 0;
+	if (ctlsock_group_gid(name, &d->group)) {
+		syslog(LOG_ERR, "control-group %s: no such group", name);
+		return -ENOENT;
+	}
+	d->have_group = true;
+	return 0;
+}
+
+/* Peer validation, failure mode and ports from the configuration. */
+static void push_kernel_policy(struct daemon *d)
+{
+	const struct svrcert_config *c = &d->env.cfg;
+	char msg[256];
+
+	if (!d->env.have_cfg)
+		return;
+	if (kernel_push_policy(c->peer_validation, c->failure_mode,
+			       c->svr_port_min, c->svr_port_max,
+			       d->status.present ? d->status.state :
+			       SVRCERT_STATE_UNKNOWN, msg, sizeof(msg)))
+		syslog(LOG_WARNING, "%s", msg);
+	else
+		syslog(LOG_INFO, "kernel policy applied: peer-validation %s, "
+		       "%s", c->peer_validation ? "on" : "off",
+		       svrcert_failure_mode_name(c->failure_mode));
+}
+
+int daemon_setup(struct daemon *d)
+{
+	char err[512];
+	int ret;
+
+	d->sig_fd = d->timer_fd = d->ctl_fd = -1;
+	ret = svrcert_env_open(&d->env, &d->args, err, sizeof(err));
+	if (ret) {
+		syslog(LOG_ERR, "refusing to start: %s", err);
+		return ret;
+	}
+	ret = control_group(d);
+	if (ret)
+		return ret;
+	d->sig_fd = open_signalfd();
+	d->timer_fd = open_timerfd(d->check_interval_s);
+	d->ctl_fd = ctlsock_listen(svrcert_env_control_socket(&d->env),
+				   d->have_group, d->group);
+	if (d->sig_fd < 0 || d->timer_fd < 0 || d->ctl_fd < 0) {
+		syslog(LOG_ERR, "cannot set up: %s (control socket %s)",
+		       strerror(-(d->ctl_fd < 0 ? d->ctl_fd : d->sig_fd < 0 ?
+				  d->sig_fd : d->timer_fd)),
+		       svrcert_env_control_socket(&d->env));
+		return -EIO;
+	}
+	syslog(LOG_INFO, "started: state %s, config %s, control socket %s, "
+	       "check every %u s", d->env.st.dir,
+	       d->env.have_cfg ? d->env.cfg.path : "(none, defaults)",
+	       svrcert_env_control_socket(&d->env), d->check_interval_s);
+	daemon_check(d);
+	push_kernel_policy(d);
+	return 0;
+}
+
+void daemon_teardown(struct daemon *d)
+{
+	if (d->ctl_fd >= 0) {
+		close(d->ctl_fd);
+		unlink(svrcert_env_control_socket(&d->env));
+	}
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	svrcert_env_close(&d->env);
+}
+
+void daemon_check(struct daemon *d)
+{
+	char kmsg[256];
+	bool security = d->env.have_cfg && d->env.cfg.peer_validation;
+	int ret;
+
+	d->env.ip.now = 0;
+	d->env.ip.tell_kernel = true;
+	ret = alarm_check_own(&d->env.ip, security, &d->status, kmsg,
+			      sizeof(kmsg));
+	store_unlock(&d->env.st);
+	d->last_check = time(NULL);
+	if (ret) {
+		syslog(LOG_ERR, "own-certificate check failed: %s",
+		       strerror(-ret));
+		return;
+	}
+	/* Log what the kernel was told only when it changes. */
+	if (strcmp(kmsg, d->kernel_msg))
+		syslog(LOG_INFO, "%s", kmsg);
+	snprintf(d->kernel_msg, sizeof(d->kernel_msg), "%s", kmsg);
+}
+
+int daemon_reload(struct daemon *d, char *err, size_t errlen)
+{
+	struct svrcert_env next;
+	int ret;
+
+	ret = svrcert_env_open(&next, &d->args, err, errlen);
+	if (ret) {
+		syslog(LOG_ERR, "reload failed, keeping the previous "
+		       "configuration: %s", err);
+		return ret;
+	}
+	/* The control socket stays where it is until a restart. */
+	svrcert_env_close(&d->env);
+	d->env = next;
+	d->env.audit.st = &d->env.st;
+	d->env.ip.st = &d->env.st;
+	d->env.ip.audit = &d->env.audit;
+	d->env.ip.cfg = d->env.have_cfg ? &d->env.cfg : NULL;
+	control_group(d);
+	syslog(LOG_INFO, "configuration reloaded from %s",
+	       d->env.have_cfg ? d->env.cfg.path : "(none, defaults)");
+	daemon_check(d);
+	push_kernel_policy(d);
+	return 0;
+}
+
+static void handle_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	char err[512];
+
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			daemon_reload(d, err, sizeof(err));
+			continue;
+		}
+		syslog(LOG_INFO, "signal %u: stopping", si.ssi_signo);
+		d->stop = true;
+	}
+}
+
+int daemon_run(struct daemon *d)
+{
+	uint64_t expirations;
+
+	while (!d->stop) {
+		struct pollfd fds[3] = {
+			{ .fd = d->sig_fd, .events = POLLIN },
+			{ .fd = d->timer_fd, .events = POLLIN },
+			{ .fd = d->ctl_fd, .events = POLLIN },
+		};
+
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			syslog(LOG_ERR, "poll: %m");
+			return -errno;
+		}
+		if (fds[0].revents & POLLIN)
+			handle_signal(d);
+		if ((fds[1].revents & POLLIN) &&
+		    read(d->timer_fd, &expirations, sizeof(expirations)) > 0)
+			daemon_check(d);
+		if (fds[2].revents & POLLIN)
+			daemon_ctl_accept(d);
+	}
+	return 0;
+}
