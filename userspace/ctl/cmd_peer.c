@@ -95,6 +95,7 @@ static int parse_tail(int argc, char **argv, struct svrcert_peer_info *info)
 
 static int peer_add(int argc, char **argv, bool replace)
 {
+	const char *what = replace ? "peer replace" : "peer add";
 	struct svrcert_peer_info info;
 	struct svrcert_nl *nl;
 	unsigned char *der = NULL;
@@ -114,7 +115,7 @@ static int peer_add(int argc, char **argv, bool replace)
 	if (read_cert_der(argv[2], &der, &info.cert_der_len))
 		return CTL_FAIL;
 	info.cert_der = der;
-	nl = ctl_nl_open("peer");
+	nl = ctl_nl_open(what);
 	if (!nl) {
 		OPENSSL_free(der);
 		return CTL_FAIL;
@@ -123,7 +124,7 @@ static int peer_add(int argc, char **argv, bool replace)
 	if (err == -EEXIST)
 		fprintf(stderr, "svrcertctl: peer add: peer '%s' already exists "
 			"(use 'peer replace')\n", info.name);
-	ret = err == -EEXIST ? CTL_FAIL : err ? ctl_nl_fail(nl, "peer", err) : CTL_OK;
+	ret = err == -EEXIST ? CTL_FAIL : err ? ctl_nl_fail(nl, what, err) : CTL_OK;
 	svrcert_nl_close(nl);
 	OPENSSL_free(der);
 	return ret;

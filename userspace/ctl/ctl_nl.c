@@ -39,6 +39,8 @@ static const char *errno_text(int err)
 		return "already exists";
 	case -ENOENT:
 		return "not found";
+	case -EADDRINUSE:
+		return "address already belongs to another peer";
 	case -EINVAL:
 		return "invalid argument";
 	case -EAGAIN:
@@ -100,7 +102,7 @@ int ctl_json_print(json_t *v)
 		fprintf(stderr, "svrcertctl: out of memory building JSON\n");
 		return CTL_FAIL;
 	}
-	err = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	err = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(v);
 	if (err || fputc('\n', stdout) == EOF || fflush(stdout))
 		return CTL_FAIL;

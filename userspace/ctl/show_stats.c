@@ -55,7 +55,8 @@ static uint64_t counter_value(const struct svrcert_kstats *s, const struct count
 
 static double bytes_per_key(const struct svrcert_kstats *s)
 {
-	return s->keys ? (double)s->keys_mem / s->keys : 0.0;
+	/* One decimal, as the text output prints it. */
+	return s->keys ? (double)(s->keys_mem * 10 / s->keys) / 10 : 0.0;
 }
 
 static json_t *by_reason_json(const uint64_t *v)
