@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the revocation set. Incremental add/delete, the bound (-ENOSPC
+ * with the set untouched), memory per key, the dump cursor, and the swap
+ * semantics: a reader looking up a key that is in every set it can see
+ * never misses, however often the sets are swapped under it.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#include "revset.h"
+
+static void fill_keys(u8 *keys, u32 n, u32 seed)
+{
+	u32 i;
+
+	/* Distinct, deterministic keys: the index in the first 8 bytes. */
+	memset(keys, 0x5a, n * SVRCERT_KEY_LEN);
+	for (i = 0; i < n; i++) {
+		u64 v = ((u64)seed << 32) | i;
+
+		memcpy(keys + i * SVRCERT_KEY_LEN, &v, sizeof(v));
+	}
+}
+
+static u8 *alloc_keys(struct kunit *test, u32 n, u32 seed)
+{
+	u8 *keys = kunit_kzalloc(test, n * SVRCERT_KEY_LEN, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, keys);
+	fill_keys(keys, n, seed);
+	return keys;
+}
+
+static bool contains(struct svrcert_revset *set, const u8 *key)
+{
+	bool hit;
+
+	rcu_read_lock();
+	hit = svrcert_revset_contains(set, key);
+	rcu_read_unlock();
+	return hit;
+}
+
+static void revset_add_del(struct kunit *test)
+{
+	struct svrcert_revset *set = svrcert_revset_create(0, 1000);
+	u8 *keys = alloc_keys(test, 10, 1);
+	u32 added, removed;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_add(set, keys, 10, &added), 0);
+	KUNIT_EXPECT_EQ(test, added, 10U);
+	KUNIT_EXPECT_TRUE(test, contains(set, keys + 9 * SVRCERT_KEY_LEN));
+	/* Present keys and a duplicate inside one batch are not errors. */
+	memcpy(keys + SVRCERT_KEY_LEN, keys, SVRCERT_KEY_LEN);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_add(set, keys, 10, &added), 0);
+	KUNIT_EXPECT_EQ(test, added, 0U);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 10U);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_del(set, keys, 3, &removed), 0);
+	KUNIT_EXPECT_EQ(test, removed, 1U);	/* key 0 twice, key 2 */
+	KUNIT_EXPECT_FALSE(test, contains(set, keys));
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 8U);
+	svrcert_revset_destroy(set);
+}
+
+static void revset_bound(struct kunit *test)
+{
+	struct svrcert_revset *set = svrcert_revset_create(0, 100);
+	u8 *keys = alloc_keys(test, 101, 2);
+	u32 added = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_add(set, keys, 100, &added), 0);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 100U);
+	/* 9 present + 1 new: the new one does not fit, nothing changes. */
+	KUNIT_EXPECT_EQ(test, svrcert_revset_add(set, keys + 91 * SVRCERT_KEY_LEN,
+						 10, &added), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 100U);
+	KUNIT_EXPECT_FALSE(test, contains(set, keys + 100 * SVRCERT_KEY_LEN));
+	KUNIT_EXPECT_TRUE(test, contains(set, keys + 99 * SVRCERT_KEY_LEN));
+	/* Only present keys: fits. */
+	KUNIT_EXPECT_EQ(test, svrcert_revset_add(set, keys, 50, &added), 0);
+	KUNIT_EXPECT_EQ(test, added, 0U);
+	svrcert_revset_destroy(set);
+}
+
+static void revset_memory_per_key(struct kunit *test)
+{
+	const u32 n = 50000;
+	struct svrcert_revset *set = svrcert_revset_create(0, n);
+	u8 *keys = alloc_keys(test, SVRCERT_KEYS_PER_ATTR_MAX, 3);
+	u32 i, added;
+	u64 mem;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	for (i = 0; i < n; i += SVRCERT_KEYS_PER_ATTR_MAX) {
+		u32 chunk = min_t(u32, n - i, SVRCERT_KEYS_PER_ATTR_MAX);
+
+		fill_keys(keys, chunk, 3000 + i);
+		KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, chunk, &added), 0);
+	}
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), n);
+	mem = svrcert_revset_mem(set);
+	kunit_info(test, "%u keys: %llu bytes, %llu per key", n, mem, mem / n);
+	KUNIT_EXPECT_LE(test, mem, 64ULL * n);
+	svrcert_revset_destroy(set);
+}
+
+static void revset_dump_cursor(struct kunit *test)
+{
+	const u32 n = 1000;
+	struct svrcert_revset *set = svrcert_revset_create(0, n);
+	struct svrcert_revset_cursor cur = {};
+	u8 *keys = alloc_keys(test, n, 4);
+	u8 *out = kunit_kzalloc(test, 7 * SVRCERT_KEY_LEN, GFP_KERNEL);
+	unsigned long *seen = kunit_kzalloc(test, BITS_TO_LONGS(n) * sizeof(long),
+					    GFP_KERNEL);
+	u32 got, i, total = 0, idx, added;
+	bool resized = false;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, n, &added), 0);
+	flush_work(&set->ht.run_work);	/* let a pending resize finish */
+	/* Odd-sized pieces so the cursor stops mid-bucket. */
+	while ((got = svrcert_revset_dump(set, &cur, out, 7, &resized))) {
+		for (i = 0; i < got; i++) {
+			memcpy(&idx, out + i * SVRCERT_KEY_LEN, sizeof(idx));
+			KUNIT_ASSERT_LT(test, idx, n);
+			KUNIT_EXPECT_FALSE(test, test_and_set_bit(idx, seen));
+		}
+		total += got;
+	}
+	KUNIT_EXPECT_EQ(test, total, n);
+	KUNIT_EXPECT_FALSE(test, resized);
+	svrcert_revset_destroy(set);
+}
+
+struct swap_ctx {
+	struct svrcert_revset __rcu *live;
+	u8 key[SVRCERT_KEY_LEN];
+	atomic_long_t lookups;
+	atomic_long_t hits;
+	struct completion started;
+};
+
+static int swap_reader(void *arg)
+{
+	struct swap_ctx *ctx = arg;
+	bool first = true;
+
+	while (!kthread_should_stop()) {
+		rcu_read_lock();
+		if (svrcert_revset_contains(rcu_dereference(ctx->live), ctx->key))
+			atomic_long_inc(&ctx->hits);
+		rcu_read_unlock();
+		atomic_long_inc(&ctx->lookups);
+		if (first) {
+			complete(&ctx->started);
+			first = false;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Swap @rounds sets under a reader; @in_all: K is in every set, or none. */
+static void swap_rounds(struct kunit *test, bool in_all, u32 rounds)
+{
+	struct swap_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	u8 *keys = alloc_keys(test, SVRCERT_KEYS_PER_ATTR_MAX, 5);
+	struct svrcert_revset *set;
+	struct task_struct *reader;
+	u32 r, added;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	memset(ctx->key, 0xee, SVRCERT_KEY_LEN);
+	init_completion(&ctx->started);
+	set = svrcert_revset_create(0, SVRCERT_KEYS_PER_ATTR_MAX + 1);
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	if (in_all)
+		KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, ctx->key, 1, &added), 0);
+	RCU_INIT_POINTER(ctx->live, set);
+	reader = kthread_run(swap_reader, ctx, "svrcert-swap-test");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(reader));
+	wait_for_completion(&ctx->started);
+	for (r = 0; r < rounds; r++) {
+		/* No ASSERT while the reader runs: it must be stopped first. */
+		set = svrcert_revset_create(0, SVRCERT_KEYS_PER_ATTR_MAX + 1);
+		if (!set)
+			break;
+		fill_keys(keys, SVRCERT_KEYS_PER_ATTR_MAX, 100 + r);
+		if (svrcert_revset_add(set, keys, SVRCERT_KEYS_PER_ATTR_MAX, &added) ||
+		    (in_all && svrcert_revset_add(set, ctx->key, 1, &added))) {
+			svrcert_revset_destroy(set);
+			break;
+		}
+		set = rcu_replace_pointer(ctx->live, set, true);
+		svrcert_revset_destroy_rcu(set);
+		cond_resched();
+	}
+	kthread_stop(reader);
+	KUNIT_EXPECT_EQ(test, r, rounds);
+	kunit_info(test, "%ld lookups across %u swaps", atomic_long_read(&ctx->lookups),
+		   rounds);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&ctx->lookups), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ctx->hits),
+			in_all ? atomic_long_read(&ctx->lookups) : 0L);
+	svrcert_revset_destroy_rcu(rcu_dereference_protected(ctx->live, true));
+	rcu_barrier();	/* the queued destroys run before the test ends */
+}
+
+static void revset_swap_always_hits(struct kunit *test)
+{
+	swap_rounds(test, true, 100);
+}
+
+static void revset_swap_never_hits(struct kunit *test)
+{
+	swap_rounds(test, false, 100);
+}
+
+static struct kunit_case revset_test_cases[] = {
+	KUNIT_CASE(revset_add_del),
+	KUNIT_CASE(revset_bound),
+	KUNIT_CASE(revset_memory_per_key),
+	KUNIT_CASE(revset_dump_cursor),
+	KUNIT_CASE(revset_swap_always_hits),
+	KUNIT_CASE(revset_swap_never_hits),
+	{}
+};
+
+static struct kunit_suite revset_test_suite = {
+	.name = "svrcert_revset",
+	.test_cases = revset_test_cases,
+};
+
+kunit_test_suite(revset_test_suite);

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the verdict for every combination of peer state, revocation
+ * (none, by revocation key, by fingerprint), time (before, within, after
+ * the validity window, and its two edges), failure mode, peer-validation
+ * and own state, checked against an expectation written independently:
+ * it collects every condition that applies as a bit per reason and takes
+ * the lowest one, relying only on the UAPI promise that the reasons are
+ * numbered in the order they are checked.
+ */
+#include <kunit/test.h>
+
+#include "policy.h"
+#include "revset.h"
+#include "verdict.h"
+
+#define NB	1000000000LL		/* notBefore */
+#define NA	1100000000LL		/* notAfter */
+
+enum revoked_how { NOT_REVOKED, BY_REVKEY, BY_FINGERPRINT, REVOKED_HOW_N };
+
+static const time64_t times[] = { NB - 1, NB, (NB + NA) / 2, NA, NA + 1 };
+
+static enum svrcert_reason expected_reason(u8 state, enum revoked_how how,
+					   time64_t now,
+					   const struct svrcert_policy *pol)
+{
+	unsigned long applies = 0;
+
+	if (!pol->peer_validation)
+		applies |= BIT(SVRCERT_REASON_DISABLED);
+	if (pol->self_state != SVRCERT_STATE_VALID)
+		applies |= BIT(SVRCERT_REASON_SELF_INVALID);
+	switch (state) {
+	case SVRCERT_STATE_UNKNOWN:
+		applies |= BIT(SVRCERT_REASON_UNAUTHENTICATED);
+		break;
+	case SVRCERT_STATE_INVALID:
+		applies |= BIT(SVRCERT_REASON_INVALID);
+		break;
+	case SVRCERT_STATE_REVOKED:
+		applies |= BIT(SVRCERT_REASON_REVOKED);
+		break;
+	case SVRCERT_STATE_EXPIRED:
+		applies |= BIT(SVRCERT_REASON_EXPIRED);
+		break;
+	case SVRCERT_STATE_NOT_YET_VALID:
+		applies |= BIT(SVRCERT_REASON_NOT_YET_VALID);
+		break;
+	}
+	if (how != NOT_REVOKED)
+		applies |= BIT(SVRCERT_REASON_REVOKED);
+	if (now < NB)
+		applies |= BIT(SVRCERT_REASON_NOT_YET_VALID);
+	if (now > NA)
+		applies |= BIT(SVRCERT_REASON_EXPIRED);
+	if (!applies)
+		return SVRCERT_REASON_OK;
+	return __ffs(applies);
+}
+
+static bool expected_drop(enum svrcert_reason reason,
+			  const struct svrcert_policy *pol)
+{
+	if (reason == SVRCERT_REASON_OK || reason == SVRCERT_REASON_DISABLED)
+		return false;
+	return pol->failure_mode == SVRCERT_FAIL_HARD;
+}
+
+struct verdict_ctx {
+	struct svrcert_revset *set;
+	struct svrcert_peer_cert cert;
+	u8 other_key[SVRCERT_KEY_LEN];
+};
+
+/* One set holds the fingerprint of "fp" peers, one the revkey of others. */
+static void make_cert(struct verdict_ctx *ctx, u8 state, enum revoked_how how)
+{
+	memset(&ctx->cert, 0, sizeof(ctx->cert));
+	ctx->cert.state = state;
+	ctx->cert.not_before = NB;
+	ctx->cert.not_after = NA;
+	memset(ctx->cert.fingerprint, 0x11, SVRCERT_KEY_LEN);
+	memset(ctx->cert.revkey, 0x22, SVRCERT_KEY_LEN);
+	if (how == BY_REVKEY)
+		memset(ctx->cert.revkey, 0xaa, SVRCERT_KEY_LEN);
+	if (how == BY_FINGERPRINT)
+		memset(ctx->cert.fingerprint, 0xbb, SVRCERT_KEY_LEN);
+}
+
+static void verdict_all_combinations(struct kunit *test)
+{
+	struct verdict_ctx *ctx = test->priv;
+	struct svrcert_policy pol;
+	enum svrcert_reason reason, want;
+	enum svrcert_verdict verdict;
+	unsigned int state, how, t, mode, val, self, checked = 0;
+
+	for (state = 0; state <= SVRCERT_STATE_MAX; state++)
+	for (how = 0; how < REVOKED_HOW_N; how++)
+	for (t = 0; t < ARRAY_SIZE(times); t++)
+	for (mode = 0; mode <= SVRCERT_FAIL_MAX; mode++)
+	for (val = 0; val <= 1; val++)
+	for (self = 0; self <= SVRCERT_STATE_MAX; self++) {
+		svrcert_policy_defaults(&pol);
+		pol.peer_validation = val;
+		pol.failure_mode = mode;
+		pol.self_state = self;
+		make_cert(ctx, state, how);
+		want = expected_reason(state, how, times[t], &pol);
+		rcu_read_lock();
+		verdict = svrcert_verdict(&ctx->cert, ctx->set, times[t], &pol,
+					  &reason);
+		rcu_read_unlock();
+		KUNIT_EXPECT_EQ_MSG(test, reason, want,
+				    "state=%u revoked=%u t=%u mode=%u val=%u self=%u",
+				    state, how, t, mode, val, self);
+		KUNIT_EXPECT_EQ_MSG(test, verdict == SVRCERT_VERDICT_DROP,
+				    expected_drop(want, &pol),
+				    "state=%u revoked=%u t=%u mode=%u val=%u self=%u",
+				    state, how, t, mode, val, self);
+		checked++;
+	}
+	KUNIT_EXPECT_EQ(test, checked, 6U * 3 * 5 * 2 * 2 * 6);
+}
+
+/* A few cases spelled out, so a reader sees the rules without the loop. */
+static void verdict_spot_checks(struct kunit *test)
+{
+	struct verdict_ctx *ctx = test->priv;
+	struct svrcert_policy pol;
+	enum svrcert_reason reason;
+
+	svrcert_policy_defaults(&pol);
+	make_cert(ctx, SVRCERT_STATE_REVOKED, BY_REVKEY);
+	KUNIT_EXPECT_EQ(test, svrcert_verdict(&ctx->cert, ctx->set, NA + 5,
+					      &pol, &reason),
+			SVRCERT_VERDICT_ACCEPT);
+	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_DISABLED);
+
+	pol.peer_validation = true;
+	pol.self_state = SVRCERT_STATE_VALID;
+	pol.failure_mode = SVRCERT_FAIL_HARD;
+	make_cert(ctx, SVRCERT_STATE_VALID, NOT_REVOKED);
+	KUNIT_EXPECT_EQ(test, svrcert_verdict(&ctx->cert, ctx->set, NA, &pol,
+					      &reason),
+			SVRCERT_VERDICT_ACCEPT);
+	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_OK);
+	KUNIT_EXPECT_EQ(test, svrcert_verdict(&ctx->cert, ctx->set, NA + 1,
+					      &pol, &reason),
+			SVRCERT_VERDICT_DROP);
+	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_EXPIRED);
+
+	make_cert(ctx, SVRCERT_STATE_VALID, BY_FINGERPRINT);
+	pol.failure_mode = SVRCERT_FAIL_SOFT;
+	KUNIT_EXPECT_EQ(test, svrcert_verdict(&ctx->cert, ctx->set, NB, &pol,
+					      &reason),
+			SVRCERT_VERDICT_ACCEPT);
+	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_REVOKED);
+}
+
+static int verdict_test_init(struct kunit *test)
+{
+	struct verdict_ctx *ctx;
+	u8 keys[2 * SVRCERT_KEY_LEN];
+	u32 added = 0;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->set = svrcert_revset_create(4, 16);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->set);
+	memset(keys, 0xaa, SVRCERT_KEY_LEN);
+	memset(keys + SVRCERT_KEY_LEN, 0xbb, SVRCERT_KEY_LEN);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(ctx->set, keys, 2, &added), 0);
+	KUNIT_ASSERT_EQ(test, added, 2U);
+	test->priv = ctx;
+	return 0;
+}
+
+static void verdict_test_exit(struct kunit *test)
+{
+	struct verdict_ctx *ctx = test->priv;
+
+	svrcert_revset_destroy(ctx->set);
+}
+
+static struct kunit_case verdict_test_cases[] = {
+	KUNIT_CASE(verdict_all_combinations),
+	KUNIT_CASE(verdict_spot_checks),
+	{}
+};
+
+static struct kunit_suite verdict_test_suite = {
+	.name = "svrcert_verdict",
+	.init = verdict_test_init,
+	.exit = verdict_test_exit,
+	.test_cases = verdict_test_cases,
+};
+
+kunit_test_suite(verdict_test_suite);
