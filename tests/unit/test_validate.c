@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "validate.h"
@@ -414,6 +415,74 @@ static void test_runtime_strict_after_warn_bundle(void **state)
 	X509_STORE_free(warn_store);
 }
 
+/* The alarm-threshold leaves: valid until they are not, days as named. */
+static void test_expiry_leaves(void **state)
+{
+	static const struct {
+		const char *file;
+		long days;
+	} leaves[] = { { "exp-40d.pem", 40 }, { "exp-20d.pem", 20 }, { "exp-5d.pem", 5 } };
+	struct svrcert_problems p;
+	struct svrcert_validated v;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(leaves); i++) {
+		assert_int_equal(import_file(leaves[i].file, "r1", r1_key, now, &p, &v), 0);
+		assert_true(v.not_after > now + (leaves[i].days * 86400 - 7200));
+		assert_true(v.not_after <= now + leaves[i].days * 86400);
+		svrcert_validated_free(&v);
+		svrcert_problems_free(&p);
+		/* one second after notAfter it is expired */
+		assert_int_equal(import_file(leaves[i].file, "r1", r1_key,
+					     now + leaves[i].days * 86400 + 1, &p, &v),
+				 -EKEYREJECTED);
+		assert_int_equal(svrcert_problems_first(&p), SVRCERT_P_EXPIRED);
+		svrcert_validated_free(&v);
+		svrcert_problems_free(&p);
+	}
+	assert_int_equal(import_file("exp-minus1d.pem", "r1", r1_key, now, &p, &v), -EKEYREJECTED);
+	assert_int_equal(svrcert_problems_first(&p), SVRCERT_P_EXPIRED);
+	assert_int_equal(v.state, SVRCERT_STATE_EXPIRED);
+	assert_true(v.not_after < now - 86400 + 7200);
+	svrcert_validated_free(&v);
+	svrcert_problems_free(&p);
+}
+
+/* mkpki.sh sign: a leaf for a CSR made elsewhere (the TPM key's). */
+static void test_mkpki_sign(void **state)
+{
+	char cmd[PATH_MAX * 3], top[PATH_MAX];
+	struct svrcert_problems p;
+	struct svrcert_validated v;
+	const char *src = getenv("SVRCERT_SRCDIR");
+
+	if (!src)
+		src = getcwd(top, sizeof(top));
+	assert_non_null(src);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && openssl req -new -key r2.key -subj /CN=csr-router "
+		 "-addext subjectAltName=URI:urn:ssr:peering:r9 -out s.csr && "
+		 "'%s/tests/pki/mkpki.sh' sign . s.csr s10.pem 10 && "
+		 "'%s/tests/pki/mkpki.sh' sign . s.csr sm2.pem -2",
+		 testpki_dir, src, src);
+	assert_int_equal(testpki_run(cmd), 0);
+	{
+		EVP_PKEY *r2 = testpki_key("r2.key");
+
+		assert_int_equal(import_file("s10.pem", "r9", r2, 0, &p, &v), 0);
+		assert_true(v.not_after - time(NULL) > 9 * 86400);
+		assert_true(v.not_after - time(NULL) <= 10 * 86400);
+		svrcert_validated_free(&v);
+		svrcert_problems_free(&p);
+		assert_int_equal(import_file("sm2.pem", "csr-router", r2, 0, &p, &v), -EKEYREJECTED);
+		assert_int_equal(svrcert_problems_first(&p), SVRCERT_P_EXPIRED);
+		assert_true(v.not_after < time(NULL) - 86400);
+		svrcert_validated_free(&v);
+		svrcert_problems_free(&p);
+		EVP_PKEY_free(r2);
+	}
+}
+
 static void test_problem_names_unique(void **state)
 {
 	for (int i = 0; i < __SVRCERT_P_MAX; i++) {
@@ -440,6 +509,8 @@ int main(void)
 		cmocka_unit_test(test_bundle_strict_and_warn),
 		cmocka_unit_test(test_bundle_lists_every_problem),
 		cmocka_unit_test(test_runtime_strict_after_warn_bundle),
+		cmocka_unit_test(test_expiry_leaves),
+		cmocka_unit_test(test_mkpki_sign),
 		cmocka_unit_test(test_problem_names_unique),
 	};
 
