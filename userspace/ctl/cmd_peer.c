@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * svrcertctl peer add|replace NAME CERT.pem ADDR... [state STATE]
+ * svrcertctl peer state NAME STATE
  * svrcertctl peer del NAME
  *
  * Binds a peer's certificate to its addresses in the kernel. svrcertd does
@@ -26,6 +27,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: svrcertctl peer add|replace NAME CERT.pem ADDR... [state STATE]\n"
+		"       svrcertctl peer state NAME STATE\n"
 		"       svrcertctl peer del NAME\n"
 		"STATE: valid (default), invalid, revoked, expired, not-yet-valid, unknown\n");
 }
@@ -130,6 +132,38 @@ static int peer_add(int argc, char **argv, bool replace)
 	return ret;
 }
 
+/* Change only the state: REPLACE_PEER without certificate and addresses. */
+static int peer_state(int argc, char **argv)
+{
+	struct svrcert_peer_info info;
+	struct svrcert_nl *nl;
+	int ret, err;
+
+	if (argc != 3) {
+		usage();
+		return CTL_USAGE;
+	}
+	memset(&info, 0, sizeof(info));
+	ret = check_name(argv[1]);
+	if (ret != CTL_OK)
+		return ret;
+	if (svrcert_nl_state_parse(argv[2], &info.state))
+		return ctl_usage_error("peer state", "'%s' is not a state (valid invalid "
+				       "revoked expired not-yet-valid unknown)", argv[2]);
+	snprintf(info.name, sizeof(info.name), "%s", argv[1]);
+	nl = ctl_nl_open("peer state");
+	if (!nl)
+		return CTL_FAIL;
+	err = svrcert_nl_peer_get(nl, info.name, &(struct svrcert_peer_info){ 0 });
+	if (!err)
+		err = svrcert_nl_peer_add(nl, &info, true);
+	if (err == -ENOENT)
+		fprintf(stderr, "svrcertctl: peer state: no such peer '%s'\n", argv[1]);
+	ret = err == -ENOENT ? CTL_FAIL : err ? ctl_nl_fail(nl, "peer state", err) : CTL_OK;
+	svrcert_nl_close(nl);
+	return ret;
+}
+
 static int peer_del(int argc, char **argv)
 {
 	struct svrcert_nl *nl;
@@ -159,6 +193,8 @@ int cmd_peer(int argc, char **argv)
 		return peer_add(argc - 1, argv + 1, false);
 	if (argc >= 2 && !strcmp(argv[1], "replace"))
 		return peer_add(argc - 1, argv + 1, true);
+	if (argc >= 2 && !strcmp(argv[1], "state"))
+		return peer_state(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "del"))
 		return peer_del(argc - 1, argv + 1);
 	usage();

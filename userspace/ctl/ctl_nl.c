@@ -43,6 +43,8 @@ static const char *errno_text(int err)
 		return "address already belongs to another peer";
 	case -EINVAL:
 		return "invalid argument";
+	case -ERANGE:
+		return "value out of range";
 	case -EAGAIN:
 		return "the kernel's table kept changing during the dump; try again";
 	case -EMSGSIZE:

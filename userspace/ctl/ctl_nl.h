@@ -9,9 +9,6 @@
 
 #include "nl.h"
 
-/* svrcertctl clear stats (cmd_clear.c). */
-int cmd_clear(int argc, char **argv);
-
 /* Open the netlink handle; on failure print why (for WHAT) and return NULL. */
 struct svrcert_nl *ctl_nl_open(const char *what);
 

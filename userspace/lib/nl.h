@@ -131,7 +131,10 @@ struct svrcert_peer_info {
 
 /*
  * Bind a peer's certificate (DER) and addresses. REPLACE false: -EEXIST if
- * the name exists; true: create or replace.
+ * the name exists; true: create or replace. When replacing an existing
+ * peer, cert_der NULL and/or n_addrs 0 keep the peer's certificate and/or
+ * addresses, so only the state changes (state is always sent).
+ * -EADDRINUSE: an address belongs to another peer; -ENOSPC: max_peers.
  */
 int svrcert_nl_peer_add(struct svrcert_nl *nl, const struct svrcert_peer_info *info,
 			bool replace);
