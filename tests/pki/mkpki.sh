@@ -40,6 +40,7 @@
 #   bad-noncrit.pem           CN=r1 leaf of int-noncrit, followed by
 #                             int-noncrit.pem (chain in the file)
 #   bundle-noncrit.pem        int-noncrit.pem + root.pem
+#   bundle-expired.pem        int-expired.pem (CA expired a day ago) + root.pem
 #   bad-noeku.pem             CN=r1, no EKU
 #   bad-ekupurpose.pem        CN=r1, EKU emailProtection only
 #   bad-leafca.pem            CN=r1, CA:TRUE
@@ -196,6 +197,7 @@ make_cas() {
 	ca_init "$dir" int-noncrit 3000
 	ca_init "$dir" other-root 4000
 	ca_init "$dir" int-rsa 5000
+	ca_init "$dir" int-expired 6000
 	for ca in root other-root; do
 		eckey "$dir/$ca.key" P-384
 		csr "$dir/$ca.key" "/O=svrcert test/CN=svrcert Test ${ca^} CA" "$dir/tmp.csr"
@@ -212,6 +214,11 @@ make_cas() {
 	issue "$dir" root "$dir/tmp.csr" "$dir/int-rsa.pem" v3_ca $((-30 * D)) $((1825 * D))
 	cat "$dir/int.pem" "$dir/root.pem" >"$dir/bundle.pem"
 	cat "$dir/int-noncrit.pem" "$dir/root.pem" >"$dir/bundle-noncrit.pem"
+	eckey "$dir/int-expired.key"
+	csr "$dir/int-expired.key" "/O=svrcert test/CN=svrcert Test Expired CA" "$dir/tmp.csr"
+	issue "$dir" root "$dir/tmp.csr" "$dir/int-expired.pem" v3_ca $((-60 * D)) $((-1 * D))
+	cat "$dir/int-expired.pem" "$dir/root.pem" >"$dir/bundle-expired.pem"
+	rm -f "$dir/int-expired.key"
 }
 
 make_good_leaves() {

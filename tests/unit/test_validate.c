@@ -350,6 +350,17 @@ static void test_bundle_strict_and_warn(void **state)
 	assert_int_equal(p.n_errors, 0);
 	svrcert_problems_free(&p);
 
+	assert_int_equal(bundle("bundle-expired.pem", SVRCERT_MODE_STRICT, &p), -EINVAL);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].code, SVRCERT_P_EXPIRED);
+	assert_int_equal(p.v[0].depth, 0);
+	assert_non_null(strstr(p.v[0].msg, "\"O=svrcert test, CN=svrcert Test Expired CA\": expired at"));
+	svrcert_problems_free(&p);
+	assert_int_equal(bundle("bundle-expired.pem", SVRCERT_MODE_WARN, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_true(p.v[0].warning);
+	svrcert_problems_free(&p);
+
 	/* Private keys are never accepted, not even in warn mode. */
 	assert_int_equal(bundle("bad-withkey.pem", SVRCERT_MODE_WARN, &p), -EINVAL);
 	assert_int_equal(svrcert_problems_first(&p), SVRCERT_P_PRIVATE_KEY);
