@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Publish the verified CRLs, the master list and index.json to a directory
+ * (layout in crl_master.h). Every file goes through atomic_write_file, and
+ * index.json is written last: whoever reads the index finds the files it
+ * names complete, and a crash anywhere leaves the previous set readable.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "crl_master.h"
+#include "store.h"
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	int i;
+
+	out[0] = '\0';
+	if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
+		return;
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%s", "");
+}
+
+static int make_dir(const char *path)
+{
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static json_t *crl_entry(const struct svrcert_crl_source *s, time_t now)
+{
+	char file[64], num[48], hex[65], tu[32], nu[32];
+
+	snprintf(file, sizeof(file), "%s/%s.crl", SVRCERT_MASTER_CRL_DIR, s->name);
+	svrcert_crl_number_hex(&s->crl, num, sizeof(num));
+	sha256_hex(s->der, s->der_len, hex);
+	iso_time(s->crl.this_update, tu, sizeof(tu));
+	iso_time(s->crl.next_update, nu, sizeof(nu));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:b}",
+			 "file", file, "url", s->url, "issuer", s->crl.issuer_text,
+			 "crl_number", num, "this_update", tu, "next_update", nu,
+			 "entries", (json_int_t)s->crl.entries,
+			 "size", (json_int_t)s->der_len, "sha256", hex,
+			 "stale", svrcert_crl_source_stale(s, now));
+}
+
+static json_t *index_json(struct svrcert_crl_source *const *srcs, size_t nsrc,
+			  const struct svrcert_master *m, time_t now)
+{
+	char gen[32], hex[65];
+	json_t *crls = json_array(), *idx;
+	size_t i;
+
+	iso_time(now, gen, sizeof(gen));
+	/* the payload digest svrcert_master_write put in the header */
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", m->buf[SVRCERT_MASTER_OFF_SHA256 + i]);
+	for (i = 0; crls && i < nsrc; i++)
+		if (srcs[i]->has_good &&
+		    json_array_append_new(crls, crl_entry(srcs[i], now))) {
+			json_decref(crls);
+			return NULL;
+		}
+	idx = json_pack("{s:i, s:s, s:{s:s, s:I, s:s}, s:o}",
+			"version", SVRCERT_MASTER_VERSION, "generated", gen,
+			"master", "file", SVRCERT_MASTER_FILE,
+			"keys", (json_int_t)m->n, "sha256", hex, "crls", crls);
+	return idx;
+}
+
+static bool is_current(const char *fname, struct svrcert_crl_source *const *srcs,
+		       size_t nsrc)
+{
+	size_t i;
+
+	for (i = 0; i < nsrc; i++)
+		if (srcs[i]->has_good && strlen(fname) == 36 &&
+		    !strncmp(fname, srcs[i]->name, 32) && !strcmp(fname + 32, ".crl"))
+			return true;
+	return false;
+}
+
+/* CRLs of sources no longer configured (or no longer good) go away. */
+static void prune(const char *crldir, struct svrcert_crl_source *const *srcs,
+		  size_t nsrc)
+{
+	DIR *d = opendir(crldir);
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 5 || strcmp(de->d_name + l - 4, ".crl") ||
+		    is_current(de->d_name, srcs, nsrc))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", crldir, de->d_name) <
+		    (int)sizeof(path))
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+static int write_crls(const char *crldir, struct svrcert_crl_source *const *srcs,
+		      size_t nsrc, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 64];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < nsrc; i++) {
+		if (!srcs[i]->has_good)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.crl", crldir, srcs[i]->name);
+		rc = atomic_write_file(path, srcs[i]->der, srcs[i]->der_len,
+				       STORE_MODE_PUBLIC);
+		if (rc)
+			return fail(err, errlen, rc, "cannot write %s: %s", path,
+				    strerror(-rc));
+	}
+	return 0;
+}
+
+int svrcert_master_publish(const char *dir, struct svrcert_crl_source *const *srcs,
+			   size_t nsrc, const struct svrcert_master *m,
+			   time_t now, char *err, size_t errlen)
+{
+	char crldir[PATH_MAX], path[PATH_MAX + 64];
+	json_t *idx;
+	char *text;
+	int rc;
+
+	if (snprintf(crldir, sizeof(crldir), "%s/%s", dir, SVRCERT_MASTER_CRL_DIR) >=
+	    (int)sizeof(crldir) - 64)
+		return fail(err, errlen, -ENAMETOOLONG, "publish directory name too long");
+	rc = make_dir(dir) ?: make_dir(crldir);
+	if (rc)
+		return fail(err, errlen, rc, "cannot create %s: %s", crldir, strerror(-rc));
+	rc = write_crls(crldir, srcs, nsrc, err, errlen);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s", dir, SVRCERT_MASTER_FILE);
+	rc = svrcert_master_write(path, m);
+	if (rc)
+		return fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
+	idx = index_json(srcs, nsrc, m, now);
+	text = idx ? json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+	json_decref(idx);
+	if (!text)
+		return fail(err, errlen, -ENOMEM, "cannot build index.json");
+	snprintf(path, sizeof(path), "%s/%s", dir, SVRCERT_MASTER_INDEX);
+	rc = atomic_write_file(path, text, strlen(text), STORE_MODE_PUBLIC);
+	free(text);
+	if (rc)
+		return fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
+	prune(crldir, srcs, nsrc);
+	return 0;
+}

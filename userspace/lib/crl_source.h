@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * crl_source -- the state of one configured CRL URL: the last good CRL
+ * (verified DER + its keys), the conditional-GET validators, and the last
+ * failure. A new CRL replaces the held one only when it verifies, parses,
+ * is not older (thisUpdate) and its CRL number does not go backwards; on
+ * any failure the held CRL stays in force. A held CRL past its nextUpdate
+ * is "stale": still used (revoked stays revoked), and worth an alarm.
+ */
+#ifndef SVRCERT_CRL_SOURCE_H
+#define SVRCERT_CRL_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <openssl/x509.h>
+
+#include "crl_walk.h"
+
+/* thisUpdate may run ahead of our clock by this much (clock skew). */
+#define SVRCERT_CRL_MAX_SKEW	(24 * 3600)
+
+struct svrcert_crl_source {
+	char url[1024];
+	char name[33];		/* file-safe id: hex of SHA-256(url)[0..16) */
+	bool has_good;
+	struct svrcert_crl crl;	/* last good: keys + metadata */
+	uint8_t *der;		/* last good CRL as fetched (DER or PEM) */
+	size_t der_len;
+	char etag[256];		/* validators of the response that gave it */
+	char last_modified[64];
+	time_t last_attempt, last_success, last_change;
+	int last_err;		/* 0 after a good fetch/304, else -errno */
+	char last_msg[256];
+	unsigned int failures;	/* consecutive failed attempts */
+};
+
+/* Zero the source and set its URL and name. -EINVAL if the URL is too long. */
+int svrcert_crl_source_init(struct svrcert_crl_source *s, const char *url);
+void svrcert_crl_source_release(struct svrcert_crl_source *s);
+
+/*
+ * Offer new CRL bytes (a 200 response, or a file). On success the source
+ * holds them (buf is copied) and *replaced says whether the keys may have
+ * changed (false when the same CRL number came again). On failure -errno
+ * (crl_walk's, or -ESTALE: CRL number lower than held / thisUpdate older
+ * than held; -ERANGE: thisUpdate too far in the future) and the held CRL
+ * is untouched. err names the problem either way ("" on success).
+ */
+int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
+			     size_t len, STACK_OF(X509) *trusted, time_t now,
+			     const char *etag, const char *last_modified,
+			     bool *replaced, char *err, size_t errlen);
+
+/* A 304: the held CRL is current; clears the failure state. */
+void svrcert_crl_source_not_modified(struct svrcert_crl_source *s, time_t now);
+
+/* A fetch (or offer) failed: record it; the held CRL stays. */
+void svrcert_crl_source_failed(struct svrcert_crl_source *s, int err,
+			       const char *msg, time_t now);
+
+/* Held CRL past its nextUpdate (still used). */
+bool svrcert_crl_source_stale(const struct svrcert_crl_source *s, time_t now);
+
+#endif
