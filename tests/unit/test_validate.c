@@ -252,6 +252,33 @@ static bool revoked_by_fp(const uint8_t rk[32], const uint8_t fp[32], void *ctx)
 	return !memcmp(fp, ctx, 32);
 }
 
+static bool revoked_by_revkey(const uint8_t rk[32], const uint8_t fp[32], void *ctx)
+{
+	return !memcmp(rk, ctx, 32);
+}
+
+/* A revoked intermediate takes its leaves with it. */
+static void test_revoked_intermediate(void **state)
+{
+	X509 *r1 = testpki_cert("r1.pem"), *in = testpki_cert("int.pem");
+	uint8_t rk[32];
+	struct svrcert_validate_params vp = {
+		.store = store, .revoked = revoked_by_revkey, .revoked_ctx = rk,
+	};
+	struct svrcert_problems p;
+
+	assert_int_equal(svrcert_revkey_from_cert(in, rk), 0);
+	svrcert_problems_init(&p);
+	assert_int_equal(svrcert_validate_cert(r1, NULL, &vp, NULL, &p), -EKEYREVOKED);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].code, SVRCERT_P_REVOKED);
+	assert_int_equal(p.v[0].depth, 1);
+	assert_non_null(strstr(p.v[0].msg, "CN=svrcert Test Intermediate CA\": revoked"));
+	svrcert_problems_free(&p);
+	X509_free(r1);
+	X509_free(in);
+}
+
 static void test_revocation_callback_and_fingerprint(void **state)
 {
 	X509 *r2 = testpki_cert("r2.pem");
@@ -516,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_step_order),
 		cmocka_unit_test(test_all_problems_listed),
 		cmocka_unit_test(test_revocation_callback_and_fingerprint),
+		cmocka_unit_test(test_revoked_intermediate),
 		cmocka_unit_test(test_private_key_forms),
 		cmocka_unit_test(test_bundle_strict_and_warn),
 		cmocka_unit_test(test_bundle_lists_every_problem),
