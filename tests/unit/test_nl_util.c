@@ -68,7 +68,7 @@ static void test_key_parse_bad(void **state)
 
 static void test_addr_parse(void **state)
 {
-	struct svrcert_addr a;
+	struct svrcert_nl_addr a;
 	char buf[INET6_ADDRSTRLEN];
 
 	assert_int_equal(svrcert_nl_addr_parse("192.0.2.7", &a), 0);

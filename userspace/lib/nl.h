@@ -94,25 +94,31 @@ int svrcert_nl_keys_dump(struct svrcert_nl *nl, svrcert_keys_cb cb, void *arg);
 /* ---- peers --------------------------------------------------------- */
 
 /*
- * config.h (U1) has the same struct for configured peer addresses; the
- * guard lets a file include both and pass addresses straight through.
+ * Same layout as config.h's struct svrcert_addr, but its own name so that
+ * a file may include both headers.
  */
-#ifndef SVRCERT_ADDR_DEFINED
-#define SVRCERT_ADDR_DEFINED
-struct svrcert_addr {
+struct svrcert_nl_addr {
 	int family;			/* AF_INET or AF_INET6 */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
 	};
 };
+
+/*
+ * Transition: the old name, for files that do not include config.h, until
+ * tests/tools/peerload.c uses struct svrcert_nl_addr. Include config.h
+ * before nl.h while this exists.
+ */
+#ifndef SVRCERT_CONFIG_H
+#define svrcert_addr svrcert_nl_addr
 #endif
 
 struct svrcert_peer_info {
 	char name[SVRCERT_PEER_NAME_MAX + 1];
 	int state;			/* enum svrcert_cert_state */
 	size_t n_addrs;
-	struct svrcert_addr addrs[SVRCERT_PEER_ADDRS_MAX];
+	struct svrcert_nl_addr addrs[SVRCERT_PEER_ADDRS_MAX];
 
 	/* set (peer_add) only */
 	const uint8_t *cert_der;

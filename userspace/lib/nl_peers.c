@@ -14,7 +14,7 @@ static int put_addrs(struct nl_msg *msg, const struct svrcert_peer_info *info)
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = 0; i < info->n_addrs; i++) {
-		const struct svrcert_addr *a = &info->addrs[i];
+		const struct svrcert_nl_addr *a = &info->addrs[i];
 		int err;
 
 		if (a->family == AF_INET)
@@ -127,7 +127,7 @@ static int parse_addrs(const struct nlattr *nest, struct svrcert_peer_info *p)
 	int rem;
 
 	nla_for_each_nested(a, (struct nlattr *)nest, rem) {
-		struct svrcert_addr *addr = &p->addrs[p->n_addrs];
+		struct svrcert_nl_addr *addr = &p->addrs[p->n_addrs];
 		int type = nla_type(a);
 
 		if (type != SVRCERT_ADDR_A_IPV4 && type != SVRCERT_ADDR_A_IPV6)

@@ -152,9 +152,9 @@ char *svrcert_nl_key_format(const uint8_t key[SVRCERT_KEY_LEN],
 	return out;
 }
 
-int svrcert_nl_addr_parse(const char *s, struct svrcert_addr *out)
+int svrcert_nl_addr_parse(const char *s, struct svrcert_nl_addr *out)
 {
-	struct svrcert_addr a;
+	struct svrcert_nl_addr a;
 
 	memset(&a, 0, sizeof(a));
 	if (!s)
@@ -169,7 +169,7 @@ int svrcert_nl_addr_parse(const char *s, struct svrcert_addr *out)
 	return 0;
 }
 
-const char *svrcert_nl_addr_format(const struct svrcert_addr *a, char *out, size_t len)
+const char *svrcert_nl_addr_format(const struct svrcert_nl_addr *a, char *out, size_t len)
 {
 	const void *src = a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6;
 

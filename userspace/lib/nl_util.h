@@ -42,9 +42,9 @@ char *svrcert_nl_key_format(const uint8_t key[SVRCERT_KEY_LEN],
 			 char out[SVRCERT_KEY_HEX_LEN + 1]);
 
 /* An IPv4 or IPv6 address in text form (inet_pton): 0 or -EINVAL. */
-int svrcert_nl_addr_parse(const char *s, struct svrcert_addr *out);
+int svrcert_nl_addr_parse(const char *s, struct svrcert_nl_addr *out);
 /* inet_ntop into OUT (INET6_ADDRSTRLEN bytes); returns OUT or "?". */
-const char *svrcert_nl_addr_format(const struct svrcert_addr *a, char *out, size_t len);
+const char *svrcert_nl_addr_format(const struct svrcert_nl_addr *a, char *out, size_t len);
 
 /*
  * Read a key file: one 64-hex key per line; blank lines and lines whose
