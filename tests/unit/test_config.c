@@ -44,8 +44,8 @@ static void test_example_file(void **state)
 	assert_int_equal(c.failure_mode, SVRCERT_FAIL_SOFT);
 	assert_int_equal(c.svr_port_min, 1280);
 	assert_int_equal(c.svr_port_max, 1283);
-	assert_int_equal(c.key_storage, SVRCERT_KEY_TPM);
-	assert_int_equal(c.tpm_handle, 0x81000001);
+	assert_int_equal(c.key_storage, SVRCERT_KEY_TPM_BLOB);
+	assert_string_equal(c.key_file, "/var/lib/svrcert/key.pem");
 	assert_int_equal(c.n_cas, 1);
 	assert_string_equal(c.cas[0].name, "svrv2-root-of-trust");
 	assert_string_equal(c.cas[0].file, "/etc/svrcert/ca/svrv2-root-of-trust.pem");
@@ -75,6 +75,31 @@ static void test_example_file(void **state)
 	assert_null(c.router_name);
 }
 
+/* The man page's EXAMPLE is a valid file too (kept true to the code). */
+static void test_man_page_example(void **state)
+{
+	const char *src = getenv("SVRCERT_SRCDIR");
+	char cmd[4200], text[8192], err[600];
+	struct svrcert_config c;
+	size_t len;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "sed -n '/^\\.SH EXAMPLE/,/^\\.fi/p' '%s/Documentation/man/svrcert.conf.5' | sed '1,2d;$d'",
+		 src ? src : ".");
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	assert_int_equal(pclose(f), 0);
+	text[len] = '\0';
+	assert_true(len > 500);
+	assert_int_equal(load(text, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.router_name, "router1");
+	assert_int_equal(c.n_peers, 2);
+	assert_int_equal(c.n_crl_urls, 2);
+	svrcert_config_free(&c);
+}
+
 static void test_defaults(void **state)
 {
 	struct svrcert_config c;
@@ -88,9 +113,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.crl_backoff_s, 60);
 	assert_int_equal(c.crl_timeout_s, 60);
 	assert_int_equal(c.crl_connect_timeout_s, 10);
-	assert_int_equal(c.key_storage, SVRCERT_KEY_TPM);
-	assert_int_equal(c.tpm_handle, SVRCERT_DEF_TPM_HANDLE);
-	assert_null(c.key_file);
+	assert_int_equal(c.key_storage, SVRCERT_KEY_TPM_BLOB);
+	assert_string_equal(c.key_file, "/var/lib/svrcert/key.pem");
 	assert_null(c.peering_common_name);
 	assert_int_equal(c.svr_port_min, 0);
 	assert_string_equal(c.state_dir, "/var/lib/svrcert");
@@ -106,6 +130,7 @@ static void test_defaults(void **state)
 	assert_int_equal(load(MIN "[daemon]\nstate-dir = /srv/x\n[trusted-ca:a]\nfile = /a\n",
 			      &c, err, sizeof(err)), 0);
 	assert_string_equal(c.uuid_file, "/srv/x/router-uuid");
+	assert_string_equal(c.key_file, "/srv/x/key.pem");
 	assert_int_equal(c.cas[0].mode, SVRCERT_MODE_STRICT);
 	svrcert_config_free(&c);
 }
@@ -177,8 +202,10 @@ static const struct bad bad_configs[] = {
 	  "t.conf:4: [daemon] control-group: \"0wheel\" must be a group name" },
 	{ MIN "[key]\nstorage = file\n",
 	  "t.conf:3: [key] key-file: required with storage = file" },
-	{ MIN "[key]\nkey-file = /k\n",
-	  "t.conf:4: [key] key-file: only used with storage = tpm-blob or file" },
+	{ MIN "[key]\nstorage = tpm\nkey-file = /k\n",
+	  "t.conf:5: [key] key-file: only used with storage = tpm-blob or file" },
+	{ MIN "[key]\ntpm-handle = 0x81000002\n",
+	  "t.conf:4: [key] tpm-handle: only used with storage = tpm" },
 	{ MIN "[key]\nstorage = tpm-blob\nkey-file = /k\ntpm-handle = 0x81000002\n",
 	  "t.conf:6: [key] tpm-handle: only used with storage = tpm" },
 	{ MIN "[key]\ntpm-handle = 0x80000001\n",
@@ -329,6 +356,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_man_page_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_reload_keeps_previous),

@@ -40,6 +40,7 @@
 #define SVRCERT_DEF_AUDIT_LOG		"/var/log/svrcert/audit.log"
 #define SVRCERT_DEF_LISTEN_PORT		4480
 #define SVRCERT_DEF_CONFIG_PATH		"/etc/svrcert/svrcert.conf"
+#define SVRCERT_DEF_KEY_FILE_NAME	"key.pem"	/* in state-dir */
 
 /* validation-mode of a trusted CA bundle: governs config-time checks only. */
 enum svrcert_validation_mode {
@@ -49,9 +50,12 @@ enum svrcert_validation_mode {
 
 /* [key] storage = ... */
 enum svrcert_key_storage {
-	SVRCERT_KEY_TPM,	/* default: TPM persistent handle (tpm-handle) */
-	SVRCERT_KEY_TPM_BLOB,	/* TPM-wrapped key blob file (key-file) */
-	SVRCERT_KEY_FILE,	/* plain private key file (key-file); warned */
+	SVRCERT_KEY_TPM,	/* TPM persistent object at tpm-handle, made
+				 * persistent by the administrator */
+	SVRCERT_KEY_TPM_BLOB,	/* default: TPM-wrapped key ("TSS2 PRIVATE KEY")
+				 * in key-file (default STATE_DIR/key.pem) */
+	SVRCERT_KEY_FILE,	/* plain private key in key-file (required);
+				 * warned about */
 };
 
 /* One address of a peer; family is AF_INET or AF_INET6. */
@@ -101,9 +105,12 @@ struct svrcert_config {
 					      * unset (kernel keeps its own) */
 
 	/* [key] */
-	enum svrcert_key_storage key_storage; /* storage = tpm|tpm-blob|file */
-	uint32_t tpm_handle;		/* tpm-handle = 0x81xxxxxx */
-	char *key_file;			/* key-file = (tpm-blob and file) */
+	enum svrcert_key_storage key_storage; /* storage = tpm-blob (default)
+					       * | tpm | file */
+	uint32_t tpm_handle;		/* tpm-handle = 0x81xxxxxx (tpm) */
+	char *key_file;			/* key-file = (tpm-blob: default
+					 * STATE_DIR/key.pem; file: required;
+					 * tpm: NULL) */
 	char *tpm_tcti;			/* tcti = (optional, e.g. swtpm:port=2321) */
 
 	/* [trusted-ca "NAME"] */

@@ -412,7 +412,7 @@ int conf_defaults(struct conf_ctx *c, const char *fname)
 
 	cfg->failure_mode = SVRCERT_FAIL_SOFT;
 	cfg->peer_validation = false;
-	cfg->key_storage = SVRCERT_KEY_TPM;
+	cfg->key_storage = SVRCERT_KEY_TPM_BLOB;
 	cfg->tpm_handle = SVRCERT_DEF_TPM_HANDLE;
 	cfg->crl_polling_s = SVRCERT_DEF_POLLING_S;
 	cfg->crl_backoff_s = SVRCERT_DEF_BACKOFF_S;
@@ -449,7 +449,7 @@ static void check_key_settings(struct conf_ctx *c)
 	const struct svrcert_config *cfg = &c->cfg;
 	const struct conf_section *ks = find_section(c, S_KEY);
 
-	if (cfg->key_storage != SVRCERT_KEY_TPM && !cfg->key_file)
+	if (cfg->key_storage == SVRCERT_KEY_FILE && !cfg->key_file)
 		conf_error(c, ks ? ks->line : 0, "[key] key-file: required with storage = %s",
 			   storage_names[cfg->key_storage]);
 	else if (cfg->key_storage == SVRCERT_KEY_TPM && cfg->key_file)
@@ -506,6 +506,11 @@ void conf_finish(struct conf_ctx *c)
 	if (!c->failed && !cfg->uuid_file &&
 	    asprintf(&cfg->uuid_file, "%s/router-uuid", cfg->state_dir) < 0) {
 		cfg->uuid_file = NULL;
+		conf_error(c, 0, "out of memory");
+	}
+	if (!c->failed && cfg->key_storage == SVRCERT_KEY_TPM_BLOB && !cfg->key_file &&
+	    asprintf(&cfg->key_file, "%s/" SVRCERT_DEF_KEY_FILE_NAME, cfg->state_dir) < 0) {
+		cfg->key_file = NULL;
 		conf_error(c, 0, "out of memory");
 	}
 }
