@@ -300,7 +300,8 @@ static const struct genl_ops svrcert_genl_ops[] = {
 static const struct genl_multicast_group svrcert_genl_mcgrps[] = {
 	[SVRCERT_MCGRP_EVENTS_ID] = {
 		.name = SVRCERT_MCGRP_EVENTS,
-		.flags = GENL_ADMIN_PERM,
+		/* CAP_NET_ADMIN over the netns, checked when joining. */
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
 	},
 };
 

@@ -8,9 +8,9 @@
  *
  * Generic netlink family SVRCERT_GENL_NAME, version SVRCERT_GENL_VERSION.
  * All state is per network namespace: a command acts on the netns of the
- * socket that sends it. Every command, and joining the "events" group,
- * requires CAP_NET_ADMIN in the initial user namespace (GENL_ADMIN_PERM);
- * otherwise -EPERM. Attributes are validated strictly: unknown attributes
+ * socket that sends it. Every command requires CAP_NET_ADMIN in the initial
+ * user namespace (GENL_ADMIN_PERM); joining the "events" group requires
+ * CAP_NET_ADMIN over the netns; otherwise -EPERM. Attributes are validated strictly: unknown attributes
  * and wrong lengths are rejected with -EINVAL, out-of-range enums and
  * flags with -ERANGE, both with an extended ack message (and the offending
  * attribute's offset) naming the problem. Attributes a command does not use
