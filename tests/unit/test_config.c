@@ -156,6 +156,8 @@ static const struct bad bad_configs[] = {
 	{ MIN "[peer \"r2]\n",
 	  "t.conf:3: bad section header: expected [kind \"NAME\"] or [kind:NAME]" },
 	{ MIN "[crl] x\n", "t.conf:3: text after section header" },
+	{ MIN "[crl] # x\n", "t.conf:3: text after section header" },
+	{ MIN "[crl];x\n", "t.conf:3: text after section header" },
 	{ MIN "just words\n",
 	  "t.conf:3: syntax error: expected \"key = value\", [section] or a comment" },
 	{ MIN "peer-validation =\n", "t.conf:3: [router] peer-validation: empty value" },
@@ -276,6 +278,10 @@ static void test_names_and_lines(void **state)
 			      "peer-validation = YES\r\n", &c, err, sizeof(err)), 0);
 	assert_string_equal(c.router_name, "r1");
 	assert_true(c.peer_validation);
+	svrcert_config_free(&c);
+	/* a BOM right before the first section header */
+	assert_int_equal(load("\xef\xbb\xbf[router]\nname = r1\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.router_name, "r1");
 	svrcert_config_free(&c);
 	/* a 5000-byte line */
 	{

@@ -152,7 +152,7 @@ static int handle_header(struct conf_ctx *c, const char *line, size_t len,
 		return -EINVAL;
 	}
 	for (rest = close + 1; rest < line + len; rest++) {
-		if (*rest == ';' || *rest == '#')
+		if (*rest == ';' && (rest[-1] == ' ' || rest[-1] == '\t'))
 			break;
 		if (*rest != ' ' && *rest != '\t' && *rest != '\r' && *rest != '\n') {
 			conf_error(c, c->lineno, "text after section header");
@@ -193,6 +193,11 @@ static char *conf_reader(char *str, int num, void *stream)
 	len = nl ? (size_t)(nl - c->pos) + 1 : (size_t)(c->end - c->pos);
 	c->pos += len;
 	c->lineno++;
+	/* A UTF-8 BOM: drop it here, or a first-line header would be missed. */
+	if (c->lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+		line += 3;
+		len -= 3;
+	}
 	if (memchr(line, '\0', len)) {
 		conf_error(c, c->lineno, "NUL byte in line");
 		return NULL;
