@@ -347,6 +347,36 @@ static void test_openssl_ca_crl_pem(void **state)
 	cli_crl("cli.pem");
 }
 
+/* A third, CLI-only computation: tests/pki/revkey.sh (asn1parse + dd +
+ * sha256sum) of the revoked certificate must be among the walked keys. */
+static void test_revkey_sh_agrees(void **state)
+{
+	char script[PATH_MAX + 64], hex[65] = { 0 }, want[65];
+	struct svrcert_crl crl;
+	size_t len, i;
+	uint8_t *buf;
+	bool found = false;
+
+	snprintf(script, sizeof(script), "%s/../../tests/pki/revkey.sh",
+		 dirname(strcpy((char[PATH_MAX]){ 0 }, mkcrl)));
+	if (access(script, X_OK))
+		skip();
+	run("'%s' cert leaf2.pem > leaf2.revkey", script);
+	buf = load("leaf2.revkey", &len);
+	assert_true(len >= 64);
+	memcpy(want, buf, 64);
+	want[64] = '\0';
+	free(buf);
+	assert_int_equal(walk("cli.der", "ca", &crl, (char[256]){ 0 }, 256), 0);
+	for (i = 0; i < crl.nkeys; i++) {
+		for (int j = 0; j < 32; j++)
+			snprintf(hex + 2 * j, 3, "%02x", crl.keys[i][j]);
+		found |= !strcmp(hex, want);
+	}
+	assert_true(found);
+	svrcert_crl_release(&crl);
+}
+
 static void test_large_with_reasons(void **state)
 {
 	struct svrcert_crl crl;
@@ -591,6 +621,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_openssl_ca_crl_der),
 		cmocka_unit_test(test_openssl_ca_crl_pem),
+		cmocka_unit_test(test_revkey_sh_agrees),
 		cmocka_unit_test(test_large_with_reasons),
 		cmocka_unit_test(test_empty_crl),
 		cmocka_unit_test(test_algorithms),

@@ -29,7 +29,7 @@
 #include <time.h>
 
 #define SVRCERT_FETCH_CONNECT_TIMEOUT_MS	10000
-#define SVRCERT_FETCH_TOTAL_TIMEOUT_MS		120000
+#define SVRCERT_FETCH_TOTAL_TIMEOUT_MS		60000	/* = config [crl] timeout */
 /* A 1 M-entry CRL is ~48 MB; leave room, refuse what is surely not a CRL. */
 #define SVRCERT_FETCH_MAX_SIZE			((size_t)256 << 20)
 
