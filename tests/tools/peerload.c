@@ -99,7 +99,7 @@ static double now_sec(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void addr_nth(const struct svrcert_addr *base, unsigned int i, struct svrcert_addr *a)
+static void addr_nth(const struct svrcert_nl_addr *base, unsigned int i, struct svrcert_nl_addr *a)
 {
 	uint32_t low;
 
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 {
 	const char *tmpl = NULL, *prefix = "b", *base_s = NULL;
 	struct svrcert_peer_info info;
-	struct svrcert_addr base;
+	struct svrcert_nl_addr base;
 	unsigned int count = 0, i;
 	int c, err, state = SVRCERT_STATE_VALID;
 	unsigned char *der;
