@@ -192,6 +192,12 @@ static void test_certs_from_buf(void **state)
 	assert_int_equal(svrcert_certs_from_buf(buf, strlen((char *)buf), &sk, msg, sizeof(msg)), -EBADMSG);
 	assert_string_equal(msg, "PEM block 1: not a valid X.509 certificate");
 	free(buf);
+	/* binary bytes after a valid PEM certificate */
+	buf = testpki_read("r1.pem", &len);
+	buf[len - 1] = 0x01;
+	assert_int_equal(svrcert_certs_from_buf(buf, len, &sk, msg, sizeof(msg)), -EBADMSG);
+	assert_string_equal(msg, "binary data in a PEM file");
+	free(buf);
 	buf = (uint8_t *)strdup("hello");
 	assert_int_equal(svrcert_certs_from_buf(buf, 5, &sk, msg, sizeof(msg)), -ENOENT);
 	free(buf);

@@ -317,6 +317,10 @@ static void test_private_key_forms(void **state)
 		"openssl pkey -in r1.key",
 		"cat r1.pem; printf -- '-----BEGIN TSS2 PRIVATE KEY-----\\nAAAA\\n"
 		"-----END TSS2 PRIVATE KEY-----\\n'",
+		/* a DER key appended to a PEM or to a DER certificate */
+		"cat r1.pem; openssl pkcs8 -topk8 -nocrypt -in r1.key -outform DER",
+		"cat r1.pem; openssl ec -in r1.key -outform DER 2>/dev/null; echo",
+		"openssl x509 -in r1.pem -outform DER; openssl pkcs8 -topk8 -nocrypt -in r1.key -outform DER",
 	};
 
 	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(cmds); i++) {

@@ -336,6 +336,10 @@ int svrcert_certs_from_buf(const uint8_t *buf, size_t len,
 		ret = -EFBIG;
 	} else if (memmem(buf, len, "-----BEGIN", 10)) {
 		ret = certs_from_pem(buf, len, sk, msg, msglen);
+		if (!ret && !svrcert_is_text(buf, len)) {
+			snprintf(msg, msglen, "binary data in a PEM file");
+			ret = -EBADMSG;
+		}
 	} else {
 		const unsigned char *p = buf;
 		X509 *x = d2i_X509(NULL, &p, (long)len);

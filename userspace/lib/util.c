@@ -127,6 +127,15 @@ out:
 	return ret;
 }
 
+bool svrcert_is_text(const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((buf[i] < 0x20 && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r') ||
+		    buf[i] == 0x7f)
+			return false;
+	return true;
+}
+
 void svrcert_time_iso8601(time_t t, char *buf, size_t len)
 {
 	struct tm tm;

@@ -24,6 +24,10 @@ int svrcert_unhex(const char *in, uint8_t *out, size_t len);
  */
 int svrcert_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
+/* True when BUF holds no control bytes other than tab, CR and LF (text
+ * such as PEM; UTF-8 allowed). */
+bool svrcert_is_text(const uint8_t *buf, size_t len);
+
 /* "2025-03-19T20:50:35Z" (UTC). BUF of at least 21 bytes. */
 void svrcert_time_iso8601(time_t t, char *buf, size_t len);
 /* OpenSSL's form "Oct 17 16:33:11 2024 GMT" as in the seed's audit. */

@@ -131,8 +131,9 @@ static const char *label(X509 *cert, char *buf, size_t len)
 
 /* ---- step 1: no private key */
 
-/* DER that decodes, in full, as any private-key container. */
-static bool der_is_private_key(const unsigned char *der, long len)
+/* DER that decodes as any private-key container: in full (WHOLE), or as
+ * a prefix of the buffer (a key followed by other bytes). */
+static bool der_is_private_key(const unsigned char *der, long len, bool whole)
 {
 	const unsigned char *p;
 	PKCS8_PRIV_KEY_INFO *p8;
@@ -143,22 +144,49 @@ static bool der_is_private_key(const unsigned char *der, long len)
 
 	p = der;
 	p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len);
-	found |= p8 && p == der + len;
+	found |= p8 && (!whole || p == der + len);
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	p = der;
 	sig = d2i_X509_SIG(NULL, &p, len);	/* encrypted PKCS#8 */
-	found |= sig && p == der + len;
+	found |= sig && (!whole || p == der + len);
 	X509_SIG_free(sig);
 	p = der;
 	p12 = d2i_PKCS12(NULL, &p, len);
-	found |= p12 && p == der + len;
+	found |= p12 && (!whole || p == der + len);
 	PKCS12_free(p12);
 	p = der;
 	pk = d2i_AutoPrivateKey(NULL, &p, len);	/* RSA/EC/DSA traditional */
-	found |= pk && p == der + len;
+	found |= pk && (!whole || p == der + len);
 	EVP_PKEY_free(pk);
 	ERR_clear_error();
 	return found;
+}
+
+/* DER keys hidden among other bytes: at every SEQUENCE tag. */
+static bool scan_embedded_der(const uint8_t *buf, size_t len, size_t from,
+			      struct svrcert_problems *p)
+{
+	for (size_t i = from; i < len; i++) {
+		if (buf[i] != 0x30 || !der_is_private_key(buf + i, (long)(len - i), false))
+			continue;
+		svrcert_problems_add(p, SVRCERT_P_PRIVATE_KEY, false, -1,
+				     "file holds a private key (DER at byte %zu); a certificate file must not contain any key",
+				     i);
+		return false;
+	}
+	return true;
+}
+
+/* Bytes after a leading DER certificate, if there is one. */
+static size_t der_cert_end(const uint8_t *buf, size_t len)
+{
+	const unsigned char *q = buf;
+	X509 *x = d2i_X509(NULL, &q, (long)len);
+	size_t end = x ? (size_t)(q - buf) : 0;
+
+	X509_free(x);
+	ERR_clear_error();
+	return end;
 }
 
 /* Every "-----BEGIN <label>-----" whose label names a private key, even
@@ -201,7 +229,7 @@ static bool scan_pem_bodies(const uint8_t *buf, size_t len,
 
 		if (!PEM_read_bio(bio, &name, &header, &data, &dlen))
 			break;
-		if (!strstr(name, "PRIVATE KEY") && der_is_private_key(data, dlen)) {
+		if (!strstr(name, "PRIVATE KEY") && der_is_private_key(data, dlen, true)) {
 			svrcert_problems_add(p, SVRCERT_P_PRIVATE_KEY, false, -1,
 					     "file holds a private key (PEM block %d, labelled \"%s\"); a certificate file must not contain any key",
 					     blockno, name);
@@ -227,14 +255,19 @@ bool svrcert_check_no_private_key(const uint8_t *buf, size_t len,
 	}
 	clean = scan_pem_labels(buf, len, p);
 	if (!memmem(buf, len, "-----BEGIN", 10)) {
-		if (der_is_private_key(buf, (long)len)) {
+		if (der_is_private_key(buf, (long)len, true)) {
 			svrcert_problems_add(p, SVRCERT_P_PRIVATE_KEY, false, -1,
 					     "file holds a private key (DER PKCS#8, PKCS#12 or traditional key); a certificate file must not contain any key");
-			clean = false;
+			return false;
 		}
-		return clean;
+		/* A key appended to a DER certificate. */
+		return scan_embedded_der(buf, len, der_cert_end(buf, len), p) && clean;
 	}
-	return scan_pem_bodies(buf, len, p) && clean;
+	clean = scan_pem_bodies(buf, len, p) && clean;
+	/* PEM is text: binary bytes can only be something appended. */
+	if (clean && !svrcert_is_text(buf, len))
+		clean = scan_embedded_der(buf, len, 0, p);
+	return clean;
 }
 
 /* ---- step 2: per-certificate rules */
