@@ -105,15 +105,6 @@ struct svrcert_nl_addr {
 	};
 };
 
-/*
- * Transition: the old name, for files that do not include config.h, until
- * tests/tools/peerload.c uses struct svrcert_nl_addr. Include config.h
- * before nl.h while this exists.
- */
-#ifndef SVRCERT_CONFIG_H
-#define svrcert_addr svrcert_nl_addr
-#endif
-
 struct svrcert_peer_info {
 	char name[SVRCERT_PEER_NAME_MAX + 1];
 	int state;			/* enum svrcert_cert_state */
