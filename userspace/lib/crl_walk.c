@@ -325,9 +325,9 @@ int svrcert_crl_walk(const uint8_t *buf, size_t len, STACK_OF(X509) *trusted,
 int svrcert_crl_walk_file(const char *path, STACK_OF(X509) *trusted,
 			  struct svrcert_crl *out, char *err, size_t errlen)
 {
-	const uint8_t *buf = NULL;
+	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = crlw_map_file(path, &buf, &len);
+	int rc = crlw_read_file(path, &buf, &len);
 
 	if (rc) {
 		memset(out, 0, sizeof(*out));
@@ -335,7 +335,7 @@ int svrcert_crl_walk_file(const char *path, STACK_OF(X509) *trusted,
 		return rc;
 	}
 	rc = svrcert_crl_walk(buf, len, trusted, out, err, errlen);
-	crlw_unmap_file(buf, len);
+	free(buf);
 	return rc;
 }
 

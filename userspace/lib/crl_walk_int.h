@@ -54,7 +54,6 @@ int crlw_expect(struct crl_walker *w, const unsigned char **pp,
 int crlw_crl_extensions(struct crl_walker *w, const struct crlw_tlv *exts);
 int crlw_walk_entries(struct crl_walker *w, const struct crlw_tlv *revoked);
 void crlw_walker_cleanup(struct crl_walker *w);
-int crlw_map_file(const char *path, const uint8_t **buf, size_t *len);
-void crlw_unmap_file(const uint8_t *buf, size_t len);
+int crlw_read_file(const char *path, uint8_t **buf, size_t *len);
 
 #endif
