@@ -204,7 +204,7 @@ int ctlsock_request(const char *path, json_t *req, json_t **resp)
 		*resp = json_loads(line, 0, NULL);
 		ret = *resp ? 0 : -EBADMSG;
 	}
-	if (ret == -ECONNRESET)
+	if (ret == -ECONNRESET || ret == -EPIPE)
 		ret = -EACCES;	/* the daemon hangs up on refused peers */
 	free(line);
 	close(fd);
