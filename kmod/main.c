@@ -24,6 +24,13 @@ MODULE_PARM_DESC(max_peers, "Most peers per network namespace (default 65536)");
 
 struct workqueue_struct *svrcert_wq;
 
+/* Kbuild defines SVRCERT_KUNIT when the suites are linked in. */
+#ifdef SVRCERT_KUNIT
+#define SVRCERT_BUILD_NOTE	", KUnit suites built in"
+#else
+#define SVRCERT_BUILD_NOTE	""
+#endif
+
 static int __init svrcert_init(void)
 {
 	int err;
@@ -41,8 +48,8 @@ static int __init svrcert_init(void)
 	err = svrcert_genl_register();
 	if (err)
 		goto err_netns;
-	pr_info("svrcert: loaded (max_keys=%u max_peers=%u)\n",
-		svrcert_max_keys, svrcert_max_peers);
+	pr_info("svrcert: loaded (max_keys=%u max_peers=%u%s)\n",
+		svrcert_max_keys, svrcert_max_peers, SVRCERT_BUILD_NOTE);
 	return 0;
 
 err_netns:
