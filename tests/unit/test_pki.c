@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <openssl/rand.h>
 
+#include "crl_walk.h"
 #include "pki.h"
 #include "util.h"
 #include "../pki/testpki.h"
@@ -93,6 +94,28 @@ static void test_crl_entry_key(void **state)
 	X509_CRL_free(crl);
 	X509_free(revoked);
 	X509_free(good);
+}
+
+/* The CRL manager's walker (crl_walk.c, no X509_CRL) and this library
+ * must agree on every key, or the kernel's set would miss peers. */
+static void test_crl_walker_agrees(void **state)
+{
+	STACK_OF(X509) *trusted = sk_X509_new_null();
+	X509 *in = testpki_cert("int.pem"), *revoked = testpki_cert("bad-revoked.pem");
+	struct svrcert_crl crl;
+	uint8_t rk[32];
+	char err[256];
+
+	assert_non_null(trusted);
+	assert_true(sk_X509_push(trusted, in) > 0);
+	assert_int_equal(svrcert_crl_walk_file(testpki_path("int.crl.der"), trusted, &crl,
+					       err, sizeof(err)), 0);
+	assert_int_equal(crl.nkeys, 1);
+	assert_int_equal(svrcert_revkey_from_cert(revoked, rk), 0);
+	assert_memory_equal(crl.keys[0], rk, 32);
+	svrcert_crl_release(&crl);
+	sk_X509_pop_free(trusted, X509_free);
+	X509_free(revoked);
 }
 
 static void test_fingerprints(void **state)
@@ -266,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_revkey_matches_asn1parse),
 		cmocka_unit_test(test_crl_entry_key),
+		cmocka_unit_test(test_crl_walker_agrees),
 		cmocka_unit_test(test_fingerprints),
 		cmocka_unit_test(test_names_and_extensions),
 		cmocka_unit_test(test_dates_and_serial),
