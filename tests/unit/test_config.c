@@ -309,6 +309,7 @@ static void test_file_errors(void **state)
 	assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, ": No such file or directory"));
 	assert_int_equal(svrcert_config_load("/tmp", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "/tmp: not a regular file");
 }
 
 static void test_value_parsers(void **state)

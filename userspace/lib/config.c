@@ -303,7 +303,8 @@ int svrcert_config_load(const char *path, struct svrcert_config *out,
 
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", path,
-			 ret == -EFBIG ? "file larger than 1 MiB" : strerror(-ret));
+			 ret == -EFBIG ? "file larger than 1 MiB" :
+			 ret == -EINVAL ? "not a regular file" : strerror(-ret));
 		return ret;
 	}
 	ret = conf_parse((const char *)buf, len, path, out, err, errlen);
