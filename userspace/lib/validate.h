@@ -91,8 +91,9 @@ enum svrcert_cert_state svrcert_problem_state(enum svrcert_problem code);
 /* ---- single rules (each appends to P; return true when the rule holds) */
 
 /* Step 1. BUF is the whole file. Looks at every PEM label (any
- * "... PRIVATE KEY", PKCS#12 and encrypted forms), at every PEM body, and,
- * when BUF is not PEM, at BUF as DER private key / PKCS#8 / PKCS#12. */
+ * "... PRIVATE KEY", PKCS#12 and encrypted forms), at every PEM body (a key
+ * under another label), at BUF as DER private key / PKCS#8 / PKCS#12, and
+ * for DER keys appended to a PEM file or to a DER certificate. */
 bool svrcert_check_no_private_key(const uint8_t *buf, size_t len,
 				  struct svrcert_problems *p);
 /* Signature algorithm and public key of one certificate. */
