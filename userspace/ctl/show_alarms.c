@@ -4,7 +4,8 @@
  *
  * The raised alarms, as persisted in the state directory by svrcertd's
  * periodic check or by the last svrcertctl operation. --check judges the
- * installed certificate again first (and tells the kernel its state).
+ * installed certificate again first (and tells the kernel its state): by
+ * asking svrcertd when it runs, else here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,13 @@ static int alarms_run(struct svrcert_env *env, bool check, bool json)
 	char kmsg[256];
 	int ret;
 
+	/* A running daemon does the check (it owns the kernel's state);
+	 * without one, svrcertctl does it itself. */
+	if (check && !svrcert_env_notify_daemon(env)) {
+		check = false;
+		if (!json)
+			fprintf(stderr, "checked by svrcertd\n");
+	}
 	if (check) {
 		ret = alarm_check_own(&env->ip, env->have_cfg &&
 				      env->cfg.peer_validation, &status, kmsg,

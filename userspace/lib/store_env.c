@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "ctlsock.h"
@@ -70,6 +71,27 @@ static void audit_dir_prepare(const char *path)
 	mkdir(dirname(copy), 0750);
 }
 
+/* This version keeps the key and the UUID in the state directory; say so
+ * when the configuration names other places rather than ignore it. */
+static void warn_fixed_paths(const struct svrcert_env *env)
+{
+	static const struct { const char *key, *file; } fixed[] = {
+		{ "[key] key-file", STORE_KEY },
+		{ "[router] uuid-file", STORE_ROUTER_UUID },
+	};
+	const char *given[] = { env->cfg.key_file, env->cfg.uuid_file };
+	char path[4200];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (!given[i] || store_path(&env->st, fixed[i].file, path,
+					    sizeof(path)) || !strcmp(given[i], path))
+			continue;
+		syslog(LOG_WARNING, "%s = %s is not used: this version keeps "
+		       "it at %s", fixed[i].key, given[i], path);
+	}
+}
+
 int svrcert_env_open(struct svrcert_env *env, const struct svrcert_env_args *a,
 		     char *err, size_t errlen)
 {
@@ -90,6 +112,8 @@ int svrcert_env_open(struct svrcert_env *env, const struct svrcert_env_args *a,
 		svrcert_env_close(env);
 		return ret;
 	}
+	if (env->have_cfg)
+		warn_fixed_paths(env);
 	env->audit.st = &env->st;
 	if (env->have_cfg && env->cfg.audit_log && !a->state_dir) {
 		env->audit.path = env->cfg.audit_log;
