@@ -6,6 +6,10 @@
  *                                 sort (what the CRL manager does)
  *   bench_crl openssl CRL         read + d2i_X509_CRL only (the baseline:
  *                                 no signature check, no keys)
+ *   bench_crl load CRL CACERT [ROUNDS]
+ *                                 walk, then svrcert_nl_keys_load() of the
+ *                                 keys into svrcert.ko ROUNDS times (default
+ *                                 3; needs the module: run in the guest)
  *
  * Prints one line: mode=.. seconds=.. cpu_seconds=.. maxrss_kib=..
  * base_rss_kib=.. der_bytes=.. entries=.. -- base_rss_kib is the peak RSS
@@ -21,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "crl_walk.h"
+#include "nl.h"
 
 static double now(void)
 {
@@ -119,12 +124,71 @@ static int bench_openssl(const char *crl_path)
 	return 0;
 }
 
+static STACK_OF(X509) *load_ca(const char *ca_path)
+{
+	STACK_OF(X509) *trusted = sk_X509_new_null();
+	FILE *f = fopen(ca_path, "r");
+	X509 *ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	if (!ca || !trusted || !sk_X509_push(trusted, ca)) {
+		fprintf(stderr, "bench_crl: cannot read %s\n", ca_path);
+		exit(1);
+	}
+	return trusted;
+}
+
+/* The kernel half: one bulk load (LOAD_BEGIN, chunks, LOAD_COMMIT) per
+ * round, each replacing the whole set with the CRL's keys. */
+static int bench_load(const char *crl_path, const char *ca_path, int rounds)
+{
+	STACK_OF(X509) *trusted = load_ca(ca_path);
+	struct svrcert_crl crl;
+	struct svrcert_nl *nl;
+	char err[256];
+	uint32_t live = 0;
+	double t0, walk_s;
+	int rc, r;
+
+	t0 = now();
+	rc = svrcert_crl_walk_file(crl_path, trusted, &crl, err, sizeof(err));
+	walk_s = now() - t0;
+	if (rc) {
+		fprintf(stderr, "bench_crl: %s: %s\n", crl_path, err);
+		return 1;
+	}
+	rc = svrcert_nl_open(&nl);
+	if (rc) {
+		fprintf(stderr, "bench_crl: %s\n", svrcert_nl_open_errmsg());
+		return 1;
+	}
+	for (r = 0; r < rounds && !rc; r++) {
+		double t1 = now(), s;
+
+		rc = svrcert_nl_keys_load(nl, crl.keys, crl.nkeys, &live);
+		s = now() - t1;
+		if (rc)
+			fprintf(stderr, "bench_crl: load: %s (%s)\n", strerror(-rc),
+				svrcert_nl_errmsg(nl));
+		else
+			printf("mode=load round=%d walk_seconds=%.3f load_seconds=%.3f keys=%zu live=%u keys_per_second=%.0f\n",
+			       r, walk_s, s, crl.nkeys, live, (double)crl.nkeys / s);
+	}
+	svrcert_nl_close(nl);
+	svrcert_crl_release(&crl);
+	sk_X509_pop_free(trusted, X509_free);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "load"))
+		return bench_load(argv[2], argv[3], argc == 5 ? atoi(argv[4]) : 3);
 	if (argc == 4 && !strcmp(argv[1], "walk"))
 		return bench_walk(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "openssl"))
 		return bench_openssl(argv[2]);
-	fprintf(stderr, "usage: bench_crl walk CRL CACERT | bench_crl openssl CRL\n");
+	fprintf(stderr, "usage: bench_crl walk CRL CACERT | openssl CRL | load CRL CACERT [ROUNDS]\n");
 	return 2;
 }

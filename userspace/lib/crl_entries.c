@@ -16,6 +16,7 @@
  * for everything else (signature verification).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -375,21 +376,39 @@ static void key_swap(svrcert_revkey_t *a, svrcert_revkey_t *b)
 	memcpy(b, t, sizeof(t));
 }
 
-static int key_cmp_from(const uint8_t *a, const uint8_t *b, size_t depth)
+/* Keys compared as four big-endian words: a memcmp call per comparison
+ * was a third of the sort's time. */
+static inline uint64_t key_word(const uint8_t *k, int i)
 {
-	return memcmp(a + depth, b + depth, SVRCERT_REVKEY_LEN - depth);
+	uint64_t w;
+
+	memcpy(&w, k + 8 * i, sizeof(w));
+	return be64toh(w);
 }
 
-static void insertion_sort(svrcert_revkey_t *k, size_t n, size_t depth)
+static inline int key_cmp(const uint8_t *a, const uint8_t *b)
+{
+	int i;
+
+	for (i = 0; i < SVRCERT_REVKEY_LEN / 8; i++) {
+		uint64_t x = key_word(a, i), y = key_word(b, i);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+static void insertion_sort(svrcert_revkey_t *k, size_t n)
 {
 	svrcert_revkey_t t;
 	size_t i, j;
 
 	for (i = 1; i < n; i++) {
-		if (key_cmp_from(k[i - 1], k[i], depth) <= 0)
+		if (key_cmp(k[i - 1], k[i]) <= 0)
 			continue;
 		memcpy(t, k[i], sizeof(t));
-		for (j = i; j && key_cmp_from(k[j - 1], t, depth) > 0; j--)
+		for (j = i; j && key_cmp(k[j - 1], t) > 0; j--)
 			memcpy(k[j], k[j - 1], sizeof(t));
 		memcpy(k[j], t, sizeof(t));
 	}
@@ -407,7 +426,7 @@ static void radix_sort(svrcert_revkey_t *k, size_t n, size_t depth)
 
 	if (n < 32 || depth == SVRCERT_REVKEY_LEN) {
 		if (depth < SVRCERT_REVKEY_LEN)
-			insertion_sort(k, n, depth);
+			insertion_sort(k, n);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -434,7 +453,7 @@ size_t svrcert_revkeys_sort_unique(svrcert_revkey_t *keys, size_t n)
 
 	radix_sort(keys, n, 0);
 	for (i = 0, out = 0; i < n; i++)
-		if (!out || memcmp(keys[out - 1], keys[i], SVRCERT_REVKEY_LEN))
+		if (!out || key_cmp(keys[out - 1], keys[i]))
 			memmove(keys[out++], keys[i], SVRCERT_REVKEY_LEN);
 	return out;
 }
