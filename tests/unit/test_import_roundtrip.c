@@ -16,12 +16,15 @@
 
 #include <jansson.h>
 
+#include "store.h"
+
 #define CTL "build/svrcertctl"
 
 struct fx {
 	struct swtpm_fixture tpm;
 	char dir[64];
 	char sock[96];
+	char conf[96];
 };
 
 static int group_setup(void **state)
@@ -45,7 +48,11 @@ static int setup(void **state)
 	snprintf(f->sock, sizeof(f->sock), "%s/none.sock", f->dir);
 	setenv("SVRCERT_STATE_DIR", f->dir, 1);
 	setenv("SVRCERT_CONTROL_SOCKET", f->sock, 1);
-	unsetenv("SVRCERT_CONFIG");
+	/* Isolated from any /etc/svrcert/svrcert.conf of the machine. */
+	snprintf(f->conf, sizeof(f->conf), "%s/svrcert.conf", f->dir);
+	assert_int_equal(atomic_write_file(f->conf, "[router]\nname = rt\n",
+					   strlen("[router]\nname = rt\n"), 0644), 0);
+	setenv("SVRCERT_CONFIG", f->conf, 1);
 	*state = f;
 	return 0;
 }
