@@ -60,6 +60,18 @@ static int offer(struct svrcert_crl_source *s, const char *file, const char *ca,
 	return rc;
 }
 
+/* A second source holding the same CRL as S (own copies). */
+static void good_source_init_copy(struct svrcert_crl_source *t,
+				  const struct svrcert_crl_source *s)
+{
+	char err[256];
+	bool rep;
+
+	svrcert_crl_source_init(t, s->url);
+	assert_int_equal(offer(t, "n5.der", "ca", &rep, err, sizeof(err)), 0);
+	assert_int_equal(svrcert_crl_number_cmp(&t->crl, &s->crl), 0);
+}
+
 static void test_source_keeps_last_good(void **state)
 {
 	struct svrcert_crl_source s;
@@ -94,6 +106,28 @@ static void test_source_keeps_last_good(void **state)
 	assert_int_equal(s.crl.nkeys, 100);
 	assert_memory_equal(s.crl.keys[0], first, 32);
 	assert_int_equal(s.crl.crl_number[0], 5);
+
+	/* the URL now serves another trusted issuer's CRL: a new sequence,
+	 * even though its CRL number (1) is lower */
+	{
+		STACK_OF(X509) *both = fx_trust("ca");
+		STACK_OF(X509) *o = fx_trust("other");
+		struct svrcert_crl_source t;
+		size_t len;
+		uint8_t *buf = fx_load("other.der", &len);
+
+		sk_X509_push(both, sk_X509_shift(o));
+		sk_X509_free(o);
+		good_source_init_copy(&t, &s);
+		assert_int_equal(svrcert_crl_source_offer(&t, buf, len, both, time(NULL),
+							  NULL, NULL, &rep, err,
+							  sizeof(err)), 0);
+		assert_true(rep);
+		assert_string_equal(t.crl.issuer_text, "/C=US/O=svrcert test/CN=Other CA");
+		svrcert_crl_source_release(&t);
+		sk_X509_pop_free(both, X509_free);
+		free(buf);
+	}
 
 	/* a newer one replaces it and clears the failure state */
 	assert_int_equal(offer(&s, "n6.der", "ca", &rep, err, sizeof(err)), 0);

@@ -62,7 +62,11 @@ static int check_order(const struct svrcert_crl_source *s,
 		return fail(err, errlen, -ERANGE,
 			    "thisUpdate is more than %d h in the future",
 			    SVRCERT_CRL_MAX_SKEW / 3600);
-	if (!s->has_good)
+	/* CRL numbers and dates order the CRLs of one issuer only; a URL that
+	 * now serves another (trusted) issuer's CRL starts a new sequence. */
+	if (!s->has_good || strcmp(nw->issuer_text, s->crl.issuer_text) ||
+	    nw->issuer_der_len != s->crl.issuer_der_len ||
+	    memcmp(nw->issuer_der, s->crl.issuer_der, nw->issuer_der_len))
 		return 0;
 	if (svrcert_crl_number_cmp(nw, &s->crl) < 0) {
 		svrcert_crl_number_hex(nw, a, sizeof(a));
@@ -74,10 +78,6 @@ static int check_order(const struct svrcert_crl_source *s,
 	if (nw->this_update < s->crl.this_update)
 		return fail(err, errlen, -ESTALE,
 			    "thisUpdate is older than the held CRL's");
-	if (strcmp(nw->issuer_text, s->crl.issuer_text))
-		return fail(err, errlen, -EBADMSG,
-			    "issuer changed from %s to %s", s->crl.issuer_text,
-			    nw->issuer_text);
 	return 0;
 }
 

@@ -45,8 +45,8 @@ void svrcert_crl_source_release(struct svrcert_crl_source *s);
  * holds them (buf is copied) and *replaced says whether the keys may have
  * changed (false when the same CRL number came again). On failure -errno
  * (crl_walk's, or -ESTALE: CRL number lower than held / thisUpdate older
- * than held; -ERANGE: thisUpdate too far in the future) and the held CRL
- * is untouched. err names the problem either way ("" on success).
+ * than held, both only when the issuer is the same; -ERANGE: thisUpdate
+ * too far in the future) and the held CRL is untouched. err names the problem either way ("" on success).
  */
 int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 			     size_t len, STACK_OF(X509) *trusted, time_t now,
