@@ -201,6 +201,23 @@ static void test_csr_peering_name_san(void **state)
 				    "'URI:urn:ssr:peering:east-1'", path), 0);
 }
 
+static void test_csr_peering_name_cannot_inject(void **state)
+{
+	struct fx *f = *state;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+
+	generate_key(f);
+	csr_default(&r);
+	r.peering_name = "east,DNS:evil.example";
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -EINVAL);
+	tpm_ctx_close(&t);
+	assert_non_null(strstr(res.err, "bad peering name"));
+	assert_false(store_exists(&f->st, STORE_CSR));
+}
+
 static void test_csr_without_key_fails_and_counts(void **state)
 {
 	struct fx *f = *state;
@@ -272,6 +289,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_generate_tpm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_uuid_cn_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_peering_name_san, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_peering_name_cannot_inject, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_without_key_fails_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_bad_country_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_key_only_when_asked, setup, teardown),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Build, sign (in the TPM), store and audit a PEM CSR. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,24 +63,61 @@ static int build_subject(X509_REQ *req, const char *cn,
 	return ok ? 0 : fail(err, errlen, -EINVAL, "bad subject field");
 }
 
+/* Built as a GENERAL_NAME, not through the v3 config parser, so that no
+ * character of the name can add a SAN entry of its own. */
+static X509_EXTENSION *san_uri_ext(const char *peering_name)
+{
+	GENERAL_NAMES *names = GENERAL_NAMES_new();
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_IA5STRING *uri = ASN1_IA5STRING_new();
+	X509_EXTENSION *ext = NULL;
+	char value[256];
+	int n;
+
+	n = snprintf(value, sizeof(value), "%s%s", CSR_SAN_URI_PREFIX,
+		     peering_name);
+	if (names && gn && uri && n > 0 && (size_t)n < sizeof(value) &&
+	    ASN1_STRING_set(uri, value, n)) {
+		GENERAL_NAME_set0_value(gn, GEN_URI, uri);
+		uri = NULL;
+		if (sk_GENERAL_NAME_push(names, gn)) {
+			gn = NULL;
+			ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, names);
+		}
+	}
+	ASN1_IA5STRING_free(uri);
+	GENERAL_NAME_free(gn);
+	GENERAL_NAMES_free(names);
+	return ext;
+}
+
+static bool peering_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n && n <= 63 &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789._-") == n;
+}
+
 static int add_san_uri(X509_REQ *req, const char *peering_name, char *err,
 		       size_t errlen)
 {
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	STACK_OF(X509_EXTENSION) *exts;
 	X509_EXTENSION *ext;
-	char value[256];
 	int ok;
 
-	snprintf(value, sizeof(value), "URI:%s%s", CSR_SAN_URI_PREFIX,
-		 peering_name);
-	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, value);
-	ok = exts && ext && sk_X509_EXTENSION_push(exts, ext) &&
-	     X509_REQ_add_extensions(req, exts);
-	if (!ok && ext && !sk_X509_EXTENSION_num(exts))
+	if (!peering_name_ok(peering_name))
+		return fail(err, errlen, -EINVAL, "bad peering name '%s' (1..63 "
+			    "of A-Z a-z 0-9 . _ -)", peering_name);
+	exts = sk_X509_EXTENSION_new_null();
+	ext = san_uri_ext(peering_name);
+	ok = exts && ext && sk_X509_EXTENSION_push(exts, ext);
+	if (!ok)
 		X509_EXTENSION_free(ext);
+	ok = ok && X509_REQ_add_extensions(req, exts);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	return ok ? 0 : fail(err, errlen, -EINVAL, "bad peering name '%s' "
-			     "for a SAN URI", peering_name);
+	return ok ? 0 : fail(err, errlen, -ENOMEM, "cannot add the SAN URI");
 }
 
 /*
