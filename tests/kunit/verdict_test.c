@@ -124,6 +124,19 @@ static void verdict_all_combinations(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, checked, 6U * 3 * 5 * 2 * 2 * 6);
 }
 
+/* The set is looked up under RCU, as on the data path. */
+static enum svrcert_verdict judge(struct verdict_ctx *ctx, time64_t now,
+				  const struct svrcert_policy *pol,
+				  enum svrcert_reason *reason)
+{
+	enum svrcert_verdict verdict;
+
+	rcu_read_lock();
+	verdict = svrcert_verdict(&ctx->cert, ctx->set, now, pol, reason);
+	rcu_read_unlock();
+	return verdict;
+}
+
 /* A few cases spelled out, so a reader sees the rules without the loop. */
 static void verdict_spot_checks(struct kunit *test)
 {
@@ -133,8 +146,7 @@ static void verdict_spot_checks(struct kunit *test)
 
 	svrcert_policy_defaults(&pol);
 	make_cert(ctx, SVRCERT_STATE_REVOKED, BY_REVKEY);
-	KUNIT_EXPECT_EQ(test, svrcert_verdict(&ctx->cert, ctx->set, NA + 5,
-					      &pol, &reason),
+	KUNIT_EXPECT_EQ(test, judge(ctx, NA + 5, &pol, &reason),
 			SVRCERT_VERDICT_ACCEPT);
 	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_DISABLED);
 
@@ -142,21 +154,24 @@ static void verdict_spot_checks(struct kunit *test)
 	pol.self_state = SVRCERT_STATE_VALID;
 	pol.failure_mode = SVRCERT_FAIL_HARD;
 	make_cert(ctx, SVRCERT_STATE_VALID, NOT_REVOKED);
-	KUNIT_EXPECT_EQ(test, svrcert_verdict(&ctx->cert, ctx->set, NA, &pol,
-					      &reason),
+	KUNIT_EXPECT_EQ(test, judge(ctx, NA, &pol, &reason),
 			SVRCERT_VERDICT_ACCEPT);
 	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_OK);
-	KUNIT_EXPECT_EQ(test, svrcert_verdict(&ctx->cert, ctx->set, NA + 1,
-					      &pol, &reason),
+	KUNIT_EXPECT_EQ(test, judge(ctx, NA + 1, &pol, &reason),
 			SVRCERT_VERDICT_DROP);
 	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_EXPIRED);
 
 	make_cert(ctx, SVRCERT_STATE_VALID, BY_FINGERPRINT);
 	pol.failure_mode = SVRCERT_FAIL_SOFT;
-	KUNIT_EXPECT_EQ(test, svrcert_verdict(&ctx->cert, ctx->set, NB, &pol,
-					      &reason),
+	KUNIT_EXPECT_EQ(test, judge(ctx, NB, &pol, &reason),
 			SVRCERT_VERDICT_ACCEPT);
 	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_REVOKED);
+
+	pol.self_state = SVRCERT_STATE_EXPIRED;
+	pol.failure_mode = SVRCERT_FAIL_HARD;
+	KUNIT_EXPECT_EQ(test, judge(ctx, NB, &pol, &reason),
+			SVRCERT_VERDICT_DROP);
+	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_SELF_INVALID);
 }
 
 static int verdict_test_init(struct kunit *test)
