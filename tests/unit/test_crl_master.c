@@ -389,6 +389,27 @@ static void test_publish_and_serve(void **state)
 	assert_memory_equal(fromweb.crl.keys, a.crl.keys, a.crl.nkeys * 32);
 	svrcert_fetch_result_release(&res);
 
+	/* a restarted daemon restores both sources from the published copies */
+	{
+		struct svrcert_crl_source ra, rb;
+		STACK_OF(X509) *both = fx_trust("ca"), *o = fx_trust("other");
+
+		sk_X509_push(both, sk_X509_shift(o));
+		sk_X509_free(o);
+		svrcert_crl_source_init(&ra, a.url);
+		svrcert_crl_source_init(&rb, "http://never-published/x.crl");
+		assert_int_equal(svrcert_crl_source_restore(&ra, pub, both, time(NULL),
+							    err, sizeof(err)), 0);
+		assert_int_equal(ra.crl.nkeys, a.crl.nkeys);
+		assert_memory_equal(ra.crl.keys, a.crl.keys, a.crl.nkeys * 32);
+		assert_int_equal(ra.last_success, 0);	/* not a fetch */
+		assert_int_equal(svrcert_crl_source_restore(&rb, pub, both, time(NULL),
+							    err, sizeof(err)), -ENOENT);
+		assert_false(rb.has_good);
+		svrcert_crl_source_release(&ra);
+		sk_X509_pop_free(both, X509_free);
+	}
+
 	/* b is no longer configured: its published CRL goes away */
 	svrcert_master_release(&m);
 	assert_int_equal(svrcert_master_build(all, 1, NULL, 0, time(NULL), &m), 0);

@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 
 #include "crl_source.h"
+#include "crl_walk_int.h"
 
 int svrcert_crl_source_init(struct svrcert_crl_source *s, const char *url)
 {
@@ -167,6 +168,35 @@ int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 		s->last_change = now;
 	svrcert_crl_source_not_modified(s, now);
 	return 0;
+}
+
+int svrcert_crl_source_restore(struct svrcert_crl_source *s, const char *pubdir,
+			       STACK_OF(X509) *trusted, time_t now,
+			       char *err, size_t errlen)
+{
+	struct svrcert_crl_source saved = *s;
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	bool replaced;
+	int rc;
+
+	if (snprintf(path, sizeof(path), "%s/crl/%s.crl", pubdir, s->name) >=
+	    (int)sizeof(path))
+		return fail(err, errlen, -ENAMETOOLONG, "publish directory name too long");
+	rc = crlw_read_file(path, &buf, &len);
+	if (rc)
+		return fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
+	rc = svrcert_crl_source_offer(s, buf, len, trusted, now, NULL, NULL,
+				      &replaced, err, errlen);
+	free(buf);
+	/* not a fetch: keep the fetch bookkeeping as it was */
+	s->last_attempt = saved.last_attempt;
+	s->last_success = saved.last_success;
+	s->last_err = saved.last_err;
+	s->failures = saved.failures;
+	memcpy(s->last_msg, saved.last_msg, sizeof(s->last_msg));
+	return rc;
 }
 
 void svrcert_crl_source_not_modified(struct svrcert_crl_source *s, time_t now)

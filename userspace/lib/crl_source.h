@@ -53,6 +53,18 @@ int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 			     const char *etag, const char *last_modified,
 			     bool *replaced, char *err, size_t errlen);
 
+/*
+ * Daemon start: hold the copy an earlier run published in PUBDIR
+ * (<pubdir>/crl/<name>.crl, see crl_master.h), verified again like any
+ * offer, so a restart does not drop a source's CRL before its first fetch.
+ * The fetch failure state is left as it was; the validators are not kept
+ * across restarts, so the next fetch is a full GET. 0, -ENOENT (nothing
+ * published), or an offer error (err says which).
+ */
+int svrcert_crl_source_restore(struct svrcert_crl_source *s, const char *pubdir,
+			       STACK_OF(X509) *trusted, time_t now,
+			       char *err, size_t errlen);
+
 /* A 304: the held CRL is current; clears the failure state. */
 void svrcert_crl_source_not_modified(struct svrcert_crl_source *s, time_t now);
 
