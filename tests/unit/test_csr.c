@@ -232,7 +232,14 @@ static void test_csr_without_key_fails_and_counts(void **state)
 	tpm_ctx_close(&t);
 	assert_non_null(strstr(res.err, "key generate"));
 	assert_false(store_exists(&f->st, STORE_CSR));
-	assert_false(store_exists(&f->st, STORE_AUDIT_LOG));
+	{
+		json_t *ev = last_audit_line(f);
+
+		assert_true(json_is_false(json_object_get(ev, "permitted")));
+		assert_string_equal(json_string_value(json_object_get(
+			json_object_get(ev, "detail"), "error")), res.err);
+		json_decref(ev);
+	}
 	assert_int_equal(counters_load(&f->st, &cnt), 0);
 	assert_int_equal(counters_get(cnt, "csr.failure"), 1);
 	assert_int_equal(counters_get(cnt, "csr.success"), 0);

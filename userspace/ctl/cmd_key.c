@@ -30,6 +30,12 @@ static int key_generate(struct svrcert_env *env, bool force)
 	if (env->key_storage == TPM_KEY_STORAGE_FILE)
 		fprintf(stderr, "svrcertctl: warning: key-storage = file: the "
 			"private key will be kept in a file, not in a TPM\n");
+	if (!force && store_exists(&env->st, STORE_KEY)) {
+		fprintf(stderr, "svrcertctl key generate: a key already exists "
+			"in %s (use --force to replace it; its certificate then "
+			"no longer matches)\n", env->st.dir);
+		return CTL_FAIL;
+	}
 	ret = tpm_ctx_open(&tpm, env->key_storage, env->tcti);
 	if (!ret)
 		ret = store_lock(&env->st);

@@ -280,23 +280,27 @@ int csr_generate(struct tpm_ctx *tpm, struct svrcert_store *st,
 	struct audit_sink def = { .st = st, .path = NULL };
 	char desc[300];
 	const char *name;
+	json_t *detail;
 	int ret, ret2;
 
 	memset(res, 0, sizeof(*res));
 	ret = csr_make_and_store(tpm, st, r, res);
 	ret2 = counters_inc(st, ret ? CNT_CSR_FAILURE : CNT_CSR_SUCCESS, NULL);
-	if (ret)
-		return ret;
 	if (ret2)
 		fprintf(stderr, "warning: cannot update counters: %s\n",
 			strerror(-ret2));
 	name = r->name && *r->name ? r->name : res->common_name;
-	snprintf(desc, sizeof(desc), "Generated CSR for: %s", name);
-	ret = audit_event(audit ? audit : &def, AUDIT_GENERATE_CSR, desc,
-			  csr_audit_detail(name, res->common_name, r), true);
-	if (ret)
-		return fail(res->err, sizeof(res->err), ret, "CSR stored but "
+	snprintf(desc, sizeof(desc), "%s CSR for: %s",
+		 ret ? "Failed to generate" : "Generated", name);
+	detail = csr_audit_detail(name, res->common_name, r);
+	/* A failed attempt is audited too, as not permitted, with why. */
+	if (ret && detail)
+		json_object_set_new(detail, "error", json_string(res->err));
+	ret2 = audit_event(audit ? audit : &def, AUDIT_GENERATE_CSR, desc,
+			   detail, ret == 0);
+	if (!ret && ret2)
+		return fail(res->err, sizeof(res->err), ret2, "CSR stored but "
 			    "the audit event could not be written: %s",
-			    strerror(-ret));
-	return 0;
+			    strerror(-ret2));
+	return ret;
 }
