@@ -4,6 +4,7 @@
 
 Prints "PORT <n>" on stdout once listening, and exits by itself after
 --lifetime seconds (default 120) so a crashed test cannot leave it behind.
+With --tls-cert/--tls-key it speaks HTTPS instead.
 
   GET /crl/<name>        file <root>/<name> with ETag (sha256 of the bytes)
                          and Last-Modified; If-None-Match / If-Modified-Since
@@ -19,6 +20,7 @@ import argparse
 import email.utils
 import hashlib
 import os
+import ssl
 import sys
 import threading
 import time
@@ -142,9 +144,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", default=".")
     ap.add_argument("--lifetime", type=float, default=120)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     Handler.root = args.root
     srv = Server(("127.0.0.1", 0), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     threading.Timer(args.lifetime, srv.shutdown).start()
     print("PORT %d" % srv.server_address[1], flush=True)
     srv.serve_forever()

@@ -55,7 +55,12 @@ static void url(char *buf, size_t len, const char *path)
 	snprintf(buf, len, "http://127.0.0.1:%d%s", port, path);
 }
 
-static int start_server(void)
+static pid_t tls_server;
+static int tls_port;
+
+/* crl_server.py on a free port; with TLS when cert and key are given. */
+static int spawn_server(pid_t *pid, int *portp, const char *cert,
+			const char *key)
 {
 	char self[PATH_MAX] = { 0 }, script[PATH_MAX + 64], line[64];
 	int pfd[2];
@@ -66,21 +71,44 @@ static int start_server(void)
 	/* build/tests/test_crl_fetch -> tests/unit/crl_server.py */
 	snprintf(script, sizeof(script), "%s/../../tests/unit/crl_server.py",
 		 dirname(self));
-	server = fork();
-	if (server == 0) {
+	*pid = fork();
+	if (*pid == 0) {
 		dup2(pfd[1], 1);
 		close(pfd[0]);
-		execlp("python3", "python3", script, "--root", dir,
-		       "--lifetime", "120", (char *)NULL);
+		if (cert)
+			execlp("python3", "python3", script, "--root", dir,
+			       "--lifetime", "120", "--tls-cert", cert,
+			       "--tls-key", key, (char *)NULL);
+		else
+			execlp("python3", "python3", script, "--root", dir,
+			       "--lifetime", "120", (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
 	out = fdopen(pfd[0], "r");
 	if (!out || !fgets(line, sizeof(line), out) ||
-	    sscanf(line, "PORT %d", &port) != 1)
+	    sscanf(line, "PORT %d", portp) != 1)
 		return -1;
 	fclose(out);
 	return 0;
+}
+
+static int start_server(void)
+{
+	char cmd[1024], cert[300], key[300];
+
+	/* a self-signed server certificate for 127.0.0.1, our HTTPS trust */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:P-256 -nodes -keyout tls.key -out tls.pem "
+		 "-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+		 ">/dev/null 2>&1", dir);
+	snprintf(cert, sizeof(cert), "%s/tls.pem", dir);
+	snprintf(key, sizeof(key), "%s/tls.key", dir);
+	if (system(cmd))
+		return -1;
+	return spawn_server(&server, &port, NULL, NULL) ?:
+	       spawn_server(&tls_server, &tls_port, cert, key);
 }
 
 static int setup(void **state)
@@ -100,6 +128,10 @@ static int teardown(void **state)
 	if (server > 0) {
 		kill(server, SIGTERM);
 		waitpid(server, NULL, 0);
+	}
+	if (tls_server > 0) {
+		kill(tls_server, SIGTERM);
+		waitpid(tls_server, NULL, 0);
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) ? -1 : 0;
@@ -240,6 +272,26 @@ static void test_schemes(void **state)
 	svrcert_fetch_result_release(&res);
 }
 
+static void test_https(void **state)
+{
+	struct svrcert_fetch_req req = { 0 };
+	struct svrcert_fetch_result res;
+	char u[128], ca[300];
+
+	snprintf(u, sizeof(u), "https://127.0.0.1:%d/crl/a.crl", tls_port);
+	snprintf(ca, sizeof(ca), "%s/tls.pem", dir);
+	req.url = u;
+	req.ca_file = ca;
+	assert_int_equal(svrcert_fetch_sync(&req, &res), 0);
+	assert_int_equal(res.status, SVRCERT_FETCH_OK);
+	assert_int_equal(res.body_len, 15);
+	svrcert_fetch_result_release(&res);
+	/* the server's certificate is not trusted by the system store */
+	req.ca_file = NULL;
+	assert_int_equal(svrcert_fetch_sync(&req, &res), -EKEYREJECTED);
+	assert_non_null(strstr(res.msg, "certificate"));
+}
+
 static void test_http_error_status(void **state)
 {
 	struct svrcert_fetch_req req = { 0 };
@@ -353,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_total_timeout),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_schemes),
+		cmocka_unit_test(test_https),
 		cmocka_unit_test(test_http_error_status),
 		cmocka_unit_test(test_poll_loop_never_blocks),
 		cmocka_unit_test(test_free_with_transfers_in_flight),

@@ -354,6 +354,9 @@ static int map_error(struct xfer *x, CURLcode code)
 	case CURLE_TOO_MANY_REDIRECTS:
 		err = -ELOOP;
 		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		err = -EKEYREJECTED;	/* https server not trusted */
+		break;
 	case CURLE_FILESIZE_EXCEEDED:
 	case CURLE_WRITE_ERROR:
 		if (code == CURLE_FILESIZE_EXCEEDED || x->too_big) {

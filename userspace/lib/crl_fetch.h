@@ -53,8 +53,10 @@ struct svrcert_fetch_req {
 struct svrcert_fetch_result {
 	enum svrcert_fetch_status status;
 	int err;		/* 0, -ETIMEDOUT, -ECONNREFUSED, -EFBIG,
-				 * -EPROTONOSUPPORT, -EHOSTUNREACH, -EBADMSG
-				 * (HTTP status other than 200/304), -EIO */
+				 * -EPROTONOSUPPORT, -EHOSTUNREACH, -ELOOP,
+				 * -EKEYREJECTED (https server not trusted),
+				 * -EBADMSG (HTTP status other than 200/304),
+				 * -EIO */
 	long http_code;
 	char msg[1536];		/* "HTTP 404 from http://..", "..exceeds.." */
 	char url[1024];
