@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "counters.h"
+#include "crl_master.h"
 #include "import.h"
 #include "import_trust.h"
 #include "store.h"
@@ -261,6 +262,32 @@ static void test_import_chain_and_identity_override(void **state)
 	assert_int_equal(res.problem, SVRCERT_P_IDENTITY);
 }
 
+static void test_master_list_revokes(void **state)
+{
+	struct fx *f = *state;
+	struct import_result res;
+	struct svrcert_master m;
+	svrcert_revkey_t key;
+	char path[4200];
+	X509 *r1 = testpki_cert("r1.pem");
+
+	/* The CRL manager's master list holds r1 (e.g. learned at runtime). */
+	assert_int_equal(svrcert_revkey_from_cert(r1, key), 0);
+	X509_free(r1);
+	assert_int_equal(svrcert_master_build(NULL, 0, &key, 1, time(NULL), &m), 0);
+	store_path(&f->st, SVRCERT_MASTER_FILE, path, sizeof(path));
+	assert_int_equal(svrcert_master_write(path, &m), 0);
+	svrcert_master_release(&m);
+	assert_int_equal(import_file(f, "r1.pem", &res), -EKEYREVOKED);
+	assert_int_equal(res.step, 3);
+	assert_int_equal(res.problem, SVRCERT_P_REVOKED);
+	/* A damaged master list stops the import instead of un-revoking. */
+	assert_int_equal(fixture_sh("truncate -s 70 %s", path), 0);
+	assert_true(import_file(f, "r1.pem", &res) < 0);
+	assert_non_null(strstr(res.message, "master revocation list"));
+	assert_false(store_exists(&f->st, STORE_CERT));
+}
+
 static void test_trusted_ca_modes(void **state)
 {
 	struct fx *f = *state;
@@ -305,6 +332,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_each_rejection_own_error_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_without_trusted_ca, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_chain_and_identity_override, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_master_list_revokes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_ca_modes, setup, teardown),
 	};
 

@@ -6,7 +6,8 @@
  *    the state directory (trusted-ca/NAME.pem + NAME.mode), plus the
  *    [trusted-ca "NAME"] bundles of the configuration;
  *  - the CRLs this router holds: every file in STATE_DIR/crl/ (PEM or
- *    DER), as published by the CRL manager after verifying them.
+ *    DER), as published by the CRL manager after verifying them, and its
+ *    master list STATE_DIR/master.bin when present (crl_master.h).
  */
 #ifndef SVRCERT_IMPORT_TRUST_H
 #define SVRCERT_IMPORT_TRUST_H
@@ -50,7 +51,8 @@ int trust_store_build(const struct svrcert_store *st,
 		      const struct svrcert_config *cfg, X509_STORE **out,
 		      char *err, size_t errlen);
 
-/* Revocation keys of every held CRL (empty set when none). */
+/* Revocation keys of every held CRL and of the master list (empty set when
+ * none). A CRL or master list that does not load is an error. */
 int trust_held_crls(const struct svrcert_store *st, struct svrcert_keyset *ks,
 		    char *err, size_t errlen);
 
