@@ -5,7 +5,8 @@
  *   (none)  subject, issuer, serial, validity, days left, fingerprints and
  *           the state judged now with every runtime rule
  *   detail  OpenSSL's full text of the certificate (X509_print_ex)
- *   crl     the CRLs this router holds and the configured CRL sources
+ *   crl     the configured CRL sources, the CRLs held in STATE_DIR/crl/
+ *           and what the CRL manager published there (index.json)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "crl_master.h"
 #include "ctl.h"
 #include "import.h"
 #include "import_trust.h"
@@ -166,8 +168,7 @@ static void print_crl_text(json_t *held, json_t *src)
 	       json_integer_value(json_object_get(src, "polling_interval_s")),
 	       json_integer_value(json_object_get(src, "backoff_interval_s")));
 	json_array_foreach(json_object_get(src, "urls"), i, it)
-		printf("  %s (last fetch result: not fetched by this version)\n",
-		       json_string_value(it));
+		printf("  %s\n", json_string_value(it));
 	if (!json_array_size(json_object_get(src, "urls")))
 		printf("  none\n");
 	printf("Held CRLs:\n");
@@ -183,26 +184,65 @@ static void print_crl_text(json_t *held, json_t *src)
 		printf("  none\n");
 }
 
+/* What the CRL manager published (index.json), or an empty array. */
+static json_t *crl_index(const struct svrcert_env *env)
+{
+	json_t *idx, *crls;
+	char *text = NULL;
+
+	if (store_read(&env->st, SVRCERT_MASTER_INDEX, &text, NULL))
+		return json_array();
+	idx = json_loads(text, 0, NULL);
+	free(text);
+	crls = json_incref(json_object_get(idx, "crls"));
+	json_decref(idx);
+	return json_is_array(crls) ? crls : json_array();
+}
+
+static void print_index(json_t *idx)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(idx, i, it)
+		printf("  %s\n    issuer %s\n    this update %s, next update %s, "
+		       "%" JSON_INTEGER_FORMAT " entries%s\n",
+		       json_string_value(json_object_get(it, "url")),
+		       json_string_value(json_object_get(it, "issuer")),
+		       json_string_value(json_object_get(it, "this_update")),
+		       json_string_value(json_object_get(it, "next_update")),
+		       json_integer_value(json_object_get(it, "entries")),
+		       json_is_true(json_object_get(it, "stale")) ?
+		       " (STALE: past its next update)" : "");
+}
+
 static int show_crl(struct svrcert_env *env, bool json)
 {
-	json_t *held = NULL, *src = crl_sources(env), *o;
+	json_t *held = NULL, *src = crl_sources(env), *o, *idx = crl_index(env);
 
 	if (trust_held_crls_json(&env->st, &held)) {
 		fprintf(stderr, "cannot list the held CRLs\n");
 		json_decref(held);
 		json_decref(src);
+		json_decref(idx);
 		return CTL_FAIL;
 	}
 	if (json) {
-		o = json_pack("{s:o, s:o}", "sources", src, "held", held);
+		o = json_pack("{s:o, s:o, s:o}", "sources", src, "held", held,
+			      "published", idx);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
 		return CTL_OK;
 	}
 	print_crl_text(held, src);
+	if (json_array_size(idx)) {
+		printf("Published by the CRL manager (index.json):\n");
+		print_index(idx);
+	}
 	json_decref(held);
 	json_decref(src);
+	json_decref(idx);
 	return CTL_OK;
 }
 
