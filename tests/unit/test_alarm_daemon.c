@@ -208,6 +208,30 @@ static void test_status_and_periodic_check(void **state)
 	json_decref(resp);
 }
 
+static void test_busy_lock_does_not_block(void **state)
+{
+	struct fx *f = *state;
+	json_t *resp;
+	int i;
+
+	/* svrcertctl in the middle of a TPM operation holds the lock. */
+	assert_int_equal(store_lock(&f->st), 0);
+	resp = request(f, "check");	/* answered, not blocked */
+	assert_true(json_is_true(json_object_get(resp, "check_pending")));
+	json_decref(resp);
+	store_unlock(&f->st);
+	for (i = 0; i < 50; i++) {
+		resp = request(f, "status");
+		if (json_is_false(json_object_get(resp, "check_pending")))
+			break;
+		json_decref(resp);
+		resp = NULL;
+		usleep(100 * 1000);
+	}
+	assert_non_null(resp);	/* retried within seconds */
+	json_decref(resp);
+}
+
 static void test_bad_reload_keeps_config(void **state)
 {
 	struct fx *f = *state;
@@ -242,6 +266,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_socket_mode_and_peercred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_and_periodic_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_lock_does_not_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_reload_keeps_config, setup, teardown),
 	};
 

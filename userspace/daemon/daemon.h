@@ -26,6 +26,7 @@ struct daemon {
 	/* Result of the last own-certificate check. */
 	struct own_cert_status status;
 	time_t last_check;
+	bool check_pending;		/* the state lock was busy */
 	char kernel_msg[256];
 };
 

@@ -48,14 +48,15 @@ static json_t *status_json(struct daemon *d)
 	char last[32];
 
 	svrcert_time_iso8601(d->last_check, last, sizeof(last));
-	return json_pack("{s:b, s:s, s:s, s:s?, s:o, s:o, s:s, s:s, s:i}",
+	return json_pack("{s:b, s:s, s:s, s:s?, s:o, s:o, s:s, s:s, s:i, s:b}",
 			 "ok", 1, "version", svrcert_version,
 			 "state_dir", d->env.st.dir,
 			 "config", d->env.have_cfg ? d->env.cfg.path : NULL,
 			 "certificate", certificate_json(&d->status),
 			 "alarms", alarms_json(d), "kernel", d->kernel_msg,
 			 "last_check", last,
-			 "check_interval_s", (int)d->check_interval_s);
+			 "check_interval_s", (int)d->check_interval_s,
+			 "check_pending", d->check_pending);
 }
 
 static json_t *error_json(const char *what, const char *detail)

@@ -27,17 +27,24 @@ static int open_signalfd(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static int open_timerfd(unsigned int interval_s)
+/* Next check in FIRST_S seconds, then every INTERVAL_S. */
+static int arm_timer(int fd, unsigned int first_s, unsigned int interval_s)
 {
 	struct itimerspec its = {
-		.it_value = { .tv_sec = interval_s },
+		.it_value = { .tv_sec = first_s },
 		.it_interval = { .tv_sec = interval_s },
 	};
+
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static int open_timerfd(unsigned int interval_s)
+{
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;
-	if (timerfd_settime(fd, 0, &its, NULL)) {
+	if (arm_timer(fd, interval_s, interval_s)) {
 		close(fd);
 		return -errno;
 	}
@@ -131,9 +138,18 @@ void daemon_check(struct daemon *d)
 	bool security = d->env.have_cfg && d->env.cfg.peer_validation;
 	int ret;
 
+	/* svrcertctl may hold the state lock across a TPM operation: rather
+	 * than block the loop (and signals), try again in a second. */
+	ret = store_trylock(&d->env.st);
+	if (ret == -EWOULDBLOCK) {
+		d->check_pending = true;
+		arm_timer(d->timer_fd, 1, d->check_interval_s);
+		return;
+	}
+	d->check_pending = false;
 	d->env.ip.now = 0;
 	d->env.ip.tell_kernel = true;
-	ret = alarm_check_own(&d->env.ip, security, &d->status, kmsg,
+	ret = ret ? ret : alarm_check_own(&d->env.ip, security, &d->status, kmsg,
 			      sizeof(kmsg));
 	store_unlock(&d->env.st);
 	d->last_check = time(NULL);

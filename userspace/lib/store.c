@@ -56,7 +56,7 @@ void store_close(struct svrcert_store *st)
 	store_unlock(st);
 }
 
-int store_lock(struct svrcert_store *st)
+static int lock_with(struct svrcert_store *st, int how)
 {
 	char path[PATH_MAX];
 	int ret;
@@ -69,12 +69,22 @@ int store_lock(struct svrcert_store *st)
 	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lock_fd < 0)
 		return -errno;
-	if (flock(st->lock_fd, LOCK_EX)) {
+	if (flock(st->lock_fd, how)) {
 		ret = -errno;
 		close(st->lock_fd);
 		st->lock_fd = -1;
 	}
 	return ret;
+}
+
+int store_lock(struct svrcert_store *st)
+{
+	return lock_with(st, LOCK_EX);
+}
+
+int store_trylock(struct svrcert_store *st)
+{
+	return lock_with(st, LOCK_EX | LOCK_NB);
 }
 
 /* Names are ours, never the user's, but refuse anything that could leave

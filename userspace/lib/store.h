@@ -47,6 +47,8 @@ void store_close(struct svrcert_store *st);
 /* Exclusive advisory lock on DIR/.lock, so svrcertctl and svrcertd never
  * interleave read-modify-write sequences. Released by store_close(). */
 int store_lock(struct svrcert_store *st);
+/* As store_lock() but never waits: -EWOULDBLOCK when someone holds it. */
+int store_trylock(struct svrcert_store *st);
 /* Release it early (svrcertd, which keeps the store open). */
 void store_unlock(struct svrcert_store *st);
 
