@@ -149,13 +149,15 @@ const char *svrcert_env_control_socket(const struct svrcert_env *env)
 	       env->cfg.control_socket : SVRCERT_DEF_CONTROL_SOCKET;
 }
 
-int svrcert_env_notify_daemon(const struct svrcert_env *env)
+int svrcert_env_notify_daemon(struct svrcert_env *env)
 {
 	json_t *req = json_pack("{s:s}", "command", "check"), *resp = NULL;
 	int ret;
 
 	if (!req)
 		return -ENOMEM;
+	/* The daemon's check needs the lock this operation may still hold. */
+	store_unlock(&env->st);
 	ret = ctlsock_request(svrcert_env_control_socket(env), req, &resp);
 	json_decref(req);
 	if (!ret && !json_is_true(json_object_get(resp, "ok")))

@@ -46,10 +46,10 @@ int svrcert_env_open(struct svrcert_env *env, const struct svrcert_env_args *a,
 void svrcert_env_close(struct svrcert_env *env);
 
 
-/* After a change to the state directory: ask a running svrcertd to check
- * the own certificate again now. Returns 0 when it did, -ENOENT /
+/* After a change to the state directory: release the state lock and ask a
+ * running svrcertd to check the own certificate again now. Returns 0 when it did, -ENOENT /
  * -ECONNREFUSED when no daemon runs (nothing to do), else -errno. */
-int svrcert_env_notify_daemon(const struct svrcert_env *env);
+int svrcert_env_notify_daemon(struct svrcert_env *env);
 /* The control socket path in use. */
 const char *svrcert_env_control_socket(const struct svrcert_env *env);
 
