@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Peer authentication: peers, scheduling and the poll-loop interface. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "import.h"
+#include "peerauth_int.h"
+#include "util.h"
+
+int64_t pa_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+time_t pa_wall(const struct peerauth *pa)
+{
+	return pa->p.now ? pa->p.now : time(NULL);
+}
+
+/* 1 s, 2 s, 4 s, ... up to the backoff ceiling. */
+static unsigned int backoff_ms(const struct peerauth *pa, unsigned int failures)
+{
+	uint64_t ms = PEERAUTH_BACKOFF_MIN_MS;
+	uint64_t max = (uint64_t)pa->p.backoff_max_s * 1000;
+
+	for (unsigned int i = 1; i < failures && ms < max; i++)
+		ms *= 2;
+	return (unsigned int)(ms < max ? ms : max);
+}
+
+static void peers_free(struct peerauth *pa)
+{
+	for (size_t i = 0; i < pa->n_peers; i++)
+		pa_peer_clear(&pa->peers[i]);
+	free(pa->peers);
+	pa->peers = NULL;
+	pa->n_peers = 0;
+}
+
+int pa_peer_init(struct pa_peer *peer, const struct svrcert_peer *cp)
+{
+	memset(peer, 0, sizeof(*peer));
+	snprintf(peer->name, sizeof(peer->name), "%s", cp->name);
+	peer->n_addrs = cp->n_addrs < SVRCERT_PEER_ADDRS_MAX ? cp->n_addrs :
+			SVRCERT_PEER_ADDRS_MAX;
+	memcpy(peer->addrs, cp->addrs, peer->n_addrs * sizeof(peer->addrs[0]));
+	peer->state = SVRCERT_STATE_UNKNOWN;
+	peer->via = "";
+	if (cp->authenticate.host) {
+		peer->host = strdup(cp->authenticate.host);
+		if (!peer->host)
+			return -ENOMEM;
+		peer->port = cp->authenticate.port;
+		peer->next_attempt_ms = pa_now_ms();
+	}
+	return 0;
+}
+
+static int peers_build(struct peerauth *pa, const struct svrcert_config *cfg)
+{
+	pa->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*pa->peers));
+	if (!pa->peers)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		pa->n_peers = i + 1;
+		if (pa_peer_init(&pa->peers[i], &cfg->peers[i]))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void identity_reload(struct peerauth *pa)
+{
+	if (pa_identity_load(pa, pa->ident_err, sizeof(pa->ident_err)))
+		syslog(LOG_WARNING, "peer auth: %s; peers are not "
+		       "authenticated until there is one", pa->ident_err);
+	else
+		pa->ident_err[0] = '\0';
+}
+
+int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
+		 char *err, size_t errlen)
+{
+	struct peerauth *pa = calloc(1, sizeof(*pa));
+	int ret;
+
+	if (!pa)
+		return -ENOMEM;
+	pa->p = *p;
+	pa->cfg = p->cfg;
+	pa->listen_fd = -1;
+	if (!pa->p.revalidate_s)
+		pa->p.revalidate_s = PEERAUTH_DEF_REVALIDATE_S;
+	if (!pa->p.handshake_ms)
+		pa->p.handshake_ms = PEERAUTH_DEF_HANDSHAKE_MS;
+	if (!pa->p.backoff_max_s)
+		pa->p.backoff_max_s = p->cfg->crl_backoff_s ?: SVRCERT_DEF_BACKOFF_S;
+	if (!pa->p.bind) {
+		pa->p.bind = pa_default_bind;
+		pa->p.unbind = pa_default_unbind;
+		pa->p.bind_ctx = pa;
+	}
+	ret = peers_build(pa, p->cfg);
+	if (!ret)
+		ret = pa_listen(pa, err, errlen);
+	if (ret) {
+		peerauth_free(pa);
+		return ret;
+	}
+	identity_reload(pa);
+	pa->next_revalidate_ms = pa_now_ms() + (int64_t)pa->p.revalidate_s * 1000;
+	*out = pa;
+	return 0;
+}
+
+static void incoming_free(struct peerauth *pa)
+{
+	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++) {
+		pa_conn_free(pa->incoming[i]);
+		pa->incoming[i] = NULL;
+	}
+}
+
+void peerauth_free(struct peerauth *pa)
+{
+	if (!pa)
+		return;
+	incoming_free(pa);
+	peers_free(pa);
+	if (pa->listen_fd >= 0)
+		close(pa->listen_fd);
+	pa_identity_free(pa);
+	pa_nl_close(pa);
+	free(pa);
+}
+
+size_t peerauth_pollfds(struct peerauth *pa, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+
+	if (pa->listen_fd >= 0 && n < max)
+		fds[n++] = (struct pollfd){ .fd = pa->listen_fd, .events = POLLIN };
+	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING && n < max; i++)
+		if (pa->incoming[i])
+			fds[n++] = (struct pollfd){ .fd = pa->incoming[i]->fd,
+				.events = pa->incoming[i]->events };
+	for (size_t i = 0; i < pa->n_peers && n < max; i++)
+		if (pa->peers[i].conn)
+			fds[n++] = (struct pollfd){ .fd = pa->peers[i].conn->fd,
+				.events = pa->peers[i].conn->events };
+	return n;
+}
+
+static int64_t next_deadline(struct peerauth *pa)
+{
+	int64_t t = pa->next_revalidate_ms;
+
+	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
+		if (pa->incoming[i] && pa->incoming[i]->deadline_ms < t)
+			t = pa->incoming[i]->deadline_ms;
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		const struct pa_peer *peer = &pa->peers[i];
+
+		if (peer->conn && peer->conn->deadline_ms < t)
+			t = peer->conn->deadline_ms;
+		else if (!peer->conn && peer->next_attempt_ms &&
+			 peer->next_attempt_ms < t)
+			t = peer->next_attempt_ms;
+	}
+	return t;
+}
+
+int peerauth_timeout_ms(struct peerauth *pa)
+{
+	int64_t left = next_deadline(pa) - pa_now_ms();
+
+	if (left < 0)
+		return 0;
+	return left > 3600000 ? 3600000 : (int)left;
+}
+
+/* An outgoing attempt ended: schedule the next one. */
+static void attempt_done(struct peerauth *pa, struct pa_peer *peer, bool ok)
+{
+	pa_conn_free(peer->conn);
+	peer->conn = NULL;
+	peer->next_attempt_ms = pa_now_ms() +
+		(ok ? (int64_t)pa->p.revalidate_s * 1000 :
+		      backoff_ms(pa, peer->failures));
+}
+
+static void step_outgoing(struct peerauth *pa, struct pa_peer *peer)
+{
+	char why[300];
+	int r = pa_conn_step(peer->conn, why, sizeof(why));
+
+	if (r == 0)
+		return;
+	if (r > 0)
+		pa_judge_received(pa, peer->conn);
+	else
+		pa_transport_failed(pa, peer, why);
+	attempt_done(pa, peer, r > 0);
+}
+
+static void step_incoming(struct peerauth *pa, size_t i)
+{
+	struct pa_conn *c = pa->incoming[i];
+	char why[300];
+	int r = pa_conn_step(c, why, sizeof(why));
+
+	if (r == 0)
+		return;
+	if (r > 0) {
+		pa_judge_received(pa, c);
+	} else {
+		/* Unknown caller: nothing to retry, but say why. */
+		pa->counters[PA_CNT_HANDSHAKE_FAILED]++;
+		syslog(LOG_NOTICE, "peer auth from %s: %s", c->remote, why);
+	}
+	pa_conn_free(c);
+	pa->incoming[i] = NULL;
+}
+
+static void start_attempt(struct peerauth *pa, struct pa_peer *peer)
+{
+	char why[300];
+	int ret;
+
+	if (!pa->client_ctx) {
+		snprintf(peer->transport, sizeof(peer->transport), "%s",
+			 pa->ident_err);
+		peer->next_attempt_ms = 0;	/* until the identity changes */
+		return;
+	}
+	ret = pa_conn_connect(pa, peer);
+	if (ret) {
+		snprintf(why, sizeof(why), "cannot connect to %s:%u: %s",
+			 peer->host, peer->port, strerror(-ret));
+		pa_transport_failed(pa, peer, why);
+		attempt_done(pa, peer, false);
+	}
+}
+
+static void run_timers(struct peerauth *pa)
+{
+	int64_t now = pa_now_ms();
+
+	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
+		if (pa->incoming[i] && pa->incoming[i]->deadline_ms <= now) {
+			syslog(LOG_NOTICE, "peer auth from %s: handshake timed "
+			       "out", pa->incoming[i]->remote);
+			pa->counters[PA_CNT_HANDSHAKE_FAILED]++;
+			pa_conn_free(pa->incoming[i]);
+			pa->incoming[i] = NULL;
+		}
+	if (now >= pa->next_revalidate_ms) {
+		/* Periodic: judge the cached certificates at once (dates,
+		 * CRLs), and call every peer again. */
+		pa->next_revalidate_ms = now + (int64_t)pa->p.revalidate_s * 1000;
+		for (size_t i = 0; i < pa->n_peers; i++) {
+			pa_rejudge(pa, &pa->peers[i], "revalidate");
+			if (pa->peers[i].host && !pa->peers[i].conn)
+				pa->peers[i].next_attempt_ms = now;
+		}
+	}
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		struct pa_peer *peer = &pa->peers[i];
+
+		if (peer->conn && peer->conn->deadline_ms <= now) {
+			pa_transport_failed(pa, peer, "TLS handshake timed out");
+			attempt_done(pa, peer, false);
+		} else if (!peer->conn && peer->host && peer->next_attempt_ms &&
+			   peer->next_attempt_ms <= now) {
+			start_attempt(pa, peer);
+		}
+	}
+}
+
+void peerauth_process(struct peerauth *pa, const struct pollfd *fds, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!fds[k].revents)
+			continue;
+		if (fds[k].fd == pa->listen_fd) {
+			pa_conn_accept(pa);
+			continue;
+		}
+		for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
+			if (pa->incoming[i] && pa->incoming[i]->fd == fds[k].fd)
+				step_incoming(pa, i);
+		for (size_t i = 0; i < pa->n_peers; i++)
+			if (pa->peers[i].conn && pa->peers[i].conn->fd == fds[k].fd)
+				step_outgoing(pa, &pa->peers[i]);
+	}
+	run_timers(pa);
+}
+
+static void reschedule_all(struct peerauth *pa)
+{
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		struct pa_peer *peer = &pa->peers[i];
+
+		pa_conn_free(peer->conn);
+		peer->conn = NULL;
+		peer->failures = 0;
+		if (peer->host)
+			peer->next_attempt_ms = pa_now_ms();
+	}
+}
+
+int peerauth_own_cert_changed(struct peerauth *pa, char *err, size_t errlen)
+{
+	/* Handshakes in flight used the old certificate: start over. */
+	incoming_free(pa);
+	identity_reload(pa);
+	reschedule_all(pa);
+	if (pa->ident_err[0])
+		snprintf(err, errlen, "%s", pa->ident_err);
+	return pa->client_ctx ? 0 : -ENOENT;
+}

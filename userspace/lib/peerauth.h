@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Peer authentication: svrcertd proves itself to its SVR peers and judges
+ * theirs over mutual TLS 1.3, then tells svrcert.ko what it found.
+ *
+ * Every router listens on [daemon] listen = host:port and calls every
+ * [peer "NAME"] authenticate = host:port. Both ends present their chain
+ * (STATE_DIR/cert.pem) and sign the handshake with this router's key: in
+ * the TPM (tpm-blob / tpm, through the tpm2 provider, one TPM session per
+ * signature) or, when the configuration says so, a key file.
+ *
+ * TLS only proves possession of the key; the certificate itself is judged
+ * afterwards with the runtime rules (svrcert_validate_cert, always strict):
+ * chain to a trusted CA, dates, algorithms, critical CA basicConstraints,
+ * revocation by the CRLs this router holds, and identity: CN equal to the
+ * configured peering name, else SAN URI urn:ssr:peering:<name>. A server
+ * learns which peer called from that identity and accepts only configured
+ * peers.
+ *
+ * Result per peer: state (enum svrcert_cert_state), the first problem, the
+ * cached certificate and its fingerprint. Every result is bound in the
+ * kernel (REPLACE_PEER with the DER, the state and all configured
+ * addresses; a failed peer is bound with its failed state so the kernel's
+ * invalid-certificate-behavior applies), audited (system.peer_authentication),
+ * counted, and a failing peer has an alarm raised until it passes again.
+ *
+ * Everything is non-blocking and driven by the caller's poll loop:
+ *
+ *	n = peerauth_pollfds(pa, fds, max);
+ *	poll(fds, n, peerauth_timeout_ms(pa));
+ *	peerauth_process(pa, fds, n);	// every turn: runs timers too
+ *
+ * Re-authentication: peerauth_own_cert_changed() (new own certificate),
+ * peerauth_reconfigure() (reload), peerauth_crl_updated() (new CRLs: the
+ * cached certificates are judged again at once), and every revalidate_s.
+ */
+#ifndef SVRCERT_PEERAUTH_H
+#define SVRCERT_PEERAUTH_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <linux/svrcert.h>
+
+#include "audit.h"
+#include "config.h"
+#include "store.h"
+#include "validate.h"
+
+#define PEERAUTH_AUDIT_TYPE		"system.peer_authentication"
+#define PEERAUTH_ALARM_ID		"peer-certificate"
+#define PEERAUTH_DEF_REVALIDATE_S	3600u
+#define PEERAUTH_DEF_HANDSHAKE_MS	10000u
+#define PEERAUTH_BACKOFF_MIN_MS		1000u
+#define PEERAUTH_MAX_INCOMING		32
+
+struct peerauth;
+
+/*
+ * What a peer is bound with in the kernel. The default binder is the
+ * netlink client (nl.h); tests may record the calls instead.
+ */
+struct peerauth_binding {
+	const char *name;
+	enum svrcert_cert_state state;
+	const uint8_t *cert_der;	/* NULL: no certificate received */
+	size_t cert_der_len;
+	const struct svrcert_addr *addrs;
+	size_t n_addrs;
+};
+/* Returns 0, or -errno with MSG set (-ENOENT: module not loaded). */
+typedef int (*peerauth_bind_fn)(const struct peerauth_binding *b, void *ctx,
+				char *msg, size_t msglen);
+/* Remove a peer that left the configuration. */
+typedef int (*peerauth_unbind_fn)(const char *name, void *ctx);
+
+struct peerauth_params {
+	const struct svrcert_config *cfg; /* required; kept by the caller
+					   * until peerauth_reconfigure/free */
+	struct svrcert_store *st;	/* required: cert, key, trust, CRLs */
+	const struct audit_sink *audit;	/* NULL: the state directory's log */
+	unsigned int revalidate_s;	/* 0: PEERAUTH_DEF_REVALIDATE_S */
+	unsigned int handshake_ms;	/* 0: PEERAUTH_DEF_HANDSHAKE_MS */
+	unsigned int backoff_max_s;	/* 0: cfg's backoff-interval */
+	time_t now;			/* tests: judge at this time (0: now) */
+	peerauth_bind_fn bind;		/* NULL: svrcert.ko over netlink */
+	peerauth_unbind_fn unbind;
+	void *bind_ctx;
+};
+
+/* Authentication counters (what authentication saw, not the data path). */
+enum peerauth_counter {
+	PA_CNT_OK,
+	PA_CNT_EXPIRED,
+	PA_CNT_INVALID,			/* incl. not yet valid, unknown peer */
+	PA_CNT_REVOKED,
+	PA_CNT_HANDSHAKE_FAILED,	/* TLS failed: no certificate judged */
+	PA_CNT__MAX
+};
+
+/* One peer's view, for tests and the control socket. */
+struct peerauth_peer_status {
+	const char *name;
+	enum svrcert_cert_state state;	/* UNKNOWN until a certificate was
+					 * judged */
+	enum svrcert_problem problem;
+	const char *reason;		/* "" when valid */
+	const char *identity;		/* subject of the certificate, or "" */
+	const uint8_t *fingerprint;	/* SHA-256, NULL without certificate */
+	time_t last_auth;		/* last judgement, 0 never */
+	const char *via;		/* "client", "server", "revalidate" */
+	bool alarm;
+	const char *kernel;		/* what the kernel was told / why not */
+	unsigned int results;		/* judgements so far */
+};
+
+/*
+ * Set up: load this router's TLS identity (a missing certificate or key
+ * is not fatal: the peers are then reported "no own certificate" and
+ * retried when peerauth_own_cert_changed() is called), open the listening
+ * socket when [daemon] listen is set, and schedule every peer that has an
+ * authenticate endpoint for now. -errno with ERR set on a hard failure
+ * (e.g. the listen address is in use).
+ */
+int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
+		 char *err, size_t errlen);
+void peerauth_free(struct peerauth *pa);
+
+/* Descriptors to poll (listening socket, connections in progress). */
+size_t peerauth_pollfds(struct peerauth *pa, struct pollfd *fds, size_t max);
+/* Milliseconds until the next timer, -1 when none. */
+int peerauth_timeout_ms(struct peerauth *pa);
+/* Handle FDS' revents (those returned by peerauth_pollfds) and timers. */
+void peerauth_process(struct peerauth *pa, const struct pollfd *fds,
+		      size_t n);
+
+/* This router's certificate (or key) was replaced: reload the identity
+ * and authenticate every peer again. Returns 0 or -errno (ERR why). */
+int peerauth_own_cert_changed(struct peerauth *pa, char *err, size_t errlen);
+/* A new configuration: peers added, removed (unbound) or changed, a new
+ * listen address, a new key storage. Everything is authenticated again. */
+int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
+			 char *err, size_t errlen);
+/* The held CRLs changed: judge every cached peer certificate again now
+ * and rebind the peers whose state changed. Returns how many changed. */
+int peerauth_crl_updated(struct peerauth *pa);
+
+/* Listening port actually bound (tests listen on port 0), 0 if none. */
+uint16_t peerauth_listen_port(const struct peerauth *pa);
+uint64_t peerauth_counter(const struct peerauth *pa, enum peerauth_counter c);
+/* -ENOENT for an unknown name. Strings stay valid until the next call
+ * into PA. */
+int peerauth_peer_status(const struct peerauth *pa, const char *name,
+			 struct peerauth_peer_status *out);
+/* The "peers" control reply (see Documentation/peerauth.md). */
+json_t *peerauth_status_json(const struct peerauth *pa);
+
+#endif

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Judging a peer's certificate and acting on the result: cache, kernel
+ * binding, counters, alarm, audit event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "import.h"
+#include "import_trust.h"
+#include "peerauth_int.h"
+#include "util.h"
+
+/* The runtime rules, always strict: trust and held CRLs are read fresh so
+ * that a new trusted CA or CRL applies to the next judgement. Returns 0
+ * when judged (state/problem/reason set), -errno when no judgement could
+ * be made (reason says why; the previous result stays). */
+static int judge(struct peerauth *pa, X509 *leaf, STACK_OF(X509) *chain,
+		 const char *name, enum svrcert_cert_state *state,
+		 enum svrcert_problem *problem, char *reason, size_t len)
+{
+	struct svrcert_validate_params vp = { .now = pa_wall(pa),
+					      .expected_name = name };
+	struct svrcert_problems p;
+	struct svrcert_validated v = { 0 };
+	struct svrcert_keyset ks;
+	char err[300];
+	int ret;
+
+	ret = trust_store_build(pa->p.st, pa->cfg, &vp.store, err, sizeof(err));
+	if (ret) {
+		snprintf(reason, len, "cannot judge: %s", err);
+		return ret;
+	}
+	svrcert_keyset_init(&ks);
+	ret = trust_held_crls(pa->p.st, &ks, err, sizeof(err));
+	if (ret) {
+		/* Never judge without the revocation list we hold. */
+		snprintf(reason, len, "cannot judge: held CRLs: %s", err);
+		goto out;
+	}
+	vp.revoked_keys = &ks;
+	svrcert_problems_init(&p);
+	svrcert_validate_cert(leaf, chain, &vp, &v, &p);
+	*problem = svrcert_problems_first(&p);
+	*state = svrcert_problem_state(*problem);
+	reason[0] = '\0';
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.v[i].warning)
+			continue;
+		snprintf(reason + strlen(reason), len - strlen(reason), "%s%s",
+			 reason[0] ? "; " : "", p.v[i].msg);
+	}
+	svrcert_problems_free(&p);
+	svrcert_validated_free(&v);
+out:
+	svrcert_keyset_free(&ks);
+	X509_STORE_free(vp.store);
+	return ret;
+}
+
+static void count(struct peerauth *pa, enum svrcert_cert_state state)
+{
+	switch (state) {
+	case SVRCERT_STATE_VALID:
+		pa->counters[PA_CNT_OK]++;
+		break;
+	case SVRCERT_STATE_EXPIRED:
+		pa->counters[PA_CNT_EXPIRED]++;
+		break;
+	case SVRCERT_STATE_REVOKED:
+		pa->counters[PA_CNT_REVOKED]++;
+		break;
+	default:
+		pa->counters[PA_CNT_INVALID]++;
+	}
+}
+
+static void audit(struct peerauth *pa, const char *name, X509 *leaf,
+		  enum svrcert_cert_state state, enum svrcert_problem problem,
+		  const char *reason, const char *via, const char *remote)
+{
+	char fp[SVRCERT_SHA256_COLON_LEN] = "", subject[256] = "", desc[160];
+	json_t *detail;
+
+	if (leaf) {
+		svrcert_fingerprint_sha256_colon(leaf, fp);
+		svrcert_name_text(X509_get_subject_name(leaf), subject,
+				  sizeof(subject));
+	}
+	snprintf(desc, sizeof(desc), "Peer authentication of %s: %s",
+		 name ? name : "(unknown peer)", cert_state_name(state));
+	detail = json_pack("{s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			   "peer", name, "state", cert_state_name(state),
+			   "problem", problem ? svrcert_problem_name(problem) : "",
+			   "reason", reason, "subject", subject,
+			   "fingerprint", fp, "role", via, "remote", remote);
+	audit_event(pa->p.audit, PEERAUTH_AUDIT_TYPE, desc, detail,
+		    state == SVRCERT_STATE_VALID);
+	store_unlock(pa->p.st);
+}
+
+static void alarm_update(struct peerauth *pa, struct pa_peer *peer)
+{
+	bool failing = peer->state != SVRCERT_STATE_VALID;
+
+	if (failing && !peer->alarm) {
+		peer->alarm = true;
+		peer->alarm_since = pa_wall(pa);
+		syslog(LOG_CRIT, "alarm raised: %s %s critical: peer %s "
+		       "certificate %s: %s", PEERAUTH_ALARM_ID, peer->name,
+		       peer->name, cert_state_name(peer->state), peer->reason);
+	} else if (!failing && peer->alarm) {
+		peer->alarm = false;
+		syslog(LOG_NOTICE, "alarm cleared: %s %s: peer certificate "
+		       "valid", PEERAUTH_ALARM_ID, peer->name);
+	}
+}
+
+static void bind_peer(struct peerauth *pa, struct pa_peer *peer)
+{
+	struct peerauth_binding b = { .name = peer->name, .state = peer->state,
+				      .addrs = peer->addrs,
+				      .n_addrs = peer->n_addrs };
+	unsigned char *der = NULL;
+	int len = peer->cert ? i2d_X509(peer->cert, &der) : 0;
+	char msg[160] = "";
+	int ret;
+
+	if (len > 0) {
+		b.cert_der = der;
+		b.cert_der_len = (size_t)len;
+	}
+	ret = pa->p.bind(&b, pa->p.bind_ctx, msg, sizeof(msg));
+	if (!ret)
+		snprintf(peer->kernel, sizeof(peer->kernel), "bound: %s",
+			 cert_state_name(peer->state));
+	else
+		snprintf(peer->kernel, sizeof(peer->kernel), "not bound: %s",
+			 msg[0] ? msg : strerror(-ret));
+	if (ret)
+		syslog(LOG_WARNING, "peer %s: %s", peer->name, peer->kernel);
+	OPENSSL_free(der);
+}
+
+static void cache_cert(struct pa_peer *peer, X509 *leaf, STACK_OF(X509) *chain)
+{
+	if (peer->cert != leaf) {
+		X509_free(peer->cert);
+		X509_up_ref(leaf);
+		peer->cert = leaf;
+	}
+	if (chain != peer->chain) {
+		sk_X509_pop_free(peer->chain, X509_free);
+		peer->chain = chain ? X509_chain_up_ref(chain) : NULL;
+	}
+	svrcert_fingerprint_sha256(leaf, peer->fingerprint);
+	svrcert_name_text(X509_get_subject_name(leaf), peer->identity,
+			  sizeof(peer->identity));
+}
+
+/* Record one judgement of LEAF for PEER and act on it. */
+static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
+		   STACK_OF(X509) *chain, enum svrcert_cert_state state,
+		   enum svrcert_problem problem, const char *reason,
+		   const char *via, const char *remote)
+{
+	bool changed = state != peer->state || !peer->cert ||
+		       X509_cmp(leaf, peer->cert);
+
+	cache_cert(peer, leaf, chain);
+	peer->state = state;
+	peer->problem = problem;
+	snprintf(peer->reason, sizeof(peer->reason), "%s", reason);
+	peer->last_auth = pa_wall(pa);
+	peer->via = via;
+	peer->results++;
+	peer->transport[0] = '\0';
+	count(pa, state);
+	alarm_update(pa, peer);
+	audit(pa, peer->name, leaf, state, problem, reason, via, remote);
+	syslog(state == SVRCERT_STATE_VALID ? LOG_INFO : LOG_WARNING,
+	       "peer %s (%s, %s): certificate %s%s%s", peer->name, remote, via,
+	       cert_state_name(state), reason[0] ? ": " : "", reason);
+	/* Periodic results that change nothing are not re-sent. */
+	if (changed || strncmp(peer->kernel, "bound", 5))
+		bind_peer(pa, peer);
+}
+
+/* Server side: the configured peer the certificate names, or NULL. */
+static struct pa_peer *identify(struct peerauth *pa, X509 *leaf)
+{
+	struct svrcert_problems scratch;
+	struct pa_peer *found = NULL;
+
+	for (size_t i = 0; i < pa->n_peers && !found; i++) {
+		svrcert_problems_init(&scratch);
+		if (svrcert_check_identity(leaf, pa->peers[i].name, &scratch))
+			found = &pa->peers[i];
+		svrcert_problems_free(&scratch);
+	}
+	return found;
+}
+
+static void unknown_caller(struct peerauth *pa, struct pa_conn *c, X509 *leaf)
+{
+	char subject[256], reason[400];
+
+	svrcert_name_text(X509_get_subject_name(leaf), subject, sizeof(subject));
+	snprintf(reason, sizeof(reason), "certificate \"%s\" names no "
+		 "configured peer (neither CN nor SAN URI urn:ssr:peering:"
+		 "<name> matches)", subject);
+	pa->counters[PA_CNT_INVALID]++;
+	audit(pa, NULL, leaf, SVRCERT_STATE_INVALID, SVRCERT_P_IDENTITY,
+	      reason, "server", c->remote);
+	syslog(LOG_WARNING, "peer auth from %s refused: %s", c->remote, reason);
+}
+
+void pa_judge_received(struct peerauth *pa, struct pa_conn *c)
+{
+	X509 *leaf = SSL_get0_peer_certificate(c->ssl);
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl);
+	struct pa_peer *peer = c->server ? identify(pa, leaf) : c->peer;
+	enum svrcert_cert_state state = SVRCERT_STATE_UNKNOWN;
+	enum svrcert_problem problem = SVRCERT_P_NONE;
+	char reason[400];
+
+	if (!leaf) {	/* cannot happen with FAIL_IF_NO_PEER_CERT */
+		if (peer)
+			pa_transport_failed(pa, peer, "no certificate sent");
+		return;
+	}
+	if (!peer) {
+		unknown_caller(pa, c, leaf);
+		return;
+	}
+	if (judge(pa, leaf, chain, peer->name, &state, &problem, reason,
+		  sizeof(reason))) {
+		syslog(LOG_ERR, "peer %s: %s", peer->name, reason);
+		snprintf(peer->transport, sizeof(peer->transport), "%s", reason);
+		return;
+	}
+	peer->failures = 0;
+	record(pa, peer, leaf, chain, state, problem, reason,
+	       c->server ? "server" : "client", c->remote);
+}
+
+bool pa_rejudge(struct peerauth *pa, struct pa_peer *peer, const char *via)
+{
+	enum svrcert_cert_state state = SVRCERT_STATE_UNKNOWN, before;
+	enum svrcert_problem problem = SVRCERT_P_NONE;
+	char reason[400];
+
+	if (!peer->cert)
+		return false;
+	before = peer->state;
+	if (judge(pa, peer->cert, peer->chain, peer->name, &state, &problem,
+		  reason, sizeof(reason)))
+		return false;
+	if (state == before && problem == peer->problem)
+		return false;
+	record(pa, peer, peer->cert, peer->chain, state, problem, reason, via,
+	       "cached");
+	return true;
+}
+
+void pa_transport_failed(struct peerauth *pa, struct pa_peer *peer,
+			 const char *why)
+{
+	pa->counters[PA_CNT_HANDSHAKE_FAILED]++;
+	peer->failures++;
+	snprintf(peer->transport, sizeof(peer->transport), "%s", why);
+	syslog(LOG_NOTICE, "peer %s: %s (attempt %u)", peer->name, why,
+	       peer->failures);
+}
+
+void pa_peer_clear(struct pa_peer *peer)
+{
+	pa_conn_free(peer->conn);
+	peer->conn = NULL;
+	X509_free(peer->cert);
+	sk_X509_pop_free(peer->chain, X509_free);
+	peer->cert = NULL;
+	peer->chain = NULL;
+	free(peer->host);
+	peer->host = NULL;
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Peer authentication: reconfiguration, CRL updates and status. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "import.h"
+#include "peerauth_int.h"
+#include "util.h"
+
+static struct pa_peer *find(const struct peerauth *pa, const char *name)
+{
+	for (size_t i = 0; i < pa->n_peers; i++)
+		if (!strcmp(pa->peers[i].name, name))
+			return &pa->peers[i];
+	return NULL;
+}
+
+/* Move what was learnt about OLD into its successor NEW (same name). */
+static void carry_over(struct pa_peer *new, struct pa_peer *old)
+{
+	new->cert = old->cert;
+	new->chain = old->chain;
+	old->cert = NULL;
+	old->chain = NULL;
+	memcpy(new->fingerprint, old->fingerprint, sizeof(new->fingerprint));
+	new->state = old->state;
+	new->problem = old->problem;
+	memcpy(new->reason, old->reason, sizeof(new->reason));
+	memcpy(new->identity, old->identity, sizeof(new->identity));
+	new->last_auth = old->last_auth;
+	new->via = old->via;
+	new->results = old->results;
+	new->alarm = old->alarm;
+	new->alarm_since = old->alarm_since;
+	/* Addresses may have changed: make the next result rebind. */
+	snprintf(new->kernel, sizeof(new->kernel), "configuration changed");
+}
+
+static bool same_listen(const struct svrcert_endpoint *a,
+			const struct svrcert_endpoint *b)
+{
+	if (!a->host || !b->host)
+		return a->host == b->host;
+	return !strcmp(a->host, b->host) && a->port == b->port;
+}
+
+int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
+			 char *err, size_t errlen)
+{
+	struct peerauth next = *pa;
+	bool relisten = !same_listen(&pa->cfg->listen, &cfg->listen);
+	int ret = 0;
+
+	next.cfg = cfg;
+	next.peers = NULL;
+	next.n_peers = 0;
+	if (relisten) {
+		next.listen_fd = -1;
+		ret = pa_listen(&next, err, errlen);
+		if (ret)
+			return ret;	/* keep the old configuration */
+	}
+	if (!(next.peers = calloc(cfg->n_peers ?: 1, sizeof(*next.peers)))) {
+		if (relisten)
+			close(next.listen_fd);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct pa_peer *old = find(pa, cfg->peers[i].name);
+
+		next.n_peers = i + 1;
+		if (pa_peer_init(&next.peers[i], &cfg->peers[i]))
+			ret = -ENOMEM;
+		else if (old)
+			carry_over(&next.peers[i], old);
+	}
+	if (ret) {
+		for (size_t i = 0; i < next.n_peers; i++)
+			pa_peer_clear(&next.peers[i]);
+		free(next.peers);
+		if (relisten)
+			close(next.listen_fd);
+		return ret;
+	}
+	/* Peers that left the configuration leave the kernel too. */
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		if (svrcert_config_peer(cfg, pa->peers[i].name))
+			continue;
+		if (pa->p.unbind)
+			pa->p.unbind(pa->peers[i].name, pa->p.bind_ctx);
+		syslog(LOG_INFO, "peer %s removed from the configuration",
+		       pa->peers[i].name);
+	}
+	for (size_t i = 0; i < pa->n_peers; i++)
+		pa_peer_clear(&pa->peers[i]);
+	free(pa->peers);
+	if (relisten && pa->listen_fd >= 0)
+		close(pa->listen_fd);
+	*pa = next;
+	/* The key storage may have changed; and judge everyone again. */
+	return peerauth_own_cert_changed(pa, err, errlen) == -ENOMEM ?
+	       -ENOMEM : 0;
+}
+
+int peerauth_crl_updated(struct peerauth *pa)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < pa->n_peers; i++)
+		changed += pa_rejudge(pa, &pa->peers[i], "crl-update");
+	return changed;
+}
+
+uint16_t peerauth_listen_port(const struct peerauth *pa)
+{
+	return pa->listen_port;
+}
+
+uint64_t peerauth_counter(const struct peerauth *pa, enum peerauth_counter c)
+{
+	return c < PA_CNT__MAX ? pa->counters[c] : 0;
+}
+
+int peerauth_peer_status(const struct peerauth *pa, const char *name,
+			 struct peerauth_peer_status *out)
+{
+	const struct pa_peer *peer = find(pa, name);
+
+	if (!peer)
+		return -ENOENT;
+	*out = (struct peerauth_peer_status){
+		.name = peer->name, .state = peer->state,
+		.problem = peer->problem,
+		.reason = peer->reason[0] ? peer->reason : peer->transport,
+		.identity = peer->identity,
+		.fingerprint = peer->cert ? peer->fingerprint : NULL,
+		.last_auth = peer->last_auth, .via = peer->via,
+		.alarm = peer->alarm, .kernel = peer->kernel,
+		.results = peer->results,
+	};
+	return 0;
+}
+
+static json_t *peer_json(const struct pa_peer *peer)
+{
+	char fp[SVRCERT_DIGEST_LEN * 2 + 1] = "", last[32] = "", since[32] = "";
+	char endpoint[300] = "";
+
+	if (peer->cert)
+		svrcert_hex(peer->fingerprint, SVRCERT_DIGEST_LEN, fp);
+	if (peer->last_auth)
+		svrcert_time_iso8601(peer->last_auth, last, sizeof(last));
+	if (peer->alarm)
+		svrcert_time_iso8601(peer->alarm_since, since, sizeof(since));
+	if (peer->host)
+		snprintf(endpoint, sizeof(endpoint), "%s:%u", peer->host,
+			 peer->port);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s,"
+			 " s:s, s:i, s:o}",
+			 "name", peer->name, "state", cert_state_name(peer->state),
+			 "problem", peer->problem ?
+				    svrcert_problem_name(peer->problem) : "",
+			 "reason", peer->reason, "identity", peer->identity,
+			 "fingerprint", fp, "last_authentication", last,
+			 "last_authentication_epoch", (json_int_t)peer->last_auth,
+			 "via", peer->via ? peer->via : "",
+			 "authenticate", endpoint,
+			 "transport_error", peer->transport,
+			 "results", (int)peer->results,
+			 "alarm", peer->alarm ?
+				json_pack("{s:s, s:s, s:s}", "id", PEERAUTH_ALARM_ID,
+					  "severity", "critical", "raised", since) :
+				json_null());
+}
+
+json_t *peerauth_status_json(const struct peerauth *pa)
+{
+	json_t *peers = json_array(), *root;
+
+	for (size_t i = 0; i < pa->n_peers; i++)
+		json_array_append_new(peers, peer_json(&pa->peers[i]));
+	root = json_pack("{s:b, s:o, s:i, s:s, s:{s:I, s:I, s:I, s:I, s:I}}",
+			 "ok", 1, "peers", peers,
+			 "listen_port", (int)pa->listen_port,
+			 "identity_error", pa->ident_err,
+			 "counters",
+			 "valid", (json_int_t)pa->counters[PA_CNT_OK],
+			 "expired", (json_int_t)pa->counters[PA_CNT_EXPIRED],
+			 "invalid", (json_int_t)pa->counters[PA_CNT_INVALID],
+			 "revoked", (json_int_t)pa->counters[PA_CNT_REVOKED],
+			 "handshake_failed",
+			 (json_int_t)pa->counters[PA_CNT_HANDSHAKE_FAILED]);
+	return root;
+}
