@@ -102,6 +102,11 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 		pa->p.handshake_ms = PEERAUTH_DEF_HANDSHAKE_MS;
 	if (!pa->p.backoff_max_s)
 		pa->p.backoff_max_s = p->cfg->crl_backoff_s ?: SVRCERT_DEF_BACKOFF_S;
+	if (!pa->p.audit) {
+		pa->own_sink = (struct audit_sink){ .st = p->st,
+						    .path = p->cfg->audit_log };
+		pa->p.audit = &pa->own_sink;
+	}
 	if (!pa->p.bind) {
 		pa->p.bind = pa_default_bind;
 		pa->p.unbind = pa_default_unbind;

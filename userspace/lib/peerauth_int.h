@@ -62,6 +62,7 @@ struct peerauth {
 	uint64_t counters[PA_CNT__MAX];
 	int64_t next_revalidate_ms;
 	struct svrcert_nl *nl;		/* default binder's handle */
+	struct audit_sink own_sink;	/* when the caller gave none */
 };
 
 int64_t pa_now_ms(void);
