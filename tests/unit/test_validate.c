@@ -310,6 +310,7 @@ static void test_private_key_forms(void **state)
 	static const char *const cmds[] = {
 		"openssl pkcs8 -topk8 -nocrypt -in r1.key -outform DER",
 		"openssl ec -in r1.key -outform DER 2>/dev/null",
+		"openssl rsa -in r1-rsa.key -traditional -outform DER 2>/dev/null",
 		"openssl pkcs12 -export -passout pass:x -nokeys -in r1.pem",
 		"openssl pkcs8 -topk8 -nocrypt -in r1.key -outform DER | "
 		"base64 | sed '1i -----BEGIN CERTIFICATE-----' | "

@@ -131,6 +131,43 @@ static const char *label(X509 *cert, char *buf, size_t len)
 
 /* ---- step 1: no private key */
 
+static bool seq_int_is(ASN1_SEQUENCE_ANY *seq, int i, long want)
+{
+	const ASN1_TYPE *t = sk_ASN1_TYPE_value(seq, i);
+
+	return t->type == V_ASN1_INTEGER && ASN1_INTEGER_get(t->value.integer) == want;
+}
+
+/*
+ * The traditional key structures by shape, decoded as a generic SEQUENCE:
+ * RSAPrivateKey (version 0|1 and 8 more INTEGERs), ECPrivateKey (version 1,
+ * OCTET STRING, ...), DSA (version 0 and 5 more INTEGERs).
+ * d2i_AutoPrivateKey would do this too, but through OpenSSL 3's decoder
+ * framework it costs milliseconds per attempt even on garbage.
+ */
+static bool traditional_key_shape(const unsigned char *der, long len, bool whole)
+{
+	const unsigned char *p = der;
+	ASN1_SEQUENCE_ANY *seq = d2i_ASN1_SEQUENCE_ANY(NULL, &p, len);
+	int n = seq ? sk_ASN1_TYPE_num(seq) : 0, ints = 0;
+	bool found = false;
+
+	if (!seq || (whole && p != der + len))
+		goto out;
+	for (int i = 0; i < n; i++)
+		ints += sk_ASN1_TYPE_value(seq, i)->type == V_ASN1_INTEGER;
+	if (n >= 9 && ints == n && (seq_int_is(seq, 0, 0) || seq_int_is(seq, 0, 1)))
+		found = true;	/* RSA (two- or multi-prime) */
+	else if (n == 6 && ints == 6 && seq_int_is(seq, 0, 0))
+		found = true;	/* DSA */
+	else if (n >= 2 && n <= 4 && seq_int_is(seq, 0, 1) &&
+		 sk_ASN1_TYPE_value(seq, 1)->type == V_ASN1_OCTET_STRING)
+		found = true;	/* EC */
+out:
+	sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
+	return found;
+}
+
 /* DER that decodes as any private-key container: in full (WHOLE), or as
  * a prefix of the buffer (a key followed by other bytes). */
 static bool der_is_private_key(const unsigned char *der, long len, bool whole)
@@ -139,7 +176,6 @@ static bool der_is_private_key(const unsigned char *der, long len, bool whole)
 	PKCS8_PRIV_KEY_INFO *p8;
 	X509_SIG *sig;
 	PKCS12 *p12;
-	EVP_PKEY *pk;
 	bool found = false;
 
 	p = der;
@@ -154,25 +190,71 @@ static bool der_is_private_key(const unsigned char *der, long len, bool whole)
 	p12 = d2i_PKCS12(NULL, &p, len);
 	found |= p12 && (!whole || p == der + len);
 	PKCS12_free(p12);
-	p = der;
-	pk = d2i_AutoPrivateKey(NULL, &p, len);	/* RSA/EC/DSA traditional */
-	found |= pk && (!whole || p == der + len);
-	EVP_PKEY_free(pk);
+	found |= traditional_key_shape(der, len, whole);
 	ERR_clear_error();
 	return found;
 }
 
-/* DER keys hidden among other bytes: at every SEQUENCE tag. */
-static bool scan_embedded_der(const uint8_t *buf, size_t len, size_t from,
+/*
+ * DER keys appended to other data, in [FROM, TO): walk SEQUENCE TLVs, each
+ * one decoded once and then skipped, so the cost stays linear in the input
+ * (trying a decode at every 0x30 byte would be quadratic on hostile files).
+ */
+static bool scan_embedded_der(const uint8_t *buf, size_t from, size_t to,
 			      struct svrcert_problems *p)
 {
-	for (size_t i = from; i < len; i++) {
-		if (buf[i] != 0x30 || !der_is_private_key(buf + i, (long)(len - i), false))
+	size_t i = from;
+
+	while (i < to) {
+		const unsigned char *q = buf + i;
+		long clen = 0;
+		int tag, cls, r;
+		size_t tlv;
+
+		if (buf[i] != 0x30) {
+			i++;
 			continue;
-		svrcert_problems_add(p, SVRCERT_P_PRIVATE_KEY, false, -1,
-				     "file holds a private key (DER at byte %zu); a certificate file must not contain any key",
-				     i);
-		return false;
+		}
+		r = ASN1_get_object(&q, &clen, &tag, &cls, (long)(to - i));
+		ERR_clear_error();
+		if (r != V_ASN1_CONSTRUCTED) {	/* error, or indefinite length */
+			i++;
+			continue;
+		}
+		tlv = (size_t)(q - (buf + i)) + (size_t)clen;
+		if (der_is_private_key(buf + i, (long)tlv, true)) {
+			svrcert_problems_add(p, SVRCERT_P_PRIVATE_KEY, false, -1,
+					     "file holds a private key (DER at byte %zu); a certificate file must not contain any key",
+					     i);
+			return false;
+		}
+		i += tlv;
+	}
+	return true;
+}
+
+/* Text between PEM blocks (before the first, between, after the last) that
+ * holds binary bytes: where an appended DER key would be. */
+static bool scan_between_pem_blocks(const uint8_t *buf, size_t len,
+				    struct svrcert_problems *p)
+{
+	size_t start = 0;
+
+	while (start < len) {
+		const uint8_t *begin = memmem(buf + start, len - start, "-----BEGIN", 10);
+		size_t end = begin ? (size_t)(begin - buf) : len;
+		const uint8_t *fin, *nl;
+
+		if (!svrcert_is_text(buf + start, end - start) &&
+		    !scan_embedded_der(buf, start, end, p))
+			return false;
+		if (!begin)
+			break;
+		fin = memmem(begin, len - end, "-----END", 8);
+		nl = fin ? memchr(fin, '\n', (size_t)(buf + len - fin)) : NULL;
+		if (!nl)
+			break;
+		start = (size_t)(nl + 1 - buf);
 	}
 	return true;
 }
@@ -261,12 +343,12 @@ bool svrcert_check_no_private_key(const uint8_t *buf, size_t len,
 			return false;
 		}
 		/* A key appended to a DER certificate. */
-		return scan_embedded_der(buf, len, der_cert_end(buf, len), p) && clean;
+		return scan_embedded_der(buf, der_cert_end(buf, len), len, p) && clean;
 	}
 	clean = scan_pem_bodies(buf, len, p) && clean;
 	/* PEM is text: binary bytes can only be something appended. */
 	if (clean && !svrcert_is_text(buf, len))
-		clean = scan_embedded_der(buf, len, 0, p);
+		clean = scan_between_pem_blocks(buf, len, p);
 	return clean;
 }
 
