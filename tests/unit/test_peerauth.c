@@ -30,6 +30,8 @@ struct binding_log {
 	uint8_t der[4096];
 	size_t der_len;
 	size_t n_addrs;
+	unsigned int unbinds;
+	char unbound[64];
 };
 
 struct router {
@@ -64,6 +66,10 @@ static int record_bind(const struct peerauth_binding *b, void *ctx, char *msg,
 
 static int record_unbind(const char *name, void *ctx)
 {
+	struct binding_log *log = ctx;
+
+	log->unbinds++;
+	snprintf(log->unbound, sizeof(log->unbound), "%s", name);
 	return 0;
 }
 
@@ -472,15 +478,16 @@ static void test_tls12_client_refused(void **state)
 static void test_own_cert_replaced(void **state)
 {
 	struct fx *f = *state;
-	char err[256];
 
 	start_r2(f);
 	start_r1(f, "r1.pem", "r2");
 	run_until_judged(f, 1, 1);
 	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE, "r1.pem");
 
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 0);
 	install(&f->r1, "cert.pem", "exp-40d.pem");	/* same key, new cert */
-	assert_int_equal(peerauth_own_cert_changed(f->r1.pa, err, sizeof(err)), 0);
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 1);
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 0);
 	run_until_judged(f, 2, 2);
 	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE,
 		    "exp-40d.pem");
@@ -488,6 +495,31 @@ static void test_own_cert_replaced(void **state)
 	assert_counters(&f->r2, 2, 0, 0, 0);
 	assert_counters(&f->r1, 2, 0, 0, 0);
 	assert_int_equal(f->r1.bound.calls, 1);	/* r2 unchanged: no rebind */
+}
+
+/* Reload: a peer that left is unbound, the new one is authenticated. */
+static void test_reconfigure(void **state)
+{
+	struct fx *f = *state;
+	struct svrcert_config old;
+	char err[256];
+
+	start_r2(f);
+	start_r1(f, "r1.pem", "r2");
+	run_until_judged(f, 1, 1);
+	old = f->r1.cfg;
+	memset(&f->r1.cfg, 0, sizeof(f->r1.cfg));
+	router_config(&f->r1, "r1", file_key("r1.key"), "r3", f->r2.port);
+	assert_int_equal(peerauth_reconfigure(f->r1.pa, &f->r1.cfg, err,
+					      sizeof(err)), 0);
+	svrcert_config_free(&old);	/* as svrcertd's reload does */
+	assert_int_equal(f->r1.bound.unbinds, 1);
+	assert_string_equal(f->r1.bound.unbound, "r2");
+	run_until_judged(f, 1, 2);
+	assert_peer(&f->r1, "r3", SVRCERT_STATE_INVALID, SVRCERT_P_IDENTITY,
+		    "r2.pem");
+	assert_counters(&f->r1, 1, 0, 1, 0);
+	assert_counters(&f->r2, 2, 0, 0, 0);
 }
 
 static bool r1_failed_twice(struct fx *f)
@@ -578,6 +610,7 @@ int main(void)
 		T(test_revoked_by_crl_update),
 		T(test_tls12_client_refused),
 		T(test_own_cert_replaced),
+		T(test_reconfigure),
 		T(test_unreachable_backoff),
 		T(test_tpm_key),
 #undef T

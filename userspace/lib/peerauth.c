@@ -114,7 +114,7 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 	}
 	ret = peers_build(pa, p->cfg);
 	if (!ret)
-		ret = pa_listen(pa, err, errlen);
+		ret = pa_listen(pa, &p->cfg->listen, err, errlen);
 	if (ret) {
 		peerauth_free(pa);
 		return ret;
@@ -141,6 +141,7 @@ void peerauth_free(struct peerauth *pa)
 	peers_free(pa);
 	if (pa->listen_fd >= 0)
 		close(pa->listen_fd);
+	free(pa->listen_host);
 	pa_identity_free(pa);
 	pa_nl_close(pa);
 	free(pa);
@@ -330,4 +331,18 @@ int peerauth_own_cert_changed(struct peerauth *pa, char *err, size_t errlen)
 	if (pa->ident_err[0])
 		snprintf(err, errlen, "%s", pa->ident_err);
 	return pa->client_ctx ? 0 : -ENOENT;
+}
+
+int peerauth_check_own_cert(struct peerauth *pa)
+{
+	uint8_t now[SVRCERT_DIGEST_LEN];
+	char err[300];
+
+	pa_own_cert_hash(pa, now);
+	if (!memcmp(now, pa->own_cert_hash, sizeof(now)))
+		return 0;
+	syslog(LOG_INFO, "peer auth: own certificate replaced; "
+	       "authenticating every peer again");
+	peerauth_own_cert_changed(pa, err, sizeof(err));
+	return 1;
 }

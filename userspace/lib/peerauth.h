@@ -141,8 +141,15 @@ void peerauth_process(struct peerauth *pa, const struct pollfd *fds,
 /* This router's certificate (or key) was replaced: reload the identity
  * and authenticate every peer again. Returns 0 or -errno (ERR why). */
 int peerauth_own_cert_changed(struct peerauth *pa, char *err, size_t errlen);
+/* Call after anything may have replaced the own certificate (the daemon's
+ * periodic and on-demand check): when STATE_DIR/cert.pem changed since it
+ * was loaded, behaves as peerauth_own_cert_changed() and returns 1. */
+int peerauth_check_own_cert(struct peerauth *pa);
 /* A new configuration: peers added, removed (unbound) or changed, a new
- * listen address, a new key storage. Everything is authenticated again. */
+ * listen address, a new key storage. Everything is authenticated again.
+ * CFG is adopted even on error (the old one may be freed right after); a
+ * listen address that cannot be bound is reported (-errno, ERR) and the
+ * router then does not listen until the next reconfiguration. */
 int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
 			 char *err, size_t errlen);
 /* The held CRLs changed: judge every cached peer certificate again now

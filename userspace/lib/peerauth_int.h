@@ -56,6 +56,10 @@ struct peerauth {
 	char ident_err[300];		/* why there is no TLS identity */
 	int listen_fd;
 	uint16_t listen_port;
+	char *listen_host;		/* the endpoint listened on (copy) */
+	uint16_t listen_cfg_port;
+	uint8_t own_cert_hash[SVRCERT_DIGEST_LEN]; /* SHA-256 of cert.pem as
+						  * loaded; zero if none */
 	struct pa_peer *peers;
 	size_t n_peers;
 	struct pa_conn *incoming[PEERAUTH_MAX_INCOMING];
@@ -75,7 +79,9 @@ int pa_load_key(const struct svrcert_config *cfg, struct svrcert_store *st,
 /* peerauth_tls.c */
 int pa_identity_load(struct peerauth *pa, char *err, size_t errlen);
 void pa_identity_free(struct peerauth *pa);
-int pa_listen(struct peerauth *pa, char *err, size_t errlen);
+int pa_listen(struct peerauth *pa, const struct svrcert_endpoint *ep,
+	      char *err, size_t errlen);
+int pa_own_cert_hash(struct peerauth *pa, uint8_t out[SVRCERT_DIGEST_LEN]);
 int pa_conn_connect(struct peerauth *pa, struct pa_peer *peer);
 void pa_conn_accept(struct peerauth *pa);
 /* Advance the handshake; returns 1 done, 0 in progress, -1 failed (the

@@ -40,70 +40,67 @@ static void carry_over(struct pa_peer *new, struct pa_peer *old)
 	snprintf(new->kernel, sizeof(new->kernel), "configuration changed");
 }
 
-static bool same_listen(const struct svrcert_endpoint *a,
-			const struct svrcert_endpoint *b)
+static bool same_listen(const struct peerauth *pa,
+			const struct svrcert_endpoint *ep)
 {
-	if (!a->host || !b->host)
-		return a->host == b->host;
-	return !strcmp(a->host, b->host) && a->port == b->port;
+	if (!pa->listen_host || !ep->host)
+		return !pa->listen_host && !ep->host;
+	return !strcmp(pa->listen_host, ep->host) &&
+	       pa->listen_cfg_port == ep->port;
 }
 
+/* Always adopts CFG (the caller may free the old one right after): a
+ * listen address that cannot be bound leaves the router not listening,
+ * and is reported. */
 int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
 			 char *err, size_t errlen)
 {
-	struct peerauth next = *pa;
-	bool relisten = !same_listen(&pa->cfg->listen, &cfg->listen);
-	int ret = 0;
+	struct pa_peer *peers = calloc(cfg->n_peers ?: 1, sizeof(*peers));
+	size_t n = 0;
+	int ret = 0, lret = 0;
 
-	next.cfg = cfg;
-	next.peers = NULL;
-	next.n_peers = 0;
-	if (relisten) {
-		next.listen_fd = -1;
-		ret = pa_listen(&next, err, errlen);
-		if (ret)
-			return ret;	/* keep the old configuration */
-	}
-	if (!(next.peers = calloc(cfg->n_peers ?: 1, sizeof(*next.peers)))) {
-		if (relisten)
-			close(next.listen_fd);
+	if (!peers)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < cfg->n_peers; i++) {
+	for (size_t i = 0; i < cfg->n_peers && !ret; i++) {
 		struct pa_peer *old = find(pa, cfg->peers[i].name);
 
-		next.n_peers = i + 1;
-		if (pa_peer_init(&next.peers[i], &cfg->peers[i]))
-			ret = -ENOMEM;
-		else if (old)
-			carry_over(&next.peers[i], old);
+		n = i + 1;
+		ret = pa_peer_init(&peers[i], &cfg->peers[i]);
+		if (!ret && old)
+			carry_over(&peers[i], old);
 	}
 	if (ret) {
-		for (size_t i = 0; i < next.n_peers; i++)
-			pa_peer_clear(&next.peers[i]);
-		free(next.peers);
-		if (relisten)
-			close(next.listen_fd);
+		for (size_t i = 0; i < n; i++)
+			pa_peer_clear(&peers[i]);
+		free(peers);
 		return ret;
 	}
 	/* Peers that left the configuration leave the kernel too. */
 	for (size_t i = 0; i < pa->n_peers; i++) {
-		if (svrcert_config_peer(cfg, pa->peers[i].name))
-			continue;
-		if (pa->p.unbind)
-			pa->p.unbind(pa->peers[i].name, pa->p.bind_ctx);
-		syslog(LOG_INFO, "peer %s removed from the configuration",
-		       pa->peers[i].name);
-	}
-	for (size_t i = 0; i < pa->n_peers; i++)
+		if (!svrcert_config_peer(cfg, pa->peers[i].name)) {
+			if (pa->p.unbind)
+				pa->p.unbind(pa->peers[i].name, pa->p.bind_ctx);
+			syslog(LOG_INFO, "peer %s removed from the "
+			       "configuration", pa->peers[i].name);
+		}
 		pa_peer_clear(&pa->peers[i]);
+	}
 	free(pa->peers);
-	if (relisten && pa->listen_fd >= 0)
-		close(pa->listen_fd);
-	*pa = next;
+	pa->peers = peers;
+	pa->n_peers = n;
+	pa->cfg = cfg;
+	pa->p.cfg = cfg;
+	if (!same_listen(pa, &cfg->listen)) {
+		if (pa->listen_fd >= 0)
+			close(pa->listen_fd);
+		pa->listen_fd = -1;
+		free(pa->listen_host);
+		pa->listen_host = NULL;
+		lret = pa_listen(pa, &cfg->listen, err, errlen);
+	}
 	/* The key storage may have changed; and judge everyone again. */
-	return peerauth_own_cert_changed(pa, err, errlen) == -ENOMEM ?
-	       -ENOMEM : 0;
+	ret = peerauth_own_cert_changed(pa, err, lret ? 0 : errlen);
+	return lret ? lret : ret == -ENOMEM ? -ENOMEM : 0;
 }
 
 int peerauth_crl_updated(struct peerauth *pa)

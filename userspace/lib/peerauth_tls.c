@@ -70,6 +70,21 @@ void pa_identity_free(struct peerauth *pa)
 	pa->client_ctx = pa->server_ctx = NULL;
 }
 
+int pa_own_cert_hash(struct peerauth *pa, uint8_t out[SVRCERT_DIGEST_LEN])
+{
+	char *pem = NULL;
+	size_t len;
+	int ret;
+
+	memset(out, 0, SVRCERT_DIGEST_LEN);
+	ret = store_read(pa->p.st, STORE_CERT, &pem, &len);
+	if (ret)
+		return ret;
+	ret = EVP_Digest(pem, len, out, NULL, EVP_sha256(), NULL) ? 0 : -EIO;
+	free(pem);
+	return ret;
+}
+
 int pa_identity_load(struct peerauth *pa, char *err, size_t errlen)
 {
 	char cert[4200];
@@ -77,6 +92,7 @@ int pa_identity_load(struct peerauth *pa, char *err, size_t errlen)
 	int ret;
 
 	pa_identity_free(pa);
+	pa_own_cert_hash(pa, pa->own_cert_hash);
 	store_path(pa->p.st, STORE_CERT, cert, sizeof(cert));
 	if (!store_exists(pa->p.st, STORE_CERT)) {
 		snprintf(err, errlen, "no own certificate (%s): import one "
@@ -136,9 +152,9 @@ static void describe(const struct sockaddr_storage *sa, char *out, size_t len)
 		 host, port);
 }
 
-int pa_listen(struct peerauth *pa, char *err, size_t errlen)
+int pa_listen(struct peerauth *pa, const struct svrcert_endpoint *ep,
+	      char *err, size_t errlen)
 {
-	const struct svrcert_endpoint *ep = &pa->cfg->listen;
 	struct sockaddr_storage sa;
 	socklen_t len;
 	int fd, one = 1;
@@ -165,6 +181,8 @@ int pa_listen(struct peerauth *pa, char *err, size_t errlen)
 		return -e;
 	}
 	pa->listen_fd = fd;
+	pa->listen_host = strdup(ep->host);
+	pa->listen_cfg_port = ep->port;
 	pa->listen_port = ntohs(sa.ss_family == AF_INET ?
 				((struct sockaddr_in *)&sa)->sin_port :
 				((struct sockaddr_in6 *)&sa)->sin6_port);
