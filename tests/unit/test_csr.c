@@ -218,6 +218,33 @@ static void test_csr_peering_name_cannot_inject(void **state)
 	assert_false(store_exists(&f->st, STORE_CSR));
 }
 
+static void test_key_file_and_uuid_file_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	char other[64], uuid[STORE_UUID_LEN + 1];
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+
+	/* [key] key-file and [router] uuid-file outside the state dir. */
+	assert_int_equal(fixture_tempdir(other, "keydir"), 0);
+	snprintf(f->st.key_file, sizeof(f->st.key_file), "%s/router.key", other);
+	snprintf(f->st.uuid_file, sizeof(f->st.uuid_file), "%s/uuid", other);
+	generate_key(f);
+	assert_false(store_exists(&f->st, STORE_KEY));
+	assert_int_equal(fixture_sh("grep -q 'BEGIN TSS2 PRIVATE KEY' %s/router.key", other), 0);
+	csr_default(&r);
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), 0);
+	tpm_ctx_close(&t);
+	free(res.pem);
+	assert_int_equal(store_router_uuid(&f->st, uuid), 0);
+	assert_string_equal(res.common_name, uuid);
+	assert_false(store_exists(&f->st, STORE_ROUTER_UUID));
+	assert_int_equal(fixture_sh("grep -qx %s %s/uuid", uuid, other), 0);
+	fixture_rm_rf(other);
+}
+
 static void test_csr_without_key_fails_and_counts(void **state)
 {
 	struct fx *f = *state;
@@ -297,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csr_uuid_cn_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_peering_name_san, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_peering_name_cannot_inject, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_file_and_uuid_file_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_without_key_fails_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_bad_country_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_key_only_when_asked, setup, teardown),

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "store_env.h"
@@ -30,10 +31,11 @@ static int key_generate(struct svrcert_env *env, bool force)
 	if (env->key_storage == TPM_KEY_STORAGE_FILE)
 		fprintf(stderr, "svrcertctl: warning: key-storage = file: the "
 			"private key will be kept in a file, not in a TPM\n");
-	if (!force && store_exists(&env->st, STORE_KEY)) {
-		fprintf(stderr, "svrcertctl key generate: a key already exists "
-			"in %s (use --force to replace it; its certificate then "
-			"no longer matches)\n", env->st.dir);
+	store_key_path(&env->st, path, sizeof(path));
+	if (!force && !access(path, F_OK)) {
+		fprintf(stderr, "svrcertctl key generate: a key already exists: "
+			"%s (use --force to replace it; its certificate then no "
+			"longer matches)\n", path);
 		return CTL_FAIL;
 	}
 	ret = tpm_ctx_open(&tpm, env->key_storage, env->tcti);
@@ -48,7 +50,6 @@ static int key_generate(struct svrcert_env *env, bool force)
 		return CTL_FAIL;
 	}
 	tpm_ctx_close(&tpm);
-	store_path(&env->st, STORE_KEY, path, sizeof(path));
 	printf("generated a P-256 key %s: %s\n",
 	       env->key_storage == TPM_KEY_STORAGE_TPM ?
 	       "in the TPM (TSS2 key blob, usable only with this TPM)" :

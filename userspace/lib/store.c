@@ -29,6 +29,7 @@ int store_open(struct svrcert_store *st, const char *dir)
 	struct stat sb;
 	int n;
 
+	memset(st, 0, sizeof(*st));
 	st->lock_fd = -1;
 	if (!dir)
 		dir = SVRCERT_STATE_DIR_DEFAULT;
@@ -193,19 +194,14 @@ int store_write(const struct svrcert_store *st, const char *name,
 	return atomic_write_file(path, data, len, mode);
 }
 
-int store_read(const struct svrcert_store *st, const char *name, char **data,
-	       size_t *len)
+int store_read_path(const char *path, char **data, size_t *len)
 {
-	char path[PATH_MAX];
 	struct stat sb;
 	char *buf = NULL;
 	ssize_t n;
-	int fd, ret;
+	int fd, ret = 0;
 
 	*data = NULL;
-	ret = store_path(st, name, path, sizeof(path));
-	if (ret)
-		return ret;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -236,6 +232,26 @@ out:
 	free(buf);
 	close(fd);
 	return ret;
+}
+
+int store_read(const struct svrcert_store *st, const char *name, char **data,
+	       size_t *len)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	*data = NULL;
+	ret = store_path(st, name, path, sizeof(path));
+	return ret ? ret : store_read_path(path, data, len);
+}
+
+int store_key_path(const struct svrcert_store *st, char *out, size_t outlen)
+{
+	if (!st->key_file[0])
+		return store_path(st, STORE_KEY, out, outlen);
+	if (snprintf(out, outlen, "%s", st->key_file) >= (int)outlen)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 bool store_exists(const struct svrcert_store *st, const char *name)
@@ -313,13 +329,23 @@ static int uuid_generate_v4(char out[STORE_UUID_LEN + 1])
 	return 0;
 }
 
+static int uuid_path(const struct svrcert_store *st, char *out, size_t len)
+{
+	if (!st->uuid_file[0])
+		return store_path(st, STORE_ROUTER_UUID, out, len);
+	return snprintf(out, len, "%s", st->uuid_file) >= (int)len ?
+	       -ENAMETOOLONG : 0;
+}
+
 int store_router_uuid(const struct svrcert_store *st,
 		      char out[STORE_UUID_LEN + 1])
 {
-	char *data = NULL, line[STORE_UUID_LEN + 2];
+	char *data = NULL, line[STORE_UUID_LEN + 2], path[PATH_MAX];
 	int ret;
 
-	ret = store_read(st, STORE_ROUTER_UUID, &data, NULL);
+	ret = uuid_path(st, path, sizeof(path));
+	if (!ret)
+		ret = store_read_path(path, &data, NULL);
 	if (!ret) {
 		data[strcspn(data, "\r\n")] = '\0';
 		ret = uuid_is_valid(data) ? 0 : -EBADMSG;
@@ -335,6 +361,5 @@ int store_router_uuid(const struct svrcert_store *st,
 	if (ret)
 		return ret;
 	snprintf(line, sizeof(line), "%s\n", out);
-	return store_write(st, STORE_ROUTER_UUID, line, strlen(line),
-			   STORE_MODE_PUBLIC);
+	return atomic_write_file(path, line, strlen(line), STORE_MODE_PUBLIC);
 }

@@ -37,6 +37,8 @@
 struct svrcert_store {
 	char dir[4096];
 	int lock_fd;		/* -1 unless store_lock() holds the lock */
+	char key_file[4096];	/* "": DIR/key.pem ([key] key-file) */
+	char uuid_file[4096];	/* "": DIR/router-uuid ([router] uuid-file) */
 };
 
 /* Open (creating it 0700 if missing) the state directory DIR, or the
@@ -57,6 +59,10 @@ int store_path(const struct svrcert_store *st, const char *name, char *out,
 	       size_t outlen);
 int store_write(const struct svrcert_store *st, const char *name,
 		const void *data, size_t len, mode_t mode);
+/* Where the private key (or its TPM blob) lives: key_file or DIR/key.pem. */
+int store_key_path(const struct svrcert_store *st, char *out, size_t outlen);
+/* store_read() for an absolute path. */
+int store_read_path(const char *path, char **data, size_t *len);
 /* Reads a whole file (at most 1 MiB), NUL-terminated; *data is malloc'd.
  * -ENOENT when missing, -EFBIG when larger. */
 int store_read(const struct svrcert_store *st, const char *name, char **data,
@@ -68,7 +74,8 @@ int store_remove(const struct svrcert_store *st, const char *name);
 int store_append_line(const struct svrcert_store *st, const char *name,
 		      const char *line, mode_t mode);
 
-/* The router's UUID: read it, or on first use generate a random (v4) one
+/* The router's UUID (uuid_file, else DIR/router-uuid): read it, or on
+ * first use generate a random (v4) one
  * and store it. OUT receives STORE_UUID_LEN chars + NUL. */
 int store_router_uuid(const struct svrcert_store *st,
 		      char out[STORE_UUID_LEN + 1]);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "ctlsock.h"
@@ -71,25 +70,28 @@ static void audit_dir_prepare(const char *path)
 	mkdir(dirname(copy), 0750);
 }
 
-/* This version keeps the key and the UUID in the state directory; say so
- * when the configuration names other places rather than ignore it. */
-static void warn_fixed_paths(const struct svrcert_env *env)
+/* [key] key-file and [router] uuid-file, when configured. */
+static int configured_paths(struct svrcert_env *env, char *err, size_t errlen)
 {
-	static const struct { const char *key, *file; } fixed[] = {
-		{ "[key] key-file", STORE_KEY },
-		{ "[router] uuid-file", STORE_ROUTER_UUID },
-	};
-	const char *given[] = { env->cfg.key_file, env->cfg.uuid_file };
-	char path[4200];
-	size_t i;
+	const struct svrcert_config *c = &env->cfg;
+	int n;
 
-	for (i = 0; i < 2; i++) {
-		if (!given[i] || store_path(&env->st, fixed[i].file, path,
-					    sizeof(path)) || !strcmp(given[i], path))
-			continue;
-		syslog(LOG_WARNING, "%s = %s is not used: this version keeps "
-		       "it at %s", fixed[i].key, given[i], path);
+	if (c->key_file && c->key_storage != SVRCERT_KEY_TPM) {
+		n = snprintf(env->st.key_file, sizeof(env->st.key_file), "%s",
+			     c->key_file);
+		if (n < 0 || (size_t)n >= sizeof(env->st.key_file))
+			goto too_long;
 	}
+	if (c->uuid_file) {
+		n = snprintf(env->st.uuid_file, sizeof(env->st.uuid_file), "%s",
+			     c->uuid_file);
+		if (n < 0 || (size_t)n >= sizeof(env->st.uuid_file))
+			goto too_long;
+	}
+	return 0;
+too_long:
+	snprintf(err, errlen, "key-file or uuid-file path too long");
+	return -ENAMETOOLONG;
 }
 
 int svrcert_env_open(struct svrcert_env *env, const struct svrcert_env_args *a,
@@ -112,15 +114,20 @@ int svrcert_env_open(struct svrcert_env *env, const struct svrcert_env_args *a,
 		svrcert_env_close(env);
 		return ret;
 	}
-	if (env->have_cfg)
-		warn_fixed_paths(env);
+	if (env->have_cfg && !a->state_dir)
+		ret = configured_paths(env, err, errlen);
+	if (ret) {
+		svrcert_env_close(env);
+		return ret;
+	}
 	env->audit.st = &env->st;
 	if (env->have_cfg && env->cfg.audit_log && !a->state_dir) {
 		env->audit.path = env->cfg.audit_log;
 		audit_dir_prepare(env->audit.path);
 	}
 	/* storage = tpm (persistent handle) is served by a TPM key blob in
-	 * the state directory: see svrcertd(8). */
+	 * the state directory: see svrcertd(8). --state-dir keeps every file,
+	 * key and UUID included, in that directory. */
 	env->key_storage = env->have_cfg && env->cfg.key_storage == SVRCERT_KEY_FILE ?
 			   TPM_KEY_STORAGE_FILE : TPM_KEY_STORAGE_TPM;
 	env->tcti = env->have_cfg ? env->cfg.tpm_tcti : NULL;

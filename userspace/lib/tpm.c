@@ -150,7 +150,7 @@ static int pem_of(struct tpm_ctx *ctx, EVP_PKEY *pkey, bool private,
 static int store_key_pair(struct tpm_ctx *ctx, const struct svrcert_store *st,
 			  EVP_PKEY *pkey)
 {
-	char *priv = NULL, *pub = NULL;
+	char *priv = NULL, *pub = NULL, path[4200];
 	long privlen, publen;
 	int ret;
 
@@ -169,8 +169,10 @@ static int store_key_pair(struct tpm_ctx *ctx, const struct svrcert_store *st,
 		ret = store_write(st, STORE_PUBKEY, pub, (size_t)publen,
 				  STORE_MODE_PUBLIC);
 	if (!ret)
-		ret = store_write(st, STORE_KEY, priv, (size_t)privlen,
-				  STORE_MODE_SECRET);
+		ret = store_key_path(st, path, sizeof(path));
+	if (!ret)
+		ret = atomic_write_file(path, priv, (size_t)privlen,
+					STORE_MODE_SECRET);
 	if (ret && !ctx->err[0])
 		set_err(ctx, "cannot store the key: %s", strerror(-ret));
 	if (priv)
@@ -183,14 +185,17 @@ static int store_key_pair(struct tpm_ctx *ctx, const struct svrcert_store *st,
 int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
 		     bool force)
 {
+	enum tpm_key_storage old;
 	EVP_PKEY *pkey;
+	char path[4200];
 	int ret;
 
 	ctx->err[0] = '\0';
-	if (!force && store_exists(st, STORE_KEY)) {
-		set_err(ctx, "a key already exists in %s (use --force to "
+	if (!force && !tpm_key_storage_of(st, &old)) {
+		store_key_path(st, path, sizeof(path));
+		set_err(ctx, "a key already exists: %s (use --force to "
 			"replace it; its certificate then no longer matches)",
-			st->dir);
+			path);
 		return -EEXIST;
 	}
 	pkey = generate_p256(ctx);
@@ -236,8 +241,9 @@ int tpm_key_load(struct tpm_ctx *ctx, const struct svrcert_store *st,
 	ctx->err[0] = '\0';
 	ret = tpm_key_storage_of(st, &stored);
 	if (ret) {
-		set_err(ctx, "no key in %s: run 'svrcertctl key generate' "
-			"first", st->dir);
+		store_key_path(st, path, sizeof(path));
+		set_err(ctx, "no key %s: run 'svrcertctl key generate' "
+			"first", path);
 		return ret;
 	}
 	if (stored != ctx->storage) {
@@ -246,7 +252,7 @@ int tpm_key_load(struct tpm_ctx *ctx, const struct svrcert_store *st,
 			tpm_key_storage_name(ctx->storage));
 		return -EINVAL;
 	}
-	ret = store_path(st, STORE_KEY, path, sizeof(path));
+	ret = store_key_path(st, path, sizeof(path));
 	if (ret)
 		return ret;
 	*pkey = load_from_uri(ctx, path, stored == TPM_KEY_STORAGE_TPM ?
@@ -282,10 +288,12 @@ int tpm_pubkey_load(const struct svrcert_store *st, EVP_PKEY **pkey)
 int tpm_key_storage_of(const struct svrcert_store *st,
 		       enum tpm_key_storage *storage)
 {
-	char *pem = NULL;
+	char *pem = NULL, path[4200];
 	int ret;
 
-	ret = store_read(st, STORE_KEY, &pem, NULL);
+	ret = store_key_path(st, path, sizeof(path));
+	if (!ret)
+		ret = store_read_path(path, &pem, NULL);
 	if (ret)
 		return ret;
 	*storage = strstr(pem, TSS2_PEM_TAG) ? TPM_KEY_STORAGE_TPM

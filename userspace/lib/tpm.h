@@ -56,7 +56,7 @@ void tpm_ctx_close(struct tpm_ctx *ctx);
 const char *tpm_ctx_sign_propq(const struct tpm_ctx *ctx);
 
 /* Generate a new key; refuses (-EEXIST) to replace an existing key unless
- * FORCE. Writes STORE_KEY (0600) and STORE_PUBKEY (0644). */
+ * FORCE. Writes the key file (0600) and STORE_PUBKEY (0644). */
 int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
 		     bool force);
 /* Load the private key (a TPM-resident handle for TPM storage). */
