@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/* svrcertd's peer authentication: see daemon_peers.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "daemon.h"
+#include "daemon_peers.h"
+
+static struct peerauth *pa;
+
+static const struct svrcert_config *config_of(struct daemon *d)
+{
+	static struct svrcert_config none;	/* no peers, no listen */
+
+	return d->env.have_cfg ? &d->env.cfg : &none;
+}
+
+int daemon_peers_start(struct daemon *d)
+{
+	struct peerauth_params p = { .cfg = config_of(d), .st = &d->env.st,
+				     .audit = &d->env.audit };
+	char err[512];
+	int ret;
+
+	ret = peerauth_new(&p, &pa, err, sizeof(err));
+	if (ret) {
+		syslog(LOG_ERR, "peer authentication not started: %s", err);
+		pa = NULL;
+		return ret;
+	}
+	syslog(LOG_INFO, "peer authentication: %zu peer(s), %s%u",
+	       p.cfg->n_peers, peerauth_listen_port(pa) ? "listening on port " :
+	       "not listening", peerauth_listen_port(pa));
+	return 0;
+}
+
+void daemon_peers_stop(void)
+{
+	/* The kernel keeps the bindings: the data path does not depend on
+	 * the daemon running. */
+	peerauth_free(pa);
+	pa = NULL;
+}
+
+size_t daemon_peers_pollfds(struct pollfd *fds, size_t max)
+{
+	return pa ? peerauth_pollfds(pa, fds, max) : 0;
+}
+
+int daemon_peers_timeout_ms(void)
+{
+	return pa ? peerauth_timeout_ms(pa) : -1;
+}
+
+void daemon_peers_process(const struct pollfd *fds, size_t n)
+{
+	if (pa)
+		peerauth_process(pa, fds, n);
+}
+
+void daemon_peers_reload(struct daemon *d)
+{
+	char err[512];
+
+	if (!pa) {
+		daemon_peers_start(d);
+		return;
+	}
+	if (peerauth_reconfigure(pa, config_of(d), err, sizeof(err)))
+		syslog(LOG_ERR, "peer authentication: %s", err);
+}
+
+void daemon_peers_check(void)
+{
+	if (pa)
+		peerauth_check_own_cert(pa);
+}
+
+void daemon_peers_crl_updated(void)
+{
+	int changed;
+
+	if (!pa)
+		return;
+	changed = peerauth_crl_updated(pa);
+	if (changed)
+		syslog(LOG_NOTICE, "CRL update changed %d peer(s)", changed);
+}
+
+json_t *daemon_peers_json(void)
+{
+	if (!pa)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+				 "peer authentication is not running");
+	return peerauth_status_json(pa);
+}

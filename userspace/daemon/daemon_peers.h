@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * svrcertd's peer authentication (peerauth.h) wired into its event loop.
+ * One instance per daemon; every function is a no-op before
+ * daemon_peers_start() and after daemon_peers_stop().
+ *
+ * The loop:
+ *	struct pollfd fds[3 + DAEMON_PEERS_MAX_FDS];
+ *	n = 3 + daemon_peers_pollfds(fds + 3, DAEMON_PEERS_MAX_FDS);
+ *	poll(fds, n, daemon_peers_timeout_ms());
+ *	... the daemon's own three ...
+ *	daemon_peers_process(fds + 3, n - 3);	// every turn, also on timeout
+ */
+#ifndef SVRCERTD_DAEMON_PEERS_H
+#define SVRCERTD_DAEMON_PEERS_H
+
+#include <poll.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "peerauth.h"
+
+struct daemon;
+
+/* Listen socket + one connection per peer + incoming handshakes. */
+#define DAEMON_PEERS_MAX_FDS	(1 + SVRCERT_PEERS_CONF_MAX + PEERAUTH_MAX_INCOMING)
+#define SVRCERT_PEERS_CONF_MAX	256
+
+/* After the configuration is loaded (daemon_setup). A listen address that
+ * cannot be bound is logged; the daemon runs on without listening. */
+int daemon_peers_start(struct daemon *d);
+void daemon_peers_stop(void);
+
+size_t daemon_peers_pollfds(struct pollfd *fds, size_t max);
+/* Poll timeout in ms (-1: none). */
+int daemon_peers_timeout_ms(void);
+void daemon_peers_process(const struct pollfd *fds, size_t n);
+
+/* After a successful reload has put the new configuration into d->env. */
+void daemon_peers_reload(struct daemon *d);
+/* From daemon_check(): a replaced own certificate restarts every peer's
+ * authentication (the seed: "an event is triggered to restart the peer
+ * authentication procedure"). */
+void daemon_peers_check(void);
+/* The CRL manager published new CRLs into the state directory. */
+void daemon_peers_crl_updated(void);
+/* {"ok": true, "peers": [...], "counters": {...}} for the "peers" control
+ * command; {"ok": false, "error": ...} when peer authentication is off. */
+json_t *daemon_peers_json(void);
+
+#endif
