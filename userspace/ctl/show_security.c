@@ -121,9 +121,14 @@ static void print_group(const char *name, json_t *g, const char *only)
 			const char *r;
 			json_t *n;
 
-			json_object_foreach(v, r, n)
-				printf("%s failure %-24s %" JSON_INTEGER_FORMAT "\n",
-				       name, r, json_integer_value(n));
+			json_object_foreach(v, r, n) {
+				char label[160];
+
+				snprintf(label, sizeof(label), "%s failure %s",
+					 name, r);
+				printf("%-41s %" JSON_INTEGER_FORMAT "\n", label,
+				       json_integer_value(n));
+			}
 			continue;
 		}
 		printf("%s %-*s %" JSON_INTEGER_FORMAT "\n", name,
