@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Peer authentication: reconfiguration, CRL updates and status. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,10 @@ int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
 				pa->p.unbind(pa->peers[i].name, pa->p.bind_ctx);
 			syslog(LOG_INFO, "peer %s removed from the "
 			       "configuration", pa->peers[i].name);
+			if (pa->peers[i].alarm)
+				syslog(LOG_NOTICE, "alarm cleared: %s %s: peer "
+				       "removed", PEERAUTH_ALARM_ID,
+				       pa->peers[i].name);
 		}
 		pa_peer_clear(&pa->peers[i]);
 	}
@@ -145,7 +150,8 @@ int peerauth_peer_status(const struct peerauth *pa, const char *name,
 static json_t *peer_json(const struct pa_peer *peer)
 {
 	char fp[SVRCERT_DIGEST_LEN * 2 + 1] = "", last[32] = "", since[32] = "";
-	char endpoint[300] = "";
+	char endpoint[300] = "", addr[INET6_ADDRSTRLEN];
+	json_t *addrs = json_array();
 
 	if (peer->cert)
 		svrcert_hex(peer->fingerprint, SVRCERT_DIGEST_LEN, fp);
@@ -156,8 +162,12 @@ static json_t *peer_json(const struct pa_peer *peer)
 	if (peer->host)
 		snprintf(endpoint, sizeof(endpoint), "%s:%u", peer->host,
 			 peer->port);
+	for (size_t i = 0; i < peer->n_addrs; i++)
+		if (inet_ntop(peer->addrs[i].family, &peer->addrs[i].v6, addr,
+			      sizeof(addr)))
+			json_array_append_new(addrs, json_string(addr));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s,"
-			 " s:s, s:i, s:o}",
+			 " s:s, s:i, s:o, s:o, s:s}",
 			 "name", peer->name, "state", cert_state_name(peer->state),
 			 "problem", peer->problem ?
 				    svrcert_problem_name(peer->problem) : "",
@@ -171,7 +181,8 @@ static json_t *peer_json(const struct pa_peer *peer)
 			 "alarm", peer->alarm ?
 				json_pack("{s:s, s:s, s:s}", "id", PEERAUTH_ALARM_ID,
 					  "severity", "critical", "raised", since) :
-				json_null());
+				json_null(),
+			 "addresses", addrs, "kernel", peer->kernel);
 }
 
 json_t *peerauth_status_json(const struct peerauth *pa)
