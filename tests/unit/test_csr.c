@@ -245,6 +245,42 @@ static void test_key_file_and_uuid_file_elsewhere(void **state)
 	fixture_rm_rf(other);
 }
 
+/* storage = tpm: a persistent key the administrator made with tpm2-tools
+ * (flushing transient objects after each tool: no resource manager). */
+static void test_persistent_handle(void **state)
+{
+	struct fx *f = *state;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	char path[4200];
+
+	assert_int_equal(fixture_sh(
+		"export TPM2TOOLS_TCTI='%s'; cd %s && F='tpm2_flushcontext -t' && "
+		"tpm2_createprimary -Q -C o -G ecc -c p.ctx && $F && "
+		"tpm2_create -Q -C p.ctx -G ecc256:ecdsa -u k.pub -r k.priv && $F && "
+		"tpm2_load -Q -C p.ctx -u k.pub -r k.priv -c k.ctx && $F && "
+		"tpm2_evictcontrol -Q -C o -c k.ctx 0x81000001 && $F && "
+		"rm -f p.ctx k.pub k.priv k.ctx", f->tpm.tcti, f->dir), 0);
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_HANDLE, NULL), 0);
+	t.handle = 0x81000001;
+	assert_int_equal(tpm_key_generate(&t, &f->st, true), -EOPNOTSUPP);
+	assert_non_null(strstr(t.err, "tpm-blob"));
+	csr_default(&r);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), 0);
+	free(res.pem);
+	t.handle = 0x81000002;	/* nothing there */
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -ENOENT);
+	assert_non_null(strstr(res.err, "0x81000002"));
+	tpm_ctx_close(&t);
+	store_path(&f->st, STORE_CSR, path, sizeof(path));
+	assert_int_equal(fixture_sh("openssl req -in %s -verify -noout 2>/dev/null", path), 0);
+	/* The public key was stored for import, and is the CSR's. */
+	assert_int_equal(fixture_sh("cd %s && openssl req -in csr.pem -pubkey -noout | "
+				    "cmp -s - key.pub.pem", f->dir), 0);
+	assert_false(store_exists(&f->st, STORE_KEY));
+}
+
 static void test_csr_without_key_fails_and_counts(void **state)
 {
 	struct fx *f = *state;
@@ -325,6 +361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csr_peering_name_san, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_peering_name_cannot_inject, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_file_and_uuid_file_elsewhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persistent_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_without_key_fails_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_bad_country_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_key_only_when_asked, setup, teardown),

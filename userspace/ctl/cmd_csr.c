@@ -92,7 +92,7 @@ static int csr_run(struct svrcert_env *env, struct csr_request *r,
 	/* The configured peering name is this router's identity for peers. */
 	if (!r->peering_name && env->have_cfg)
 		r->peering_name = env->cfg.peering_common_name;
-	ret = tpm_ctx_open(&tpm, env->key_storage, env->tcti);
+	ret = svrcert_env_tpm_open(env, &tpm);
 	if (ret) {
 		fprintf(stderr, "svrcertctl csr: %s\n", tpm.err);
 		return CTL_FAIL;

@@ -32,13 +32,14 @@ static int key_generate(struct svrcert_env *env, bool force)
 		fprintf(stderr, "svrcertctl: warning: key-storage = file: the "
 			"private key will be kept in a file, not in a TPM\n");
 	store_key_path(&env->st, path, sizeof(path));
-	if (!force && !access(path, F_OK)) {
+	if (!force && env->key_storage != TPM_KEY_STORAGE_HANDLE &&
+	    !access(path, F_OK)) {
 		fprintf(stderr, "svrcertctl key generate: a key already exists: "
 			"%s (use --force to replace it; its certificate then no "
 			"longer matches)\n", path);
 		return CTL_FAIL;
 	}
-	ret = tpm_ctx_open(&tpm, env->key_storage, env->tcti);
+	ret = svrcert_env_tpm_open(env, &tpm);
 	if (!ret)
 		ret = store_lock(&env->st);
 	if (!ret)

@@ -125,17 +125,27 @@ int svrcert_env_open(struct svrcert_env *env, const struct svrcert_env_args *a,
 		env->audit.path = env->cfg.audit_log;
 		audit_dir_prepare(env->audit.path);
 	}
-	/* storage = tpm (persistent handle) is served by a TPM key blob in
-	 * the state directory: see svrcertd(8). --state-dir keeps every file,
-	 * key and UUID included, in that directory. */
-	env->key_storage = env->have_cfg && env->cfg.key_storage == SVRCERT_KEY_FILE ?
-			   TPM_KEY_STORAGE_FILE : TPM_KEY_STORAGE_TPM;
+	env->key_storage = TPM_KEY_STORAGE_TPM;
+	if (env->have_cfg && env->cfg.key_storage == SVRCERT_KEY_FILE)
+		env->key_storage = TPM_KEY_STORAGE_FILE;
+	if (env->have_cfg && env->cfg.key_storage == SVRCERT_KEY_TPM) {
+		env->key_storage = TPM_KEY_STORAGE_HANDLE;
+		env->tpm_handle = env->cfg.tpm_handle;
+	}
 	env->tcti = env->have_cfg ? env->cfg.tpm_tcti : NULL;
 	env->ip.st = &env->st;
 	env->ip.audit = &env->audit;
 	env->ip.cfg = env->have_cfg ? &env->cfg : NULL;
 	env->ip.tell_kernel = true;
 	return 0;
+}
+
+int svrcert_env_tpm_open(const struct svrcert_env *env, struct tpm_ctx *tpm)
+{
+	int ret = tpm_ctx_open(tpm, env->key_storage, env->tcti);
+
+	tpm->handle = env->tpm_handle;
+	return ret;
 }
 
 void svrcert_env_close(struct svrcert_env *env)

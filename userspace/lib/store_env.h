@@ -27,11 +27,15 @@ struct svrcert_env {
 	struct svrcert_store st;
 	struct audit_sink audit;
 	enum tpm_key_storage key_storage;
+	uint32_t tpm_handle;		/* TPM_KEY_STORAGE_HANDLE */
 	const char *tcti;		/* NULL: TPM2OPENSSL_TCTI / default */
 	struct import_params ip;
 };
 
 /* Options an operation accepts, removed from ARGV by svrcert_env_take_args. */
+/* A tpm_ctx for this environment's key (see tpm_ctx_open()). */
+int svrcert_env_tpm_open(const struct svrcert_env *env, struct tpm_ctx *tpm);
+
 struct svrcert_env_args {
 	const char *config;		/* --config FILE, -c FILE */
 	const char *state_dir;		/* --state-dir DIR */

@@ -39,7 +39,11 @@ static void set_err(struct tpm_ctx *ctx, const char *fmt, ...)
 
 const char *tpm_key_storage_name(enum tpm_key_storage storage)
 {
-	return storage == TPM_KEY_STORAGE_FILE ? "file" : "tpm";
+	switch (storage) {
+	case TPM_KEY_STORAGE_FILE: return "file";
+	case TPM_KEY_STORAGE_HANDLE: return "tpm-handle";
+	default: return "tpm";
+	}
 }
 
 int tpm_ctx_open(struct tpm_ctx *ctx, enum tpm_key_storage storage,
@@ -97,7 +101,7 @@ void tpm_ctx_close(struct tpm_ctx *ctx)
 
 const char *tpm_ctx_sign_propq(const struct tpm_ctx *ctx)
 {
-	return ctx->storage == TPM_KEY_STORAGE_TPM ? TPM_PROPQ : NULL;
+	return ctx->storage == TPM_KEY_STORAGE_FILE ? NULL : TPM_PROPQ;
 }
 
 static EVP_PKEY *generate_p256(struct tpm_ctx *ctx)
@@ -191,6 +195,13 @@ int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
 	int ret;
 
 	ctx->err[0] = '\0';
+	if (ctx->storage == TPM_KEY_STORAGE_HANDLE) {
+		set_err(ctx, "[key] storage = tpm uses the persistent key at "
+			"handle 0x%08x, which the administrator makes (e.g. "
+			"tpm2_evictcontrol); use storage = tpm-blob to have "
+			"svrcertctl generate the key", ctx->handle);
+		return -EOPNOTSUPP;
+	}
 	if (!force && !tpm_key_storage_of(st, &old)) {
 		store_key_path(st, path, sizeof(path));
 		set_err(ctx, "a key already exists: %s (use --force to "
@@ -231,6 +242,35 @@ static EVP_PKEY *load_from_uri(struct tpm_ctx *ctx, const char *uri,
 	return pkey;
 }
 
+static int load_persistent(struct tpm_ctx *ctx, const struct svrcert_store *st,
+			   EVP_PKEY **pkey)
+{
+	char uri[32], *pub = NULL;
+	long publen;
+	int ret;
+
+	snprintf(uri, sizeof(uri), "handle:0x%08x", ctx->handle);
+	*pkey = load_from_uri(ctx, uri, "?" TPM_PROPQ, true);
+	if (!*pkey) {
+		set_err(ctx, "no usable key at TPM handle 0x%08x", ctx->handle);
+		return -ENOENT;
+	}
+	/* Import compares certificates with this without a TPM. */
+	ret = pem_of(ctx, *pkey, false, &pub, &publen);
+	if (!ret)
+		ret = store_write(st, STORE_PUBKEY, pub, (size_t)publen,
+				  STORE_MODE_PUBLIC);
+	free(pub);
+	if (ret) {
+		EVP_PKEY_free(*pkey);
+		*pkey = NULL;
+		if (!ctx->err[0])
+			set_err(ctx, "cannot store the public key: %s",
+				strerror(-ret));
+	}
+	return ret;
+}
+
 int tpm_key_load(struct tpm_ctx *ctx, const struct svrcert_store *st,
 		 EVP_PKEY **pkey)
 {
@@ -239,6 +279,8 @@ int tpm_key_load(struct tpm_ctx *ctx, const struct svrcert_store *st,
 	int ret;
 
 	ctx->err[0] = '\0';
+	if (ctx->storage == TPM_KEY_STORAGE_HANDLE)
+		return load_persistent(ctx, st, pkey);
 	ret = tpm_key_storage_of(st, &stored);
 	if (ret) {
 		store_key_path(st, path, sizeof(path));

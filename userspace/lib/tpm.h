@@ -20,14 +20,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 
 #include "store.h"
 
 enum tpm_key_storage {
-	TPM_KEY_STORAGE_TPM,	/* default */
+	TPM_KEY_STORAGE_TPM,	/* TSS2 key blob (default: storage = tpm-blob) */
 	TPM_KEY_STORAGE_FILE,	/* explicit opt-in only */
+	TPM_KEY_STORAGE_HANDLE,	/* persistent object made by the administrator
+				 * (storage = tpm, tpm-handle) */
 };
 
 /*
@@ -39,6 +42,7 @@ enum tpm_key_storage {
 struct tpm_ctx {
 	enum tpm_key_storage storage;
 	OSSL_LIB_CTX *libctx;
+	uint32_t handle;	/* TPM_KEY_STORAGE_HANDLE: e.g. 0x81000001 */
 	OSSL_PROVIDER *prov_default;
 	OSSL_PROVIDER *prov_tpm2;
 	char err[256];		/* why the last call failed */
@@ -56,10 +60,12 @@ void tpm_ctx_close(struct tpm_ctx *ctx);
 const char *tpm_ctx_sign_propq(const struct tpm_ctx *ctx);
 
 /* Generate a new key; refuses (-EEXIST) to replace an existing key unless
- * FORCE. Writes the key file (0600) and STORE_PUBKEY (0644). */
+ * FORCE. Writes the key file (0600) and STORE_PUBKEY (0644). A persistent
+ * handle is the administrator's to make: -EOPNOTSUPP. */
 int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
 		     bool force);
-/* Load the private key (a TPM-resident handle for TPM storage). */
+/* Load the private key (a TPM-resident handle for TPM storage). For a
+ * persistent handle, its public key is (re)written to STORE_PUBKEY. */
 int tpm_key_load(struct tpm_ctx *ctx, const struct svrcert_store *st,
 		 EVP_PKEY **pkey);
 
