@@ -4,8 +4,9 @@
  *
  * The seed's counters, e.g. "show stats security CSR success",
  * "... certificate import failure", "... CRL fetch", "... certificate
- * expired", "... peer certificate revoked". Peer certificate counters come
- * from svrcert.ko (when loaded); the others from the state directory.
+ * expired", "... peer certificate revoked" (peer authentication results,
+ * counted by svrcertd), "... peer certificate data path revoked" (peers
+ * first seen so on the data path, from svrcert.ko when loaded).
  * Import failures are also broken down by reason.
  */
 #include <errno.h>
@@ -54,9 +55,10 @@ static void add_peer_counters(json_t *groups, json_t *notes)
 		json_array_append_new(notes, json_string(msg));
 		return;
 	}
-	put(groups, "peer certificate", "expired", (json_int_t)v[0]);
-	put(groups, "peer certificate", "invalid", (json_int_t)v[1]);
-	put(groups, "peer certificate", "revoked", (json_int_t)v[2]);
+	/* Peers first seen with such a certificate on the data path. */
+	put(groups, "peer certificate data path", "expired", (json_int_t)v[0]);
+	put(groups, "peer certificate data path", "invalid", (json_int_t)v[1]);
+	put(groups, "peer certificate data path", "revoked", (json_int_t)v[2]);
 }
 
 static json_t *collect(const struct svrcert_store *st, json_t *notes)
@@ -156,7 +158,7 @@ static int print_selected(json_t *groups, json_t *notes, int argc,
 	if (select_words(argc, argv, groups, &group, &item)) {
 		fprintf(stderr, "usage: svrcertctl show stats security [CSR|"
 			"certificate import|CRL fetch|CRL ingestion|certificate|"
-			"peer certificate] [ITEM] [-j]\n");
+			"peer certificate [data path]] [ITEM] [-j]\n");
 		return CTL_USAGE;
 	}
 	if (json) {

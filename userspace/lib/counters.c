@@ -19,6 +19,9 @@ const struct counter_desc counter_descs[CNT__MAX] = {
 	[CNT_CERT_EXPIRED] = { "certificate.expired", "certificate", "expired" },
 	[CNT_CERT_INVALID] = { "certificate.invalid", "certificate", "invalid" },
 	[CNT_CERT_REVOKED] = { "certificate.revoked", "certificate", "revoked" },
+	[CNT_PEER_CERT_EXPIRED] = { "peer-certificate.expired", "peer certificate", "expired" },
+	[CNT_PEER_CERT_INVALID] = { "peer-certificate.invalid", "peer certificate", "invalid" },
+	[CNT_PEER_CERT_REVOKED] = { "peer-certificate.revoked", "peer certificate", "revoked" },
 };
 
 int counters_load(const struct svrcert_store *st, json_t **out)

@@ -28,6 +28,9 @@ enum svrcert_counter {
 	CNT_CERT_EXPIRED,
 	CNT_CERT_INVALID,
 	CNT_CERT_REVOKED,
+	CNT_PEER_CERT_EXPIRED,	/* peer authentication results (svrcertd) */
+	CNT_PEER_CERT_INVALID,
+	CNT_PEER_CERT_REVOKED,
 	CNT__MAX
 };
 
