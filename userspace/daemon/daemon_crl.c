@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * svrcertd's CRL manager: see daemon_crl.h and Documentation/crl.md, "In
+ * the daemon". Scheduling, fetch results, the master list and publishing
+ * live here; the kernel side is daemon_crl_kernel.c, alarms and status
+ * daemon_crl_status.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/x509.h>
+
+#include "audit.h"
+#include "counters.h"
+#include "crl_fetch.h"
+#include "daemon.h"
+#include "daemon_crl.h"
+#include "daemon_crl_int.h"
+#include "daemon_peers.h"
+#include "import_trust.h"
+
+struct crl_mgr crl;
+
+time_t crl_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static const struct svrcert_config *cfg(void)
+{
+	return crl.d->env.have_cfg ? &crl.d->env.cfg : NULL;
+}
+
+static unsigned int polling_s(void)
+{
+	return cfg() ? cfg()->crl_polling_s : SVRCERT_DEF_POLLING_S;
+}
+
+static unsigned int backoff_s(void)
+{
+	return cfg() ? cfg()->crl_backoff_s : SVRCERT_DEF_BACKOFF_S;
+}
+
+/* ---- counters: never wait for the state lock (svrcertctl may hold it
+ * across a TPM operation); what cannot be counted now is counted later. */
+
+static void count(enum svrcert_counter c)
+{
+	crl.pending[c]++;
+}
+
+static void flush_counters(void)
+{
+	struct svrcert_store *st = &crl.d->env.st;
+	unsigned int c;
+
+	for (c = 0; c < CNT__MAX; c++) {
+		while (crl.pending[c]) {
+			if (store_trylock(st))
+				return;
+			if (counters_inc(st, (enum svrcert_counter)c, NULL))
+				crl.pending[c] = 1;	/* give up this one */
+			store_unlock(st);
+			crl.pending[c]--;
+		}
+	}
+}
+
+/* ---- trusted CAs: the installed bundles, read at each use so a bundle
+ * added with "svrcertctl trusted-ca add" counts from the next fetch on. */
+
+static STACK_OF(X509) *trusted_certs(void)
+{
+	X509_STORE *store = NULL;
+	STACK_OF(X509) *certs;
+	char err[512];
+
+	if (trust_store_build(&crl.d->env.st, cfg(), &store, err, sizeof(err))) {
+		syslog(LOG_WARNING, "CRL: no trusted CA to verify CRLs with: %s",
+		       err);
+		return sk_X509_new_null();
+	}
+	certs = X509_STORE_get1_all_certs(store);
+	X509_STORE_free(store);
+	return certs ? certs : sk_X509_new_null();
+}
+
+/* ---- master list ------------------------------------------------------ */
+
+static int publish(const struct svrcert_master *m)
+{
+	struct svrcert_crl_source *srcs[DAEMON_CRL_SOURCES_MAX];
+	char err[512];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < crl.n; i++)
+		srcs[i] = &crl.src[i].s;
+	ret = svrcert_master_publish(crl.d->env.st.dir, srcs, crl.n, m,
+				     time(NULL), err, sizeof(err));
+	crl.publish_pending = ret != 0;
+	if (ret)
+		syslog(LOG_ERR, "CRL: publishing failed (retrying): %s", err);
+	return ret;
+}
+
+/*
+ * Rebuild the master from every held CRL, move the kernel to it, publish.
+ * ADDED/REMOVED (optional) receive the change. The previous master stays
+ * in force when the new one cannot be built.
+ */
+static int commit(size_t *added, size_t *removed)
+{
+	struct svrcert_crl_source *srcs[DAEMON_CRL_SOURCES_MAX];
+	struct svrcert_master nw = { 0 };
+	size_t i, na = 0, nr = 0;
+	bool had = crl.have_master;
+	int ret;
+
+	for (i = 0; i < crl.n; i++)
+		srcs[i] = &crl.src[i].s;
+	ret = svrcert_master_build(srcs, crl.n, NULL, 0, time(NULL), &nw);
+	if (!ret && crl.have_master)
+		ret = svrcert_revkeys_diff(crl.master.keys, crl.master.n,
+					   nw.keys, nw.n, NULL, &na, NULL, &nr);
+	if (ret) {
+		svrcert_master_release(&nw);
+		syslog(LOG_ERR, "CRL: cannot build the master list: %s",
+		       strerror(-ret));
+		return ret;
+	}
+	if (!crl.have_master || na || nr || !crl.kernel.fed) {
+		if (crl_kernel_apply(&crl.kernel, crl.have_master ?
+				     &crl.master : NULL, &nw))
+			syslog(LOG_WARNING, "CRL: kernel not updated (retrying): "
+			       "%s", crl.kernel.msg);
+		else
+			syslog(LOG_INFO, "CRL: %s", crl.kernel.msg);
+	}
+	if (crl.have_master)
+		svrcert_master_release(&crl.master);
+	crl.master = nw;
+	crl.have_master = true;
+	publish(&crl.master);
+	if (added)
+		*added = had ? na : crl.master.n;
+	if (removed)
+		*removed = nr;
+	return 0;
+}
+
+/* ---- fetch results ---------------------------------------------------- */
+
+static void audit_update(struct crl_src *c, bool success, size_t size,
+			 size_t added, size_t removed, const char *why)
+{
+	struct svrcert_crl_update u = { .src = &c->s, .forced = c->forced,
+					.success = success, .size = size,
+					.added = added, .removed = removed };
+	json_t *detail = svrcert_crl_update_detail(&u);
+	char desc[600];
+
+	if (success)
+		snprintf(desc, sizeof(desc), "Updated CRL for issuer: %s",
+			 c->s.crl.issuer_text);
+	else
+		snprintf(desc, sizeof(desc), "Rejected CRL from %s: %s",
+			 c->s.url, why);
+	if (detail)
+		audit_event(&crl.d->env.audit, SVRCERT_AUDIT_CRL_UPDATE, desc,
+			    detail, success);
+}
+
+static void got_body(struct crl_src *c, struct svrcert_fetch_result *res,
+		     time_t now)
+{
+	STACK_OF(X509) *trusted = trusted_certs();
+	size_t added = 0, removed = 0;
+	bool replaced;
+	char err[512];
+	int ret;
+
+	ret = svrcert_crl_source_offer(&c->s, res->body, res->body_len, trusted,
+				       now, res->etag, res->last_modified,
+				       &replaced, err, sizeof(err));
+	sk_X509_pop_free(trusted, X509_free);
+	if (ret) {
+		count(CNT_CRL_INGEST_FAILURE);
+		c->invalid = true;
+		snprintf(c->result, sizeof(c->result), "rejected: %.360s", err);
+		syslog(LOG_ERR, "CRL from %s rejected, previous list kept: %s",
+		       c->s.url, err);
+		audit_update(c, false, res->body_len, 0, 0, err);
+		c->due = crl_mono() + backoff_s();
+		return;
+	}
+	count(CNT_CRL_INGEST_SUCCESS);
+	c->invalid = false;
+	c->due = crl_mono() + polling_s();
+	if (!replaced) {
+		/* Same keys; a newer CRL (nextUpdate) is still worth keeping. */
+		snprintf(c->result, sizeof(c->result), "ok: same entries");
+		publish(&crl.master);
+	} else {
+		commit(&added, &removed);
+		snprintf(c->result, sizeof(c->result), "ok: +%zu -%zu keys",
+			 added, removed);
+		daemon_peers_crl_updated();
+	}
+	syslog(LOG_INFO, "CRL from %s: %zu entries, %s", c->s.url,
+	       c->s.crl.entries, c->result);
+	audit_update(c, true, res->body_len, added, removed, NULL);
+}
+
+static void fetch_done(struct svrcert_fetch_result *res, void *ctx)
+{
+	struct crl_src *c = res->user;
+	time_t now = time(NULL);
+
+	(void)ctx;
+	c->in_flight = false;
+	c->attempts++;
+	c->last_fetch = now;
+	if (res->status == SVRCERT_FETCH_FAILED) {
+		count(CNT_CRL_FETCH_FAILURE);
+		c->unreachable = true;
+		svrcert_crl_source_failed(&c->s, res->err, res->msg, now);
+		snprintf(c->result, sizeof(c->result), "failed: %.370s", res->msg);
+		c->due = crl_mono() + backoff_s();
+		syslog(LOG_WARNING, "CRL fetch failed (attempt %u, next in %u s):"
+		       " %s", c->s.failures, backoff_s(), res->msg);
+	} else if (res->status == SVRCERT_FETCH_NOT_MODIFIED) {
+		count(CNT_CRL_FETCH_SUCCESS);
+		c->unreachable = false;
+		svrcert_crl_source_not_modified(&c->s, now);
+		c->invalid = false;
+		snprintf(c->result, sizeof(c->result), "not modified");
+		c->due = crl_mono() + polling_s();
+	} else {
+		count(CNT_CRL_FETCH_SUCCESS);
+		c->unreachable = false;
+		got_body(c, res, now);
+	}
+	c->forced = false;
+	crl.alarms_dirty = true;
+}
+
+static int start_fetch(struct crl_src *c)
+{
+	const struct svrcert_config *cf = cfg();
+	struct svrcert_fetch_req req = {
+		.url = c->s.url,
+		.etag = !c->forced && *c->s.etag ? c->s.etag : NULL,
+		.last_modified = !c->forced && *c->s.last_modified ?
+				 c->s.last_modified : NULL,
+		.connect_timeout_ms = cf ? cf->crl_connect_timeout_s * 1000L : 0,
+		.total_timeout_ms = cf ? cf->crl_timeout_s * 1000L : 0,
+		.max_size = cf ? (size_t)cf->crl_max_size : 0,
+		.user = c,
+	};
+	int ret = svrcert_fetcher_add(crl.f, &req);
+
+	if (ret) {
+		struct svrcert_fetch_result res = { .status = SVRCERT_FETCH_FAILED,
+						    .err = ret, .user = c };
+
+		snprintf(res.msg, sizeof(res.msg), "cannot start fetching %s: %s",
+			 c->s.url, strerror(-ret));
+		c->in_flight = true;
+		fetch_done(&res, NULL);
+		return ret;
+	}
+	c->in_flight = true;
+	return 0;
+}
+
+/* ---- sources ---------------------------------------------------------- */
+
+static void sources_release(void)
+{
+	size_t i;
+
+	for (i = 0; i < crl.n; i++)
+		svrcert_crl_source_release(&crl.src[i].s);
+	free(crl.src);
+	crl.src = NULL;
+	crl.n = 0;
+}
+
+/* Sources for the configured URLs; one already held (by URL) is kept with
+ * its CRL and schedule. A new one first holds what the last run published. */
+static int sources_set(void)
+{
+	const struct svrcert_config *cf = cfg();
+	size_t n = cf ? cf->n_crl_urls : 0, i, j;
+	STACK_OF(X509) *trusted = NULL;
+	struct crl_src *nw;
+	char err[512];
+
+	if (n > DAEMON_CRL_SOURCES_MAX) {
+		syslog(LOG_ERR, "CRL: %zu urls configured, using the first %d",
+		       n, DAEMON_CRL_SOURCES_MAX);
+		n = DAEMON_CRL_SOURCES_MAX;
+	}
+	nw = calloc(n ? n : 1, sizeof(*nw));
+	if (!nw)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < crl.n; j++)
+			if (crl.src[j].s.url[0] &&
+			    !strcmp(crl.src[j].s.url, cf->crl_urls[i]))
+				break;
+		if (j < crl.n) {
+			nw[i] = crl.src[j];
+			crl.src[j].s.url[0] = '\0';	/* moved */
+			memset(&crl.src[j].s.crl, 0, sizeof(crl.src[j].s.crl));
+			crl.src[j].s.der = NULL;
+			continue;
+		}
+		if (svrcert_crl_source_init(&nw[i].s, cf->crl_urls[i])) {
+			syslog(LOG_ERR, "CRL: url too long: %s", cf->crl_urls[i]);
+			continue;
+		}
+		if (!trusted)
+			trusted = trusted_certs();
+		if (!svrcert_crl_source_restore(&nw[i].s, crl.d->env.st.dir,
+						trusted, time(NULL), err,
+						sizeof(err)))
+			syslog(LOG_INFO, "CRL: holding the published CRL of %s "
+			       "(%zu entries)", nw[i].s.url, nw[i].s.crl.entries);
+		else if (nw[i].s.has_good || !strstr(err, "No such file"))
+			syslog(LOG_WARNING, "CRL: published copy of %s not "
+			       "restored: %s", nw[i].s.url, err);
+		nw[i].due = crl_mono();		/* fetch at once */
+	}
+	if (trusted)
+		sk_X509_pop_free(trusted, X509_free);
+	sources_release();
+	crl.src = nw;
+	crl.n = n;
+	return 0;
+}
+
+/* ---- start / stop ----------------------------------------------------- */
+
+/* The list the previous run published, straight into the kernel. */
+static void feed_published(void)
+{
+	char path[4200], err[512];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", crl.d->env.st.dir,
+		 SVRCERT_MASTER_FILE);
+	ret = svrcert_master_load(path, &crl.master, err, sizeof(err));
+	if (ret == -ENOENT)
+		return;
+	if (ret) {
+		syslog(LOG_ERR, "CRL: published master list unusable, rebuilding "
+		       "it from the published CRLs: %s", err);
+		return;
+	}
+	crl.have_master = true;
+	if (crl_kernel_load(&crl.kernel, &crl.master))
+		syslog(LOG_WARNING, "CRL: published master list (%zu keys) not "
+		       "fed to the kernel: %s", crl.master.n, crl.kernel.msg);
+	else
+		syslog(LOG_INFO, "CRL: published master list: %s",
+		       crl.kernel.msg);
+}
+
+int daemon_crl_start(struct daemon *d)
+{
+	static bool curl_ready;
+
+	if (crl.started)
+		return 0;
+	memset(&crl, 0, sizeof(crl));
+	crl.d = d;
+	crl.kernel.watch_fd = -1;
+	feed_published();
+	if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		syslog(LOG_ERR, "CRL: curl_global_init failed");
+		return -EIO;
+	}
+	curl_ready = true;
+	crl.f = svrcert_fetcher_new(fetch_done, NULL);
+	if (!crl.f || sources_set())
+		return -ENOMEM;
+	/* Held CRLs that differ from the published master (none published,
+	 * or it was damaged) are committed now, still before any fetch. */
+	commit(NULL, NULL);
+	if (crl_kernel_watch_open(&crl.kernel))
+		syslog(LOG_NOTICE, "CRL: no genetlink controller notifications;"
+		       " checking for svrcert.ko every %d s",
+		       DAEMON_CRL_KERNEL_CHECK_S);
+	crl.next_kernel_check = crl_mono() + DAEMON_CRL_KERNEL_CHECK_S;
+	crl.started = true;
+	crl.alarms_dirty = true;
+	syslog(LOG_INFO, "CRL manager: %zu source(s), polling every %u s, "
+	       "backoff %u s, master list %zu keys", crl.n, polling_s(),
+	       backoff_s(), crl.have_master ? crl.master.n : 0);
+	return 0;
+}
+
+void daemon_crl_stop(void)
+{
+	if (!crl.started)
+		return;
+	flush_counters();
+	svrcert_fetcher_free(crl.f);
+	crl_kernel_watch_close(&crl.kernel);
+	sources_release();
+	if (crl.have_master)
+		svrcert_master_release(&crl.master);
+	memset(&crl, 0, sizeof(crl));
+}
+
+void daemon_crl_reload(struct daemon *d)
+{
+	if (!crl.started)
+		return;
+	crl.d = d;
+	/* Transfers in flight point at the sources: let them finish first. */
+	if (svrcert_fetcher_running(crl.f)) {
+		crl.reload_pending = true;
+		return;
+	}
+	crl.reload_pending = false;
+	sources_set();
+	commit(NULL, NULL);
+	crl.alarms_dirty = true;
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+size_t daemon_crl_pollfds(struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+
+	crl.nfds_curl = 0;
+	if (!crl.started || !max)
+		return 0;
+	if (crl.kernel.watch_fd >= 0) {
+		fds[n++] = (struct pollfd){ .fd = crl.kernel.watch_fd,
+					    .events = POLLIN };
+	}
+	crl.nfds_curl = svrcert_fetcher_pollfds(crl.f, fds + n, max - n);
+	return n + crl.nfds_curl;
+}
+
+int daemon_crl_timeout_ms(void)
+{
+	time_t now = crl_mono(), next;
+	int t;
+	size_t i;
+
+	if (!crl.started)
+		return -1;
+	next = crl.next_kernel_check;
+	for (i = 0; i < crl.n; i++)
+		if (!crl.src[i].in_flight && crl.src[i].due < next)
+			next = crl.src[i].due;
+	t = next <= now ? 0 : (int)(next - now) * 1000;
+	if (crl.publish_pending || crl.reload_pending || crl.alarms_dirty)
+		t = t > 1000 ? 1000 : t;
+	i = (size_t)svrcert_fetcher_timeout_ms(crl.f);
+	return (int)i >= 0 && (int)i < t ? (int)i : t;
+}
+
+static void check_kernel(void)
+{
+	int family = crl_kernel_family();
+
+	crl.next_kernel_check = crl_mono() + DAEMON_CRL_KERNEL_CHECK_S;
+	if (family <= 0) {
+		if (crl.kernel.fed)
+			syslog(LOG_WARNING, "CRL: svrcert module gone; the list "
+			       "is fed again when it returns");
+		crl.kernel.fed = false;
+		return;
+	}
+	if (crl.kernel.fed && family == crl.kernel.family)
+		return;
+	if (!crl.have_master)
+		return;
+	if (crl_kernel_load(&crl.kernel, &crl.master)) {
+		syslog(LOG_WARNING, "CRL: feeding svrcert.ko failed (retrying):"
+		       " %s", crl.kernel.msg);
+		crl.next_kernel_check = crl_mono() + 1;
+	} else {
+		syslog(LOG_NOTICE, "CRL: svrcert.ko (re)loaded: %s",
+		       crl.kernel.msg);
+	}
+}
+
+void daemon_crl_process(const struct pollfd *fds, size_t n)
+{
+	size_t i, w = crl.kernel.watch_fd >= 0 ? 1 : 0;
+
+	if (!crl.started)
+		return;
+	if (w && n >= 1 && (fds[0].revents & POLLIN) &&
+	    crl_kernel_watch_read(&crl.kernel))
+		crl.next_kernel_check = 0;
+	svrcert_fetcher_process(crl.f, fds + w, n > w ? n - w : 0);
+	if (crl.reload_pending)
+		daemon_crl_reload(crl.d);
+	for (i = 0; i < crl.n; i++)
+		if (!crl.src[i].in_flight && crl.src[i].due <= crl_mono())
+			start_fetch(&crl.src[i]);
+	if (crl.next_kernel_check <= crl_mono())
+		check_kernel();
+	if (crl.publish_pending && crl.have_master)
+		publish(&crl.master);
+	crl_alarms_sync();
+	flush_counters();
+}
+
+json_t *daemon_crl_fetch_now(const char *url, bool force)
+{
+	json_t *started = json_array(), *attempts = json_object();
+	size_t i;
+
+	if (!crl.started)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+				 "the CRL manager is not running");
+	for (i = 0; i < crl.n; i++) {
+		struct crl_src *c = &crl.src[i];
+
+		if (url && *url && strcmp(url, c->s.url))
+			continue;
+		json_array_append_new(started, json_string(c->s.url));
+		json_object_set_new(attempts, c->s.url,
+				    json_integer(c->attempts));
+		if (c->in_flight)
+			continue;	/* already under way: its result counts */
+		c->forced = force;
+		start_fetch(c);
+	}
+	if (url && *url && !json_array_size(started)) {
+		json_decref(started);
+		json_decref(attempts);
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+				 "not a configured CRL url ([crl] url)");
+	}
+	return json_pack("{s:b, s:o, s:o}", "ok", 1, "started", started,
+			 "attempts", attempts);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * svrcertd's CRL manager: the CRL library (crl_*.h) driven from the daemon's
+ * poll loop. One instance per daemon; every function is a no-op before
+ * daemon_crl_start() and after daemon_crl_stop().
+ *
+ *  - start: the master list published by the previous run is loaded and fed
+ *    to the kernel before anything else touches it, and each source's last
+ *    published CRL is held again, so a restart opens no window;
+ *  - every [crl] url is fetched with the curl multi fetcher inside the loop
+ *    (never blocking): every polling-interval after a good fetch (200 or
+ *    304), every backoff-interval after a failed one until one succeeds;
+ *  - a new CRL that verifies replaces the source's held one; the master
+ *    list is rebuilt, the kernel fed (diff or atomic swap), everything
+ *    published atomically to the state directory, system.crl_update audited;
+ *  - when svrcert.ko is (re)loaded the master list is fed to it again
+ *    (genetlink controller notifications, plus a periodic check).
+ *
+ * The loop:
+ *	n = 3 + daemon_crl_pollfds(fds + 3, DAEMON_CRL_MAX_FDS);
+ *	poll(fds, n, min(..., daemon_crl_timeout_ms()));
+ *	daemon_crl_process(fds + 3, n - 3);	// every turn, also on timeout
+ */
+#ifndef SVRCERTD_DAEMON_CRL_H
+#define SVRCERTD_DAEMON_CRL_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct daemon;
+
+/* curl's sockets (one per transfer, all sources at once) + the genetlink
+ * controller socket. */
+#define DAEMON_CRL_MAX_FDS		(DAEMON_CRL_SOURCES_MAX + 1)
+#define DAEMON_CRL_SOURCES_MAX		32
+
+/* Diffs up to this many keys (added + removed) go to the kernel as
+ * KEYS_ADD / KEYS_DEL; larger ones as one atomic bulk load (swap). Below
+ * it the incremental messages are fewer and the kernel keeps its table;
+ * above it the swap is both faster and all-or-nothing. */
+#define DAEMON_CRL_DIFF_MAX		4096
+
+/* Without a controller notification, check the kernel this often. */
+#define DAEMON_CRL_KERNEL_CHECK_S	10
+
+/* Call right after the configuration is loaded and BEFORE anything else
+ * talks to svrcert.ko: feeds the published master list to the kernel. */
+int daemon_crl_start(struct daemon *d);
+void daemon_crl_stop(void);
+
+size_t daemon_crl_pollfds(struct pollfd *fds, size_t max);
+/* Poll timeout in ms (-1: none). */
+int daemon_crl_timeout_ms(void);
+void daemon_crl_process(const struct pollfd *fds, size_t n);
+
+/* After a successful reload has put the new configuration into d->env:
+ * sources added / removed, intervals and trusted CAs updated. */
+void daemon_crl_reload(struct daemon *d);
+
+/* Control commands:
+ *   {"command": "crl"}  -> {"ok": true, "sources": [...], "master": {...}}
+ *   {"command": "crl-fetch", "url": "..." (optional), "force": bool}
+ *     -> starts the fetch(es) now; {"ok": true, "started": [urls]}.
+ * "force" also drops the conditional-GET validators (full download). */
+json_t *daemon_crl_json(void);
+json_t *daemon_crl_fetch_now(const char *url, bool force);
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internals shared by daemon_crl.c and daemon_crl_kernel.c. */
+#ifndef SVRCERTD_DAEMON_CRL_INT_H
+#define SVRCERTD_DAEMON_CRL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <time.h>
+
+#include "counters.h"
+#include "crl_fetch.h"
+#include "crl_master.h"
+#include "crl_source.h"
+
+struct daemon;
+
+enum crl_alarm_kind { CRL_ALARM_UNREACHABLE, CRL_ALARM_STALE,
+		      CRL_ALARM_INVALID, CRL_ALARM__MAX };
+
+/* What the kernel holds, as far as the daemon knows. */
+struct crl_kernel {
+	bool fed;		/* the family below holds our master list */
+	int family;		/* genetlink family id we fed, 0 = none */
+	uint32_t live;		/* key count the kernel reported */
+	char msg[256];		/* last outcome, for status and logs */
+	int watch_fd;		/* nlctrl "notify" group, -1 if unavailable */
+	void *watch_sk;		/* struct nl_sock * */
+};
+
+/* One configured URL and its schedule. */
+struct crl_src {
+	struct svrcert_crl_source s;
+	time_t due;		/* CLOCK_MONOTONIC s: next fetch starts */
+	bool in_flight;
+	bool forced;		/* this transfer: operator's --force */
+	bool invalid;		/* the last body received was rejected */
+	bool unreachable;	/* the last transfer failed */
+	unsigned int attempts;	/* transfers finished since start */
+	time_t last_fetch;	/* wall clock of the last result */
+	char result[400];	/* last result, one line */
+	bool alarm[CRL_ALARM__MAX];
+	time_t alarm_raised[CRL_ALARM__MAX];
+};
+
+struct crl_mgr {
+	bool started;
+	struct daemon *d;
+	struct svrcert_fetcher *f;
+	struct crl_src *src;
+	size_t n;
+	struct svrcert_master master;	/* in force: kernel + published */
+	bool have_master;
+	struct crl_kernel kernel;
+	time_t next_kernel_check;	/* CLOCK_MONOTONIC s */
+	size_t nfds_curl;
+	bool publish_pending, reload_pending, alarms_dirty;
+	unsigned int pending[CNT__MAX];	/* counts not yet persisted */
+};
+
+extern struct crl_mgr crl;
+
+time_t crl_mono(void);
+
+/* daemon_crl_status.c: raise/clear the CRL alarms (syslog, and
+ * STATE_DIR/crl-alarms.json atomically) from the sources' states. */
+#define CRL_ALARMS_FILE	"crl-alarms.json"
+void crl_alarms_sync(void);
+const char *crl_src_state(const struct crl_src *c, time_t now);
+
+/* Replace the kernel's revocation set with M (atomic swap). */
+int crl_kernel_load(struct crl_kernel *k, const struct svrcert_master *m);
+
+/* Move the kernel from OLD to NEW: KEYS_DEL/KEYS_ADD when the difference
+ * is small and the kernel is known to hold OLD, else a swap. */
+int crl_kernel_apply(struct crl_kernel *k, const struct svrcert_master *old,
+		     const struct svrcert_master *nw);
+
+/* The current id of family "svrcert", 0 when absent, -errno on error. */
+int crl_kernel_family(void);
+
+/* Subscribe to the genetlink controller's notifications. -errno. */
+int crl_kernel_watch_open(struct crl_kernel *k);
+void crl_kernel_watch_close(struct crl_kernel *k);
+/* Drain the notifications; true when family "svrcert" (re)appeared or
+ * went away. */
+bool crl_kernel_watch_read(struct crl_kernel *k);
+
+#endif

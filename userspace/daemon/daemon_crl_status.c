@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The CRL manager's alarms and status.
+ *
+ *   crl-unreachable  major  the last fetch of a source failed; raised at
+ *                           the first failure, cleared by the next 200/304
+ *   crl-stale        major  the held CRL is past its nextUpdate (it is still
+ *                           used: revoked stays revoked); cleared by a newer
+ *   crl-invalid      major  the last CRL received failed verification or
+ *                           parsing (previous one kept); cleared by a good
+ *                           CRL or a 304
+ *
+ * The own-certificate alarms (alarm.h) rewrite alarms.json as a whole, so
+ * these live beside them in STATE_DIR/crl-alarms.json, in the same shape
+ * (alarm_set_json plus "source").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "alarm.h"
+#include "daemon.h"
+#include "daemon_crl.h"
+#include "daemon_crl_int.h"
+#include "store.h"
+#include "util.h"
+
+static const char *const alarm_ids[CRL_ALARM__MAX] = {
+	[CRL_ALARM_UNREACHABLE] = "crl-unreachable",
+	[CRL_ALARM_STALE] = "crl-stale",
+	[CRL_ALARM_INVALID] = "crl-invalid",
+};
+
+static bool wanted(const struct crl_src *c, enum crl_alarm_kind k, time_t now)
+{
+	switch (k) {
+	case CRL_ALARM_UNREACHABLE:
+		return c->unreachable;
+	case CRL_ALARM_STALE:
+		return svrcert_crl_source_stale(&c->s, now);
+	case CRL_ALARM_INVALID:
+		return c->invalid;
+	default:
+		return false;
+	}
+}
+
+static void alarm_message(const struct crl_src *c, enum crl_alarm_kind k,
+			  char *buf, size_t len)
+{
+	char when[64];
+
+	switch (k) {
+	case CRL_ALARM_UNREACHABLE:
+		snprintf(buf, len, "CRL %.700s unreachable (%u attempt(s)): %.255s",
+			 c->s.url, c->s.failures, c->s.last_msg);
+		break;
+	case CRL_ALARM_STALE:
+		svrcert_time_iso8601(c->s.crl.next_update, when, sizeof(when));
+		snprintf(buf, len, "CRL %.700s past its nextUpdate %.40s (still used)",
+			 c->s.url, when);
+		break;
+	default:
+		snprintf(buf, len, "CRL %.700s invalid, previous kept: %.255s",
+			 c->s.url, c->s.last_msg);
+		break;
+	}
+}
+
+const char *crl_src_state(const struct crl_src *c, time_t now)
+{
+	if (c->invalid)
+		return "invalid";
+	if (c->unreachable)
+		return "unreachable";
+	if (!c->s.has_good)
+		return c->attempts ? "empty" : "pending";
+	if (svrcert_crl_source_stale(&c->s, now))
+		return "stale";
+	return "ok";
+}
+
+static json_t *alarms_json(time_t now)
+{
+	json_t *a = json_array();
+	char msg[1100], ts[64];
+	size_t i;
+	int k;
+
+	for (i = 0; i < crl.n; i++) {
+		for (k = 0; k < CRL_ALARM__MAX; k++) {
+			if (!crl.src[i].alarm[k])
+				continue;
+			alarm_message(&crl.src[i], k, msg, sizeof(msg));
+			svrcert_time_iso8601(crl.src[i].alarm_raised[k], ts,
+					     sizeof(ts));
+			json_array_append_new(a, json_pack(
+				"{s:s, s:s, s:s, s:s, s:s}", "id", alarm_ids[k],
+				"severity", alarm_severity_name(ALARM_SEV_MAJOR),
+				"source", crl.src[i].s.url, "message", msg,
+				"raised", ts));
+		}
+	}
+	(void)now;
+	return a;
+}
+
+static int store_alarms(time_t now)
+{
+	json_t *a = alarms_json(now);
+	char *text = json_dumps(a, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int ret = text ? store_write(&crl.d->env.st, CRL_ALARMS_FILE, text,
+				     strlen(text), STORE_MODE_PUBLIC) : -ENOMEM;
+
+	free(text);
+	json_decref(a);
+	return ret;
+}
+
+void crl_alarms_sync(void)
+{
+	time_t now = time(NULL);
+	bool changed = crl.alarms_dirty;
+	char msg[1100];
+	size_t i;
+	int k;
+
+	for (i = 0; i < crl.n; i++) {
+		struct crl_src *c = &crl.src[i];
+
+		for (k = 0; k < CRL_ALARM__MAX; k++) {
+			bool want = wanted(c, k, now);
+
+			if (want == c->alarm[k])
+				continue;
+			changed = true;
+			c->alarm[k] = want;
+			if (want) {
+				c->alarm_raised[k] = now;
+				alarm_message(c, k, msg, sizeof(msg));
+				syslog(LOG_WARNING, "alarm raised: %s (major): %s",
+				       alarm_ids[k], msg);
+			} else {
+				syslog(LOG_NOTICE, "alarm cleared: %s (major): %s",
+				       alarm_ids[k], c->s.url);
+			}
+		}
+	}
+	if (!changed)
+		return;
+	if (store_alarms(now))
+		syslog(LOG_ERR, "CRL: cannot write %s (retrying)",
+		       CRL_ALARMS_FILE);
+	else
+		crl.alarms_dirty = false;
+}
+
+static json_t *source_json(const struct crl_src *c, time_t now)
+{
+	char last[40] = "", next[40] = "", fetched[40] = "", num[48] = "";
+	const struct svrcert_crl *h = c->s.has_good ? &c->s.crl : NULL;
+	json_t *o, *al = json_array();
+	long due = (long)(c->due - crl_mono());
+	int k;
+
+	if (h) {
+		svrcert_time_iso8601(h->this_update, last, sizeof(last));
+		svrcert_time_iso8601(h->next_update, next, sizeof(next));
+		svrcert_crl_number_hex(h, num, sizeof(num));
+	}
+	if (c->last_fetch)
+		svrcert_time_iso8601(c->last_fetch, fetched, sizeof(fetched));
+	for (k = 0; k < CRL_ALARM__MAX; k++)
+		if (c->alarm[k])
+			json_array_append_new(al, json_string(alarm_ids[k]));
+	o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I, s:I, s:s?, "
+		      "s:s?, s:i, s:I, s:b, s:I, s:o}",
+		      "url", c->s.url, "name", c->s.name,
+		      "state", crl_src_state(c, now),
+		      "issuer", h ? h->issuer_text : NULL,
+		      "last_update", h ? last : NULL,
+		      "next_update", h ? next : NULL,
+		      "entries", (json_int_t)(h ? h->entries : 0),
+		      "keys", (json_int_t)(h ? h->nkeys : 0),
+		      "last_fetch", c->last_fetch ? fetched : NULL,
+		      "last_result", c->attempts ? c->result : NULL,
+		      "failures", (int)c->s.failures,
+		      "next_fetch_s", (json_int_t)(c->in_flight ? 0 :
+						   due < 0 ? 0 : due),
+		      "in_flight", c->in_flight,
+		      "attempts", (json_int_t)c->attempts, "alarms", al);
+	if (o && h && *num)
+		json_object_set_new(o, "crl_number", json_string(num));
+	return o;
+}
+
+json_t *daemon_crl_json(void)
+{
+	json_t *srcs = json_array();
+	time_t now = time(NULL);
+	size_t i;
+
+	if (!crl.started) {
+		json_decref(srcs);
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+				 "the CRL manager is not running");
+	}
+	for (i = 0; i < crl.n; i++)
+		json_array_append_new(srcs, source_json(&crl.src[i], now));
+	return json_pack("{s:b, s:o, s:{s:I, s:b, s:I, s:s}, s:I, s:I, s:o}",
+			 "ok", 1, "sources", srcs,
+			 "master", "keys",
+			 (json_int_t)(crl.have_master ? crl.master.n : 0),
+			 "kernel_fed", crl.kernel.fed,
+			 "kernel_keys", (json_int_t)crl.kernel.live,
+			 "kernel", crl.kernel.msg,
+			 "polling_interval_s", (json_int_t)(crl.d->env.have_cfg ?
+				crl.d->env.cfg.crl_polling_s : SVRCERT_DEF_POLLING_S),
+			 "backoff_interval_s", (json_int_t)(crl.d->env.have_cfg ?
+				crl.d->env.cfg.crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
+			 "alarms", alarms_json(now));
+}
