@@ -20,6 +20,7 @@ struct daemon {
 	struct svrcert_env env;		/* the configuration in force */
 	unsigned int check_interval_s;
 	int sig_fd, timer_fd, ctl_fd;
+	char ctl_path[108];		/* where ctl_fd listens (until exit) */
 	bool have_group;
 	gid_t group;
 	bool stop;

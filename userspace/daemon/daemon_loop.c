@@ -101,8 +101,11 @@ int daemon_setup(struct daemon *d)
 		return ret;
 	d->sig_fd = open_signalfd();
 	d->timer_fd = open_timerfd(d->check_interval_s);
-	d->ctl_fd = ctlsock_listen(svrcert_env_control_socket(&d->env),
-				   d->have_group, d->group);
+	if (snprintf(d->ctl_path, sizeof(d->ctl_path), "%s",
+		     svrcert_env_control_socket(&d->env)) >= (int)sizeof(d->ctl_path))
+		d->ctl_fd = -ENAMETOOLONG;
+	else
+		d->ctl_fd = ctlsock_listen(d->ctl_path, d->have_group, d->group);
 	if (d->sig_fd < 0 || d->timer_fd < 0 || d->ctl_fd < 0) {
 		syslog(LOG_ERR, "cannot set up: %s (control socket %s)",
 		       strerror(-(d->ctl_fd < 0 ? d->ctl_fd : d->sig_fd < 0 ?
@@ -123,7 +126,7 @@ void daemon_teardown(struct daemon *d)
 {
 	if (d->ctl_fd >= 0) {
 		close(d->ctl_fd);
-		unlink(svrcert_env_control_socket(&d->env));
+		unlink(d->ctl_path);
 	}
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
