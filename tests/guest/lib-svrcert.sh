@@ -129,9 +129,10 @@ stats_snap() {
 	ctl show stats -j >"$1"
 }
 
-# stat_delta BEFORE AFTER JQPATH: counter increase, e.g. .dropped.revoked
+# stat_delta BEFORE AFTER JQFILTER: counter increase, e.g. .dropped.revoked
+# or '[.accepted[]] | add'
 stat_delta() {
-	jq -n --slurpfile a "$1" --slurpfile b "$2" "(\$b[0]$3) - (\$a[0]$3)"
+	jq -n --slurpfile a "$1" --slurpfile b "$2" "(\$b[0] | $3) - (\$a[0] | $3)"
 }
 
 # Every packet counter that moved between two snapshots, "path=delta" sorted,
