@@ -378,6 +378,18 @@ static void test_expired(void **state)
 	assert_counters(&f->r2, 0, 1, 0, 0);
 }
 
+static void test_not_yet_valid(void **state)
+{
+	struct fx *f = *state;
+
+	start_r2(f);
+	start_r1(f, "bad-notyet.pem", "r2");
+	run_until_judged(f, 1, 1);
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_NOT_YET_VALID,
+		    SVRCERT_P_NOT_YET_VALID, "bad-notyet.pem");
+	assert_counters(&f->r2, 0, 0, 1, 0);
+}
+
 static void test_untrusted_ca(void **state)
 {
 	struct fx *f = *state;
@@ -606,6 +618,7 @@ int main(void)
 		T(test_wrong_peering_name_client),
 		T(test_wrong_peering_name_server),
 		T(test_expired),
+		T(test_not_yet_valid),
 		T(test_untrusted_ca),
 		T(test_revoked_by_crl_update),
 		T(test_tls12_client_refused),

@@ -95,6 +95,8 @@ int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
 	pa->n_peers = n;
 	pa->cfg = cfg;
 	pa->p.cfg = cfg;
+	if (pa->p.audit == &pa->own_sink)	/* it pointed into the old cfg */
+		pa->own_sink.path = cfg->audit_log;
 	if (!same_listen(pa, &cfg->listen)) {
 		if (pa->listen_fd >= 0)
 			close(pa->listen_fd);
