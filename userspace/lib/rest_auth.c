@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/* POST /api/v1/login and the bearer-token check of every other request. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "rest_int.h"
+#include "users.h"
+
+static const char *const login_fields[] = {
+	"username", "password", "application", NULL
+};
+
+static unsigned int login_wait(struct rest_req *r, const char *ipkey,
+			       const char *userkey, time_t now)
+{
+	unsigned int a = throttle_wait(&r->srv->throttle, ipkey, now);
+	unsigned int b = throttle_wait(&r->srv->throttle, userkey, now);
+
+	return a > b ? a : b;
+}
+
+static void login_check(struct rest_req *r, const char *name,
+			const char *password, const char *app)
+{
+	struct token_claims c = { 0 };
+	const struct user *u = NULL;
+	struct user_db db;
+	char err[512], ipkey[THROTTLE_KEY_MAX], userkey[THROTTLE_KEY_MAX];
+	char *token = NULL;
+	time_t now = time(NULL);
+	int ret;
+
+	snprintf(ipkey, sizeof(ipkey), "ip:%s", r->source);
+	snprintf(userkey, sizeof(userkey), "user:%s", name);
+	r->retry_after = login_wait(r, ipkey, userkey, now);
+	if (r->retry_after) {
+		rest_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "too many failed "
+			   "logins for this user or from this address: try "
+			   "again in %u s", r->retry_after);
+		return;
+	}
+	ret = users_load(r->srv->users_path, &db, err, sizeof(err));
+	if (ret) {
+		syslog(LOG_ERR, "REST login: %s", err);
+		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the user database "
+			   "cannot be read (see the system log)");
+		return;
+	}
+	ret = users_verify(&db, name, password, &u);
+	if (ret) {
+		users_free(&db);
+		throttle_failure(&r->srv->throttle, ipkey, now);
+		throttle_failure(&r->srv->throttle, userkey, now);
+		rest_error(r, MHD_HTTP_UNAUTHORIZED, "wrong user name or "
+			   "password");
+		return;
+	}
+	throttle_success(&r->srv->throttle, ipkey);
+	throttle_success(&r->srv->throttle, userkey);
+	snprintf(c.name, sizeof(c.name), "%s", u->name);
+	c.role = u->role;
+	c.scopes = users_role_scopes(u->role);
+	snprintf(c.application, sizeof(c.application), "%s", app ? app : "");
+	c.iat = now;
+	c.exp = now + r->srv->rc.token_lifetime_s;
+	users_free(&db);
+	if (token_issue(r->srv->secret, &c, &token)) {
+		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign a "
+			   "token");
+		return;
+	}
+	r->who = c;
+	r->permitted = true;
+	rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:I}", "token", token,
+					     "expires", (json_int_t)c.exp));
+	free(token);
+}
+
+void rest_login(struct rest_req *r)
+{
+	const char *name, *password, *app;
+	json_t *in = rest_body_object(r, false);
+
+	if (!in)
+		return;
+	if (!rest_only_fields(r, in, login_fields) &&
+	    !rest_string_field(r, in, "username", USER_NAME_MAX, true, &name) &&
+	    !rest_string_field(r, in, "password", USER_PASSWORD_MAX, true,
+			       &password) &&
+	    !rest_string_field(r, in, "application", TOKEN_APP_MAX, false,
+			       &app)) {
+		/* The attempted name goes into the audit line, not more. */
+		snprintf(r->who.name, sizeof(r->who.name), "%s", name);
+		if (app)
+			snprintf(r->who.application, sizeof(r->who.application),
+				 "%s", app);
+		login_check(r, name, password, app);
+	}
+	json_decref(in);
+}
+
+static void unauthorized(struct rest_req *r, const char *msg)
+{
+	r->www_auth = "Bearer realm=\"svrcert\", error=\"invalid_token\"";
+	rest_error(r, MHD_HTTP_UNAUTHORIZED, "%s", msg);
+}
+
+/* The user must still exist; a role changed since login narrows scopes. */
+static bool still_valid(struct rest_req *r, struct token_claims *c)
+{
+	const struct user *u;
+	struct user_db db;
+	char err[512];
+	bool ok;
+
+	if (users_load(r->srv->users_path, &db, err, sizeof(err))) {
+		syslog(LOG_ERR, "REST: %s", err);
+		return false;
+	}
+	u = users_find(&db, c->name);
+	ok = u != NULL;
+	if (u)
+		c->scopes &= users_role_scopes(u->role);
+	users_free(&db);
+	return ok;
+}
+
+bool rest_authenticate(struct rest_req *r)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	struct token_claims c;
+	int ret;
+
+	if (!h || strncasecmp(h, "Bearer ", 7)) {
+		r->www_auth = "Bearer realm=\"svrcert\"";
+		rest_error(r, MHD_HTTP_UNAUTHORIZED, "a bearer token is required "
+			   "(Authorization: Bearer TOKEN, from POST "
+			   REST_PREFIX "/login)");
+		return false;
+	}
+	for (h += 7; *h == ' '; h++)
+		;
+	ret = token_verify(r->srv->secret, h, time(NULL), &c);
+	if (ret == -EKEYEXPIRED) {
+		unauthorized(r, "the token has expired: log in again");
+		return false;
+	}
+	if (ret) {
+		unauthorized(r, ret == -EKEYREJECTED ? "the token's signature "
+			     "is not valid" : "the token is malformed");
+		return false;
+	}
+	if (!still_valid(r, &c)) {
+		unauthorized(r, "the token's user no longer exists");
+		return false;
+	}
+	r->who = c;
+	r->authenticated = true;
+	return true;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internals of the REST server, shared by rest_*.c only. */
+#ifndef SVRCERT_REST_INT_H
+#define SVRCERT_REST_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "rest.h"
+#include "rest_throttle.h"
+#include "token.h"
+
+#define REST_PATH_MAX	256
+#define REST_PREFIX	"/api/v1"
+
+struct rest_server {
+	struct MHD_Daemon *mhd;
+	struct rest_config rc;
+	struct svrcert_env_args args;
+	char config_path[4096];		/* copies ARGS points into */
+	char state_dir[4096];
+	char users_path[4200];
+	char router[64];		/* [router] name at start ("" if none) */
+	char node[256];			/* this host's name, as audit.h's */
+	struct svrcert_store st;	/* the state directory at start */
+	char audit_path[4096];		/* [daemon] audit-log, "" = state dir */
+	uint16_t port;
+	uint8_t secret[TOKEN_SECRET_LEN];
+	struct throttle throttle;
+	char *cert_pem, *key_pem;
+};
+
+struct rest_req {
+	struct rest_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	char url[REST_PATH_MAX];	/* as asked (for the audit) */
+	const char *path;		/* after /api/v1 (and node prefix) */
+	char source[64];		/* client address */
+	char *body;
+	size_t len;
+	bool too_big;
+	/* set by authentication */
+	struct token_claims who;
+	bool authenticated;
+	bool permitted;
+	/* the answer */
+	unsigned int status;
+	json_t *out;
+	unsigned int retry_after;	/* 429: seconds */
+	const char *allow;		/* 405: methods */
+	const char *www_auth;		/* 401: WWW-Authenticate error */
+};
+
+/* Answer STATUS with {"error": FMT...}. */
+void rest_error(struct rest_req *r, unsigned int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Answer STATUS with OBJ (consumed). */
+void rest_reply(struct rest_req *r, unsigned int status, json_t *obj);
+
+/* The request body as a JSON object, or a 400 answer (NULL). An empty
+ * body is {} when EMPTY_OK. */
+json_t *rest_body_object(struct rest_req *r, bool empty_ok);
+/* Reject any member of OBJ not in the NULL-terminated ALLOWED (400). */
+int rest_only_fields(struct rest_req *r, json_t *obj,
+		     const char *const *allowed);
+/* OBJ's FIELD as a string of 1..MAX bytes (NULL if absent and optional);
+ * a wrong type or length answers 400 naming the field and returns -EINVAL. */
+int rest_string_field(struct rest_req *r, json_t *obj, const char *field,
+		      size_t max, bool required, const char **out);
+
+/* Open the router's environment as svrcertctl does; 500 on failure. */
+int rest_env_open(struct rest_req *r, struct svrcert_env *env);
+
+/* rest_auth.c */
+void rest_login(struct rest_req *r);
+/* Check the bearer token; on failure answers 401 and returns false. */
+bool rest_authenticate(struct rest_req *r);
+
+/* rest_api.c: provisioning */
+void rest_private_key(struct rest_req *r);
+void rest_certificate_request(struct rest_req *r);
+void rest_certificate_post(struct rest_req *r);
+void rest_certificate_get(struct rest_req *r);
+
+/* rest_status.c: read-only state and CRLs */
+void rest_crl_get(struct rest_req *r);
+void rest_crl_fetch(struct rest_req *r);
+void rest_stats(struct rest_req *r);
+void rest_alarms(struct rest_req *r);
+
+#endif
