@@ -190,10 +190,12 @@ static void test_keyfile_good(void **state)
 		 "   %s  \n"
 		 "\t# indented comment\n"
 		 "%s # trailing comment\r\n"
+		 "%s\r\n"	/* CRLF file */
 		 "%s",	/* last line without newline */
-		 key_hex, key_hex, key_hex);
+		 key_hex, key_hex, key_hex, key_hex);
 	assert_int_equal(read_text(text, -1, &keys, &n, err, sizeof(err)), 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
+	assert_memory_equal(keys[3], key_bin, SVRCERT_KEY_LEN);
 	assert_memory_equal(keys[0], key_bin, SVRCERT_KEY_LEN);
 	assert_memory_equal(keys[1], key_bin, SVRCERT_KEY_LEN);
 	assert_memory_equal(keys[2], key_bin, SVRCERT_KEY_LEN);
