@@ -39,6 +39,7 @@ int cmd_import(int argc, char **argv);		/* cmd_import.c */
 int cmd_trusted_ca(int argc, char **argv);	/* cmd_trusted_ca.c */
 int cmd_user(int argc, char **argv);		/* cmd_user.c */
 int cmd_crl(int argc, char **argv);		/* cmd_crl.c */
+int cmd_daemon(int argc, char **argv);		/* cmd_daemon.c */
 
 /* show topics; argv[0] is the topic. */
 int show_policy(int argc, char **argv);		/* show_policy.c */

@@ -23,6 +23,7 @@ static const struct ctl_cmd commands[] = {
 	{ "import", cmd_import, "CERT.pem", "check and install this router's certificate" },
 	{ "trusted-ca", cmd_trusted_ca, "add NAME FILE [warn|strict] | del NAME | list",
 	  "manage trusted CA bundles" },
+	{ "daemon", cmd_daemon, "status|check|reload [-j]", "ask a running svrcertd" },
 	{ "crl", cmd_crl, "fetch [--force] [URL]", "fetch CRLs now and feed the kernel" },
 	{ "user", cmd_user, "add NAME [--role ROLE] | del NAME | passwd NAME | list",
 	  "manage REST API users" },
