@@ -13,6 +13,7 @@
 #include "alarm.h"
 #include "ctlsock.h"
 #include "daemon.h"
+#include "daemon_rest.h"
 
 static int open_signalfd(void)
 {
@@ -119,11 +120,14 @@ int daemon_setup(struct daemon *d)
 	       svrcert_env_control_socket(&d->env), d->check_interval_s);
 	daemon_check(d);
 	push_kernel_policy(d);
-	return 0;
+	/* Last: its thread inherits the blocked signals, and its requests
+	 * notify us through the control socket, which must exist. */
+	return daemon_rest_start(d);
 }
 
 void daemon_teardown(struct daemon *d)
 {
+	daemon_rest_stop(d);
 	if (d->ctl_fd >= 0) {
 		close(d->ctl_fd);
 		unlink(d->ctl_path);
