@@ -291,6 +291,7 @@ int svrcert_nl_get_keys(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!buf)
 		return -ENOMEM;
 	mutex_lock(&sn->lock);
+	svrcert_revset_settle(svrcert_live(sn));
 	while ((room = svrcert_dump_room(skb))) {
 		saved = cur;
 		n = svrcert_revset_dump(svrcert_live(sn), &cur, buf, room,

@@ -49,6 +49,7 @@ int svrcert_revset_module_init(void)
 void svrcert_revset_module_exit(void)
 {
 	kmem_cache_destroy(svrcert_key_cache);
+	svrcert_key_cache = NULL;
 }
 
 struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys)
@@ -257,6 +258,27 @@ u64 svrcert_revset_mem(struct svrcert_revset *set)
 	rcu_read_unlock();
 	return bytes + sizeof(*set) +
 	       (u64)svrcert_revset_count(set) * kmem_cache_size(svrcert_key_cache);
+}
+
+/*
+ * Wait until no resize is in flight: while one is, keys are spread over
+ * two bucket tables and a walk of one of them misses some. The deferred
+ * worker moves one table step per run and requeues itself, hence the
+ * loop; it is bounded in case the worker keeps failing to allocate (the
+ * dump then reports itself interrupted). Caller excludes writers.
+ */
+void svrcert_revset_settle(struct svrcert_revset *set)
+{
+	int tries = 64;
+	bool busy;
+
+	do {
+		flush_work(&set->ht.run_work);
+		rcu_read_lock();
+		busy = rcu_access_pointer(rht_dereference_rcu(set->ht.tbl,
+							      &set->ht)->future_tbl);
+		rcu_read_unlock();
+	} while (busy && --tries);
 }
 
 /*

@@ -38,6 +38,7 @@ int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
 		       u32 *removed);
 u32 svrcert_revset_count(const struct svrcert_revset *set);
 u64 svrcert_revset_mem(struct svrcert_revset *set);
+void svrcert_revset_settle(struct svrcert_revset *set);
 u32 svrcert_revset_dump(struct svrcert_revset *set,
 			struct svrcert_revset_cursor *cur, u8 *out, u32 max,
 			bool *resized);

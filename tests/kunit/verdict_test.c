@@ -11,6 +11,7 @@
 #include <kunit/test.h>
 
 #include "policy.h"
+#include "env.h"
 #include "revset.h"
 #include "verdict.h"
 
@@ -206,6 +207,8 @@ static struct kunit_case verdict_test_cases[] = {
 };
 
 static struct kunit_suite verdict_test_suite = {
+	.suite_init = svrcert_kunit_env_init,
+	.suite_exit = svrcert_kunit_env_exit,
 	.name = "svrcert_verdict",
 	.init = verdict_test_init,
 	.exit = verdict_test_exit,
