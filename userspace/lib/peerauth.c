@@ -96,6 +96,7 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 	pa->p = *p;
 	pa->cfg = p->cfg;
 	pa->listen_fd = -1;
+	svrcert_keyset_init(&pa->revoked);
 	if (!pa->p.revalidate_s)
 		pa->p.revalidate_s = PEERAUTH_DEF_REVALIDATE_S;
 	if (!pa->p.handshake_ms)
@@ -142,6 +143,8 @@ void peerauth_free(struct peerauth *pa)
 	if (pa->listen_fd >= 0)
 		close(pa->listen_fd);
 	free(pa->listen_host);
+	pa_trust_invalidate(pa);
+	svrcert_keyset_free(&pa->revoked);
 	pa_identity_free(pa);
 	pa_nl_close(pa);
 	free(pa);
@@ -271,6 +274,7 @@ static void run_timers(struct peerauth *pa)
 		/* Periodic: judge the cached certificates at once (dates,
 		 * CRLs), and call every peer again. */
 		pa->next_revalidate_ms = now + (int64_t)pa->p.revalidate_s * 1000;
+		pa_trust_invalidate(pa);
 		for (size_t i = 0; i < pa->n_peers; i++) {
 			pa_rejudge(pa, &pa->peers[i], "revalidate");
 			if (pa->peers[i].host && !pa->peers[i].conn)
@@ -326,6 +330,7 @@ int peerauth_own_cert_changed(struct peerauth *pa, char *err, size_t errlen)
 {
 	/* Handshakes in flight used the old certificate: start over. */
 	incoming_free(pa);
+	pa_trust_invalidate(pa);
 	identity_reload(pa);
 	reschedule_all(pa);
 	if (pa->ident_err[0])
@@ -338,6 +343,9 @@ int peerauth_check_own_cert(struct peerauth *pa)
 	uint8_t now[SVRCERT_DIGEST_LEN];
 	char err[300];
 
+	/* Called after any change to the state directory (trusted CAs
+	 * too): the cached trust is read again at the next judgement. */
+	pa_trust_invalidate(pa);
 	pa_own_cert_hash(pa, now);
 	if (!memcmp(now, pa->own_cert_hash, sizeof(now)))
 		return 0;

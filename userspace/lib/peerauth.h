@@ -141,9 +141,11 @@ void peerauth_process(struct peerauth *pa, const struct pollfd *fds,
 /* This router's certificate (or key) was replaced: reload the identity
  * and authenticate every peer again. Returns 0 or -errno (ERR why). */
 int peerauth_own_cert_changed(struct peerauth *pa, char *err, size_t errlen);
-/* Call after anything may have replaced the own certificate (the daemon's
- * periodic and on-demand check): when STATE_DIR/cert.pem changed since it
- * was loaded, behaves as peerauth_own_cert_changed() and returns 1. */
+/* Call after anything in the state directory may have changed (the
+ * daemon's periodic and on-demand check): trusted CAs and held CRLs are
+ * read again at the next judgement, and when STATE_DIR/cert.pem changed
+ * since it was loaded, behaves as peerauth_own_cert_changed() and
+ * returns 1. */
 int peerauth_check_own_cert(struct peerauth *pa);
 /* A new configuration: peers added, removed (unbound) or changed, a new
  * listen address, a new key storage. Everything is authenticated again.
@@ -152,8 +154,9 @@ int peerauth_check_own_cert(struct peerauth *pa);
  * router then does not listen until the next reconfiguration. */
 int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
 			 char *err, size_t errlen);
-/* The held CRLs changed: judge every cached peer certificate again now
- * and rebind the peers whose state changed. Returns how many changed. */
+/* The held CRLs changed: read them again, judge every cached peer
+ * certificate now and rebind the peers whose state changed. Returns how
+ * many changed. (Trusted CAs and CRLs are otherwise cached.) */
 int peerauth_crl_updated(struct peerauth *pa);
 
 /* Listening port actually bound (tests listen on port 0), 0 if none. */

@@ -67,6 +67,8 @@ struct peerauth {
 	int64_t next_revalidate_ms;
 	struct svrcert_nl *nl;		/* default binder's handle */
 	struct audit_sink own_sink;	/* when the caller gave none */
+	X509_STORE *trust;		/* cached trust anchors, NULL: reload */
+	struct svrcert_keyset revoked;	/* cached held-CRL keys */
 };
 
 int64_t pa_now_ms(void);
@@ -103,6 +105,7 @@ int pa_default_bind(const struct peerauth_binding *b, void *ctx, char *msg,
 int pa_default_unbind(const char *name, void *ctx);
 void pa_nl_close(struct peerauth *pa);
 void pa_peer_clear(struct pa_peer *peer);
+void pa_trust_invalidate(struct peerauth *pa);
 
 /* peerauth.c */
 struct svrcert_peer;

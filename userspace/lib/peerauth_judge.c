@@ -14,10 +14,36 @@
 #include "peerauth_int.h"
 #include "util.h"
 
-/* The runtime rules, always strict: trust and held CRLs are read fresh so
- * that a new trusted CA or CRL applies to the next judgement. Returns 0
- * when judged (state/problem/reason set), -errno when no judgement could
- * be made (reason says why; the previous result stays). */
+void pa_trust_invalidate(struct peerauth *pa)
+{
+	X509_STORE_free(pa->trust);
+	pa->trust = NULL;
+	svrcert_keyset_free(&pa->revoked);
+	svrcert_keyset_init(&pa->revoked);
+}
+
+/* Trusted CAs and held CRLs, read once and kept until something may have
+ * changed them (CRL update, own-certificate check, reload, periodic): a
+ * judgement costs no file reads, however many callers there are. */
+static int trust_get(struct peerauth *pa, char *err, size_t errlen)
+{
+	int ret;
+
+	if (pa->trust)
+		return 0;
+	ret = trust_store_build(pa->p.st, pa->cfg, &pa->trust, err, errlen);
+	if (ret)
+		return ret;
+	ret = trust_held_crls(pa->p.st, &pa->revoked, err, errlen);
+	if (ret)
+		/* Never judge without the revocation list we hold. */
+		pa_trust_invalidate(pa);
+	return ret;
+}
+
+/* The runtime rules, always strict. Returns 0 when judged (state, problem
+ * and reason set), -errno when no judgement could be made (reason says
+ * why; the previous result stays). */
 static int judge(struct peerauth *pa, X509 *leaf, STACK_OF(X509) *chain,
 		 const char *name, enum svrcert_cert_state *state,
 		 enum svrcert_problem *problem, char *reason, size_t len)
@@ -26,23 +52,16 @@ static int judge(struct peerauth *pa, X509 *leaf, STACK_OF(X509) *chain,
 					      .expected_name = name };
 	struct svrcert_problems p;
 	struct svrcert_validated v = { 0 };
-	struct svrcert_keyset ks;
 	char err[300];
 	int ret;
 
-	ret = trust_store_build(pa->p.st, pa->cfg, &vp.store, err, sizeof(err));
+	ret = trust_get(pa, err, sizeof(err));
 	if (ret) {
 		snprintf(reason, len, "cannot judge: %s", err);
 		return ret;
 	}
-	svrcert_keyset_init(&ks);
-	ret = trust_held_crls(pa->p.st, &ks, err, sizeof(err));
-	if (ret) {
-		/* Never judge without the revocation list we hold. */
-		snprintf(reason, len, "cannot judge: held CRLs: %s", err);
-		goto out;
-	}
-	vp.revoked_keys = &ks;
+	vp.store = pa->trust;
+	vp.revoked_keys = &pa->revoked;
 	svrcert_problems_init(&p);
 	svrcert_validate_cert(leaf, chain, &vp, &v, &p);
 	*problem = svrcert_problems_first(&p);
@@ -56,10 +75,7 @@ static int judge(struct peerauth *pa, X509 *leaf, STACK_OF(X509) *chain,
 	}
 	svrcert_problems_free(&p);
 	svrcert_validated_free(&v);
-out:
-	svrcert_keyset_free(&ks);
-	X509_STORE_free(vp.store);
-	return ret;
+	return 0;
 }
 
 static void count(struct peerauth *pa, enum svrcert_cert_state state)

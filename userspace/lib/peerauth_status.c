@@ -114,6 +114,7 @@ int peerauth_crl_updated(struct peerauth *pa)
 {
 	int changed = 0;
 
+	pa_trust_invalidate(pa);
 	for (size_t i = 0; i < pa->n_peers; i++)
 		changed += pa_rejudge(pa, &pa->peers[i], "crl-update");
 	return changed;
