@@ -6,9 +6,11 @@
 #include "nl_priv.h"
 
 /*
- * Requests a bulk load keeps unacknowledged. The kernel handles each
- * message inside our sendmsg(), so the window only saves round trips to
- * recvmsg(); acks are small, so 64 fits the default receive buffer easily.
+ * Requests a bulk load keeps unacknowledged. Generic netlink handles each
+ * message inside our sendmsg(), so the window only saves a recvmsg() per
+ * chunk: in a TCG guest, window 64 vs 1 showed no difference within the
+ * noise, and the client's CPU was under 10 % of the load (the kernel's
+ * inserts are the cost). Acks are small: 64 fit the receive buffer easily.
  */
 #define LOAD_WINDOW 64
 
