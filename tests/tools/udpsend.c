@@ -145,7 +145,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	if (!o->dst || !o->port || o->port > 65535 || optind != argc ||
 	    (o->src && o->srcbase) || o->nsrc == 0 ||
 	    o->len < 12 || o->len > PAYLOAD_MAX ||
-	    o->batch == 0 || o->batch > BATCH_MAX || o->rate < 0)
+	    o->batch == 0 || o->batch > BATCH_MAX || o->rate < 0 || o->seconds < 0)
 		usage();
 }
 
