@@ -19,6 +19,7 @@
 #include "../pki/testpki.h"
 #include "swtpm_fixture.h"
 
+#include "counters.h"
 #include "csr.h"
 #include "peerauth.h"
 #include "tpm.h"
@@ -209,6 +210,11 @@ static bool drive(struct router **rs, size_t n,
 	}
 }
 
+static bool r2_never(struct fx *f)
+{
+	return false;
+}
+
 static unsigned int want_r1, want_r2;
 
 /* r1 has judged its peer want_r1 times and r2 has judged r1 want_r2. */
@@ -295,6 +301,16 @@ static void assert_counters(struct router *r, uint64_t ok, uint64_t expired,
 	assert_int_equal(cnt(r, PA_CNT_EXPIRED), expired);
 	assert_int_equal(cnt(r, PA_CNT_INVALID), invalid);
 	assert_int_equal(cnt(r, PA_CNT_REVOKED), revoked);
+	/* The same, persisted for "show stats security peer certificate". */
+	{
+		json_t *j = NULL;
+
+		assert_int_equal(counters_load(&r->st, &j), 0);
+		assert_int_equal(counters_get(j, "peer-certificate.expired"), expired);
+		assert_int_equal(counters_get(j, "peer-certificate.invalid"), invalid);
+		assert_int_equal(counters_get(j, "peer-certificate.revoked"), revoked);
+		json_decref(j);
+	}
 }
 
 static void test_mutual_ok(void **state)
@@ -376,6 +392,36 @@ static void test_expired(void **state)
 	assert_peer(&f->r2, "r1", SVRCERT_STATE_EXPIRED, SVRCERT_P_EXPIRED,
 		    "bad-expired.pem");
 	assert_counters(&f->r2, 0, 1, 0, 0);
+	{
+		json_t *j = NULL;
+
+		assert_int_equal(counters_load(&f->r2.st, &j), 0);
+		assert_int_equal(counters_get(j, "peer-certificate.expired.expired"), 1);
+		json_decref(j);
+	}
+}
+
+/* svrcertctl holds the state lock: the loop does not wait for it, and the
+ * count is written once the lock is free. */
+static void test_counter_waits_for_lock(void **state)
+{
+	struct fx *f = *state;
+	struct svrcert_store other;
+	struct router *rs[] = { &f->r2 };
+	json_t *j = NULL;
+
+	assert_int_equal(store_open(&other, f->r2.dir), 0);
+	assert_int_equal(store_lock(&other), 0);
+	start_r2(f);
+	start_r1(f, "bad-expired.pem", "r2");
+	run_until_judged(f, 1, 1);
+	assert_int_equal(cnt(&f->r2, PA_CNT_EXPIRED), 1);
+	assert_int_equal(counters_load(&f->r2.st, &j), 0);
+	assert_int_equal(counters_get(j, "peer-certificate.expired"), 0);
+	json_decref(j);
+	store_close(&other);
+	drive(rs, 1, r2_never, f, 100);
+	assert_counters(&f->r2, 0, 1, 0, 0);
 }
 
 static void test_not_yet_valid(void **state)
@@ -434,11 +480,6 @@ static void test_revoked_by_crl_update(void **state)
 	assert_peer(&f->r2, "r1", SVRCERT_STATE_REVOKED, SVRCERT_P_REVOKED,
 		    "bad-revoked.pem");
 	assert_counters(&f->r2, 1, 0, 0, 2);
-}
-
-static bool r2_never(struct fx *f)
-{
-	return false;
 }
 
 /* A TLS 1.2-only client is refused by the listener. */
@@ -618,6 +659,7 @@ int main(void)
 		T(test_wrong_peering_name_client),
 		T(test_wrong_peering_name_server),
 		T(test_expired),
+		T(test_counter_waits_for_lock),
 		T(test_not_yet_valid),
 		T(test_untrusted_ca),
 		T(test_revoked_by_crl_update),

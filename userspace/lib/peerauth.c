@@ -262,6 +262,7 @@ static void run_timers(struct peerauth *pa)
 {
 	int64_t now = pa_now_ms();
 
+	pa_persist_counts(pa);
 	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
 		if (pa->incoming[i] && pa->incoming[i]->deadline_ms <= now) {
 			syslog(LOG_NOTICE, "peer auth from %s: handshake timed "

@@ -69,6 +69,11 @@ struct peerauth {
 	struct audit_sink own_sink;	/* when the caller gave none */
 	X509_STORE *trust;		/* cached trust anchors, NULL: reload */
 	struct svrcert_keyset revoked;	/* cached held-CRL keys */
+#define PA_PERSIST_N	3		/* expired, invalid, revoked */
+	struct {
+		unsigned int n;		/* not yet in counters.json */
+		char reason[32];
+	} pending[PA_PERSIST_N];
 };
 
 int64_t pa_now_ms(void);
@@ -106,6 +111,8 @@ int pa_default_unbind(const char *name, void *ctx);
 void pa_nl_close(struct peerauth *pa);
 void pa_peer_clear(struct pa_peer *peer);
 void pa_trust_invalidate(struct peerauth *pa);
+/* Write counts that waited for the state lock (never blocks). */
+void pa_persist_counts(struct peerauth *pa);
 
 /* peerauth.c */
 struct svrcert_peer;

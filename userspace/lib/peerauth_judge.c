@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "counters.h"
 #include "import.h"
 #include "import_trust.h"
 #include "peerauth_int.h"
@@ -78,21 +79,58 @@ static int judge(struct peerauth *pa, X509 *leaf, STACK_OF(X509) *chain,
 	return 0;
 }
 
-static void count(struct peerauth *pa, enum svrcert_cert_state state)
+/* The persistent counters (counters.h, "show stats security peer
+ * certificate ...") need the state lock, which svrcertctl may hold across a
+ * TPM operation: never wait for it in the loop; what could not be written
+ * is written with the next count. */
+void pa_persist_counts(struct peerauth *pa)
 {
+	static const enum svrcert_counter cnt[PA_PERSIST_N] = {
+		CNT_PEER_CERT_EXPIRED, CNT_PEER_CERT_INVALID,
+		CNT_PEER_CERT_REVOKED,
+	};
+
+	if (!pa->pending[0].n && !pa->pending[1].n && !pa->pending[2].n)
+		return;
+	if (store_trylock(pa->p.st))
+		return;
+	for (size_t i = 0; i < PA_PERSIST_N; i++)
+		while (pa->pending[i].n &&
+		       !counters_inc(pa->p.st, cnt[i], pa->pending[i].reason[0] ?
+				     pa->pending[i].reason : NULL)) {
+			pa->pending[i].n--;
+			pa->pending[i].reason[0] = '\0';
+		}
+	store_unlock(pa->p.st);
+}
+
+static void count(struct peerauth *pa, enum svrcert_cert_state state,
+		  enum svrcert_problem problem)
+{
+	size_t slot;
+
 	switch (state) {
 	case SVRCERT_STATE_VALID:
 		pa->counters[PA_CNT_OK]++;
-		break;
+		return;
 	case SVRCERT_STATE_EXPIRED:
 		pa->counters[PA_CNT_EXPIRED]++;
+		slot = 0;
 		break;
 	case SVRCERT_STATE_REVOKED:
 		pa->counters[PA_CNT_REVOKED]++;
+		slot = 2;
 		break;
 	default:
 		pa->counters[PA_CNT_INVALID]++;
+		slot = 1;
 	}
+	/* The breakdown by problem goes with the first pending count only. */
+	if (!pa->pending[slot].n++)
+		snprintf(pa->pending[slot].reason,
+			 sizeof(pa->pending[slot].reason), "%s",
+			 svrcert_problem_name(problem));
+	pa_persist_counts(pa);
 }
 
 static void audit(struct peerauth *pa, const char *name, X509 *leaf,
@@ -116,7 +154,6 @@ static void audit(struct peerauth *pa, const char *name, X509 *leaf,
 			   "fingerprint", fp, "role", via, "remote", remote);
 	audit_event(pa->p.audit, PEERAUTH_AUDIT_TYPE, desc, detail,
 		    state == SVRCERT_STATE_VALID);
-	store_unlock(pa->p.st);
 }
 
 static void alarm_update(struct peerauth *pa, struct pa_peer *peer)
@@ -195,7 +232,7 @@ static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
 	peer->via = via;
 	peer->results++;
 	peer->transport[0] = '\0';
-	count(pa, state);
+	count(pa, state, problem);
 	alarm_update(pa, peer);
 	audit(pa, peer->name, leaf, state, problem, reason, via, remote);
 	syslog(state == SVRCERT_STATE_VALID ? LOG_INFO : LOG_WARNING,
@@ -229,7 +266,7 @@ static void unknown_caller(struct peerauth *pa, struct pa_conn *c, X509 *leaf)
 	snprintf(reason, sizeof(reason), "certificate \"%s\" names no "
 		 "configured peer (neither CN nor SAN URI urn:ssr:peering:"
 		 "<name> matches)", subject);
-	pa->counters[PA_CNT_INVALID]++;
+	count(pa, SVRCERT_STATE_INVALID, SVRCERT_P_IDENTITY);
 	audit(pa, NULL, leaf, SVRCERT_STATE_INVALID, SVRCERT_P_IDENTITY,
 	      reason, "server", c->remote);
 	syslog(LOG_WARNING, "peer auth from %s refused: %s", c->remote, reason);
