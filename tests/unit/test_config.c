@@ -123,7 +123,22 @@ static void test_defaults(void **state)
 	assert_string_equal(c.audit_log, "/var/log/svrcert/audit.log");
 	assert_null(c.control_group);
 	assert_null(c.listen.host);
+	assert_null(c.rest_listen.host);
+	assert_int_equal(c.rest_token_lifetime_s, 3600);
+	assert_int_equal(c.rest_body_max, 64 * 1024);
 	assert_int_equal(c.n_peers + c.n_cas + c.n_crl_urls, 0);
+	svrcert_config_free(&c);
+
+	/* [rest]: listen with the web certificate and key */
+	assert_int_equal(load(MIN "[rest]\nlisten = [::1]:8443\ncertificate = /c.pem\n"
+			      "key = /k.pem\ntoken-lifetime = 15m\nbody-max = 16K\n",
+			      &c, err, sizeof(err)), 0);
+	assert_string_equal(c.rest_listen.host, "::1");
+	assert_int_equal(c.rest_listen.port, 8443);
+	assert_string_equal(c.rest_certificate, "/c.pem");
+	assert_string_equal(c.rest_key, "/k.pem");
+	assert_int_equal(c.rest_token_lifetime_s, 900);
+	assert_int_equal(c.rest_body_max, 16 * 1024);
 	svrcert_config_free(&c);
 
 	/* uuid-file follows state-dir; validation-mode defaults to strict */
@@ -175,6 +190,14 @@ static const struct bad bad_configs[] = {
 	  "t.conf:4: [crl] backoff-interval: \"60 parsecs\" must be a duration of 1s to 365d (bare number: seconds), e.g. 60s, 5m" },
 	{ MIN "[crl]\npolling-interval = 366d\n",
 	  "t.conf:4: [crl] polling-interval: \"366d\" must be a duration of 1s to 365d (bare number: hours), e.g. 24h, 90m, 1d" },
+	{ MIN "[rest]\nlisten = 127.0.0.1:8443\n",
+	  "t.conf:3: [rest] certificate: required with listen (the REST API serves HTTPS only)" },
+	{ MIN "[rest]\nlisten = 127.0.0.1:8443\ncertificate = /c.pem\n",
+	  "t.conf:3: [rest] key: required with listen (the REST API serves HTTPS only)" },
+	{ MIN "[rest]\ntoken-lifetime = 30s\n", "t.conf:3: [rest] token-lifetime: must be 60s to 7d" },
+	{ MIN "[rest]\nbody-max = 2M\n", "t.conf:3: [rest] body-max: must be 1K to 1M" },
+	{ MIN "[rest]\nlisten = 8443\n",
+	  "t.conf:4: [rest] listen: \"8443\" must be HOST:PORT or [IPV6]:PORT" },
 	{ MIN "[crl]\nmax-size = 17G\n",
 	  "t.conf:4: [crl] max-size: \"17G\" must be a size of 1 byte to 16G, e.g. 4096, 64K, 256M" },
 	{ MIN "[crl]\nurl = ftp://ca/x.crl\n",

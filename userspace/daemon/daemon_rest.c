@@ -13,19 +13,16 @@ static struct rest_server *rest;
 
 int daemon_rest_start(struct daemon *d)
 {
-	const char *path = rest_config_path();
 	struct rest_config rc;
 	char err[1024];
 	bool v6;
 	int ret;
 
-	ret = rest_config_load(path, &rc, err, sizeof(err));
-	if (ret) {
-		syslog(LOG_ERR, "refusing to start: REST: %s", err);
-		return ret;
-	}
+	/* svrcert.conf was checked by its loader; [rest] changes take effect
+	 * at the next start (a reload does not move the listener). */
+	rest_config_from(d->env.have_cfg ? &d->env.cfg : NULL, &rc);
 	if (!rc.host[0]) {
-		syslog(LOG_INFO, "REST API off (no [rest] listen in %s)", path);
+		syslog(LOG_INFO, "REST API off (no [rest] listen configured)");
 		return 0;
 	}
 	ret = rest_server_start(&rc, &d->args, &rest, err, sizeof(err));

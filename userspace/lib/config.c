@@ -23,6 +23,7 @@
 static const char *const section_kinds[] = {
 	[S_ROUTER] = "router", [S_KEY] = "key", [S_TRUSTED_CA] = "trusted-ca",
 	[S_CRL] = "crl", [S_PEER] = "peer", [S_DAEMON] = "daemon",
+	[S_REST] = "rest",
 };
 
 void conf_error(struct conf_ctx *c, int line, const char *fmt, ...)
@@ -362,5 +363,8 @@ void svrcert_config_free(struct svrcert_config *cfg)
 	free(cfg->control_group);
 	free(cfg->audit_log);
 	free(cfg->listen.host);
+	free(cfg->rest_listen.host);
+	free(cfg->rest_certificate);
+	free(cfg->rest_key);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -9,6 +9,7 @@
  *   [crl]                         CRL sources and polling
  *   [peer "NAME"]                 one per SVR peer (also [peer:NAME])
  *   [daemon]                      state dir, control socket, audit log, listen
+ *   [rest]                        svrcertd's HTTPS REST API (rest.h)
  *
  * Every error (syntax, unknown section or key, duplicate key, bad value,
  * missing required item) fails the whole load with one message of the form
@@ -39,6 +40,8 @@
 #define SVRCERT_DEF_CONTROL_SOCKET	"/run/svrcert/control.sock"
 #define SVRCERT_DEF_AUDIT_LOG		"/var/log/svrcert/audit.log"
 #define SVRCERT_DEF_LISTEN_PORT		4480
+#define SVRCERT_DEF_REST_TOKEN_S	3600u		/* [rest] token-lifetime */
+#define SVRCERT_DEF_REST_BODY_MAX	(64u << 10)	/* [rest] body-max */
 #define SVRCERT_DEF_CONFIG_PATH		"/etc/svrcert/svrcert.conf"
 #define SVRCERT_DEF_KEY_FILE_NAME	"key.pem"	/* in state-dir */
 
@@ -138,6 +141,12 @@ struct svrcert_config {
 	char *audit_log;		/* audit-log = */
 	struct svrcert_endpoint listen;	/* listen = host:port (peer auth);
 					 * default host NULL = not listening */
+	/* [rest] (REST API over HTTPS; off unless listen is set) */
+	struct svrcert_endpoint rest_listen;	/* listen = host:port */
+	char *rest_certificate;		/* certificate = PEM (+ chain) */
+	char *rest_key;			/* key = PEM private key file */
+	uint32_t rest_token_lifetime_s;	/* token-lifetime = (60s..7d, 1h) */
+	uint64_t rest_body_max;		/* body-max = (1K..1M, 64K) */
 };
 
 /*

@@ -57,6 +57,11 @@ static const struct key_def keys[] = {
 	{ S_DAEMON, "control-group", V_GROUP, CF(control_group) },
 	{ S_DAEMON, "audit-log", V_PATH, CF(audit_log) },
 	{ S_DAEMON, "listen", V_ENDPOINT, CF(listen) },
+	{ S_REST, "listen", V_ENDPOINT, CF(rest_listen) },
+	{ S_REST, "certificate", V_PATH, CF(rest_certificate) },
+	{ S_REST, "key", V_PATH, CF(rest_key) },
+	{ S_REST, "token-lifetime", V_DUR_S, CF(rest_token_lifetime_s) },
+	{ S_REST, "body-max", V_SIZE, CF(rest_body_max) },
 };
 
 const char *conf_section_name(const struct conf_ctx *c,
@@ -419,6 +424,8 @@ int conf_defaults(struct conf_ctx *c, const char *fname)
 	cfg->crl_timeout_s = SVRCERT_DEF_CRL_TIMEOUT_S;
 	cfg->crl_connect_timeout_s = SVRCERT_DEF_CRL_CONNECT_S;
 	cfg->crl_max_size = SVRCERT_DEF_CRL_MAX_SIZE;
+	cfg->rest_token_lifetime_s = SVRCERT_DEF_REST_TOKEN_S;
+	cfg->rest_body_max = SVRCERT_DEF_REST_BODY_MAX;
 	cfg->path = strdup(fname);
 	cfg->state_dir = strdup(SVRCERT_DEF_STATE_DIR);
 	cfg->control_socket = strdup(SVRCERT_DEF_CONTROL_SOCKET);
@@ -482,6 +489,24 @@ static void check_peers(struct conf_ctx *c)
 	}
 }
 
+/* The REST API serves TLS only: listen needs the web certificate and key. */
+static void check_rest(struct conf_ctx *c)
+{
+	const struct svrcert_config *cfg = &c->cfg;
+	const struct conf_section *rs = find_section(c, S_REST);
+	int line = rs ? rs->line : 0;
+
+	if (cfg->rest_listen.host && (!cfg->rest_certificate || !cfg->rest_key))
+		conf_error(c, line, "[rest] %s: required with listen (the REST "
+			   "API serves HTTPS only)",
+			   cfg->rest_certificate ? "key" : "certificate");
+	else if (cfg->rest_token_lifetime_s < 60 ||
+		 cfg->rest_token_lifetime_s > 7 * 86400)
+		conf_error(c, line, "[rest] token-lifetime: must be 60s to 7d");
+	else if (cfg->rest_body_max < 1024 || cfg->rest_body_max > (1u << 20))
+		conf_error(c, line, "[rest] body-max: must be 1K to 1M");
+}
+
 void conf_finish(struct conf_ctx *c)
 {
 	struct svrcert_config *cfg = &c->cfg;
@@ -503,6 +528,8 @@ void conf_finish(struct conf_ctx *c)
 	}
 	check_key_settings(c);
 	check_peers(c);
+	if (!c->failed)
+		check_rest(c);
 	if (!c->failed && !cfg->uuid_file &&
 	    asprintf(&cfg->uuid_file, "%s/router-uuid", cfg->state_dir) < 0) {
 		cfg->uuid_file = NULL;

@@ -22,13 +22,10 @@
 
 #include "store_env.h"
 
-#define REST_CONFIG_DEFAULT	"/etc/svrcert/rest.conf"
-#define REST_DEF_TOKEN_LIFETIME_S	3600u
-#define REST_DEF_BODY_MAX	(64u * 1024u)
 #define REST_DEF_CONN_LIMIT	1024u
-#define REST_CONN_TIMEOUT_S	30u
+#define REST_CONN_TIMEOUT_S	30u	/* idle connections are closed */
 
-/* The [rest] settings. */
+/* The [rest] settings (svrcert.conf(5)). */
 struct rest_config {
 	char host[256];			/* "" = REST off */
 	uint16_t port;
@@ -39,16 +36,8 @@ struct rest_config {
 	unsigned int conn_limit;	/* concurrent connections */
 };
 
-/*
- * Read the [rest] section from PATH (keys: listen = host:port,
- * certificate, key, token-lifetime, body-max, connection-limit). A missing
- * file leaves REST off (host ""); anything wrong fails with ERR naming the
- * line. Defaults are set first.
- */
-int rest_config_load(const char *path, struct rest_config *rc, char *err,
-		     size_t errlen);
-/* The path in force: $SVRCERT_REST_CONFIG, else REST_CONFIG_DEFAULT. */
-const char *rest_config_path(void);
+/* The [rest] section of CFG (REST off when CFG is NULL or has no listen). */
+void rest_config_from(const struct svrcert_config *cfg, struct rest_config *rc);
 
 struct rest_server;
 

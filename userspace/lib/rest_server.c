@@ -125,13 +125,23 @@ static const struct rest_route *route(struct rest_req *r)
 	return NULL;
 }
 
+static bool is_login(const struct rest_req *r)
+{
+	return !strcmp(r->url, REST_PREFIX "/login");
+}
+
+/*
+ * Token first, then the route: a caller without a valid token learns
+ * nothing about which resources or nodes exist (always 401).
+ */
 static void dispatch(struct rest_req *r)
 {
-	const struct rest_route *rt = route(r);
+	const struct rest_route *rt;
 
-	if (!rt)
+	if (!is_login(r) && !rest_authenticate(r))
 		return;
-	if (rt->scope && !rest_authenticate(r))
+	rt = route(r);
+	if (!rt)
 		return;
 	if (rt->scope && !(r->who.scopes & rt->scope)) {
 		rest_error(r, MHD_HTTP_FORBIDDEN, "user %s may not %s %s: the "
@@ -404,6 +414,7 @@ static int start_mhd(struct rest_server *srv, char *err, size_t errlen)
 		flags |= MHD_USE_IPv6;
 	srv->mhd = MHD_start_daemon(flags, srv->rc.port, NULL, NULL,
 		on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,	/* first */
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem,
@@ -412,7 +423,6 @@ static int start_mhd(struct rest_server *srv, char *err, size_t errlen)
 		MHD_OPTION_CONNECTION_TIMEOUT, REST_CONN_TIMEOUT_S,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, REST_LISTEN_BACKLOG,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 		MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!srv->mhd) {
