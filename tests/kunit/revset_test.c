@@ -89,9 +89,13 @@ static void revset_bound(struct kunit *test)
 	svrcert_revset_destroy(set);
 }
 
+/*
+ * The worst case of a loaded set: one key past the 75% growth threshold of
+ * a 16384-bucket table, so the table has just doubled to 32768 buckets.
+ */
 static void revset_memory_per_key(struct kunit *test)
 {
-	const u32 n = 50000;
+	const u32 n = 16384 * 3 / 4 + 1;
 	struct svrcert_revset *set = svrcert_revset_create(0, n);
 	u8 *keys = alloc_keys(test, SVRCERT_KEYS_PER_ATTR_MAX, 3);
 	u32 i, added;
@@ -105,6 +109,7 @@ static void revset_memory_per_key(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, chunk, &added), 0);
 	}
 	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), n);
+	svrcert_revset_settle(set);	/* the doubling has happened */
 	mem = svrcert_revset_mem(set);
 	kunit_info(test, "%u keys: %llu bytes, %llu per key", n, mem, mem / n);
 	KUNIT_EXPECT_LE(test, mem, 64ULL * n);
@@ -170,11 +175,14 @@ static int swap_reader(void *arg)
 	return 0;
 }
 
+/* Keys per swapped set besides K: enough for several buckets per set. */
+#define SWAP_SET_KEYS	256
+
 /* Swap @rounds sets under a reader; @in_all: K is in every set, or none. */
 static void swap_rounds(struct kunit *test, bool in_all, u32 rounds)
 {
 	struct swap_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	u8 *keys = alloc_keys(test, SVRCERT_KEYS_PER_ATTR_MAX, 5);
+	u8 *keys = alloc_keys(test, SWAP_SET_KEYS, 5);
 	struct svrcert_revset *set;
 	struct task_struct *reader;
 	u32 r, added;
@@ -182,7 +190,7 @@ static void swap_rounds(struct kunit *test, bool in_all, u32 rounds)
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	memset(ctx->key, 0xee, SVRCERT_KEY_LEN);
 	init_completion(&ctx->started);
-	set = svrcert_revset_create(0, SVRCERT_KEYS_PER_ATTR_MAX + 1);
+	set = svrcert_revset_create(0, SWAP_SET_KEYS + 1);
 	KUNIT_ASSERT_NOT_NULL(test, set);
 	if (in_all)
 		KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, ctx->key, 1, &added), 0);
@@ -192,11 +200,11 @@ static void swap_rounds(struct kunit *test, bool in_all, u32 rounds)
 	wait_for_completion(&ctx->started);
 	for (r = 0; r < rounds; r++) {
 		/* No ASSERT while the reader runs: it must be stopped first. */
-		set = svrcert_revset_create(0, SVRCERT_KEYS_PER_ATTR_MAX + 1);
+		set = svrcert_revset_create(0, SWAP_SET_KEYS + 1);
 		if (!set)
 			break;
-		fill_keys(keys, SVRCERT_KEYS_PER_ATTR_MAX, 100 + r);
-		if (svrcert_revset_add(set, keys, SVRCERT_KEYS_PER_ATTR_MAX, &added) ||
+		fill_keys(keys, SWAP_SET_KEYS, 100 + r);
+		if (svrcert_revset_add(set, keys, SWAP_SET_KEYS, &added) ||
 		    (in_all && svrcert_revset_add(set, ctx->key, 1, &added))) {
 			svrcert_revset_destroy(set);
 			break;
