@@ -15,6 +15,7 @@
 #include "alarm.h"
 #include "ctlsock.h"
 #include "daemon.h"
+#include "daemon_peers.h"
 #include "util.h"
 #include "version.h"
 
@@ -84,6 +85,8 @@ static json_t *dispatch(struct daemon *d, const char *line)
 		resp = daemon_reload(d, err, sizeof(err)) ?
 		       error_json("reload failed, previous configuration kept", err) :
 		       status_json(d);
+	else if (!strcmp(cmd, "peers"))
+		resp = daemon_peers_json();
 	else if (!strcmp(cmd, "alarms"))
 		resp = json_pack("{s:b, s:o}", "ok", 1, "alarms", alarms_json(d));
 	else

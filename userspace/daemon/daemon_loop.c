@@ -13,6 +13,7 @@
 #include "alarm.h"
 #include "ctlsock.h"
 #include "daemon.h"
+#include "daemon_peers.h"
 #include "daemon_rest.h"
 
 static int open_signalfd(void)
@@ -120,6 +121,7 @@ int daemon_setup(struct daemon *d)
 	       svrcert_env_control_socket(&d->env), d->check_interval_s);
 	daemon_check(d);
 	push_kernel_policy(d);
+	daemon_peers_start(d);	/* a bad listen address is logged, not fatal */
 	/* Last: its thread inherits the blocked signals, and its requests
 	 * notify us through the control socket, which must exist. */
 	return daemon_rest_start(d);
@@ -128,6 +130,7 @@ int daemon_setup(struct daemon *d)
 void daemon_teardown(struct daemon *d)
 {
 	daemon_rest_stop(d);
+	daemon_peers_stop();
 	if (d->ctl_fd >= 0) {
 		close(d->ctl_fd);
 		unlink(d->ctl_path);
@@ -160,6 +163,7 @@ void daemon_check(struct daemon *d)
 			      sizeof(kmsg));
 	store_unlock(&d->env.st);
 	d->last_check = time(NULL);
+	daemon_peers_check();	/* own certificate replaced: re-authenticate */
 	if (ret) {
 		syslog(LOG_ERR, "own-certificate check failed: %s",
 		       strerror(-ret));
@@ -190,6 +194,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->env.ip.audit = &d->env.audit;
 	d->env.ip.cfg = d->env.have_cfg ? &d->env.cfg : NULL;
 	control_group(d);
+	daemon_peers_reload(d);	/* the old configuration is gone */
 	syslog(LOG_INFO, "configuration reloaded from %s",
 	       d->env.have_cfg ? d->env.cfg.path : "(none, defaults)");
 	daemon_check(d);
@@ -217,13 +222,15 @@ int daemon_run(struct daemon *d)
 	uint64_t expirations;
 
 	while (!d->stop) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[3 + DAEMON_PEERS_MAX_FDS] = {
 			{ .fd = d->sig_fd, .events = POLLIN },
 			{ .fd = d->timer_fd, .events = POLLIN },
 			{ .fd = d->ctl_fd, .events = POLLIN },
 		};
+		size_t n_peers = daemon_peers_pollfds(fds + 3,
+						      DAEMON_PEERS_MAX_FDS);
 
-		if (poll(fds, 3, -1) < 0) {
+		if (poll(fds, 3 + n_peers, daemon_peers_timeout_ms()) < 0) {
 			if (errno == EINTR)
 				continue;
 			syslog(LOG_ERR, "poll: %m");
@@ -236,6 +243,8 @@ int daemon_run(struct daemon *d)
 			daemon_check(d);
 		if (fds[2].revents & POLLIN)
 			daemon_ctl_accept(d);
+		/* Every turn, also on timeout: handshakes and their timers. */
+		daemon_peers_process(fds + 3, n_peers);
 	}
 	return 0;
 }
