@@ -1,0 +1,413 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers for the end-to-end guest test (tests/guest/80-e2e.sh) and the
+# demo (scripts/demo runs that same test with SVRCERT_DEMO=1). Sourced after
+# tests/guest/lib.sh (TAP, namespaces, cleanup).
+#
+# Topology (e2e_net_up): three routers and a switch, each in its netns.
+#
+#   netns $E2E_NS-r1  eth0 10.80.0.1/24 fd80::1/64 --+
+#   netns $E2E_NS-r2  eth0 10.80.0.2/24 fd80::2/64 --+-- br0 in $E2E_NS-sw
+#   netns $E2E_NS-r3  eth0 10.80.0.3/24 fd80::3/64 --+   10.80.0.254: the CA's
+#                                                        CRL server (HTTP)
+# Every router runs its own swtpm (127.0.0.1:2321 on its own loopback,
+# absolute state directory) and its own svrcertd (state directory, config,
+# control socket under $E2E/rN). svrcertd listens for peer authentication on
+# 10.80.0.N:4480; SVR traffic is UDP to port 4800, the judged window is
+# 4800-4899, so the daemons' TLS (4480) and the CRL fetches are never judged.
+# Neighbour entries are static, IPv6 DAD/RS/link-local are off: the only
+# judged packets are those a step sends, so counters are exact.
+#
+#   e2e_init                 work dir, switch, routers, CA, CRL server
+#   e2e_addr N               10.80.0.N
+#   rctl N ARGS...           svrcertctl as router N (its netns, config,
+#                            state directory, control socket)
+#   e2e_daemon_cmd N CMD     one control-socket request, prints the reply
+#   e2e_peer_json N PEER     svrcertd's view of PEER at router N (JSON)
+#   e2e_write_conf N [KEY=VALUE...]  router N's svrcert.conf (VALIDATION=
+#                            true|false, MODE=fail-hard|fail-soft, PEERS=
+#                            "2 3", NAME= peering name)
+#   e2e_tpm_start N          swtpm for router N
+#   e2e_provision N [DAYS|+SECS] [NAME]  key (once) -> CSR -> CA signs -> import
+#   e2e_daemon_start N / e2e_daemon_stop N
+#   e2e_recv_start N / e2e_recv_stop   count UDP arriving at router N
+#   e2e_send FROM TO ARGS... udpsend from router FROM to router TO, prints sent
+#   e2e_snap N FILE          `show stats -j` of router N
+#   e2e_section TITLE        a step heading (demo: a banner)
+#   e2e_show N ARGS...       demo: print `svrcertctl ARGS` of router N
+#   e2e_say TEXT             demo: a line of narration
+
+E2E_TOOLS=${SVRCERT_TOOLS:-$SVRCERT_TOP/build/tools}
+E2E_PY=/usr/bin/python3		# /root (pyenv shims) is a tmpfs in the guest
+E2E_NS=e2e$$
+E2E_PORT=4800
+E2E_AUTH_PORT=4480
+E2E_CRL_ADDR=10.80.0.254
+E2E_CRL_URL=http://$E2E_CRL_ADDR:8080/int.crl
+E2E_DEMO=${SVRCERT_DEMO:-0}
+E2E=
+PKI=
+E2E_RECV_PID=
+E2E_RECV_OUT=
+
+e2e_addr() { echo "10.80.0.$1"; }
+e2e_addr6() { echo "fd80::$1"; }
+e2e_ns() { echo "$E2E_NS-r$1"; }
+e2e_dir() { echo "$E2E/r$1"; }
+
+e2e_say() {
+	if [ "$E2E_DEMO" = 1 ]; then printf '%s\n' "$*"; else tap_diag "$*"; fi
+}
+
+e2e_section() {
+	if [ "$E2E_DEMO" = 1 ]; then
+		printf '\n==== %s ====\n' "$1"
+	else
+		tap_diag "---- $1"
+	fi
+}
+
+e2e_show() {
+	local n=$1
+	shift
+	[ "$E2E_DEMO" = 1 ] || return 0
+	printf '\nR%s# svrcertctl %s\n' "$n" "$*"
+	rctl "$n" "$@" 2>&1 | sed 's/^/    /'
+}
+
+rctl() {
+	local n=$1 d
+	shift
+	d=$(e2e_dir "$n")
+	ip netns exec "$(e2e_ns "$n")" env SVRCERT_CONFIG="$d/svrcert.conf" \
+		SVRCERT_STATE_DIR="$d/state" SVRCERT_CONTROL_SOCKET="$d/ctl.sock" \
+		"$SVRCERTCTL" "$@"
+}
+
+# ---- network --------------------------------------------------------------
+
+e2e_net_up() {
+	local sw=$E2E_NS-sw n m mac
+	declare -A macs
+	ns_create "$sw" || return 1
+	ip -n "$sw" link add br0 type bridge || return 1
+	ip -n "$sw" link set br0 addrgenmode none 2>/dev/null
+	ip -n "$sw" addr add "$E2E_CRL_ADDR/24" dev br0
+	ip -n "$sw" link set br0 up
+	for n in 1 2 3; do
+		ns_create "$(e2e_ns "$n")" || return 1
+		ip -n "$sw" link add "p$n" type veth peer name eth0 \
+			netns "$(e2e_ns "$n")" || return 1
+		ip -n "$sw" link set "p$n" addrgenmode none 2>/dev/null
+		ip -n "$sw" link set "p$n" master br0 up
+		ip -n "$(e2e_ns "$n")" link set eth0 addrgenmode none 2>/dev/null
+		ip -n "$(e2e_ns "$n")" addr add "$(e2e_addr "$n")/24" dev eth0
+		ip -n "$(e2e_ns "$n")" addr add "$(e2e_addr6 "$n")/64" dev eth0 nodad
+		ip -n "$(e2e_ns "$n")" link set eth0 up
+		macs[$n]=$(ip -n "$(e2e_ns "$n")" -br link show eth0 | awk '{print $3}')
+	done
+	macs[sw]=$(ip -n "$sw" -br link show br0 | awk '{print $3}')
+	# Static neighbours: no ARP/ND traffic, nothing judged but what we send.
+	for n in 1 2 3; do
+		for m in 1 2 3; do
+			[ "$n" = "$m" ] && continue
+			mac=${macs[$m]}
+			ip -n "$(e2e_ns "$n")" neigh replace "$(e2e_addr "$m")" lladdr "$mac" dev eth0 nud permanent
+			ip -n "$(e2e_ns "$n")" neigh replace "$(e2e_addr6 "$m")" lladdr "$mac" dev eth0 nud permanent
+		done
+		ip -n "$(e2e_ns "$n")" neigh replace "$E2E_CRL_ADDR" lladdr "${macs[sw]}" dev eth0 nud permanent
+		ip -n "$sw" neigh replace "$(e2e_addr "$n")" lladdr "${macs[$n]}" dev br0 nud permanent
+	done
+}
+
+# ---- CA and CRL server ------------------------------------------------------
+
+e2e_ca_init() {
+	PKI=$E2E/pki
+	PKI_CRL_URL=$E2E_CRL_URL "$SVRCERT_TOP/tests/pki/mkpki.sh" "$PKI" >"$E2E/mkpki.log" 2>&1 || return 1
+	mkdir -p "$E2E/www"
+	e2e_crl_publish
+}
+
+# The CA publishes its current CRL at $E2E_CRL_URL (rename: a fetch never
+# sees half a file; mtime moves on, so a conditional GET sees the change).
+e2e_crl_publish() {
+	cp "$PKI/int.crl.der" "$E2E/www/.int.crl.tmp" &&
+	touch -d "@$(( $(date +%s) + 1 ))" "$E2E/www/.int.crl.tmp" &&
+	mv "$E2E/www/.int.crl.tmp" "$E2E/www/int.crl"
+}
+
+e2e_crl_server_start() {
+	ip netns exec "$E2E_NS-sw" "$E2E_PY" -m http.server 8080 \
+		--bind "$E2E_CRL_ADDR" --directory "$E2E/www" \
+		>"$E2E/crl-server.log" 2>&1 &
+	E2E_CRL_PID=$!
+	on_exit "kill $E2E_CRL_PID 2>/dev/null"
+	wait_for 20 ip netns exec "$(e2e_ns 1)" "$E2E_PY" -c \
+		"import urllib.request as u; u.urlopen('$E2E_CRL_URL', timeout=2).read()"
+}
+
+# e2e_issue CSR OUT START END: the intermediate CA issues a leaf valid from
+# START to END (epoch seconds). mkpki.sh sign counts in days; the expiry
+# steps need seconds, so this asks the same CA (its ca.cnf and database).
+e2e_issue() {
+	PKI_CA_DIR="$PKI/ca-int" PKI_CRL_URL=$E2E_CRL_URL openssl ca -batch -notext \
+		-config "$PKI/ca.cnf" -cert "$PKI/int.pem" -keyfile "$PKI/int.key" \
+		-in "$1" -out "$2" -extensions leaf \
+		-startdate "$(date -u -d "@$3" +%Y%m%d%H%M%SZ)" \
+		-enddate "$(date -u -d "@$4" +%Y%m%d%H%M%SZ)" >"$2.log" 2>&1
+}
+
+# ---- routers -----------------------------------------------------------------
+
+# e2e_write_conf N [VALIDATION=..] [MODE=..] [PEERS=".."] [NAME=..]
+e2e_write_conf() {
+	local n=$1 d VALIDATION=true MODE=fail-hard PEERS NAME="r$1" p kv
+	shift
+	PEERS=$(for p in 1 2 3; do [ "$p" = "$n" ] || printf '%s ' "$p"; done)
+	for kv in "$@"; do
+		case $kv in
+		VALIDATION=*) VALIDATION=${kv#*=} ;;
+		MODE=*) MODE=${kv#*=} ;;
+		PEERS=*) PEERS=${kv#*=} ;;
+		NAME=*) NAME=${kv#*=} ;;
+		esac
+	done
+	d=$(e2e_dir "$n")
+	{
+		cat <<EOF
+# router R$n of the end-to-end test (written by tests/guest/lib-e2e.sh)
+[router]
+name = r$n
+peering-common-name = $NAME
+peer-validation = $VALIDATION
+invalid-certificate-behavior = $MODE
+svr-ports = $E2E_PORT-$((E2E_PORT + 99))
+
+[key]
+storage = tpm-blob
+tcti = swtpm:host=127.0.0.1,port=2321
+
+[trusted-ca "svrcert-test"]
+file = $PKI/bundle.pem
+
+[crl]
+url = $E2E_CRL_URL
+polling-interval = ${E2E_POLL:-5s}
+backoff-interval = 5s
+timeout = 10s
+connect-timeout = 5s
+
+[daemon]
+state-dir = $d/state
+control-socket = $d/ctl.sock
+audit-log = $d/state/audit.log
+listen = $(e2e_addr "$n"):$E2E_AUTH_PORT
+EOF
+		for p in $PEERS; do
+			cat <<EOF
+
+[peer "r$p"]
+address = $(e2e_addr "$p"), $(e2e_addr6 "$p")
+authenticate = $(e2e_addr "$p"):$E2E_AUTH_PORT
+EOF
+		done
+	} >"$d/svrcert.conf.tmp" && mv "$d/svrcert.conf.tmp" "$d/svrcert.conf"
+}
+
+e2e_tpm_start() {
+	local n=$1 d
+	d=$(e2e_dir "$n")
+	mkdir -p "$d/tpm"
+	ip netns exec "$(e2e_ns "$n")" swtpm socket --tpm2 \
+		--server type=tcp,port=2321,bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port=2322,bindaddr=127.0.0.1 \
+		--tpmstate "dir=$d/tpm" --flags not-need-init,startup-clear \
+		--log "file=$d/swtpm.log" &
+	eval "E2E_TPM_PID_$n=$!"
+	on_exit "kill $! 2>/dev/null"
+	wait_for 20 ip netns exec "$(e2e_ns "$n")" bash -c 'exec 3<>/dev/tcp/127.0.0.1/2321'
+}
+
+# e2e_provision N [DAYS | +SECS] [NAME]: the seed's four steps. The key is
+# made once per router (a new certificate reuses it, as an operator would).
+e2e_provision() {
+	local n=$1 life=${2:-365} name=${3:-r$1} d now out secs
+	d=$(e2e_dir "$n")
+	if [ ! -f "$d/state/key.pem" ]; then
+		rctl "$n" key generate >"$d/keygen.log" 2>&1 || { cat "$d/keygen.log"; return 1; }
+	fi
+	rctl "$n" csr --peering-name "$name" --organization "svrcert test" \
+		-o "$d/req.csr" >"$d/csr.log" 2>&1 || { cat "$d/csr.log"; return 1; }
+	E2E_CERT_N=$((${E2E_CERT_N:-0} + 1))
+	out=$d/cert-$E2E_CERT_N.pem
+	case $life in
+	+*)
+		now=$(date +%s)
+		secs=${life#+}
+		e2e_issue "$d/req.csr" "$out" $((now - 60)) $((now + secs)) ||
+			{ cat "$out.log"; return 1; }
+		;;
+	*)
+		PKI_CRL_URL=$E2E_CRL_URL "$SVRCERT_TOP/tests/pki/mkpki.sh" sign "$PKI" \
+			"$d/req.csr" "$out" "$life" >"$out.log" 2>&1 || { cat "$out.log"; return 1; }
+		;;
+	esac
+	# shellcheck disable=SC2034 # for the caller: the certificate just issued
+	E2E_LAST_CERT=$out
+	rctl "$n" import "$out" --identity "$name" >"$d/import.log" 2>&1 ||
+		{ cat "$d/import.log"; return 1; }
+}
+
+e2e_daemon_start() {
+	local n=$1 d pid
+	d=$(e2e_dir "$n")
+	ip netns exec "$(e2e_ns "$n")" "$SVRCERT_TOP/build/svrcertd" \
+		-c "$d/svrcert.conf" --check-interval "${E2E_CHECK:-5}" --stderr \
+		>>"$d/daemon.log" 2>&1 &
+	pid=$!
+	eval "E2E_DAEMON_PID_$n=$pid"
+	on_exit "kill $pid 2>/dev/null"
+	wait_for 30 e2e_daemon_cmd "$n" status
+}
+
+e2e_daemon_stop() {
+	local n=$1 pid
+	eval "pid=\${E2E_DAEMON_PID_$n:-}"
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	eval "E2E_DAEMON_PID_$n="
+	return 0
+}
+
+# e2e_daemon_cmd N COMMAND: send {"command": COMMAND} and print the reply
+# line; status 1 if there is no reply or it says "ok": false.
+e2e_daemon_cmd() {
+	ip netns exec "$(e2e_ns "$1")" "$E2E_PY" - "$(e2e_dir "$1")/ctl.sock" "$2" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+s.sendall(json.dumps({"command": sys.argv[2]}).encode() + b"\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+print(buf.decode().strip())
+sys.exit(0 if json.loads(buf).get("ok") else 1)
+EOF
+}
+
+# e2e_peer_json N PEER: svrcertd's "peers" entry for PEER at router N.
+e2e_peer_json() {
+	e2e_daemon_cmd "$1" peers | jq -c --arg p "$2" '.peers[] | select(.name == $p)'
+}
+
+# e2e_peer_is N PEER STATE [KEY]: daemon and kernel of router N both hold
+# PEER in STATE (and, with KEY, the daemon's fingerprint is KEY).
+e2e_peer_is() {
+	local j k
+	j=$(e2e_peer_json "$1" "$2") || return 1
+	[ "$(jq -r .state <<<"$j")" = "$3" ] || return 1
+	[ -z "${4:-}" ] || [ "$(jq -r .fingerprint <<<"$j")" = "$4" ] || return 1
+	k=$(rctl "$1" show peers "$2" -j 2>/dev/null) || return 1
+	[ "$(jq -r .state <<<"$k")" = "$3" ] || return 1
+	[ -z "${4:-}" ] || [ "$(jq -r .fingerprint <<<"$k")" = "$4" ]
+}
+
+e2e_fingerprint() {
+	openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1
+}
+
+# ---- traffic and counters ----------------------------------------------------
+
+e2e_recv_start() {
+	E2E_RECV_OUT=$E2E/recv.$RANDOM
+	ip netns exec "$(e2e_ns "$1")" "$E2E_TOOLS/udprecv" -p "$E2E_PORT" \
+		-o "$E2E_RECV_OUT" >/dev/null &
+	E2E_RECV_PID=$!
+	for _ in $(seq 200); do
+		[ -s "$E2E_RECV_OUT" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+e2e_recv_stop() {
+	[ -n "$E2E_RECV_PID" ] || return 1
+	kill -TERM "$E2E_RECV_PID" 2>/dev/null
+	wait "$E2E_RECV_PID" 2>/dev/null
+	E2E_RECV_PID=
+	sed -n 's/^received=\([0-9]*\).*/\1/p' "$E2E_RECV_OUT"
+}
+
+e2e_recv_field() {
+	sed -n "s/.* $1=\\([0-9.]*\\).*/\\1/p" "$E2E_RECV_OUT"
+}
+
+# e2e_send FROM TO [udpsend options]: prints the number sent.
+e2e_send() {
+	local from=$1 to=$2
+	shift 2
+	ip netns exec "$(e2e_ns "$from")" "$E2E_TOOLS/udpsend" -s "$(e2e_addr "$from")" \
+		-d "$(e2e_addr "$to")" -p "$E2E_PORT" "$@" | sed -n 's/^sent=\([0-9]*\).*/\1/p'
+}
+
+e2e_snap() {
+	rctl "$1" show stats -j >"$2"
+}
+
+# Every packet counter that moved between two `show stats -j`, sorted,
+# "accepted.ok=100 dropped.revoked=5": one string to compare exactly.
+e2e_moved() {
+	jq -rn --slurpfile a "$1" --slurpfile b "$2" '
+		[ ($b[0].accepted | to_entries[] | select(.value != $a[0].accepted[.key]) |
+			"accepted.\(.key)=\(.value - $a[0].accepted[.key])"),
+		  ($b[0].dropped | to_entries[] | select(.value != $a[0].dropped[.key]) |
+			"dropped.\(.key)=\(.value - $a[0].dropped[.key])"),
+		  (if $b[0].not_peer != $a[0].not_peer
+		   then "not_peer=\($b[0].not_peer - $a[0].not_peer)" else empty end)
+		] | sort | join(" ")'
+}
+
+# e2e_burst FROM TO COUNT: COUNT packets FROM -> TO; sets E2E_SENT, E2E_RX and
+# E2E_MOVED (the receiving router's counters that moved).
+e2e_burst() {
+	local from=$1 to=$2 count=$3
+	e2e_snap "$to" "$E2E/before"
+	e2e_recv_start "$to" || return 1
+	E2E_SENT=$(e2e_send "$from" "$to" -c "$count" -r 500)
+	sleep 0.5
+	E2E_RX=$(e2e_recv_stop)
+	e2e_snap "$to" "$E2E/after"
+	E2E_MOVED=$(e2e_moved "$E2E/before" "$E2E/after")
+	e2e_say "R$from -> R$to: sent $E2E_SENT, received $E2E_RX; R$to's counters: $E2E_MOVED"
+}
+
+# ---- setup and teardown ------------------------------------------------------
+
+e2e_cleanup() {
+	local n
+	[ -z "$E2E_RECV_PID" ] || kill "$E2E_RECV_PID" 2>/dev/null
+	for n in 1 2 3; do e2e_daemon_stop "$n"; done
+	if [ -n "${SVRCERT_OUT:-}" ] && [ -d "$SVRCERT_OUT" ] && [ -n "$E2E" ]; then
+		mkdir -p "$SVRCERT_OUT/e2e"
+		for n in 1 2 3; do
+			cp "$E2E/r$n/daemon.log" "$SVRCERT_OUT/e2e/r$n-daemon.log" 2>/dev/null
+			cp "$E2E/r$n/state/audit.log" "$SVRCERT_OUT/e2e/r$n-audit.log" 2>/dev/null
+		done
+	fi
+	[ -z "$E2E" ] || rm -rf "$E2E"
+}
+
+e2e_init() {
+	local n
+	E2E=$(mktemp -d /tmp/e2e.XXXXXX)
+	on_exit e2e_cleanup
+	for n in 1 2 3; do mkdir -p "$E2E/r$n/state"; done
+	e2e_net_up
+}
