@@ -114,7 +114,7 @@ static void install(struct router *r, const char *name, const char *pki_file)
 static void router_start(struct router *r)
 {
 	struct peerauth_params p = { .cfg = &r->cfg, .st = &r->st,
-				     .handshake_ms = 5000,
+				     .handshake_ms = 15000,
 				     .bind = record_bind,
 				     .unbind = record_unbind,
 				     .bind_ctx = &r->bound };
@@ -234,7 +234,7 @@ static void run_until_judged(struct fx *f, unsigned int r1, unsigned int r2)
 
 	want_r1 = r1;
 	want_r2 = r2;
-	assert_true(drive(rs, 2, judged, f, 8000));
+	assert_true(drive(rs, 2, judged, f, 30000));
 }
 
 static void assert_peer(struct router *r, const char *peer,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Peer authentication: peers, scheduling and the poll-loop interface. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +86,25 @@ static void identity_reload(struct peerauth *pa)
 		pa->ident_err[0] = '\0';
 }
 
+/* A peer that hangs up while OpenSSL writes (an alert, close_notify) must
+ * not kill the daemon: SIGPIPE is ignored unless the program handles it. */
+static void ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (!sigaction(SIGPIPE, NULL, &sa) && sa.sa_handler == SIG_DFL) {
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
 int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 		 char *err, size_t errlen)
 {
 	struct peerauth *pa = calloc(1, sizeof(*pa));
 	int ret;
+
+	ignore_sigpipe();
 
 	if (!pa)
 		return -ENOMEM;

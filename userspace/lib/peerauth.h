@@ -124,7 +124,9 @@ struct peerauth_peer_status {
  * retried when peerauth_own_cert_changed() is called), open the listening
  * socket when [daemon] listen is set, and schedule every peer that has an
  * authenticate endpoint for now. -errno with ERR set on a hard failure
- * (e.g. the listen address is in use).
+ * (e.g. the listen address is in use). SIGPIPE is set to SIG_IGN when it
+ * has the default disposition (a peer hanging up mid-write must not kill
+ * the process).
  */
 int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 		 char *err, size_t errlen);
