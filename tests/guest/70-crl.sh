@@ -245,6 +245,9 @@ module_reload && ctl set peer-validation on failure-mode fail-hard ports "$PORT-
 t_ok $? "svrcert.ko reloaded (the kernel's set is empty)"
 wait_for 20 keys_are 1
 t_ok $? "svrcertd noticed and fed the list again ($(kernel_keys) key)"
+# svrcertd also told the new module its own-certificate state (unknown here).
+sleep 1
+ctl set peer-validation on failure-mode fail-hard ports "$PORT-$PORT" self-state valid
 ctl peer add pr "$PKI/pr.pem" "$(a4 0)" && ctl peer add pv "$PKI/pv.pem" "$(a4 1)"
 send_phase "after the module reload: pr dropped" "accepted.ok=$N dropped.revoked=$N"
 

@@ -498,6 +498,8 @@ static void check_kernel(void)
 	} else {
 		syslog(LOG_NOTICE, "CRL: svrcert.ko (re)loaded: %s",
 		       crl.kernel.msg);
+		/* A fresh module also lacks the own-certificate state. */
+		daemon_check(crl.d);
 	}
 }
 
