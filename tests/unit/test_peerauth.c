@@ -294,6 +294,30 @@ static int teardown(void **state)
 	free(f);
 	return 0;
 }
+/* STATE_DIR/peer-alarms.json holds one alarm for PEER in STATE, or none. */
+static void assert_alarm_file(struct router *r, const char *peer,
+			      const char *state)
+{
+	char *text = NULL;
+	json_t *arr, *a;
+
+	assert_int_equal(store_read(&r->st, PEERAUTH_ALARMS_FILE, &text, NULL), 0);
+	arr = json_loads(text, 0, NULL);
+	free(text);
+	assert_true(json_is_array(arr));
+	assert_int_equal(json_array_size(arr), peer ? 1 : 0);
+	if (peer) {
+		a = json_array_get(arr, 0);
+		assert_string_equal(json_string_value(json_object_get(a, "peer")), peer);
+		assert_string_equal(json_string_value(json_object_get(a, "state")), state);
+		assert_string_equal(json_string_value(json_object_get(a, "severity")),
+				    "critical");
+		assert_string_equal(json_string_value(json_object_get(a, "id")),
+				    PEERAUTH_ALARM_ID);
+	}
+	json_decref(arr);
+}
+
 static void assert_counters(struct router *r, uint64_t ok, uint64_t expired,
 			    uint64_t invalid, uint64_t revoked)
 {
@@ -399,6 +423,25 @@ static void test_expired(void **state)
 		assert_int_equal(counters_get(j, "peer-certificate.expired.expired"), 1);
 		json_decref(j);
 	}
+	assert_alarm_file(&f->r2, "r1", "expired");
+
+	/* A restart does not clear the alarm... */
+	peerauth_free(f->r2.pa);
+	router_start(&f->r2);
+	{
+		struct peerauth_peer_status s;
+
+		assert_int_equal(peerauth_peer_status(f->r2.pa, "r1", &s), 0);
+		assert_int_equal(s.state, SVRCERT_STATE_UNKNOWN);
+		assert_true(s.alarm);
+		assert_non_null(strstr(s.reason, "before restart"));
+	}
+	/* ...a valid certificate does. */
+	install(&f->r1, "cert.pem", "r1.pem");
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 1);
+	run_until_judged(f, 2, 1);
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE, "r1.pem");
+	assert_alarm_file(&f->r2, NULL, NULL);
 }
 
 /* svrcertctl holds the state lock: the loop does not wait for it, and the

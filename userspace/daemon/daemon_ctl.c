@@ -39,9 +39,14 @@ static json_t *alarms_json(struct daemon *d)
 {
 	struct alarm_set set;
 
-	if (alarm_load(&d->env.st, &set))
-		return json_array();
-	return alarm_set_json(&set);
+	json_t *all = alarm_load(&d->env.st, &set) ? json_array() :
+		      alarm_set_json(&set);
+	json_t *peers = daemon_peers_alarms_json();
+
+	/* The own certificate's alarms, then one per failing peer. */
+	json_array_extend(all, peers);
+	json_decref(peers);
+	return all;
 }
 
 static json_t *status_json(struct daemon *d)

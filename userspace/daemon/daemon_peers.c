@@ -95,3 +95,8 @@ json_t *daemon_peers_json(void)
 				 "peer authentication is not running");
 	return peerauth_status_json(pa);
 }
+
+json_t *daemon_peers_alarms_json(void)
+{
+	return pa ? peerauth_alarms_json(pa) : json_array();
+}

@@ -45,6 +45,8 @@ void daemon_peers_reload(struct daemon *d);
 void daemon_peers_check(void);
 /* The CRL manager published new CRLs into the state directory. */
 void daemon_peers_crl_updated(void);
+/* Raised peer alarms (peerauth_alarms_json), [] when not running. */
+json_t *daemon_peers_alarms_json(void);
 /* {"ok": true, "peers": [...], "counters": {...}} for the "peers" control
  * command; {"ok": false, "error": ...} when peer authentication is off. */
 json_t *daemon_peers_json(void);

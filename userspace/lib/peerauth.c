@@ -135,6 +135,7 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 		peerauth_free(pa);
 		return ret;
 	}
+	pa_alarms_restore(pa);
 	identity_reload(pa);
 	pa->next_revalidate_ms = pa_now_ms() + (int64_t)pa->p.revalidate_s * 1000;
 	*out = pa;

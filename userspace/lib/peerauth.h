@@ -53,6 +53,7 @@
 
 #define PEERAUTH_AUDIT_TYPE		"system.peer_authentication"
 #define PEERAUTH_ALARM_ID		"peer-certificate"
+#define PEERAUTH_ALARMS_FILE		"peer-alarms.json"	/* in state-dir */
 #define PEERAUTH_DEF_REVALIDATE_S	3600u
 #define PEERAUTH_DEF_HANDSHAKE_MS	10000u
 #define PEERAUTH_BACKOFF_MIN_MS		1000u
@@ -168,6 +169,10 @@ uint64_t peerauth_counter(const struct peerauth *pa, enum peerauth_counter c);
  * into PA. */
 int peerauth_peer_status(const struct peerauth *pa, const char *name,
 			 struct peerauth_peer_status *out);
+/* Raised peer alarms: [{"id": "peer-certificate", "peer", "severity":
+ * "critical", "state", "message", "raised", "raised_epoch"}], the content
+ * of STATE_DIR/peer-alarms.json. */
+json_t *peerauth_alarms_json(const struct peerauth *pa);
 /* The "peers" control reply (see Documentation/peerauth.md). */
 json_t *peerauth_status_json(const struct peerauth *pa);
 

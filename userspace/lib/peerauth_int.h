@@ -111,6 +111,11 @@ int pa_default_unbind(const char *name, void *ctx);
 void pa_nl_close(struct peerauth *pa);
 void pa_peer_clear(struct pa_peer *peer);
 void pa_trust_invalidate(struct peerauth *pa);
+
+/* peerauth_alarm.c */
+void pa_alarm_update(struct peerauth *pa, struct pa_peer *peer);
+void pa_alarms_save(struct peerauth *pa);
+void pa_alarms_restore(struct peerauth *pa);
 /* Write counts that waited for the state lock (never blocks). */
 void pa_persist_counts(struct peerauth *pa);
 

@@ -156,23 +156,6 @@ static void audit(struct peerauth *pa, const char *name, X509 *leaf,
 		    state == SVRCERT_STATE_VALID);
 }
 
-static void alarm_update(struct peerauth *pa, struct pa_peer *peer)
-{
-	bool failing = peer->state != SVRCERT_STATE_VALID;
-
-	if (failing && !peer->alarm) {
-		peer->alarm = true;
-		peer->alarm_since = pa_wall(pa);
-		syslog(LOG_CRIT, "alarm raised: %s %s critical: peer %s "
-		       "certificate %s: %s", PEERAUTH_ALARM_ID, peer->name,
-		       peer->name, cert_state_name(peer->state), peer->reason);
-	} else if (!failing && peer->alarm) {
-		peer->alarm = false;
-		syslog(LOG_NOTICE, "alarm cleared: %s %s: peer certificate "
-		       "valid", PEERAUTH_ALARM_ID, peer->name);
-	}
-}
-
 static void bind_peer(struct peerauth *pa, struct pa_peer *peer)
 {
 	struct peerauth_binding b = { .name = peer->name, .state = peer->state,
@@ -233,7 +216,7 @@ static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
 	peer->results++;
 	peer->transport[0] = '\0';
 	count(pa, state, problem);
-	alarm_update(pa, peer);
+	pa_alarm_update(pa, peer);
 	audit(pa, peer->name, leaf, state, problem, reason, via, remote);
 	syslog(state == SVRCERT_STATE_VALID ? LOG_INFO : LOG_WARNING,
 	       "peer %s (%s, %s): certificate %s%s%s", peer->name, remote, via,

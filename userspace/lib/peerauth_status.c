@@ -93,6 +93,7 @@ int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
 	free(pa->peers);
 	pa->peers = peers;
 	pa->n_peers = n;
+	pa_alarms_save(pa);	/* removed peers' alarms are gone */
 	pa->cfg = cfg;
 	pa->p.cfg = cfg;
 	if (pa->p.audit == &pa->own_sink)	/* it pointed into the old cfg */

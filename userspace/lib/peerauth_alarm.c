@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The alarm per failing peer: raised (critical) while the peer's last
+ * judgement failed, cleared when one passes or the peer leaves the
+ * configuration. Persisted in STATE_DIR/peer-alarms.json (same fields as
+ * alarms.json, plus "peer") so that a restart does not silently clear an
+ * alarm, and so that "svrcertctl show alarms" can list them without the
+ * daemon.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "import.h"
+#include "peerauth_int.h"
+#include "util.h"
+
+json_t *peerauth_alarms_json(const struct peerauth *pa)
+{
+	json_t *arr = json_array();
+	char ts[32];
+
+	for (size_t i = 0; arr && i < pa->n_peers; i++) {
+		const struct pa_peer *peer = &pa->peers[i];
+		char msg[600];
+
+		if (!peer->alarm)
+			continue;
+		svrcert_time_iso8601(peer->alarm_since, ts, sizeof(ts));
+		snprintf(msg, sizeof(msg), "peer %s certificate %s: %s",
+			 peer->name, cert_state_name(peer->state), peer->reason);
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
+			"id", PEERAUTH_ALARM_ID, "peer", peer->name,
+			"severity", "critical",
+			"state", cert_state_name(peer->state), "message", msg,
+			"raised", ts, "raised_epoch", (json_int_t)peer->alarm_since));
+	}
+	return arr;
+}
+
+void pa_alarms_save(struct peerauth *pa)
+{
+	json_t *arr = peerauth_alarms_json(pa);
+	char *text = arr ? json_dumps(arr, JSON_INDENT(1)) : NULL;
+	int ret = text ? store_write(pa->p.st, PEERAUTH_ALARMS_FILE, text,
+				     strlen(text), STORE_MODE_PUBLIC) : -ENOMEM;
+
+	if (ret)
+		syslog(LOG_ERR, "peer auth: cannot write %s: %s",
+		       PEERAUTH_ALARMS_FILE, strerror(-ret));
+	free(text);
+	json_decref(arr);
+}
+
+/* At start: alarms of configured peers stay raised until judged again. */
+void pa_alarms_restore(struct peerauth *pa)
+{
+	json_t *arr, *a;
+	char *text = NULL;
+	size_t i;
+
+	if (store_read(pa->p.st, PEERAUTH_ALARMS_FILE, &text, NULL))
+		return;
+	arr = json_loads(text, 0, NULL);
+	free(text);
+	json_array_foreach(arr, i, a) {
+		const char *name = json_string_value(json_object_get(a, "peer"));
+		const char *msg = json_string_value(json_object_get(a, "message"));
+
+		for (size_t k = 0; name && k < pa->n_peers; k++) {
+			struct pa_peer *peer = &pa->peers[k];
+
+			if (strcmp(peer->name, name))
+				continue;
+			peer->alarm = true;
+			peer->alarm_since = (time_t)json_integer_value(
+				json_object_get(a, "raised_epoch"));
+			snprintf(peer->reason, sizeof(peer->reason),
+				 "before restart: %s", msg ? msg : "");
+		}
+	}
+	json_decref(arr);
+}
+
+void pa_alarm_update(struct peerauth *pa, struct pa_peer *peer)
+{
+	bool failing = peer->state != SVRCERT_STATE_VALID;
+
+	if (failing && !peer->alarm) {
+		peer->alarm = true;
+		peer->alarm_since = pa_wall(pa);
+		syslog(LOG_CRIT, "alarm raised: %s %s critical: peer %s "
+		       "certificate %s: %s", PEERAUTH_ALARM_ID, peer->name,
+		       peer->name, cert_state_name(peer->state), peer->reason);
+	} else if (!failing && peer->alarm) {
+		peer->alarm = false;
+		syslog(LOG_NOTICE, "alarm cleared: %s %s: peer certificate "
+		       "valid", PEERAUTH_ALARM_ID, peer->name);
+	} else if (!failing) {
+		return;		/* nothing raised, nothing to write */
+	}
+	pa_alarms_save(pa);	/* also a failing state's new message */
+}
