@@ -397,7 +397,7 @@ static int start_mhd(struct rest_server *srv, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICSERV }, *ai = NULL;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 			     MHD_USE_TLS | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
 	char port[8];

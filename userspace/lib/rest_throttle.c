@@ -29,7 +29,21 @@ static struct throttle_slot *find(struct throttle *t, const char *key)
 	return NULL;
 }
 
-static struct throttle_slot *claim(struct throttle *t, const char *key)
+/* Is A a better slot to reuse than B? Unlocked before locked (flooding
+ * the table from many addresses must not free a locked-out user), then
+ * the one that changed (or unlocks) first. */
+static bool better_victim(const struct throttle_slot *a,
+			  const struct throttle_slot *b, time_t now)
+{
+	bool la = a->locked_until > now, lb = b->locked_until > now;
+
+	if (la != lb)
+		return !la;
+	return la ? a->locked_until < b->locked_until : a->last < b->last;
+}
+
+static struct throttle_slot *claim(struct throttle *t, const char *key,
+				   time_t now)
 {
 	struct throttle_slot *s = &t->v[0];
 
@@ -38,7 +52,7 @@ static struct throttle_slot *claim(struct throttle *t, const char *key)
 			s = &t->v[i];
 			break;
 		}
-		if (t->v[i].last < s->last)
+		if (better_victim(&t->v[i], s, now))
 			s = &t->v[i];
 	}
 	memset(s, 0, sizeof(*s));
@@ -61,7 +75,7 @@ void throttle_failure(struct throttle *t, const char *key, time_t now)
 	unsigned int extra, lock;
 
 	if (!s)
-		s = claim(t, key);
+		s = claim(t, key, now);
 	if (s->failures && now - s->first > THROTTLE_WINDOW_S &&
 	    s->locked_until <= now) {
 		s->failures = 0;

@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * svrcertd's REST API end to end: the real daemon (build/svrcertd) with
+ * swtpm, the test PKI and libcurl over TLS on loopback. Login and tokens,
+ * every rejection (401 missing/forged/expired, 403 scope, 413, 400 naming
+ * the field, 429 per source and per user), the seed's provisioning flow
+ * by API (TPM key -> CSR -> the test CA signs -> import -> GET), the audit
+ * trail without secrets, and 1000 concurrent requests while the control
+ * socket keeps answering.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "test_rest_fixture.h"
+
+#include "ctlsock.h"
+#include "store.h"
+#include "token.h"
+
+static char *admin_tok, *oper_tok;
+
+static int group_setup(void **state)
+{
+	return rf_setup();
+}
+
+static int group_teardown(void **state)
+{
+	free(admin_tok);
+	free(oper_tok);
+	rf_teardown();
+	return 0;
+}
+
+/* The token's payload, decoded. */
+static json_t *token_payload(const char *tok)
+{
+	const char *d1 = strchr(tok, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+	uint8_t *raw;
+	size_t len;
+	json_t *o;
+
+	if (!d2 || token_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &raw, &len))
+		return NULL;
+	o = json_loadb((char *)raw, len, 0, NULL);
+	free(raw);
+	return o;
+}
+
+static void test_login_token(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	json_t *p;
+	long st;
+
+	assert_null(rf_login(NULL, "admin", "wrong-password-1", &st));
+	assert_int_equal(st, 401);
+	assert_null(rf_login(NULL, "nobody", "Admin-Pass-1234", &st));
+	assert_int_equal(st, 401);
+	admin_tok = rf_login(NULL, "admin", "Admin-Pass-1234", &st);
+	assert_int_equal(st, 200);
+	oper_tok = rf_login(NULL, "oper", "Oper-Pass-1234", &st);
+	assert_int_equal(st, 200);
+	assert_non_null(admin_tok);
+	assert_non_null(oper_tok);
+
+	/* JWT-shaped, with the seed's claims and the configured lifetime */
+	p = token_payload(admin_tok);
+	assert_non_null(p);
+	assert_string_equal(json_string_value(json_object_get(p, "name")), "admin");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(p, "roles"), 0)), "admin");
+	assert_int_equal(json_array_size(json_object_get(p, "scopes")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(p, "scopes"), 0)), "configure");
+	assert_int_equal(json_integer_value(json_object_get(p, "exp")) -
+			 json_integer_value(json_object_get(p, "iat")), 600);
+	json_decref(p);
+	p = token_payload(oper_tok);
+	assert_int_equal(json_array_size(json_object_get(p, "scopes")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(p, "scopes"), 0)), "show-commands");
+	json_decref(p);
+
+	assert_int_equal(rf_request("GET", "/api/v1/stats", admin_tok, NULL, r), 200);
+	free(r);
+}
+
+static char *sign_with(const uint8_t key[TOKEN_SECRET_LEN], int64_t iat,
+		       int64_t exp, unsigned int scopes)
+{
+	struct token_claims c = { .role = USER_ROLE_ADMIN, .scopes = scopes,
+				  .iat = iat, .exp = exp };
+	char *tok = NULL;
+
+	snprintf(c.name, sizeof(c.name), "admin");
+	assert_int_equal(token_issue(key, &c, &tok), 0);
+	return tok;
+}
+
+static void expect_401(const char *tok, const char *why)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 401);
+	if (!strstr(rf_error(r), why))
+		fail_msg("401 for \"%s\" without \"%s\"", rf_error(r), why);
+	assert_non_null(strstr(r->www_auth, "Bearer"));
+	free(r);
+}
+
+static void test_unauthenticated(void **state)
+{
+	uint8_t daemon_key[TOKEN_SECRET_LEN], other[TOKEN_SECRET_LEN];
+	char path[256], *tok, *none, *swapped;
+	time_t now = time(NULL);
+	const char *d1, *d2;
+
+	expect_401(NULL, "bearer token is required");
+	expect_401("not-a-token", "malformed");
+	/* expired: signed with the daemon's own secret, exp in the past */
+	snprintf(path, sizeof(path), "%s/rest-token.key", rf.state);
+	assert_int_equal(token_secret_load(path, daemon_key), 0);
+	tok = sign_with(daemon_key, now - 700, now - 100, SCOPE_ALL);
+	expect_401(tok, "expired");
+	free(tok);
+	/* the same, valid, is accepted: the rejection above was the time */
+	tok = sign_with(daemon_key, now, now + 100, SCOPE_ALL);
+	{
+		struct rf_resp *r = malloc(sizeof(*r));
+
+		assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 200);
+		free(r);
+	}
+	free(tok);
+	/* forged: another key */
+	memset(other, 0x5a, sizeof(other));
+	tok = sign_with(other, now, now + 100, SCOPE_ALL);
+	expect_401(tok, "signature");
+	free(tok);
+	/* the operator's signature on the admin's payload */
+	d1 = strchr(admin_tok, '.');
+	d2 = strrchr(oper_tok, '.');
+	assert_true(asprintf(&swapped, "%.*s%s", (int)(strrchr(admin_tok, '.') - admin_tok),
+			     admin_tok, d2) > 0);
+	expect_401(swapped, "signature");
+	free(swapped);
+	/* "alg":"none" with the admin's payload and no signature */
+	assert_true(asprintf(&none, "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0%.*s.",
+			     (int)(strrchr(admin_tok, '.') - d1), d1) > 0);
+	expect_401(none, "malformed");
+	free(none);
+	/* unknown paths need a token too: nothing is learnt without one */
+	expect_401(NULL, "bearer token");
+}
+
+static void test_scope(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+
+	assert_int_equal(rf_request("GET", "/api/v1/stats", oper_tok, NULL, r), 200);
+	assert_int_equal(rf_request("GET", "/api/v1/alarms", oper_tok, NULL, r), 200);
+	assert_int_equal(rf_request("GET", "/api/v1/crl", oper_tok, NULL, r), 200);
+	assert_int_equal(rf_request("POST", "/api/v1/private-key", oper_tok, "{}", r), 403);
+	assert_non_null(strstr(rf_error(r), "configure"));
+	assert_int_equal(rf_request("GET", "/api/v1/certificate-request", oper_tok, NULL, r), 403);
+	assert_int_equal(rf_request("POST", "/api/v1/certificate", oper_tok,
+				    "{\"certificate\":\"x\"}", r), 403);
+	assert_int_equal(rf_request("POST", "/api/v1/crl/fetch", oper_tok, "{}", r), 403);
+	/* wrong method and unknown resource, with a token */
+	assert_int_equal(rf_request("DELETE", "/api/v1/stats", admin_tok, NULL, r), 405);
+	assert_int_equal(rf_request("GET", "/api/v1/nothing", admin_tok, NULL, r), 404);
+	free(r);
+}
+
+static void test_body_limit(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	struct curl_slist *hdrs;
+	size_t n = 17 * 1024;
+	char *big = malloc(n + 32);
+	CURL *c;
+
+	memset(big, 'a', n + 31);
+	memcpy(big, "{\"certificate\":\"", 16);
+	strcpy(big + n, "\"}");
+	/* declared by Content-Length */
+	assert_int_equal(rf_request("POST", "/api/v1/certificate", admin_tok, big, r), 413);
+	assert_non_null(strstr(rf_error(r), "larger than 16384"));
+	/* chunked: found while reading */
+	c = rf_easy("POST", "/api/v1/certificate", admin_tok, big, r, &hdrs);
+	hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	assert_int_equal(r->status, 413);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	/* just under the limit is read and judged on its content (no key
+	 * yet: 409; with one: 422 for the junk) */
+	big[16000] = '\0';
+	strcpy(big + 15990, "\"}");
+	rf_request("POST", "/api/v1/certificate", admin_tok, big, r);
+	assert_true(r->status == 409 || r->status == 422);
+	assert_non_null(strstr(r->body, "\"error\""));
+	free(big);
+	free(r);
+}
+
+static void expect_400(const char *method, const char *path, const char *tok,
+		       const char *body, const char *field)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+
+	assert_int_equal(rf_request(method, path, tok, body, r), 400);
+	if (!strstr(rf_error(r), field))
+		fail_msg("%s %s %s: 400 \"%s\" does not name %s", method, path,
+			 body ? body : "", rf_error(r), field);
+	free(r);
+}
+
+static void test_fields(void **state)
+{
+	expect_400("POST", "/api/v1/login", NULL, "{\"username\":\"admin\"}", "\"password\"");
+	expect_400("POST", "/api/v1/login", NULL, "{\"username\":7,\"password\":\"x\"}",
+		   "\"username\"");
+	expect_400("POST", "/api/v1/login", NULL,
+		   "{\"username\":\"a\",\"password\":\"b\",\"role\":\"admin\"}", "\"role\"");
+	expect_400("POST", "/api/v1/login", NULL, "[1,2]", "JSON object");
+	expect_400("POST", "/api/v1/login", NULL, "{\"username\":", "not valid JSON");
+	expect_400("POST", "/api/v1/private-key", admin_tok, "{\"algorithm\":\"DSA\"}",
+		   "\"algorithm\"");
+	expect_400("POST", "/api/v1/private-key", admin_tok, "{\"curve\":\"P-999\"}", "\"curve\"");
+	expect_400("POST", "/api/v1/private-key", admin_tok,
+		   "{\"algorithm\":\"RSA\",\"bits\":1024}", "\"bits\"");
+	expect_400("POST", "/api/v1/private-key", admin_tok, "{\"force\":\"yes\"}", "\"force\"");
+	expect_400("POST", "/api/v1/certificate", admin_tok, "{}", "\"certificate\"");
+	expect_400("POST", "/api/v1/certificate", admin_tok, "{\"certificate\":[]}",
+		   "\"certificate\"");
+	expect_400("GET", "/api/v1/certificate-request?country=USA", admin_tok, NULL,
+		   "\"country\"");
+	expect_400("GET", "/api/v1/certificate-request?days=0", admin_tok, NULL, "\"days\"");
+	expect_400("GET", "/api/v1/certificate-request?subject=x", admin_tok, NULL,
+		   "\"subject\"");
+	expect_400("POST", "/api/v1/crl/fetch", admin_tok, "{\"url\":\"x\"}", "\"url\"");
+}
+
+static char *json_body(const char *field, const char *value)
+{
+	json_t *o = json_pack("{s:s}", field, value);
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	return s;
+}
+
+static json_int_t stat_value(const char *key)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	json_t *o;
+	json_int_t v;
+
+	assert_int_equal(rf_request("GET", "/api/v1/stats", admin_tok, NULL, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	v = json_integer_value(json_object_get(json_object_get(o, "counters"), key));
+	json_decref(o);
+	free(r);
+	return v;
+}
+
+static void import_file(const char *file, long want_status, int want_step)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	size_t len;
+	uint8_t *pem = testpki_read(file, &len);
+	char *body;
+	json_t *o;
+
+	assert_non_null(pem);
+	body = json_body("certificate", (char *)pem);
+	assert_int_equal(rf_request("POST", "/api/v1/certificate", admin_tok, body, r),
+			 want_status);
+	o = json_loads(r->body, 0, NULL);
+	if (want_step)
+		assert_int_equal(json_integer_value(json_object_get(o, "step")), want_step);
+	json_decref(o);
+	free(body);
+	free(pem);
+	free(r);
+}
+
+static void test_provisioning(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char path[256], *body, *pem, fp[128];
+	json_t *o;
+
+	json_int_t ok0 = stat_value("certificate-import.success");
+	json_int_t fail0 = stat_value("certificate-import.failure");
+	json_int_t csr0 = stat_value("csr.success");
+
+	assert_int_equal(rf_request("POST", "/api/v1/private-key", admin_tok,
+				    "{\"algorithm\":\"RSA\",\"bits\":3072}", r), 501);
+	assert_non_null(strstr(rf_error(r), "P-256"));
+	assert_int_equal(rf_request("GET", "/api/v1/certificate", admin_tok, NULL, r), 404);
+	/* 1. the key, made in swtpm */
+	assert_int_equal(rf_request("POST", "/api/v1/private-key", admin_tok, "{}", r), 201);
+	o = json_loads(r->body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "curve")), "P-256");
+	assert_non_null(strstr(json_string_value(json_object_get(o, "public_key")),
+			       "BEGIN PUBLIC KEY"));
+	json_decref(o);
+	snprintf(path, sizeof(path), "%s/key.pem", rf.state);
+	assert_int_equal(fixture_sh("grep -q 'BEGIN TSS2 PRIVATE KEY' %s", path), 0);
+	assert_int_equal(rf_request("POST", "/api/v1/private-key", admin_tok, "{}", r), 409);
+	/* 2. the CSR */
+	assert_int_equal(rf_request("GET", "/api/v1/certificate-request?organization="
+				    "svrcert%20test&country=DE&days=30", admin_tok, NULL, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "common_name")), "r1");
+	snprintf(path, sizeof(path), "%s/api.csr", rf.dir);
+	assert_int_equal(rf_write(path, json_string_value(json_object_get(o, "csr"))), 0);
+	json_decref(o);
+	assert_int_equal(fixture_sh("openssl req -in %s -noout -verify -subject 2>&1 | "
+				    "grep -q 'O = svrcert test, CN = r1'", path), 0);
+	/* 3. the CA signs it */
+	assert_int_equal(fixture_sh("%s/tests/pki/mkpki.sh sign %s %s %s/api.pem >/dev/null",
+				    rf_srcdir(), testpki_path(""), path, rf.dir), 0);
+	/* 4. import: wrong key and private-key files are refused first */
+	import_file("r1.pem", 422, 2);
+	import_file("bad-withkey.pem", 422, 1);
+	snprintf(path, sizeof(path), "%s/api.pem", rf.dir);
+	assert_int_equal(store_read_path(path, &pem, NULL), 0);
+	body = json_body("certificate", pem);
+	assert_int_equal(rf_request("POST", "/api/v1/certificate", admin_tok, body, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	snprintf(fp, sizeof(fp), "%s",
+		 json_string_value(json_object_get(o, "fingerprint_sha256")));
+	json_decref(o);
+	free(body);
+	free(pem);
+	/* 5. what is installed now */
+	assert_int_equal(rf_request("GET", "/api/v1/certificate", admin_tok, NULL, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "state")), "valid");
+	assert_string_equal(json_string_value(json_object_get(o, "fingerprint_sha256")), fp);
+	assert_non_null(strstr(json_string_value(json_object_get(o, "subject")), "CN=r1"));
+	json_decref(o);
+	assert_int_equal(stat_value("certificate-import.success"), ok0 + 1);
+	assert_int_equal(stat_value("certificate-import.failure"), fail0 + 2);
+	assert_int_equal(stat_value("csr.success"), csr0 + 1);
+	free(r);
+}
+
+static void test_node_scoped(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char host[256], path[512];
+
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	snprintf(path, sizeof(path), "/api/v1/router/r1/node/%s/certificate", host);
+	assert_int_equal(rf_request("GET", path, oper_tok, NULL, r), 200);
+	assert_int_equal(rf_request("GET", path, NULL, NULL, r), 401);
+	snprintf(path, sizeof(path), "/api/v1/router/r2/node/%s/stats", host);
+	assert_int_equal(rf_request("GET", path, oper_tok, NULL, r), 404);
+	assert_non_null(strstr(rf_error(r), "not this node"));
+	assert_int_equal(rf_request("GET", "/api/v1/router/r1/node/other/stats",
+				    oper_tok, NULL, r), 404);
+	assert_int_equal(rf_request("POST", "/api/v1/router/r1/node/x/login", NULL, "{}", r), 401);
+	free(r);
+}
+
+static void test_crl(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	json_t *o;
+
+	assert_int_equal(rf_request("GET", "/api/v1/crl", oper_tok, NULL, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	assert_true(json_is_array(json_object_get(o, "held")));
+	assert_int_equal(json_integer_value(json_object_get(o, "polling_interval_s")), 86400);
+	json_decref(o);
+	/* not driven by svrcertd yet: said plainly, not pretended */
+	assert_int_equal(rf_request("POST", "/api/v1/crl/fetch", admin_tok, "{}", r), 501);
+	assert_non_null(strstr(rf_error(r), "does not fetch CRLs"));
+	free(r);
+}
+
+static void test_deleted_user(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char *tok;
+	long st;
+
+	assert_int_equal(rf_user_add("temp", "operator", "Temp-Pass-1234"), 0);
+	tok = rf_login(NULL, "temp", "Temp-Pass-1234", &st);
+	assert_int_equal(st, 200);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 200);
+	assert_int_equal(fixture_sh("%s/build/svrcertctl user del temp --config %s",
+				    rf_srcdir(), rf.conf), 0);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 401);
+	assert_non_null(strstr(rf_error(r), "no longer exists"));
+	free(tok);
+	free(r);
+}
+
+/* ---- 1000 concurrent requests; the control socket keeps answering ---- */
+
+#define FLOOD_N		1000
+
+struct ctl_probe {
+	volatile bool stop;
+	int answered, failed;
+	double worst_ms;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void *probe_control(void *arg)
+{
+	struct ctl_probe *p = arg;
+
+	while (!p->stop) {
+		json_t *req = json_pack("{s:s}", "command", "status"), *resp = NULL;
+		double t0 = now_ms(), dt;
+
+		if (ctlsock_request(rf.sock, req, &resp) == 0 &&
+		    json_is_true(json_object_get(resp, "ok")))
+			p->answered++;
+		else
+			p->failed++;
+		dt = now_ms() - t0;
+		if (dt > p->worst_ms)
+			p->worst_ms = dt;
+		json_decref(req);
+		json_decref(resp);
+		usleep(50 * 1000);
+	}
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	struct rf_resp *resp = calloc(FLOOD_N, sizeof(*resp));
+	struct curl_slist *hdrs[FLOOD_N];
+	CURL *easy[FLOOD_N];
+	struct ctl_probe probe = { 0 };
+	CURLM *m = curl_multi_init();
+	int running, ok = 0, i, msgs;
+	pthread_t th;
+	CURLMsg *msg;
+	double t0 = now_ms();
+
+	assert_non_null(resp);
+	for (i = 0; i < FLOOD_N; i++) {
+		easy[i] = rf_easy("GET", "/api/v1/stats", oper_tok, NULL, &resp[i], &hdrs[i]);
+		curl_multi_add_handle(m, easy[i]);
+	}
+	assert_int_equal(pthread_create(&th, NULL, probe_control, &probe), 0);
+	do {
+		curl_multi_perform(m, &running);
+		if (running)
+			curl_multi_poll(m, NULL, 0, 200, NULL);
+	} while (running);
+	probe.stop = true;
+	pthread_join(th, NULL);
+	while ((msg = curl_multi_info_read(m, &msgs)))
+		if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK)
+			fprintf(stderr, "transfer: %s\n", curl_easy_strerror(msg->data.result));
+	for (i = 0; i < FLOOD_N; i++) {
+		long code = 0;
+
+		curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &code);
+		ok += code == 200 && strstr(resp[i].body, "\"security\"");
+		curl_multi_remove_handle(m, easy[i]);
+		curl_easy_cleanup(easy[i]);
+		curl_slist_free_all(hdrs[i]);
+	}
+	curl_multi_cleanup(m);
+	fprintf(stderr, "# %d/%d answered 200 in %.0f ms; control socket answered "
+		"%d times (failed %d), slowest %.0f ms\n", ok, FLOOD_N,
+		now_ms() - t0, probe.answered, probe.failed, probe.worst_ms);
+	free(resp);
+	assert_int_equal(ok, FLOOD_N);
+	assert_true(probe.answered >= 1);
+	assert_int_equal(probe.failed, 0);
+	assert_true(probe.worst_ms < 2000);
+}
+
+static void test_audit(void **state)
+{
+	char *log = NULL, *sig = strrchr(admin_tok, '.') + 1;
+	size_t len;
+
+	assert_int_equal(store_read_path(rf.audit, &log, &len), 0);
+	assert_non_null(strstr(log, "\"type\":\"system.rest_request\""));
+	assert_non_null(strstr(log, "\"type\":\"system.ingest_certificate\""));
+	assert_non_null(strstr(log, "\"type\":\"system.generate_csr\""));
+	/* who, and whether it was permitted */
+	assert_non_null(strstr(log, "\"description\":\"REST POST /api/v1/login\",\"detail\":"
+			       "{\"method\":\"POST\",\"path\":\"/api/v1/login\",\"user\":\"admin\""));
+	assert_non_null(strstr(log, "\"status\":401"));
+	assert_non_null(strstr(log, "\"status\":403"));
+	assert_non_null(strstr(log, "\"permitted\":false"));
+	assert_non_null(strstr(log, "\"user\":\"oper\",\"source\":\"127.0.0.1\","
+			       "\"status\":200,\"application\":\"test\"},\"permitted\":true"));
+	/* no secrets: passwords, tokens, signatures */
+	assert_null(strstr(log, "Admin-Pass-1234"));
+	assert_null(strstr(log, "Oper-Pass-1234"));
+	assert_null(strstr(log, "wrong-password-1"));
+	assert_null(strstr(log, sig));
+	assert_null(strstr(log, "eyJ"));
+	free(log);
+}
+
+/* Last: it locks 127.0.0.1 out of logging in. */
+static void test_throttle(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char *tok;
+	long st;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		assert_null(rf_login("127.0.0.1", "victim", "guess-guess-1", &st));
+		assert_int_equal(st, 401);
+	}
+	/* locked now, even with the right password */
+	assert_null(rf_login("127.0.0.1", "victim", "Victim-Pass-1234", &st));
+	assert_int_equal(st, 429);
+	/* per user: from another source too */
+	assert_null(rf_login("127.0.0.2", "victim", "Victim-Pass-1234", &st));
+	assert_int_equal(st, 429);
+	/* per source: another user from the same source */
+	assert_null(rf_login("127.0.0.1", "admin", "Admin-Pass-1234", &st));
+	assert_int_equal(st, 429);
+	/* another user from another source is not affected */
+	tok = rf_login("127.0.0.2", "admin", "Admin-Pass-1234", &st);
+	assert_int_equal(st, 200);
+	free(tok);
+	/* Retry-After says how long */
+	assert_int_equal(rf_request_from("127.0.0.1", "POST", "/api/v1/login", NULL,
+					 "{\"username\":\"victim\",\"password\":\"x\"}", r), 429);
+	assert_true(atoi(r->retry_after) > 0 && atoi(r->retry_after) <= 900);
+	/* tokens already issued still work: only logins are throttled */
+	assert_int_equal(rf_request_from("127.0.0.1", "GET", "/api/v1/stats", admin_tok,
+					 NULL, r), 200);
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_login_token),
+		cmocka_unit_test(test_unauthenticated),
+		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_provisioning),
+		cmocka_unit_test(test_node_scoped),
+		cmocka_unit_test(test_crl),
+		cmocka_unit_test(test_deleted_user),
+		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_throttle),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/* REST users (users.h) and the failed-login throttle (rest_throttle.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rest_throttle.h"
+#include "users.h"
+
+static void test_names_roles(void **state)
+{
+	enum user_role r;
+
+	assert_true(users_name_ok("admin"));
+	assert_true(users_name_ok("a.b_c-9"));
+	assert_false(users_name_ok(""));
+	assert_false(users_name_ok("-x"));
+	assert_false(users_name_ok(".x"));
+	assert_false(users_name_ok("a:b"));
+	assert_false(users_name_ok("a b"));
+	assert_false(users_name_ok("abcdefghijklmnopqrstuvwxyz0123456"));
+	assert_int_equal(users_role_parse("admin", &r), 0);
+	assert_int_equal(r, USER_ROLE_ADMIN);
+	assert_int_equal(users_role_parse("operator", &r), 0);
+	assert_int_equal(users_role_parse("root", &r), -EINVAL);
+	assert_int_equal(users_role_scopes(USER_ROLE_ADMIN), SCOPE_CONFIGURE | SCOPE_SHOW);
+	assert_int_equal(users_role_scopes(USER_ROLE_OPERATOR), SCOPE_SHOW);
+	assert_int_equal(users_scope_bit("configure"), SCOPE_CONFIGURE);
+	assert_int_equal(users_scope_bit("show-commands"), SCOPE_SHOW);
+	assert_int_equal(users_scope_bit("all"), 0);
+}
+
+static void test_file_roundtrip(void **state)
+{
+	char dir[] = "/tmp/svrcert-users.XXXXXX", path[64], err[256];
+	const struct user *u;
+	struct user_db db, db2;
+	struct stat sb;
+	char *text = NULL;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rest-users", dir);
+	assert_int_equal(users_load(path, &db, err, sizeof(err)), 0);	/* missing: empty */
+	assert_int_equal(db.n, 0);
+	assert_int_equal(users_set(&db, "admin", USER_ROLE_ADMIN, "Correct-Horse-1"), 0);
+	assert_int_equal(users_set(&db, "oper", USER_ROLE_OPERATOR, "Battery-Staple-2"), 0);
+	assert_int_equal(users_set(&db, "x", USER_ROLE_ADMIN, "short"), -ERANGE);
+	assert_int_equal(users_set(&db, "bad name", USER_ROLE_ADMIN, "long-enough-1"), -EINVAL);
+	assert_int_equal(users_save(path, &db), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	/* salted yescrypt; no password in the file */
+	f = fopen(path, "r");
+	text = calloc(1, 4096);
+	assert_true(fread(text, 1, 4095, f) > 0);
+	fclose(f);
+	assert_non_null(strstr(text, "admin:admin:$y$"));
+	assert_null(strstr(text, "Correct-Horse-1"));
+	free(text);
+
+	assert_int_equal(users_load(path, &db2, err, sizeof(err)), 0);
+	assert_int_equal(db2.n, 2);
+	assert_int_equal(users_verify(&db2, "admin", "Correct-Horse-1", &u), 0);
+	assert_string_equal(u->name, "admin");
+	assert_int_equal(users_verify(&db2, "admin", "Correct-Horse-2", &u), -EACCES);
+	assert_int_equal(users_verify(&db2, "nobody", "Correct-Horse-1", &u), -EACCES);
+	assert_int_equal(users_verify(&db2, "oper", "", &u), -EACCES);
+	/* same password twice: different salts */
+	assert_int_equal(users_set(&db2, "twin", USER_ROLE_OPERATOR, "Correct-Horse-1"), 0);
+	assert_string_not_equal(users_find(&db2, "twin")->hash, users_find(&db2, "admin")->hash);
+	assert_int_equal(users_set_password(&db2, "oper", "New-Password-3"), 0);
+	assert_int_equal(users_verify(&db2, "oper", "New-Password-3", &u), 0);
+	assert_int_equal(users_verify(&db2, "oper", "Battery-Staple-2", &u), -EACCES);
+	assert_int_equal(users_set_password(&db2, "ghost", "New-Password-3"), -ENOENT);
+	assert_int_equal(users_del(&db2, "admin"), 0);
+	assert_int_equal(users_del(&db2, "admin"), -ENOENT);
+	assert_null(users_find(&db2, "admin"));
+	assert_int_equal(db2.n, 2);
+	users_free(&db2);
+	users_free(&db);
+
+	/* a damaged file is refused with its line */
+	f = fopen(path, "a");
+	fputs("mallory:admin\n", f);
+	fclose(f);
+	assert_int_equal(users_load(path, &db, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, ":3:"));
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_throttle(void **state)
+{
+	struct throttle t;
+	time_t now = 100000;
+	int i;
+
+	assert_int_equal(throttle_init(&t), 0);
+	for (i = 0; i < THROTTLE_FREE - 1; i++)
+		throttle_failure(&t, "ip:1", now);
+	assert_int_equal(throttle_wait(&t, "ip:1", now), 0);
+	throttle_failure(&t, "ip:1", now);
+	assert_int_equal(throttle_wait(&t, "ip:1", now), THROTTLE_BASE_LOCK_S);
+	assert_int_equal(throttle_wait(&t, "ip:2", now), 0);
+	/* each further failure doubles the lock, up to the cap */
+	throttle_failure(&t, "ip:1", now);
+	assert_int_equal(throttle_wait(&t, "ip:1", now), 2 * THROTTLE_BASE_LOCK_S);
+	for (i = 0; i < 10; i++)
+		throttle_failure(&t, "ip:1", now);
+	assert_int_equal(throttle_wait(&t, "ip:1", now), THROTTLE_MAX_LOCK_S);
+	assert_int_equal(throttle_wait(&t, "ip:1", now + THROTTLE_MAX_LOCK_S), 0);
+	/* success clears */
+	throttle_success(&t, "ip:1");
+	assert_int_equal(throttle_wait(&t, "ip:1", now), 0);
+	/* failures spread beyond the window do not add up */
+	for (i = 0; i < 10; i++)
+		throttle_failure(&t, "user:u", now + i * (THROTTLE_WINDOW_S / 2 + 1));
+	assert_int_equal(throttle_wait(&t, "user:u", now + 10 * THROTTLE_WINDOW_S), 0);
+	/* the table is bounded: many keys do not grow it, locked ones stay */
+	for (i = 0; i < THROTTLE_FREE; i++)
+		throttle_failure(&t, "user:target", now);
+	for (i = 0; i < 2 * THROTTLE_SLOTS; i++) {
+		char k[32];
+
+		snprintf(k, sizeof(k), "ip:%d", i);
+		throttle_failure(&t, k, now + 1);
+	}
+	assert_int_equal(throttle_wait(&t, "user:target", now), THROTTLE_BASE_LOCK_S);
+	throttle_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names_roles),
+		cmocka_unit_test(test_file_roundtrip),
+		cmocka_unit_test(test_throttle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
