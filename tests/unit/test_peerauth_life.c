@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Peer authentication over time and transport: TLS 1.2 refused, own
+ * certificate replaced, reload, unreachable peer with backoff, counters
+ * waiting for the state lock, and a key held in a real swtpm signing the
+ * handshake. Fixture: test_peerauth_fixture.h.
+ */
+#include "test_peerauth_fixture.h"
+
+/* svrcertctl holds the state lock: the loop does not wait for it, and the
+ * count is written once the lock is free. */
+static void test_counter_waits_for_lock(void **state)
+{
+	struct fx *f = *state;
+	struct svrcert_store other;
+	struct router *rs[] = { &f->r2 };
+	json_t *j = NULL;
+
+	assert_int_equal(store_open(&other, f->r2.dir), 0);
+	assert_int_equal(store_lock(&other), 0);
+	start_r2(f);
+	start_r1(f, "bad-expired.pem", "r2");
+	run_until_judged(f, 1, 1);
+	assert_int_equal(cnt(&f->r2, PA_CNT_EXPIRED), 1);
+	assert_int_equal(counters_load(&f->r2.st, &j), 0);
+	assert_int_equal(counters_get(j, "peer-certificate.expired"), 0);
+	json_decref(j);
+	store_close(&other);
+	drive(rs, 1, r2_never, f, 100);
+	assert_counters(&f->r2, 0, 1, 0, 0);
+}
+
+/* A TLS 1.2-only client is refused by the listener. */
+static void test_tls12_client_refused(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r2 };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl;
+	int fd, r = -1, i;
+
+	start_r2(f);
+	assert_non_null(ctx);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+	assert_int_equal(SSL_CTX_use_certificate_file(ctx, testpki_path("r1.pem"),
+						      SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, testpki_path("r1.key"),
+						     SSL_FILETYPE_PEM), 1);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_port = htons(f->r2.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	for (i = 0; i < 100 && r != 1; i++) {
+		r = SSL_connect(ssl);
+		if (r <= 0 && SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ &&
+		    SSL_get_error(ssl, r) != SSL_ERROR_WANT_WRITE)
+			break;
+		drive(rs, 1, r2_never, f, 20);
+	}
+	assert_int_not_equal(r, 1);
+	assert_int_equal(ERR_GET_REASON(ERR_peek_last_error()),
+			 SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);
+	ERR_clear_error();
+	for (i = 0; i < 20 && !cnt(&f->r2, PA_CNT_HANDSHAKE_FAILED); i++)
+		drive(rs, 1, r2_never, f, 20);
+	assert_int_equal(cnt(&f->r2, PA_CNT_HANDSHAKE_FAILED), 1);
+	assert_counters(&f->r2, 0, 0, 0, 0);
+	assert_int_equal(results(&f->r2, "r1"), 0);
+	assert_int_equal(f->r2.bound.calls, 0);
+	SSL_free(ssl);
+	close(fd);
+	SSL_CTX_free(ctx);
+}
+
+static void test_own_cert_replaced(void **state)
+{
+	struct fx *f = *state;
+
+	start_r2(f);
+	start_r1(f, "r1.pem", "r2");
+	run_until_judged(f, 1, 1);
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE, "r1.pem");
+
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 0);
+	install(&f->r1, "cert.pem", "exp-40d.pem");	/* same key, new cert */
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 1);
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 0);
+	run_until_judged(f, 2, 2);
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE,
+		    "exp-40d.pem");
+	assert_int_equal(f->r2.bound.calls, 2);	/* new DER bound */
+	assert_counters(&f->r2, 2, 0, 0, 0);
+	assert_counters(&f->r1, 2, 0, 0, 0);
+	assert_int_equal(f->r1.bound.calls, 1);	/* r2 unchanged: no rebind */
+}
+
+/* Reload: a peer that left is unbound, the new one is authenticated. */
+static void test_reconfigure(void **state)
+{
+	struct fx *f = *state;
+	struct svrcert_config old;
+	char err[256];
+
+	start_r2(f);
+	start_r1(f, "r1.pem", "r2");
+	run_until_judged(f, 1, 1);
+	old = f->r1.cfg;
+	memset(&f->r1.cfg, 0, sizeof(f->r1.cfg));
+	router_config(&f->r1, "r1", file_key("r1.key"), "r3", f->r2.port);
+	assert_int_equal(peerauth_reconfigure(f->r1.pa, &f->r1.cfg, err,
+					      sizeof(err)), 0);
+	svrcert_config_free(&old);	/* as svrcertd's reload does */
+	assert_int_equal(f->r1.bound.unbinds, 1);
+	assert_string_equal(f->r1.bound.unbound, "r2");
+	run_until_judged(f, 1, 2);
+	assert_peer(&f->r1, "r3", SVRCERT_STATE_INVALID, SVRCERT_P_IDENTITY,
+		    "r2.pem");
+	assert_counters(&f->r1, 1, 0, 1, 0);
+	assert_counters(&f->r2, 2, 0, 0, 0);
+}
+
+static bool r1_failed_twice(struct fx *f)
+{
+	return cnt(&f->r1, PA_CNT_HANDSHAKE_FAILED) >= 2;
+}
+
+/* Nobody listens: transport failures are retried with backoff and bind
+ * nothing. */
+static void test_unreachable_backoff(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1 };
+	struct peerauth_peer_status s;
+
+	start_r1(f, "r1.pem", "r2");	/* r2 never started */
+	assert_true(drive(rs, 1, r1_failed_twice, f, 5000));
+	assert_int_equal(peerauth_peer_status(f->r1.pa, "r2", &s), 0);
+	assert_int_equal(s.state, SVRCERT_STATE_UNKNOWN);
+	assert_non_null(strstr(s.reason, "Connection refused"));
+	assert_int_equal(f->r1.bound.calls, 0);
+	/* Third attempt after 2 s, not at once. */
+	assert_true(peerauth_timeout_ms(f->r1.pa) > 1000);
+}
+
+/* r1's key lives in a real swtpm; the handshake signs there. */
+static void test_tpm_key(void **state)
+{
+	struct fx *f = *state;
+	struct tpm_ctx t;
+	struct csr_request rq = { .common_name = "r1" };
+	EVP_PKEY *key = NULL;
+	char *pem = NULL, err[256], path[128];
+	X509 *mine;
+	FILE *fp;
+
+	assert_int_equal(swtpm_start(&f->tpm), 0);
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(tpm_key_generate(&t, &f->r1.st, false), 0);
+	assert_int_equal(tpm_key_load(&t, &f->r1.st, &key), 0);
+	assert_int_equal(csr_build_pem(&t, key, "r1", &rq, &pem, err,
+				       sizeof(err)), 0);
+	EVP_PKEY_free(key);
+	tpm_ctx_close(&t);
+	snprintf(path, sizeof(path), "%s/csr.pem", f->r1.dir);
+	assert_int_equal(atomic_write_file(path, pem, strlen(pem), 0644), 0);
+	free(pem);
+	assert_int_equal(fixture_sh("tests/pki/mkpki.sh sign %s %s/csr.pem "
+				    "%s/cert.pem 30 >/dev/null 2>&1", testpki_dir,
+				    f->r1.dir, f->r1.dir), 0);
+
+	start_r2(f);
+	router_config(&f->r1, "r1", "tpm-blob", "r2", f->r2.port);
+	router_start(&f->r1);
+	run_until_judged(f, 1, 1);
+
+	snprintf(path, sizeof(path), "%s/cert.pem", f->r1.dir);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	mine = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	assert_non_null(mine);
+	{
+		struct peerauth_peer_status s;
+		uint8_t fpr[32];
+
+		assert_int_equal(peerauth_peer_status(f->r2.pa, "r1", &s), 0);
+		assert_int_equal(s.state, SVRCERT_STATE_VALID);
+		assert_int_equal(s.problem, SVRCERT_P_NONE);
+		svrcert_fingerprint_sha256(mine, fpr);
+		assert_memory_equal(s.fingerprint, fpr, 32);
+	}
+	X509_free(mine);
+	assert_peer(&f->r1, "r2", SVRCERT_STATE_VALID, SVRCERT_P_NONE, "r2.pem");
+	assert_counters(&f->r2, 1, 0, 0, 0);
+	assert_int_equal(cnt(&f->r1, PA_CNT_HANDSHAKE_FAILED), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_counter_waits_for_lock),
+		T(test_tls12_client_refused),
+		T(test_own_cert_replaced),
+		T(test_reconfigure),
+		T(test_unreachable_backoff),
+		T(test_tpm_key),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
