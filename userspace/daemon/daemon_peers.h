@@ -23,9 +23,8 @@
 
 struct daemon;
 
-/* Listen socket + one connection per peer + incoming handshakes. */
-#define DAEMON_PEERS_MAX_FDS	(1 + SVRCERT_PEERS_CONF_MAX + PEERAUTH_MAX_INCOMING)
-#define SVRCERT_PEERS_CONF_MAX	256
+/* Listen socket + outgoing and incoming handshakes in progress. */
+#define DAEMON_PEERS_MAX_FDS	PEERAUTH_MAX_FDS
 
 /* After the configuration is loaded (daemon_setup). A listen address that
  * cannot be bound is logged; the daemon runs on without listening. */

@@ -185,7 +185,8 @@ size_t peerauth_pollfds(struct peerauth *pa, struct pollfd *fds, size_t max)
 
 static int64_t next_deadline(struct peerauth *pa)
 {
-	int64_t t = pa->next_revalidate_ms;
+	int64_t t = pa->next_revalidate_ms, attempt = INT64_MAX;
+	size_t active = 0;
 
 	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
 		if (pa->incoming[i] && pa->incoming[i]->deadline_ms < t)
@@ -193,12 +194,19 @@ static int64_t next_deadline(struct peerauth *pa)
 	for (size_t i = 0; i < pa->n_peers; i++) {
 		const struct pa_peer *peer = &pa->peers[i];
 
-		if (peer->conn && peer->conn->deadline_ms < t)
-			t = peer->conn->deadline_ms;
-		else if (!peer->conn && peer->next_attempt_ms &&
-			 peer->next_attempt_ms < t)
-			t = peer->next_attempt_ms;
+		if (peer->conn) {
+			active++;
+			if (peer->conn->deadline_ms < t)
+				t = peer->conn->deadline_ms;
+		} else if (peer->next_attempt_ms &&
+			   peer->next_attempt_ms < attempt) {
+			attempt = peer->next_attempt_ms;
+		}
 	}
+	/* With every slot busy, a due attempt waits for a connection to
+	 * end (an fd event or its deadline), not for the clock. */
+	if (active < PEERAUTH_MAX_OUTGOING && attempt < t)
+		t = attempt;
 	return t;
 }
 
@@ -277,6 +285,7 @@ static void start_attempt(struct peerauth *pa, struct pa_peer *peer)
 static void run_timers(struct peerauth *pa)
 {
 	int64_t now = pa_now_ms();
+	size_t active = 0;
 
 	pa_persist_counts(pa);
 	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
@@ -304,9 +313,20 @@ static void run_timers(struct peerauth *pa)
 		if (peer->conn && peer->conn->deadline_ms <= now) {
 			pa_transport_failed(pa, peer, "TLS handshake timed out");
 			attempt_done(pa, peer, false);
-		} else if (!peer->conn && peer->host && peer->next_attempt_ms &&
-			   peer->next_attempt_ms <= now) {
+		}
+		if (peer->conn)
+			active++;
+	}
+	/* Due peers beyond PEERAUTH_MAX_OUTGOING wait for a free slot: every
+	 * attempt must fit into the caller's poll set. */
+	for (size_t i = 0; i < pa->n_peers &&
+	     active < PEERAUTH_MAX_OUTGOING; i++) {
+		struct pa_peer *peer = &pa->peers[i];
+
+		if (!peer->conn && peer->host && peer->next_attempt_ms &&
+		    peer->next_attempt_ms <= now) {
 			start_attempt(pa, peer);
+			active += peer->conn != NULL;
 		}
 	}
 }

@@ -58,6 +58,9 @@
 #define PEERAUTH_DEF_HANDSHAKE_MS	10000u
 #define PEERAUTH_BACKOFF_MIN_MS		1000u
 #define PEERAUTH_MAX_INCOMING		32
+#define PEERAUTH_MAX_OUTGOING		64	/* attempts at once; the rest wait */
+/* Most descriptors peerauth_pollfds() returns. */
+#define PEERAUTH_MAX_FDS	(1 + PEERAUTH_MAX_INCOMING + PEERAUTH_MAX_OUTGOING)
 
 struct peerauth;
 
