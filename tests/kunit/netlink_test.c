@@ -19,10 +19,10 @@ struct nl_case {
 
 static void put_keys(struct sk_buff *skb, int len)
 {
-	void *p = nla_reserve(skb, SVRCERT_A_KEYS, len);
+	struct nlattr *nla = nla_reserve(skb, SVRCERT_A_KEYS, len);
 
-	if (p)
-		memset(p, 0x42, len);
+	if (nla)
+		memset(nla_data(nla), 0x42, len);
 }
 
 static void b_keys_32(struct sk_buff *skb) { put_keys(skb, 32); }
@@ -68,8 +68,7 @@ static void put_peer(struct sk_buff *skb, enum peer_spoil what)
 {
 	static const u8 v6[16] = { 0xfd, [15] = 1 };
 	char name[80];
-	struct nlattr *peer, *addrs;
-	void *cert;
+	struct nlattr *peer, *addrs, *cert;
 
 	peer = what == NO_NESTED_FLAG ? nla_nest_start_noflag(skb, SVRCERT_A_PEER) :
 					nla_nest_start(skb, SVRCERT_A_PEER);
@@ -88,8 +87,8 @@ static void put_peer(struct sk_buff *skb, enum peer_spoil what)
 		nla_put_string(skb, SVRCERT_PEER_A_NAME, name);
 	cert = nla_reserve(skb, SVRCERT_PEER_A_CERT, what == CERT_EMPTY ? 0 :
 			   what == CERT_HUGE ? SVRCERT_CERT_DER_MAX + 1 : 100);
-	if (cert && what != CERT_EMPTY)
-		memset(cert, 0x30, what == CERT_HUGE ? SVRCERT_CERT_DER_MAX + 1 : 100);
+	if (cert)
+		memset(nla_data(cert), 0x30, nla_len(cert));
 	nla_put_u8(skb, SVRCERT_PEER_A_STATE, what == STATE_6 ? 6 : SVRCERT_STATE_VALID);
 	if (what == SEND_FINGERPRINT)
 		nla_put(skb, SVRCERT_PEER_A_FINGERPRINT, 32, name);
