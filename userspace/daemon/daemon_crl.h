@@ -66,6 +66,8 @@ void daemon_crl_reload(struct daemon *d);
  *     -> starts the fetch(es) now; {"ok": true, "started": [urls]}.
  * "force" also drops the conditional-GET validators (full download). */
 json_t *daemon_crl_json(void);
+/* The raised CRL alarms (empty array when none or not running). */
+json_t *daemon_crl_alarms_json(void);
 json_t *daemon_crl_fetch_now(const char *url, bool force);
 
 #endif

@@ -195,6 +195,11 @@ static json_t *source_json(const struct crl_src *c, time_t now)
 	return o;
 }
 
+json_t *daemon_crl_alarms_json(void)
+{
+	return crl.started ? alarms_json(time(NULL)) : json_array();
+}
+
 json_t *daemon_crl_json(void)
 {
 	json_t *srcs = json_array();

@@ -15,6 +15,7 @@
 #include "alarm.h"
 #include "ctlsock.h"
 #include "daemon.h"
+#include "daemon_crl.h"
 #include "daemon_peers.h"
 #include "util.h"
 #include "version.h"
@@ -42,10 +43,13 @@ static json_t *alarms_json(struct daemon *d)
 	json_t *all = alarm_load(&d->env.st, &set) ? json_array() :
 		      alarm_set_json(&set);
 	json_t *peers = daemon_peers_alarms_json();
+	json_t *crls = daemon_crl_alarms_json();
 
-	/* The own certificate's alarms, then one per failing peer. */
+	/* The own certificate's alarms, one per failing peer, the CRLs'. */
 	json_array_extend(all, peers);
 	json_decref(peers);
+	json_array_extend(all, crls);
+	json_decref(crls);
 	return all;
 }
 
@@ -92,6 +96,11 @@ static json_t *dispatch(struct daemon *d, const char *line)
 		       status_json(d);
 	else if (!strcmp(cmd, "peers"))
 		resp = daemon_peers_json();
+	else if (!strcmp(cmd, "crl"))
+		resp = daemon_crl_json();
+	else if (!strcmp(cmd, "crl-fetch"))
+		resp = daemon_crl_fetch_now(json_string_value(json_object_get(
+				req, "url")), json_is_true(json_object_get(req, "force")));
 	else if (!strcmp(cmd, "alarms"))
 		resp = json_pack("{s:b, s:o}", "ok", 1, "alarms", alarms_json(d));
 	else

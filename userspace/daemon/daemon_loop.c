@@ -13,6 +13,7 @@
 #include "alarm.h"
 #include "ctlsock.h"
 #include "daemon.h"
+#include "daemon_crl.h"
 #include "daemon_peers.h"
 #include "daemon_rest.h"
 
@@ -98,6 +99,9 @@ int daemon_setup(struct daemon *d)
 		syslog(LOG_ERR, "refusing to start: %s", err);
 		return ret;
 	}
+	/* First of all: the published revocation list into the kernel, so
+	 * a restart opens no window (failures are logged, not fatal). */
+	daemon_crl_start(d);
 	ret = control_group(d);
 	if (ret)
 		return ret;
@@ -130,6 +134,7 @@ int daemon_setup(struct daemon *d)
 void daemon_teardown(struct daemon *d)
 {
 	daemon_rest_stop(d);
+	daemon_crl_stop();
 	daemon_peers_stop();
 	if (d->ctl_fd >= 0) {
 		close(d->ctl_fd);
@@ -195,6 +200,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->env.ip.cfg = d->env.have_cfg ? &d->env.cfg : NULL;
 	control_group(d);
 	daemon_peers_reload(d);	/* the old configuration is gone */
+	daemon_crl_reload(d);
 	syslog(LOG_INFO, "configuration reloaded from %s",
 	       d->env.have_cfg ? d->env.cfg.path : "(none, defaults)");
 	daemon_check(d);
@@ -222,15 +228,19 @@ int daemon_run(struct daemon *d)
 	uint64_t expirations;
 
 	while (!d->stop) {
-		struct pollfd fds[3 + DAEMON_PEERS_MAX_FDS] = {
+		struct pollfd fds[3 + DAEMON_PEERS_MAX_FDS + DAEMON_CRL_MAX_FDS] = {
 			{ .fd = d->sig_fd, .events = POLLIN },
 			{ .fd = d->timer_fd, .events = POLLIN },
 			{ .fd = d->ctl_fd, .events = POLLIN },
 		};
 		size_t n_peers = daemon_peers_pollfds(fds + 3,
 						      DAEMON_PEERS_MAX_FDS);
+		size_t n_crl = daemon_crl_pollfds(fds + 3 + n_peers,
+						  DAEMON_CRL_MAX_FDS);
+		int tp = daemon_peers_timeout_ms(), tc = daemon_crl_timeout_ms();
 
-		if (poll(fds, 3 + n_peers, daemon_peers_timeout_ms()) < 0) {
+		if (poll(fds, 3 + n_peers + n_crl,
+			 tp < 0 ? tc : tc < 0 || tp < tc ? tp : tc) < 0) {
 			if (errno == EINTR)
 				continue;
 			syslog(LOG_ERR, "poll: %m");
@@ -245,6 +255,7 @@ int daemon_run(struct daemon *d)
 			daemon_ctl_accept(d);
 		/* Every turn, also on timeout: handshakes and their timers. */
 		daemon_peers_process(fds + 3, n_peers);
+		daemon_crl_process(fds + 3 + n_peers, n_crl);	/* fetches */
 	}
 	return 0;
 }
