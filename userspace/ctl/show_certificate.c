@@ -5,8 +5,9 @@
  *   (none)  subject, issuer, serial, validity, days left, fingerprints and
  *           the state judged now with every runtime rule
  *   detail  OpenSSL's full text of the certificate (X509_print_ex)
- *   crl     the configured CRL sources, the CRLs held in STATE_DIR/crl/
- *           and what the CRL manager published there (index.json)
+ *   crl     the configured CRL sources, the CRLs held in STATE_DIR/crl/,
+ *           what the CRL manager published there (index.json) and, from a
+ *           running svrcertd, each source's state (svrcertctl crl status)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -216,20 +217,28 @@ static void print_index(json_t *idx)
 		       " (STALE: past its next update)" : "");
 }
 
+/* cmd_crl.c: the running svrcertd's CRL manager (NULL when it does not run). */
+json_t *ctl_crl_daemon_status(const struct svrcert_env *env);
+void ctl_crl_print_status(json_t *st);
+
 static int show_crl(struct svrcert_env *env, bool json)
 {
 	json_t *held = NULL, *src = crl_sources(env), *o, *idx = crl_index(env);
+	json_t *live = ctl_crl_daemon_status(env);
 
 	if (trust_held_crls_json(&env->st, &held)) {
 		fprintf(stderr, "cannot list the held CRLs\n");
 		json_decref(held);
 		json_decref(src);
 		json_decref(idx);
+		json_decref(live);
 		return CTL_FAIL;
 	}
 	if (json) {
-		o = json_pack("{s:o, s:o, s:o}", "sources", src, "held", held,
-			      "published", idx);
+		if (live)
+			json_object_del(live, "ok");
+		o = json_pack("{s:o, s:o, s:o, s:o}", "sources", src, "held", held,
+			      "published", idx, "manager", live ? live : json_null());
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
@@ -240,9 +249,14 @@ static int show_crl(struct svrcert_env *env, bool json)
 		printf("Published by the CRL manager (index.json):\n");
 		print_index(idx);
 	}
+	if (live)
+		ctl_crl_print_status(live);
+	else
+		printf("CRL manager: svrcertd is not running (no fetch state)\n");
 	json_decref(held);
 	json_decref(src);
 	json_decref(idx);
+	json_decref(live);
 	return CTL_OK;
 }
 
