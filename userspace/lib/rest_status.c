@@ -3,19 +3,48 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alarm.h"
 #include "counters.h"
 #include "crl_master.h"
+#include "ctlsock.h"
 #include "import_trust.h"
 #include "rest_int.h"
 
-/* Why POST crl/fetch cannot be served yet; GET crl says it too. */
-#define CRL_FETCH_MISSING "svrcertd does not fetch CRLs yet (the CRL " \
-	"manager library exists, the daemon does not drive it): nothing " \
-	"was fetched"
+/* Said when svrcertd's loop has no CRL manager to drive (yet). */
+#define CRL_FETCH_MISSING "svrcertd does not fetch CRLs (its control socket " \
+	"has no CRL manager): nothing was fetched"
 
-/* What the CRL manager published (index.json), or an empty array. */
+static const char *const fetch_fields[] = { "url", "force", NULL };
+
+/*
+ * Ask svrcertd's loop over the control socket, as svrcertctl would: the
+ * CRL manager lives in the loop, not in this thread. NULL when the loop
+ * does not know COMMAND (MISSING set) or cannot be reached.
+ */
+static json_t *ask_loop(struct svrcert_env *env, json_t *req, bool *missing)
+{
+	json_t *resp = NULL;
+	const char *e;
+
+	*missing = false;
+	if (ctlsock_request(svrcert_env_control_socket(env), req, &resp)) {
+		json_decref(req);
+		return NULL;
+	}
+	json_decref(req);
+	e = json_string_value(json_object_get(resp, "error"));
+	if (!json_is_true(json_object_get(resp, "ok")) && e &&
+	    !strncmp(e, "unknown command", 15)) {
+		*missing = true;
+		json_decref(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+/* What was published (index.json), or an empty array. */
 static json_t *published(const struct svrcert_env *env)
 {
 	json_t *idx, *crls;
@@ -34,7 +63,8 @@ void rest_crl_get(struct rest_req *r)
 {
 	const struct svrcert_config *c;
 	struct svrcert_env env;
-	json_t *held = NULL, *urls, *o;
+	json_t *held = NULL, *urls, *o, *mgr;
+	bool missing;
 	size_t i;
 
 	if (rest_env_open(r, &env))
@@ -45,29 +75,72 @@ void rest_crl_get(struct rest_req *r)
 		json_array_append_new(urls, json_string(c->crl_urls[i]));
 	if (trust_held_crls_json(&env.st, &held))
 		held = json_array();
-	o = json_pack("{s:o, s:I, s:I, s:o, s:o, s:s}", "urls", urls,
+	o = json_pack("{s:o, s:I, s:I, s:o, s:o}", "urls", urls,
 		      "polling_interval_s",
 		      (json_int_t)(c ? c->crl_polling_s : SVRCERT_DEF_POLLING_S),
 		      "backoff_interval_s",
 		      (json_int_t)(c ? c->crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
-		      "held", held, "published", published(&env),
-		      "fetching", CRL_FETCH_MISSING);
+		      "held", held, "published", published(&env));
+	mgr = ask_loop(&env, json_pack("{s:s}", "command", "crl"), &missing);
+	if (mgr) {
+		json_object_del(mgr, "ok");
+		json_object_set_new(o, "manager", mgr);
+	} else {
+		json_object_set_new(o, "manager", json_string(missing ?
+				    CRL_FETCH_MISSING : "svrcertd's control "
+				    "socket did not answer"));
+	}
 	rest_reply(r, MHD_HTTP_OK, o);
+	svrcert_env_close(&env);
+}
+
+static void crl_fetch_run(struct rest_req *r, const char *url, bool force)
+{
+	struct svrcert_env env;
+	json_t *resp, *req;
+	bool missing;
+
+	if (rest_env_open(r, &env))
+		return;
+	req = json_pack("{s:s, s:b}", "command", "crl-fetch", "force", force);
+	if (url)
+		json_object_set_new(req, "url", json_string(url));
+	resp = ask_loop(&env, req, &missing);
+	if (missing)
+		rest_error(r, MHD_HTTP_NOT_IMPLEMENTED, CRL_FETCH_MISSING);
+	else if (!resp)
+		rest_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "svrcertd's control "
+			   "socket did not answer");
+	else if (!json_is_true(json_object_get(resp, "ok")))
+		rest_error(r, MHD_HTTP_CONFLICT, "CRL fetch: %s",
+			   json_string_value(json_object_get(resp, "error")));
+	else {
+		/* started, not finished: the loop fetches without blocking */
+		json_object_del(resp, "ok");
+		rest_reply(r, MHD_HTTP_ACCEPTED, json_incref(resp));
+	}
+	json_decref(resp);
 	svrcert_env_close(&env);
 }
 
 void rest_crl_fetch(struct rest_req *r)
 {
-	json_t *in = rest_body_object(r, true);
+	json_t *in = rest_body_object(r, true), *force;
+	const char *url;
 
 	if (!in)
 		return;
-	if (json_object_size(in))
-		rest_error(r, MHD_HTTP_BAD_REQUEST, "field \"%s\": unknown field "
-			   "(the request takes no fields)",
-			   json_object_iter_key(json_object_iter(in)));
-	else
-		rest_error(r, MHD_HTTP_NOT_IMPLEMENTED, CRL_FETCH_MISSING);
+	force = json_object_get(in, "force");
+	if (rest_only_fields(r, in, fetch_fields) ||
+	    rest_string_field(r, in, "url", 2048, false, &url))
+		goto out;
+	if (force && !json_is_boolean(force)) {
+		rest_error(r, MHD_HTTP_BAD_REQUEST, "field \"force\": must be "
+			   "true or false");
+		goto out;
+	}
+	crl_fetch_run(r, url, json_is_true(force));
+out:
 	json_decref(in);
 }
 
