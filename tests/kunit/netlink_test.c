@@ -137,7 +137,7 @@ static const struct nl_case nl_cases[] = {
 	{ "name without NUL", b_peer_NAME_NO_NUL, -EINVAL, NULL },
 	{ "peer state 6", b_peer_STATE_6, -ERANGE, "out of range" },
 	{ "fingerprint sent", b_peer_SEND_FINGERPRINT, -EINVAL, NULL },
-	{ "5-byte IPv4", b_peer_ADDR_V4_5, -EINVAL, NULL },
+	{ "5-byte IPv4", b_peer_ADDR_V4_5, -ERANGE, "size out of range" },
 	{ "unknown address type", b_peer_ADDR_UNKNOWN, -EINVAL, "Unknown attribute" },
 	{ "nest without NLA_F_NESTED", b_peer_NO_NESTED_FLAG, -EINVAL, "NLA_F_NESTED" },
 	{ "empty certificate", b_peer_CERT_EMPTY, -ERANGE, "size out of range" },
