@@ -157,6 +157,9 @@ static void test_secret_file(void **state)
 	assert_int_equal(sb.st_size, TOKEN_SECRET_LEN);
 	assert_int_equal(token_secret_load(path, b), 0);
 	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(token_secret_load(path, b), -EPERM);
+	assert_int_equal(chmod(path, 0600), 0);
 	f = fopen(path, "a");
 	fputs("x", f);
 	fclose(f);

@@ -88,6 +88,12 @@ static void test_file_roundtrip(void **state)
 	users_free(&db2);
 	users_free(&db);
 
+	/* a file others may read is refused */
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(users_load(path, &db, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(chmod(path, 0600), 0);
+
 	/* a damaged file is refused with its line */
 	f = fopen(path, "a");
 	fputs("mallory:admin\n", f);

@@ -363,7 +363,9 @@ static int learn_env(struct rest_server *srv, char *err, size_t errlen)
 	ret = token_secret_load(path, srv->secret);
 	if (ret)
 		snprintf(err, errlen, "%s: %s", path, ret == -EBADMSG ?
-			 "not a 32-byte token secret" : strerror(-ret));
+			 "not a 32-byte token secret" : ret == -EPERM ?
+			 "group or others may read it (chmod 600)" :
+			 strerror(-ret));
 	if (gethostname(srv->node, sizeof(srv->node)))
 		snprintf(srv->node, sizeof(srv->node), "unknown");
 	srv->node[sizeof(srv->node) - 1] = '\0';

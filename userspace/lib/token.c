@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -20,9 +21,12 @@
 int token_secret_load(const char *path, uint8_t key[TOKEN_SECRET_LEN])
 {
 	uint8_t *buf = NULL;
+	struct stat sb;
 	size_t len;
 	int ret;
 
+	if (!stat(path, &sb) && (sb.st_mode & 0077))
+		return -EPERM;	/* a readable secret lets anyone mint tokens */
 	ret = svrcert_read_file(path, 4096, &buf, &len);
 	if (ret == -ENOENT) {
 		if (RAND_priv_bytes(key, TOKEN_SECRET_LEN) != 1)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -163,6 +164,7 @@ int users_load(const char *path, struct user_db *db, char *err,
 	       size_t errlen)
 {
 	uint8_t *buf = NULL;
+	struct stat sb;
 	size_t len;
 	int ret;
 
@@ -170,6 +172,14 @@ int users_load(const char *path, struct user_db *db, char *err,
 	db->v = calloc(USERS_MAX, sizeof(*db->v));
 	if (!db->v)
 		return -ENOMEM;
+	if (!stat(path, &sb) && (sb.st_mode & 0077)) {
+		/* hashes are secrets too: refuse rather than trust a file
+		 * others could read (or have written) */
+		snprintf(err, errlen, "%s: mode %03o: must be readable by its "
+			 "owner only (chmod 600)", path, sb.st_mode & 0777);
+		users_free(db);
+		return -EPERM;
+	}
 	ret = svrcert_read_file(path, USERS_FILE_MAX, &buf, &len);
 	if (ret == -ENOENT)
 		return 0;
