@@ -24,14 +24,29 @@ int daemon_peers_start(struct daemon *d)
 	int ret;
 
 	ret = peerauth_new(&p, &pa, err, sizeof(err));
+	if (ret && p.cfg->listen.host) {
+		/* Calling the peers still works without listening; the next
+		 * reload tries the listen address again. The copy shares the
+		 * configuration's strings and is replaced at that reload. */
+		static struct svrcert_config no_listen;
+
+		syslog(LOG_ERR, "peer authentication: %s; not listening", err);
+		no_listen = *p.cfg;
+		no_listen.listen.host = NULL;
+		p.cfg = &no_listen;
+		ret = peerauth_new(&p, &pa, err, sizeof(err));
+	}
 	if (ret) {
 		syslog(LOG_ERR, "peer authentication not started: %s", err);
 		pa = NULL;
 		return ret;
 	}
-	syslog(LOG_INFO, "peer authentication: %zu peer(s), %s%u",
-	       p.cfg->n_peers, peerauth_listen_port(pa) ? "listening on port " :
-	       "not listening", peerauth_listen_port(pa));
+	if (peerauth_listen_port(pa))
+		syslog(LOG_INFO, "peer authentication: %zu peer(s), listening "
+		       "on port %u", p.cfg->n_peers, peerauth_listen_port(pa));
+	else
+		syslog(LOG_INFO, "peer authentication: %zu peer(s), not "
+		       "listening", p.cfg->n_peers);
 	return 0;
 }
 
