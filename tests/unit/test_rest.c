@@ -509,9 +509,11 @@ static void test_concurrent(void **state)
 		now_ms() - t0, probe.answered, probe.failed, probe.worst_ms);
 	free(resp);
 	assert_int_equal(ok, FLOOD_N);
-	assert_true(probe.answered >= 1);
+	/* the loop answered all along: many probes, none failed or timed out
+	 * (liveness, not speed: the bound is ctlsock's own timeout) */
+	assert_true(probe.answered >= 10);
 	assert_int_equal(probe.failed, 0);
-	assert_true(probe.worst_ms < 2000);
+	assert_true(probe.worst_ms < CTLSOCK_TIMEOUT_MS);
 }
 
 static void test_audit(void **state)
