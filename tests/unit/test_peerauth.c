@@ -172,6 +172,28 @@ static void test_revoked_by_crl_update(void **state)
 	assert_counters(&f->r2, 1, 0, 0, 2);
 }
 
+/* A CRL that appears in STATE_DIR/crl applies to the next handshake even
+ * when nobody calls peerauth_crl_updated() (the cache notices). */
+static void test_revoked_crl_on_disk(void **state)
+{
+	struct fx *f = *state;
+	char err[128];
+
+	start_r2(f);
+	start_r1(f, "bad-revoked.pem", "r2");
+	run_until_judged(f, 1, 1);
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE,
+		    "bad-revoked.pem");
+	assert_int_equal(fixture_sh("mkdir -p %s/crl && cp %s %s/crl/int.crl",
+				    f->r2.dir, testpki_path("int.crl.der"),
+				    f->r2.dir), 0);
+	assert_int_equal(peerauth_own_cert_changed(f->r1.pa, err, sizeof(err)), 0);
+	run_until_judged(f, 2, 2);
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_REVOKED, SVRCERT_P_REVOKED,
+		    "bad-revoked.pem");
+	assert_counters(&f->r2, 1, 0, 0, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +205,7 @@ int main(void)
 		T(test_not_yet_valid),
 		T(test_untrusted_ca),
 		T(test_revoked_by_crl_update),
+		T(test_revoked_crl_on_disk),
 #undef T
 	};
 

@@ -68,6 +68,8 @@ struct peerauth {
 	struct svrcert_nl *nl;		/* default binder's handle */
 	struct audit_sink own_sink;	/* when the caller gave none */
 	X509_STORE *trust;		/* cached trust anchors, NULL: reload */
+#define PA_STAMP_N	3
+	uint64_t trust_stamp[PA_STAMP_N]; /* what it was read from */
 	struct svrcert_keyset revoked;	/* cached held-CRL keys */
 #define PA_PERSIST_N	3		/* expired, invalid, revoked */
 	struct {

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 
 #include "counters.h"
+#include "crl_master.h"
 #include "import.h"
 #include "import_trust.h"
 #include "peerauth_int.h"
@@ -23,15 +25,41 @@ void pa_trust_invalidate(struct peerauth *pa)
 	svrcert_keyset_init(&pa->revoked);
 }
 
-/* Trusted CAs and held CRLs, read once and kept until something may have
- * changed them (CRL update, own-certificate check, reload, periodic): a
- * judgement costs no file reads, however many callers there are. */
+/* What the held trust was read from: the CRL and trusted-CA directories
+ * (files are replaced by rename, which changes the directory) and the
+ * master list. A stat() per judgement, not a read. */
+static void trust_stamp(const struct peerauth *pa, uint64_t out[PA_STAMP_N])
+{
+	static const char *const names[PA_STAMP_N] = {
+		TRUST_DIR_CRL, STORE_TRUSTED_CA_DIR, SVRCERT_MASTER_FILE,
+	};
+	char path[4200];
+	struct stat sb;
+
+	for (size_t i = 0; i < PA_STAMP_N; i++) {
+		out[i] = 0;
+		if (!store_path(pa->p.st, names[i], path, sizeof(path)) &&
+		    !stat(path, &sb))
+			out[i] = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+				 (uint64_t)sb.st_mtim.tv_nsec + sb.st_ino +
+				 (uint64_t)sb.st_size;
+	}
+}
+
+/* Trusted CAs and held CRLs, read once and kept until they change on disk
+ * or something says they may have (CRL update, own-certificate check,
+ * reload, periodic): a judgement costs no file reads, however many
+ * callers there are. */
 static int trust_get(struct peerauth *pa, char *err, size_t errlen)
 {
+	uint64_t stamp[PA_STAMP_N];
 	int ret;
 
-	if (pa->trust)
+	trust_stamp(pa, stamp);
+	if (pa->trust && !memcmp(stamp, pa->trust_stamp, sizeof(stamp)))
 		return 0;
+	pa_trust_invalidate(pa);
+	memcpy(pa->trust_stamp, stamp, sizeof(stamp));
 	ret = trust_store_build(pa->p.st, pa->cfg, &pa->trust, err, errlen);
 	if (ret)
 		return ret;
