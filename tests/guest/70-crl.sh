@@ -35,7 +35,13 @@ WORK=$(mktemp -d)
 STATE=$WORK/state
 WWW=$WORK/www
 CONF=$WORK/svrcert.conf
-DLOG=$WORK/svrcertd.log
+# Progress and the daemon's log also go to the rig's out share (host side:
+# build/guest-<kernel>/last/out/), readable while the test runs.
+DLOG=${SVRCERT_OUT:-$WORK}/70-crl-svrcertd.log
+: >"$DLOG"
+if [ -n "${SVRCERT_OUT:-}" ] && [ -d "$SVRCERT_OUT" ]; then
+	exec > >(tee "$SVRCERT_OUT/70-crl.tap") 2>&1
+fi
 SVRCERTD=$SVRCERT_TOP/build/svrcertd
 DPID=
 SPID=
@@ -159,6 +165,7 @@ send_phase() {
 }
 
 # ---- 1. revocation reaches the data path ---------------------------------
+klog_marker "70-crl: 1. revocation reaches the data path"
 
 daemon_start
 t_ok $? "svrcertd started in router B"
@@ -195,6 +202,7 @@ t_is "$(src_field last_result)" "not modified" "next polls: 304 Not Modified"
 t_is "$(src_field state)" "ok" "source state ok"
 
 # ---- 2. bad CRLs are rejected, the previous list kept --------------------
+klog_marker "70-crl: 2. bad CRLs are rejected, the previous list kept"
 
 cp "$WORK/crl2.der" "$WORK/badsig.der"
 last=$(($(stat -c %s "$WORK/badsig.der") - 1))
@@ -220,6 +228,7 @@ done
 send_phase "after the rejects: pr still dropped" "accepted.ok=$N dropped.revoked=$N"
 
 # ---- 3. server down, backoff, recovery -----------------------------------
+klog_marker "70-crl: 3. server down, backoff, recovery"
 
 server_down
 f0=$(counter crl-fetch.failure)
@@ -239,6 +248,7 @@ t_ok $? "server back: source ok"
 t_is "$(alarm_ids)" "" "recovery cleared crl-unreachable"
 
 # ---- 4. module reload under a running daemon -----------------------------
+klog_marker "70-crl: 4. module reload under a running daemon"
 
 module_reload && ctl set peer-validation on failure-mode fail-hard ports "$PORT-$PORT" \
 	self-state valid
@@ -252,6 +262,7 @@ ctl peer add pr "$PKI/pr.pem" "$(a4 0)" && ctl peer add pv "$PKI/pv.pem" "$(a4 1
 send_phase "after the module reload: pr dropped" "accepted.ok=$N dropped.revoked=$N"
 
 # ---- 5. SIGKILL during publishes -----------------------------------------
+klog_marker "70-crl: 5. SIGKILL during publishes"
 
 # master_ok: master.bin is a complete list (header count, size, payload
 # SHA-256) and index.json names it and every CRL file with its SHA-256.
@@ -269,7 +280,9 @@ master_ok() {
 daemon_stop TERM
 bad=0
 for i in $(seq "$KILLS"); do
-	gencrl "$WORK/k.der" && publish_crl "$WORK/k.der"
+	# PEM as `openssl ca` writes it (one process; the daemon takes PEM too)
+	openssl ca -gencrl -config "$PKI/ca.cnf" -out "$WWW/k.tmp" 2>/dev/null &&
+		mv "$WWW/k.tmp" "$WWW/int.crl"
 	ip netns exec "$NS_B" "$SVRCERTD" -c "$CONF" >/dev/null 2>&1 &
 	DPID=$!
 	sleep "$((RANDOM % 2)).$((RANDOM % 10))$((RANDOM % 10))"
@@ -291,6 +304,7 @@ t_ok $? "and fetches on"
 server_up
 
 # ---- 6. restart: kernel fed from disk before the first fetch -------------
+klog_marker "70-crl: 6. restart: kernel fed from disk before the first fetch"
 
 daemon_stop TERM
 server_down
