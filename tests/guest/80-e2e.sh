@@ -29,6 +29,7 @@ N=${SVRCERT_E2E_PACKETS:-200}		# packets per burst
 LEAD=${SVRCERT_E2E_LEAD:-45}		# s from issuing a short certificate to expiry
 RATE=100				# packets/s while certificates change
 T0=$(date +%s)
+trap 'exit 143' TERM INT	# run the cleanup when the time limit kills us
 
 # A step every later one needs: stop here, saying why.
 require() {
