@@ -237,7 +237,18 @@ static __attribute__((unused)) void run_until_judged(struct fx *f, unsigned int 
 
 	want_r1 = r1;
 	want_r2 = r2;
-	assert_true(drive(rs, 2, judged, f, 30000));
+	if (!drive(rs, 2, judged, f, 30000)) {
+		/* Say where it got stuck before failing. */
+		for (size_t i = 0; i < 2; i++) {
+			json_t *j = peerauth_status_json(rs[i]->pa);
+			char *t = json_dumps(j, JSON_COMPACT);
+
+			fprintf(stderr, "r%zu: %s\n", i + 1, t);
+			free(t);
+			json_decref(j);
+		}
+		fail_msg("not judged within 30 s");
+	}
 }
 
 static __attribute__((unused)) void assert_peer(struct router *r, const char *peer,
