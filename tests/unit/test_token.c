@@ -160,6 +160,11 @@ static void test_secret_file(void **state)
 	assert_int_equal(chmod(path, 0640), 0);
 	assert_int_equal(token_secret_load(path, b), -EPERM);
 	assert_int_equal(chmod(path, 0600), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 65534, (gid_t)-1), 0);
+		assert_int_equal(token_secret_load(path, b), -EPERM);
+		assert_int_equal(chown(path, 0, (gid_t)-1), 0);
+	}
 	f = fopen(path, "a");
 	fputs("x", f);
 	fclose(f);

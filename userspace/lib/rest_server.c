@@ -364,7 +364,8 @@ static int learn_env(struct rest_server *srv, char *err, size_t errlen)
 	if (ret)
 		snprintf(err, errlen, "%s: %s", path, ret == -EBADMSG ?
 			 "not a 32-byte token secret" : ret == -EPERM ?
-			 "group or others may read it (chmod 600)" :
+			 "another user owns it or group or others may read it "
+			 "(chown, chmod 600)" :
 			 strerror(-ret));
 	if (gethostname(srv->node, sizeof(srv->node)))
 		snprintf(srv->node, sizeof(srv->node), "unknown");

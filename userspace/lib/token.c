@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -25,8 +26,9 @@ int token_secret_load(const char *path, uint8_t key[TOKEN_SECRET_LEN])
 	size_t len;
 	int ret;
 
-	if (!stat(path, &sb) && (sb.st_mode & 0077))
-		return -EPERM;	/* a readable secret lets anyone mint tokens */
+	/* a secret others can read, or wrote, lets them mint tokens */
+	if (!stat(path, &sb) && ((sb.st_mode & 0077) || sb.st_uid != geteuid()))
+		return -EPERM;
 	ret = svrcert_read_file(path, 4096, &buf, &len);
 	if (ret == -ENOENT) {
 		if (RAND_priv_bytes(key, TOKEN_SECRET_LEN) != 1)

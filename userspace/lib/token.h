@@ -38,7 +38,7 @@ struct token_claims {
 
 /* Read the secret from PATH, or create it (random, 0600, atomically)
  * when missing. -EBADMSG when the file is not exactly the secret, -EPERM
- * when group or others may access it. */
+ * when group or others may access it or another user owns it. */
 int token_secret_load(const char *path, uint8_t key[TOKEN_SECRET_LEN]);
 
 /* A signed token for C; *OUT is malloc'd. */

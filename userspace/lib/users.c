@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -172,11 +173,13 @@ int users_load(const char *path, struct user_db *db, char *err,
 	db->v = calloc(USERS_MAX, sizeof(*db->v));
 	if (!db->v)
 		return -ENOMEM;
-	if (!stat(path, &sb) && (sb.st_mode & 0077)) {
+	if (!stat(path, &sb) && ((sb.st_mode & 0077) || sb.st_uid != geteuid())) {
 		/* hashes are secrets too: refuse rather than trust a file
 		 * others could read (or have written) */
-		snprintf(err, errlen, "%s: mode %03o: must be readable by its "
-			 "owner only (chmod 600)", path, sb.st_mode & 0777);
+		snprintf(err, errlen, "%s: mode %03o, owner %u: must belong to "
+			 "uid %u and be readable by it only (chmod 600)", path,
+			 sb.st_mode & 0777, (unsigned int)sb.st_uid,
+			 (unsigned int)geteuid());
 		users_free(db);
 		return -EPERM;
 	}

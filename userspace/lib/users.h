@@ -55,7 +55,7 @@ const char *users_scope_name(unsigned int bit);
 
 /* Load PATH; a missing file is an empty database. A malformed line fails
  * the load (-EBADMSG) with ERR naming the line; a file that group or
- * others may access fails with -EPERM. */
+ * others may access, or that another user owns, fails with -EPERM. */
 int users_load(const char *path, struct user_db *db, char *err,
 	       size_t errlen);
 /* Rewrite PATH atomically, mode 0600. */
