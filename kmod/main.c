@@ -24,9 +24,9 @@ MODULE_PARM_DESC(max_peers, "Most peers per network namespace (default 65536)");
 
 struct workqueue_struct *svrcert_wq;
 
-/* Kbuild defines SVRCERT_KUNIT when the suites are linked in. */
+/* Kbuild defines SVRCERT_KUNIT when it also builds svrcert_kunit.ko. */
 #ifdef SVRCERT_KUNIT
-#define SVRCERT_BUILD_NOTE	", KUnit suites built in"
+#define SVRCERT_BUILD_NOTE	", internals exported for svrcert_kunit.ko"
 #else
 #define SVRCERT_BUILD_NOTE	""
 #endif
