@@ -62,10 +62,11 @@ e2e_say() {
 
 e2e_section() {
 	klog_marker "80-e2e: $1"	# progress on the guest console, live
+	local t="t+$(( $(date +%s) - ${E2E_T0:=$(date +%s)} ))s"
 	if [ "$E2E_DEMO" = 1 ]; then
-		printf '\n==== %s ====\n' "$1"
+		printf '\n==== %s ==== (%s)\n' "$1" "$t"
 	else
-		tap_diag "---- $1"
+		tap_diag "---- $1 ($t)"
 	fi
 }
 
