@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * svrcertctl show peers [NAME] [-j]: peers as the kernel holds them, with
- * the verdict their next packet would get and their packet counters.
+ * the verdict their next packet would get and their packet counters,
+ * joined by peering name with svrcertd's view of each peer's last
+ * authentication (identity, state, reason, when) when svrcertd runs.
+ * Peers svrcertd knows but the kernel does not hold are listed too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +13,9 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
+#include "ctlsock.h"
 #include "nl_util.h"
+#include "store_env.h"
 
 #define DUMP_TRIES 5
 
@@ -55,7 +60,63 @@ static int dump_all(struct svrcert_nl *nl, struct peer_list *l)
 	return err;
 }
 
-static json_t *peer_json(const struct svrcert_peer_info *p)
+/*
+ * svrcertd's "peers" reply as an object keyed by peering name, or NULL when
+ * svrcertd does not run or runs without peer authentication: the kernel's
+ * view is then all there is, which is not an error.
+ */
+static json_t *daemon_peer_view(const struct svrcert_env_args *args)
+{
+	json_t *req, *resp = NULL, *byname = NULL, *peer;
+	struct svrcert_env env;
+	char err[256];
+	size_t i;
+
+	if (svrcert_env_open(&env, args, err, sizeof(err)))
+		return NULL;
+	req = json_pack("{s:s}", "command", "peers");
+	if (req && !ctlsock_request(svrcert_env_control_socket(&env), req, &resp) &&
+	    json_is_true(json_object_get(resp, "ok"))) {
+		byname = json_object();
+		json_array_foreach(json_object_get(resp, "peers"), i, peer)
+			if (byname && json_is_string(json_object_get(peer, "name")))
+				json_object_set(byname, json_string_value(
+						json_object_get(peer, "name")), peer);
+	}
+	json_decref(req);
+	json_decref(resp);
+	svrcert_env_close(&env);
+	return byname;
+}
+
+static const char *auth_str(json_t *auth, const char *key)
+{
+	const char *v = json_string_value(json_object_get(auth, key));
+
+	return v && *v ? v : NULL;
+}
+
+static void auth_text(json_t *auth)
+{
+	const char *v;
+
+	if (!auth)
+		return;
+	printf("  authentication: %s", auth_str(auth, "state") ?: "unknown");
+	if ((v = auth_str(auth, "last_authentication")))
+		printf(" (%s, via %s)", v, auth_str(auth, "via") ?: "?");
+	putchar('\n');
+	if ((v = auth_str(auth, "identity")))
+		printf("  identity: %s\n", v);
+	if ((v = auth_str(auth, "reason")))
+		printf("  reason: %s\n", v);
+	if ((v = auth_str(auth, "transport_error")))
+		printf("  transport-error: %s\n", v);
+	if ((v = auth_str(auth, "kernel")))
+		printf("  binding: %s\n", v);
+}
+
+static json_t *peer_json(const struct svrcert_peer_info *p, json_t *auth)
 {
 	char hex[SVRCERT_KEY_HEX_LEN + 1], addr[INET6_ADDRSTRLEN];
 	json_t *o = json_object(), *a = json_array();
@@ -80,10 +141,12 @@ static json_t *peer_json(const struct svrcert_peer_info *p)
 	json_object_set_new(o, "reason", json_string(svrcert_nl_reason_name(p->reason)));
 	json_object_set_new(o, "rx_accepted", ctl_json_u64(p->rx_accepted));
 	json_object_set_new(o, "rx_dropped", ctl_json_u64(p->rx_dropped));
+	if (auth)
+		json_object_set(o, "authentication", auth);
 	return o;
 }
 
-static void peer_text(const struct svrcert_peer_info *p)
+static void peer_text(const struct svrcert_peer_info *p, json_t *auth)
 {
 	char hex[SVRCERT_KEY_HEX_LEN + 1], addr[INET6_ADDRSTRLEN], when[40];
 	size_t i;
@@ -101,28 +164,62 @@ static void peer_text(const struct svrcert_peer_info *p)
 	       svrcert_nl_reason_name(p->reason));
 	printf("  rx-accepted: %llu\n", (unsigned long long)p->rx_accepted);
 	printf("  rx-dropped: %llu\n", (unsigned long long)p->rx_dropped);
+	auth_text(auth);
 }
 
-static int print_list(const struct peer_list *l, bool json)
+/* Peers svrcertd authenticates that the kernel does not hold. */
+static void unbound_text(json_t *auth, const char *name, bool *first)
 {
-	json_t *a;
+	if (!*first)
+		putchar('\n');
+	*first = false;
+	printf("peer %s\n  kernel: not bound\n", name);
+	auth_text(auth);
+}
+
+static bool listed(const struct peer_list *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->peers[i].name, name))
+			return true;
+	return false;
+}
+
+static int print_list(const struct peer_list *l, json_t *view, bool json)
+{
+	bool first = true;
+	const char *name;
+	json_t *a, *auth, *o;
 	size_t i;
 
 	if (!json) {
 		for (i = 0; i < l->n; i++) {
 			if (i)
 				putchar('\n');
-			peer_text(&l->peers[i]);
+			first = false;
+			peer_text(&l->peers[i], json_object_get(view, l->peers[i].name));
 		}
+		json_object_foreach(view, name, auth)
+			if (!listed(l, name))
+				unbound_text(auth, name, &first);
 		return CTL_OK;
 	}
 	a = json_array();
 	for (i = 0; a && i < l->n; i++)
-		json_array_append_new(a, peer_json(&l->peers[i]));
+		json_array_append_new(a, peer_json(&l->peers[i],
+						   json_object_get(view, l->peers[i].name)));
+	json_object_foreach(view, name, auth) {
+		if (!a || listed(l, name))
+			continue;
+		o = json_pack("{s:s, s:n, s:O}", "name", name, "kernel", "authentication", auth);
+		json_array_append_new(a, o);
+	}
 	return ctl_json_print(a);
 }
 
-static int show_one(struct svrcert_nl *nl, const char *name, bool json)
+static int show_one(struct svrcert_nl *nl, const char *name, json_t *view, bool json)
 {
 	struct svrcert_peer_info p;
 	int err = svrcert_nl_peer_get(nl, name, &p);
@@ -134,20 +231,23 @@ static int show_one(struct svrcert_nl *nl, const char *name, bool json)
 	if (err)
 		return ctl_nl_fail(nl, "show peers", err);
 	if (json)
-		return ctl_json_print(peer_json(&p));
-	peer_text(&p);
+		return ctl_json_print(peer_json(&p, json_object_get(view, name)));
+	peer_text(&p, json_object_get(view, name));
 	return CTL_OK;
 }
 
 int show_peers(int argc, char **argv)
 {
 	bool json = ctl_take_json_flag(&argc, argv);
+	struct svrcert_env_args args = { 0 };
 	struct peer_list l = { NULL, 0, 0 };
 	struct svrcert_nl *nl;
+	json_t *view;
 	int err, ret;
 
-	if (argc > 2) {
-		fprintf(stderr, "usage: svrcertctl show peers [NAME] [-j]\n");
+	if (svrcert_env_take_args(&argc, argv, &args) || argc > 2) {
+		fprintf(stderr, "usage: svrcertctl show peers [NAME] [-j] [--config FILE] "
+			"[--state-dir DIR]\n");
 		return CTL_USAGE;
 	}
 	if (argc == 2 && svrcert_nl_peer_name_check(argv[1]))
@@ -156,12 +256,14 @@ int show_peers(int argc, char **argv)
 	nl = ctl_nl_open("show peers");
 	if (!nl)
 		return CTL_FAIL;
+	view = daemon_peer_view(&args);
 	if (argc == 2) {
-		ret = show_one(nl, argv[1], json);
+		ret = show_one(nl, argv[1], view, json);
 	} else {
 		err = dump_all(nl, &l);
-		ret = err ? ctl_nl_fail(nl, "show peers", err) : print_list(&l, json);
+		ret = err ? ctl_nl_fail(nl, "show peers", err) : print_list(&l, view, json);
 	}
+	json_decref(view);
 	svrcert_nl_close(nl);
 	free(l.peers);
 	return ret;
