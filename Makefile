@@ -14,6 +14,7 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 KDIR ?= $(shell $(TOP)/scripts/kdir)
 O_US := $(TOP)/build
 PREFIX ?= /usr/local
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
 DESTDIR ?=
 
 CC ?= cc
@@ -128,6 +129,11 @@ install: userspace
 	done
 	[ ! -f scripts/svrcertd.service ] || install -D -m 0644 scripts/svrcertd.service \
 		$(DESTDIR)/lib/systemd/system/svrcertd.service
+	# DKMS source tree: then `dkms add -m svrcert -v $(DKMS_VERSION)` and
+	# `dkms install -m svrcert -v $(DKMS_VERSION)`
+	install -d $(DESTDIR)/usr/src/svrcert-$(DKMS_VERSION)
+	cp -r --parents Kbuild dkms.conf kmod/*.[ch] include tests/kunit/*.[ch] \
+		$(DESTDIR)/usr/src/svrcert-$(DKMS_VERSION)/
 
 clean:
 	rm -rf $(O_US)
