@@ -216,7 +216,10 @@ for bad in badsig:"bad signature" trunc:"truncated" garbage:"" crl1:"lower than 
 	publish_crl "$WORK/$name.der"
 	wait_for 15 state_is invalid
 	t_ok $? "$name: source state invalid"
-	t_is "$(counter crl-ingestion.failure)" $((f0 + 1)) "$name: crl-ingestion.failure +1"
+	# The daemon retries every backoff-interval and rejects the same bad
+	# CRL each time, so the count is "at least one more", not exact.
+	t_ok $([ "$(counter crl-ingestion.failure)" -gt "$f0" ]; echo $?) \
+		"$name: crl-ingestion.failure counted"
 	[ -z "$why" ] || t_is "$(src_field last_result | grep -c "$why")" 1 \
 		"$name: rejected naming the problem ($why)"
 	t_is "$(alarm_ids)" "crl-invalid" "$name: crl-invalid alarm raised"
@@ -235,11 +238,15 @@ f0=$(counter crl-fetch.failure)
 wait_for 10 state_is unreachable
 t_ok $? "server down: source unreachable"
 t_is "$(alarm_ids)" "crl-unreachable" "crl-unreachable alarm raised"
+# With the loopback down a connect times out (connect-timeout 2 s); the
+# next attempt is backoff-interval (1 s) after each failure: ~3 s a cycle.
 a=$(src_field attempts)
-sleep 5
+sleep 9
 a1=$(src_field attempts)
-t_ok $([ $((a1 - a)) -ge 3 ] && [ $((a1 - a)) -le 6 ]; echo $?) \
-	"retries every backoff-interval (1 s): $((a1 - a)) attempts in 5 s"
+t_ok $([ $((a1 - a)) -ge 2 ] && [ $((a1 - a)) -le 5 ]; echo $?) \
+	"retries at backoff-interval: $((a1 - a)) attempts in 9 s (2..5)"
+t_ok $(grep -q "CRL fetch failed (attempt [0-9]*, next in 1 s)" "$DLOG"; echo $?) \
+	"each failure schedules the next attempt backoff-interval (1 s) later"
 t_ok $([ "$(counter crl-fetch.failure)" -gt "$f0" ]; echo $?) "crl-fetch.failure counted"
 t_is "$(kernel_keys)" 1 "server down: kernel keeps the list"
 server_up
