@@ -50,6 +50,7 @@ E2E=
 PKI=
 E2E_RECV_PID=
 E2E_RECV_OUT=
+E2E_T0=$(date +%s)
 
 e2e_addr() { echo "10.80.0.$1"; }
 e2e_addr6() { echo "fd80::$1"; }
@@ -62,7 +63,7 @@ e2e_say() {
 
 e2e_section() {
 	klog_marker "80-e2e: $1"	# progress on the guest console, live
-	local t="t+$(( $(date +%s) - ${E2E_T0:=$(date +%s)} ))s"
+	local t="t+$(( $(date +%s) - E2E_T0 ))s"
 	if [ "$E2E_DEMO" = 1 ]; then
 		printf '\n==== %s ==== (%s)\n' "$1" "$t"
 	else
