@@ -35,13 +35,13 @@ WORK=$(mktemp -d)
 STATE=$WORK/state
 WWW=$WORK/www
 CONF=$WORK/svrcert.conf
-# Progress and the daemon's log also go to the rig's out share (host side:
-# build/guest-<kernel>/last/out/), readable while the test runs.
+# The daemon's log also goes to the rig's out share (host side:
+# build/guest-<kernel>/run-*/out/); progress markers go to the kernel log.
 DLOG=${SVRCERT_OUT:-$WORK}/70-crl-svrcertd.log
 : >"$DLOG"
-if [ -n "${SVRCERT_OUT:-}" ] && [ -d "$SVRCERT_OUT" ]; then
-	exec > >(tee "$SVRCERT_OUT/70-crl.tap") 2>&1
-fi
+# The SIGKILL loop stops early when this many seconds are spent (the debug
+# kernel under TCG needs ~15 s a round); at least 10 rounds are required.
+KILL_BUDGET=${SVRCERT_CRL_KILL_BUDGET:-420}
 SVRCERTD=$SVRCERT_TOP/build/svrcertd
 DPID=
 SPID=
@@ -285,8 +285,10 @@ master_ok() {
 		(cd "$STATE" && sha256sum -c --quiet -) >/dev/null 2>&1
 }
 daemon_stop TERM
-bad=0
+bad=0 rounds=0 kill_end=$(($(date +%s) + KILL_BUDGET))
 for i in $(seq "$KILLS"); do
+	[ "$(date +%s)" -lt "$kill_end" ] || break
+	rounds=$i
 	# PEM as `openssl ca` writes it (one process; the daemon takes PEM too)
 	openssl ca -gencrl -config "$PKI/ca.cnf" -out "$WWW/k.tmp" 2>/dev/null &&
 		mv "$WWW/k.tmp" "$WWW/int.crl"
@@ -299,7 +301,8 @@ for i in $(seq "$KILLS"); do
 		t_diag "publish $i: published list does not verify"
 	fi
 done
-t_is "$bad" 0 "$KILLS publishes with SIGKILL at random moments: list always whole"
+t_ok $([ "$rounds" -ge 10 ]; echo $?) "$rounds of $KILLS publish rounds within ${KILL_BUDGET} s (>= 10)"
+t_is "$bad" 0 "$rounds publishes with SIGKILL at random moments: list always whole"
 : >"$DLOG"
 daemon_start
 wait_for 10 grep -q "published master list: fed 1 keys" "$DLOG"
