@@ -65,12 +65,12 @@ done
 # ---------------------------------------------------------------------------
 e2e_section "0. The network, the CA and its CRL server"
 e2e_init
-require $? "three routers in their own namespaces on one bridge"
+require $? "three routers in their own namespaces, routed by a fourth"
 e2e_ca_init
 require $? "test CA (root, intermediate, CRL) made with tests/pki/mkpki.sh"
 e2e_crl_server_start
 require $? "CRL server (python3 http.server) serves $E2E_CRL_URL"
-e2e_say "R1 10.80.0.1, R2 10.80.0.2, R3 10.80.0.3 on one bridge; CA's CRL at $E2E_CRL_URL"
+e2e_say "R1 $(e2e_addr 1), R2 $(e2e_addr 2), R3 $(e2e_addr 3), routed by one namespace; CA's CRL at $E2E_CRL_URL"
 
 # ---------------------------------------------------------------------------
 e2e_section "1. Provision R1's and R2's identities in their TPMs"

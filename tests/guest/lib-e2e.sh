@@ -5,22 +5,23 @@
 # demo (scripts/demo runs that same test with SVRCERT_DEMO=1). Sourced after
 # tests/guest/lib.sh (TAP, namespaces, cleanup).
 #
-# Topology (e2e_net_up): three routers and a switch, each in its netns.
+# Topology (e2e_net_up): three routers and a router-in-the-middle "sw"
+# (IP forwarding; the debug kernel has no bridge), each in its own netns.
 #
-#   netns $E2E_NS-r1  eth0 10.80.0.1/24 fd80::1/64 --+
-#   netns $E2E_NS-r2  eth0 10.80.0.2/24 fd80::2/64 --+-- br0 in $E2E_NS-sw
-#   netns $E2E_NS-r3  eth0 10.80.0.3/24 fd80::3/64 --+   10.80.0.254: the CA's
-#                                                        CRL server (HTTP)
+#   netns $E2E_NS-r1  eth0 10.80.1.1/24 fd80:1::1/64 --- p1 \
+#   netns $E2E_NS-r2  eth0 10.80.2.1/24 fd80:2::1/64 --- p2 -- $E2E_NS-sw, lo:
+#   netns $E2E_NS-r3  eth0 10.80.3.1/24 fd80:3::1/64 --- p3 /   10.80.0.254 = the
+#                                          (sw: 10.80.N.254, fd80:N::fe)  CRL server
 # Every router runs its own swtpm (127.0.0.1:2321 on its own loopback,
 # absolute state directory) and its own svrcertd (state directory, config,
 # control socket under $E2E/rN). svrcertd listens for peer authentication on
-# 10.80.0.N:4480; SVR traffic is UDP to port 4800, the judged window is
+# 10.80.N.1:4480; SVR traffic is UDP to port 4800, the judged window is
 # 4800-4899, so the daemons' TLS (4480) and the CRL fetches are never judged.
 # Neighbour entries are static, IPv6 DAD/RS/link-local are off: the only
 # judged packets are those a step sends, so counters are exact.
 #
 #   e2e_init                 work dir, switch, routers, CA, CRL server
-#   e2e_addr N               10.80.0.N
+#   e2e_addr N / e2e_addr6 N 10.80.N.1 / fd80:N::1
 #   rctl N ARGS...           svrcertctl as router N (its netns, config,
 #                            state directory, control socket)
 #   e2e_daemon_cmd N CMD     one control-socket request, prints the reply
@@ -52,8 +53,8 @@ E2E_RECV_PID=
 E2E_RECV_OUT=
 E2E_T0=$(date +%s)
 
-e2e_addr() { echo "10.80.0.$1"; }
-e2e_addr6() { echo "fd80::$1"; }
+e2e_addr() { echo "10.80.$1.1"; }
+e2e_addr6() { echo "fd80:$1::1"; }
 e2e_ns() { echo "$E2E_NS-r$1"; }
 e2e_dir() { echo "$E2E/r$1"; }
 
@@ -91,36 +92,30 @@ rctl() {
 # ---- network --------------------------------------------------------------
 
 e2e_net_up() {
-	local sw=$E2E_NS-sw n m mac
-	declare -A macs
+	local sw=$E2E_NS-sw n ns rmac smac
 	ns_create "$sw" || return 1
-	ip -n "$sw" link add br0 type bridge || return 1
-	ip -n "$sw" link set br0 addrgenmode none 2>/dev/null
-	ip -n "$sw" addr add "$E2E_CRL_ADDR/24" dev br0
-	ip -n "$sw" link set br0 up
+	ip netns exec "$sw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+	ip -n "$sw" addr add "$E2E_CRL_ADDR/32" dev lo || return 1
 	for n in 1 2 3; do
-		ns_create "$(e2e_ns "$n")" || return 1
-		ip -n "$sw" link add "p$n" type veth peer name eth0 \
-			netns "$(e2e_ns "$n")" || return 1
+		ns=$(e2e_ns "$n")
+		ns_create "$ns" || return 1
+		ip -n "$sw" link add "p$n" type veth peer name eth0 netns "$ns" || return 1
 		ip -n "$sw" link set "p$n" addrgenmode none 2>/dev/null
-		ip -n "$sw" link set "p$n" master br0 up
-		ip -n "$(e2e_ns "$n")" link set eth0 addrgenmode none 2>/dev/null
-		ip -n "$(e2e_ns "$n")" addr add "$(e2e_addr "$n")/24" dev eth0
-		ip -n "$(e2e_ns "$n")" addr add "$(e2e_addr6 "$n")/64" dev eth0 nodad
-		ip -n "$(e2e_ns "$n")" link set eth0 up
-		macs[$n]=$(ip -n "$(e2e_ns "$n")" -br link show eth0 | awk '{print $3}')
-	done
-	macs[sw]=$(ip -n "$sw" -br link show br0 | awk '{print $3}')
-	# Static neighbours: no ARP/ND traffic, nothing judged but what we send.
-	for n in 1 2 3; do
-		for m in 1 2 3; do
-			[ "$n" = "$m" ] && continue
-			mac=${macs[$m]}
-			ip -n "$(e2e_ns "$n")" neigh replace "$(e2e_addr "$m")" lladdr "$mac" dev eth0 nud permanent
-			ip -n "$(e2e_ns "$n")" neigh replace "$(e2e_addr6 "$m")" lladdr "$mac" dev eth0 nud permanent
-		done
-		ip -n "$(e2e_ns "$n")" neigh replace "$E2E_CRL_ADDR" lladdr "${macs[sw]}" dev eth0 nud permanent
-		ip -n "$sw" neigh replace "$(e2e_addr "$n")" lladdr "${macs[$n]}" dev br0 nud permanent
+		ip -n "$ns" link set eth0 addrgenmode none 2>/dev/null
+		ip -n "$sw" addr add "10.80.$n.254/24" dev "p$n" &&
+		ip -n "$sw" addr add "fd80:$n::fe/64" dev "p$n" nodad &&
+		ip -n "$ns" addr add "$(e2e_addr "$n")/24" dev eth0 &&
+		ip -n "$ns" addr add "$(e2e_addr6 "$n")/64" dev eth0 nodad &&
+		ip -n "$sw" link set "p$n" up && ip -n "$ns" link set eth0 up &&
+		ip -n "$ns" route add default via "10.80.$n.254" &&
+		ip -n "$ns" -6 route add default via "fd80:$n::fe" || return 1
+		rmac=$(ip -n "$ns" -br link show eth0 | awk '{print $3}')
+		smac=$(ip -n "$sw" -br link show "p$n" | awk '{print $3}')
+		# Static neighbours: no ARP/ND, nothing judged but what we send.
+		ip -n "$ns" neigh replace "10.80.$n.254" lladdr "$smac" dev eth0 nud permanent &&
+		ip -n "$ns" neigh replace "fd80:$n::fe" lladdr "$smac" dev eth0 nud permanent &&
+		ip -n "$sw" neigh replace "$(e2e_addr "$n")" lladdr "$rmac" dev "p$n" nud permanent &&
+		ip -n "$sw" neigh replace "$(e2e_addr6 "$n")" lladdr "$rmac" dev "p$n" nud permanent || return 1
 	done
 }
 
