@@ -37,6 +37,8 @@ int daemon_run(struct daemon *d);
 void daemon_teardown(struct daemon *d);
 /* Judge the own certificate, sync alarms, tell the kernel. */
 void daemon_check(struct daemon *d);
+/* Peer validation, failure mode, ports and own state into the kernel. */
+void daemon_push_policy(struct daemon *d);
 /* Reload the configuration; a bad one keeps the previous (ERR says why). */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
 

@@ -489,18 +489,24 @@ static void check_kernel(void)
 	}
 	if (crl.kernel.fed && family == crl.kernel.family)
 		return;
-	if (!crl.have_master)
-		return;
-	if (crl_kernel_load(&crl.kernel, &crl.master)) {
+	if (!crl.have_master) {
+		/* No list to feed; the rest below is still owed once. */
+		crl.kernel.fed = true;
+		crl.kernel.family = family;
+	} else if (crl_kernel_load(&crl.kernel, &crl.master)) {
 		syslog(LOG_WARNING, "CRL: feeding svrcert.ko failed (retrying):"
 		       " %s", crl.kernel.msg);
 		crl.next_kernel_check = crl_mono() + 1;
+		return;
 	} else {
 		syslog(LOG_NOTICE, "CRL: svrcert.ko (re)loaded: %s",
 		       crl.kernel.msg);
-		/* A fresh module also lacks the own-certificate state. */
-		daemon_check(crl.d);
 	}
+	/* A fresh module also lacks the policy, the own-certificate state
+	 * and the peers. */
+	daemon_check(crl.d);
+	daemon_push_policy(crl.d);
+	daemon_peers_kernel_reloaded();
 }
 
 void daemon_crl_process(const struct pollfd *fds, size_t n)

@@ -70,7 +70,7 @@ static int control_group(struct daemon *d)
 }
 
 /* Peer validation, failure mode and ports from the configuration. */
-static void push_kernel_policy(struct daemon *d)
+void daemon_push_policy(struct daemon *d)
 {
 	const struct svrcert_config *c = &d->env.cfg;
 	char msg[256];
@@ -124,7 +124,7 @@ int daemon_setup(struct daemon *d)
 	       d->env.have_cfg ? d->env.cfg.path : "(none, defaults)",
 	       svrcert_env_control_socket(&d->env), d->check_interval_s);
 	daemon_check(d);
-	push_kernel_policy(d);
+	daemon_push_policy(d);
 	daemon_peers_start(d);	/* a bad listen address is logged, not fatal */
 	/* Last: its thread inherits the blocked signals, and its requests
 	 * notify us through the control socket, which must exist. */
@@ -204,7 +204,7 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	syslog(LOG_INFO, "configuration reloaded from %s",
 	       d->env.have_cfg ? d->env.cfg.path : "(none, defaults)");
 	daemon_check(d);
-	push_kernel_policy(d);
+	daemon_push_policy(d);
 	return 0;
 }
 

@@ -92,6 +92,16 @@ void daemon_peers_check(void)
 		peerauth_check_own_cert(pa);
 }
 
+void daemon_peers_kernel_reloaded(void)
+{
+	int n;
+
+	if (!pa)
+		return;
+	n = peerauth_rebind_all(pa);
+	syslog(LOG_NOTICE, "svrcert.ko (re)loaded: %d peer(s) bound again", n);
+}
+
 void daemon_peers_crl_updated(void)
 {
 	int changed;

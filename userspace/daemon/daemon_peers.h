@@ -43,6 +43,8 @@ void daemon_peers_reload(struct daemon *d);
  * authentication procedure"). */
 void daemon_peers_check(void);
 /* The CRL manager published new CRLs into the state directory. */
+/* svrcert.ko was (re)loaded: bind the peers judged so far again. */
+void daemon_peers_kernel_reloaded(void);
 void daemon_peers_crl_updated(void);
 /* Raised peer alarms (peerauth_alarms_json), [] when not running. */
 json_t *daemon_peers_alarms_json(void);

@@ -164,6 +164,9 @@ int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
  * certificate now and rebind the peers whose state changed. Returns how
  * many changed. (Trusted CAs and CRLs are otherwise cached.) */
 int peerauth_crl_updated(struct peerauth *pa);
+/* svrcert.ko was (re)loaded: bind every peer judged so far again, with its
+ * last result (a fresh module holds no peers). Returns how many. */
+int peerauth_rebind_all(struct peerauth *pa);
 
 /* Listening port actually bound (tests listen on port 0), 0 if none. */
 uint16_t peerauth_listen_port(const struct peerauth *pa);

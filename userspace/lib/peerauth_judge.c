@@ -352,3 +352,20 @@ void pa_peer_clear(struct pa_peer *peer)
 	free(peer->host);
 	peer->host = NULL;
 }
+
+int peerauth_rebind_all(struct peerauth *pa)
+{
+	size_t i;
+	int n = 0;
+
+	/* A reloaded module has a new family id and an empty peer table:
+	 * reconnect, then bind every peer judged so far again, as it was. */
+	pa_nl_close(pa);
+	for (i = 0; i < pa->n_peers; i++) {
+		if (!pa->peers[i].results)
+			continue;
+		bind_peer(pa, &pa->peers[i]);
+		n++;
+	}
+	return n;
+}
