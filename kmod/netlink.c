@@ -260,6 +260,7 @@ static int svrcert_nl_reset_stats(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&sn->lock);
 	svrcert_stats_reset(&sn->stats);
+	svrcert_peers_reset_counters(&sn->peers);
 	sn->events.sent = 0;
 	sn->events.suppressed = 0;
 	mutex_unlock(&sn->lock);

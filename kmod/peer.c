@@ -173,6 +173,8 @@ static void svrcert_peer_inherit(struct svrcert_peer *peer,
 	peer->counters = old->counters;
 	peer->owns_counters = true;
 	old->owns_counters = false;
+	peer->base_accepted = old->base_accepted;
+	peer->base_dropped = old->base_dropped;
 	if (!memcmp(peer->cert.fingerprint, old->cert.fingerprint,
 		    SVRCERT_KEY_LEN))
 		peer->seen = READ_ONCE(old->seen);
@@ -249,8 +251,8 @@ void svrcert_peers_exit(struct svrcert_peers *peers)
 	rhashtable_destroy(&peers->addrs);
 }
 
-void svrcert_peer_counters_read(const struct svrcert_peer *peer,
-				u64 *accepted, u64 *dropped)
+static void svrcert_peer_counters_raw(const struct svrcert_peer *peer,
+				      u64 *accepted, u64 *dropped)
 {
 	const struct svrcert_peer_counters *c;
 	unsigned int start;
@@ -269,4 +271,28 @@ void svrcert_peer_counters_read(const struct svrcert_peer *peer,
 		*accepted += acc;
 		*dropped += drop;
 	}
+}
+
+/* Caller holds the config mutex (it protects the baseline). */
+void svrcert_peer_counters_read(const struct svrcert_peer *peer,
+				u64 *accepted, u64 *dropped)
+{
+	svrcert_peer_counters_raw(peer, accepted, dropped);
+	*accepted -= peer->base_accepted;
+	*dropped -= peer->base_dropped;
+}
+
+/*
+ * Zero every peer's counters as readers see them: the current sums become
+ * the baseline. A packet counted on another CPU while this runs lands
+ * either in the baseline or after it, never in both, so the counters stay
+ * exact from here on.
+ */
+void svrcert_peers_reset_counters(struct svrcert_peers *peers)
+{
+	struct svrcert_peer *peer;
+
+	list_for_each_entry(peer, &peers->list, list)
+		svrcert_peer_counters_raw(peer, &peer->base_accepted,
+					  &peer->base_dropped);
 }

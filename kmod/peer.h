@@ -28,6 +28,13 @@ struct svrcert_peer {
 	/* Survive a replace: the replacement inherits them. */
 	struct svrcert_peer_counters __percpu *counters;
 	bool owns_counters;
+	/*
+	 * RESET_STATS does not write the per-CPU counters (the data path
+	 * owns them); it records their sums here and reads subtract them.
+	 * Under the config mutex; inherited by a replacement like @counters.
+	 */
+	u64 base_accepted;
+	u64 base_dropped;
 	struct svrcert_peer_cert cert;
 	/*
 	 * Data path -> event worker. A bit in @seen is set once per peer
@@ -67,6 +74,7 @@ void svrcert_peer_remove(struct svrcert_peers *peers,
 			 struct svrcert_peer *peer);
 void svrcert_peer_counters_read(const struct svrcert_peer *peer,
 				u64 *accepted, u64 *dropped);
+void svrcert_peers_reset_counters(struct svrcert_peers *peers);
 
 static inline void svrcert_peer_count(struct svrcert_peer *peer, bool dropped)
 {

@@ -152,4 +152,24 @@ t_ok $? "peer del expired"
 phase 6 "fail-hard after peer del" $((5 * N)) \
 	"accepted.ok=$((3 * N))" "dropped.not-yet-valid=$N" "not_peer=$((2 * N))"
 
+# RESET_STATS zeroes the namespace's and every peer's packet counters, which
+# then count exactly again (the per-peer ones from 0, not from before).
+peer_counts() {
+	ctl show peers -j | jq -r 'sort_by(.name) |
+		[.[] | "\(.name):\(.rx_accepted)/\(.rx_dropped)"] | join(" ")'
+}
+ctl clear stats
+t_ok $? "clear stats (RESET_STATS)"
+t_is "$(peer_counts)" "fp:0/0 future:0/0 rk:0/0 valid:0/0" \
+	"after clear stats: every peer's accepted/dropped counters read 0"
+t_is "$(ctl show stats -j | jq '[.accepted[], .dropped[], .not_peer] | add')" 0 \
+	"after clear stats: every packet counter reads 0"
+phase 4 "fail-hard after clear stats" $((5 * N)) \
+	"accepted.ok=$((3 * N))" "dropped.not-yet-valid=$N" "not_peer=$((2 * N))"
+t_is "$(peer_counts)" "fp:$N/0 future:0/$N rk:$N/0 valid:$N/0" \
+	"after clear stats: per-peer counters count exactly $N per peer again"
+ctl peer replace valid "$PKI/valid.pem" "$(a4 0)" "$(a6 0)" state valid
+t_is "$(peer_counts)" "fp:$N/0 future:0/$N rk:$N/0 valid:$N/0" \
+	"peer replace keeps the counters and their reset baseline"
+
 t_done
