@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <linux/slab.h>
 #include <net/genetlink.h>
 
 #include "events.h"
@@ -13,6 +14,35 @@ static const u8 svrcert_event_type[SVRCERT_SEEN_COUNT] = {
 	[SVRCERT_SEEN_FAIL_HARD_DROP] = SVRCERT_EVENT_FAIL_HARD_DROP,
 };
 
+/*
+ * Copy the event into the ring. Only the first packet of a peer in each
+ * state gets here (the seen bit), so the lock is never taken per packet.
+ * irqsave: the hooks run in softirq, svrcert_check_peer() with BHs off,
+ * and neither should have to know about the other.
+ */
+static void svrcert_events_queue(struct svrcert_events *ev,
+				 const struct svrcert_peer *peer,
+				 enum svrcert_first_seen what,
+				 enum svrcert_reason reason, time64_t now)
+{
+	struct svrcert_event_rec *rec;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ev->queue_lock, flags);
+	if (ev->len == SVRCERT_EVENTS_QUEUE) {
+		ev->overflow++;
+	} else {
+		rec = &ev->queue[(ev->head + ev->len) % SVRCERT_EVENTS_QUEUE];
+		ev->len++;
+		rec->time = now;
+		rec->type = svrcert_event_type[what];
+		rec->reason = reason;
+		memcpy(rec->fingerprint, peer->cert.fingerprint, SVRCERT_KEY_LEN);
+		memcpy(rec->peer_name, peer->name, sizeof(rec->peer_name));
+	}
+	spin_unlock_irqrestore(&ev->queue_lock, flags);
+}
+
 static void svrcert_events_mark(struct svrcert_net *sn,
 				struct svrcert_peer *peer,
 				enum svrcert_first_seen what,
@@ -21,13 +51,9 @@ static void svrcert_events_mark(struct svrcert_net *sn,
 	/* Cheap test first: after the first packet this is all we do. */
 	if (test_bit(what, &peer->seen) || test_and_set_bit(what, &peer->seen))
 		return;
-	peer->event_reason[what] = reason;
-	peer->event_time[what] = now;
 	if (what != SVRCERT_SEEN_FAIL_HARD_DROP)
 		svrcert_stats_first_seen(sn->stats.pcpu, what);
-	/* The worker reads reason and time after it sees the bit. */
-	smp_mb__before_atomic();
-	set_bit(what, &peer->pending);
+	svrcert_events_queue(&sn->events, peer, what, reason, now);
 	queue_work(svrcert_wq, &sn->events.work);
 }
 
@@ -54,9 +80,27 @@ void svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
 				    reason, now);
 }
 
+/* Also folds the ring's overflow count into the suppressed events. */
+bool svrcert_events_pop(struct svrcert_events *ev,
+			struct svrcert_event_rec *rec)
+{
+	bool got;
+
+	spin_lock_irq(&ev->queue_lock);
+	ev->suppressed += ev->overflow;
+	ev->overflow = 0;
+	got = ev->len > 0;
+	if (got) {
+		*rec = ev->queue[ev->head];
+		ev->head = (ev->head + 1) % SVRCERT_EVENTS_QUEUE;
+		ev->len--;
+	}
+	spin_unlock_irq(&ev->queue_lock);
+	return got;
+}
+
 static int svrcert_event_fill(struct sk_buff *skb,
-			      const struct svrcert_peer *peer,
-			      enum svrcert_first_seen what)
+			      const struct svrcert_event_rec *rec)
 {
 	struct nlattr *nest;
 	void *hdr;
@@ -67,12 +111,12 @@ static int svrcert_event_fill(struct sk_buff *skb,
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, SVRCERT_A_EVENT);
 	if (!nest ||
-	    nla_put_u8(skb, SVRCERT_EVENT_A_TYPE, svrcert_event_type[what]) ||
-	    nla_put_string(skb, SVRCERT_EVENT_A_PEER_NAME, peer->name) ||
-	    nla_put_u8(skb, SVRCERT_EVENT_A_REASON, peer->event_reason[what]) ||
+	    nla_put_u8(skb, SVRCERT_EVENT_A_TYPE, rec->type) ||
+	    nla_put_string(skb, SVRCERT_EVENT_A_PEER_NAME, rec->peer_name) ||
+	    nla_put_u8(skb, SVRCERT_EVENT_A_REASON, rec->reason) ||
 	    nla_put(skb, SVRCERT_EVENT_A_FINGERPRINT, SVRCERT_KEY_LEN,
-		    peer->cert.fingerprint) ||
-	    nla_put_s64(skb, SVRCERT_EVENT_A_TIME, peer->event_time[what],
+		    rec->fingerprint) ||
+	    nla_put_s64(skb, SVRCERT_EVENT_A_TIME, rec->time,
 			SVRCERT_EVENT_A_PAD)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -98,15 +142,14 @@ static bool svrcert_events_allow(struct svrcert_events *ev)
 }
 
 static void svrcert_events_send(struct svrcert_net *sn,
-				const struct svrcert_peer *peer,
-				enum svrcert_first_seen what)
+				const struct svrcert_event_rec *rec)
 {
 	struct sk_buff *skb;
 
 	if (!svrcert_events_allow(&sn->events))
 		return;
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb || svrcert_event_fill(skb, peer, what)) {
+	if (!skb || svrcert_event_fill(skb, rec)) {
 		nlmsg_free(skb);
 		sn->events.suppressed++;
 		return;
@@ -121,28 +164,39 @@ static void svrcert_events_work(struct work_struct *work)
 {
 	struct svrcert_net *sn = container_of(work, struct svrcert_net,
 					      events.work);
-	struct svrcert_peer *peer;
-	unsigned int what;
+	struct svrcert_event_rec rec;
 
 	mutex_lock(&sn->lock);
-	list_for_each_entry(peer, &sn->peers.list, list)
-		for (what = 0; what < SVRCERT_SEEN_COUNT; what++)
-			if (test_and_clear_bit(what, &peer->pending))
-				svrcert_events_send(sn, peer, what);
+	while (svrcert_events_pop(&sn->events, &rec))
+		svrcert_events_send(sn, &rec);
 	mutex_unlock(&sn->lock);
 }
 
-void svrcert_events_init(struct svrcert_net *sn)
+int svrcert_events_init(struct svrcert_net *sn)
 {
-	INIT_WORK(&sn->events.work, svrcert_events_work);
-	sn->events.window_start = jiffies;
-	sn->events.in_window = 0;
-	sn->events.sent = 0;
-	sn->events.suppressed = 0;
+	struct svrcert_events *ev = &sn->events;
+
+	INIT_WORK(&ev->work, svrcert_events_work);
+	spin_lock_init(&ev->queue_lock);
+	ev->head = 0;
+	ev->len = 0;
+	ev->overflow = 0;
+	ev->window_start = jiffies;
+	ev->in_window = 0;
+	ev->sent = 0;
+	ev->suppressed = 0;
+	ev->queue = kcalloc(SVRCERT_EVENTS_QUEUE, sizeof(*ev->queue),
+			    GFP_KERNEL);
+	return ev->queue ? 0 : -ENOMEM;
 }
 
-/* Data path hooks must be gone: nothing can queue the work again. */
+/*
+ * Data path hooks must be gone: nothing can queue the work again. Events
+ * still queued die with the namespace.
+ */
 void svrcert_events_exit(struct svrcert_net *sn)
 {
 	cancel_work_sync(&sn->events.work);
+	kfree(sn->events.queue);
+	sn->events.queue = NULL;
 }

@@ -6,10 +6,12 @@
  */
 #include <linux/export.h>
 
+#include "events.h"
 #include "main.h"
 #include "netlink.h"
 #include "policy.h"
 #include "revset.h"
+#include "stats.h"
 #include "verdict.h"
 #include "x509.h"
 
@@ -29,4 +31,11 @@ EXPORT_SYMBOL_GPL(svrcert_revset_dump);
 EXPORT_SYMBOL_GPL(svrcert_revset_mem);
 EXPORT_SYMBOL_GPL(svrcert_revset_settle);
 EXPORT_SYMBOL_GPL(svrcert_verdict);
+EXPORT_SYMBOL_GPL(svrcert_stats_init);
+EXPORT_SYMBOL_GPL(svrcert_stats_exit);
+EXPORT_SYMBOL_GPL(svrcert_stats_read);
+EXPORT_SYMBOL_GPL(svrcert_events_init);
+EXPORT_SYMBOL_GPL(svrcert_events_exit);
+EXPORT_SYMBOL_GPL(svrcert_events_note);
+EXPORT_SYMBOL_GPL(svrcert_events_pop);
 EXPORT_SYMBOL_GPL(svrcert_x509_parse);

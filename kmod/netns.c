@@ -39,10 +39,12 @@ static int __net_init svrcert_net_init(struct net *net)
 	sn->net = net;
 	mutex_init(&sn->lock);
 	sn->keys_gen = 1;
-	svrcert_events_init(sn);
-	err = svrcert_policy_init(sn);
+	err = svrcert_events_init(sn);
 	if (err)
 		return err;
+	err = svrcert_policy_init(sn);
+	if (err)
+		goto err_events;
 	err = -ENOMEM;
 	set = svrcert_revset_create(0, svrcert_max_keys);
 	if (!set)
@@ -67,6 +69,8 @@ err_set:
 	svrcert_revset_destroy(set);
 err_policy:
 	svrcert_policy_exit(sn);
+err_events:
+	svrcert_events_exit(sn);
 	return err;
 }
 

@@ -178,10 +178,6 @@ static void svrcert_peer_inherit(struct svrcert_peer *peer,
 	if (!memcmp(peer->cert.fingerprint, old->cert.fingerprint,
 		    SVRCERT_KEY_LEN))
 		peer->seen = READ_ONCE(old->seen);
-	memcpy(peer->event_reason, old->event_reason,
-	       sizeof(peer->event_reason));
-	memcpy(peer->event_time, old->event_time, sizeof(peer->event_time));
-	peer->pending = xchg(&old->pending, 0);
 }
 
 /*

@@ -37,15 +37,11 @@ struct svrcert_peer {
 	u64 base_dropped;
 	struct svrcert_peer_cert cert;
 	/*
-	 * Data path -> event worker. A bit in @seen is set once per peer
-	 * record (and kept across a replace with the same certificate); the
-	 * matching bit in @pending tells the worker to report it, with the
-	 * reason and time recorded before the bit was set.
+	 * A bit per enum svrcert_first_seen, set by the data path on the
+	 * first packet of that kind (and kept across a replace with the same
+	 * certificate): it gates the event, which is queued as a copy.
 	 */
 	unsigned long seen;
-	unsigned long pending;
-	u8 event_reason[SVRCERT_SEEN_COUNT];
-	time64_t event_time[SVRCERT_SEEN_COUNT];
 	u32 naddrs;
 	struct in6_addr addrs[SVRCERT_PEER_ADDRS_MAX];
 	char name[SVRCERT_PEER_NAME_MAX + 1];
