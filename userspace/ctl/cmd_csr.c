@@ -2,7 +2,8 @@
 /*
  * svrcertctl csr [--name N] [--cn CN] [--peering-name N] [--country C]
  *     [--state S] [--locality L] [--organization O] [--org-unit OU]
- *     [--email E] [--days N] [-o FILE]
+ *     [--email E] [--days N] [--san-dns NAME] [--san-ip ADDR] [--san-uri URI]
+ *     [--san-email ADDR] [-o FILE]
  *
  * Step 2 of the seed's provisioning: a PEM CSR signed in the TPM, stored
  * as STATE_DIR/csr.pem and printed (or written to FILE) for the CA.
@@ -29,6 +30,10 @@ static const struct option csr_opts[] = {
 	{ "email", required_argument, NULL, 'e' },
 	{ "days", required_argument, NULL, 'd' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "san-dns", required_argument, NULL, 256 + CSR_SAN_DNS },
+	{ "san-ip", required_argument, NULL, 256 + CSR_SAN_IP },
+	{ "san-uri", required_argument, NULL, 256 + CSR_SAN_URI },
+	{ "san-email", required_argument, NULL, 256 + CSR_SAN_EMAIL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -38,6 +43,8 @@ static int csr_usage(void)
 		"[--peering-name NAME] [--country CC] [--state S]\n"
 		"       [--locality L] [--organization O] [--org-unit OU] "
 		"[--email E] [--days N] [-o FILE]\n"
+		"       [--san-dns NAME] [--san-ip ADDR] [--san-uri URI] "
+		"[--san-email ADDR] (each repeatable)\n"
 		"       [--config FILE] [--state-dir DIR]\n");
 	return CTL_USAGE;
 }
@@ -56,10 +63,18 @@ static int parse_days(const char *s, int *days)
 static int parse_csr_args(int argc, char **argv, struct csr_request *r,
 			  const char **out)
 {
+	char err[256];
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:", csr_opts, NULL)) != -1) {
+		if (c >= 256 && c < 256 + CSR_SAN_KINDS) {
+			if (csr_san_add(r, c - 256, optarg, err, sizeof(err))) {
+				fprintf(stderr, "svrcertctl csr: %s\n", err);
+				return -EINVAL;
+			}
+			continue;
+		}
 		switch (c) {
 		case 'n': r->name = optarg; break;
 		case 'C': r->common_name = optarg; break;

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * svrcertctl key generate [--force] [--config FILE] [--state-dir DIR]
+ * svrcertctl key generate [--algorithm ec|rsa] [--curve P-256|P-384|P-521]
+ *     [--bits 2048|3072|4096] [--force] [--config FILE] [--state-dir DIR]
  *
- * Step 1 of the seed's provisioning: a P-256 key made inside the TPM
- * (tpm2 provider). Works on the state directory directly; a running
- * svrcertd is told afterwards.
+ * Step 1 of the seed's provisioning: a key made inside the TPM (tpm2
+ * provider), EC P-256 unless asked otherwise. Works on the state directory
+ * directly; a running svrcertd is told afterwards.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,15 +20,62 @@
 
 static int key_usage(void)
 {
-	fprintf(stderr, "usage: svrcertctl key generate [--force] "
-		"[--config FILE] [--state-dir DIR]\n");
+	fprintf(stderr, "usage: svrcertctl key generate [--algorithm ec|rsa] "
+		"[--curve P-256|P-384|P-521]\n"
+		"       [--bits 2048|3072|4096] [--force] [--config FILE] "
+		"[--state-dir DIR]\n");
 	return CTL_USAGE;
 }
 
-static int key_generate(struct svrcert_env *env, bool force)
+static const struct option key_opts[] = {
+	{ "algorithm", required_argument, NULL, 'a' },
+	{ "curve", required_argument, NULL, 'c' },
+	{ "bits", required_argument, NULL, 'b' },
+	{ "force", no_argument, NULL, 'f' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The key spec from the options; 0, or CTL_USAGE / CTL_FAIL printed. */
+static int parse_key_args(int argc, char **argv, struct tpm_key_spec *spec,
+			  bool *force)
 {
+	const char *alg = NULL, *curve = NULL, *bits_arg = NULL;
+	char err[256], *end;
+	long bits = 0;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", key_opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': alg = optarg; break;
+		case 'c': curve = optarg; break;
+		case 'b': bits_arg = optarg; break;
+		case 'f': *force = true; break;
+		default: return key_usage();
+		}
+	}
+	if (optind != argc)
+		return key_usage();
+	if (bits_arg) {
+		bits = strtol(bits_arg, &end, 10);
+		if (*end || end == bits_arg || bits <= 0)
+			bits = -1;
+	}
+	/* --bits alone means RSA, --curve alone EC. */
+	if (!alg && bits_arg)
+		alg = "RSA";
+	if (tpm_key_spec_parse(spec, alg, curve, bits, err, sizeof(err))) {
+		fprintf(stderr, "svrcertctl key generate: %s\n", err);
+		return CTL_USAGE;
+	}
+	return 0;
+}
+
+static int key_generate(struct svrcert_env *env,
+			const struct tpm_key_spec *spec, bool force)
+{
+	char path[4200], name[TPM_KEY_SPEC_NAME_LEN];
 	struct tpm_ctx tpm;
-	char path[4200];
 	int ret;
 
 	if (env->key_storage == TPM_KEY_STORAGE_FILE)
@@ -43,7 +93,7 @@ static int key_generate(struct svrcert_env *env, bool force)
 	if (!ret)
 		ret = store_lock(&env->st);
 	if (!ret)
-		ret = tpm_key_generate(&tpm, &env->st, force);
+		ret = tpm_key_generate_spec(&tpm, &env->st, spec, force);
 	if (ret) {
 		fprintf(stderr, "svrcertctl key generate: %s\n",
 			tpm.err[0] ? tpm.err : strerror(-ret));
@@ -51,7 +101,8 @@ static int key_generate(struct svrcert_env *env, bool force)
 		return CTL_FAIL;
 	}
 	tpm_ctx_close(&tpm);
-	printf("generated a P-256 key %s: %s\n",
+	tpm_key_spec_name(spec, name, sizeof(name));
+	printf("generated an %s key %s: %s\n", name,
 	       env->key_storage == TPM_KEY_STORAGE_TPM ?
 	       "in the TPM (TSS2 key blob, usable only with this TPM)" :
 	       "in a FILE (key-storage = file)", path);
@@ -61,25 +112,24 @@ static int key_generate(struct svrcert_env *env, bool force)
 
 int cmd_key(int argc, char **argv)
 {
+	struct tpm_key_spec spec;
 	struct svrcert_env_args ea;
 	struct svrcert_env env;
 	bool force = false;
 	char err[512];
-	int i, ret;
+	int ret;
 
 	if (svrcert_env_take_args(&argc, argv, &ea) || argc < 2 ||
 	    strcmp(argv[1], "generate"))
 		return key_usage();
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--force"))
-			return key_usage();
-		force = true;
-	}
+	ret = parse_key_args(argc - 1, argv + 1, &spec, &force);
+	if (ret)
+		return ret;
 	if (svrcert_env_open(&env, &ea, err, sizeof(err))) {
 		fprintf(stderr, "svrcertctl: %s\n", err);
 		return CTL_FAIL;
 	}
-	ret = key_generate(&env, force);
+	ret = key_generate(&env, &spec, force);
 	svrcert_env_close(&env);
 	return ret;
 }

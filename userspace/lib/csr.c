@@ -63,34 +63,6 @@ static int build_subject(X509_REQ *req, const char *cn,
 	return ok ? 0 : fail(err, errlen, -EINVAL, "bad subject field");
 }
 
-/* Built as a GENERAL_NAME, not through the v3 config parser, so that no
- * character of the name can add a SAN entry of its own. */
-static X509_EXTENSION *san_uri_ext(const char *peering_name)
-{
-	GENERAL_NAMES *names = GENERAL_NAMES_new();
-	GENERAL_NAME *gn = GENERAL_NAME_new();
-	ASN1_IA5STRING *uri = ASN1_IA5STRING_new();
-	X509_EXTENSION *ext = NULL;
-	char value[256];
-	int n;
-
-	n = snprintf(value, sizeof(value), "%s%s", CSR_SAN_URI_PREFIX,
-		     peering_name);
-	if (names && gn && uri && n > 0 && (size_t)n < sizeof(value) &&
-	    ASN1_STRING_set(uri, value, n)) {
-		GENERAL_NAME_set0_value(gn, GEN_URI, uri);
-		uri = NULL;
-		if (sk_GENERAL_NAME_push(names, gn)) {
-			gn = NULL;
-			ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, names);
-		}
-	}
-	ASN1_IA5STRING_free(uri);
-	GENERAL_NAME_free(gn);
-	GENERAL_NAMES_free(names);
-	return ext;
-}
-
 static bool peering_name_ok(const char *name)
 {
 	size_t n = strlen(name);
@@ -100,24 +72,43 @@ static bool peering_name_ok(const char *name)
 			    "0123456789._-") == n;
 }
 
-static int add_san_uri(X509_REQ *req, const char *peering_name, char *err,
-		       size_t errlen)
+static int request_sans(const struct csr_request *r, GENERAL_NAMES **names,
+			char *err, size_t errlen)
 {
-	STACK_OF(X509_EXTENSION) *exts;
-	X509_EXTENSION *ext;
-	int ok;
+	char uri[sizeof(CSR_SAN_URI_PREFIX) + 64];
+	bool peering = r->peering_name && *r->peering_name;
 
-	if (!peering_name_ok(peering_name))
+	*names = NULL;
+	if (peering && !peering_name_ok(r->peering_name))
 		return fail(err, errlen, -EINVAL, "bad peering name '%s' (1..63 "
-			    "of A-Z a-z 0-9 . _ -)", peering_name);
+			    "of A-Z a-z 0-9 . _ -)", r->peering_name);
+	snprintf(uri, sizeof(uri), "%s%s", CSR_SAN_URI_PREFIX,
+		 peering ? r->peering_name : "");
+	return csr_san_names(r, peering ? uri : NULL, names, err, errlen);
+}
+
+/* The SAN extension: the peering URI (always, when there is a peering
+ * name), then the requested names. */
+static int add_sans(X509_REQ *req, const struct csr_request *r, char *err,
+		    size_t errlen)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509_EXTENSION *ext = NULL;
+	GENERAL_NAMES *names = NULL;
+	int ret, ok;
+
+	ret = request_sans(r, &names, err, errlen);
+	if (ret || !names)
+		return ret;
 	exts = sk_X509_EXTENSION_new_null();
-	ext = san_uri_ext(peering_name);
+	ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, names);
 	ok = exts && ext && sk_X509_EXTENSION_push(exts, ext);
 	if (!ok)
 		X509_EXTENSION_free(ext);
 	ok = ok && X509_REQ_add_extensions(req, exts);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	return ok ? 0 : fail(err, errlen, -ENOMEM, "cannot add the SAN URI");
+	GENERAL_NAMES_free(names);
+	return ok ? 0 : fail(err, errlen, -ENOMEM, "cannot add the SANs");
 }
 
 /*
@@ -154,7 +145,8 @@ static int sign_req(struct tpm_ctx *tpm, X509_REQ *req, EVP_PKEY *pkey,
 
 	/* The signature operation must be the key's provider's (tpm2); the
 	 * digest stays with the default provider (default property query). */
-	ok = mctx && EVP_DigestSignInit_ex(mctx, NULL, "SHA256", tpm->libctx,
+	ok = mctx && EVP_DigestSignInit_ex(mctx, NULL, tpm_key_digest(pkey),
+					   tpm->libctx,
 					   tpm_ctx_sign_propq(tpm), pkey,
 					   NULL) > 0 &&
 	     X509_REQ_sign_ctx(req, mctx) > 0 && fix_ecdsa_algid(req);
@@ -185,8 +177,8 @@ int csr_build_pem(struct tpm_ctx *tpm, EVP_PKEY *pkey, const char *cn,
 	      fail(err, errlen, -EINVAL, "cannot set the CSR's public key");
 	if (!ret)
 		ret = build_subject(req, cn, r, err, errlen);
-	if (!ret && r->peering_name && *r->peering_name)
-		ret = add_san_uri(req, r->peering_name, err, errlen);
+	if (!ret)
+		ret = add_sans(req, r, err, errlen);
 	if (!ret)
 		ret = sign_req(tpm, req, pkey, err, errlen);
 	if (!ret && !PEM_write_bio_X509_REQ(bio, req))
@@ -205,8 +197,13 @@ out:
 static json_t *csr_audit_detail(const char *name, const char *cn,
 				const struct csr_request *r)
 {
-	/* Field names exactly as the seed's system.generate_csr event. */
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
+	GENERAL_NAMES *names = NULL;
+	char err[256];
+	json_t *o;
+
+	/* Field names exactly as the seed's system.generate_csr event, and
+	 * the SANs (ours) when there are any. */
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
 			 "name", name, "common_name", cn,
 			 "country_name", r->country ?: "",
 			 "state_province_name", r->state ?: "",
@@ -215,6 +212,10 @@ static json_t *csr_audit_detail(const char *name, const char *cn,
 			 "organizational_unit_name", r->org_unit ?: "",
 			 "email_address", r->email ?: "",
 			 "validity_period_days", r->validity_days);
+	if (o && !request_sans(r, &names, err, sizeof(err)) && names)
+		json_object_set_new(o, "subject_alt_names", csr_san_json(names));
+	GENERAL_NAMES_free(names);
+	return o;
 }
 
 static int choose_cn(const struct svrcert_store *st,

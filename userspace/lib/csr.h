@@ -6,6 +6,11 @@
  * else the router's UUID (the seed: "common name field set to the router's
  * UUID"). A peering name also adds the SAN URI urn:ssr:peering:<name>,
  * which is how a peer's identity is matched when its CN is not the name.
+ * Further SANs (DNS names, IP addresses, URIs, e-mail addresses) come from
+ * the request, each checked (csr_san.c).
+ *
+ * The CSR is signed with the digest that fits the key (tpm_key_digest):
+ * SHA-256 for P-256 and RSA, SHA-384 for P-384, SHA-512 for P-521.
  */
 #ifndef SVRCERT_CSR_H
 #define SVRCERT_CSR_H
@@ -13,11 +18,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+#include <openssl/x509v3.h>
+
 #include "store.h"
 #include "tpm.h"
 
 #define CSR_SAN_URI_PREFIX	"urn:ssr:peering:"
 #define CSR_DEFAULT_DAYS	365
+#define CSR_SAN_MAX		16	/* entries of each kind */
+#define CSR_SAN_VALUE_MAX	255	/* characters of one value */
+
+enum csr_san_kind {
+	CSR_SAN_DNS,
+	CSR_SAN_IP,
+	CSR_SAN_URI,
+	CSR_SAN_EMAIL,
+	CSR_SAN_KINDS
+};
+
+struct csr_san_list {
+	const char *v[CSR_SAN_MAX];	/* not owned */
+	size_t n;
+};
 
 struct csr_request {
 	const char *name;		/* audit "name" (default: the CN) */
@@ -30,6 +53,7 @@ struct csr_request {
 	const char *org_unit;		/* OU */
 	const char *email;		/* emailAddress */
 	int validity_days;		/* asked of the CA; audit only */
+	struct csr_san_list san[CSR_SAN_KINDS];	/* besides the peering URI */
 };
 
 struct csr_result {
@@ -53,5 +77,22 @@ int csr_generate(struct tpm_ctx *tpm, struct svrcert_store *st,
 int csr_build_pem(struct tpm_ctx *tpm, EVP_PKEY *pkey, const char *cn,
 		  const struct csr_request *req, char **pem, char *err,
 		  size_t errlen);
+
+/* csr_san.c: "dns", "ip", "uri", "email". */
+const char *csr_san_kind_name(enum csr_san_kind kind);
+/* Is VALUE a well-formed SAN of KIND? -EINVAL with the reason (naming the
+ * kind and value) in ERR. */
+int csr_san_check(enum csr_san_kind kind, const char *value, char *err,
+		  size_t errlen);
+/* Check VALUE and append it to R's list of KIND (not copied); a duplicate
+ * is -EINVAL, more than CSR_SAN_MAX -E2BIG. */
+int csr_san_add(struct csr_request *r, enum csr_san_kind kind,
+		const char *value, char *err, size_t errlen);
+/* PEERING_URI (if any) then R's SANs, each checked again; *OUT is NULL
+ * when there are none. */
+int csr_san_names(const struct csr_request *r, const char *peering_uri,
+		  GENERAL_NAMES **out, char *err, size_t errlen);
+/* ["URI:urn:ssr:peering:r1", "DNS:r1.example", "IP:192.0.2.1", ...] */
+json_t *csr_san_json(const GENERAL_NAMES *names);
 
 #endif

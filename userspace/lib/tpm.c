@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* P-256 key generation and loading through OpenSSL 3 and the tpm2 provider. */
+/* Key generation (EC or RSA) and loading through OpenSSL 3 and the tpm2
+ * provider. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
+#include <openssl/rsa.h>
 #include <openssl/store.h>
 
 #include "tpm.h"
@@ -104,21 +106,62 @@ const char *tpm_ctx_sign_propq(const struct tpm_ctx *ctx)
 	return ctx->storage == TPM_KEY_STORAGE_FILE ? NULL : TPM_PROPQ;
 }
 
-static EVP_PKEY *generate_p256(struct tpm_ctx *ctx)
+/*
+ * Why the TPM refused: tpm2-openssl puts the decoded TPM response code in
+ * the error's data ("tpm:parameter(2):value is out of range ..."). A
+ * parameter, value, size or curve error is the TPM saying it does not
+ * make this kind of key; anything else is a failure.
+ */
+static int keygen_failed(struct tpm_ctx *ctx, const struct tpm_key_spec *spec)
 {
-	EVP_PKEY_CTX *kctx;
-	EVP_PKEY *pkey = NULL;
+	char name[TPM_KEY_SPEC_NAME_LEN];
+	const char *data = NULL;
+	unsigned long e;
+	bool refused;
 
-	kctx = EVP_PKEY_CTX_new_from_name(ctx->libctx, "EC", tpm_ctx_sign_propq(ctx));
-	if (!kctx || EVP_PKEY_keygen_init(kctx) <= 0 ||
-	    EVP_PKEY_CTX_set_group_name(kctx, "P-256") <= 0 ||
-	    EVP_PKEY_generate(kctx, &pkey) <= 0) {
-		set_err(ctx, "P-256 key generation in the %s failed",
-			ctx->storage == TPM_KEY_STORAGE_TPM ? "TPM" : "software");
-		pkey = NULL;
-	}
+	tpm_key_spec_name(spec, name, sizeof(name));
+	e = ERR_peek_last_error_data(&data, NULL);
+	if (!data || !*data)
+		data = e && ERR_reason_error_string(e) ?
+		       ERR_reason_error_string(e) : "no reason given";
+	refused = ctx->storage == TPM_KEY_STORAGE_TPM &&
+		  (strstr(data, "parameter(") || strstr(data, "out of range") ||
+		   strstr(data, "curve") || strstr(data, "key size") ||
+		   strstr(data, "not supported"));
+	if (refused)
+		snprintf(ctx->err, sizeof(ctx->err), "this TPM cannot make %s "
+			 "keys: it refused the %s (%s); nothing was generated, "
+			 "choose a %s the TPM supports", name,
+			 spec->type == TPM_KEY_RSA ? "key size" : "curve", data,
+			 spec->type == TPM_KEY_RSA ? "smaller size" : "curve");
+	else
+		snprintf(ctx->err, sizeof(ctx->err), "%s key generation in the "
+			 "%s failed (%s)", name, ctx->storage ==
+			 TPM_KEY_STORAGE_TPM ? "TPM" : "software", data);
+	ERR_clear_error();
+	return refused ? -EOPNOTSUPP : -EIO;
+}
+
+static int generate(struct tpm_ctx *ctx, const struct tpm_key_spec *spec,
+		    EVP_PKEY **pkey)
+{
+	bool rsa = spec->type == TPM_KEY_RSA;
+	EVP_PKEY_CTX *kctx;
+	int ok;
+
+	*pkey = NULL;
+	ERR_clear_error();
+	kctx = EVP_PKEY_CTX_new_from_name(ctx->libctx, rsa ? "RSA" : "EC",
+					  tpm_ctx_sign_propq(ctx));
+	ok = kctx && EVP_PKEY_keygen_init(kctx) > 0 &&
+	     (rsa ? EVP_PKEY_CTX_set_rsa_keygen_bits(kctx, spec->bits)
+		  : EVP_PKEY_CTX_set_group_name(kctx, spec->curve)) > 0 &&
+	     EVP_PKEY_generate(kctx, pkey) > 0;
 	EVP_PKEY_CTX_free(kctx);
-	return pkey;
+	if (ok)
+		return 0;
+	*pkey = NULL;
+	return keygen_failed(ctx, spec);
 }
 
 /* PEM of the private key (TSS2 blob for TPM keys) or the public key. */
@@ -186,9 +229,35 @@ static int store_key_pair(struct tpm_ctx *ctx, const struct svrcert_store *st,
 	return ret;
 }
 
-int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
-		     bool force)
+/*
+ * Ask the TPM first (tpm_probe.c says why) with the provider's connection
+ * closed, then open the context again for the generation itself.
+ */
+static int probe_before_generate(struct tpm_ctx *ctx,
+				 const struct tpm_key_spec *spec)
 {
+	enum tpm_key_storage storage = ctx->storage;
+	uint32_t handle = ctx->handle;
+	char why[sizeof(ctx->err)];
+	int ret, ret2;
+
+	why[0] = '\0';
+	tpm_ctx_close(ctx);
+	ret = tpm_key_probe(spec, why, sizeof(why));
+	ret2 = tpm_ctx_open(ctx, storage, NULL);
+	ctx->handle = handle;
+	if (ret == -EOPNOTSUPP) {
+		snprintf(ctx->err, sizeof(ctx->err), "%s; nothing was "
+			 "generated", why);
+		return ret;
+	}
+	return ret2;
+}
+
+int tpm_key_generate_spec(struct tpm_ctx *ctx, const struct svrcert_store *st,
+			  const struct tpm_key_spec *spec, bool force)
+{
+	static const struct tpm_key_spec p256 = TPM_KEY_SPEC_DEFAULT;
 	enum tpm_key_storage old;
 	EVP_PKEY *pkey;
 	char path[4200];
@@ -209,12 +278,25 @@ int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
 			path);
 		return -EEXIST;
 	}
-	pkey = generate_p256(ctx);
-	if (!pkey)
-		return -EIO;
+	if (!spec)
+		spec = &p256;
+	if (ctx->storage == TPM_KEY_STORAGE_TPM) {
+		ret = probe_before_generate(ctx, spec);
+		if (ret)
+			return ret;
+	}
+	ret = generate(ctx, spec, &pkey);
+	if (ret)
+		return ret;
 	ret = store_key_pair(ctx, st, pkey);
 	EVP_PKEY_free(pkey);	/* flushes the TPM's transient object */
 	return ret;
+}
+
+int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
+		     bool force)
+{
+	return tpm_key_generate_spec(ctx, st, NULL, force);
 }
 
 static EVP_PKEY *load_from_uri(struct tpm_ctx *ctx, const char *uri,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * This router's private key: P-256, generated inside a TPM 2.0 through
- * OpenSSL 3 and the tpm2 provider. What is stored (STORE_KEY) is a TSS2 key
+ * This router's private key, generated inside a TPM 2.0 through OpenSSL 3
+ * and the tpm2 provider: EC P-256 (default), P-384 or P-521, or RSA 2048,
+ * 3072 or 4096 bits, the choices SSR offers. Which of them a TPM can make
+ * is the TPM's business (swtpm 0.7 / libtpms 0.9: all but RSA 4096); a
+ * size it refuses is reported as such (-EOPNOTSUPP), never replaced. What is stored (STORE_KEY) is a TSS2 key
  * blob ("-----BEGIN TSS2 PRIVATE KEY-----"), the private part wrapped by the
  * TPM's storage key: it is useless without that TPM, and the private key
  * never exists outside it. STORE_PUBKEY holds the public half so that
@@ -59,9 +62,52 @@ void tpm_ctx_close(struct tpm_ctx *ctx);
 /* Property query to fetch signature operations for the key with. */
 const char *tpm_ctx_sign_propq(const struct tpm_ctx *ctx);
 
-/* Generate a new key; refuses (-EEXIST) to replace an existing key unless
- * FORCE. Writes the key file (0600) and STORE_PUBKEY (0644). A persistent
- * handle is the administrator's to make: -EOPNOTSUPP. */
+enum tpm_key_type {
+	TPM_KEY_EC,
+	TPM_KEY_RSA,
+};
+
+/* What to generate. */
+struct tpm_key_spec {
+	enum tpm_key_type type;
+	const char *curve;	/* EC: "P-256", "P-384" or "P-521" */
+	int bits;		/* RSA: 2048, 3072 or 4096 */
+};
+
+#define TPM_KEY_SPEC_DEFAULT	{ .type = TPM_KEY_EC, .curve = "P-256" }
+#define TPM_KEY_SPEC_NAME_LEN	16	/* "RSA 4096", "EC P-521" */
+
+/* tpm_keyspec.c: the spec for ALGORITHM ("EC" or "RSA", any case; NULL:
+ * EC), CURVE (EC only; NULL: P-256) and BITS (RSA only; 0: 2048). A value
+ * SSR does not offer, or a curve for RSA / bits for EC, is -EINVAL with
+ * the reason in ERR. The spec points into static names, not the input. */
+int tpm_key_spec_parse(struct tpm_key_spec *spec, const char *algorithm,
+		       const char *curve, long bits, char *err, size_t errlen);
+/* "EC P-256", "RSA 3072". */
+void tpm_key_spec_name(const struct tpm_key_spec *spec, char *buf,
+		       size_t len);
+/* The spec of an existing key (TPM-resident or public); -EINVAL for a key
+ * SSR's choices do not include. */
+int tpm_key_spec_of(EVP_PKEY *pkey, struct tpm_key_spec *spec);
+/* The digest this router signs with: SHA-384 for P-384, SHA-512 for P-521,
+ * SHA-256 for P-256 and RSA (the sizes the TPM's hash and the CA's usual
+ * profiles pair them with). */
+const char *tpm_key_digest(EVP_PKEY *pkey);
+
+/* tpm_probe.c: does the TPM (TPM2OPENSSL_TCTI) make SPEC keys? Asked with
+ * TPM2_TestParms, which creates nothing. 0: yes; -EOPNOTSUPP: no, ERR
+ * naming what of SSR's choices it does make; -ENOSYS / -EIO: could not
+ * ask. Must run while no tpm_ctx is open (swtpm serves one client). */
+int tpm_key_probe(const struct tpm_key_spec *spec, char *err, size_t errlen);
+
+/* Generate a new key as SPEC says (NULL: EC P-256); refuses (-EEXIST) to
+ * replace an existing key unless FORCE. Writes the key file (0600) and
+ * STORE_PUBKEY (0644). A persistent handle is the administrator's to
+ * make: -EOPNOTSUPP. A key type or size the TPM refuses: -EOPNOTSUPP,
+ * ctx->err naming the size and the TPM's answer; nothing is written. */
+int tpm_key_generate_spec(struct tpm_ctx *ctx, const struct svrcert_store *st,
+			  const struct tpm_key_spec *spec, bool force);
+/* The same with EC P-256. */
 int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
 		     bool force);
 /* Load the private key (a TPM-resident handle for TPM storage). For a
