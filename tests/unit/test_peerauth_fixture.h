@@ -42,6 +42,12 @@ struct router {
 	char dir[64];
 	char conf_text[2048];
 	uint16_t port;
+	/* router_config()'s choices; NULL: the defaults below. */
+	const char *listen_host;	/* "127.0.0.1" */
+	const char *call_host;		/* the peer's authenticate host,
+					 * "127.0.0.1" */
+	const char *peer_addrs;		/* "127.0.0.1, fd00::9" */
+	const char *peer_extra;		/* more lines after the peer's */
 	struct svrcert_store st;
 	struct svrcert_config cfg;
 	struct peerauth *pa;
@@ -78,12 +84,13 @@ static __attribute__((unused)) int record_unbind(const char *name, void *ctx)
 }
 
 /* Write R's configuration: router NAME, key KEY ("file:PATH" or
- * "tpm-blob"), one peer PEER (addresses 10.0.0.N, fd00::N) that is called
- * at CALL_PORT (0: passive). */
+ * "tpm-blob"), one peer PEER (addresses R->peer_addrs: by default
+ * 127.0.0.1, where the peer calls from, and fd00::9) that is called at
+ * R->call_host:CALL_PORT (0: passive); R listens on R->listen_host. */
 static __attribute__((unused)) void router_config(struct router *r, const char *name, const char *key,
 			  const char *peer, uint16_t call_port)
 {
-	char keysec[512], call[64] = "", err[256];
+	char keysec[512], call[300] = "", err[256];
 	struct svrcert_config cfg;
 
 	if (!strncmp(key, "file:", 5))
@@ -92,16 +99,18 @@ static __attribute__((unused)) void router_config(struct router *r, const char *
 	else
 		snprintf(keysec, sizeof(keysec), "storage = tpm-blob\n");
 	if (call_port)
-		snprintf(call, sizeof(call), "authenticate = 127.0.0.1:%u\n",
-			 call_port);
+		snprintf(call, sizeof(call), "authenticate = %s:%u\n",
+			 r->call_host ? r->call_host : "127.0.0.1", call_port);
 	snprintf(r->conf_text, sizeof(r->conf_text),
 		 "[router]\nname = %s\n[key]\n%s"
 		 "[trusted-ca \"test\"]\nfile = %s\n"
-		 "[peer \"%s\"]\naddress = 10.0.0.9, fd00::9\n%s"
-		 "[daemon]\nstate-dir = %s\nlisten = 127.0.0.1:%u\n"
+		 "[peer \"%s\"]\naddress = %s\n%s%s"
+		 "[daemon]\nstate-dir = %s\nlisten = %s:%u\n"
 		 "audit-log = %s/audit.log\n",
-		 name, keysec, testpki_path("bundle.pem"), peer, call, r->dir,
-		 r->port, r->dir);
+		 name, keysec, testpki_path("bundle.pem"), peer,
+		 r->peer_addrs ? r->peer_addrs : "127.0.0.1, fd00::9", call,
+		 r->peer_extra ? r->peer_extra : "", r->dir,
+		 r->listen_host ? r->listen_host : "127.0.0.1", r->port, r->dir);
 	assert_int_equal(svrcert_config_load_string(r->conf_text, "test.conf",
 						    &cfg, err, sizeof(err)), 0);
 	svrcert_config_free(&r->cfg);

@@ -89,6 +89,9 @@ struct svrcert_peer {
 	size_t n_addrs;
 	struct svrcert_endpoint authenticate; /* authenticate = host:port;
 					       * optional: peer auth target */
+	bool accept_any_source;	/* accept-any-source = (default false: an
+				 * incoming authentication must come from
+				 * address or authenticate's host) */
 	int line;
 };
 

@@ -52,6 +52,7 @@ static const struct key_def keys[] = {
 	{ S_CRL, "max-size", V_SIZE, CF(crl_max_size) },
 	{ S_PEER, "address", V_ADDRS, 0 },
 	{ S_PEER, "authenticate", V_ENDPOINT, PR(authenticate) },
+	{ S_PEER, "accept-any-source", V_BOOL, PR(accept_any_source) },
 	{ S_DAEMON, "state-dir", V_PATH, CF(state_dir) },
 	{ S_DAEMON, "control-socket", V_PATH, CF(control_socket) },
 	{ S_DAEMON, "control-group", V_GROUP, CF(control_group) },

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Peer authentication: peers, scheduling and the poll-loop interface. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +62,7 @@ int pa_peer_init(struct pa_peer *peer, const struct svrcert_peer *cp)
 		peer->port = cp->authenticate.port;
 		peer->next_attempt_ms = pa_now_ms();
 	}
+	peer->any_source = cp->accept_any_source;
 	return 0;
 }
 
@@ -111,6 +113,7 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 	pa->p = *p;
 	pa->cfg = p->cfg;
 	pa->listen_fd = -1;
+	pa->resolve_pipe[0] = pa->resolve_pipe[1] = -1;
 	svrcert_keyset_init(&pa->revoked);
 	if (!pa->p.revalidate_s)
 		pa->p.revalidate_s = PEERAUTH_DEF_REVALIDATE_S;
@@ -128,7 +131,11 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 		pa->p.unbind = pa_default_unbind;
 		pa->p.bind_ctx = pa;
 	}
-	ret = peers_build(pa, p->cfg);
+	ret = pa_resolver_open(pa);
+	if (ret)
+		snprintf(err, errlen, "cannot create a pipe: %s", strerror(-ret));
+	if (!ret)
+		ret = peers_build(pa, p->cfg);
 	if (!ret)
 		ret = pa_listen(pa, &p->cfg->listen, err, errlen);
 	if (ret) {
@@ -155,7 +162,8 @@ void peerauth_free(struct peerauth *pa)
 	if (!pa)
 		return;
 	incoming_free(pa);
-	peers_free(pa);
+	peers_free(pa);		/* abandons lookups: before the pipe goes */
+	pa_resolver_close(pa);
 	if (pa->listen_fd >= 0)
 		close(pa->listen_fd);
 	free(pa->listen_host);
@@ -172,6 +180,9 @@ size_t peerauth_pollfds(struct peerauth *pa, struct pollfd *fds, size_t max)
 
 	if (pa->listen_fd >= 0 && n < max)
 		fds[n++] = (struct pollfd){ .fd = pa->listen_fd, .events = POLLIN };
+	if (n < max)
+		fds[n++] = (struct pollfd){ .fd = pa->resolve_pipe[0],
+					    .events = POLLIN };
 	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING && n < max; i++)
 		if (pa->incoming[i])
 			fds[n++] = (struct pollfd){ .fd = pa->incoming[i]->fd,
@@ -198,6 +209,10 @@ static int64_t next_deadline(struct peerauth *pa)
 			active++;
 			if (peer->conn->deadline_ms < t)
 				t = peer->conn->deadline_ms;
+		} else if (peer->resolving) {
+			active++;
+			if (peer->resolve_deadline_ms < t)
+				t = peer->resolve_deadline_ms;
 		} else if (peer->next_attempt_ms &&
 			   peer->next_attempt_ms < attempt) {
 			attempt = peer->next_attempt_ms;
@@ -222,6 +237,8 @@ int peerauth_timeout_ms(struct peerauth *pa)
 /* An outgoing attempt ended: schedule the next one. */
 static void attempt_done(struct peerauth *pa, struct pa_peer *peer, bool ok)
 {
+	pa_resolve_abandon(peer->resolving);
+	peer->resolving = NULL;
 	pa_conn_free(peer->conn);
 	peer->conn = NULL;
 	peer->next_attempt_ms = pa_now_ms() +
@@ -229,13 +246,49 @@ static void attempt_done(struct peerauth *pa, struct pa_peer *peer, bool ok)
 		      backoff_ms(pa, peer->failures));
 }
 
+/* Connect to the next address host resolved to; when none is left, the
+ * attempt failed with WHY (the last address's error). */
+static void connect_next(struct peerauth *pa, struct pa_peer *peer,
+			 const char *why)
+{
+	char a[INET6_ADDRSTRLEN], msg[300];
+	int ret = 0;
+
+	while (peer->next_target < peer->n_resolved) {
+		const struct svrcert_addr *to =
+			&peer->resolved[peer->next_target++];
+
+		ret = pa_conn_connect(pa, peer, to);
+		if (!ret)
+			return;
+		pa_addr_text(to, a, sizeof(a));
+		snprintf(msg, sizeof(msg), "cannot connect to %s%s%s:%u: %s",
+			 to->family == AF_INET6 ? "[" : "", a,
+			 to->family == AF_INET6 ? "]" : "", peer->port,
+			 strerror(-ret));
+		why = msg;
+	}
+	pa_transport_failed(pa, peer, why ? why : "no address to connect to");
+	attempt_done(pa, peer, false);
+}
+
 static void step_outgoing(struct peerauth *pa, struct pa_peer *peer)
 {
 	char why[300];
+	bool tcp = peer->conn->connecting;
 	int r = pa_conn_step(peer->conn, why, sizeof(why));
 
 	if (r == 0)
 		return;
+	if (r < 0 && tcp && peer->next_target < peer->n_resolved) {
+		/* Refused or unreachable there: try the host's next one. */
+		syslog(LOG_INFO, "peer %s: %s; trying the next address",
+		       peer->name, why);
+		pa_conn_free(peer->conn);
+		peer->conn = NULL;
+		connect_next(pa, peer, why);
+		return;
+	}
 	if (r > 0)
 		pa_judge_received(pa, peer->conn);
 	else
@@ -262,8 +315,11 @@ static void step_incoming(struct peerauth *pa, size_t i)
 	pa->incoming[i] = NULL;
 }
 
+/* An address literal needs no lookup; a name is looked up without
+ * blocking (peerauth_resolve.c) and connected to when the answer comes. */
 static void start_attempt(struct peerauth *pa, struct pa_peer *peer)
 {
+	struct svrcert_addr literal;
 	char why[300];
 	int ret;
 
@@ -273,13 +329,64 @@ static void start_attempt(struct peerauth *pa, struct pa_peer *peer)
 		peer->next_attempt_ms = 0;	/* until the identity changes */
 		return;
 	}
-	ret = pa_conn_connect(pa, peer);
+	peer->next_target = 0;
+	if (!svrcert_parse_addr(peer->host, &literal)) {
+		peer->resolved[0] = literal;
+		peer->n_resolved = 1;
+		connect_next(pa, peer, NULL);
+		return;
+	}
+	ret = pa_resolve_start(pa, peer->host, peer->port, &peer->resolving);
 	if (ret) {
-		snprintf(why, sizeof(why), "cannot connect to %s:%u: %s",
-			 peer->host, peer->port, strerror(-ret));
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", peer->host,
+			 strerror(-ret));
 		pa_transport_failed(pa, peer, why);
 		attempt_done(pa, peer, false);
+		return;
 	}
+	peer->resolve_deadline_ms = pa_now_ms() + pa->p.handshake_ms;
+}
+
+/* The resolver's pipe was readable: act on every finished lookup. */
+static void lookups_done(struct peerauth *pa)
+{
+	char why[300];
+
+	pa_resolver_drain(pa);
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		struct pa_peer *peer = &pa->peers[i];
+		int r;
+
+		if (!peer->resolving)
+			continue;
+		r = pa_resolve_result(peer->resolving, peer, why, sizeof(why));
+		if (!r)
+			continue;
+		pa_resolve_abandon(peer->resolving);	/* releases it */
+		peer->resolving = NULL;
+		if (r > 0) {
+			peer->next_target = 0;
+			connect_next(pa, peer, NULL);
+		} else {
+			pa_transport_failed(pa, peer, why);
+			attempt_done(pa, peer, false);
+		}
+	}
+}
+
+/* A lookup without an answer in time (a dead DNS server) is given up and
+ * retried with the usual backoff. */
+static void lookup_timeout(struct peerauth *pa, struct pa_peer *peer,
+			   int64_t now)
+{
+	char why[300];
+
+	if (!peer->resolving || peer->resolve_deadline_ms > now)
+		return;
+	snprintf(why, sizeof(why), "cannot resolve %s: no answer within "
+		 "%u ms", peer->host, pa->p.handshake_ms);
+	pa_transport_failed(pa, peer, why);
+	attempt_done(pa, peer, false);
 }
 
 static void run_timers(struct peerauth *pa)
@@ -303,7 +410,8 @@ static void run_timers(struct peerauth *pa)
 		pa_trust_invalidate(pa);
 		for (size_t i = 0; i < pa->n_peers; i++) {
 			pa_rejudge(pa, &pa->peers[i], "revalidate");
-			if (pa->peers[i].host && !pa->peers[i].conn)
+			if (pa->peers[i].host && !pa->peers[i].conn &&
+			    !pa->peers[i].resolving)
 				pa->peers[i].next_attempt_ms = now;
 		}
 	}
@@ -314,7 +422,8 @@ static void run_timers(struct peerauth *pa)
 			pa_transport_failed(pa, peer, "TLS handshake timed out");
 			attempt_done(pa, peer, false);
 		}
-		if (peer->conn)
+		lookup_timeout(pa, peer, now);
+		if (peer->conn || peer->resolving)
 			active++;
 	}
 	/* Due peers beyond PEERAUTH_MAX_OUTGOING wait for a free slot: every
@@ -323,10 +432,10 @@ static void run_timers(struct peerauth *pa)
 	     active < PEERAUTH_MAX_OUTGOING; i++) {
 		struct pa_peer *peer = &pa->peers[i];
 
-		if (!peer->conn && peer->host && peer->next_attempt_ms &&
-		    peer->next_attempt_ms <= now) {
+		if (!peer->conn && !peer->resolving && peer->host &&
+		    peer->next_attempt_ms && peer->next_attempt_ms <= now) {
 			start_attempt(pa, peer);
-			active += peer->conn != NULL;
+			active += peer->conn || peer->resolving;
 		}
 	}
 }
@@ -338,6 +447,10 @@ void peerauth_process(struct peerauth *pa, const struct pollfd *fds, size_t n)
 			continue;
 		if (fds[k].fd == pa->listen_fd) {
 			pa_conn_accept(pa);
+			continue;
+		}
+		if (fds[k].fd == pa->resolve_pipe[0]) {
+			lookups_done(pa);
 			continue;
 		}
 		for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
@@ -355,6 +468,8 @@ static void reschedule_all(struct peerauth *pa)
 	for (size_t i = 0; i < pa->n_peers; i++) {
 		struct pa_peer *peer = &pa->peers[i];
 
+		pa_resolve_abandon(peer->resolving);
+		peer->resolving = NULL;
 		pa_conn_free(peer->conn);
 		peer->conn = NULL;
 		peer->failures = 0;

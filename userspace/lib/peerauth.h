@@ -59,8 +59,9 @@
 #define PEERAUTH_BACKOFF_MIN_MS		1000u
 #define PEERAUTH_MAX_INCOMING		32
 #define PEERAUTH_MAX_OUTGOING		64	/* attempts at once; the rest wait */
-/* Most descriptors peerauth_pollfds() returns. */
-#define PEERAUTH_MAX_FDS	(1 + PEERAUTH_MAX_INCOMING + PEERAUTH_MAX_OUTGOING)
+/* Most descriptors peerauth_pollfds() returns: listening socket, name
+ * lookups done, handshakes. */
+#define PEERAUTH_MAX_FDS	(2 + PEERAUTH_MAX_INCOMING + PEERAUTH_MAX_OUTGOING)
 
 struct peerauth;
 
@@ -102,7 +103,9 @@ enum peerauth_counter {
 	PA_CNT_EXPIRED,
 	PA_CNT_INVALID,			/* incl. not yet valid, unknown peer */
 	PA_CNT_REVOKED,
-	PA_CNT_HANDSHAKE_FAILED,	/* TLS failed: no certificate judged */
+	PA_CNT_HANDSHAKE_FAILED,	/* name lookup, TCP or TLS failed: no
+					 * certificate judged */
+	PA_CNT_SOURCE_REFUSED,		/* caller's address not the peer's */
 	PA_CNT__MAX
 };
 

@@ -3,6 +3,8 @@
 #ifndef SVRCERT_PEERAUTH_INT_H
 #define SVRCERT_PEERAUTH_INT_H
 
+#include <sys/socket.h>
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -20,7 +22,11 @@ struct pa_conn {
 	int64_t deadline_ms;		/* handshake timeout, monotonic */
 	struct pa_peer *peer;		/* client side: the peer called */
 	char remote[64];		/* "addr:port" for messages */
+	struct svrcert_addr remote_addr; /* server side: the caller's source
+					  * (IPv4-mapped IPv6 as IPv4) */
 };
+
+struct pa_resolve;			/* peerauth_resolve.c */
 
 struct pa_peer {
 	char name[SVRCERT_CONF_NAME_MAX + 1];
@@ -28,6 +34,14 @@ struct pa_peer {
 	size_t n_addrs;
 	char *host;			/* authenticate host, NULL: passive */
 	uint16_t port;
+	bool any_source;		/* accept-any-source = yes */
+	struct pa_resolve *resolving;	/* lookup of host in progress */
+	int64_t resolve_deadline_ms;
+	/* What host resolved to last: connect targets (in order) and, for
+	 * the source check, addresses this peer may call from. */
+	struct svrcert_addr resolved[SVRCERT_PEER_ADDRS_MAX];
+	size_t n_resolved;
+	size_t next_target;		/* next of resolved[] to connect to */
 	struct pa_conn *conn;		/* outgoing attempt in progress */
 	int64_t next_attempt_ms;	/* monotonic; 0 = none scheduled */
 	unsigned int failures;		/* consecutive transport failures */
@@ -47,6 +61,9 @@ struct pa_peer {
 	time_t alarm_since;
 	char kernel[200];
 	char transport[400];		/* last TLS/TCP failure, "" if none */
+	char refused[400];		/* last call refused for its source */
+	time_t refused_at;
+	unsigned int refused_n;
 };
 
 struct peerauth {
@@ -55,9 +72,14 @@ struct peerauth {
 	SSL_CTX *client_ctx, *server_ctx;
 	char ident_err[300];		/* why there is no TLS identity */
 	int listen_fd;
+	int resolve_pipe[2];		/* lookups done (peerauth_resolve.c) */
 	uint16_t listen_port;
 	char *listen_host;		/* the endpoint listened on (copy) */
 	uint16_t listen_cfg_port;
+	/* The listen address when it is not a wildcard: the source of our
+	 * own calls, so that peers see us where they call us. */
+	struct svrcert_addr listen_src;
+	bool have_listen_src;
 	uint8_t own_cert_hash[SVRCERT_DIGEST_LEN]; /* SHA-256 of cert.pem as
 						  * loaded; zero if none */
 	struct pa_peer *peers;
@@ -91,7 +113,8 @@ void pa_identity_free(struct peerauth *pa);
 int pa_listen(struct peerauth *pa, const struct svrcert_endpoint *ep,
 	      char *err, size_t errlen);
 int pa_own_cert_hash(struct peerauth *pa, uint8_t out[SVRCERT_DIGEST_LEN]);
-int pa_conn_connect(struct peerauth *pa, struct pa_peer *peer);
+int pa_conn_connect(struct peerauth *pa, struct pa_peer *peer,
+		    const struct svrcert_addr *to);
 void pa_conn_accept(struct peerauth *pa);
 /* Advance the handshake; returns 1 done, 0 in progress, -1 failed (the
  * reason in WHY). */
@@ -120,6 +143,34 @@ void pa_alarms_save(struct peerauth *pa);
 void pa_alarms_restore(struct peerauth *pa);
 /* Write counts that waited for the state lock (never blocks). */
 void pa_persist_counts(struct peerauth *pa);
+
+/* peerauth_resolve.c: non-blocking lookups of authenticate hosts. */
+int pa_resolver_open(struct peerauth *pa);
+void pa_resolver_close(struct peerauth *pa);
+void pa_resolver_drain(struct peerauth *pa);
+/* Start looking HOST up; -errno if it cannot even start. */
+int pa_resolve_start(struct peerauth *pa, const char *host, uint16_t port,
+		     struct pa_resolve **out);
+/* 0 in progress, 1 done (PEER->resolved set), -1 failed (WHY says
+ * "cannot resolve HOST: ..."). */
+int pa_resolve_result(struct pa_resolve *r, struct pa_peer *peer,
+		      char *why, size_t whylen);
+/* Give up on (or release a finished) lookup; NULL is fine. */
+void pa_resolve_abandon(struct pa_resolve *r);
+
+/* peerauth_source.c: who may call as which peer. */
+int pa_sockaddr_to_addr(const struct sockaddr_storage *sa,
+			struct svrcert_addr *out);
+bool pa_addr_equal(const struct svrcert_addr *a, const struct svrcert_addr *b);
+void pa_addr_text(const struct svrcert_addr *a, char *out, size_t len);
+/* May PEER authenticate from SRC? */
+bool pa_source_allowed(const struct pa_peer *peer,
+		       const struct svrcert_addr *src);
+/* Before TLS: may anyone call from SRC? Refusals are counted and logged. */
+bool pa_source_accept(struct peerauth *pa, const struct svrcert_addr *src);
+/* After TLS: PEER's certificate from a source it may not use. */
+void pa_source_refused(struct peerauth *pa, struct pa_peer *peer,
+		       struct pa_conn *c, const char *subject);
 
 /* peerauth.c */
 struct svrcert_peer;

@@ -301,6 +301,14 @@ void pa_judge_received(struct peerauth *pa, struct pa_conn *c)
 		unknown_caller(pa, c, leaf);
 		return;
 	}
+	if (c->server && !pa_source_allowed(peer, &c->remote_addr)) {
+		char subject[256];
+
+		svrcert_name_text(X509_get_subject_name(leaf), subject,
+				  sizeof(subject));
+		pa_source_refused(pa, peer, c, subject);
+		return;
+	}
 	if (judge(pa, leaf, chain, peer->name, &state, &problem, reason,
 		  sizeof(reason))) {
 		syslog(LOG_ERR, "peer %s: %s", peer->name, reason);
@@ -343,6 +351,8 @@ void pa_transport_failed(struct peerauth *pa, struct pa_peer *peer,
 
 void pa_peer_clear(struct pa_peer *peer)
 {
+	pa_resolve_abandon(peer->resolving);
+	peer->resolving = NULL;
 	pa_conn_free(peer->conn);
 	peer->conn = NULL;
 	X509_free(peer->cert);

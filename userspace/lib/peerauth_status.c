@@ -37,6 +37,14 @@ static void carry_over(struct pa_peer *new, struct pa_peer *old)
 	new->results = old->results;
 	new->alarm = old->alarm;
 	new->alarm_since = old->alarm_since;
+	new->refused_n = old->refused_n;
+	new->refused_at = old->refused_at;
+	memcpy(new->refused, old->refused, sizeof(new->refused));
+	/* Same host: its addresses stay valid callers until looked up again. */
+	if (new->host && old->host && !strcmp(new->host, old->host)) {
+		memcpy(new->resolved, old->resolved, sizeof(new->resolved));
+		new->n_resolved = old->n_resolved;
+	}
 	/* Addresses may have changed: make the next result rebind. */
 	snprintf(new->kernel, sizeof(new->kernel), "configuration changed");
 }
@@ -151,11 +159,52 @@ int peerauth_peer_status(const struct peerauth *pa, const char *name,
 	return 0;
 }
 
+/* What the outgoing attempt is doing now, for "show peers". */
+static void attempt_text(const struct pa_peer *peer, char *out, size_t len)
+{
+	int64_t left = peer->next_attempt_ms - pa_now_ms();
+
+	if (peer->resolving)
+		snprintf(out, len, "resolving %s", peer->host);
+	else if (peer->conn)
+		snprintf(out, len, "%s %s", peer->conn->connecting ?
+			 "connecting to" : "TLS handshake with",
+			 peer->conn->remote);
+	else if (peer->host && peer->next_attempt_ms)
+		snprintf(out, len, "next in %lld s",
+			 (long long)(left > 0 ? (left + 999) / 1000 : 0));
+	else
+		out[0] = '\0';
+}
+
+static json_t *addr_array(const struct svrcert_addr *a, size_t n)
+{
+	json_t *arr = json_array();
+	char text[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		pa_addr_text(&a[i], text, sizeof(text));
+		json_array_append_new(arr, json_string(text));
+	}
+	return arr;
+}
+
+static json_t *refused_json(const struct pa_peer *peer)
+{
+	char when[32];
+
+	if (!peer->refused_n)
+		return json_null();
+	svrcert_time_iso8601(peer->refused_at, when, sizeof(when));
+	return json_pack("{s:i, s:s, s:s}", "count", (int)peer->refused_n,
+			 "last", when, "message", peer->refused);
+}
+
 static json_t *peer_json(const struct pa_peer *peer)
 {
 	char fp[SVRCERT_DIGEST_LEN * 2 + 1] = "", last[32] = "", since[32] = "";
-	char endpoint[300] = "", addr[INET6_ADDRSTRLEN];
-	json_t *addrs = json_array();
+	char endpoint[300] = "", attempt[360];
+	json_t *addrs = addr_array(peer->addrs, peer->n_addrs), *o;
 
 	if (peer->cert)
 		svrcert_hex(peer->fingerprint, SVRCERT_DIGEST_LEN, fp);
@@ -166,11 +215,8 @@ static json_t *peer_json(const struct pa_peer *peer)
 	if (peer->host)
 		snprintf(endpoint, sizeof(endpoint), "%s:%u", peer->host,
 			 peer->port);
-	for (size_t i = 0; i < peer->n_addrs; i++)
-		if (inet_ntop(peer->addrs[i].family, &peer->addrs[i].v6, addr,
-			      sizeof(addr)))
-			json_array_append_new(addrs, json_string(addr));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s,"
+	attempt_text(peer, attempt, sizeof(attempt));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s,"
 			 " s:s, s:i, s:o, s:o, s:s}",
 			 "name", peer->name, "state", cert_state_name(peer->state),
 			 "problem", peer->problem ?
@@ -187,6 +233,12 @@ static json_t *peer_json(const struct pa_peer *peer)
 					  "severity", "critical", "raised", since) :
 				json_null(),
 			 "addresses", addrs, "kernel", peer->kernel);
+	json_object_set_new(o, "resolved", addr_array(peer->resolved,
+						      peer->n_resolved));
+	json_object_set_new(o, "attempt", json_string(attempt));
+	json_object_set_new(o, "accept_any_source", json_boolean(peer->any_source));
+	json_object_set_new(o, "source_refused", refused_json(peer));
+	return o;
 }
 
 json_t *peerauth_status_json(const struct peerauth *pa)
@@ -195,7 +247,7 @@ json_t *peerauth_status_json(const struct peerauth *pa)
 
 	for (size_t i = 0; i < pa->n_peers; i++)
 		json_array_append_new(peers, peer_json(&pa->peers[i]));
-	root = json_pack("{s:b, s:o, s:i, s:s, s:{s:I, s:I, s:I, s:I, s:I}}",
+	root = json_pack("{s:b, s:o, s:i, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "ok", 1, "peers", peers,
 			 "listen_port", (int)pa->listen_port,
 			 "identity_error", pa->ident_err,
@@ -205,6 +257,8 @@ json_t *peerauth_status_json(const struct peerauth *pa)
 			 "invalid", (json_int_t)pa->counters[PA_CNT_INVALID],
 			 "revoked", (json_int_t)pa->counters[PA_CNT_REVOKED],
 			 "handshake_failed",
-			 (json_int_t)pa->counters[PA_CNT_HANDSHAKE_FAILED]);
+			 (json_int_t)pa->counters[PA_CNT_HANDSHAKE_FAILED],
+			 "source_refused",
+			 (json_int_t)pa->counters[PA_CNT_SOURCE_REFUSED]);
 	return root;
 }

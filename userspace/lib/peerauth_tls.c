@@ -160,6 +160,7 @@ int pa_listen(struct peerauth *pa, const struct svrcert_endpoint *ep,
 	int fd, one = 1;
 
 	pa->listen_port = 0;
+	pa->have_listen_src = false;
 	if (!ep->host)
 		return 0;
 	if (resolve(ep->host, ep->port, AI_PASSIVE, &sa, &len)) {
@@ -181,6 +182,10 @@ int pa_listen(struct peerauth *pa, const struct svrcert_endpoint *ep,
 		return -e;
 	}
 	pa->listen_fd = fd;
+	pa->have_listen_src = !pa_sockaddr_to_addr(&sa, &pa->listen_src) &&
+		!(pa->listen_src.family == AF_INET ?
+		  pa->listen_src.v4.s_addr == htonl(INADDR_ANY) :
+		  IN6_IS_ADDR_UNSPECIFIED(&pa->listen_src.v6));
 	pa->listen_host = strdup(ep->host);
 	pa->listen_cfg_port = ep->port;
 	pa->listen_port = ntohs(sa.ss_family == AF_INET ?
@@ -227,18 +232,58 @@ void pa_conn_free(struct pa_conn *c)
 	free(c);
 }
 
-int pa_conn_connect(struct peerauth *pa, struct pa_peer *peer)
+static socklen_t to_sockaddr(const struct svrcert_addr *a, uint16_t port,
+			     struct sockaddr_storage *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s4 = (void *)sa;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		s4->sin_addr = a->v4;
+		return sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (void *)sa;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		s6->sin6_addr = a->v6;
+		return sizeof(*s6);
+	}
+}
+
+/* Call from the address we listen on (same family), so that the peer's
+ * source check finds us at the endpoint it calls us at. */
+static int bind_source(const struct peerauth *pa, int fd,
+		       const struct svrcert_addr *to)
 {
 	struct sockaddr_storage sa;
 	socklen_t len;
+
+	if (!pa->have_listen_src || pa->listen_src.family != to->family)
+		return 0;
+	len = to_sockaddr(&pa->listen_src, 0, &sa);
+	return bind(fd, (struct sockaddr *)&sa, len);
+}
+
+int pa_conn_connect(struct peerauth *pa, struct pa_peer *peer,
+		    const struct svrcert_addr *to)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = to_sockaddr(to, peer->port, &sa);
 	struct pa_conn *c;
 	int fd;
 
-	if (resolve(peer->host, peer->port, 0, &sa, &len))
-		return -EHOSTUNREACH;
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (bind_source(pa, fd, to)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
 	c = conn_new(pa->client_ctx, fd, false);
 	if (!c) {
 		close(fd);
@@ -265,6 +310,7 @@ void pa_conn_accept(struct peerauth *pa)
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
+	struct svrcert_addr src;
 	struct pa_conn *c;
 	size_t i;
 	int fd;
@@ -273,6 +319,10 @@ void pa_conn_accept(struct peerauth *pa)
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	if (pa_sockaddr_to_addr(&sa, &src) || !pa_source_accept(pa, &src)) {
+		close(fd);
+		return;
+	}
 	for (i = 0; i < PEERAUTH_MAX_INCOMING && pa->incoming[i]; i++)
 		;
 	/* Without an identity we cannot answer; too many callers at once
@@ -283,6 +333,7 @@ void pa_conn_accept(struct peerauth *pa)
 		return;
 	}
 	describe(&sa, c->remote, sizeof(c->remote));
+	c->remote_addr = src;
 	c->deadline_ms = pa_now_ms() + pa->p.handshake_ms;
 	pa->incoming[i] = c;
 }
