@@ -30,6 +30,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "crl_learned.h"
 #include "crl_source.h"
 #include "crl_walk.h"
 
@@ -105,5 +106,18 @@ void svrcert_crl_time_text(time_t t, char *buf, size_t len);
 int svrcert_master_publish(const char *dir, struct svrcert_crl_source *const *srcs,
 			   size_t nsrc, const struct svrcert_master *m,
 			   time_t now, char *err, size_t errlen);
+
+/*
+ * The same, and index.json also describes the learned source (LEARNED may
+ * be NULL: no such section), which its owner saves as <dir>/learned.json:
+ *	"learned": {"file": "learned.json", "revoked": R, "expired": E,
+ *		    "in_master": R}
+ */
+int svrcert_master_publish_learned(const char *dir,
+				   struct svrcert_crl_source *const *srcs,
+				   size_t nsrc,
+				   const struct svrcert_learned *learned,
+				   const struct svrcert_master *m, time_t now,
+				   char *err, size_t errlen);
 
 #endif

@@ -78,7 +78,19 @@ static json_t *crl_entry(const struct svrcert_crl_source *s, time_t now)
 			 "stale", svrcert_crl_source_stale(s, now));
 }
 
+static json_t *learned_json(const struct svrcert_learned *l)
+{
+	size_t revoked = svrcert_learned_count(l, SVRCERT_LEARNED_REVOKED);
+
+	return json_pack("{s:s, s:I, s:I, s:I}", "file", SVRCERT_LEARNED_FILE,
+			 "revoked", (json_int_t)revoked,
+			 "expired", (json_int_t)svrcert_learned_count(l,
+						SVRCERT_LEARNED_EXPIRED),
+			 "in_master", (json_int_t)revoked);
+}
+
 static json_t *index_json(struct svrcert_crl_source *const *srcs, size_t nsrc,
+			  const struct svrcert_learned *learned,
 			  const struct svrcert_master *m, time_t now)
 {
 	char gen[32], hex[65];
@@ -99,6 +111,11 @@ static json_t *index_json(struct svrcert_crl_source *const *srcs, size_t nsrc,
 			"version", SVRCERT_MASTER_VERSION, "generated", gen,
 			"master", "file", SVRCERT_MASTER_FILE,
 			"keys", (json_int_t)m->n, "sha256", hex, "crls", crls);
+	if (idx && learned &&
+	    json_object_set_new(idx, "learned", learned_json(learned))) {
+		json_decref(idx);
+		return NULL;
+	}
 	return idx;
 }
 
@@ -160,6 +177,17 @@ int svrcert_master_publish(const char *dir, struct svrcert_crl_source *const *sr
 			   size_t nsrc, const struct svrcert_master *m,
 			   time_t now, char *err, size_t errlen)
 {
+	return svrcert_master_publish_learned(dir, srcs, nsrc, NULL, m, now,
+					      err, errlen);
+}
+
+int svrcert_master_publish_learned(const char *dir,
+				   struct svrcert_crl_source *const *srcs,
+				   size_t nsrc,
+				   const struct svrcert_learned *learned,
+				   const struct svrcert_master *m, time_t now,
+				   char *err, size_t errlen)
+{
 	char crldir[PATH_MAX], path[PATH_MAX + 64];
 	json_t *idx;
 	char *text;
@@ -178,7 +206,7 @@ int svrcert_master_publish(const char *dir, struct svrcert_crl_source *const *sr
 	rc = svrcert_master_write(path, m);
 	if (rc)
 		return fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
-	idx = index_json(srcs, nsrc, m, now);
+	idx = index_json(srcs, nsrc, learned, m, now);
 	text = idx ? json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 	json_decref(idx);
 	if (!text)
