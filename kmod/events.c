@@ -57,9 +57,9 @@ static void svrcert_events_mark(struct svrcert_net *sn,
 	queue_work(svrcert_wq, &sn->events.work);
 }
 
-void svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
-			 enum svrcert_reason reason, bool dropped,
-			 time64_t now)
+void __svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
+			   enum svrcert_reason reason, bool dropped,
+			   time64_t now)
 {
 	switch (reason) {
 	case SVRCERT_REASON_REVOKED:

@@ -55,10 +55,24 @@ struct svrcert_events {
 
 int svrcert_events_init(struct svrcert_net *sn);
 void svrcert_events_exit(struct svrcert_net *sn);
-/* Data path, under RCU: note the verdict of one packet from @peer. */
-void svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
-			 enum svrcert_reason reason, bool dropped,
-			 time64_t now);
+void __svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
+			   enum svrcert_reason reason, bool dropped,
+			   time64_t now);
+
+/*
+ * Data path, under RCU with BHs off: note the verdict of one packet from
+ * @peer. Inline so that the common packet (accepted, ok or validation
+ * off) costs one compare, not a call.
+ */
+static inline void svrcert_events_note(struct svrcert_net *sn,
+				       struct svrcert_peer *peer,
+				       enum svrcert_reason reason,
+				       bool dropped, time64_t now)
+{
+	if (dropped || (reason != SVRCERT_REASON_OK &&
+			reason != SVRCERT_REASON_DISABLED))
+		__svrcert_events_note(sn, peer, reason, dropped, now);
+}
 /* Take the oldest queued event; caller holds the config mutex. */
 bool svrcert_events_pop(struct svrcert_events *ev,
 			struct svrcert_event_rec *rec);

@@ -36,6 +36,6 @@ EXPORT_SYMBOL_GPL(svrcert_stats_exit);
 EXPORT_SYMBOL_GPL(svrcert_stats_read);
 EXPORT_SYMBOL_GPL(svrcert_events_init);
 EXPORT_SYMBOL_GPL(svrcert_events_exit);
-EXPORT_SYMBOL_GPL(svrcert_events_note);
+EXPORT_SYMBOL_GPL(__svrcert_events_note);
 EXPORT_SYMBOL_GPL(svrcert_events_pop);
 EXPORT_SYMBOL_GPL(svrcert_x509_parse);

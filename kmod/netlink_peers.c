@@ -217,9 +217,9 @@ static int svrcert_fill_addrs(struct sk_buff *skb,
 
 /* Caller holds sn->lock. */
 static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
-			     const struct svrcert_peer *peer)
+			     struct svrcert_peer *peer)
 {
-	const struct svrcert_peer_cert *c = &peer->cert;
+	struct svrcert_peer_cert *c = &peer->cert;
 	enum svrcert_reason reason;
 	enum svrcert_verdict verdict;
 	struct nlattr *nest;

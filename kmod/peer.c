@@ -21,10 +21,31 @@ struct svrcert_addr {
 	struct rcu_head rcu;
 };
 
+/*
+ * Every packet in the port window looks its source up here, peer or not:
+ * the IPv6 socket-table hash (three words through jhash's final mix) and
+ * an inline 16-byte compare, instead of jhash2 over four words and an
+ * out-of-line memcmp().
+ */
+static u32 svrcert_addr_hash(const void *data, u32 len, u32 seed)
+{
+	return __ipv6_addr_jhash(data, seed);
+}
+
+static int svrcert_addr_cmp(struct rhashtable_compare_arg *arg,
+			    const void *obj)
+{
+	const struct svrcert_addr *a = obj;
+
+	return !ipv6_addr_equal(&a->addr, arg->key);
+}
+
 static const struct rhashtable_params svrcert_addr_params = {
 	.head_offset = offsetof(struct svrcert_addr, node),
 	.key_offset = offsetof(struct svrcert_addr, addr),
 	.key_len = sizeof(struct in6_addr),
+	.hashfn = svrcert_addr_hash,
+	.obj_cmpfn = svrcert_addr_cmp,
 	.automatic_shrinking = true,
 };
 

@@ -72,14 +72,14 @@ void svrcert_peer_counters_read(const struct svrcert_peer *peer,
 				u64 *accepted, u64 *dropped);
 void svrcert_peers_reset_counters(struct svrcert_peers *peers);
 
+/* Data path only, BHs off: see svrcert_stats_packet(). */
 static inline void svrcert_peer_count(struct svrcert_peer *peer, bool dropped)
 {
-	struct svrcert_peer_counters *c = get_cpu_ptr(peer->counters);
+	struct svrcert_peer_counters *c = this_cpu_ptr(peer->counters);
 
 	u64_stats_update_begin(&c->syncp);
 	u64_stats_inc(dropped ? &c->dropped : &c->accepted);
 	u64_stats_update_end(&c->syncp);
-	put_cpu_ptr(peer->counters);
 }
 
 #endif /* _SVRCERT_PEER_H */

@@ -13,9 +13,11 @@
  * Writers are serialised by the caller (the netns config mutex); readers
  * only need rcu_read_lock().
  */
+#include <linux/jhash.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <asm/unaligned.h>
 
 #include "main.h"
 #include "revset.h"
@@ -25,12 +27,38 @@ struct svrcert_key {
 	u8 key[SVRCERT_KEY_LEN];
 };
 
+/*
+ * Keys are SHA-256 digests, uniform already, so their first 64 bits
+ * through jhash's final mix with the table's random seed spread them as
+ * well as jhash over all 32 bytes, at a third of the cost (two lookups
+ * per packet whose peer's answer is not cached, one per key loaded). The
+ * seed still keeps hostile CRL contents from being steered into one
+ * chain: that would take many SHA-256 outputs agreeing in 64 bits.
+ */
+static u32 svrcert_key_hash(const void *data, u32 len, u32 seed)
+{
+	const u32 *w = data;
+
+	return jhash_2words(get_unaligned(&w[0]), get_unaligned(&w[1]), seed);
+}
+
 static const struct rhashtable_params svrcert_key_params = {
 	.head_offset = offsetof(struct svrcert_key, node),
 	.key_offset = offsetof(struct svrcert_key, key),
 	.key_len = SVRCERT_KEY_LEN,
+	.hashfn = svrcert_key_hash,
 	.automatic_shrinking = true,
 };
+
+/* Source of set generations; 0 is never handed out (an empty cache). */
+static atomic_long_t svrcert_revset_gen_last = ATOMIC_LONG_INIT(0);
+
+/* After a change readers can see: publish a new generation. */
+static void svrcert_revset_changed(struct svrcert_revset *set)
+{
+	smp_store_release(&set->gen,
+			  atomic_long_inc_return(&svrcert_revset_gen_last));
+}
 
 /* How often an insert is retried while the table is being resized. */
 #define SVRCERT_INSERT_RETRIES	8
@@ -67,6 +95,7 @@ struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys)
 		return NULL;
 	}
 	set->max_keys = max_keys;
+	set->gen = atomic_long_inc_return(&svrcert_revset_gen_last);
 	return set;
 }
 
@@ -147,6 +176,8 @@ static void svrcert_revset_rollback(struct svrcert_revset *set,
 		if (entries[i])
 			rhashtable_remove_fast(&set->ht, &entries[i]->node,
 					       svrcert_key_params);
+	/* A reader may have cached an answer from a key seen meanwhile. */
+	svrcert_revset_changed(set);
 	synchronize_rcu();
 }
 
@@ -209,6 +240,8 @@ int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 		}
 		done++;
 	}
+	if (done)
+		svrcert_revset_changed(set);
 	*added = done;
 	kvfree(entries);
 	return 0;
@@ -237,8 +270,10 @@ int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
 						     svrcert_key_params))
 			gone[count++] = entry;
 	}
-	if (count)
+	if (count) {
+		svrcert_revset_changed(set);
 		synchronize_rcu();	/* readers may still be on them */
+	}
 	for (i = 0; i < count; i++)
 		kmem_cache_free(svrcert_key_cache, gone[i]);
 	kvfree(gone);

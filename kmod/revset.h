@@ -13,6 +13,12 @@
 
 struct svrcert_revset {
 	struct rhashtable ht;
+	/*
+	 * Changes whenever the keys a reader can find change, and is unique
+	 * among all sets: a peer's cached "revoked?" answer carries the
+	 * generation it was computed at (see svrcert_verdict()).
+	 */
+	unsigned long gen;
 	u32 max_keys;		/* insert beyond this fails with -ENOSPC */
 	struct rcu_work destroy_work;
 };
@@ -32,6 +38,15 @@ void svrcert_revset_destroy(struct svrcert_revset *set);
 void svrcert_revset_destroy_rcu(struct svrcert_revset *set);
 
 bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key);
+
+/*
+ * Read before looking keys up: a reader that sees a generation also sees
+ * every insert and removal made before it was published.
+ */
+static inline unsigned long svrcert_revset_gen(const struct svrcert_revset *set)
+{
+	return smp_load_acquire(&set->gen);
+}
 int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 		       u32 *added);
 int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,

@@ -50,37 +50,39 @@ void svrcert_stats_read(struct svrcert_stats *stats,
 			struct svrcert_stats_sum *sum);
 void svrcert_stats_reset(struct svrcert_stats *stats);
 
-/* Data path: softirq or process context with BHs off, or RCU reader. */
+/*
+ * Data path only: softirq, or process context with BHs off (what
+ * svrcert_check_peer() does). Either way this CPU's counters cannot be
+ * entered twice at once and the task cannot migrate, so this_cpu_ptr()
+ * without a preempt_disable() of its own (CONFIG_DEBUG_PREEMPT checks it).
+ */
 static inline void svrcert_stats_packet(struct svrcert_pcpu_stats __percpu *stats,
 					bool dropped, enum svrcert_reason reason)
 {
-	struct svrcert_pcpu_stats *s = get_cpu_ptr(stats);
+	struct svrcert_pcpu_stats *s = this_cpu_ptr(stats);
 
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(dropped ? &s->dropped[reason] : &s->accepted[reason]);
 	u64_stats_update_end(&s->syncp);
-	put_cpu_ptr(stats);
 }
 
 static inline void svrcert_stats_not_peer(struct svrcert_pcpu_stats __percpu *stats)
 {
-	struct svrcert_pcpu_stats *s = get_cpu_ptr(stats);
+	struct svrcert_pcpu_stats *s = this_cpu_ptr(stats);
 
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->not_peer);
 	u64_stats_update_end(&s->syncp);
-	put_cpu_ptr(stats);
 }
 
 static inline void svrcert_stats_first_seen(struct svrcert_pcpu_stats __percpu *stats,
 					    enum svrcert_first_seen what)
 {
-	struct svrcert_pcpu_stats *s = get_cpu_ptr(stats);
+	struct svrcert_pcpu_stats *s = this_cpu_ptr(stats);
 
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->first_seen[what]);
 	u64_stats_update_end(&s->syncp);
-	put_cpu_ptr(stats);
 }
 
 #endif /* _SVRCERT_STATS_H */

@@ -3,8 +3,33 @@
 #include "revset.h"
 #include "verdict.h"
 
+/*
+ * Is the peer's revocation key or fingerprint in @live? The set changes
+ * rarely and every packet of a peer asks the same question, so the answer
+ * is cached in @cert under the set's generation: the common case is one
+ * load and compare instead of two hash lookups. The generation is read
+ * before the lookups (acquire), so an answer is never newer than the
+ * generation stored with it; a change publishes a new generation after
+ * it is visible, and the next packet looks again. A generation that wraps
+ * (2^63 changes; 2^31 on 32-bit) could alias: not a concern in practice.
+ */
+static bool svrcert_revoked(struct svrcert_peer_cert *cert,
+			    struct svrcert_revset *live)
+{
+	unsigned long gen = svrcert_revset_gen(live);
+	unsigned long cached = READ_ONCE(cert->revoked_cache);
+	bool revoked;
+
+	if (likely((cached >> 1) == (gen & (ULONG_MAX >> 1))))
+		return cached & 1;
+	revoked = svrcert_revset_contains(live, cert->revkey) ||
+		  svrcert_revset_contains(live, cert->fingerprint);
+	WRITE_ONCE(cert->revoked_cache, (gen << 1) | revoked);
+	return revoked;
+}
+
 /* The reason, checked in the order the UAPI enum documents. */
-static enum svrcert_reason svrcert_reason_of(const struct svrcert_peer_cert *cert,
+static enum svrcert_reason svrcert_reason_of(struct svrcert_peer_cert *cert,
 					     struct svrcert_revset *live,
 					     time64_t now,
 					     const struct svrcert_policy *pol)
@@ -17,9 +42,7 @@ static enum svrcert_reason svrcert_reason_of(const struct svrcert_peer_cert *cer
 		return SVRCERT_REASON_UNAUTHENTICATED;
 	if (cert->state == SVRCERT_STATE_INVALID)
 		return SVRCERT_REASON_INVALID;
-	if (cert->state == SVRCERT_STATE_REVOKED ||
-	    svrcert_revset_contains(live, cert->revkey) ||
-	    svrcert_revset_contains(live, cert->fingerprint))
+	if (cert->state == SVRCERT_STATE_REVOKED || svrcert_revoked(cert, live))
 		return SVRCERT_REASON_REVOKED;
 	if (cert->state == SVRCERT_STATE_NOT_YET_VALID ||
 	    now < cert->not_before)
@@ -32,7 +55,7 @@ static enum svrcert_reason svrcert_reason_of(const struct svrcert_peer_cert *cer
 	return SVRCERT_REASON_OK;
 }
 
-enum svrcert_verdict svrcert_verdict(const struct svrcert_peer_cert *cert,
+enum svrcert_verdict svrcert_verdict(struct svrcert_peer_cert *cert,
 				     struct svrcert_revset *live,
 				     time64_t now,
 				     const struct svrcert_policy *pol,

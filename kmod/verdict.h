@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The verdict: a pure function of what is known about a peer, the live
- * revocation set, the time and the policy. No side effects, no locks of its
- * own (the caller holds rcu_read_lock() for the set), so KUnit can call it
- * with any combination of inputs.
+ * The verdict: a function of what is known about a peer, the live
+ * revocation set, the time and the policy. No locks of its own (the caller
+ * holds rcu_read_lock() for the set), and no side effect but a cache of the
+ * set lookups in the peer's certificate facts, so KUnit can call it with
+ * any combination of inputs.
  */
 #ifndef _SVRCERT_VERDICT_H
 #define _SVRCERT_VERDICT_H
@@ -22,9 +23,20 @@ struct svrcert_peer_cert {
 	time64_t not_after;
 	u8 fingerprint[SVRCERT_KEY_LEN];
 	u8 revkey[SVRCERT_KEY_LEN];
+	/*
+	 * Whether the live set holds revkey or fingerprint, cached by the
+	 * data path: (set generation << 1) | revoked. 0 = nothing cached.
+	 * Written with WRITE_ONCE by whichever CPU finds it stale; a racing
+	 * write stores an answer that is right for the generation it names.
+	 */
+	unsigned long revoked_cache;
 };
 
-enum svrcert_verdict svrcert_verdict(const struct svrcert_peer_cert *cert,
+/*
+ * The only side effect: @cert->revoked_cache. Caller holds rcu_read_lock()
+ * (for @live).
+ */
+enum svrcert_verdict svrcert_verdict(struct svrcert_peer_cert *cert,
 				     struct svrcert_revset *live,
 				     time64_t now,
 				     const struct svrcert_policy *pol,

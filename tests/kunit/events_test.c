@@ -48,6 +48,15 @@ static struct svrcert_peer *fake_peer(const char *name, u8 fp)
 	return peer;
 }
 
+/* As the data path calls it: BHs off (the per-CPU counters need that). */
+static void note(struct svrcert_net *sn, struct svrcert_peer *peer,
+		 enum svrcert_reason reason, bool dropped, time64_t now)
+{
+	local_bh_disable();
+	svrcert_events_note(sn, peer, reason, dropped, now);
+	local_bh_enable();
+}
+
 static void expect_event(struct kunit *test, struct svrcert_net *sn, u8 type,
 			 const char *name, u8 fp, u8 reason, time64_t time)
 {
@@ -74,8 +83,8 @@ static void events_outlive_deleted_peer(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, peer);
 	mutex_lock(&sn->lock);
 	/* First revoked packet under fail-hard: two events; later ones none. */
-	svrcert_events_note(sn, peer, SVRCERT_REASON_REVOKED, true, T0);
-	svrcert_events_note(sn, peer, SVRCERT_REASON_REVOKED, true, T0 + 1);
+	note(sn, peer, SVRCERT_REASON_REVOKED, true, T0);
+	note(sn, peer, SVRCERT_REASON_REVOKED, true, T0 + 1);
 	/* The peer is deleted (and freed) before the worker could run. */
 	kfree(peer);
 	expect_event(test, sn, SVRCERT_EVENT_PEER_REVOKED, "doomed", 0xa5,
@@ -101,10 +110,10 @@ static void events_keep_order_across_peers(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	mutex_lock(&sn->lock);
-	svrcert_events_note(sn, a, SVRCERT_REASON_EXPIRED, false, T0);
+	note(sn, a, SVRCERT_REASON_EXPIRED, false, T0);
 	kfree(a);
-	svrcert_events_note(sn, b, SVRCERT_REASON_NOT_YET_VALID, false, T0 + 5);
-	svrcert_events_note(sn, b, SVRCERT_REASON_INVALID, false, T0 + 6);
+	note(sn, b, SVRCERT_REASON_NOT_YET_VALID, false, T0 + 5);
+	note(sn, b, SVRCERT_REASON_INVALID, false, T0 + 6);
 	kfree(b);
 	expect_event(test, sn, SVRCERT_EVENT_PEER_EXPIRED, "r1", 0x11,
 		     SVRCERT_REASON_EXPIRED, T0);
@@ -128,8 +137,7 @@ static void events_ring_bound(struct kunit *test)
 	mutex_lock(&sn->lock);
 	for (i = 0; i < SVRCERT_EVENTS_QUEUE + 6; i++) {
 		peer->seen = 0;		/* as if each were a new peer */
-		svrcert_events_note(sn, peer, SVRCERT_REASON_REVOKED, false,
-				    T0 + i);
+		note(sn, peer, SVRCERT_REASON_REVOKED, false, T0 + i);
 	}
 	kfree(peer);
 	while (svrcert_events_pop(&sn->events, &rec)) {

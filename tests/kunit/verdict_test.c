@@ -175,6 +175,66 @@ static void verdict_spot_checks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_SELF_INVALID);
 }
 
+static enum svrcert_reason reason_in(struct verdict_ctx *ctx,
+				     struct svrcert_revset *set,
+				     const struct svrcert_policy *pol)
+{
+	enum svrcert_reason reason;
+
+	rcu_read_lock();
+	svrcert_verdict(&ctx->cert, set, NB, pol, &reason);
+	rcu_read_unlock();
+	return reason;
+}
+
+/*
+ * The peer's cached "revoked?" answer follows every change: a key added
+ * to the set, deleted again, and another set in its place.
+ */
+static void verdict_cache_follows_set(struct kunit *test)
+{
+	struct verdict_ctx *ctx = test->priv;
+	struct svrcert_revset *other;
+	struct svrcert_policy pol;
+	u8 key[SVRCERT_KEY_LEN];
+	u32 n = 0;
+
+	svrcert_policy_defaults(&pol);
+	pol.peer_validation = true;
+	pol.self_state = SVRCERT_STATE_VALID;
+	make_cert(ctx, SVRCERT_STATE_VALID, NOT_REVOKED);
+	memset(key, 0x22, sizeof(key));		/* its revocation key */
+
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, ctx->set, &pol), SVRCERT_REASON_OK);
+	KUNIT_EXPECT_NE(test, ctx->cert.revoked_cache, 0UL);	/* cached */
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, ctx->set, &pol), SVRCERT_REASON_OK);
+
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(ctx->set, key, 1, &n), 0);
+	KUNIT_ASSERT_EQ(test, n, 1U);
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, ctx->set, &pol), SVRCERT_REASON_REVOKED);
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, ctx->set, &pol), SVRCERT_REASON_REVOKED);
+
+	KUNIT_ASSERT_EQ(test, svrcert_revset_del(ctx->set, key, 1, &n), 0);
+	KUNIT_ASSERT_EQ(test, n, 1U);
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, ctx->set, &pol), SVRCERT_REASON_OK);
+
+	/* A duplicate add changes nothing a reader can see. */
+	memset(key, 0xaa, sizeof(key));
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(ctx->set, key, 1, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, 0U);
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, ctx->set, &pol), SVRCERT_REASON_OK);
+
+	/* Another set: its own generation, never the first set's answer. */
+	other = svrcert_revset_create(4, 16);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	memset(key, 0x11, sizeof(key));		/* the fingerprint */
+	KUNIT_EXPECT_EQ(test, svrcert_revset_add(other, key, 1, &n), 0);
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, other, &pol), SVRCERT_REASON_REVOKED);
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, ctx->set, &pol), SVRCERT_REASON_OK);
+	KUNIT_EXPECT_EQ(test, reason_in(ctx, other, &pol), SVRCERT_REASON_REVOKED);
+	svrcert_revset_destroy(other);
+}
+
 static int verdict_test_init(struct kunit *test)
 {
 	struct verdict_ctx *ctx;
@@ -203,6 +263,7 @@ static void verdict_test_exit(struct kunit *test)
 static struct kunit_case verdict_test_cases[] = {
 	KUNIT_CASE(verdict_all_combinations),
 	KUNIT_CASE(verdict_spot_checks),
+	KUNIT_CASE(verdict_cache_follows_set),
 	{}
 };
 
