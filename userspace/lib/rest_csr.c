@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * GET /api/v1/certificate-request: a CSR for this router's key, signed in
+ * the TPM, as `svrcertctl csr` makes it (csr.h). The subject and SANs come
+ * as query parameters, as a JSON body, or both (each field once in all):
+ *
+ *   ?common_name=r1&country=DE&san_dns=r1.example&san_dns=r1-b.example
+ *   {"common_name":"r1","days":90,"san_dns":["r1.example"],
+ *    "san_ip":["192.0.2.1"],"san_uri":["https://r1.example/"],
+ *    "san_email":["ops@example.net"]}
+ *
+ * Every value is checked by its own rule and a bad one is a 400 naming
+ * it; the router's peering URI is always added when it has a peering name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csr.h"
+#include "rest_int.h"
+#include "tpm.h"
+
+#define SUBJECT_FIELD_MAX	64	/* X.509 upper bound for CN, O, ... */
+#define EMAIL_MAX		128
+#define DAYS_MAX		36500
+
+struct csr_args {
+	struct rest_req *r;
+	struct csr_request req;
+	const char *what;		/* "parameter" or "field" */
+	bool bad;
+	bool days_set;
+};
+
+static const struct subject_field {
+	const char *name;
+	size_t off, max;
+} subject_fields[] = {
+#define F(n, m, x) { n, offsetof(struct csr_request, m), x }
+	F("name", name, SUBJECT_FIELD_MAX),
+	F("common_name", common_name, SUBJECT_FIELD_MAX),
+	F("peering_name", peering_name, SUBJECT_FIELD_MAX),
+	F("country", country, 2),
+	F("state", state, SUBJECT_FIELD_MAX),
+	F("locality", locality, SUBJECT_FIELD_MAX),
+	F("organization", organization, SUBJECT_FIELD_MAX),
+	F("org_unit", org_unit, SUBJECT_FIELD_MAX),
+	F("email", email, EMAIL_MAX),
+#undef F
+};
+
+#define N_SUBJECT_FIELDS	(sizeof(subject_fields) / sizeof(subject_fields[0]))
+
+static const char *const san_keys[CSR_SAN_KINDS] = {
+	[CSR_SAN_DNS] = "san_dns", [CSR_SAN_IP] = "san_ip",
+	[CSR_SAN_URI] = "san_uri", [CSR_SAN_EMAIL] = "san_email",
+};
+
+static int bad(struct csr_args *a, const char *key, const char *fmt,
+	       const char *detail)
+{
+	rest_error(a->r, MHD_HTTP_BAD_REQUEST, "%s \"%.64s\": %s%s", a->what,
+		   key, fmt, detail ? detail : "");
+	a->bad = true;
+	return -EINVAL;
+}
+
+static const struct subject_field *subject_field(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < N_SUBJECT_FIELDS; i++)
+		if (!strcmp(subject_fields[i].name, key))
+			return &subject_fields[i];
+	return NULL;
+}
+
+static int san_kind(const char *key)
+{
+	int k;
+
+	for (k = 0; k < CSR_SAN_KINDS; k++)
+		if (!strcmp(san_keys[k], key))
+			return k;
+	return -1;
+}
+
+static int set_subject(struct csr_args *a, const struct subject_field *f,
+		       const char *value)
+{
+	const char **slot = (const char **)((char *)&a->req + f->off);
+	size_t len = value ? strlen(value) : 0;
+
+	if (*slot)
+		return bad(a, f->name, "given more than once", NULL);
+	if (!len || len > f->max || (f->max == 2 && len != 2))
+		return bad(a, f->name, f->max == 2 ? "two letters" :
+			   f->max == EMAIL_MAX ? "1 to 128 characters" :
+			   "1 to 64 characters", NULL);
+	*slot = value;
+	return 0;
+}
+
+static int set_days(struct csr_args *a, long long v)
+{
+	if (a->days_set)
+		return bad(a, "days", "given more than once", NULL);
+	if (v < 1 || v > DAYS_MAX)
+		return bad(a, "days", "a number of days from 1 to 36500", NULL);
+	a->req.validity_days = (int)v;
+	a->days_set = true;
+	return 0;
+}
+
+static int add_san(struct csr_args *a, int kind, const char *value)
+{
+	char err[256];
+
+	if (!value || !*value)
+		return bad(a, san_keys[kind], "an empty value", NULL);
+	if (csr_san_add(&a->req, kind, value, err, sizeof(err)))
+		return bad(a, san_keys[kind], "", err);
+	return 0;
+}
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	const struct subject_field *f = subject_field(key);
+	struct csr_args *a = cls;
+	int san = san_kind(key);
+	char *end;
+	long v;
+
+	if (a->bad)
+		return MHD_NO;
+	if (f)
+		set_subject(a, f, value);
+	else if (san >= 0)
+		add_san(a, san, value);
+	else if (!strcmp(key, "days")) {
+		v = value ? strtol(value, &end, 10) : 0;
+		set_days(a, value && !*end && end != value ? v : 0);
+	} else {
+		bad(a, key, "unknown parameter", NULL);
+	}
+	return a->bad ? MHD_NO : MHD_YES;
+}
+
+static int body_san(struct csr_args *a, int kind, json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v))
+		return bad(a, san_keys[kind], "must be an array of strings",
+			   NULL);
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) ||
+		    strlen(json_string_value(e)) != json_string_length(e))
+			return bad(a, san_keys[kind], "must be an array of "
+				   "strings without NUL", NULL);
+		if (add_san(a, kind, json_string_value(e)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int body_field(struct csr_args *a, const char *key, json_t *v)
+{
+	const struct subject_field *f = subject_field(key);
+	int san = san_kind(key);
+
+	if (san >= 0)
+		return body_san(a, san, v);
+	if (!strcmp(key, "days"))
+		return json_is_integer(v) ? set_days(a, json_integer_value(v)) :
+		       bad(a, key, "must be an integer", NULL);
+	if (!f)
+		return bad(a, key, "unknown field", NULL);
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return bad(a, key, "must be a string without NUL", NULL);
+	return set_subject(a, f, json_string_value(v));
+}
+
+/* Query parameters, then the body's fields; the body (if any) is returned
+ * for the caller to free once the request is done with its strings. */
+static int csr_args_parse(struct csr_args *a, json_t **body)
+{
+	const char *key;
+	json_t *v;
+
+	*body = NULL;
+	a->what = "parameter";
+	MHD_get_connection_values(a->r->conn, MHD_GET_ARGUMENT_KIND, query_arg,
+				  a);
+	if (a->bad)
+		return -EINVAL;
+	if (!a->r->len)
+		return 0;
+	*body = rest_body_object(a->r, true);
+	if (!*body)
+		return -EINVAL;
+	a->what = "field";
+	json_object_foreach(*body, key, v)
+		if (body_field(a, key, v))
+			return -EINVAL;
+	return 0;
+}
+
+static void csr_answer(struct rest_req *r, struct svrcert_env *env,
+		       struct csr_request *q)
+{
+	struct csr_result res;
+	struct tpm_ctx tpm;
+	int ret;
+
+	if (!q->peering_name && env->have_cfg)
+		q->peering_name = env->cfg.peering_common_name;
+	ret = svrcert_env_tpm_open(env, &tpm);
+	if (ret) {
+		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "TPM: %s", tpm.err);
+		return;
+	}
+	ret = csr_generate(&tpm, &env->st, &env->audit, q, &res);
+	tpm_ctx_close(&tpm);
+	if (ret)
+		rest_error(r, ret == -ENOENT ? MHD_HTTP_CONFLICT :
+			   ret == -EINVAL ? MHD_HTTP_BAD_REQUEST :
+			   MHD_HTTP_INTERNAL_SERVER_ERROR, "CSR: %s", res.err);
+	else
+		rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:s}", "csr",
+			   res.pem, "common_name", res.common_name));
+	free(res.pem);
+	svrcert_env_notify_daemon(env);
+}
+
+void rest_certificate_request(struct rest_req *r)
+{
+	struct csr_args a = { .r = r,
+			      .req.validity_days = CSR_DEFAULT_DAYS };
+	struct svrcert_env env;
+	json_t *body;
+
+	if (!csr_args_parse(&a, &body) && !rest_env_open(r, &env)) {
+		csr_answer(r, &env, &a.req);
+		svrcert_env_close(&env);
+	}
+	json_decref(body);
+}
