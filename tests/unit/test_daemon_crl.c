@@ -302,6 +302,82 @@ static void test_unreachable_backoff(void **state)
 	stop_daemon();
 }
 
+static long long learned_int(json_t *st, const char *key)
+{
+	return json_integer_value(json_object_get(json_object_get(st, "learned"),
+						  key));
+}
+
+static bool master_has(uint8_t byte)
+{
+	struct svrcert_master m = { 0 };
+	char path[PATH_MAX], err[256];
+	uint8_t key[32];
+	bool hit;
+
+	memset(key, byte, sizeof(key));
+	fx_path(path, sizeof(path), "state/master.bin");
+	assert_int_equal(svrcert_master_load(path, &m, err, sizeof(err)), 0);
+	hit = svrcert_revkeys_contains(m.keys, m.n, key);
+	svrcert_master_release(&m);
+	return hit;
+}
+
+/* Keys learned by an earlier run (learned.json) are merged, published and
+ * shown at start, before any fetch, and survive a restart; a damaged file
+ * is set aside (named in the log) and its keys leave the master list. */
+static void test_learned_restart(void **state)
+{
+	static char out[65536];
+	json_t *st, *j;
+	char k1[65], k2[65], text[512];
+	size_t held = published_keys();
+
+	memset(k1, '1', 64);
+	memset(k2, '2', 64);
+	k1[64] = k2[64] = '\0';
+	snprintf(text, sizeof(text), "{\"version\": 1, \"keys\": ["
+		 "{\"key\": \"%s\", \"reason\": \"revoked\", \"peer\": \"r9\", "
+		 "\"via\": \"kernel\", \"learned_epoch\": 1700000000}, "
+		 "{\"key\": \"%s\", \"reason\": \"expired\", \"peer\": \"r8\"}]}",
+		 k1, k2);
+	fx_save("state/learned.json", text, strlen(text));
+	for (int round = 0; round < 2; round++) {
+		start_daemon();
+		st = status();
+		assert_int_equal(learned_int(st, "revoked"), 1);
+		assert_int_equal(learned_int(st, "expired"), 1);
+		json_decref(st);
+		assert_int_equal(published_keys(), held + 1);
+		assert_true(master_has(0x11));
+		assert_false(master_has(0x22));	/* expired: recorded only */
+		fx_run("jq -e '.learned == {\"file\": \"learned.json\", \"revoked\": 1,"
+		       " \"expired\": 1, \"in_master\": 1} and .master.keys == %zu' "
+		       "state/index.json", held + 1);
+		assert_int_equal(ctl(out, sizeof(out), "show certificate crl -j"), 0);
+		j = json_loads(out, 0, NULL);
+		assert_non_null(j);
+		assert_int_equal(learned_int(j, "revoked"), 1);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(
+			json_object_get(json_object_get(j, "learned"), "keys"), 0),
+			"peer")), "r9");
+		json_decref(j);
+		assert_int_equal(ctl(out, sizeof(out), "show certificate crl"), 0);
+		assert_non_null(strstr(out, "Learned at runtime (learned.json): 1 "
+				       "revoked (in the master list), 1 expired"));
+		stop_daemon();
+	}
+	fx_save("state/learned.json", "{\"version\": 1, \"keys\": [", 25);
+	start_daemon();
+	st = status();
+	assert_int_equal(learned_int(st, "revoked"), 0);
+	json_decref(st);
+	assert_int_equal(published_keys(), held);
+	assert_false(master_has(0x11));
+	fx_run("test -s state/learned.json.damaged");
+	stop_daemon();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_rejects_keep_previous),
 		cmocka_unit_test(test_stale_and_force),
 		cmocka_unit_test(test_unreachable_backoff),
+		cmocka_unit_test(test_learned_restart),
 	};
 
 	(void)fx_trust;	/* fixture helpers this test does not need */

@@ -6,8 +6,9 @@
  *           the state judged now with every runtime rule
  *   detail  OpenSSL's full text of the certificate (X509_print_ex)
  *   crl     the configured CRL sources, the CRLs held in STATE_DIR/crl/,
- *           what the CRL manager published there (index.json) and, from a
- *           running svrcertd, each source's state (svrcertctl crl status)
+ *           what the CRL manager published there (index.json), the keys
+ *           it learned at runtime (learned.json) and, from a running
+ *           svrcertd, each source's state (svrcertctl crl status)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -217,6 +218,62 @@ static void print_index(json_t *idx)
 		       " (STALE: past its next update)" : "");
 }
 
+/* The learned source as svrcertd keeps it on disk (crl_learned.h), so it
+ * shows whether or not svrcertd runs. */
+static json_t *crl_learned(const struct svrcert_env *env)
+{
+	struct svrcert_learned l;
+	char path[4200], err[512], hex[65], when[40];
+	json_t *keys = json_array(), *o;
+	int ret = -EINVAL;
+
+	svrcert_learned_init(&l);
+	if (!store_path(&env->st, SVRCERT_LEARNED_FILE, path, sizeof(path)))
+		ret = svrcert_learned_load(path, &l, err, sizeof(err));
+	for (size_t i = 0; !ret && i < l.n; i++) {
+		svrcert_hex(l.v[i].key, sizeof(l.v[i].key), hex);
+		svrcert_time_iso8601(l.v[i].learned, when, sizeof(when));
+		json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+			"key", hex, "reason",
+			svrcert_learned_reason_name(l.v[i].reason),
+			"peer", l.v[i].peer, "via", l.v[i].via, "learned", when));
+	}
+	o = json_pack("{s:s, s:I, s:I, s:I, s:o}", "file", SVRCERT_LEARNED_FILE,
+		      "revoked", (json_int_t)svrcert_learned_count(&l,
+						SVRCERT_LEARNED_REVOKED),
+		      "expired", (json_int_t)svrcert_learned_count(&l,
+						SVRCERT_LEARNED_EXPIRED),
+		      "in_master", (json_int_t)svrcert_learned_count(&l,
+						SVRCERT_LEARNED_REVOKED),
+		      "keys", keys);
+	if (o && ret && ret != -ENOENT)
+		json_object_set_new(o, "error", json_string(err));
+	svrcert_learned_release(&l);
+	return o;
+}
+
+static void print_learned(json_t *lj)
+{
+	json_t *it;
+	size_t i;
+
+	printf("Learned at runtime (%s): %" JSON_INTEGER_FORMAT " revoked (in "
+	       "the master list), %" JSON_INTEGER_FORMAT " expired (recorded)\n",
+	       json_string_value(json_object_get(lj, "file")),
+	       json_integer_value(json_object_get(lj, "revoked")),
+	       json_integer_value(json_object_get(lj, "expired")));
+	if (json_object_get(lj, "error"))
+		printf("  unreadable: %s\n",
+		       json_string_value(json_object_get(lj, "error")));
+	json_array_foreach(json_object_get(lj, "keys"), i, it)
+		printf("  %s %s\n    peer %s, via %s, since %s\n",
+		       json_string_value(json_object_get(it, "reason")),
+		       json_string_value(json_object_get(it, "key")),
+		       json_string_value(json_object_get(it, "peer")),
+		       json_string_value(json_object_get(it, "via")),
+		       json_string_value(json_object_get(it, "learned")));
+}
+
 /* cmd_crl.c: the running svrcertd's CRL manager (NULL when it does not run). */
 json_t *ctl_crl_daemon_status(const struct svrcert_env *env);
 void ctl_crl_print_status(json_t *st);
@@ -224,7 +281,7 @@ void ctl_crl_print_status(json_t *st);
 static int show_crl(struct svrcert_env *env, bool json)
 {
 	json_t *held = NULL, *src = crl_sources(env), *o, *idx = crl_index(env);
-	json_t *live = ctl_crl_daemon_status(env);
+	json_t *live = ctl_crl_daemon_status(env), *learned = crl_learned(env);
 
 	if (trust_held_crls_json(&env->st, &held)) {
 		fprintf(stderr, "cannot list the held CRLs\n");
@@ -232,13 +289,15 @@ static int show_crl(struct svrcert_env *env, bool json)
 		json_decref(src);
 		json_decref(idx);
 		json_decref(live);
+		json_decref(learned);
 		return CTL_FAIL;
 	}
 	if (json) {
 		if (live)
 			json_object_del(live, "ok");
-		o = json_pack("{s:o, s:o, s:o, s:o}", "sources", src, "held", held,
-			      "published", idx, "manager", live ? live : json_null());
+		o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "sources", src,
+			      "held", held, "published", idx, "learned", learned,
+			      "manager", live ? live : json_null());
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
@@ -249,6 +308,7 @@ static int show_crl(struct svrcert_env *env, bool json)
 		printf("Published by the CRL manager (index.json):\n");
 		print_index(idx);
 	}
+	print_learned(learned);
 	if (live)
 		ctl_crl_print_status(live);
 	else
@@ -257,6 +317,7 @@ static int show_crl(struct svrcert_env *env, bool json)
 	json_decref(src);
 	json_decref(idx);
 	json_decref(live);
+	json_decref(learned);
 	return CTL_OK;
 }
 

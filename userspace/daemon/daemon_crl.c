@@ -104,8 +104,9 @@ static int publish(const struct svrcert_master *m)
 
 	for (i = 0; i < crl.n; i++)
 		srcs[i] = &crl.src[i].s;
-	ret = svrcert_master_publish(crl.d->env.st.dir, srcs, crl.n, m,
-				     time(NULL), err, sizeof(err));
+	ret = svrcert_master_publish_learned(crl.d->env.st.dir, srcs, crl.n,
+					     &crl.learn.l, m, time(NULL), err,
+					     sizeof(err));
 	crl.publish_pending = ret != 0;
 	if (ret)
 		syslog(LOG_ERR, "CRL: publishing failed (retrying): %s", err);
@@ -113,21 +114,26 @@ static int publish(const struct svrcert_master *m)
 }
 
 /*
- * Rebuild the master from every held CRL, move the kernel to it, publish.
- * ADDED/REMOVED (optional) receive the change. The previous master stays
- * in force when the new one cannot be built.
+ * Rebuild the master from every held CRL and the keys learned revoked, move
+ * the kernel to it, publish. ADDED/REMOVED (optional) receive the change.
+ * The previous master stays in force when the new one cannot be built.
  */
-static int commit(size_t *added, size_t *removed)
+int crl_commit(size_t *added, size_t *removed)
 {
 	struct svrcert_crl_source *srcs[DAEMON_CRL_SOURCES_MAX];
 	struct svrcert_master nw = { 0 };
-	size_t i, na = 0, nr = 0;
+	svrcert_revkey_t *learned = NULL;
+	size_t i, na = 0, nr = 0, nl = 0;
 	bool had = crl.have_master;
 	int ret;
 
 	for (i = 0; i < crl.n; i++)
 		srcs[i] = &crl.src[i].s;
-	ret = svrcert_master_build(srcs, crl.n, NULL, 0, time(NULL), &nw);
+	ret = svrcert_learned_master_keys(&crl.learn.l, &learned, &nl);
+	if (!ret)
+		ret = svrcert_master_build(srcs, crl.n, learned, nl, time(NULL),
+					   &nw);
+	free(learned);
 	if (!ret && crl.have_master)
 		ret = svrcert_revkeys_diff(crl.master.keys, crl.master.n,
 					   nw.keys, nw.n, NULL, &na, NULL, &nr);
@@ -210,7 +216,7 @@ static void got_body(struct crl_src *c, struct svrcert_fetch_result *res,
 		snprintf(c->result, sizeof(c->result), "ok: same entries");
 		publish(&crl.master);
 	} else {
-		commit(&added, &removed);
+		crl_commit(&added, &removed);
 		snprintf(c->result, sizeof(c->result), "ok: +%zu -%zu keys",
 			 added, removed);
 		daemon_peers_crl_updated();
@@ -386,6 +392,7 @@ int daemon_crl_start(struct daemon *d)
 	crl.d = d;
 	crl.kernel.watch_fd = -1;
 	feed_published();
+	crl_learn_start();
 	if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		syslog(LOG_ERR, "CRL: curl_global_init failed");
 		return -EIO;
@@ -396,7 +403,7 @@ int daemon_crl_start(struct daemon *d)
 		return -ENOMEM;
 	/* Held CRLs that differ from the published master (none published,
 	 * or it was damaged) are committed now, still before any fetch. */
-	commit(NULL, NULL);
+	crl_commit(NULL, NULL);
 	if (crl_kernel_watch_open(&crl.kernel))
 		syslog(LOG_NOTICE, "CRL: no genetlink controller notifications;"
 		       " checking for svrcert.ko every %d s",
@@ -417,6 +424,7 @@ void daemon_crl_stop(void)
 	flush_counters();
 	svrcert_fetcher_free(crl.f);
 	crl_kernel_watch_close(&crl.kernel);
+	crl_learn_stop();
 	sources_release();
 	if (crl.have_master)
 		svrcert_master_release(&crl.master);
@@ -435,7 +443,7 @@ void daemon_crl_reload(struct daemon *d)
 	}
 	crl.reload_pending = false;
 	sources_set();
-	commit(NULL, NULL);
+	crl_commit(NULL, NULL);
 	crl.alarms_dirty = true;
 }
 
@@ -448,10 +456,12 @@ size_t daemon_crl_pollfds(struct pollfd *fds, size_t max)
 	crl.nfds_curl = 0;
 	if (!crl.started || !max)
 		return 0;
-	if (crl.kernel.watch_fd >= 0) {
+	if (crl.kernel.watch_fd >= 0)
 		fds[n++] = (struct pollfd){ .fd = crl.kernel.watch_fd,
 					    .events = POLLIN };
-	}
+	if (crl.learn.events_fd >= 0 && n < max)
+		fds[n++] = (struct pollfd){ .fd = crl.learn.events_fd,
+					    .events = POLLIN };
 	crl.nfds_curl = svrcert_fetcher_pollfds(crl.f, fds + n, max - n);
 	return n + crl.nfds_curl;
 }
@@ -469,7 +479,8 @@ int daemon_crl_timeout_ms(void)
 		if (!crl.src[i].in_flight && crl.src[i].due < next)
 			next = crl.src[i].due;
 	t = next <= now ? 0 : (int)(next - now) * 1000;
-	if (crl.publish_pending || crl.reload_pending || crl.alarms_dirty)
+	if (crl.publish_pending || crl.reload_pending || crl.alarms_dirty ||
+	    crl.learn.save_pending)
 		t = t > 1000 ? 1000 : t;
 	i = (size_t)svrcert_fetcher_timeout_ms(crl.f);
 	return (int)i >= 0 && (int)i < t ? (int)i : t;
@@ -485,6 +496,7 @@ static void check_kernel(void)
 			syslog(LOG_WARNING, "CRL: svrcert module gone; the list "
 			       "is fed again when it returns");
 		crl.kernel.fed = false;
+		crl_learn_kernel_changed(0);
 		return;
 	}
 	if (crl.kernel.fed && family == crl.kernel.family)
@@ -507,17 +519,21 @@ static void check_kernel(void)
 	daemon_check(crl.d);
 	daemon_push_policy(crl.d);
 	daemon_peers_kernel_reloaded();
+	crl_learn_kernel_changed(family);
 }
 
 void daemon_crl_process(const struct pollfd *fds, size_t n)
 {
-	size_t i, w = crl.kernel.watch_fd >= 0 ? 1 : 0;
+	size_t i, w = 0;
 
 	if (!crl.started)
 		return;
-	if (w && n >= 1 && (fds[0].revents & POLLIN) &&
+	if (crl.kernel.watch_fd >= 0 && w < n && fds[w++].revents & POLLIN &&
 	    crl_kernel_watch_read(&crl.kernel))
 		crl.next_kernel_check = 0;
+	if (crl.learn.events_fd >= 0 && w < n && fds[w++].revents & POLLIN &&
+	    crl_events_read(&crl.learn))
+		crl.learn.scan_pending = true;
 	svrcert_fetcher_process(crl.f, fds + w, n > w ? n - w : 0);
 	if (crl.reload_pending)
 		daemon_crl_reload(crl.d);
@@ -526,6 +542,7 @@ void daemon_crl_process(const struct pollfd *fds, size_t n)
 			start_fetch(&crl.src[i]);
 	if (crl.next_kernel_check <= crl_mono())
 		check_kernel();
+	crl_learn_process();
 	if (crl.publish_pending && crl.have_master)
 		publish(&crl.master);
 	crl_alarms_sync();

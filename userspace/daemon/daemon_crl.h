@@ -30,11 +30,14 @@
 
 #include <jansson.h>
 
+#include "crl_learned.h"
+
 struct daemon;
+struct peerauth;
 
 /* curl's sockets (one per transfer, all sources at once) + the genetlink
- * controller socket. */
-#define DAEMON_CRL_MAX_FDS		(DAEMON_CRL_SOURCES_MAX + 1)
+ * controller socket + svrcert's "events" group. */
+#define DAEMON_CRL_MAX_FDS		(DAEMON_CRL_SOURCES_MAX + 2)
 #define DAEMON_CRL_SOURCES_MAX		32
 
 /* Diffs up to this many keys (added + removed) go to the kernel as
@@ -69,5 +72,26 @@ json_t *daemon_crl_json(void);
 /* The raised CRL alarms (empty array when none or not running). */
 json_t *daemon_crl_alarms_json(void);
 json_t *daemon_crl_fetch_now(const char *url, bool force);
+
+/*
+ * The learned source (Documentation/crl.md, "Learned keys"): KEY, the
+ * revocation key of a peer certificate found revoked or expired at runtime,
+ * is kept in STATE_DIR/learned.json (atomically, before anything else);
+ * a key learned revoked also joins the master list, which is fed to the
+ * kernel and published, with system.crl_update audited (crl_url
+ * "learned:<via>"). PEER and VIA (who found it) are for the record.
+ * Returns 1 when learned (new, or upgraded from expired to revoked), 0 when
+ * already known, -errno with ERR set.
+ */
+int daemon_crl_learn(const uint8_t key[32], enum svrcert_learned_reason why,
+		     const char *peer, const char *via, char *err,
+		     size_t errlen);
+
+/* Call after peer authentication ran (every loop turn is fine): when it
+ * judged a certificate revoked or expired since the last call, the kernel's
+ * peer table (where every judged peer is bound with its certificate) is
+ * looked at and the revocation keys of the peers bound revoked or expired
+ * are learned. */
+void daemon_crl_peers_judged(const struct peerauth *pa);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "counters.h"
 #include "crl_fetch.h"
+#include "crl_learned.h"
 #include "crl_master.h"
 #include "crl_source.h"
 
@@ -27,6 +28,20 @@ struct crl_kernel {
 	char msg[256];		/* last outcome, for status and logs */
 	int watch_fd;		/* nlctrl "notify" group, -1 if unavailable */
 	void *watch_sk;		/* struct nl_sock * */
+};
+
+/* The learned source (daemon_crl_learn.c). */
+struct crl_learn {
+	struct svrcert_learned l;
+	bool save_pending;	/* learned.json could not be written yet */
+	bool scan_pending;	/* look at the kernel's peers */
+	uint64_t judged;	/* peer authentication's revoked + expired
+				 * judgements when last looked at */
+	unsigned int scans;	/* kernel peer table scans so far */
+	char last[200];		/* last key learned, for status */
+	int events_fd;		/* svrcert "events" group, -1 if not joined */
+	void *events_sk;	/* struct nl_sock * */
+	int events_family;	/* family id the group belongs to */
 };
 
 /* One configured URL and its schedule. */
@@ -57,6 +72,7 @@ struct crl_mgr {
 	size_t nfds_curl;
 	bool publish_pending, reload_pending, alarms_dirty;
 	unsigned int pending[CNT__MAX];	/* counts not yet persisted */
+	struct crl_learn learn;
 };
 
 extern struct crl_mgr crl;
@@ -86,5 +102,23 @@ void crl_kernel_watch_close(struct crl_kernel *k);
 /* Drain the notifications; true when family "svrcert" (re)appeared or
  * went away. */
 bool crl_kernel_watch_read(struct crl_kernel *k);
+
+/* daemon_crl.c: rebuild the master list (sources + learned keys), feed
+ * the kernel, publish. */
+int crl_commit(size_t *added, size_t *removed);
+
+/* daemon_crl_learn.c */
+void crl_learn_start(void);		/* load learned.json */
+void crl_learn_stop(void);
+void crl_learn_process(void);		/* events, scans, saving */
+void crl_learn_kernel_changed(int family);	/* (re)join the events group */
+json_t *crl_learn_json(void);
+
+/* daemon_crl_events.c: the kernel's data-path events. */
+int crl_events_open(struct crl_learn *lr, int family);
+void crl_events_close(struct crl_learn *lr);
+/* Drain; true when a peer was first seen revoked or expired, or events
+ * were lost. */
+bool crl_events_read(struct crl_learn *lr);
 
 #endif

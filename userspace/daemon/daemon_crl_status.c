@@ -213,8 +213,8 @@ json_t *daemon_crl_json(void)
 	}
 	for (i = 0; i < crl.n; i++)
 		json_array_append_new(srcs, source_json(&crl.src[i], now));
-	return json_pack("{s:b, s:o, s:{s:I, s:b, s:I, s:s}, s:I, s:I, s:o}",
-			 "ok", 1, "sources", srcs,
+	return json_pack("{s:b, s:o, s:{s:I, s:b, s:I, s:s}, s:I, s:I, s:o, "
+			 "s:o}", "ok", 1, "sources", srcs,
 			 "master", "keys",
 			 (json_int_t)(crl.have_master ? crl.master.n : 0),
 			 "kernel_fed", crl.kernel.fed,
@@ -224,5 +224,5 @@ json_t *daemon_crl_json(void)
 				crl.d->env.cfg.crl_polling_s : SVRCERT_DEF_POLLING_S),
 			 "backoff_interval_s", (json_int_t)(crl.d->env.have_cfg ?
 				crl.d->env.cfg.crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
-			 "alarms", alarms_json(now));
+			 "alarms", alarms_json(now), "learned", crl_learn_json());
 }

@@ -5,6 +5,7 @@
 #include <syslog.h>
 
 #include "daemon.h"
+#include "daemon_crl.h"
 #include "daemon_peers.h"
 
 static struct peerauth *pa;
@@ -72,6 +73,7 @@ void daemon_peers_process(const struct pollfd *fds, size_t n)
 {
 	if (pa)
 		peerauth_process(pa, fds, n);
+	daemon_crl_peers_judged(pa);	/* learn keys judged revoked/expired */
 }
 
 void daemon_peers_reload(struct daemon *d)
