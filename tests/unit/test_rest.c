@@ -5,10 +5,9 @@
  * every rejection (401 missing/forged/expired, 403 scope, 413, 400 naming
  * the field, 429 per source and per user), the seed's provisioning flow
  * by API (TPM key -> CSR -> the test CA signs -> import -> GET), the audit
- * trail without secrets, and 1000 concurrent requests while the control
- * socket keeps answering.
+ * trail without secrets. Concurrency is test_rest_concurrency.c's, [rest]
+ * on reload test_rest_reload.c's.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -302,8 +301,8 @@ static void test_provisioning(void **state)
 	json_int_t csr0 = stat_value("csr.success");
 
 	assert_int_equal(rf_request("POST", "/api/v1/private-key", admin_tok,
-				    "{\"algorithm\":\"RSA\",\"bits\":3072}", r), 501);
-	assert_non_null(strstr(rf_error(r), "P-256"));
+				    "{\"algorithm\":\"RSA\",\"bits\":4096}", r), 501);
+	assert_non_null(strstr(rf_error(r), "cannot make RSA 4096"));
 	assert_int_equal(rf_request("GET", "/api/v1/certificate", admin_tok, NULL, r), 404);
 	/* 1. the key, made in swtpm */
 	assert_int_equal(rf_request("POST", "/api/v1/private-key", admin_tok, "{}", r), 201);
@@ -425,97 +424,6 @@ static void test_deleted_user(void **state)
 	free(r);
 }
 
-/* ---- 1000 concurrent requests; the control socket keeps answering ---- */
-
-#define FLOOD_N		1000
-
-struct ctl_probe {
-	volatile bool stop;
-	int answered, failed;
-	double worst_ms;
-};
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void *probe_control(void *arg)
-{
-	struct ctl_probe *p = arg;
-
-	while (!p->stop) {
-		json_t *req = json_pack("{s:s}", "command", "status"), *resp = NULL;
-		double t0 = now_ms(), dt;
-
-		if (ctlsock_request(rf.sock, req, &resp) == 0 &&
-		    json_is_true(json_object_get(resp, "ok")))
-			p->answered++;
-		else
-			p->failed++;
-		dt = now_ms() - t0;
-		if (dt > p->worst_ms)
-			p->worst_ms = dt;
-		json_decref(req);
-		json_decref(resp);
-		usleep(50 * 1000);
-	}
-	return NULL;
-}
-
-static void test_concurrent(void **state)
-{
-	struct rf_resp *resp = calloc(FLOOD_N, sizeof(*resp));
-	struct curl_slist *hdrs[FLOOD_N];
-	CURL *easy[FLOOD_N];
-	struct ctl_probe probe = { 0 };
-	CURLM *m = curl_multi_init();
-	int running, ok = 0, i, msgs;
-	pthread_t th;
-	CURLMsg *msg;
-	double t0 = now_ms();
-
-	assert_non_null(resp);
-	for (i = 0; i < FLOOD_N; i++) {
-		easy[i] = rf_easy("GET", "/api/v1/stats", oper_tok, NULL, &resp[i], &hdrs[i]);
-		curl_multi_add_handle(m, easy[i]);
-	}
-	assert_int_equal(pthread_create(&th, NULL, probe_control, &probe), 0);
-	do {
-		curl_multi_perform(m, &running);
-		if (running)
-			curl_multi_poll(m, NULL, 0, 200, NULL);
-	} while (running);
-	probe.stop = true;
-	pthread_join(th, NULL);
-	while ((msg = curl_multi_info_read(m, &msgs)))
-		if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK)
-			fprintf(stderr, "transfer: %s\n", curl_easy_strerror(msg->data.result));
-	for (i = 0; i < FLOOD_N; i++) {
-		long code = 0;
-
-		curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &code);
-		ok += code == 200 && strstr(resp[i].body, "\"security\"");
-		curl_multi_remove_handle(m, easy[i]);
-		curl_easy_cleanup(easy[i]);
-		curl_slist_free_all(hdrs[i]);
-	}
-	curl_multi_cleanup(m);
-	fprintf(stderr, "# %d/%d answered 200 in %.0f ms; control socket answered "
-		"%d times (failed %d), slowest %.0f ms\n", ok, FLOOD_N,
-		now_ms() - t0, probe.answered, probe.failed, probe.worst_ms);
-	free(resp);
-	assert_int_equal(ok, FLOOD_N);
-	/* the loop answered all along: many probes, none failed or timed out
-	 * (liveness, not speed: the bound is ctlsock's own timeout) */
-	assert_true(probe.answered >= 10);
-	assert_int_equal(probe.failed, 0);
-	assert_true(probe.worst_ms < CTLSOCK_TIMEOUT_MS);
-}
-
 static void test_audit(void **state)
 {
 	char *log = NULL, *sig = strrchr(admin_tok, '.') + 1;
@@ -589,7 +497,6 @@ int main(void)
 		cmocka_unit_test(test_node_scoped),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_deleted_user),
-		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_throttle),
 	};

@@ -110,44 +110,116 @@ static void test_file_roundtrip(void **state)
 	rmdir(dir);
 }
 
-static void test_throttle(void **state)
+/* One whole attempt for KEY: the wait throttle_begin() answered (0: the
+ * attempt ran and ended as OK says). */
+static unsigned int attempt(struct throttle *t, const char *key, time_t now,
+			    bool ok)
 {
-	struct throttle t;
+	const char *keys[] = { key };
+	unsigned int w = throttle_begin(t, keys, 1, now);
+
+	if (!w)
+		throttle_end(t, keys, 1, ok, now);
+	return w;
+}
+
+static void test_throttle_lockout(void **state)
+{
+	struct throttle *t = throttle_new();
+	time_t now = 100000, at;
+	unsigned int w = 0;
+	int i;
+
+	assert_non_null(t);
+	for (i = 0; i < THROTTLE_FREE - 1; i++)
+		assert_int_equal(attempt(t, "ip:1", now, false), 0);
+	assert_int_equal(throttle_wait(t, "ip:1", now), 0);
+	assert_int_equal(attempt(t, "ip:1", now, false), 0);
+	assert_int_equal(throttle_wait(t, "ip:1", now), THROTTLE_BASE_LOCK_S);
+	assert_int_equal(throttle_wait(t, "ip:2", now), 0);
+	/* locked: even the right password is not tried */
+	assert_int_equal(attempt(t, "ip:1", now, true), THROTTLE_BASE_LOCK_S);
+	/* each failure after a lockout doubles it, up to the cap */
+	at = now + THROTTLE_BASE_LOCK_S;
+	assert_int_equal(attempt(t, "ip:1", at, false), 0);
+	assert_int_equal(throttle_wait(t, "ip:1", at), 2 * THROTTLE_BASE_LOCK_S);
+	for (i = 0; i < 10; i++) {
+		at += throttle_wait(t, "ip:1", at);
+		assert_int_equal(attempt(t, "ip:1", at, false), 0);
+		w = throttle_wait(t, "ip:1", at);
+	}
+	assert_int_equal(w, THROTTLE_MAX_LOCK_S);
+	/* success clears: four more failures lock nothing */
+	at += w;
+	assert_int_equal(attempt(t, "ip:1", at, true), 0);
+	for (i = 0; i < THROTTLE_FREE - 1; i++)
+		assert_int_equal(attempt(t, "ip:1", at, false), 0);
+	assert_int_equal(throttle_wait(t, "ip:1", at), 0);
+	/* failures spread beyond the window do not add up */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(attempt(t, "user:u", now + i * (THROTTLE_WINDOW_S / 2 + 1),
+					 false), 0);
+	assert_int_equal(throttle_wait(t, "user:u", now + 10 * THROTTLE_WINDOW_S), 0);
+	throttle_unref(t);
+}
+
+/* Attempts in flight count: parallel guesses cannot outrun the lock. */
+static void test_throttle_parallel(void **state)
+{
+	struct throttle *t = throttle_new();
+	const char *both[] = { "ip:a", "user:p" }, *user[] = { "user:p" };
+	const char *ip[] = { "ip:a" };
+	time_t now = 5000;
+	int i;
+
+	assert_non_null(t);
+	for (i = 0; i < THROTTLE_FREE; i++)
+		assert_int_equal(throttle_begin(t, user, 1, now), 0);
+	/* all free attempts are in flight: the next waits */
+	assert_int_equal(throttle_begin(t, user, 1, now), THROTTLE_BUSY_S);
+	/* refused for the user: nothing is reserved for the source either */
+	assert_int_equal(throttle_begin(t, both, 2, now), THROTTLE_BUSY_S);
+	for (i = 0; i < THROTTLE_FREE - 1; i++)
+		assert_int_equal(throttle_begin(t, ip, 1, now), 0);
+	throttle_end(t, ip, 1, false, now);
+	/* a success among them frees the user's allowance again */
+	throttle_end(t, user, 1, true, now);
+	assert_int_equal(throttle_begin(t, user, 1, now), 0);
+	/* all fail: locked out, the pending count back to zero */
+	for (i = 0; i < THROTTLE_FREE; i++)
+		throttle_end(t, user, 1, false, now);
+	assert_int_equal(throttle_wait(t, "user:p", now), THROTTLE_BASE_LOCK_S);
+	/* after the lockout one attempt at a time */
+	now += THROTTLE_BASE_LOCK_S;
+	assert_int_equal(throttle_begin(t, user, 1, now), 0);
+	assert_int_equal(throttle_begin(t, user, 1, now), THROTTLE_BUSY_S);
+	throttle_end(t, user, 1, false, now);
+	assert_int_equal(throttle_wait(t, "user:p", now), 2 * THROTTLE_BASE_LOCK_S);
+	throttle_unref(t);
+}
+
+/* The table is bounded: many keys do not grow it, locked ones stay; it
+ * lives as long as its last reference. */
+static void test_throttle_bounded(void **state)
+{
+	struct throttle *t = throttle_new();
 	time_t now = 100000;
 	int i;
 
-	assert_int_equal(throttle_init(&t), 0);
-	for (i = 0; i < THROTTLE_FREE - 1; i++)
-		throttle_failure(&t, "ip:1", now);
-	assert_int_equal(throttle_wait(&t, "ip:1", now), 0);
-	throttle_failure(&t, "ip:1", now);
-	assert_int_equal(throttle_wait(&t, "ip:1", now), THROTTLE_BASE_LOCK_S);
-	assert_int_equal(throttle_wait(&t, "ip:2", now), 0);
-	/* each further failure doubles the lock, up to the cap */
-	throttle_failure(&t, "ip:1", now);
-	assert_int_equal(throttle_wait(&t, "ip:1", now), 2 * THROTTLE_BASE_LOCK_S);
-	for (i = 0; i < 10; i++)
-		throttle_failure(&t, "ip:1", now);
-	assert_int_equal(throttle_wait(&t, "ip:1", now), THROTTLE_MAX_LOCK_S);
-	assert_int_equal(throttle_wait(&t, "ip:1", now + THROTTLE_MAX_LOCK_S), 0);
-	/* success clears */
-	throttle_success(&t, "ip:1");
-	assert_int_equal(throttle_wait(&t, "ip:1", now), 0);
-	/* failures spread beyond the window do not add up */
-	for (i = 0; i < 10; i++)
-		throttle_failure(&t, "user:u", now + i * (THROTTLE_WINDOW_S / 2 + 1));
-	assert_int_equal(throttle_wait(&t, "user:u", now + 10 * THROTTLE_WINDOW_S), 0);
-	/* the table is bounded: many keys do not grow it, locked ones stay */
+	assert_non_null(t);
 	for (i = 0; i < THROTTLE_FREE; i++)
-		throttle_failure(&t, "user:target", now);
+		attempt(t, "user:target", now, false);
 	for (i = 0; i < 2 * THROTTLE_SLOTS; i++) {
 		char k[32];
 
 		snprintf(k, sizeof(k), "ip:%d", i);
-		throttle_failure(&t, k, now + 1);
+		assert_int_equal(attempt(t, k, now + 1, false), 0);
 	}
-	assert_int_equal(throttle_wait(&t, "user:target", now), THROTTLE_BASE_LOCK_S);
-	throttle_free(&t);
+	assert_int_equal(throttle_wait(t, "user:target", now), THROTTLE_BASE_LOCK_S);
+	assert_ptr_equal(throttle_ref(t), t);
+	throttle_unref(t);
+	assert_int_equal(throttle_wait(t, "user:target", now), THROTTLE_BASE_LOCK_S);
+	throttle_unref(t);
 }
 
 int main(void)
@@ -155,7 +227,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_roles),
 		cmocka_unit_test(test_file_roundtrip),
-		cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_throttle_lockout),
+		cmocka_unit_test(test_throttle_parallel),
+		cmocka_unit_test(test_throttle_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,6 +186,13 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	int ret;
 
 	ret = svrcert_env_open(&next, &d->args, err, errlen);
+	/* [rest] first: the one part that can still fail (port in use, bad
+	 * certificate), and when it does nothing has changed yet. */
+	if (!ret) {
+		ret = daemon_rest_reload(d, &next, err, errlen);
+		if (ret)
+			svrcert_env_close(&next);
+	}
 	if (ret) {
 		syslog(LOG_ERR, "reload failed, keeping the previous "
 		       "configuration: %s", err);

@@ -1,6 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-/* svrcertd glue for the REST API server (userspace/lib/rest*.c). */
+/*
+ * svrcertd glue for the REST API server (userspace/lib/rest*.c): start,
+ * reload ([rest] changes take effect; unchanged settings leave the
+ * listener and its connections alone) and stop.
+ *
+ * Everything here runs in the loop's thread. The loop and the server's
+ * request threads share no memory: the server copies its settings at
+ * start (rest.h), and its requests reach the loop only through the
+ * control socket.
+ */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -8,19 +18,39 @@
 #include "daemon_rest.h"
 #include "rest.h"
 
+/* Servers replaced by a reload, finishing their requests (rest.h). */
+#define RETIRED_MAX	8
+
 /* One daemon per process; struct daemon stays the loop's own. */
 static struct rest_server *rest;
+static struct rest_server *retired[RETIRED_MAX];
+
+/* What ENV asks of the REST server. */
+static void settings_of(const struct svrcert_env *env, struct rest_config *rc)
+{
+	rest_config_from(env->have_cfg ? &env->cfg : NULL, rc);
+	snprintf(rc->state_dir, sizeof(rc->state_dir), "%s", env->st.dir);
+	if (env->audit.path)
+		snprintf(rc->audit_path, sizeof(rc->audit_path), "%s",
+			 env->audit.path);
+}
+
+static void log_serving(const char *what, const struct rest_config *rc)
+{
+	bool v6 = strchr(rc->host, ':') != NULL;
+
+	syslog(LOG_INFO, "REST API %s https://%s%s%s:%u/api/v1 (certificate %s)",
+	       what, v6 ? "[" : "", rc->host, v6 ? "]" : "",
+	       rest_server_port(rest), rc->cert_file);
+}
 
 int daemon_rest_start(struct daemon *d)
 {
 	struct rest_config rc;
 	char err[1024];
-	bool v6;
 	int ret;
 
-	/* svrcert.conf was checked by its loader; [rest] changes take effect
-	 * at the next start (a reload does not move the listener). */
-	rest_config_from(d->env.have_cfg ? &d->env.cfg : NULL, &rc);
+	settings_of(&d->env, &rc);
 	if (!rc.host[0]) {
 		syslog(LOG_INFO, "REST API off (no [rest] listen configured)");
 		return 0;
@@ -30,15 +60,78 @@ int daemon_rest_start(struct daemon *d)
 		syslog(LOG_ERR, "refusing to start: REST: %s", err);
 		return ret;
 	}
-	v6 = strchr(rc.host, ':') != NULL;
-	syslog(LOG_INFO, "REST API on https://%s%s%s:%u/api/v1 (certificate %s)",
-	       v6 ? "[" : "", rc.host, v6 ? "]" : "", rest_server_port(rest),
-	       rc.cert_file);
+	log_serving("on", &rc);
+	return 0;
+}
+
+/* Free the retired servers that have finished. */
+static void reap(void)
+{
+	for (size_t i = 0; i < RETIRED_MAX; i++) {
+		if (retired[i] && rest_server_drained(retired[i])) {
+			rest_server_stop(retired[i]);
+			retired[i] = NULL;
+		}
+	}
+}
+
+/* Let SRV finish its requests in the background; with every slot taken
+ * (reloads in quick succession), the oldest is stopped now. */
+static void retire(struct rest_server *srv)
+{
+	size_t i;
+
+	reap();
+	for (i = 0; i < RETIRED_MAX && retired[i]; i++)
+		;
+	if (i == RETIRED_MAX) {
+		rest_server_stop(retired[0]);
+		memmove(retired, retired + 1, sizeof(retired) - sizeof(*retired));
+		i = RETIRED_MAX - 1;
+	}
+	if (rest_server_retire(srv)) {
+		rest_server_stop(srv);
+		return;
+	}
+	retired[i] = srv;
+}
+
+int daemon_rest_reload(struct daemon *d, const struct svrcert_env *next,
+		       char *err, size_t errlen)
+{
+	struct rest_server *srv;
+	struct rest_config rc;
+	int ret;
+
+	reap();
+	settings_of(next, &rc);
+	if (!rc.host[0]) {
+		if (rest)
+			syslog(LOG_INFO, "REST API off ([rest] listen removed)");
+		if (rest)
+			retire(rest);
+		rest = NULL;
+		return 0;
+	}
+	if (rest && rest_server_serves(rest, &rc))
+		return 0;	/* untouched: its connections stay */
+	ret = rest ? rest_server_replace(rest, &rc, &d->args, &srv, err, errlen) :
+	      rest_server_start(&rc, &d->args, &srv, err, errlen);
+	if (ret)
+		return ret;	/* the running server, if any, stays as it was */
+	if (rest)
+		retire(rest);
+	rest = srv;
+	log_serving("now on", &rc);
 	return 0;
 }
 
 void daemon_rest_stop(struct daemon *d)
 {
+	for (size_t i = 0; i < RETIRED_MAX; i++) {
+		rest_server_stop(retired[i]);
+		retired[i] = NULL;
+	}
 	rest_server_stop(rest);
 	rest = NULL;
 }

@@ -14,29 +14,48 @@ static const char *const login_fields[] = {
 	"username", "password", "application", NULL
 };
 
-static unsigned int login_wait(struct rest_req *r, const char *ipkey,
-			       const char *userkey, time_t now)
+/* The token for an authenticated user (NULL and a 500 answer on failure). */
+static char *issue_for(struct rest_req *r, const struct user *u,
+		       const char *app, time_t now, struct token_claims *c)
 {
-	unsigned int a = throttle_wait(&r->srv->throttle, ipkey, now);
-	unsigned int b = throttle_wait(&r->srv->throttle, userkey, now);
+	char *token = NULL;
 
-	return a > b ? a : b;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", u->name);
+	c->role = u->role;
+	c->scopes = users_role_scopes(u->role);
+	snprintf(c->application, sizeof(c->application), "%s", app ? app : "");
+	c->iat = now;
+	c->exp = now + r->srv->rc.token_lifetime_s;
+	if (token_issue(r->srv->secret, c, &token)) {
+		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign a "
+			   "token");
+		return NULL;
+	}
+	return token;
 }
 
+/*
+ * The attempt is reserved in the throttle before the password is hashed
+ * and settled after (rest_throttle.h): requests run in parallel, and
+ * guesses sent all at once must not all be checked before the first
+ * failure counts.
+ */
 static void login_check(struct rest_req *r, const char *name,
 			const char *password, const char *app)
 {
-	struct token_claims c = { 0 };
+	char ipkey[THROTTLE_KEY_MAX], userkey[THROTTLE_KEY_MAX], err[512];
+	const char *keys[] = { ipkey, userkey };
 	const struct user *u = NULL;
+	struct token_claims c;
 	struct user_db db;
-	char err[512], ipkey[THROTTLE_KEY_MAX], userkey[THROTTLE_KEY_MAX];
 	char *token = NULL;
 	time_t now = time(NULL);
 	int ret;
 
 	snprintf(ipkey, sizeof(ipkey), "ip:%s", r->source);
 	snprintf(userkey, sizeof(userkey), "user:%s", name);
-	r->retry_after = login_wait(r, ipkey, userkey, now);
+	r->retry_after = throttle_begin(r->srv->throttle, keys, 2, now);
 	if (r->retry_after) {
 		rest_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "too many failed "
 			   "logins for this user or from this address: try "
@@ -45,34 +64,25 @@ static void login_check(struct rest_req *r, const char *name,
 	}
 	ret = users_load(r->srv->users_path, &db, err, sizeof(err));
 	if (ret) {
+		/* not the client's failure: it does not count */
+		throttle_cancel(r->srv->throttle, keys, 2);
 		syslog(LOG_ERR, "REST login: %s", err);
 		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the user database "
 			   "cannot be read (see the system log)");
 		return;
 	}
 	ret = users_verify(&db, name, password, &u);
+	throttle_end(r->srv->throttle, keys, 2, !ret, time(NULL));
 	if (ret) {
 		users_free(&db);
-		throttle_failure(&r->srv->throttle, ipkey, now);
-		throttle_failure(&r->srv->throttle, userkey, now);
 		rest_error(r, MHD_HTTP_UNAUTHORIZED, "wrong user name or "
 			   "password");
 		return;
 	}
-	throttle_success(&r->srv->throttle, ipkey);
-	throttle_success(&r->srv->throttle, userkey);
-	snprintf(c.name, sizeof(c.name), "%s", u->name);
-	c.role = u->role;
-	c.scopes = users_role_scopes(u->role);
-	snprintf(c.application, sizeof(c.application), "%s", app ? app : "");
-	c.iat = now;
-	c.exp = now + r->srv->rc.token_lifetime_s;
+	token = issue_for(r, u, app, now, &c);
 	users_free(&db);
-	if (token_issue(r->srv->secret, &c, &token)) {
-		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign a "
-			   "token");
+	if (!token)
 		return;
-	}
 	r->who = c;
 	r->permitted = true;
 	rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:I}", "token", token,

@@ -12,8 +12,11 @@ void rest_config_from(const struct svrcert_config *cfg, struct rest_config *rc)
 	rc->token_lifetime_s = SVRCERT_DEF_REST_TOKEN_S;
 	rc->body_max = SVRCERT_DEF_REST_BODY_MAX;
 	rc->conn_limit = REST_DEF_CONN_LIMIT;
+	rc->per_ip_limit = REST_DEF_PER_IP_LIMIT;
 	if (!cfg || !cfg->rest_listen.host)
 		return;
+	if (cfg->router_name)
+		snprintf(rc->router, sizeof(rc->router), "%s", cfg->router_name);
 	/* config.c checked lengths and that certificate and key are set. */
 	snprintf(rc->host, sizeof(rc->host), "%s", cfg->rest_listen.host);
 	rc->port = cfg->rest_listen.port;
@@ -21,4 +24,17 @@ void rest_config_from(const struct svrcert_config *cfg, struct rest_config *rc)
 	snprintf(rc->key_file, sizeof(rc->key_file), "%s", cfg->rest_key);
 	rc->token_lifetime_s = cfg->rest_token_lifetime_s;
 	rc->body_max = (size_t)cfg->rest_body_max;
+}
+
+bool rest_config_equal(const struct rest_config *a, const struct rest_config *b)
+{
+	return !strcmp(a->host, b->host) && a->port == b->port &&
+	       !strcmp(a->cert_file, b->cert_file) &&
+	       !strcmp(a->key_file, b->key_file) &&
+	       a->token_lifetime_s == b->token_lifetime_s &&
+	       a->body_max == b->body_max && a->conn_limit == b->conn_limit &&
+	       a->per_ip_limit == b->per_ip_limit &&
+	       !strcmp(a->router, b->router) &&
+	       !strcmp(a->audit_path, b->audit_path) &&
+	       !strcmp(a->state_dir, b->state_dir);
 }

@@ -3,6 +3,8 @@
 #ifndef SVRCERT_REST_INT_H
 #define SVRCERT_REST_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -16,6 +18,10 @@
 #define REST_PATH_MAX	256
 #define REST_PREFIX	"/api/v1"
 
+/*
+ * Written before libmicrohttpd starts the first request thread and only
+ * read by them afterwards, except where a field says otherwise.
+ */
 struct rest_server {
 	struct MHD_Daemon *mhd;
 	struct rest_config rc;
@@ -23,14 +29,19 @@ struct rest_server {
 	char config_path[4096];		/* copies ARGS points into */
 	char state_dir[4096];
 	char users_path[4200];
-	char router[64];		/* [router] name at start ("" if none) */
 	char node[256];			/* this host's name, as audit.h's */
-	struct svrcert_store st;	/* the state directory at start */
-	char audit_path[4096];		/* [daemon] audit-log, "" = state dir */
+	struct svrcert_store st;	/* rc.state_dir, for the audit only */
 	uint16_t port;
 	uint8_t secret[TOKEN_SECRET_LEN];
-	struct throttle throttle;
+	struct throttle *throttle;	/* its own lock; shared on reload */
 	char *cert_pem, *key_pem;
+	/* Requests begun and not completed: what a retiring server waits
+	 * for before it closes its connections. */
+	atomic_uint in_flight;
+	/* rest_server_retire(): the thread that drains and stops it. */
+	pthread_t drainer;
+	bool retiring;			/* the loop's thread only */
+	atomic_bool hurry, drained;
 };
 
 struct rest_req {
@@ -74,6 +85,14 @@ int rest_string_field(struct rest_req *r, json_t *obj, const char *field,
 
 /* Open the router's environment as svrcertctl does; 500 on failure. */
 int rest_env_open(struct rest_req *r, struct svrcert_env *env);
+
+/* rest_server.c: the request callbacks libmicrohttpd calls */
+enum MHD_Result rest_on_request(void *cls, struct MHD_Connection *conn,
+				const char *url, const char *method,
+				const char *version, const char *upload_data,
+				size_t *upload_data_size, void **con_cls);
+void rest_on_completed(void *cls, struct MHD_Connection *conn,
+		       void **con_cls, enum MHD_RequestTerminationCode toe);
 
 /* rest_auth.c */
 void rest_login(struct rest_req *r);

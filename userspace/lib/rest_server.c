@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The REST server: libmicrohttpd over TLS (GnuTLS inside libmicrohttpd),
- * request bodies bounded, routing, scope checks and one audit event per
- * request.
+ * The REST server's requests: bodies bounded, routing, scope checks, the
+ * TPM serialised, and one audit event per request. Every function here
+ * runs in a connection's own thread (rest.h: what they share and how it
+ * is protected); rest_listen.c starts and stops the server.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -21,29 +22,43 @@
 #include "util.h"
 
 #define REST_AUDIT_TYPE	"system.rest_request"
-/* TLS 1.2 and 1.3 only, GnuTLS's default ("NORMAL") suites otherwise. */
-#define REST_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define REST_LISTEN_BACKLOG	1024
+
+/*
+ * One TPM user at a time in this process: swtpm serves a single client
+ * (a second one would wait inside the provider holding a connection
+ * thread, or worse, interleave with the first), and tpm_ctx_open() sets
+ * the TCTI with setenv(), which must not race another setenv. Static, not
+ * per server: a server retiring after a reload and its successor share
+ * the one TPM. Taken before any state lock (flock) and never while one is
+ * held, so the two cannot deadlock.
+ */
+static pthread_mutex_t tpm_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct rest_route {
 	const char *method;
 	const char *path;		/* after /api/v1 */
 	unsigned int scope;		/* 0: no token needed (login) */
 	bool node_scoped;		/* also under /router/R/node/N */
+	bool tpm;			/* uses the TPM: under tpm_lock */
 	void (*handle)(struct rest_req *r);
 };
 
 static const struct rest_route routes[] = {
-	{ "POST", "/login", 0, false, rest_login },
-	{ "POST", "/private-key", SCOPE_CONFIGURE, true, rest_private_key },
-	{ "GET", "/certificate-request", SCOPE_CONFIGURE, true,
+	{ "POST", "/login", 0, false, false, rest_login },
+	{ "POST", "/private-key", SCOPE_CONFIGURE, true, true,
+	  rest_private_key },
+	{ "GET", "/certificate-request", SCOPE_CONFIGURE, true, true,
 	  rest_certificate_request },
-	{ "POST", "/certificate", SCOPE_CONFIGURE, true, rest_certificate_post },
-	{ "GET", "/certificate", SCOPE_SHOW, true, rest_certificate_get },
-	{ "GET", "/crl", SCOPE_SHOW, true, rest_crl_get },
-	{ "POST", "/crl/fetch", SCOPE_CONFIGURE, true, rest_crl_fetch },
-	{ "GET", "/stats", SCOPE_SHOW, true, rest_stats },
-	{ "GET", "/alarms", SCOPE_SHOW, true, rest_alarms },
+	/* the same, for clients that cannot send a body with GET */
+	{ "POST", "/certificate-request", SCOPE_CONFIGURE, true, true,
+	  rest_certificate_request },
+	{ "POST", "/certificate", SCOPE_CONFIGURE, true, false,
+	  rest_certificate_post },
+	{ "GET", "/certificate", SCOPE_SHOW, true, false, rest_certificate_get },
+	{ "GET", "/crl", SCOPE_SHOW, true, false, rest_crl_get },
+	{ "POST", "/crl/fetch", SCOPE_CONFIGURE, true, false, rest_crl_fetch },
+	{ "GET", "/stats", SCOPE_SHOW, true, false, rest_stats },
+	{ "GET", "/alarms", SCOPE_SHOW, true, false, rest_alarms },
 };
 
 #define N_ROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -83,10 +98,10 @@ static const char *strip_node_prefix(struct rest_req *r, const char *p,
 			   r->url);
 		return NULL;
 	}
-	if (strcmp(router, r->srv->router) || strcmp(node, r->srv->node)) {
+	if (strcmp(router, r->srv->rc.router) || strcmp(node, r->srv->node)) {
 		rest_error(r, MHD_HTTP_NOT_FOUND, "router %s node %s is not "
 			   "this node (this is router %s node %s)", router, node,
-			   r->srv->router[0] ? r->srv->router : "(unnamed)",
+			   r->srv->rc.router[0] ? r->srv->rc.router : "(unnamed)",
 			   r->srv->node);
 		return NULL;
 	}
@@ -156,7 +171,11 @@ static void dispatch(struct rest_req *r)
 	}
 	if (rt->scope)
 		r->permitted = true;
+	if (rt->tpm)
+		pthread_mutex_lock(&tpm_lock);
 	rt->handle(r);		/* login sets permitted itself */
+	if (rt->tpm)
+		pthread_mutex_unlock(&tpm_lock);
 }
 
 /* One line per request; the path never carries secrets (the query string
@@ -167,8 +186,8 @@ static void audit_request(struct rest_req *r)
 				   "method", r->method, "path", r->url,
 				   "user", r->who.name[0] ? r->who.name : "",
 				   "source", r->source, "status", (int)r->status);
-	struct audit_sink sink = { &r->srv->st, r->srv->audit_path[0] ?
-				   r->srv->audit_path : NULL };
+	struct audit_sink sink = { &r->srv->st, r->srv->rc.audit_path[0] ?
+				   r->srv->rc.audit_path : NULL };
 	char desc[REST_PATH_MAX + 32];
 
 	if (r->who.application[0])
@@ -259,10 +278,10 @@ static void take_body(struct rest_req *r, const char *data, size_t size)
 	r->body = nb;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-				  const char *url, const char *method,
-				  const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
+enum MHD_Result rest_on_request(void *cls, struct MHD_Connection *conn,
+				const char *url, const char *method,
+				const char *version, const char *upload_data,
+				size_t *upload_data_size, void **con_cls)
 {
 	struct rest_req *r = *con_cls;
 
@@ -272,6 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		*con_cls = r;
 		r->srv = cls;
+		atomic_fetch_add(&r->srv->in_flight, 1);
 		r->conn = conn;
 		r->method = method;
 		snprintf(r->url, sizeof(r->url), "%s", url);
@@ -299,8 +319,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return finish(r);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
+void rest_on_completed(void *cls, struct MHD_Connection *conn,
+		       void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	struct rest_req *r = *con_cls;
 
@@ -311,182 +331,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		free(r->body);
 	}
 	json_decref(r->out);
+	atomic_fetch_sub(&r->srv->in_flight, 1);
 	free(r);
 	*con_cls = NULL;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	vsyslog(LOG_WARNING, fmt, ap);
-}
-
-/* ARGS points into SRV so that it outlives the caller's strings. */
-static void copy_args(struct rest_server *srv, const struct svrcert_env_args *a)
-{
-	if (a && a->config) {
-		snprintf(srv->config_path, sizeof(srv->config_path), "%s",
-			 a->config);
-		srv->args.config = srv->config_path;
-	}
-	if (a && a->state_dir) {
-		snprintf(srv->state_dir, sizeof(srv->state_dir), "%s",
-			 a->state_dir);
-		srv->args.state_dir = srv->state_dir;
-	}
-}
-
-/* Where the state directory is, who this router is, where audit goes. */
-static int learn_env(struct rest_server *srv, char *err, size_t errlen)
-{
-	struct svrcert_env env;
-	char path[4200];
-	int ret;
-
-	ret = svrcert_env_open(&env, &srv->args, err, errlen);
-	if (ret)
-		return ret;
-	if (env.have_cfg && env.cfg.router_name)
-		snprintf(srv->router, sizeof(srv->router), "%s",
-			 env.cfg.router_name);
-	if (env.have_cfg && env.cfg.audit_log)
-		snprintf(srv->audit_path, sizeof(srv->audit_path), "%s",
-			 env.cfg.audit_log);
-	ret = store_open(&srv->st, env.st.dir);
-	svrcert_env_close(&env);
-	if (ret) {
-		snprintf(err, errlen, "state directory: %s", strerror(-ret));
-		return ret;
-	}
-	store_path(&srv->st, USERS_FILE, srv->users_path,
-		   sizeof(srv->users_path));
-	store_path(&srv->st, TOKEN_SECRET_FILE, path, sizeof(path));
-	ret = token_secret_load(path, srv->secret);
-	if (ret)
-		snprintf(err, errlen, "%s: %s", path, ret == -EBADMSG ?
-			 "not a 32-byte token secret" : ret == -EPERM ?
-			 "another user owns it or group or others may read it "
-			 "(chown, chmod 600)" :
-			 strerror(-ret));
-	if (gethostname(srv->node, sizeof(srv->node)))
-		snprintf(srv->node, sizeof(srv->node), "unknown");
-	srv->node[sizeof(srv->node) - 1] = '\0';
-	return ret;
-}
-
-static int read_tls_files(struct rest_server *srv, char *err, size_t errlen)
-{
-	uint8_t *buf;
-	size_t len;
-	int ret;
-
-	ret = svrcert_read_file(srv->rc.cert_file, 1u << 20, &buf, &len);
-	if (ret) {
-		snprintf(err, errlen, "[rest] certificate %s: %s",
-			 srv->rc.cert_file, strerror(-ret));
-		return ret;
-	}
-	srv->cert_pem = (char *)buf;
-	ret = svrcert_read_file(srv->rc.key_file, 1u << 20, &buf, &len);
-	if (ret) {
-		snprintf(err, errlen, "[rest] key %s: %s", srv->rc.key_file,
-			 strerror(-ret));
-		return ret;
-	}
-	srv->key_pem = (char *)buf;
-	return 0;
-}
-
-static int start_mhd(struct rest_server *srv, char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV }, *ai = NULL;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-			     MHD_USE_TLS | MHD_USE_ERROR_LOG;
-	const union MHD_DaemonInfo *info;
-	char port[8];
-	int ret;
-
-	snprintf(port, sizeof(port), "%u", srv->rc.port);
-	ret = getaddrinfo(srv->rc.host, port, &hints, &ai);
-	if (ret) {
-		snprintf(err, errlen, "[rest] listen %s: %s", srv->rc.host,
-			 gai_strerror(ret));
-		return -EINVAL;
-	}
-	if (ai->ai_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	srv->mhd = MHD_start_daemon(flags, srv->rc.port, NULL, NULL,
-		on_request, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,	/* first */
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
-		MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem,
-		MHD_OPTION_HTTPS_PRIORITIES, REST_TLS_PRIORITIES,
-		MHD_OPTION_CONNECTION_LIMIT, srv->rc.conn_limit,
-		MHD_OPTION_CONNECTION_TIMEOUT, REST_CONN_TIMEOUT_S,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, REST_LISTEN_BACKLOG,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_END);
-	freeaddrinfo(ai);
-	if (!srv->mhd) {
-		snprintf(err, errlen, "cannot serve HTTPS on %s port %u (address "
-			 "in use, or certificate %s and key %s do not load or "
-			 "match; details in syslog)", srv->rc.host, srv->rc.port,
-			 srv->rc.cert_file, srv->rc.key_file);
-		return -EIO;
-	}
-	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info ? info->port : srv->rc.port;
-	return 0;
-}
-
-int rest_server_start(const struct rest_config *rc,
-		      const struct svrcert_env_args *args,
-		      struct rest_server **out, char *err, size_t errlen)
-{
-	struct rest_server *srv = calloc(1, sizeof(*srv));
-	int ret;
-
-	*out = NULL;
-	if (!srv)
-		return -ENOMEM;
-	srv->rc = *rc;
-	srv->st.lock_fd = -1;
-	copy_args(srv, args);
-	ret = throttle_init(&srv->throttle);
-	if (!ret)
-		ret = learn_env(srv, err, errlen);
-	if (!ret)
-		ret = read_tls_files(srv, err, errlen);
-	if (!ret)
-		ret = start_mhd(srv, err, errlen);
-	if (ret) {
-		rest_server_stop(srv);
-		return ret;
-	}
-	*out = srv;
-	return 0;
-}
-
-void rest_server_stop(struct rest_server *srv)
-{
-	if (!srv)
-		return;
-	if (srv->mhd)
-		MHD_stop_daemon(srv->mhd);
-	throttle_free(&srv->throttle);
-	if (srv->key_pem) {
-		OPENSSL_cleanse(srv->key_pem, strlen(srv->key_pem));
-		free(srv->key_pem);
-	}
-	free(srv->cert_pem);
-	if (srv->st.dir[0])
-		store_close(&srv->st);
-	OPENSSL_cleanse(srv->secret, sizeof(srv->secret));
-	free(srv);
-}
-
-uint16_t rest_server_port(const struct rest_server *srv)
-{
-	return srv->port;
 }
