@@ -30,6 +30,7 @@ EXPORT_SYMBOL_GPL(svrcert_revset_count);
 EXPORT_SYMBOL_GPL(svrcert_revset_dump);
 EXPORT_SYMBOL_GPL(svrcert_revset_mem);
 EXPORT_SYMBOL_GPL(svrcert_revset_settle);
+EXPORT_SYMBOL_GPL(svrcert_revset_trim);
 EXPORT_SYMBOL_GPL(svrcert_verdict);
 EXPORT_SYMBOL_GPL(svrcert_stats_init);
 EXPORT_SYMBOL_GPL(svrcert_stats_exit);

@@ -202,6 +202,7 @@ int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info)
 	err = svrcert_load_owned(sn, info);
 	if (!err) {
 		count = svrcert_revset_count(sn->staging);
+		svrcert_revset_trim(sn->staging);
 		svrcert_netns_swap_revset(sn, sn->staging);
 		sn->staging = NULL;
 		sn->staging_portid = 0;

@@ -80,6 +80,40 @@ void svrcert_revset_module_exit(void)
 	svrcert_key_cache = NULL;
 }
 
+static bool svrcert_revset_under_sized(struct svrcert_revset *set)
+{
+	bool grow;
+
+	rcu_read_lock();
+	grow = rht_grow_above_75(&set->ht,
+				 rht_dereference_rcu(set->ht.tbl, &set->ht));
+	rcu_read_unlock();
+	return grow;
+}
+
+/*
+ * rhashtable_params.nelem_hint is 16 bits wide, so a table for a large
+ * staged load would start at 2^17 buckets and double four or five times
+ * while the keys go in, every resize moving all keys inserted so far (and
+ * inserts that outrun the deferred resize meet a table over 100%). So,
+ * while the set is still empty and nobody else can see it, its element
+ * count is held at the hint and the deferred resize doubles the empty
+ * table until the hint fits under the 75% growth threshold -- each step
+ * walks empty buckets only. The table ends where growing key by key would
+ * have taken it; the count is back at 0 before the set is used.
+ */
+static void svrcert_revset_presize(struct svrcert_revset *set, u32 hint)
+{
+	int steps = 32;		/* 2^17 buckets doubled to 2^49: ample */
+
+	atomic_set(&set->ht.nelems, hint);
+	while (svrcert_revset_under_sized(set) && --steps) {
+		schedule_work(&set->ht.run_work);
+		flush_work(&set->ht.run_work);
+	}
+	atomic_set(&set->ht.nelems, 0);
+}
+
 struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys)
 {
 	struct rhashtable_params params = svrcert_key_params;
@@ -88,15 +122,33 @@ struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys)
 	set = kzalloc(sizeof(*set), GFP_KERNEL);
 	if (!set)
 		return NULL;
-	/* nelem_hint is 16 bits wide; larger sets grow by doubling. */
-	params.nelem_hint = min3(size_hint, max_keys, (u32)U16_MAX);
+	size_hint = min(size_hint, max_keys);
+	params.nelem_hint = min(size_hint, (u32)U16_MAX);
 	if (rhashtable_init(&set->ht, &params)) {
 		kfree(set);
 		return NULL;
 	}
+	if (size_hint > U16_MAX)
+		svrcert_revset_presize(set, size_hint);
 	set->max_keys = max_keys;
 	set->gen = atomic_long_inc_return(&svrcert_revset_gen_last);
 	return set;
+}
+
+/*
+ * A staged load that fell short of its size hint leaves a table that is
+ * too large; let the deferred resize shrink it (readers are unaffected).
+ */
+void svrcert_revset_trim(struct svrcert_revset *set)
+{
+	bool shrink;
+
+	rcu_read_lock();
+	shrink = rht_shrink_below_30(&set->ht,
+				     rht_dereference_rcu(set->ht.tbl, &set->ht));
+	rcu_read_unlock();
+	if (shrink)
+		schedule_work(&set->ht.run_work);
 }
 
 static void svrcert_key_free(void *ptr, void *arg)
@@ -173,82 +225,104 @@ static void svrcert_revset_rollback(struct svrcert_revset *set,
 	u32 i;
 
 	for (i = 0; i < inserted; i++)
-		if (entries[i])
-			rhashtable_remove_fast(&set->ht, &entries[i]->node,
-					       svrcert_key_params);
+		rhashtable_remove_fast(&set->ht, &entries[i]->node,
+				       svrcert_key_params);
 	/* A reader may have cached an answer from a key seen meanwhile. */
 	svrcert_revset_changed(set);
 	synchronize_rcu();
 }
 
-static u32 svrcert_revset_prepare(struct svrcert_revset *set, const u8 *keys,
-				  u32 n, struct svrcert_key **entries)
+/*
+ * -ENOSPC if the keys not yet in the set would take it past max_keys.
+ * Only near the bound is it worth looking them up first: further away,
+ * rhashtable_lookup_insert_fast() tells duplicates apart on its own.
+ */
+static int svrcert_revset_room(struct svrcert_revset *set, const u8 *keys,
+			       u32 n)
 {
-	const u8 *key;
+	u64 count = svrcert_revset_count(set);
 	u32 i, fresh = 0;
 
+	if (count + n <= set->max_keys)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!rhashtable_lookup_fast(&set->ht, keys + i * SVRCERT_KEY_LEN,
+					    svrcert_key_params))
+			fresh++;
+	return count + fresh > set->max_keys ? -ENOSPC : 0;
+}
+
+/*
+ * Insert @entries[0..n), filled from @keys. On return the inserted ones
+ * are packed at the front of @entries (*@done of them); duplicates, and on
+ * error every entry not inserted, were freed.
+ */
+static int svrcert_revset_insert_all(struct svrcert_revset *set,
+				     const u8 *keys, u32 n,
+				     struct svrcert_key **entries, u32 *done)
+{
+	struct svrcert_key *entry;
+	u32 i;
+	int err = 0;
+
+	*done = 0;
 	for (i = 0; i < n; i++) {
-		key = keys + i * SVRCERT_KEY_LEN;
-		if (rhashtable_lookup_fast(&set->ht, key, svrcert_key_params))
+		entry = entries[i];
+		memcpy(entry->key, keys + i * SVRCERT_KEY_LEN, SVRCERT_KEY_LEN);
+		err = svrcert_revset_insert(set, entry);
+		if (err == -EEXIST) {	/* in the set, or twice in the batch */
+			kmem_cache_free(svrcert_key_cache, entry);
+			err = 0;
 			continue;
-		entries[i] = kmem_cache_alloc(svrcert_key_cache, GFP_KERNEL);
-		if (!entries[i])
-			return U32_MAX;
-		memcpy(entries[i]->key, key, SVRCERT_KEY_LEN);
-		fresh++;
+		}
+		if (err) {
+			kmem_cache_free_bulk(svrcert_key_cache, n - i,
+					     (void **)&entries[i]);
+			break;
+		}
+		entries[(*done)++] = entry;
+		if (!(i % 512))
+			cond_resched();
 	}
-	return fresh;
+	return err;
 }
 
 /*
  * Add @n keys, all or nothing: the bound is checked before anything is
  * inserted, and an insert that fails takes the already inserted ones back
- * out. Keys already present are not an error.
+ * out. Keys already present are not an error. Entries come from the slab
+ * in one bulk call per batch (a bulk load is batches of 2040 keys).
  */
 int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 		       u32 *added)
 {
 	struct svrcert_key **entries;
-	u32 i, fresh, done = 0;
-	int err = 0;
+	u32 done = 0;
+	int err;
 
-	entries = kvcalloc(n, sizeof(*entries), GFP_KERNEL);
+	entries = kvmalloc_array(n, sizeof(*entries), GFP_KERNEL);
 	if (!entries)
 		return -ENOMEM;
-	fresh = svrcert_revset_prepare(set, keys, n, entries);
-	if (fresh == U32_MAX) {
+	err = svrcert_revset_room(set, keys, n);
+	if (err)
+		goto out;
+	if (!kmem_cache_alloc_bulk(svrcert_key_cache, GFP_KERNEL, n,
+				   (void **)entries)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if (svrcert_revset_count(set) + (u64)fresh > set->max_keys) {
-		err = -ENOSPC;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (!entries[i])
-			continue;
-		err = svrcert_revset_insert(set, entries[i]);
-		if (err == -EEXIST) {	/* the same key twice in one batch */
-			kmem_cache_free(svrcert_key_cache, entries[i]);
-			entries[i] = NULL;
-			err = 0;
-			continue;
-		}
-		if (err) {
-			svrcert_revset_rollback(set, entries, i);
-			goto out;
-		}
-		done++;
-	}
-	if (done)
+	err = svrcert_revset_insert_all(set, keys, n, entries, &done);
+	if (err) {
+		svrcert_revset_rollback(set, entries, done);
+		if (done)	/* SLUB warns about an empty bulk free */
+			kmem_cache_free_bulk(svrcert_key_cache, done,
+					     (void **)entries);
+		done = 0;
+	} else if (done) {
 		svrcert_revset_changed(set);
+	}
 	*added = done;
-	kvfree(entries);
-	return 0;
 out:
-	for (i = 0; i < n; i++)
-		if (entries[i])
-			kmem_cache_free(svrcert_key_cache, entries[i]);
 	kvfree(entries);
 	return err;
 }

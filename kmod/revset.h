@@ -35,6 +35,7 @@ void svrcert_revset_module_exit(void);
 
 struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys);
 void svrcert_revset_destroy(struct svrcert_revset *set);
+void svrcert_revset_trim(struct svrcert_revset *set);
 void svrcert_revset_destroy_rcu(struct svrcert_revset *set);
 
 bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key);

@@ -116,6 +116,49 @@ static void revset_memory_per_key(struct kunit *test)
 	svrcert_revset_destroy(set);
 }
 
+static unsigned int table_size(struct svrcert_revset *set)
+{
+	unsigned int size;
+
+	rcu_read_lock();
+	size = rht_dereference_rcu(set->ht.tbl, &set->ht)->size;
+	rcu_read_unlock();
+	return size;
+}
+
+/*
+ * A staged load's size hint beyond rhashtable's 16-bit nelem_hint: the
+ * empty table is grown to where the hinted number of keys fits under the
+ * 75% growth threshold, so loading them never resizes it. A load that
+ * falls short of its hint is trimmed at commit, keeping every key.
+ */
+static void revset_presized_and_trimmed(struct kunit *test)
+{
+	const u32 hint = 200000, n = 5000;
+	struct svrcert_revset *set = svrcert_revset_create(hint, 2 * hint);
+	u8 *keys = alloc_keys(test, n, 6);
+	u32 i, added = 0, missing = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	/* 2^18 * 3/4 < 200000 <= 2^19 * 3/4 */
+	KUNIT_EXPECT_EQ(test, table_size(set), 1U << 19);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 0U);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, n, &added), 0);
+	KUNIT_EXPECT_EQ(test, added, n);
+	svrcert_revset_settle(set);
+	KUNIT_EXPECT_EQ(test, table_size(set), 1U << 19);	/* no resize */
+
+	svrcert_revset_trim(set);
+	svrcert_revset_settle(set);
+	/* rhashtable shrinks to roundup_pow_of_two(5000 * 3 / 2) */
+	KUNIT_EXPECT_EQ(test, table_size(set), 8192U);
+	for (i = 0; i < n; i++)
+		missing += !contains(set, keys + i * SVRCERT_KEY_LEN);
+	KUNIT_EXPECT_EQ(test, missing, 0U);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), n);
+	svrcert_revset_destroy(set);
+}
+
 static void revset_dump_cursor(struct kunit *test)
 {
 	const u32 n = 1000;
@@ -240,6 +283,7 @@ static struct kunit_case revset_test_cases[] = {
 	KUNIT_CASE(revset_add_del),
 	KUNIT_CASE(revset_bound),
 	KUNIT_CASE(revset_memory_per_key),
+	KUNIT_CASE(revset_presized_and_trimmed),
 	KUNIT_CASE(revset_dump_cursor),
 	KUNIT_CASE(revset_swap_always_hits),
 	KUNIT_CASE(revset_swap_never_hits),
