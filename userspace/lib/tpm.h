@@ -115,6 +115,13 @@ int tpm_key_generate(struct tpm_ctx *ctx, const struct svrcert_store *st,
 int tpm_key_load(struct tpm_ctx *ctx, const struct svrcert_store *st,
 		 EVP_PKEY **pkey);
 
+/* tpm_tls.c: this router's RSA TPM key as libssl can sign with it (TLS 1.3
+ * RSA-PSS): the stored public half, each signature made by the TPM (TCTI
+ * as tpm_ctx_open's) in a context opened for it alone. -EINVAL when the
+ * stored key is not RSA. */
+int tpm_tls_rsa_key(const struct svrcert_store *st, const char *tcti,
+		    EVP_PKEY **out, char *err, size_t errlen);
+
 /* The stored public key; needs no TPM. */
 int tpm_pubkey_load(const struct svrcert_store *st, EVP_PKEY **pkey);
 /* Which kind of key is stored; -ENOENT when none. */
