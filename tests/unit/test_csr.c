@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Key generation in a real swtpm and CSRs signed there (tpm.c, csr.c). */
+/* Key generation in a real swtpm and CSRs signed there (tpm.c, csr.c),
+ * SAN rules and SANs in the CSR (csr_san.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -353,6 +354,204 @@ static void test_file_key_only_when_asked(void **state)
 	tpm_ctx_close(&t);
 }
 
+/* Each SAN kind's rule, without a TPM. */
+static void test_san_rules(void **state)
+{
+	static const struct { enum csr_san_kind k; const char *v; int ok; } c[] = {
+		{ CSR_SAN_DNS, "r1.example.net", 1 },
+		{ CSR_SAN_DNS, "R1-b.Example.NET", 1 },
+		{ CSR_SAN_DNS, "localhost", 1 },
+		{ CSR_SAN_DNS, "xn--bcher-kva.example", 1 },
+		{ CSR_SAN_DNS, "", 0 },
+		{ CSR_SAN_DNS, "a..b", 0 },
+		{ CSR_SAN_DNS, ".a", 0 },
+		{ CSR_SAN_DNS, "a.", 0 },
+		{ CSR_SAN_DNS, "-a.b", 0 },
+		{ CSR_SAN_DNS, "a-.b", 0 },
+		{ CSR_SAN_DNS, "a_b.c", 0 },
+		{ CSR_SAN_DNS, "*.example.net", 0 },
+		{ CSR_SAN_DNS, "a b", 0 },
+		{ CSR_SAN_DNS, "a,DNS:evil", 0 },
+		{ CSR_SAN_DNS, "b\xc3\xbc" "cher.example", 0 },
+		{ CSR_SAN_DNS, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b", 0 },
+		{ CSR_SAN_IP, "192.0.2.1", 1 },
+		{ CSR_SAN_IP, "2001:db8::1", 1 },
+		{ CSR_SAN_IP, "::ffff:192.0.2.1", 1 },
+		{ CSR_SAN_IP, "192.0.2", 0 },
+		{ CSR_SAN_IP, "192.0.2.256", 0 },
+		{ CSR_SAN_IP, "fe80::1%eth0", 0 },
+		{ CSR_SAN_IP, "[2001:db8::1]", 0 },
+		{ CSR_SAN_IP, "192.0.2.1/24", 0 },
+		{ CSR_SAN_URI, "urn:ssr:peering:east-1", 1 },
+		{ CSR_SAN_URI, "https://r1.example.net:8443/a?b=c#d", 1 },
+		{ CSR_SAN_URI, "spiffe://example.org/router/r1", 1 },
+		{ CSR_SAN_URI, "no-scheme", 0 },
+		{ CSR_SAN_URI, "1http://x", 0 },
+		{ CSR_SAN_URI, "http:", 0 },
+		{ CSR_SAN_URI, "http://a b/", 0 },
+		{ CSR_SAN_URI, "http://a\n/", 0 },
+		{ CSR_SAN_URI, "http://\xc3\xa9.example/", 0 },
+		{ CSR_SAN_EMAIL, "ops@example.net", 1 },
+		{ CSR_SAN_EMAIL, "first.last+svr@r1.example.net", 1 },
+		{ CSR_SAN_EMAIL, "ops", 0 },
+		{ CSR_SAN_EMAIL, "@example.net", 0 },
+		{ CSR_SAN_EMAIL, "ops@", 0 },
+		{ CSR_SAN_EMAIL, "a@b@c", 0 },
+		{ CSR_SAN_EMAIL, ".ops@example.net", 0 },
+		{ CSR_SAN_EMAIL, "o..ps@example.net", 0 },
+		{ CSR_SAN_EMAIL, "o ps@example.net", 0 },
+		{ CSR_SAN_EMAIL, "ops@exa_mple.net", 0 },
+	};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int ret = csr_san_check(c[i].k, c[i].v, err, sizeof(err));
+
+		if ((ret == 0) != c[i].ok)
+			fail_msg("SAN %s \"%s\": %s", csr_san_kind_name(c[i].k),
+				 c[i].v, ret ? err : "accepted");
+		if (ret)
+			assert_non_null(strstr(err, csr_san_kind_name(c[i].k)));
+	}
+}
+
+static void test_san_add_limits(void **state)
+{
+	static char names[CSR_SAN_MAX + 1][32];
+	struct csr_request r;
+	char err[256];
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(csr_san_add(&r, CSR_SAN_IP, "192.0.2.1", err,
+				     sizeof(err)), 0);
+	assert_int_equal(csr_san_add(&r, CSR_SAN_IP, "192.0.2.1", err,
+				     sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "given twice"));
+	for (i = 0; i <= CSR_SAN_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%d.example", i);
+		assert_int_equal(csr_san_add(&r, CSR_SAN_DNS, names[i], err,
+					     sizeof(err)),
+				 i < CSR_SAN_MAX ? 0 : -E2BIG);
+	}
+	assert_int_equal(r.san[CSR_SAN_DNS].n, CSR_SAN_MAX);
+	assert_non_null(strstr(err, "more than 16 SAN dns"));
+}
+
+/* Every SAN kind in the CSR, exactly and in order, the peering URI first
+ * and once; the audit event lists them. */
+static void test_csr_all_sans(void **state)
+{
+	static const char *const want[] = {
+		"URI:urn:ssr:peering:east-1", "DNS:east-1.example.net",
+		"IP Address:192.0.2.10", "IP Address:2001:DB8:0:0:0:0:0:A",
+		"URI:https://east-1.example.net/", "email:noc@example.net",
+	};
+	struct fx *f = *state;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	char err[256], path[4200], line[1024];
+	json_t *ev, *sans;
+	size_t i;
+
+	generate_key(f);
+	csr_default(&r);
+	r.peering_name = "east-1";
+	assert_int_equal(csr_san_add(&r, CSR_SAN_DNS, "east-1.example.net", err, sizeof(err)), 0);
+	assert_int_equal(csr_san_add(&r, CSR_SAN_IP, "192.0.2.10", err, sizeof(err)), 0);
+	assert_int_equal(csr_san_add(&r, CSR_SAN_IP, "2001:db8::a", err, sizeof(err)), 0);
+	assert_int_equal(csr_san_add(&r, CSR_SAN_URI, "urn:ssr:peering:east-1", err, sizeof(err)), 0);
+	assert_int_equal(csr_san_add(&r, CSR_SAN_URI, "https://east-1.example.net/", err, sizeof(err)), 0);
+	assert_int_equal(csr_san_add(&r, CSR_SAN_EMAIL, "noc@example.net", err, sizeof(err)), 0);
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), 0);
+	tpm_ctx_close(&t);
+	free(res.pem);
+	store_path(&f->st, STORE_CSR, path, sizeof(path));
+	/* OpenSSL's own rendering of the extension, one line. */
+	snprintf(line, sizeof(line), "%s", want[0]);
+	for (i = 1; i < sizeof(want) / sizeof(want[0]); i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 ", %s", want[i]);
+	assert_int_equal(fixture_sh("openssl req -in %s -noout -text | grep -A1 "
+				    "'Subject Alternative Name' | tail -1 | "
+				    "sed 's/^ *//' | grep -qxF '%s'", path, line), 0);
+	ev = last_audit_line(f);
+	sans = json_object_get(json_object_get(ev, "detail"), "subject_alt_names");
+	assert_int_equal(json_array_size(sans), 6);
+	assert_string_equal(json_string_value(json_array_get(sans, 0)),
+			    "URI:urn:ssr:peering:east-1");
+	assert_string_equal(json_string_value(json_array_get(sans, 3)),
+			    "IP:2001:db8::a");
+	assert_string_equal(json_string_value(json_array_get(sans, 5)),
+			    "email:noc@example.net");
+	json_decref(ev);
+}
+
+/* A bad value put into the list directly (not through csr_san_add) is
+ * still refused when the CSR is built; nothing is stored, it counts. */
+static void test_csr_bad_san_rejected(void **state)
+{
+	struct fx *f = *state;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	json_t *cnt;
+
+	generate_key(f);
+	csr_default(&r);
+	r.san[CSR_SAN_DNS].v[0] = "evil.example,IP:10.0.0.1";
+	r.san[CSR_SAN_DNS].n = 1;
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -EINVAL);
+	tpm_ctx_close(&t);
+	assert_non_null(strstr(res.err, "SAN dns \"evil.example,IP:10.0.0.1\""));
+	assert_false(store_exists(&f->st, STORE_CSR));
+	assert_int_equal(counters_load(&f->st, &cnt), 0);
+	assert_int_equal(counters_get(cnt, "csr.failure"), 1);
+	json_decref(cnt);
+}
+
+/* The CSR's signature digest follows the key: SHA-384 for P-384, SHA-512
+ * for P-521, SHA-256 for RSA; no NULL parameter in the ECDSA AlgIds. */
+static void test_csr_digest_by_key(void **state)
+{
+	static const struct { const char *alg, *curve, *sig; } c[] = {
+		{ "EC", "P-384", "ecdsa-with-SHA384" },
+		{ "EC", "P-521", "ecdsa-with-SHA512" },
+		{ "RSA", NULL, "sha256WithRSAEncryption" },
+	};
+	struct fx *f = *state;
+	struct tpm_key_spec spec;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	char err[256], path[4200];
+	size_t i;
+
+	store_path(&f->st, STORE_CSR, path, sizeof(path));
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		assert_int_equal(tpm_key_spec_parse(&spec, c[i].alg, c[i].curve, 0,
+						    err, sizeof(err)), 0);
+		assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+		assert_int_equal(tpm_key_generate_spec(&t, &f->st, &spec, true), 0);
+		csr_default(&r);
+		assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), 0);
+		tpm_ctx_close(&t);
+		free(res.pem);
+		assert_int_equal(fixture_sh("openssl req -in %s -verify -noout "
+					    "2>/dev/null", path), 0);
+		assert_int_equal(fixture_sh("openssl req -in %s -noout -text | grep "
+					    "-q 'Signature Algorithm: %s'", path,
+					    c[i].sig), 0);
+		if (!strcmp(c[i].alg, "EC"))
+			assert_int_equal(fixture_sh("openssl asn1parse -in %s | "
+						    "tail -3 | grep -q NULL", path), 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +564,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csr_without_key_fails_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_bad_country_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_key_only_when_asked, setup, teardown),
+		cmocka_unit_test(test_san_rules),
+		cmocka_unit_test(test_san_add_limits),
+		cmocka_unit_test_setup_teardown(test_csr_all_sans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_bad_san_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_digest_by_key, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
