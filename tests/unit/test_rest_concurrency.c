@@ -208,19 +208,42 @@ static int hold_swtpm(void)
 	return fd;
 }
 
+/* Until N clients are connected to swtpm (the daemon's TPM operation is
+ * waiting inside the TPM behind ours): seen from the kernel's socket
+ * table, so no sleep has to guess how long a TLS handshake takes. */
+static void wait_tpm_clients(int n)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (!fixture_sh("test $(ss -Htn state established '( dport = :%d )' "
+				"| wc -l) -ge %d", rf.tpm.port, n))
+			return;
+		usleep(50 * 1000);
+	}
+	fail_msg("the daemon never reached the TPM");
+}
+
 static void test_slow_tpm(void **state)
 {
 	struct bg_req *keygen = calloc(1, sizeof(*keygen));
 	struct bg_req *csr = calloc(1, sizeof(*csr));
 	struct rf_resp *r = malloc(sizeof(*r));
 	struct ctl_probe probe;
-	int i, fd = hold_swtpm();
+	int i, fd;
 
+	/* a key first, so that the CSR below works whichever goes first */
+	rf_request("POST", "/api/v1/private-key", admin_tok, "{}", r);
+	assert_true(r->status == 201 || r->status == 409);
+	fd = hold_swtpm();
 	probe_start(&probe);
 	bg_start(keygen, "POST", "/api/v1/private-key", "{\"force\":true}");
-	usleep(300 * 1000);	/* it is inside the TPM now, waiting */
-	/* a second TPM request queues behind the first (one at a time) */
+	wait_tpm_clients(2);	/* it is inside the TPM now, waiting */
+	/* a second TPM request waits behind the first (rest_server.c's
+	 * TPM mutex; OpenSSL's provider loading happens to serialise the
+	 * two as well, so this cannot tell which of them held it) */
 	bg_start(csr, "GET", "/api/v1/certificate-request", NULL);
+	usleep(200 * 1000);
 	/* everyone else is served meanwhile: GETs, a login (a password
 	 * hash), while both TPM requests are still waiting */
 	for (i = 0; i < 5; i++)

@@ -233,6 +233,22 @@ static int hold_swtpm(void)
 	return fd;
 }
 
+/* Until N clients are connected to swtpm (the daemon's TPM operation is
+ * waiting inside the TPM behind ours): seen from the kernel's socket
+ * table, so no sleep has to guess how long a TLS handshake takes. */
+static void wait_tpm_clients(int n)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (!fixture_sh("test $(ss -Htn state established '( dport = :%d )' "
+				"| wc -l) -ge %d", rf.tpm.port, n))
+			return;
+		usleep(50 * 1000);
+	}
+	fail_msg("the daemon never reached the TPM");
+}
+
 static bool eventually_refused(int port)
 {
 	for (int i = 0; i < 50; i++) {
@@ -254,7 +270,7 @@ static void test_port_change(void **state)
 
 	atomic_init(&kg->done, false);
 	assert_int_equal(pthread_create(&kg->th, NULL, bg_keygen, kg), 0);
-	usleep(300 * 1000);
+	wait_tpm_clients(2);
 	write_conf(next, rf.web_cert, web_key, 20);
 	assert_int_equal(reload(err, sizeof(err)), 0);
 	use_port(next);

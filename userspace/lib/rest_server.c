@@ -24,13 +24,17 @@
 #define REST_AUDIT_TYPE	"system.rest_request"
 
 /*
- * One TPM user at a time in this process: swtpm serves a single client
- * (a second one would wait inside the provider holding a connection
- * thread, or worse, interleave with the first), and tpm_ctx_open() sets
- * the TCTI with setenv(), which must not race another setenv. Static, not
- * per server: a server retiring after a reload and its successor share
- * the one TPM. Taken before any state lock (flock) and never while one is
- * held, so the two cannot deadlock.
+ * One TPM operation at a time among REST requests: swtpm serves a single
+ * client (a second one would sit in its backlog holding a connection),
+ * tpm_ctx_open() sets the TCTI with setenv(), which is not safe against
+ * another thread's getenv() of it, and the TPM is one slow device that
+ * gains nothing from parallel use. Static, not per server: a server
+ * retiring after a reload and its successor share the one TPM. Taken
+ * before any state lock (flock) and never while one is held, so the two
+ * cannot deadlock. svrcertd's loop signs peer handshakes in the TPM
+ * without it, because the loop must never wait for a REST request: with
+ * /dev/tpmrm0 the kernel's resource manager interleaves the two, with
+ * swtpm the handshake waits as any second client does.
  */
 static pthread_mutex_t tpm_lock = PTHREAD_MUTEX_INITIALIZER;
 
