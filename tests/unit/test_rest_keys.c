@@ -8,7 +8,8 @@
  * list; the issued certificate must carry the same SANs. RSA 4096, which
  * swtpm (libtpms 0.9) cannot make, is refused with 501 naming what it
  * makes, twice, and the TPM still works afterwards. Bad key specs and bad
- * SANs are 400 naming the field.
+ * SANs are 400 naming the field. SANs also come as query parameters, and
+ * by POST.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -364,6 +365,13 @@ static void test_sans_by_query(void **state)
 	X509_REQ_free(req);
 	BIO_free(bio);
 	json_decref(o);
+	/* POST: the same request, for clients that cannot send a GET body. */
+	assert_int_equal(rf_request("POST", "/api/v1/certificate-request", tok,
+				    "{\"san_dns\":[\"p1.example.net\"]}", r), 200);
+	assert_non_null(strstr(r->body, "BEGIN CERTIFICATE REQUEST"));
+	assert_int_equal(fixture_sh("openssl req -in %s -noout -text | grep -qF "
+				    "'URI:urn:ssr:peering:r1, DNS:p1.example.net'",
+				    path), 0);
 	free(r);
 }
 
