@@ -168,6 +168,9 @@ static void test_scope(void **state)
 	assert_int_equal(rf_request("POST", "/api/v1/crl/fetch", oper_tok, "{}", r), 403);
 	/* wrong method and unknown resource, with a token */
 	assert_int_equal(rf_request("DELETE", "/api/v1/stats", admin_tok, NULL, r), 405);
+	assert_int_equal(rf_request("PUT", "/api/v1/certificate-request", admin_tok,
+				    NULL, r), 405);
+	assert_non_null(strstr(rf_error(r), "use GET, POST"));
 	assert_int_equal(rf_request("GET", "/api/v1/nothing", admin_tok, NULL, r), 404);
 	free(r);
 }

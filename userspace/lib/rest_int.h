@@ -63,6 +63,7 @@ struct rest_req {
 	json_t *out;
 	unsigned int retry_after;	/* 429: seconds */
 	const char *allow;		/* 405: methods */
+	char allow_buf[32];		/* what ALLOW points to, when built */
 	const char *www_auth;		/* 401: WWW-Authenticate error */
 };
 

@@ -113,9 +113,18 @@ static const char *strip_node_prefix(struct rest_req *r, const char *p,
 	return p + n;
 }
 
+/* A path's methods, for 405's Allow: "GET, POST". */
+static void add_allowed(struct rest_req *r, const char *method)
+{
+	size_t n = strlen(r->allow_buf);
+
+	snprintf(r->allow_buf + n, sizeof(r->allow_buf) - n, "%s%s",
+		 n ? ", " : "", method);
+	r->allow = r->allow_buf;
+}
+
 static const struct rest_route *route(struct rest_req *r)
 {
-	const struct rest_route *any = NULL;
 	const char *p;
 	bool scoped;
 
@@ -132,12 +141,11 @@ static const struct rest_route *route(struct rest_req *r)
 			continue;
 		if (!strcmp(routes[i].method, r->method))
 			return &routes[i];
-		any = &routes[i];
+		add_allowed(r, routes[i].method);
 	}
-	if (any) {
-		r->allow = any->method;
+	if (r->allow) {
 		rest_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: method not "
-			   "allowed (use %s)", r->method, r->url, any->method);
+			   "allowed (use %s)", r->method, r->url, r->allow);
 	} else {
 		rest_error(r, MHD_HTTP_NOT_FOUND, "no such resource: %s", r->url);
 	}
