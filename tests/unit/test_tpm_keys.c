@@ -161,6 +161,9 @@ static void test_bad_options(void **state)
 	assert_int_equal(ctl(f, "key generate --algorithm dsa"), 2);
 	assert_said(f, "key algorithm \"dsa\" is not offered");
 	assert_int_equal(ctl(f, "key generate --curve P-384 --bits 2048"), 2);
+	assert_said(f, "--curve is for EC keys, --bits for RSA keys");
+	assert_int_equal(ctl(f, "key generate --bits 2k"), 2);
+	assert_said(f, "--bits \"2k\" is not a number of bits");
 	assert_int_equal(fixture_sh("test -e %s/key.pem", f->dir), 1);
 	assert_int_equal(ctl(f, "key generate"), 0);
 	assert_int_equal(ctl(f, "csr --san-ip 192.0.2"), 2);

@@ -58,8 +58,17 @@ static int parse_key_args(int argc, char **argv, struct tpm_key_spec *spec,
 		return key_usage();
 	if (bits_arg) {
 		bits = strtol(bits_arg, &end, 10);
-		if (*end || end == bits_arg || bits <= 0)
-			bits = -1;
+		if (*end || end == bits_arg || bits <= 0) {
+			fprintf(stderr, "svrcertctl key generate: --bits "
+				"\"%.16s\" is not a number of bits (2048, 3072 "
+				"or 4096)\n", bits_arg);
+			return CTL_USAGE;
+		}
+	}
+	if (!alg && bits_arg && curve) {
+		fprintf(stderr, "svrcertctl key generate: --curve is for EC "
+			"keys, --bits for RSA keys: give one of them\n");
+		return CTL_USAGE;
 	}
 	/* --bits alone means RSA, --curve alone EC. */
 	if (!alg && bits_arg)
