@@ -6,7 +6,8 @@
  * reload by name and the old listener keeps serving with the previous
  * configuration; a new port, lifetime or certificate (also renewed in
  * place, by SIGHUP) takes effect; a request in progress on the replaced
- * listener still completes.
+ * listener still completes; removing listen turns the API off, adding it
+ * back on.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -310,6 +311,26 @@ static void test_renewed_certificate_sighup(void **state)
 	free(r);
 }
 
+/* [rest] listen removed: the API is off at the reload; back: on again. */
+static void test_off_and_on(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char text[2048], err[1024];
+
+	snprintf(text, sizeof(text),
+		 "[router]\nname = r1\npeering-common-name = r1\n"
+		 "[trusted-ca \"test\"]\nfile = %s\n"
+		 "[daemon]\nstate-dir = %s\ncontrol-socket = %s\naudit-log = %s\n",
+		 testpki_path("bundle.pem"), rf.state, rf.sock, rf.audit);
+	assert_int_equal(rf_write(rf.conf, text), 0);
+	assert_int_equal(reload(err, sizeof(err)), 0);
+	assert_true(eventually_refused(rf.port));
+	write_conf(rf.port, rf.web_cert, web_key, 10);
+	assert_int_equal(reload(err, sizeof(err)), 0);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", admin_tok, NULL, r), 200);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_port_in_use_keeps_old),
 		cmocka_unit_test(test_port_change),
 		cmocka_unit_test(test_renewed_certificate_sighup),
+		cmocka_unit_test(test_off_and_on),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
