@@ -48,6 +48,7 @@ struct router {
 					 * "127.0.0.1" */
 	const char *peer_addrs;		/* "127.0.0.1, fd00::9" */
 	const char *peer_extra;		/* more lines after the peer's */
+	unsigned int handshake_ms;	/* router_start(): 15000 */
 	struct svrcert_store st;
 	struct svrcert_config cfg;
 	struct peerauth *pa;
@@ -126,7 +127,7 @@ static __attribute__((unused)) void install(struct router *r, const char *name, 
 static __attribute__((unused)) void router_start(struct router *r)
 {
 	struct peerauth_params p = { .cfg = &r->cfg, .st = &r->st,
-				     .handshake_ms = 15000,
+				     .handshake_ms = r->handshake_ms ?: 15000,
 				     .bind = record_bind,
 				     .unbind = record_unbind,
 				     .bind_ctx = &r->bound };

@@ -106,7 +106,7 @@ int pa_resolve_start(struct peerauth *pa, const char *host, uint16_t port,
 	r->notify_fd = pa->resolve_pipe[1];
 	snprintf(r->service, sizeof(r->service), "%u", port);
 	r->hints = (struct addrinfo){ .ai_socktype = SOCK_STREAM,
-				      .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG };
+				      .ai_flags = AI_NUMERICSERV };
 	r->cb = (struct gaicb){ .ar_name = r->host, .ar_service = r->service,
 				.ar_request = &r->hints };
 	sev.sigev_value.sival_ptr = r;
