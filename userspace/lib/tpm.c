@@ -110,7 +110,8 @@ const char *tpm_ctx_sign_propq(const struct tpm_ctx *ctx)
  * Why the TPM refused: tpm2-openssl puts the decoded TPM response code in
  * the error's data ("tpm:parameter(2):value is out of range ..."). A
  * parameter, value, size or curve error is the TPM saying it does not
- * make this kind of key; anything else is a failure.
+ * make this kind of key; anything else is a failure. Normally the TPM was
+ * asked first (tpm_probe.c) and this is reached only when it could not be.
  */
 static int keygen_failed(struct tpm_ctx *ctx, const struct tpm_key_spec *spec)
 {
