@@ -48,12 +48,27 @@ const char *tpm_key_storage_name(enum tpm_key_storage storage)
 	}
 }
 
+/*
+ * The tpm2 provider reads its TCTI from the environment only. setenv()
+ * may move environ under a thread's getenv(), so it is called only when
+ * the value changes: a daemon sets it once before it starts threads, and
+ * every later open with the same TCTI leaves the environment alone.
+ */
+int tpm_tcti_set(const char *tcti)
+{
+	const char *cur = getenv("TPM2OPENSSL_TCTI");
+
+	if (!tcti || !*tcti || (cur && !strcmp(cur, tcti)))
+		return 0;
+	return setenv("TPM2OPENSSL_TCTI", tcti, 1) ? -1 : 0;
+}
+
 int tpm_ctx_open(struct tpm_ctx *ctx, enum tpm_key_storage storage,
 		 const char *tcti)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->storage = storage;
-	if (tcti && *tcti && setenv("TPM2OPENSSL_TCTI", tcti, 1))
+	if (tpm_tcti_set(tcti))
 		return -errno;
 	/* Loading any provider explicitly disables the implicit default, so
 	 * default goes first. */

@@ -58,6 +58,10 @@ struct tpm_ctx {
 int tpm_ctx_open(struct tpm_ctx *ctx, enum tpm_key_storage storage,
 		 const char *tcti);
 void tpm_ctx_close(struct tpm_ctx *ctx);
+/* Point the tpm2 provider at TCTI (TPM2OPENSSL_TCTI; NULL or "": leave it).
+ * The environment is changed only when the value differs: a threaded
+ * program calls this once before its threads start. 0, or -1 with errno. */
+int tpm_tcti_set(const char *tcti);
 
 /* Property query to fetch signature operations for the key with. */
 const char *tpm_ctx_sign_propq(const struct tpm_ctx *ctx);
