@@ -15,7 +15,10 @@
  * revocation by the CRLs this router holds, and identity: CN equal to the
  * configured peering name, else SAN URI urn:ssr:peering:<name>. A server
  * learns which peer called from that identity and accepts only configured
- * peers.
+ * peers, calling from one of their configured addresses or the addresses
+ * their authenticate host resolved to ([peer] accept-any-source = yes: from
+ * anywhere). Authenticate host names are looked up with getaddrinfo_a(),
+ * never blocking the loop (peerauth_resolve.c).
  *
  * Result per peer: state (enum svrcert_cert_state), the first problem, the
  * cached certificate and its fingerprint. Every result is bound in the
