@@ -253,15 +253,23 @@ static socklen_t to_sockaddr(const struct svrcert_addr *a, uint16_t port,
 	}
 }
 
+static bool loopback(const struct svrcert_addr *a)
+{
+	return a->family == AF_INET ? (ntohl(a->v4.s_addr) >> 24) == 127 :
+				      IN6_IS_ADDR_LOOPBACK(&a->v6);
+}
+
 /* Call from the address we listen on (same family), so that the peer's
- * source check finds us at the endpoint it calls us at. */
+ * source check finds us at the endpoint it calls us at. A loopback listen
+ * address cannot reach another host: then the kernel chooses. */
 static int bind_source(const struct peerauth *pa, int fd,
 		       const struct svrcert_addr *to)
 {
 	struct sockaddr_storage sa;
 	socklen_t len;
 
-	if (!pa->have_listen_src || pa->listen_src.family != to->family)
+	if (!pa->have_listen_src || pa->listen_src.family != to->family ||
+	    (loopback(&pa->listen_src) && !loopback(to)))
 		return 0;
 	len = to_sockaddr(&pa->listen_src, 0, &sa);
 	return bind(fd, (struct sockaddr *)&sa, len);
