@@ -10,6 +10,8 @@
 #   1. revocation reaches the data path within a poll; 304 afterwards;
 #   2. bad signature, truncated, garbage, older CRL number: each rejected,
 #      counted, alarmed, previous list kept (kernel key count unchanged);
+#      a valid CRL bigger than max-size sent chunked (no Content-Length):
+#      cut off at the cap, alarmed, previous list kept, pr still dropped;
 #   3. server down: crl-unreachable alarm, retries every backoff-interval,
 #      recovery clears the alarm;
 #   4. module reloaded under a running daemon: the list is fed again;
@@ -18,7 +20,11 @@
 #      sha256sum, independently of the library) and the daemon restarts
 #      from them;
 #   6. restart with the kernel's set emptied and the server down: the
-#      revoked peer is dropped again before any fetch.
+#      revoked peer is dropped again before any fetch;
+#   7. learned keys: pr's key was learned from the kernel's first-seen
+#      event in 1.; pv blocked by hand (fingerprint) is learned revoked on
+#      its first packet, merged, fed, published, and after a restart with
+#      the kernel's set emptied pv is dropped by the learned key alone.
 #
 # The router's own certificate is not installed, so svrcertd tells the
 # kernel "self-state unknown" at each start; the test sets self-state valid
@@ -114,6 +120,7 @@ polling-interval = 2s
 backoff-interval = 1s
 timeout = 5s
 connect-timeout = 2s
+max-size = 64K
 [daemon]
 state-dir = $STATE
 control-socket = $WORK/control.sock
@@ -228,6 +235,43 @@ for bad in badsig:"bad signature" trunc:"truncated" garbage:"" crl1:"lower than 
 	wait_for 15 state_is ok
 	t_is "$(alarm_ids)" "" "$name: good CRL again: alarm cleared"
 done
+
+# A valid CRL of the CA (number 99, 4000 entries, ~150 KB) over the 64 KiB
+# max-size, sent chunked: only the write callback can stop it. Were it
+# taken, the kernel would hold 4000 keys.
+"$TOOLS/mkcrl" -k "$PKI/ca.key" -c "$PKI/ca.pem" -n 4000 --number 99 \
+	--this 0 -o "$WORK/big.der" 2>/dev/null
+big=$(stat -c %s "$WORK/big.der" 2>/dev/null || echo 0)
+openssl crl -inform DER -in "$WORK/big.der" -CAfile "$PKI/ca.pem" -noout 2>&1 |
+	grep -q "verify OK"
+t_ok $? "oversize: a valid CRL of the CA, $big bytes (max-size 65536)"
+f0=$(counter crl-fetch.failure)
+touch "$WWW/int.crl.chunked"
+publish_crl "$WORK/big.der"
+te=$(ip netns exec "$NS_B" python3 -c '
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+c.request("GET", "/crl/int.crl")
+r = c.getresponse()
+print(r.getheader("Transfer-Encoding"), r.getheader("Content-Length"), len(r.read()))' "$HTTP_PORT")
+t_is "$te" "chunked None $big" "oversize: served chunked, no Content-Length"
+wait_for 15 state_is unreachable
+t_ok $? "oversize: fetch failed, source unreachable"
+t_is "$(src_field last_result | grep -c 'exceeds the size cap of 65536 bytes')" 1 \
+	"oversize: rejected naming the size cap"
+t_is "$(alarm_ids)" "crl-unreachable" "oversize: crl-unreachable alarm raised"
+t_is "$(jq -r '.[0].message' "$STATE/crl-alarms.json" | grep -c 'size cap')" 1 \
+	"oversize: the alarm says why (size cap)"
+t_ok $([ "$(counter crl-fetch.failure)" -gt "$f0" ]; echo $?) \
+	"oversize: crl-fetch.failure counted"
+t_is "$(kernel_keys) $(src_field crl_number)" "1 02" "oversize: kernel keys and CRL 02 kept"
+send_phase "oversize served: previous list in force, pr dropped" \
+	"accepted.ok=$N dropped.revoked=$N"
+rm -f "$WWW/int.crl.chunked"
+publish_crl "$WORK/crl2.der"
+wait_for 15 state_is ok
+t_is "$(alarm_ids)" "" "oversize: CRL 2 again: alarm cleared"
+
 send_phase "after the rejects: pr still dropped" "accepted.ok=$N dropped.revoked=$N"
 
 # ---- 3. server down, backoff, recovery -----------------------------------
@@ -329,6 +373,53 @@ t_is "$(grep -o -e 'published master list: fed' -e 'CRL fetch failed' "$DLOG" | 
 	"log: fed from disk first, then the first fetch (failed: server down)"
 send_phase "restart with the server down: pr dropped" "accepted.ok=$N dropped.revoked=$N"
 daemon_stop TERM
+
+# ---- 7. learned keys -----------------------------------------------------
+klog_marker "70-crl: 7. learned keys"
+
+PR_KEY=$(pki_revkey "$PKI/pr.pem")
+PV_KEY=$(pki_revkey "$PKI/pv.pem")
+learned() { crl_json | jq -r "[.learned.keys[] | select(.reason == \"revoked\") |
+	\"\\(.peer):\\(.key)\"] | sort | join(\" \")"; }
+server_up
+daemon_start
+wait_for 20 state_is ok
+t_is "$(learned)" "pr:$PR_KEY" \
+	"pr's key learned revoked from the kernel's event in 1. (kept through the restarts)"
+t_is "$(crl_json | jq -r '.learned.keys[0].via')" "kernel" "learned via the kernel's event"
+# pv blocked by hand by its fingerprint: not in any CRL, and a hand-added
+# key alone would vanish at the daemon's next swap.
+ctl revoked add "$(pki_fingerprint "$PKI/pv.pem")"
+t_is "$(kernel_keys)" 2 "pv's fingerprint added by hand: kernel holds 2 keys"
+send_phase "pv blocked: both dropped" "dropped.revoked=$((2 * N))"
+learned_two() { [ "$(learned)" = "$(printf '%s\n' "pr:$PR_KEY" "pv:$PV_KEY" | sort | paste -sd' ')" ]; }
+wait_for 10 learned_two
+t_ok $? "pv's revocation key learned revoked on its first packet"
+wait_for 10 keys_are 3
+t_ok $? "learned key fed to the kernel: $(kernel_keys) keys (2 + the fingerprint)"
+t_is "$(ctl show revoked | grep -c "^$PV_KEY\$")" 1 "the kernel holds pv's revocation key"
+t_is "$(jq -r '"\(.master.keys) \(.learned.revoked) \(.learned.in_master)"' "$STATE/index.json")" \
+	"2 2 2" "published: master list of 2 keys, index.json names the learned source"
+t_is "$(jq -r '.keys | length' "$STATE/learned.json")" 2 "learned.json holds both keys"
+t_is "$(jq -c 'select(.type == "system.crl_update" and .detail.crl_url == "learned:kernel"
+	and .detail.added_entries == 1) | .detail.success' "$STATE/audit.log" | tail -n 1)" \
+	true "system.crl_update audited for the learned source (+1)"
+t_is "$(ctl show certificate crl -j | jq -r '.learned.revoked')" 2 \
+	"show certificate crl -j: learned source with 2 revoked keys"
+ctl show certificate crl | grep -q "^Learned at runtime (learned.json): 2 revoked"
+t_ok $? "show certificate crl: learned source shown"
+daemon_stop TERM
+server_down
+ctl revoked flush
+: >"$DLOG"
+daemon_start
+t_is "$(kernel_keys)" 2 "restart, kernel's set emptied, server down: 2 keys fed from disk"
+t_is "$(ctl show revoked | grep -c -e "^$PV_KEY\$" -e "^$PR_KEY\$")" 2 \
+	"the kernel holds pr's and pv's revocation keys (no fingerprint)"
+send_phase "restart: pv dropped by its learned key alone, pr by the CRL" \
+	"dropped.revoked=$((2 * N))"
+daemon_stop TERM
+server_up
 
 t_diag "70-crl took $(($(date +%s) - T0)) s on the $SVRCERT_KERNEL kernel"
 t_done

@@ -8,7 +8,10 @@ With --tls-cert/--tls-key it speaks HTTPS instead.
 
   GET /crl/<name>        file <root>/<name> with ETag (sha256 of the bytes)
                          and Last-Modified; If-None-Match / If-Modified-Since
-                         answered with 304
+                         answered with 304. While <root>/<name>.chunked
+                         exists the 200 goes out chunked, without a
+                         Content-Length (a size cap must be enforced while
+                         reading).
   GET /chunked/<n>       n bytes, Transfer-Encoding: chunked, no length
   GET /length/<n>        n bytes with Content-Length: n
   GET /slow/<s>          headers and 16 bytes, then stalls s seconds
@@ -85,19 +88,25 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(k, v)
             self.end_headers()
             return
+        if os.path.exists(path + ".chunked"):
+            self.send_chunked(body, "application/pkix-crl", hdrs)
+            return
         self.send_body(200, body, "application/pkix-crl", hdrs)
 
-    def route_chunked(self, n, _q):
-        n = int(n)
+    def send_chunked(self, body, ctype, extra=()):
         self.send_response(200)
+        self.send_header("Content-Type", ctype)
         self.send_header("Transfer-Encoding", "chunked")
+        for k, v in extra:
+            self.send_header(k, v)
         self.end_headers()
-        chunk = b"A" * 65536
-        while n > 0:
-            c = chunk[:min(n, len(chunk))]
+        for at in range(0, len(body), 16384):
+            c = body[at:at + 16384]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
-            n -= len(c)
         self.wfile.write(b"0\r\n\r\n")
+
+    def route_chunked(self, n, _q):
+        self.send_chunked(b"A" * int(n), "application/octet-stream")
 
     def route_length(self, n, _q):
         n = int(n)
