@@ -14,7 +14,10 @@
  *    list is rebuilt, the kernel fed (diff or atomic swap), everything
  *    published atomically to the state directory, system.crl_update audited;
  *  - when svrcert.ko is (re)loaded the master list is fed to it again
- *    (genetlink controller notifications, plus a periodic check).
+ *    (genetlink controller notifications, plus a periodic check);
+ *  - revocation keys of peers found revoked or expired (peer authentication,
+ *    svrcert.ko's first-seen events) are learned into STATE_DIR/learned.json;
+ *    those learned revoked join the master list (daemon_crl_learn()).
  *
  * The loop:
  *	n = 3 + daemon_crl_pollfds(fds + 3, DAEMON_CRL_MAX_FDS);
