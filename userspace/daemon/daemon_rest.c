@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 
 #include "daemon.h"
@@ -25,10 +26,48 @@
 static struct rest_server *rest;
 static struct rest_server *retired[RETIRED_MAX];
 
+/* Descriptors a REST connection may hold while its request runs (its
+ * socket, the state lock, a file or socket being read), and what the rest
+ * of svrcertd keeps for itself. */
+#define FDS_PER_CONN	3u
+#define FDS_RESERVED	256u
+
+/*
+ * The connection limit must fit the descriptor limit, or a full server
+ * would starve the loop (control socket, kernel, peers) of descriptors:
+ * raise the soft limit as far as the hard one allows (systemd's default
+ * soft limit is 1024), and if that is not enough serve fewer connections.
+ */
+static void fit_fd_limit(struct rest_config *rc)
+{
+	rlim_t need = (rlim_t)rc->conn_limit * FDS_PER_CONN + FDS_RESERVED;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need)
+		rl.rlim_cur = need;
+	else
+		rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	rc->conn_limit = rl.rlim_cur > FDS_RESERVED + 16 * FDS_PER_CONN ?
+			 (unsigned int)((rl.rlim_cur - FDS_RESERVED) / FDS_PER_CONN) :
+			 16;
+	if (rc->per_ip_limit > rc->conn_limit)
+		rc->per_ip_limit = rc->conn_limit;
+	syslog(LOG_WARNING, "REST: at most %u connections (open file limit "
+	       "%llu; raise LimitNOFILE for %u)", rc->conn_limit,
+	       (unsigned long long)rl.rlim_cur, REST_DEF_CONN_LIMIT);
+}
+
 /* What ENV asks of the REST server. */
 static void settings_of(const struct svrcert_env *env, struct rest_config *rc)
 {
 	rest_config_from(env->have_cfg ? &env->cfg : NULL, rc);
+	if (rc->host[0])
+		fit_fd_limit(rc);
 	snprintf(rc->state_dir, sizeof(rc->state_dir), "%s", env->st.dir);
 	if (env->audit.path)
 		snprintf(rc->audit_path, sizeof(rc->audit_path), "%s",
