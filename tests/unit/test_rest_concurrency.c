@@ -5,7 +5,8 @@
  * 1000 requests at once from many client addresses all answered while
  * the control socket keeps answering; a TPM operation held up inside the
  * TPM stalls neither other API clients nor the loop; the per-address
- * connection limit; parallel password guesses cannot outrun the login
+ * connection limit; parallel imports count exactly and keep the audit
+ * log whole; parallel password guesses cannot outrun the login
  * throttle. Liveness is asserted, never speed (benchmarks do that).
  */
 #include <pthread.h>
@@ -23,6 +24,7 @@
 
 #include "ctlsock.h"
 #include "rest.h"
+#include "store.h"
 #include "rest_throttle.h"
 
 #define FLOOD_N		1000
@@ -266,6 +268,85 @@ static void test_slow_tpm(void **state)
 	free(r);
 }
 
+/* ---- the state directory under parallel writers ------------------------ */
+
+static json_int_t counter(const char *key)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	json_t *o;
+	json_int_t v;
+
+	assert_int_equal(rf_request("GET", "/api/v1/stats", admin_tok, NULL, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	v = json_integer_value(json_object_get(json_object_get(o, "counters"), key));
+	json_decref(o);
+	free(r);
+	return v;
+}
+
+/* Every line of the audit log is one whole JSON event. */
+static size_t audit_lines_whole(void)
+{
+	char *log = NULL, *line, *save = NULL;
+	size_t n = 0;
+	json_t *o;
+
+	assert_int_equal(store_read_path(rf.audit, &log, NULL), 0);
+	for (line = strtok_r(log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save), n++) {
+		o = json_loads(line, 0, NULL);
+		if (!json_is_object(o))
+			fail_msg("audit line %zu is not one JSON event: %.80s", n + 1,
+				 line);
+		json_decref(o);
+	}
+	free(log);
+	return n;
+}
+
+/* 30 imports at once, each refused (a certificate for another key): the
+ * failure counter, a read-modify-write under the state lock, moves by
+ * exactly 30 -- the lock excludes threads, not only processes -- and
+ * the audit log stays whole lines. */
+static void test_parallel_imports(void **state)
+{
+	enum { N = 30 };
+	struct rf_resp *resp = calloc(N, sizeof(*resp));
+	struct curl_slist *hdrs[N];
+	CURL *easy[N];
+	CURLM *m = curl_multi_init();
+	json_int_t before = counter("certificate-import.failure");
+	size_t len;
+	uint8_t *pem = testpki_read("r1.pem", &len);
+	json_t *o = json_pack("{s:s}", "certificate", (char *)pem);
+	char *body = json_dumps(o, JSON_COMPACT);
+	int i, refused = 0;
+
+	for (i = 0; i < N; i++) {
+		easy[i] = rf_easy("POST", "/api/v1/certificate", admin_tok, body,
+				  &resp[i], &hdrs[i]);
+		curl_multi_add_handle(m, easy[i]);
+	}
+	run_multi(m);
+	for (i = 0; i < N; i++) {
+		long code = 0;
+
+		curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &code);
+		refused += code == 422;
+		curl_multi_remove_handle(m, easy[i]);
+		curl_easy_cleanup(easy[i]);
+		curl_slist_free_all(hdrs[i]);
+	}
+	curl_multi_cleanup(m);
+	assert_int_equal(refused, N);
+	assert_int_equal(counter("certificate-import.failure"), before + N);
+	assert_true(audit_lines_whole() > 2 * N);
+	json_decref(o);
+	free(body);
+	free(pem);
+	free(resp);
+}
+
 /* ---- limits ----------------------------------------------------------- */
 
 /* A plain TCP connection from SOURCE that never says hello. */
@@ -364,6 +445,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_slow_tpm),
+		cmocka_unit_test(test_parallel_imports),
 		cmocka_unit_test(test_per_ip_limit),
 		cmocka_unit_test(test_parallel_guesses),
 	};
