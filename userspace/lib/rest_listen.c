@@ -267,8 +267,10 @@ static int server_prepare(struct rest_server *srv, char *err, size_t errlen)
 {
 	int ret;
 
-	if (!srv->throttle)
+	if (!srv->throttle) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	ret = learn_state(srv, err, errlen);
 	return ret ? ret : read_tls_files(srv, err, errlen);
 }
