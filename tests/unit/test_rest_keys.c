@@ -320,6 +320,8 @@ static void test_bad_sans(void **state)
 	expect_400("GET", c, "{\"san_other\":[\"x\"]}", "unknown field");
 	expect_400("GET", "/api/v1/certificate-request?san_ip=1.2.3", NULL,
 		   "parameter \"san_ip\": SAN ip \"1.2.3\"");
+	expect_400("GET", "/api/v1/certificate-request?san_dns=a.example%00.evil",
+		   NULL, "parameter \"san_dns\": must not contain NUL");
 	expect_400("GET", "/api/v1/certificate-request?common_name=a",
 		   "{\"common_name\":\"b\"}", "given more than once");
 	expect_400("GET", c, "{\"san_dns\":[\"a1.x\",\"a2.x\",\"a3.x\",\"a4.x\","

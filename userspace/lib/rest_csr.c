@@ -124,8 +124,10 @@ static int add_san(struct csr_args *a, int kind, const char *value)
 	return 0;
 }
 
+/* With sizes: a value that a %00 cut short is refused, not truncated. */
 static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
-				 const char *key, const char *value)
+				 const char *key, size_t key_size,
+				 const char *value, size_t value_size)
 {
 	const struct subject_field *f = subject_field(key);
 	struct csr_args *a = cls;
@@ -135,7 +137,9 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
 
 	if (a->bad)
 		return MHD_NO;
-	if (f)
+	if (strlen(key) != key_size || (value && strlen(value) != value_size))
+		bad(a, key, "must not contain NUL", NULL);
+	else if (f)
 		set_subject(a, f, value);
 	else if (san >= 0)
 		add_san(a, san, value);
@@ -194,8 +198,8 @@ static int csr_args_parse(struct csr_args *a, json_t **body)
 
 	*body = NULL;
 	a->what = "parameter";
-	MHD_get_connection_values(a->r->conn, MHD_GET_ARGUMENT_KIND, query_arg,
-				  a);
+	MHD_get_connection_values_n(a->r->conn, MHD_GET_ARGUMENT_KIND,
+				    query_arg, a);
 	if (a->bad)
 		return -EINVAL;
 	if (!a->r->len)
