@@ -16,6 +16,7 @@
 #include "daemon_crl.h"
 #include "daemon_peers.h"
 #include "daemon_rest.h"
+#include "tpm.h"
 
 static int open_signalfd(void)
 {
@@ -99,6 +100,11 @@ int daemon_setup(struct daemon *d)
 		syslog(LOG_ERR, "refusing to start: %s", err);
 		return ret;
 	}
+	/* Set the TPM's TCTI in the environment now, while this is the only
+	 * thread: tpm_ctx_open() then never changes it under the REST
+	 * server's threads (setenv may move environ under a getenv). */
+	if (tpm_tcti_set(d->env.tcti))
+		syslog(LOG_WARNING, "cannot set TPM2OPENSSL_TCTI: %m");
 	/* First of all: the published revocation list into the kernel, so
 	 * a restart opens no window (failures are logged, not fatal). */
 	daemon_crl_start(d);
@@ -206,6 +212,9 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	d->env.ip.audit = &d->env.audit;
 	d->env.ip.cfg = d->env.have_cfg ? &d->env.cfg : NULL;
 	control_group(d);
+	/* Changes the environment only when [tpm] tcti itself changed. */
+	if (tpm_tcti_set(d->env.tcti))
+		syslog(LOG_WARNING, "cannot set TPM2OPENSSL_TCTI: %m");
 	daemon_peers_reload(d);	/* the old configuration is gone */
 	daemon_crl_reload(d);
 	syslog(LOG_INFO, "configuration reloaded from %s",
