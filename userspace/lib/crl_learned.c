@@ -5,7 +5,6 @@
  * flat array and a linear search; JSON on disk so an operator can read it.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +17,6 @@
 
 /* learned.json of a full SVRCERT_LEARNED_MAX set stays below this. */
 #define LEARNED_FILE_MAX	(256u << 20)
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 void svrcert_learned_init(struct svrcert_learned *l)
 {
@@ -174,11 +158,11 @@ int svrcert_learned_save(const char *path, const struct svrcert_learned *l,
 		text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (!text)
-		return fail(err, errlen, -ENOMEM, "cannot build %s", path);
+		return svrcert_fail(err, errlen, -ENOMEM, "cannot build %s", path);
 	ret = atomic_write_file(path, text, strlen(text), STORE_MODE_PUBLIC);
 	free(text);
 	if (ret)
-		return fail(err, errlen, ret, "cannot write %s: %s", path,
+		return svrcert_fail(err, errlen, ret, "cannot write %s: %s", path,
 			    strerror(-ret));
 	return 0;
 }
@@ -196,18 +180,18 @@ static int entry_parse(json_t *e, size_t i, struct svrcert_learned *l,
 	if (json_unpack(e, "{s:s, s:s, s?:s, s?:s, s?:I}", "key", &hex,
 			"reason", &reason, "peer", &peer, "via", &via,
 			"learned_epoch", &when))
-		return fail(err, errlen, -EBADMSG, "entry %zu: key and reason "
+		return svrcert_fail(err, errlen, -EBADMSG, "entry %zu: key and reason "
 			    "required", i);
 	if (strlen(hex) != 2 * SVRCERT_REVKEY_LEN ||
 	    svrcert_unhex(hex, key, sizeof(key)))
-		return fail(err, errlen, -EBADMSG, "entry %zu: key is not 64 hex "
+		return svrcert_fail(err, errlen, -EBADMSG, "entry %zu: key is not 64 hex "
 			    "digits", i);
 	if (reason_parse(reason, &r))
-		return fail(err, errlen, -EBADMSG, "entry %zu: unknown reason "
+		return svrcert_fail(err, errlen, -EBADMSG, "entry %zu: unknown reason "
 			    "\"%.40s\"", i, reason);
 	ret = svrcert_learned_add(l, key, r, peer, via, (time_t)when);
 	if (ret < 0)
-		return fail(err, errlen, ret, "entry %zu: %s", i, strerror(-ret));
+		return svrcert_fail(err, errlen, ret, "entry %zu: %s", i, strerror(-ret));
 	return 0;
 }
 
@@ -221,13 +205,13 @@ static int parse(const char *text, size_t len, struct svrcert_learned *l,
 	int ret = 0;
 
 	if (!root)
-		return fail(err, errlen, -EBADMSG, "not JSON: %s (line %d)",
+		return svrcert_fail(err, errlen, -EBADMSG, "not JSON: %s (line %d)",
 			    je.text, je.line);
 	if (json_unpack(root, "{s:I, s:o}", "version", &version, "keys", &keys) ||
 	    !json_is_array(keys))
-		ret = fail(err, errlen, -EBADMSG, "version and keys required");
+		ret = svrcert_fail(err, errlen, -EBADMSG, "version and keys required");
 	else if (version != SVRCERT_LEARNED_VERSION)
-		ret = fail(err, errlen, -EBADMSG, "unsupported version %lld",
+		ret = svrcert_fail(err, errlen, -EBADMSG, "unsupported version %lld",
 			   (long long)version);
 	json_array_foreach(ret ? NULL : keys, i, e) {
 		ret = entry_parse(e, i, l, err, errlen);
@@ -249,13 +233,13 @@ int svrcert_learned_load(const char *path, struct svrcert_learned *l,
 	svrcert_learned_release(l);
 	ret = svrcert_read_file(path, LEARNED_FILE_MAX, &buf, &len);
 	if (ret)
-		return fail(err, errlen, ret, "cannot read %s: %s", path,
+		return svrcert_fail(err, errlen, ret, "cannot read %s: %s", path,
 			    strerror(-ret));
 	ret = parse((const char *)buf, len, l, why, sizeof(why));
 	free(buf);
 	if (ret) {
 		svrcert_learned_release(l);
-		return fail(err, errlen, ret, "%s: %s", path, why);
+		return svrcert_fail(err, errlen, ret, "%s: %s", path, why);
 	}
 	return 0;
 }

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "crl_master.h"
 #include "store.h"
+#include "util.h"
 
 #define OFF_MAGIC	0
 #define OFF_VERSION	8
@@ -24,21 +24,6 @@
 #define OFF_COUNT	16
 #define OFF_SHA256	SVRCERT_MASTER_OFF_SHA256
 #define OFF_GENERATED	56
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int master_alloc(struct svrcert_master *m, size_t n)
 {
@@ -225,14 +210,14 @@ static int check_header(const uint8_t *h, off_t size, size_t *n,
 	hdrlen = be32toh(hdrlen);
 	count = be64toh(count);
 	if (memcmp(h + OFF_MAGIC, SVRCERT_MASTER_MAGIC, 8))
-		return fail(err, errlen, -EBADMSG, "not a master list (bad magic)");
+		return svrcert_fail(err, errlen, -EBADMSG, "not a master list (bad magic)");
 	if (version != SVRCERT_MASTER_VERSION || hdrlen != SVRCERT_MASTER_HDR_LEN)
-		return fail(err, errlen, -EBADMSG,
+		return svrcert_fail(err, errlen, -EBADMSG,
 			    "unsupported master list version %u (header %u)",
 			    version, hdrlen);
 	if (count > (uint64_t)(size - SVRCERT_MASTER_HDR_LEN) / SVRCERT_REVKEY_LEN ||
 	    (uint64_t)size != SVRCERT_MASTER_HDR_LEN + count * SVRCERT_REVKEY_LEN)
-		return fail(err, errlen, -EBADMSG,
+		return svrcert_fail(err, errlen, -EBADMSG,
 			    "master list size %lld does not match its count %llu (truncated?)",
 			    (long long)size, (unsigned long long)count);
 	*n = (size_t)count;
@@ -246,13 +231,13 @@ static int check_payload(const struct svrcert_master *m, char *err,
 	size_t i;
 
 	if (payload_sha256(m, md))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return svrcert_fail(err, errlen, -ENOMEM, "out of memory");
 	if (memcmp(md, m->buf + OFF_SHA256, 32))
-		return fail(err, errlen, -EBADMSG,
+		return svrcert_fail(err, errlen, -EBADMSG,
 			    "master list checksum mismatch (corrupt)");
 	for (i = 1; i < m->n; i++)
 		if (memcmp(m->keys[i - 1], m->keys[i], SVRCERT_REVKEY_LEN) >= 0)
-			return fail(err, errlen, -EBADMSG,
+			return svrcert_fail(err, errlen, -EBADMSG,
 				    "master list keys not strictly ascending at %zu", i);
 	return 0;
 }
@@ -268,12 +253,12 @@ int svrcert_master_load(const char *path, struct svrcert_master *m,
 
 	memset(m, 0, sizeof(*m));
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open %s: %s", path,
+		return svrcert_fail(err, errlen, -errno, "cannot open %s: %s", path,
 			    strerror(errno));
 	if (fstat(fd, &st))
 		rc = -errno;
 	else if (st.st_size < SVRCERT_MASTER_HDR_LEN)
-		rc = fail(err, errlen, -EBADMSG, "master list %s is truncated (%lld bytes)",
+		rc = svrcert_fail(err, errlen, -EBADMSG, "master list %s is truncated (%lld bytes)",
 			  path, (long long)st.st_size);
 	else
 		rc = read_all(fd, h, sizeof(h)) ?:
@@ -283,14 +268,14 @@ int svrcert_master_load(const char *path, struct svrcert_master *m,
 		memcpy(m->buf, h, sizeof(h));
 		rc = read_all(fd, m->buf + sizeof(h), n * SVRCERT_REVKEY_LEN);
 		if (rc == -EBADMSG)
-			fail(err, errlen, rc, "master list %s shrank while reading", path);
+			svrcert_fail(err, errlen, rc, "master list %s shrank while reading", path);
 	}
 	close(fd);
 	if (!rc)
 		rc = check_payload(m, err, errlen);
 	if (rc) {
 		if (err && !err[0])
-			fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
+			svrcert_fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
 		svrcert_master_release(m);
 		return rc;
 	}

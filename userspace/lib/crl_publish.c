@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +17,7 @@
 
 #include "crl_master.h"
 #include "store.h"
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#include "util.h"
 
 static void sha256_hex(const void *data, size_t len, char out[65])
 {
@@ -167,7 +152,7 @@ static int write_crls(const char *crldir, struct svrcert_crl_source *const *srcs
 		rc = atomic_write_file(path, srcs[i]->der, srcs[i]->der_len,
 				       STORE_MODE_PUBLIC);
 		if (rc)
-			return fail(err, errlen, rc, "cannot write %s: %s", path,
+			return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
 				    strerror(-rc));
 	}
 	return 0;
@@ -195,27 +180,27 @@ int svrcert_master_publish_learned(const char *dir,
 
 	if (snprintf(crldir, sizeof(crldir), "%s/%s", dir, SVRCERT_MASTER_CRL_DIR) >=
 	    (int)sizeof(crldir) - 64)
-		return fail(err, errlen, -ENAMETOOLONG, "publish directory name too long");
+		return svrcert_fail(err, errlen, -ENAMETOOLONG, "publish directory name too long");
 	rc = make_dir(dir) ?: make_dir(crldir);
 	if (rc)
-		return fail(err, errlen, rc, "cannot create %s: %s", crldir, strerror(-rc));
+		return svrcert_fail(err, errlen, rc, "cannot create %s: %s", crldir, strerror(-rc));
 	rc = write_crls(crldir, srcs, nsrc, err, errlen);
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s", dir, SVRCERT_MASTER_FILE);
 	rc = svrcert_master_write(path, m);
 	if (rc)
-		return fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
+		return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
 	idx = index_json(srcs, nsrc, learned, m, now);
 	text = idx ? json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 	json_decref(idx);
 	if (!text)
-		return fail(err, errlen, -ENOMEM, "cannot build index.json");
+		return svrcert_fail(err, errlen, -ENOMEM, "cannot build index.json");
 	snprintf(path, sizeof(path), "%s/%s", dir, SVRCERT_MASTER_INDEX);
 	rc = atomic_write_file(path, text, strlen(text), STORE_MODE_PUBLIC);
 	free(text);
 	if (rc)
-		return fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
+		return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
 	prune(crldir, srcs, nsrc);
 	return 0;
 }

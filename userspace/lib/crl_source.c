@@ -2,7 +2,6 @@
 /* One CRL URL's state; see crl_source.h for the rules. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "crl_source.h"
 #include "crl_walk_int.h"
+#include "util.h"
 
 int svrcert_crl_source_init(struct svrcert_crl_source *s, const char *url)
 {
@@ -39,19 +39,6 @@ void svrcert_crl_source_release(struct svrcert_crl_source *s)
 	s->has_good = false;
 }
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* May NEW replace the held CRL? The order rules of crl_source.h. */
 static int check_order(const struct svrcert_crl_source *s,
 		       const struct svrcert_crl *nw, time_t now,
@@ -60,7 +47,7 @@ static int check_order(const struct svrcert_crl_source *s,
 	char a[48], b[48];
 
 	if (nw->this_update > now + SVRCERT_CRL_MAX_SKEW)
-		return fail(err, errlen, -ERANGE,
+		return svrcert_fail(err, errlen, -ERANGE,
 			    "thisUpdate is more than %d h in the future",
 			    SVRCERT_CRL_MAX_SKEW / 3600);
 	/* CRL numbers and dates order the CRLs of one issuer only; a URL that
@@ -72,12 +59,12 @@ static int check_order(const struct svrcert_crl_source *s,
 	if (svrcert_crl_number_cmp(nw, &s->crl) < 0) {
 		svrcert_crl_number_hex(nw, a, sizeof(a));
 		svrcert_crl_number_hex(&s->crl, b, sizeof(b));
-		return fail(err, errlen, -ESTALE,
+		return svrcert_fail(err, errlen, -ESTALE,
 			    "CRL number %s is lower than the held CRL number %s",
 			    a[0] ? a : "(none)", b);
 	}
 	if (nw->this_update < s->crl.this_update)
-		return fail(err, errlen, -ESTALE,
+		return svrcert_fail(err, errlen, -ESTALE,
 			    "thisUpdate is older than the held CRL's");
 	return 0;
 }
@@ -151,7 +138,7 @@ int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 	err[0] = '\0';
 	rc = to_der(buf, len, &der, &der_len);
 	if (rc)
-		fail(err, errlen, rc, "not a CRL: %s", rc == -ENOMEM ?
+		svrcert_fail(err, errlen, rc, "not a CRL: %s", rc == -ENOMEM ?
 		     "out of memory" : "PEM without a valid X509 CRL block");
 	else
 		rc = svrcert_crl_walk(der, der_len, trusted, &nw, err, errlen) ?:
@@ -183,10 +170,10 @@ int svrcert_crl_source_restore(struct svrcert_crl_source *s, const char *pubdir,
 
 	if (snprintf(path, sizeof(path), "%s/crl/%s.crl", pubdir, s->name) >=
 	    (int)sizeof(path))
-		return fail(err, errlen, -ENAMETOOLONG, "publish directory name too long");
+		return svrcert_fail(err, errlen, -ENAMETOOLONG, "publish directory name too long");
 	rc = crlw_read_file(path, &buf, &len);
 	if (rc)
-		return fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
+		return svrcert_fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
 	rc = svrcert_crl_source_offer(s, buf, len, trusted, now, NULL, NULL,
 				      &replaced, err, errlen);
 	free(buf);

@@ -5,7 +5,6 @@
  * skip building an X509_CRL, and it is also what RFC 5280 asks for.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <openssl/err.h>
@@ -14,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "crl_verify.h"
+#include "util.h"
 
 struct sig_params {
 	const EVP_MD *md;	/* digest of the signature */
@@ -22,21 +22,6 @@ struct sig_params {
 	const EVP_MD *mgf1_md;
 	int salt_len;
 };
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static const EVP_MD *allowed_md(int md_nid)
 {
@@ -96,7 +81,7 @@ static int decode_pss(const X509_ALGOR *alg, struct sig_params *sp,
 		pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS),
 						param);
 	if (!pss)
-		return fail(err, errlen, -EBADMSG,
+		return svrcert_fail(err, errlen, -EBADMSG,
 			    "RSA-PSS signature without valid parameters");
 	sp->pss = true;
 	sp->pkey_base = EVP_PKEY_RSA;
@@ -107,10 +92,10 @@ static int decode_pss(const X509_ALGOR *alg, struct sig_params *sp,
 	if (pss->trailerField)
 		trailer = ASN1_INTEGER_get(pss->trailerField);
 	if (!sp->md || !sp->mgf1_md)
-		rc = fail(err, errlen, -EPROTONOSUPPORT,
+		rc = svrcert_fail(err, errlen, -EPROTONOSUPPORT,
 			  "unsupported RSA-PSS digest (SHA-256/384/512 with MGF1 required)");
 	else if (salt < 0 || salt > 1024 || trailer != 1)
-		rc = fail(err, errlen, -EBADMSG,
+		rc = svrcert_fail(err, errlen, -EBADMSG,
 			  "invalid RSA-PSS salt length or trailer field");
 	sp->salt_len = (int)salt;
 	RSA_PSS_PARAMS_free(pss);
@@ -127,12 +112,12 @@ static int decode_alg(const X509_ALGOR *alg, struct sig_params *sp,
 	if (nid == NID_rsassaPss)
 		return decode_pss(alg, sp, err, errlen);
 	if (!OBJ_find_sigid_algs(nid, &md_nid, &pk_nid))
-		return fail(err, errlen, -EPROTONOSUPPORT,
+		return svrcert_fail(err, errlen, -EPROTONOSUPPORT,
 			    "unsupported signature algorithm %s", nid_name(nid));
 	sp->md = allowed_md(md_nid);
 	if (!sp->md || (pk_nid != NID_rsaEncryption &&
 			pk_nid != NID_X9_62_id_ecPublicKey))
-		return fail(err, errlen, -EPROTONOSUPPORT,
+		return svrcert_fail(err, errlen, -EPROTONOSUPPORT,
 			    "signature algorithm %s not allowed (SHA-256/384/512 with RSA, ECDSA or RSA-PSS only)",
 			    nid_name(nid));
 	sp->pkey_base = pk_nid == NID_rsaEncryption ? EVP_PKEY_RSA : EVP_PKEY_EC;
@@ -140,7 +125,7 @@ static int decode_alg(const X509_ALGOR *alg, struct sig_params *sp,
 	/* RSA: NULL parameters (RFC 4055); ECDSA: absent (RFC 5758), NULL
 	 * tolerated because some signers (tpm2-openssl 1.1.1) emit it. */
 	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
-		return fail(err, errlen, -EBADMSG,
+		return svrcert_fail(err, errlen, -EBADMSG,
 			    "unexpected parameters in %s AlgorithmIdentifier",
 			    nid_name(nid));
 	return 0;
@@ -173,18 +158,18 @@ static int do_verify(const unsigned char *tbs, size_t tbs_len,
 	int rc, ok;
 
 	if (!mctx)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return svrcert_fail(err, errlen, -ENOMEM, "out of memory");
 	ok = EVP_DigestVerifyInit(mctx, &pctx, sp->md, NULL, pkey) > 0 &&
 	     setup_pss(pctx, sp);
 	if (!ok)
-		rc = fail(err, errlen, -EKEYREJECTED,
+		rc = svrcert_fail(err, errlen, -EKEYREJECTED,
 			  "cannot set up signature verification with the issuer key");
 	else if (EVP_DigestVerify(mctx, ASN1_STRING_get0_data(sig),
 				  (size_t)ASN1_STRING_length(sig),
 				  tbs, tbs_len) == 1)
 		rc = 0;
 	else
-		rc = fail(err, errlen, -EKEYREJECTED,
+		rc = svrcert_fail(err, errlen, -EKEYREJECTED,
 			  "bad signature: CRL not signed by the issuer's key");
 	EVP_MD_CTX_free(mctx);
 	ERR_clear_error();
@@ -203,7 +188,7 @@ int svrcert_crl_verify_tbs(const unsigned char *tbs, size_t tbs_len,
 	int rc, nid = NID_undef;
 
 	if (!alg) {
-		rc = fail(err, errlen, -EBADMSG,
+		rc = svrcert_fail(err, errlen, -EBADMSG,
 			  "malformed signatureAlgorithm");
 		goto out;
 	}
@@ -212,11 +197,11 @@ int svrcert_crl_verify_tbs(const unsigned char *tbs, size_t tbs_len,
 		goto out;
 	sig = d2i_ASN1_BIT_STRING(NULL, &sig_der, sig_len);
 	if (!sig || (sig->flags & 0x07)) {
-		rc = fail(err, errlen, -EBADMSG, "malformed signatureValue");
+		rc = svrcert_fail(err, errlen, -EBADMSG, "malformed signatureValue");
 		goto out;
 	}
 	if (!key_matches(pkey, &sp)) {
-		rc = fail(err, errlen, -EKEYREJECTED,
+		rc = svrcert_fail(err, errlen, -EKEYREJECTED,
 			  "issuer key type does not match signature algorithm %s",
 			  nid_name(nid));
 		goto out;

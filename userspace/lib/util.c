@@ -174,3 +174,15 @@ void svrcert_appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	if (*pos >= len)
 		*pos = len - 1;
 }
+
+int svrcert_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}

@@ -36,5 +36,9 @@ void svrcert_time_openssl(time_t t, char *buf, size_t len);
 /* snprintf that appends to BUF at *pos and never overruns. */
 void svrcert_appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Formats a message into ERR (when ERR and ERRLEN are set) and returns RC:
+ * `return svrcert_fail(err, errlen, -EINVAL, "bad %s", what);`. */
+int svrcert_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif
