@@ -96,6 +96,19 @@ static const char *auth_str(json_t *auth, const char *key)
 	return v && *v ? v : NULL;
 }
 
+/* Calls refused for their source address (Documentation/peerauth.md). */
+static void auth_refused_text(json_t *refused)
+{
+	const char *msg = json_string_value(json_object_get(refused, "message"));
+	const char *last = json_string_value(json_object_get(refused, "last"));
+
+	if (!json_is_object(refused))
+		return;
+	printf("  source-refused: %lld (last %s: %s)\n",
+	       (long long)json_integer_value(json_object_get(refused, "count")),
+	       last ?: "?", msg ?: "?");
+}
+
 static void auth_text(json_t *auth)
 {
 	const char *v;
@@ -112,6 +125,9 @@ static void auth_text(json_t *auth)
 		printf("  reason: %s\n", v);
 	if ((v = auth_str(auth, "transport_error")))
 		printf("  transport-error: %s\n", v);
+	if ((v = auth_str(auth, "attempt")))
+		printf("  now: %s\n", v);
+	auth_refused_text(json_object_get(auth, "source_refused"));
 	if ((v = auth_str(auth, "kernel")))
 		printf("  binding: %s\n", v);
 }
