@@ -65,6 +65,45 @@ static int dead_dns_server(void)
 	return fd;
 }
 
+/* Answer the queries waiting at the DNS server FD (within WAIT_MS for the
+ * first): an A query with 127.0.0.1, anything else with no data; or every
+ * one with NXDOMAIN. Returns how many were answered. */
+static int dns_answer(int fd, bool nxdomain, int wait_ms)
+{
+	static const uint8_t a_rr[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60,
+					0, 4, 127, 0, 0, 1 };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint8_t q[512], r[600];
+	int count = 0;
+
+	while (poll(&pfd, 1, count ? 200 : wait_ms) == 1) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, q, sizeof(q), 0,
+				     (struct sockaddr *)&from, &fl);
+		size_t off = 12;
+		bool answer;
+
+		while (n > 12 && off < (size_t)n && q[off])
+			off += q[off] + 1u;
+		off += 5;		/* root label, QTYPE, QCLASS */
+		if (n <= 12 || off > (size_t)n)
+			continue;
+		answer = !nxdomain && q[off - 4] == 0 && q[off - 3] == 1;
+		memcpy(r, q, off);
+		r[2] = 0x84 | (q[2] & 0x01);	/* response, AA, RD as asked */
+		r[3] = 0x80 | (nxdomain ? 3 : 0);
+		memset(r + 6, 0, 6);
+		r[7] = answer;
+		if (answer)
+			memcpy(r + off, a_rr, sizeof(a_rr));
+		sendto(fd, r, off + (answer ? sizeof(a_rr) : 0), 0,
+		       (struct sockaddr *)&from, fl);
+		count++;
+	}
+	return count;
+}
+
 static int ns_group_setup(void **state)
 {
 	have_ns = !dns_namespace();
@@ -174,6 +213,73 @@ static void test_lookup_hangs(void **state)
 	assert_int_equal(peerauth_peer_status(f->r1.pa, "r2", &s), 0);
 	assert_string_equal(s.reason, "cannot resolve slow.example.test: "
 			    "no answer within 1500 ms");
+	close(dns);
+}
+
+/* Turn R's loop for MS while asserting that every turn is quick. */
+static void turn_quickly(struct router *r, int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms_since(&t0) < ms) {
+		struct pollfd fds[8];
+		size_t n = peerauth_pollfds(r->pa, fds, 8);
+
+		poll(fds, n, 50);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		peerauth_process(r->pa, fds, n);
+		assert_true(ms_since(&t) < 500);
+	}
+}
+
+/* A DNS server that answers after 700 ms: the loop turns meanwhile, then
+ * the answer (127.0.0.1) is connected to and r2 authenticated. */
+static void test_lookup_slow_answer(void **state)
+{
+	struct fx *f = *state;
+	json_t *v;
+	int dns;
+
+	if (!have_ns)
+		skip();
+	dns = dead_dns_server();
+	start_r2(f);
+	f->r1.call_host = "r2.example.test";
+	start_r1(f, "r1.pem", "r2");
+	turn_quickly(&f->r1, 700);
+	v = r1_view(f, "attempt");
+	assert_string_equal(json_string_value(v), "resolving r2.example.test");
+	json_decref(v);
+	assert_true(dns_answer(dns, false, 1000) >= 1);
+	run_until_judged(f, 1, 1);
+	assert_peer(&f->r1, "r2", SVRCERT_STATE_VALID, SVRCERT_P_NONE, "r2.pem");
+	v = r1_view(f, "resolved");
+	assert_int_equal(json_array_size(v), 1);
+	assert_string_equal(json_string_value(json_array_get(v, 0)), "127.0.0.1");
+	json_decref(v);
+	close(dns);
+}
+
+/* Freed while glibc still works on the lookup: the lookup is orphaned and
+ * freed by its own notification when the answer (NXDOMAIN) comes; nothing
+ * touches the freed instance or its closed pipe (run under valgrind or
+ * ASan to see it). */
+static void test_lookup_abandoned(void **state)
+{
+	struct fx *f = *state;
+	int dns;
+
+	if (!have_ns)
+		skip();
+	dns = dead_dns_server();
+	f->r1.call_host = "gone.example.test";
+	start_r1(f, "r1.pem", "r2");
+	turn_quickly(&f->r1, 300);
+	peerauth_free(f->r1.pa);
+	f->r1.pa = NULL;
+	assert_true(dns_answer(dns, true, 1000) >= 1);
+	usleep(300000);		/* the notification runs */
 	close(dns);
 }
 
@@ -340,6 +446,8 @@ int main(void)
 		T(test_lookup_fails),
 		T(test_lookup_hangs),
 		T(test_hosts_name),
+		T(test_lookup_slow_answer),
+		T(test_lookup_abandoned),
 		cmocka_unit_test_setup_teardown(
 			test_daemon_answers_while_resolving, setup,
 			daemon_teardown),
