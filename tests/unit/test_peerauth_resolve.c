@@ -47,8 +47,8 @@ static int dns_namespace(void)
 		return -1;
 	close(fd);
 	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount(resolv_conf, "/etc/resolv.conf", NULL, MS_BIND, NULL))
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) ||
+	    mount(resolv_conf, "/etc/resolv.conf", "none", MS_BIND, NULL))
 		return -1;
 	return 0;
 }
