@@ -60,7 +60,7 @@ require_cmd swtpm openssl jq "$E2E_PY"
 for t in udpsend udprecv; do
 	[ -x "$E2E_TOOLS/$t" ] || require 1 "build/tools/$t exists (make all)"
 done
-[ -x "$SVRCERT_TOP/build/svrcertd" ] || require 1 "build/svrcertd exists (make all)"
+[ -x "$SVRCERTD" ] || require 1 "$SVRCERTD exists (make all)"
 
 # ---------------------------------------------------------------------------
 e2e_section "0. The network, the CA and its CRL server"
@@ -113,6 +113,8 @@ e2e_show 1 show peers
 e2e_burst 2 1 "$N"
 assert_eq "R2 -> R1: every packet arrives" "$N" "$E2E_RX"
 assert_eq "R1 counts them exactly: accepted ok" "accepted.ok=$N" "$E2E_MOVED"
+assert_eq "R1 refused no peer for calling from an address not its own" 0 \
+	"$(e2e_daemon_cmd 1 peers | jq -r .counters.source_refused)"
 e2e_show 1 show stats
 
 # ---------------------------------------------------------------------------
@@ -134,6 +136,9 @@ else
 	wait_for "$WAIT" e2e_peer_is 1 r2 revoked
 	tap_result $? "R1 judged R2 again at once: daemon and kernel say revoked" || why_not 1
 	e2e_show 1 show peers r2
+	wait_for "$WAIT" e2e_learned 1 "$R2_REVKEY" revoked
+	tap_result $? "R1 learned R2's key as revoked at runtime: a source of its master list" ||
+		tap_diag "R1 daemon 'crl' learned: $(e2e_daemon_cmd 1 crl | jq -c .learned)"
 	e2e_snap 1 "$E2E/rev0"
 	e2e_burst 2 1 "$N"
 	assert_eq "fail-hard: none of R2's packets reach R1" 0 "$E2E_RX"
@@ -218,6 +223,9 @@ tap_result $? "R1 rejects R3: daemon and kernel say expired" || why_not 1 3
 e2e_burst 3 1 "$N"
 assert_eq "fail-hard: none of R3's packets reach R1" 0 "$E2E_RX"
 assert_eq "counted dropped expired" "dropped.expired=$N" "$E2E_MOVED"
+wait_for "$WAIT" e2e_learned 1 "$(pki_revkey "$R3_EXPIRED_CERT")" expired
+tap_result $? "R1 learned R3's key as expired (recorded and published, not fed to the kernel)" ||
+	tap_diag "R1 daemon 'crl' learned: $(e2e_daemon_cmd 1 crl | jq -c .learned)"
 e2e_show 1 show peers r3
 
 # ---------------------------------------------------------------------------

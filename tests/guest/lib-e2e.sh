@@ -269,7 +269,7 @@ e2e_provision() {
 e2e_daemon_start() {
 	local n=$1 d pid
 	d=$(e2e_dir "$n")
-	ip netns exec "$(e2e_ns "$n")" "$SVRCERT_TOP/build/svrcertd" \
+	ip netns exec "$(e2e_ns "$n")" "$SVRCERTD" \
 		-c "$d/svrcert.conf" --check-interval "${E2E_CHECK:-5}" --stderr \
 		>>"$d/daemon.log" 2>&1 &
 	pid=$!
@@ -323,6 +323,13 @@ e2e_peer_is() {
 	k=$(rctl "$1" show peers "$2" -j 2>/dev/null) || return 1
 	[ "$(jq -r .state <<<"$k")" = "$3" ] || return 1
 	[ -z "${4:-}" ] || [ "$(jq -r .fingerprint <<<"$k")" = "$4" ]
+}
+
+# e2e_learned N KEY REASON: router N's svrcertd holds KEY among its learned
+# keys (Documentation/crl.md, "Learned keys") with REASON.
+e2e_learned() {
+	[ "$(e2e_daemon_cmd "$1" crl 2>/dev/null | jq -r --arg k "${2,,}" \
+		'.learned.keys[] | select((.key | ascii_downcase) == $k) | .reason')" = "$3" ]
 }
 
 e2e_fingerprint() {
