@@ -48,7 +48,7 @@ DLOG=${SVRCERT_OUT:-$WORK}/70-crl-svrcertd.log
 # The SIGKILL loop stops early when this many seconds are spent (the debug
 # kernel under TCG needs ~15 s a round); at least 10 rounds are required.
 KILL_BUDGET=${SVRCERT_CRL_KILL_BUDGET:-420}
-SVRCERTD=$SVRCERT_TOP/build/svrcertd
+SVRCERTD=${SVRCERTD:-$SVRCERT_TOP/build/svrcertd}
 DPID=
 SPID=
 T0=$(date +%s)

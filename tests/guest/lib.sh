@@ -15,7 +15,8 @@
 #   SVRCERT_TOP      source tree (build/svrcertctl, build/tools/... under it)
 #   SVRCERT_KERNEL   stock | debug
 #   SVRCERT_KO       path of svrcert.ko built for this kernel
-#   SVRCERTCTL       path of svrcertctl
+#   SVRCERTCTL       path of svrcertctl   } guest-run copies them (and
+#   SVRCERTD         path of svrcertd     } build/tools: SVRCERT_TOOLS) per run
 #
 # TAP (counters T_N, T_FAILED, T_SKIPPED are shared with tests' own helpers):
 #   tap_ok DESC                 print "ok N - DESC"
@@ -67,8 +68,9 @@
 SVRCERT_TOP=${SVRCERT_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SVRCERT_KERNEL=${SVRCERT_KERNEL:-unknown}
 SVRCERTCTL=${SVRCERTCTL:-$SVRCERT_TOP/build/svrcertctl}
+SVRCERTD=${SVRCERTD:-$SVRCERT_TOP/build/svrcertd}
 SVRCERT_KO=${SVRCERT_KO:-}
-export SVRCERT_TOP SVRCERT_KERNEL SVRCERTCTL SVRCERT_KO
+export SVRCERT_TOP SVRCERT_KERNEL SVRCERTCTL SVRCERTD SVRCERT_KO
 
 T_N=${T_N:-0}
 T_FAILED=${T_FAILED:-0}
