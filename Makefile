@@ -101,7 +101,7 @@ check-kunit:
 	scripts/guest-run --kernel debug --only kunit
 
 check-guest-debug: userspace
-	scripts/guest-run --kernel debug
+	scripts/guest-run --kernel debug --timeout 4800
 
 check-guest-stock: userspace
 	scripts/guest-run --kernel stock
