@@ -73,6 +73,8 @@ struct peerauth {
 	char ident_err[300];		/* why there is no TLS identity */
 	int listen_fd;
 	int resolve_pipe[2];		/* lookups done (peerauth_resolve.c) */
+	int64_t stranger_log_ms;	/* last "refused before TLS" log line */
+	unsigned int strangers_quiet;	/* refused since, not logged */
 	uint16_t listen_port;
 	char *listen_host;		/* the endpoint listened on (copy) */
 	uint16_t listen_cfg_port;

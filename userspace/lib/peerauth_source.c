@@ -23,6 +23,8 @@
 
 #include "peerauth_int.h"
 
+#define STRANGER_LOG_MS	60000
+
 static struct svrcert_addr normalised(const struct svrcert_addr *a)
 {
 	struct svrcert_addr n = { .family = a->family };
@@ -86,15 +88,26 @@ bool pa_source_allowed(const struct pa_peer *peer,
 
 bool pa_source_accept(struct peerauth *pa, const struct svrcert_addr *src)
 {
-	char text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN], more[64] = "";
 
 	for (size_t i = 0; i < pa->n_peers; i++)
 		if (pa_source_allowed(&pa->peers[i], src))
 			return true;
 	pa->counters[PA_CNT_SOURCE_REFUSED]++;
+	/* A scanner must not flood the log: one line a minute at most. */
+	if (pa->stranger_log_ms &&
+	    pa_now_ms() - pa->stranger_log_ms < STRANGER_LOG_MS) {
+		pa->strangers_quiet++;
+		return false;
+	}
 	pa_addr_text(src, text, sizeof(text));
+	if (pa->strangers_quiet)
+		snprintf(more, sizeof(more), " (and %u more since the last "
+			 "such line)", pa->strangers_quiet);
 	syslog(LOG_NOTICE, "peer auth from %s refused before TLS: not an "
-	       "address of any configured peer", text);
+	       "address of any configured peer%s", text, more);
+	pa->stranger_log_ms = pa_now_ms();
+	pa->strangers_quiet = 0;
 	return false;
 }
 
