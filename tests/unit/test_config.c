@@ -126,12 +126,15 @@ static void test_defaults(void **state)
 	assert_null(c.rest_listen.host);
 	assert_int_equal(c.rest_token_lifetime_s, 3600);
 	assert_int_equal(c.rest_body_max, 64 * 1024);
+	assert_int_equal(c.rest_connections, 1024);
+	assert_int_equal(c.rest_per_address, 64);
 	assert_int_equal(c.n_peers + c.n_cas + c.n_crl_urls, 0);
 	svrcert_config_free(&c);
 
 	/* [rest]: listen with the web certificate and key */
 	assert_int_equal(load(MIN "[rest]\nlisten = [::1]:8443\ncertificate = /c.pem\n"
-			      "key = /k.pem\ntoken-lifetime = 15m\nbody-max = 16K\n",
+			      "key = /k.pem\ntoken-lifetime = 15m\nbody-max = 16K\n"
+			      "connection-limit = 200\nper-address-limit = 200\n",
 			      &c, err, sizeof(err)), 0);
 	assert_string_equal(c.rest_listen.host, "::1");
 	assert_int_equal(c.rest_listen.port, 8443);
@@ -139,6 +142,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c.rest_key, "/k.pem");
 	assert_int_equal(c.rest_token_lifetime_s, 900);
 	assert_int_equal(c.rest_body_max, 16 * 1024);
+	assert_int_equal(c.rest_connections, 200);
+	assert_int_equal(c.rest_per_address, 200);
 	svrcert_config_free(&c);
 
 	/* uuid-file follows state-dir; validation-mode defaults to strict */
@@ -196,6 +201,14 @@ static const struct bad bad_configs[] = {
 	  "t.conf:3: [rest] key: required with listen (the REST API serves HTTPS only)" },
 	{ MIN "[rest]\ntoken-lifetime = 30s\n", "t.conf:3: [rest] token-lifetime: must be 60s to 7d" },
 	{ MIN "[rest]\nbody-max = 2M\n", "t.conf:3: [rest] body-max: must be 1K to 1M" },
+	{ MIN "[rest]\nconnection-limit = 8\n",
+	  "t.conf:3: [rest] connection-limit: must be 16 to 16384" },
+	{ MIN "[rest]\nconnection-limit = 100\nper-address-limit = 101\n",
+	  "t.conf:3: [rest] per-address-limit: must not exceed connection-limit (100)" },
+	{ MIN "[rest]\nper-address-limit = 0\n",
+	  "t.conf:4: [rest] per-address-limit: \"0\" must be a whole number of 1 to 1000000" },
+	{ MIN "[rest]\nconnection-limit = 1e3\n",
+	  "t.conf:4: [rest] connection-limit: \"1e3\" must be a whole number of 1 to 1000000" },
 	{ MIN "[rest]\nlisten = 8443\n",
 	  "t.conf:4: [rest] listen: \"8443\" must be HOST:PORT or [IPV6]:PORT" },
 	{ MIN "[crl]\nmax-size = 17G\n",

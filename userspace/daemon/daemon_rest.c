@@ -41,6 +41,7 @@ static struct rest_server *retired[RETIRED_MAX];
 static void fit_fd_limit(struct rest_config *rc)
 {
 	rlim_t need = (rlim_t)rc->conn_limit * FDS_PER_CONN + FDS_RESERVED;
+	unsigned int wanted = rc->conn_limit;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
@@ -59,7 +60,7 @@ static void fit_fd_limit(struct rest_config *rc)
 		rc->per_ip_limit = rc->conn_limit;
 	syslog(LOG_WARNING, "REST: at most %u connections (open file limit "
 	       "%llu; raise LimitNOFILE for %u)", rc->conn_limit,
-	       (unsigned long long)rl.rlim_cur, REST_DEF_CONN_LIMIT);
+	       (unsigned long long)rl.rlim_cur, wanted);
 }
 
 /* What ENV asks of the REST server. */

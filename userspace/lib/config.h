@@ -42,6 +42,8 @@
 #define SVRCERT_DEF_LISTEN_PORT		4480
 #define SVRCERT_DEF_REST_TOKEN_S	3600u		/* [rest] token-lifetime */
 #define SVRCERT_DEF_REST_BODY_MAX	(64u << 10)	/* [rest] body-max */
+#define SVRCERT_DEF_REST_CONNECTIONS	1024u	/* [rest] connection-limit */
+#define SVRCERT_DEF_REST_PER_ADDRESS	64u	/* [rest] per-address-limit */
 #define SVRCERT_DEF_CONFIG_PATH		"/etc/svrcert/svrcert.conf"
 #define SVRCERT_DEF_KEY_FILE_NAME	"key.pem"	/* in state-dir */
 
@@ -150,6 +152,9 @@ struct svrcert_config {
 	char *rest_key;			/* key = PEM private key file */
 	uint32_t rest_token_lifetime_s;	/* token-lifetime = (60s..7d, 1h) */
 	uint64_t rest_body_max;		/* body-max = (1K..1M, 64K) */
+	uint32_t rest_connections;	/* connection-limit = (16..16384, 1024) */
+	uint32_t rest_per_address;	/* per-address-limit = (1..connection-
+					 * limit, 64) */
 };
 
 /*

@@ -18,6 +18,7 @@
 enum vtype {
 	V_NAME, V_STR, V_PATH, V_BOOL, V_DUR_H, V_DUR_S, V_FAILMODE, V_MODE,
 	V_STORAGE, V_HANDLE, V_PORTS, V_SIZE, V_URL, V_ADDRS, V_ENDPOINT, V_GROUP,
+	V_COUNT,
 };
 
 struct key_def {
@@ -63,6 +64,8 @@ static const struct key_def keys[] = {
 	{ S_REST, "key", V_PATH, CF(rest_key) },
 	{ S_REST, "token-lifetime", V_DUR_S, CF(rest_token_lifetime_s) },
 	{ S_REST, "body-max", V_SIZE, CF(rest_body_max) },
+	{ S_REST, "connection-limit", V_COUNT, CF(rest_connections) },
+	{ S_REST, "per-address-limit", V_COUNT, CF(rest_per_address) },
 };
 
 const char *conf_section_name(const struct conf_ctx *c,
@@ -353,6 +356,19 @@ static int set_value(struct conf_ctx *c, const struct key_def *k, void *obj,
 		c->key_line = c->lineno;
 		return 0;
 	}
+	case V_COUNT: {
+		char *end;
+		unsigned long n;
+
+		*why = "must be a whole number of 1 to 1000000";
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (!isdigit((unsigned char)v[0]) || *end || errno || n < 1 ||
+		    n > 1000000)
+			return -EINVAL;
+		*(uint32_t *)field = (uint32_t)n;
+		return 0;
+	}
 	case V_PORTS:
 		return parse_ports(v, (uint16_t *)field, why);
 	case V_URL:
@@ -427,6 +443,8 @@ int conf_defaults(struct conf_ctx *c, const char *fname)
 	cfg->crl_max_size = SVRCERT_DEF_CRL_MAX_SIZE;
 	cfg->rest_token_lifetime_s = SVRCERT_DEF_REST_TOKEN_S;
 	cfg->rest_body_max = SVRCERT_DEF_REST_BODY_MAX;
+	cfg->rest_connections = SVRCERT_DEF_REST_CONNECTIONS;
+	cfg->rest_per_address = SVRCERT_DEF_REST_PER_ADDRESS;
 	cfg->path = strdup(fname);
 	cfg->state_dir = strdup(SVRCERT_DEF_STATE_DIR);
 	cfg->control_socket = strdup(SVRCERT_DEF_CONTROL_SOCKET);
@@ -506,6 +524,12 @@ static void check_rest(struct conf_ctx *c)
 		conf_error(c, line, "[rest] token-lifetime: must be 60s to 7d");
 	else if (cfg->rest_body_max < 1024 || cfg->rest_body_max > (1u << 20))
 		conf_error(c, line, "[rest] body-max: must be 1K to 1M");
+	/* A thread per connection, each with three descriptors. */
+	else if (cfg->rest_connections < 16 || cfg->rest_connections > 16384)
+		conf_error(c, line, "[rest] connection-limit: must be 16 to 16384");
+	else if (cfg->rest_per_address > cfg->rest_connections)
+		conf_error(c, line, "[rest] per-address-limit: must not exceed "
+			   "connection-limit (%u)", cfg->rest_connections);
 }
 
 void conf_finish(struct conf_ctx *c)

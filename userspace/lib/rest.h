@@ -35,8 +35,9 @@
 
 #include "store_env.h"
 
-#define REST_DEF_CONN_LIMIT	1024u	/* connections (= threads) in all */
-#define REST_DEF_PER_IP_LIMIT	64u	/* connections from one address */
+/* Connections (= threads) in all, and from one client address. */
+#define REST_DEF_CONN_LIMIT	SVRCERT_DEF_REST_CONNECTIONS
+#define REST_DEF_PER_IP_LIMIT	SVRCERT_DEF_REST_PER_ADDRESS
 #define REST_CONN_TIMEOUT_S	30u	/* idle connections are closed */
 #define REST_THREAD_STACK	(512u << 10)	/* per connection thread */
 #define REST_DRAIN_MAX_S	120u	/* a retired server's last requests */

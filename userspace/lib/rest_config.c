@@ -24,6 +24,8 @@ void rest_config_from(const struct svrcert_config *cfg, struct rest_config *rc)
 	snprintf(rc->key_file, sizeof(rc->key_file), "%s", cfg->rest_key);
 	rc->token_lifetime_s = cfg->rest_token_lifetime_s;
 	rc->body_max = (size_t)cfg->rest_body_max;
+	rc->conn_limit = cfg->rest_connections;
+	rc->per_ip_limit = cfg->rest_per_address;
 }
 
 bool rest_config_equal(const struct rest_config *a, const struct rest_config *b)
