@@ -275,12 +275,13 @@ static void connect_next(struct peerauth *pa, struct pa_peer *peer,
 static void step_outgoing(struct peerauth *pa, struct pa_peer *peer)
 {
 	char why[300];
-	bool tcp = peer->conn->connecting;
 	int r = pa_conn_step(peer->conn, why, sizeof(why));
 
 	if (r == 0)
 		return;
-	if (r < 0 && tcp && peer->next_target < peer->n_resolved) {
+	/* Still "connecting" after a failed step: TCP failed, not TLS. */
+	if (r < 0 && peer->conn->connecting &&
+	    peer->next_target < peer->n_resolved) {
 		/* Refused or unreachable there: try the host's next one. */
 		syslog(LOG_INFO, "peer %s: %s; trying the next address",
 		       peer->name, why);
