@@ -146,10 +146,10 @@ static void test_unreachable_backoff(void **state)
 	assert_true(peerauth_timeout_ms(f->r1.pa) > 1000);
 }
 
-/* r1's key lives in a real swtpm; the handshake signs there. */
-static void test_tpm_key(void **state)
+/* r1's key, made as SPEC says, lives in a real swtpm; the handshake signs
+ * there (ECDSA, or RSA-PSS for an RSA key). */
+static void tpm_key_authenticates(struct fx *f, const struct tpm_key_spec *spec)
 {
-	struct fx *f = *state;
 	struct tpm_ctx t;
 	struct csr_request rq = { .common_name = "r1" };
 	EVP_PKEY *key = NULL;
@@ -159,7 +159,7 @@ static void test_tpm_key(void **state)
 
 	assert_int_equal(swtpm_start(&f->tpm), 0);
 	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
-	assert_int_equal(tpm_key_generate(&t, &f->r1.st, false), 0);
+	assert_int_equal(tpm_key_generate_spec(&t, &f->r1.st, spec, false), 0);
 	assert_int_equal(tpm_key_load(&t, &f->r1.st, &key), 0);
 	assert_int_equal(csr_build_pem(&t, key, "r1", &rq, &pem, err,
 				       sizeof(err)), 0);
@@ -199,6 +199,20 @@ static void test_tpm_key(void **state)
 	assert_int_equal(cnt(&f->r1, PA_CNT_HANDSHAKE_FAILED), 0);
 }
 
+static void test_tpm_key(void **state)
+{
+	const struct tpm_key_spec ec = TPM_KEY_SPEC_DEFAULT;
+
+	tpm_key_authenticates(*state, &ec);
+}
+
+static void test_tpm_rsa_key(void **state)
+{
+	const struct tpm_key_spec rsa = { .type = TPM_KEY_RSA, .bits = 2048 };
+
+	tpm_key_authenticates(*state, &rsa);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +223,7 @@ int main(void)
 		T(test_reconfigure),
 		T(test_unreachable_backoff),
 		T(test_tpm_key),
+		T(test_tpm_rsa_key),
 #undef T
 	};
 

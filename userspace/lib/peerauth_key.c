@@ -141,11 +141,17 @@ static int load_tpm_bridge(const struct svrcert_config *cfg,
 			 strerror(-ret));
 		return ret;
 	}
+	/* An RSA key signs TLS 1.3's RSA-PSS through tpm_tls.c instead. */
+	if (EVP_PKEY_is_a(pub, "RSA")) {
+		EVP_PKEY_free(pub);
+		return tpm_tls_rsa_key(st, cfg ? cfg->tpm_tcti : NULL, out,
+				       err, errlen);
+	}
 	ec = EVP_PKEY_get1_EC_KEY(pub);
 	EVP_PKEY_free(pub);
 	s = calloc(1, sizeof(*s));
 	if (!ec || !s || !bridge_method()) {
-		snprintf(err, errlen, "the stored key is not an EC key");
+		snprintf(err, errlen, "the stored key is neither EC nor RSA");
 		free(s);
 		EC_KEY_free(ec);
 		return ec ? -ENOMEM : -EINVAL;
