@@ -13,6 +13,7 @@
 #include <linux/svrcert.h>
 
 #include "nl.h"
+#include "nl_util.h"
 
 /* Declared in import.h. */
 const char *cert_state_name(enum svrcert_cert_state state);
@@ -23,18 +24,10 @@ int kernel_push_policy(bool peer_validation, int failure_mode, int port_min,
 		       char *msg, size_t msglen);
 int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen);
 
+/* The UAPI's names, kept in one table (nl_util.c). */
 const char *cert_state_name(enum svrcert_cert_state state)
 {
-	static const char *const names[] = {
-		[SVRCERT_STATE_UNKNOWN] = "unknown",
-		[SVRCERT_STATE_VALID] = "valid",
-		[SVRCERT_STATE_INVALID] = "invalid",
-		[SVRCERT_STATE_REVOKED] = "revoked",
-		[SVRCERT_STATE_EXPIRED] = "expired",
-		[SVRCERT_STATE_NOT_YET_VALID] = "not-yet-valid",
-	};
-
-	return (unsigned)state <= SVRCERT_STATE_MAX ? names[state] : "?";
+	return svrcert_nl_state_name(state);
 }
 
 static int push_policy(const struct svrcert_policy *pol, char *msg,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nl_util.h"
+#include "util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -101,31 +102,16 @@ int svrcert_nl_peer_name_check(const char *name)
 	return 0;
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parses exactly SVRCERT_KEY_HEX_LEN digits at S; the caller checks the end. */
 static int key_parse_digits(const char *s, uint8_t out[SVRCERT_KEY_LEN])
 {
-	size_t i;
+	char digits[SVRCERT_KEY_HEX_LEN + 1];
 
-	for (i = 0; i < SVRCERT_KEY_LEN; i++) {
-		int hi = hex_nibble(s[2 * i]);
-		int lo = hi < 0 ? -1 : hex_nibble(s[2 * i + 1]);
-
-		if (lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	if (strnlen(s, SVRCERT_KEY_HEX_LEN) < SVRCERT_KEY_HEX_LEN)
+		return -EINVAL;
+	memcpy(digits, s, SVRCERT_KEY_HEX_LEN);
+	digits[SVRCERT_KEY_HEX_LEN] = '\0';
+	return svrcert_unhex(digits, out, SVRCERT_KEY_LEN);
 }
 
 int svrcert_nl_key_parse(const char *s, uint8_t out[SVRCERT_KEY_LEN])
