@@ -4,7 +4,8 @@
  * SSR offers that swtpm makes: a key generated in a real swtpm, a
  * certificate for its public half, and a TLS 1.3 handshake over a BIO pair
  * in which the server signs CertificateVerify through the TPM bridge
- * (tpm_tls.c for RSA: RSA-PSS; peer authentication's pa_load_key for EC)
+ * (tpm_tls.c for RSA: RSA-PSS; peer authentication's pa_load_key for
+ * both)
  * and the client checks that signature. The signature scheme the client
  * saw is asserted (RSA-PSS with SHA-256; ECDSA with SHA-256/384/512 by
  * curve). A wrong key fails the handshake, so the test can fail.
@@ -151,6 +152,12 @@ static void check_rsa(struct fx *f, long bits)
 	assert_int_equal(handshake(key, x, &type, &md), 1);
 	assert_int_equal(type, NID_rsassaPss);
 	assert_int_equal(md, NID_sha256);
+	EVP_PKEY_free(key);
+	/* The same through peer authentication's key loader. */
+	key = NULL;
+	assert_int_equal(pa_load_key(NULL, &f->st, &key, err, sizeof(err)), 0);
+	assert_int_equal(handshake(key, x, &type, &md), 1);
+	assert_int_equal(type, NID_rsassaPss);
 	X509_free(x);
 	EVP_PKEY_free(key);
 }
