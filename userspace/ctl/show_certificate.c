@@ -186,21 +186,6 @@ static void print_crl_text(json_t *held, json_t *src)
 		printf("  none\n");
 }
 
-/* What the CRL manager published (index.json), or an empty array. */
-static json_t *crl_index(const struct svrcert_env *env)
-{
-	json_t *idx, *crls;
-	char *text = NULL;
-
-	if (store_read(&env->st, SVRCERT_MASTER_INDEX, &text, NULL))
-		return json_array();
-	idx = json_loads(text, 0, NULL);
-	free(text);
-	crls = json_incref(json_object_get(idx, "crls"));
-	json_decref(idx);
-	return json_is_array(crls) ? crls : json_array();
-}
-
 static void print_index(json_t *idx)
 {
 	json_t *it;
@@ -280,7 +265,7 @@ void ctl_crl_print_status(json_t *st);
 
 static int show_crl(struct svrcert_env *env, bool json)
 {
-	json_t *held = NULL, *src = crl_sources(env), *o, *idx = crl_index(env);
+	json_t *held = NULL, *src = crl_sources(env), *o, *idx = svrcert_master_published_crls(env->st.dir);
 	json_t *live = ctl_crl_daemon_status(env), *learned = crl_learned(env);
 
 	if (trust_held_crls_json(&env->st, &held)) {

@@ -120,4 +120,8 @@ int svrcert_master_publish_learned(const char *dir,
 				   const struct svrcert_master *m, time_t now,
 				   char *err, size_t errlen);
 
+/* The "crls" array of <dir>/index.json as last published; an empty array
+ * when nothing was published (or it cannot be read). */
+json_t *svrcert_master_published_crls(const char *dir);
+
 #endif

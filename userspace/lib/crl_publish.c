@@ -204,3 +204,20 @@ int svrcert_master_publish_learned(const char *dir,
 	prune(crldir, srcs, nsrc);
 	return 0;
 }
+
+json_t *svrcert_master_published_crls(const char *dir)
+{
+	char path[PATH_MAX];
+	json_t *idx, *crls;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, SVRCERT_MASTER_INDEX) >=
+	    (int)sizeof(path))
+		return json_array();
+	idx = json_load_file(path, 0, NULL);
+	crls = json_incref(json_object_get(idx, "crls"));
+	json_decref(idx);
+	if (json_is_array(crls))
+		return crls;
+	json_decref(crls);
+	return json_array();
+}

@@ -44,21 +44,6 @@ static json_t *ask_loop(struct svrcert_env *env, json_t *req, bool *missing)
 	return resp;
 }
 
-/* What was published (index.json), or an empty array. */
-static json_t *published(const struct svrcert_env *env)
-{
-	json_t *idx, *crls;
-	char *text = NULL;
-
-	if (store_read(&env->st, SVRCERT_MASTER_INDEX, &text, NULL))
-		return json_array();
-	idx = json_loads(text, 0, NULL);
-	free(text);
-	crls = json_incref(json_object_get(idx, "crls"));
-	json_decref(idx);
-	return json_is_array(crls) ? crls : (json_decref(crls), json_array());
-}
-
 void rest_crl_get(struct rest_req *r)
 {
 	const struct svrcert_config *c;
@@ -80,7 +65,7 @@ void rest_crl_get(struct rest_req *r)
 		      (json_int_t)(c ? c->crl_polling_s : SVRCERT_DEF_POLLING_S),
 		      "backoff_interval_s",
 		      (json_int_t)(c ? c->crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
-		      "held", held, "published", published(&env));
+		      "held", held, "published", svrcert_master_published_crls(env.st.dir));
 	mgr = ask_loop(&env, json_pack("{s:s}", "command", "crl"), &missing);
 	if (mgr) {
 		json_object_del(mgr, "ok");
