@@ -18,17 +18,21 @@ DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.co
 DESTDIR ?=
 
 CC ?= cc
+# userspace/ by concern, lowest layer first (userspace/LAYERS); every
+# folder but the two programs' goes into libsvrcert.a.
+US_DIRS := $(shell grep -v '^\#' $(TOP)/userspace/LAYERS)
+US_LIB_DIRS := $(filter-out daemon ctl,$(US_DIRS))
 PKGS := libnl-genl-3.0 libnl-3.0 openssl libcurl inih jansson libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla
 US_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -fstack-protector-strong \
-	-D_FORTIFY_SOURCE=2 -I$(TOP)/include/uapi -I$(TOP)/userspace/lib \
+	-D_FORTIFY_SOURCE=2 -I$(TOP)/include/uapi $(US_DIRS:%=-I$(TOP)/userspace/%) \
 	$(PKG_CFLAGS) $(EXTRA_CFLAGS)
 US_LDFLAGS := -Wl,-z,relro,-z,now $(EXTRA_LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard userspace/lib/*.c))
+LIB_SRC := $(sort $(foreach d,$(US_LIB_DIRS),$(wildcard userspace/$(d)/*.c)))
 CTL_SRC := $(sort $(wildcard userspace/ctl/*.c))
 D_SRC := $(sort $(wildcard userspace/daemon/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -56,9 +60,9 @@ userspace: $(CTL) $(DAEMON) helpers
 
 helpers: $(HELPER_BIN)
 
-$(O_US)/%.o: %.c $(wildcard userspace/lib/*.h userspace/ctl/*.h userspace/daemon/*.h) include/uapi/linux/svrcert.h
+$(O_US)/%.o: %.c $(wildcard userspace/*/*.h) include/uapi/linux/svrcert.h
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) -Iuserspace/ctl -Iuserspace/daemon -c -o $@ $<
+	$(CC) $(US_CFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
