@@ -28,7 +28,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla
 US_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -fstack-protector-strong \
-	-D_FORTIFY_SOURCE=2 -I$(TOP)/include/uapi $(US_DIRS:%=-I$(TOP)/userspace/%) \
+	-D_FORTIFY_SOURCE=2 -I$(TOP)/include/uapi -I$(TOP)/userspace \
 	$(PKG_CFLAGS) $(EXTRA_CFLAGS)
 US_LDFLAGS := -Wl,-z,relro,-z,now $(EXTRA_LDFLAGS)
 

@@ -14,8 +14,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "crl_walk.h"
-#include "crl_walk_int.h"
+#include "crl/crl_walk.h"
+#include "crl/crl_walk_int.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -16,8 +16,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "import.h"
-#include "store.h"
+#include "pki/import.h"
+#include "lib/store.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

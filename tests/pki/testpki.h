@@ -15,7 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 static char testpki_dir[PATH_MAX];
 static int testpki_owned;

@@ -24,8 +24,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "crl_walk.h"
-#include "nl.h"
+#include "crl/crl_walk.h"
+#include "netlink/nl.h"
 
 static double now(void)
 {

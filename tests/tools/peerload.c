@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nl.h"
-#include "nl_util.h"
+#include "netlink/nl.h"
+#include "netlink/nl_util.h"
 
 /* Header of the DER TLV at P (within END): sets *hl, *len; 0 or -1. */
 static int der_header(const unsigned char *p, const unsigned char *end,

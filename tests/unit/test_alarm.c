@@ -14,10 +14,10 @@
 #include "swtpm_fixture.h"
 #include "../pki/testpki.h"
 
-#include "alarm.h"
-#include "counters.h"
-#include "import_trust.h"
-#include "store.h"
+#include "pki/alarm.h"
+#include "lib/counters.h"
+#include "pki/import_trust.h"
+#include "lib/store.h"
 
 struct fx {
 	char dir[64];

@@ -16,9 +16,9 @@
 #include "swtpm_fixture.h"
 #include "../pki/testpki.h"
 
-#include "ctlsock.h"
-#include "import_trust.h"
-#include "store.h"
+#include "lib/ctlsock.h"
+#include "pki/import_trust.h"
+#include "lib/store.h"
 
 #define DAEMON "build/svrcertd"
 

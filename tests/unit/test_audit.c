@@ -10,8 +10,8 @@
 
 #include "swtpm_fixture.h"
 
-#include "audit.h"
-#include "store.h"
+#include "lib/audit.h"
+#include "lib/store.h"
 
 static void assert_timestamp(const char *ts)
 {

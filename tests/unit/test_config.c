@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "util.h"
+#include "lib/config.h"
+#include "lib/util.h"
 
 #define MIN "[router]\nname = r1\n"
 

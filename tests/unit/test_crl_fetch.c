@@ -24,7 +24,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "crl_fetch.h"
+#include "crl/crl_fetch.h"
 
 static char dir[256];
 static pid_t server;

@@ -18,10 +18,10 @@
 #include <jansson.h>
 
 #include "test_crl_fixture.h"
-#include "crl_learned.h"
-#include "crl_master.h"
-#include "crl_source.h"
-#include "pki.h"
+#include "crl/crl_learned.h"
+#include "crl/crl_master.h"
+#include "crl/crl_source.h"
+#include "pki/pki.h"
 
 static uint8_t key_a[32], key_b[32];	/* revkeys of leaf certs a and b */
 

@@ -20,9 +20,9 @@
 #include <jansson.h>
 
 #include "test_crl_fixture.h"
-#include "crl_fetch.h"
-#include "crl_master.h"
-#include "crl_source.h"
+#include "crl/crl_fetch.h"
+#include "crl/crl_master.h"
+#include "crl/crl_source.h"
 
 static int setup(void **state)
 {

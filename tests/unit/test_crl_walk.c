@@ -21,8 +21,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "crl_walk.h"
-#include "pki.h"
+#include "crl/crl_walk.h"
+#include "pki/pki.h"
 
 static char dir[256];
 static char mkcrl[PATH_MAX];

@@ -10,11 +10,11 @@
 
 #include "swtpm_fixture.h"
 
-#include "audit.h"
-#include "counters.h"
-#include "csr.h"
-#include "store.h"
-#include "tpm.h"
+#include "lib/audit.h"
+#include "lib/counters.h"
+#include "pki/csr.h"
+#include "lib/store.h"
+#include "tpm/tpm.h"
 
 struct fx {
 	struct swtpm_fixture tpm;

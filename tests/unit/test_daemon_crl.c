@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "test_crl_fixture.h"
-#include "crl_master.h"
+#include "crl/crl_master.h"
 
 static pid_t daemon_pid;
 static char url[256];

@@ -16,12 +16,12 @@
 #include "swtpm_fixture.h"
 #include "../pki/testpki.h"
 
-#include "audit.h"
-#include "counters.h"
-#include "crl_master.h"
-#include "import.h"
-#include "import_trust.h"
-#include "store.h"
+#include "lib/audit.h"
+#include "lib/counters.h"
+#include "crl/crl_master.h"
+#include "pki/import.h"
+#include "pki/import_trust.h"
+#include "lib/store.h"
 
 struct fx {
 	char dir[64];

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "store.h"
+#include "lib/store.h"
 
 #define CTL "build/svrcertctl"
 

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "nl_priv.h"
+#include "netlink/nl_priv.h"
 
 /* A message holding the attributes under test, built with libnl. */
 static struct nl_msg *msg;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nl_util.h"
+#include "netlink/nl_util.h"
 
 static const char key_hex[] =
 	"00112233445566778899aabbccddeeff0123456789ABCDEFfedcba9876543210";

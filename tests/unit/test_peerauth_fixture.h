@@ -22,10 +22,10 @@
 #include "../pki/testpki.h"
 #include "swtpm_fixture.h"
 
-#include "counters.h"
-#include "csr.h"
-#include "peerauth.h"
-#include "tpm.h"
+#include "lib/counters.h"
+#include "pki/csr.h"
+#include "peer/peerauth.h"
+#include "tpm/tpm.h"
 
 struct binding_log {
 	unsigned int calls;

@@ -20,7 +20,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "ctlsock.h"
+#include "lib/ctlsock.h"
 #include "test_peerauth_fixture.h"
 
 static bool have_ns;

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <openssl/rand.h>
 
-#include "crl_walk.h"
-#include "pki.h"
-#include "util.h"
+#include "crl/crl_walk.h"
+#include "pki/pki.h"
+#include "lib/util.h"
 #include "../pki/testpki.h"
 
 static int group_setup(void **state)

@@ -15,9 +15,9 @@
 
 #include "test_rest_fixture.h"
 
-#include "ctlsock.h"
-#include "store.h"
-#include "token.h"
+#include "lib/ctlsock.h"
+#include "lib/store.h"
+#include "rest/token.h"
 
 static char *admin_tok, *oper_tok;
 

@@ -22,10 +22,10 @@
 #include "test_rest_fixture.h"
 #pragma GCC diagnostic pop
 
-#include "ctlsock.h"
-#include "rest.h"
-#include "store.h"
-#include "rest_throttle.h"
+#include "lib/ctlsock.h"
+#include "rest/rest.h"
+#include "lib/store.h"
+#include "rest/rest_throttle.h"
 
 #define FLOOD_N		1000
 #define FLOOD_SOURCES	25	/* 40 connections each: under the per-IP limit */

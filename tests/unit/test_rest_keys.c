@@ -22,7 +22,7 @@
 
 #include "test_rest_fixture.h"
 
-#include "store.h"
+#include "lib/store.h"
 
 #define N_SAN_MAX	16
 

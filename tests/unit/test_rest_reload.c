@@ -22,8 +22,8 @@
 #include "test_rest_fixture.h"
 #pragma GCC diagnostic pop
 
-#include "ctlsock.h"
-#include "token.h"
+#include "lib/ctlsock.h"
+#include "rest/token.h"
 
 static char *admin_tok;
 

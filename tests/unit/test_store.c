@@ -10,8 +10,8 @@
 
 #include "swtpm_fixture.h"
 
-#include "counters.h"
-#include "store.h"
+#include "lib/counters.h"
+#include "lib/store.h"
 
 struct fx {
 	char dir[64];

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "token.h"
+#include "rest/token.h"
 
 static const uint8_t key[TOKEN_SECRET_LEN] = "0123456789abcdef0123456789abcde";
 

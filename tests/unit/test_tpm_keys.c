@@ -16,7 +16,7 @@
 #include "swtpm_fixture.h"
 #include "../pki/testpki.h"
 
-#include "store.h"
+#include "lib/store.h"
 
 #define CTL "build/svrcertctl"
 

@@ -22,9 +22,9 @@
 
 #include "swtpm_fixture.h"
 
-#include "peerauth_int.h"
-#include "store.h"
-#include "tpm.h"
+#include "peer/peerauth_int.h"
+#include "lib/store.h"
+#include "tpm/tpm.h"
 
 struct fx {
 	struct swtpm_fixture tpm;

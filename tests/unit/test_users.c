@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rest_throttle.h"
-#include "users.h"
+#include "rest/rest_throttle.h"
+#include "rest/users.h"
 
 static void test_names_roles(void **state)
 {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "validate.h"
+#include "pki/validate.h"
 #include "../pki/testpki.h"
 
 static X509_STORE *store;

@@ -12,8 +12,8 @@
 #include <jansson.h>
 
 #include "crl_learned.h"
-#include "store.h"
-#include "util.h"
+#include "lib/store.h"
+#include "lib/util.h"
 
 /* learned.json of a full SVRCERT_LEARNED_MAX set stays below this. */
 #define LEARNED_FILE_MAX	(256u << 20)

@@ -15,8 +15,8 @@
 #include <openssl/evp.h>
 
 #include "crl_master.h"
-#include "store.h"
-#include "util.h"
+#include "lib/store.h"
+#include "lib/util.h"
 
 #define OFF_MAGIC	0
 #define OFF_VERSION	8

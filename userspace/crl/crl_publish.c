@@ -16,8 +16,8 @@
 #include <openssl/evp.h>
 
 #include "crl_master.h"
-#include "store.h"
-#include "util.h"
+#include "lib/store.h"
+#include "lib/util.h"
 
 static void sha256_hex(const void *data, size_t len, char out[65])
 {

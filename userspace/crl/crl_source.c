@@ -11,7 +11,7 @@
 
 #include "crl_source.h"
 #include "crl_walk_int.h"
-#include "util.h"
+#include "lib/util.h"
 
 int svrcert_crl_source_init(struct svrcert_crl_source *s, const char *url)
 {

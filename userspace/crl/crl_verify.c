@@ -13,7 +13,7 @@
 #include <openssl/x509.h>
 
 #include "crl_verify.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct sig_params {
 	const EVP_MD *md;	/* digest of the signature */

@@ -21,8 +21,8 @@
 #include <jansson.h>
 
 #include "ctl.h"
-#include "ctlsock.h"
-#include "store_env.h"
+#include "lib/ctlsock.h"
+#include "pki/store_env.h"
 
 #define CRL_WAIT_POLL_MS	200
 

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csr.h"
+#include "pki/csr.h"
 #include "ctl.h"
-#include "store_env.h"
+#include "pki/store_env.h"
 
 static const struct option csr_opts[] = {
 	{ "name", required_argument, NULL, 'n' },

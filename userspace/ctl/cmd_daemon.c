@@ -12,8 +12,8 @@
 #include <jansson.h>
 
 #include "ctl.h"
-#include "ctlsock.h"
-#include "store_env.h"
+#include "lib/ctlsock.h"
+#include "pki/store_env.h"
 
 static const char *const daemon_requests[] = { "status", "check", "reload", NULL };
 

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alarm.h"
+#include "pki/alarm.h"
 #include "ctl.h"
-#include "import.h"
-#include "store_env.h"
-#include "util.h"
+#include "pki/import.h"
+#include "pki/store_env.h"
+#include "lib/util.h"
 
 #define IMPORT_FILE_MAX	(1u << 20)
 

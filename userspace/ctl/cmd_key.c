@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "store_env.h"
-#include "tpm.h"
+#include "pki/store_env.h"
+#include "tpm/tpm.h"
 
 static int key_usage(void)
 {

@@ -11,7 +11,7 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
-#include "nl_util.h"
+#include "netlink/nl_util.h"
 
 static volatile sig_atomic_t stopping;
 

@@ -15,7 +15,7 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
-#include "nl_util.h"
+#include "netlink/nl_util.h"
 
 static void usage(void)
 {

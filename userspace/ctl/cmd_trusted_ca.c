@@ -16,8 +16,8 @@
 #include <time.h>
 
 #include "ctl.h"
-#include "import_trust.h"
-#include "store_env.h"
+#include "pki/import_trust.h"
+#include "pki/store_env.h"
 
 static int tca_usage(void)
 {

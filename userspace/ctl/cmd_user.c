@@ -24,8 +24,8 @@
 #include <openssl/crypto.h>
 
 #include "ctl.h"
-#include "store_env.h"
-#include "users.h"
+#include "pki/store_env.h"
+#include "rest/users.h"
 
 struct user_opts {
 	const char *op, *name;

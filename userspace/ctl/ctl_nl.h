@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "nl.h"
+#include "netlink/nl.h"
 
 /* Open the netlink handle; on failure print why (for WHAT) and return NULL. */
 struct svrcert_nl *ctl_nl_open(const char *what);

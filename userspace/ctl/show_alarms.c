@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alarm.h"
+#include "pki/alarm.h"
 #include "ctl.h"
-#include "ctlsock.h"
-#include "peerauth.h"
-#include "store_env.h"
-#include "util.h"
+#include "lib/ctlsock.h"
+#include "peer/peerauth.h"
+#include "pki/store_env.h"
+#include "lib/util.h"
 
 static const char *member(json_t *alarm, const char *key)
 {

@@ -18,12 +18,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "crl_master.h"
+#include "crl/crl_master.h"
 #include "ctl.h"
-#include "import.h"
-#include "import_trust.h"
-#include "store_env.h"
-#include "util.h"
+#include "pki/import.h"
+#include "pki/import_trust.h"
+#include "pki/store_env.h"
+#include "lib/util.h"
 
 static X509 *installed_leaf(const struct svrcert_env *env)
 {

@@ -13,9 +13,9 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
-#include "ctlsock.h"
-#include "nl_util.h"
-#include "store_env.h"
+#include "lib/ctlsock.h"
+#include "netlink/nl_util.h"
+#include "pki/store_env.h"
 
 #define DUMP_TRIES 5
 

@@ -4,7 +4,7 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
-#include "nl_util.h"
+#include "netlink/nl_util.h"
 
 static int print_json(const struct svrcert_policy *p)
 {

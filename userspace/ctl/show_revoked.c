@@ -10,7 +10,7 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
-#include "nl_util.h"
+#include "netlink/nl_util.h"
 
 /* A dump that keeps meeting a concurrent change is retried this often. */
 #define DUMP_TRIES 5

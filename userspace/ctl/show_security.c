@@ -14,10 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "counters.h"
+#include "lib/counters.h"
 #include "ctl.h"
-#include "import.h"
-#include "store_env.h"
+#include "pki/import.h"
+#include "pki/store_env.h"
 
 static void put(json_t *groups, const char *group, const char *item,
 		json_int_t v)

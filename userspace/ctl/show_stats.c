@@ -9,7 +9,7 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
-#include "nl_util.h"
+#include "netlink/nl_util.h"
 
 /* Every reason a packet can be counted under (UNSPEC never is). */
 #define FIRST_REASON SVRCERT_REASON_OK

@@ -10,8 +10,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "import.h"
-#include "store_env.h"
+#include "pki/import.h"
+#include "pki/store_env.h"
 
 #define SVRCERTD_CHECK_INTERVAL_S	3600
 

@@ -15,14 +15,14 @@
 #include <curl/curl.h>
 #include <openssl/x509.h>
 
-#include "audit.h"
-#include "counters.h"
-#include "crl_fetch.h"
+#include "lib/audit.h"
+#include "lib/counters.h"
+#include "crl/crl_fetch.h"
 #include "daemon.h"
 #include "daemon_crl.h"
 #include "daemon_crl_int.h"
 #include "daemon_peers.h"
-#include "import_trust.h"
+#include "pki/import_trust.h"
 
 struct crl_mgr crl;
 

@@ -33,7 +33,7 @@
 
 #include <jansson.h>
 
-#include "crl_learned.h"
+#include "crl/crl_learned.h"
 
 struct daemon;
 struct peerauth;

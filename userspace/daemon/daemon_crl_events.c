@@ -14,7 +14,7 @@
 #include <netlink/netlink.h>
 
 #include "daemon_crl_int.h"
-#include "nl.h"
+#include "netlink/nl.h"
 
 static struct nla_policy event_policy[SVRCERT_EVENT_A_MAX + 1] = {
 	[SVRCERT_EVENT_A_TYPE] = { .type = NLA_U8 },

@@ -9,11 +9,11 @@
 
 #include <time.h>
 
-#include "counters.h"
-#include "crl_fetch.h"
-#include "crl_learned.h"
-#include "crl_master.h"
-#include "crl_source.h"
+#include "lib/counters.h"
+#include "crl/crl_fetch.h"
+#include "crl/crl_learned.h"
+#include "crl/crl_master.h"
+#include "crl/crl_source.h"
 
 struct daemon;
 

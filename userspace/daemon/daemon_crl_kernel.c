@@ -24,7 +24,7 @@
 
 #include "daemon_crl.h"
 #include "daemon_crl_int.h"
-#include "nl.h"
+#include "netlink/nl.h"
 
 int crl_kernel_family(void)
 {

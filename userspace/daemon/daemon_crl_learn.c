@@ -18,13 +18,13 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "audit.h"
+#include "lib/audit.h"
 #include "daemon.h"
 #include "daemon_crl.h"
 #include "daemon_crl_int.h"
 #include "daemon_peers.h"
-#include "nl.h"
-#include "util.h"
+#include "netlink/nl.h"
+#include "lib/util.h"
 
 #define VIA_PEERAUTH	"peer-authentication"
 #define VIA_KERNEL	"kernel"

@@ -19,12 +19,12 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "alarm.h"
+#include "pki/alarm.h"
 #include "daemon.h"
 #include "daemon_crl.h"
 #include "daemon_crl_int.h"
-#include "store.h"
-#include "util.h"
+#include "lib/store.h"
+#include "lib/util.h"
 
 static const char *const alarm_ids[CRL_ALARM__MAX] = {
 	[CRL_ALARM_UNREACHABLE] = "crl-unreachable",

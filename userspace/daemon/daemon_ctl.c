@@ -12,13 +12,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "alarm.h"
-#include "ctlsock.h"
+#include "pki/alarm.h"
+#include "lib/ctlsock.h"
 #include "daemon.h"
 #include "daemon_crl.h"
 #include "daemon_peers.h"
-#include "util.h"
-#include "version.h"
+#include "lib/util.h"
+#include "lib/version.h"
 
 /* A slow client may hold the loop at most this long. */
 #define CTL_CLIENT_TIMEOUT_MS	2000

@@ -10,13 +10,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "alarm.h"
-#include "ctlsock.h"
+#include "pki/alarm.h"
+#include "lib/ctlsock.h"
 #include "daemon.h"
 #include "daemon_crl.h"
 #include "daemon_peers.h"
 #include "daemon_rest.h"
-#include "tpm.h"
+#include "tpm/tpm.h"
 
 static int open_signalfd(void)
 {

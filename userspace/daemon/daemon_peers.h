@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "peerauth.h"
+#include "peer/peerauth.h"
 
 struct daemon;
 

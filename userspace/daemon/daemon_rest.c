@@ -17,7 +17,7 @@
 
 #include "daemon.h"
 #include "daemon_rest.h"
-#include "rest.h"
+#include "rest/rest.h"
 
 /* Servers replaced by a reload, finishing their requests (rest.h). */
 #define RETIRED_MAX	8

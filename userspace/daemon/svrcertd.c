@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "version.h"
+#include "lib/version.h"
 
 static const struct option opts[] = {
 	{ "config", required_argument, NULL, 'c' },

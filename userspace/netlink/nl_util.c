@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "nl_util.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -9,9 +9,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "import.h"
+#include "pki/import.h"
 #include "peerauth_int.h"
-#include "util.h"
+#include "lib/util.h"
 
 int64_t pa_now_ms(void)
 {

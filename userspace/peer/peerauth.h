@@ -49,10 +49,10 @@
 #include <jansson.h>
 #include <linux/svrcert.h>
 
-#include "audit.h"
-#include "config.h"
-#include "store.h"
-#include "validate.h"
+#include "lib/audit.h"
+#include "lib/config.h"
+#include "lib/store.h"
+#include "pki/validate.h"
 
 #define PEERAUTH_AUDIT_TYPE		"system.peer_authentication"
 #define PEERAUTH_ALARM_ID		"peer-certificate"

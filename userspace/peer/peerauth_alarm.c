@@ -13,9 +13,9 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "import.h"
+#include "pki/import.h"
 #include "peerauth_int.h"
-#include "util.h"
+#include "lib/util.h"
 
 json_t *peerauth_alarms_json(const struct peerauth *pa)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nl.h"
+#include "netlink/nl.h"
 #include "peerauth_int.h"
 
 /* One handle, opened when first needed and again after any failure (the

@@ -10,12 +10,12 @@
 #include <syslog.h>
 #include <sys/stat.h>
 
-#include "counters.h"
-#include "crl_master.h"
-#include "import.h"
-#include "import_trust.h"
+#include "lib/counters.h"
+#include "crl/crl_master.h"
+#include "pki/import.h"
+#include "pki/import_trust.h"
 #include "peerauth_int.h"
-#include "util.h"
+#include "lib/util.h"
 
 void pa_trust_invalidate(struct peerauth *pa)
 {

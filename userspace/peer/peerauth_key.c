@@ -35,7 +35,7 @@
 #include <openssl/pem.h>
 
 #include "peerauth_int.h"
-#include "tpm.h"
+#include "tpm/tpm.h"
 
 /* What the sign callback needs; owned by the EC_KEY (ex_data). */
 struct tpm_signer {

@@ -8,9 +8,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "import.h"
+#include "pki/import.h"
 #include "peerauth_int.h"
-#include "util.h"
+#include "lib/util.h"
 
 static struct pa_peer *find(const struct peerauth *pa, const char *name)
 {

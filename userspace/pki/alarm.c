@@ -7,8 +7,8 @@
 #include <syslog.h>
 
 #include "alarm.h"
-#include "counters.h"
-#include "util.h"
+#include "lib/counters.h"
+#include "lib/util.h"
 
 const char *alarm_severity_name(enum alarm_severity sev)
 {

@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "import.h"
-#include "store.h"
+#include "lib/store.h"
 
 #define ALARM_EXPIRING		"certificate-expiring"
 #define ALARM_INVALID		"certificate-invalid"

@@ -13,8 +13,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "audit.h"
-#include "counters.h"
+#include "lib/audit.h"
+#include "lib/counters.h"
 #include "csr.h"
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)

@@ -21,8 +21,8 @@
 #include <jansson.h>
 #include <openssl/x509v3.h>
 
-#include "store.h"
-#include "tpm.h"
+#include "lib/store.h"
+#include "tpm/tpm.h"
 
 #define CSR_SAN_URI_PREFIX	"urn:ssr:peering:"
 #define CSR_DEFAULT_DAYS	365

@@ -8,11 +8,11 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "counters.h"
+#include "lib/counters.h"
 #include "import.h"
 #include "import_trust.h"
-#include "tpm.h"
-#include "util.h"
+#include "tpm/tpm.h"
+#include "lib/util.h"
 
 #define IMPORT_MAX	(1u << 20)
 

@@ -29,10 +29,10 @@
 
 #include <linux/svrcert.h>
 
-#include "audit.h"
-#include "config.h"
+#include "lib/audit.h"
+#include "lib/config.h"
 #include "pki.h"
-#include "store.h"
+#include "lib/store.h"
 #include "validate.h"
 
 struct import_params {

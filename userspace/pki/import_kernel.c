@@ -12,8 +12,8 @@
 
 #include <linux/svrcert.h>
 
-#include "nl.h"
-#include "nl_util.h"
+#include "netlink/nl.h"
+#include "netlink/nl_util.h"
 
 /* Declared in import.h. */
 const char *cert_state_name(enum svrcert_cert_state state);

@@ -10,9 +10,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "crl_master.h"
+#include "crl/crl_master.h"
 #include "import_trust.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define BUNDLE_MAX	(4u << 20)
 #define CRL_MAX		(256u << 20)

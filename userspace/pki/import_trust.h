@@ -18,9 +18,9 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
-#include "config.h"
+#include "lib/config.h"
 #include "pki.h"
-#include "store.h"
+#include "lib/store.h"
 #include "validate.h"
 
 #define TRUST_DIR_CRL	"crl"

@@ -9,7 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "pki.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define PEERING_URI_PREFIX "urn:ssr:peering:"
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctlsock.h"
+#include "lib/ctlsock.h"
 #include "store_env.h"
 
 static int take_value(int *argc, char **argv, int i, const char **out)

@@ -15,11 +15,11 @@
 
 #include <stdbool.h>
 
-#include "audit.h"
-#include "config.h"
+#include "lib/audit.h"
+#include "lib/config.h"
 #include "import.h"
-#include "store.h"
-#include "tpm.h"
+#include "lib/store.h"
+#include "tpm/tpm.h"
 
 struct svrcert_env {
 	struct svrcert_config cfg;

@@ -13,7 +13,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 
-#include "util.h"
+#include "lib/util.h"
 #include "validate.h"
 
 static const char *const problem_names[__SVRCERT_P_MAX] = {

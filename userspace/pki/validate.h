@@ -29,7 +29,7 @@
 #include <time.h>
 #include <openssl/x509.h>
 #include <linux/svrcert.h>
-#include "config.h"
+#include "lib/config.h"
 #include "pki.h"
 
 enum svrcert_problem {

@@ -9,7 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "util.h"
+#include "lib/util.h"
 #include "validate.h"
 
 /* ---- trusted CA bundles */

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store_env.h"
+#include "pki/store_env.h"
 
 /* Connections (= threads) in all, and from one client address. */
 #define REST_DEF_CONN_LIMIT	SVRCERT_DEF_REST_CONNECTIONS

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "rest_int.h"
-#include "tpm.h"
-#include "util.h"
+#include "tpm/tpm.h"
+#include "lib/util.h"
 
 /* ---- POST /api/v1/private-key ---------------------------------------- */
 

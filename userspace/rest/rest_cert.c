@@ -11,11 +11,11 @@
 
 #include <openssl/pem.h>
 
-#include "alarm.h"
-#include "import.h"
-#include "pki.h"
+#include "pki/alarm.h"
+#include "pki/import.h"
+#include "pki/pki.h"
 #include "rest_int.h"
-#include "util.h"
+#include "lib/util.h"
 
 static const char *const import_fields[] = {
 	"certificate", "identity", NULL

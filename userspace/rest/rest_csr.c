@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csr.h"
+#include "pki/csr.h"
 #include "rest_int.h"
-#include "tpm.h"
+#include "tpm/tpm.h"
 
 #define SUBJECT_FIELD_MAX	64	/* X.509 upper bound for CN, O, ... */
 #define EMAIL_MAX		128

@@ -22,7 +22,7 @@
 #include <openssl/x509.h>
 
 #include "rest_int.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* TLS 1.2 and 1.3 only, GnuTLS's default ("NORMAL") suites otherwise. */
 #define REST_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"

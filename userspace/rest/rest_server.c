@@ -17,9 +17,9 @@
 
 #include <openssl/crypto.h>
 
-#include "audit.h"
+#include "lib/audit.h"
 #include "rest_int.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define REST_AUDIT_TYPE	"system.rest_request"
 

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alarm.h"
-#include "counters.h"
-#include "crl_master.h"
-#include "ctlsock.h"
-#include "import_trust.h"
+#include "pki/alarm.h"
+#include "lib/counters.h"
+#include "crl/crl_master.h"
+#include "lib/ctlsock.h"
+#include "pki/import_trust.h"
 #include "rest_int.h"
 
 /* Said when svrcertd's loop has no CRL manager to drive (yet). */

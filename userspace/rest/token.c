@@ -12,9 +12,9 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include "store.h"
+#include "lib/store.h"
 #include "token.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* The only header we issue and accept, byte for byte. */
 #define TOKEN_HEADER	"{\"alg\":\"HS256\",\"typ\":\"JWT\"}"

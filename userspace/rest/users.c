@@ -10,9 +10,9 @@
 
 #include <openssl/crypto.h>
 
-#include "store.h"
+#include "lib/store.h"
 #include "users.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define USERS_FILE_MAX	(USERS_MAX * (USER_NAME_MAX + USER_HASH_MAX + 16))
 /* yescrypt at libxcrypt's default cost: the same work as a real check. */

@@ -27,7 +27,7 @@
 
 #include <openssl/evp.h>
 
-#include "store.h"
+#include "lib/store.h"
 
 enum tpm_key_storage {
 	TPM_KEY_STORAGE_TPM,	/* TSS2 key blob (default: storage = tpm-blob) */
