@@ -1,7 +1,8 @@
 # svrcert top-level Makefile.
 #
 #   make              build svrcert.ko and the userspace programs
-#   make check        install what is needed (apt), build, run every test
+#   make check        install what is needed (apt), check the userspace layers,
+#                     build, run every test
 #   make demo         the whole system in a guest, narrated
 #   make modules      svrcert.ko only (KDIR= to choose the kernel tree)
 #   make userspace    libsvrcert.a, svrcertd, svrcertctl
@@ -87,6 +88,7 @@ unit-bins: $(UNIT_BIN)
 # ---- tests ---------------------------------------------------------------
 
 check: check-deps
+	scripts/check-layers
 	$(MAKE) all unit-bins
 	scripts/check-all
 
