@@ -61,6 +61,10 @@
 #                               first; lib.sh owns the EXIT trap -- use
 #                               on_exit rather than trap ... EXIT (a test that
 #                               sets its own EXIT trap replaces these)
+# Scale (the one place where a test runs smaller on the debug kernel):
+#   scale NAME                  print NAME's value for $SVRCERT_KERNEL from
+#                               the table SVRCERT_SCALE below; SVRCERT_NAME
+#                               may raise it, never lower it
 # Misc:
 #   wait_for SECS CMD...        retry CMD every 0.2 s until it succeeds
 #   require_cmd NAME...         tap_skip + exit 0 when a program is missing
@@ -308,6 +312,38 @@ lib_run_exit() {
 	ns_cleanup_all
 }
 trap lib_run_exit EXIT
+
+# ---- scale -------------------------------------------------------------------
+# Every difference of scale between the kernels, in one table: NAME, the
+# value on the stock kernel, on the debug kernel (KASAN, lockdep, kmemleak
+# under TCG: a svrcertctl run costs seconds, a key inserted about a
+# millisecond), and why. A test reads its value with `scale NAME`; an
+# environment variable SVRCERT_NAME may raise it (never lower it). Any other
+# test runs exactly alike on both kernels. Documentation/testing.md lists
+# the measured cost of each.
+SVRCERT_SCALE='
+# NAME            stock   debug   what
+SWAP_KEYS         100000  500     40-swap: keys per set (debug: still table resizes on every load)
+SWAPS             100     20      40-swap: swaps per direction under traffic
+FUZZ_MESSAGES     100000  25000   60-nlfuzz: netlink messages (25 000 reach every command, policy and error path)
+CRL_KILL_BUDGET   420     240     70-crl: seconds for the SIGKILL publish loop (>= 10 rounds either way; a daemon property)
+'
+
+scale() {
+	local name=$1 v= n stock debug rest env
+	# bash only: a program started costs seconds on the debug kernel
+	while read -r n stock debug rest; do
+		[ "$n" = "$name" ] || continue
+		v=$stock
+		[ "$SVRCERT_KERNEL" != debug ] || v=$debug
+		break
+	done <<<"$SVRCERT_SCALE"
+	[ -n "$v" ] || { echo "scale: no knob $name in lib.sh's SVRCERT_SCALE" >&2; return 1; }
+	env=SVRCERT_$name
+	env=${!env:-}
+	if [ -n "$env" ] && [ "$env" -gt "$v" ] 2>/dev/null; then v=$env; fi
+	echo "$v"
+}
 
 # ---- misc --------------------------------------------------------------------
 
