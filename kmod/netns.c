@@ -74,12 +74,21 @@ err_events:
 	return err;
 }
 
+/*
+ * nf_unregister_net_hooks() does not wait for packets already inside a
+ * hook (it frees the old hook blob with call_rcu()). Unregistering here,
+ * the core runs synchronize_rcu() before .exit, so by then no CPU is in
+ * svrcert_hook_*() and nothing can queue the event work again.
+ */
+static void __net_exit svrcert_net_pre_exit(struct net *net)
+{
+	svrcert_hooks_unregister(svrcert_pernet(net));
+}
+
 static void __net_exit svrcert_net_exit(struct net *net)
 {
 	struct svrcert_net *sn = svrcert_pernet(net);
 
-	/* After this (it waits for a grace period) no packet reaches us. */
-	svrcert_hooks_unregister(sn);
 	svrcert_events_exit(sn);
 
 	mutex_lock(&sn->lock);
@@ -96,6 +105,7 @@ static void __net_exit svrcert_net_exit(struct net *net)
 
 static struct pernet_operations svrcert_net_ops = {
 	.init = svrcert_net_init,
+	.pre_exit = svrcert_net_pre_exit,
 	.exit = svrcert_net_exit,
 	.id = &svrcert_net_id,
 	.size = sizeof(struct svrcert_net),
