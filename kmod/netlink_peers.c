@@ -147,11 +147,12 @@ static int svrcert_nl_set_peer(struct genl_info *info, bool replace)
 		goto out;
 	}
 	err = svrcert_parse_peer(peer, old, tb, info->extack);
-	if (!err)
+	if (!err) {
+		/* Consumes @peer, even on error. */
 		err = svrcert_peer_publish(&sn->peers, peer, old,
 					   svrcert_max_peers, info->extack);
-	if (!err)
 		peer = NULL;
+	}
 out:
 	mutex_unlock(&sn->lock);
 	svrcert_peer_free(peer);

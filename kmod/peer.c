@@ -122,10 +122,14 @@ static void svrcert_addr_drop(struct svrcert_peers *peers,
 	kfree_rcu(a, rcu);
 }
 
-/* Map every address of @peer that @old does not have; all or nothing. */
+/*
+ * Map every address of @peer that @old does not have; all or nothing.
+ * *@seen tells whether any address of @peer was visible to readers, even
+ * if only until the rollback: then @peer may be held by one.
+ */
 static int svrcert_peer_insert_addrs(struct svrcert_peers *peers,
 				     struct svrcert_peer *peer,
-				     struct svrcert_peer *old)
+				     struct svrcert_peer *old, bool *seen)
 {
 	struct svrcert_addr *added[SVRCERT_PEER_ADDRS_MAX];
 	u32 i, n = 0;
@@ -150,6 +154,7 @@ static int svrcert_peer_insert_addrs(struct svrcert_peers *peers,
 		}
 		n++;
 	}
+	*seen = n > 0;
 	if (err)
 		while (n--)
 			svrcert_addr_drop(peers, added[n]);
@@ -187,13 +192,16 @@ static int svrcert_peer_check(struct svrcert_peers *peers,
 	return 0;
 }
 
-/* Hand over what must survive a replace. */
+/*
+ * Share what must survive a replace before any address of @peer is
+ * published: a packet may reach @peer as soon as one is, and counts into
+ * peer->counters. @old keeps owning the counters until the switch is done.
+ */
 static void svrcert_peer_inherit(struct svrcert_peer *peer,
 				 struct svrcert_peer *old)
 {
 	peer->counters = old->counters;
-	peer->owns_counters = true;
-	old->owns_counters = false;
+	peer->owns_counters = false;
 	peer->base_accepted = old->base_accepted;
 	peer->base_dropped = old->base_dropped;
 	if (!memcmp(peer->cert.fingerprint, old->cert.fingerprint,
@@ -201,31 +209,40 @@ static void svrcert_peer_inherit(struct svrcert_peer *peer,
 		peer->seen = READ_ONCE(old->seen);
 }
 
+/* Free @peer after a grace period: a reader may have reached it. */
+static void svrcert_peer_retire(struct svrcert_peer *peer)
+{
+	call_rcu(&peer->rcu, svrcert_peer_free_rcu);
+}
+
 /*
  * Publish @peer, replacing @old (same name) when not NULL. Caller holds the
- * config mutex. On error nothing changed and @peer is still the caller's.
+ * config mutex. @peer is consumed either way: on error nothing changed and
+ * @peer is freed, through RCU if any of its addresses was ever visible.
  */
 int svrcert_peer_publish(struct svrcert_peers *peers,
 			 struct svrcert_peer *peer, struct svrcert_peer *old,
 			 u32 max_peers, struct netlink_ext_ack *extack)
 {
 	struct svrcert_addr *a;
+	bool seen = false;
 	u32 i;
 	int err;
 
 	err = svrcert_peer_check(peers, peer, old, max_peers, extack);
 	if (err)
-		return err;
-	err = svrcert_peer_insert_addrs(peers, peer, old);
+		goto err_free;
+	if (old)
+		svrcert_peer_inherit(peer, old);
+	err = svrcert_peer_insert_addrs(peers, peer, old, &seen);
 	if (err)
-		return err;
+		goto err_free;
 	if (!old) {
 		list_add_tail(&peer->list, &peers->list);
 		peers->count++;
 		peers->gen++;
 		return 0;
 	}
-	svrcert_peer_inherit(peer, old);
 	for (i = 0; i < old->naddrs; i++) {
 		a = svrcert_addr_get(peers, &old->addrs[i]);
 		if (WARN_ON_ONCE(!a))
@@ -236,9 +253,18 @@ int svrcert_peer_publish(struct svrcert_peers *peers,
 			svrcert_addr_drop(peers, a);
 	}
 	list_replace(&old->list, &peer->list);
+	peer->owns_counters = true;
+	old->owns_counters = false;
 	peers->gen++;
-	call_rcu(&old->rcu, svrcert_peer_free_rcu);
+	svrcert_peer_retire(old);
 	return 0;
+
+err_free:
+	if (seen)
+		svrcert_peer_retire(peer);
+	else
+		svrcert_peer_free(peer);
+	return err;
 }
 
 void svrcert_peer_remove(struct svrcert_peers *peers,
@@ -255,7 +281,7 @@ void svrcert_peer_remove(struct svrcert_peers *peers,
 	list_del(&peer->list);
 	peers->count--;
 	peers->gen++;
-	call_rcu(&peer->rcu, svrcert_peer_free_rcu);
+	svrcert_peer_retire(peer);
 }
 
 /* Caller holds the config mutex; no reader can reach the table any more. */

@@ -63,6 +63,7 @@ struct svrcert_peer *svrcert_peer_find(struct svrcert_peers *peers,
 				       const char *name);
 struct svrcert_peer *svrcert_peer_lookup(struct svrcert_peers *peers,
 					 const struct in6_addr *addr);
+/* Consumes @peer, on error too. */
 int svrcert_peer_publish(struct svrcert_peers *peers,
 			 struct svrcert_peer *peer, struct svrcert_peer *old,
 			 u32 max_peers, struct netlink_ext_ack *extack);
