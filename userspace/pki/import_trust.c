@@ -13,6 +13,7 @@
 #include "crl/crl_master.h"
 #include "import_trust.h"
 #include "lib/util.h"
+#include "trust_config.h"
 
 #define BUNDLE_MAX	(4u << 20)
 #define CRL_MAX		(256u << 20)
@@ -226,21 +227,24 @@ int trust_store_build(const struct svrcert_store *st,
 {
 	json_t *list = NULL, *b;
 	X509_STORE *store;
-	size_t i;
+	size_t i, n_cfg = 0;
 	int ret;
 
 	*out = NULL;
 	store = svrcert_store_new();
 	if (!store)
 		return -ENOMEM;
-	ret = trust_ca_list(st, cfg, &list);
+	ret = trust_ca_list(st, NULL, &list);
 	json_array_foreach(list, i, b) {
 		if (ret)
 			break;
 		ret = add_bundle_file(store, json_string_value(
 			json_object_get(b, "file")), err, errlen);
 	}
-	if (!ret && !json_array_size(list)) {
+	/* Config bundles pass trusted-ca add's check; strict leaves out a bad one. */
+	if (!ret)
+		ret = trust_config_add_to_store(cfg, 0, store, &n_cfg, err, errlen);
+	if (!ret && !json_array_size(list) && !n_cfg) {
 		snprintf(err, errlen, "no trusted CA bundle: install one with "
 			 "'svrcertctl trusted-ca add NAME FILE'");
 		ret = -ENOENT;
