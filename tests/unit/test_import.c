@@ -288,6 +288,36 @@ static void test_master_list_revokes(void **state)
 	assert_false(store_exists(&f->st, STORE_CERT));
 }
 
+/*
+ * A publish killed mid-write leaves crl/<name>.crl.tmp.XXXXXX, possibly
+ * truncated: readers must never take it for a held CRL (it would make the
+ * own certificate "invalid" and every import fail), and the start-up
+ * cleanup removes it while keeping the held CRLs.
+ */
+static void test_half_written_crl_ignored(void **state)
+{
+	struct fx *f = *state;
+	struct own_cert_status s;
+	struct import_result res;
+	char tmp[4300];
+
+	assert_int_equal(import_file(f, "r1.pem", &res), 0);
+	assert_int_equal(fixture_sh("head -c 100 %s > %s/crl/0123456789abcdef0123456789abcdef"
+				    ".crl.tmp.Ab3dEf", testpki_path("int.crl.der"),
+				    f->dir), 0);
+	snprintf(tmp, sizeof(tmp), "%s/crl/0123456789abcdef0123456789abcdef"
+		 ".crl.tmp.Ab3dEf", f->dir);
+	assert_int_equal(own_cert_evaluate(&f->ip, &s), 0);
+	assert_int_equal(s.state, SVRCERT_STATE_VALID);
+	assert_int_equal(import_file(f, "r1.pem", &res), 0);
+	/* The held CRL next to it still applies. */
+	assert_int_equal(import_file(f, "bad-revoked.pem", &res), -EKEYREVOKED);
+	assert_int_equal(svrcert_master_cleanup(f->dir), 1);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_true(store_exists(&f->st, "crl/int.crl.pem"));
+	assert_int_equal(import_file(f, "bad-revoked.pem", &res), -EKEYREVOKED);
+}
+
 static void test_trusted_ca_modes(void **state)
 {
 	struct fx *f = *state;
@@ -334,6 +364,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_chain_and_identity_override, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_master_list_revokes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_ca_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_written_crl_ignored, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -120,6 +120,23 @@ int svrcert_master_publish_learned(const char *dir,
 				   const struct svrcert_master *m, time_t now,
 				   char *err, size_t errlen);
 
+/*
+ * Whether NAME (a file name in <dir>/crl) is a held CRL a reader may take:
+ * it ends in .crl (what publish writes), .pem or .der (placed by hand) and
+ * is neither a dot file nor the temp file of a write ("<name>.tmp.XXXXXX",
+ * complete or not: a crash leaves it behind). Readers of crl/ read only
+ * such names, so nothing half-written is ever read.
+ */
+bool svrcert_master_crl_name_ok(const char *name);
+
+/*
+ * Removes the temp files an interrupted publish left in <dir>/crl and
+ * those of master.bin, index.json and learned.json in <dir>. For the
+ * daemon's start, once it owns DIR (nobody else publishes there).
+ * The number of files removed, or -errno.
+ */
+int svrcert_master_cleanup(const char *dir);
+
 /* The "crls" array of <dir>/index.json as last published; an empty array
  * when nothing was published (or it cannot be read). */
 json_t *svrcert_master_published_crls(const char *dir);

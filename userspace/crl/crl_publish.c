@@ -104,6 +104,69 @@ static json_t *index_json(struct svrcert_crl_source *const *srcs, size_t nsrc,
 	return idx;
 }
 
+bool svrcert_master_crl_name_ok(const char *name)
+{
+	size_t l = strlen(name);
+
+	if (!l || name[0] == '.' || strstr(name, ".tmp."))
+		return false;
+	return (l > 4 && !strcmp(name + l - 4, ".crl")) ||
+	       (l > 4 && !strcmp(name + l - 4, ".pem")) ||
+	       (l > 4 && !strcmp(name + l - 4, ".der"));
+}
+
+/* atomic_write_file's temp name: "<final>.tmp." and mkostemp's 6 chars. */
+static bool is_temp_of(const char *name, const char *final)
+{
+	size_t l = strlen(name), fl = final ? strlen(final) : 0;
+	const char *t = l >= 11 ? name + l - 11 : NULL;
+
+	if (!t || strncmp(t, ".tmp.", 5))
+		return false;
+	return !final || (fl == (size_t)(t - name) && !strncmp(name, final, fl));
+}
+
+/* Removes in DIR the temp files of FINALS (NULL-terminated; NULL: any). */
+static int remove_temps(const char *dir, const char *const *finals)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+	int n = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		const char *const *f = finals;
+		bool temp = !finals && is_temp_of(de->d_name, NULL);
+
+		for (; f && *f && !temp; f++)
+			temp = is_temp_of(de->d_name, *f);
+		if (!temp || snprintf(path, sizeof(path), "%s/%s", dir,
+				      de->d_name) >= (int)sizeof(path))
+			continue;
+		if (!unlink(path))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int svrcert_master_cleanup(const char *dir)
+{
+	static const char *const top[] = { SVRCERT_MASTER_FILE,
+		SVRCERT_MASTER_INDEX, SVRCERT_LEARNED_FILE, NULL };
+	char crldir[PATH_MAX];
+	int a, b;
+
+	if (snprintf(crldir, sizeof(crldir), "%s/%s", dir,
+		     SVRCERT_MASTER_CRL_DIR) >= (int)sizeof(crldir))
+		return -ENAMETOOLONG;
+	a = remove_temps(crldir, NULL);
+	b = remove_temps(dir, top);
+	return a < 0 ? a : b < 0 ? b : a + b;
+}
+
 static bool is_current(const char *fname, struct svrcert_crl_source *const *srcs,
 		       size_t nsrc)
 {

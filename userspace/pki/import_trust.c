@@ -274,7 +274,11 @@ static X509_CRL *load_crl(const char *path)
 	return crl;
 }
 
-/* Calls FN for each held CRL; stops at the first error. */
+/*
+ * Calls FN for each held CRL; stops at the first error. Only names a
+ * completed write leaves are read: never the temp file of a publish that
+ * was killed, which may be truncated (svrcert_master_crl_name_ok).
+ */
 static int for_each_crl(const struct svrcert_store *st,
 			int (*fn)(const char *path, X509_CRL *crl, void *arg),
 			void *arg)
@@ -292,7 +296,7 @@ static int for_each_crl(const struct svrcert_store *st,
 	while (!ret && (de = readdir(d))) {
 		X509_CRL *crl;
 
-		if (de->d_name[0] == '.')
+		if (!svrcert_master_crl_name_ok(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		crl = load_crl(path);
