@@ -92,6 +92,13 @@ check: check-deps
 	$(MAKE) all unit-bins
 	scripts/check-all
 
+# The inner loop (<= 10 min): unit, short fuzz, the stock guest's smoke and
+# verdict tests; `make check` stays the full gate CI runs.
+.PHONY: check-quick
+check-quick: check-deps
+	$(MAKE) all unit-bins
+	scripts/check-all --quick
+
 check-deps:
 	scripts/deps
 
