@@ -105,44 +105,54 @@ const struct nla_policy svrcert_attr_policy[SVRCERT_A_MAX + 1] = {
 	[SVRCERT_A_PAD] = { .type = NLA_REJECT },
 };
 
-static int svrcert_policy_fill(struct sk_buff *skb,
-			       const struct svrcert_policy *pol)
+/*
+ * Every reply goes through here: a message with @cmd's header, the
+ * attributes @fill puts in (it takes the locks it needs), sent to the
+ * requester. A fill error drops the message and is the command's result.
+ */
+int svrcert_nl_reply(struct genl_info *info, u8 cmd,
+		     int (*fill)(struct sk_buff *skb, void *arg), void *arg)
 {
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &svrcert_genl_family, 0, cmd);
+	err = hdr ? fill(msg, arg) : -EMSGSIZE;
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int svrcert_policy_fill(struct sk_buff *skb, void *arg)
+{
+	struct svrcert_net *sn = arg;
+	const struct svrcert_policy *pol;
+	int err = 0;
+
+	mutex_lock(&sn->lock);
+	pol = rcu_dereference_protected(sn->policy, lockdep_is_held(&sn->lock));
 	if (nla_put_u32(skb, SVRCERT_A_VERSION, SVRCERT_GENL_VERSION) ||
 	    nla_put_u8(skb, SVRCERT_A_PEER_VALIDATION, pol->peer_validation) ||
 	    nla_put_u8(skb, SVRCERT_A_FAILURE_MODE, pol->failure_mode) ||
 	    nla_put_u8(skb, SVRCERT_A_SELF_STATE, pol->self_state) ||
 	    nla_put_u16(skb, SVRCERT_A_PORT_MIN, pol->port_min) ||
 	    nla_put_u16(skb, SVRCERT_A_PORT_MAX, pol->port_max))
-		return -EMSGSIZE;
-	return 0;
+		err = -EMSGSIZE;
+	mutex_unlock(&sn->lock);
+	return err;
 }
 
 static int svrcert_nl_get_policy(struct sk_buff *skb, struct genl_info *info)
 {
-	struct svrcert_net *sn = svrcert_pernet(genl_info_net(info));
-	struct sk_buff *msg;
-	void *hdr;
-	int err = -ENOMEM;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return err;
-	hdr = genlmsg_put_reply(msg, info, &svrcert_genl_family, 0,
-				SVRCERT_CMD_GET_POLICY);
-	if (!hdr)
-		goto err_free;
-	mutex_lock(&sn->lock);
-	err = svrcert_policy_fill(msg, rcu_dereference_protected(sn->policy,
-				  lockdep_is_held(&sn->lock)));
-	mutex_unlock(&sn->lock);
-	if (err)
-		goto err_free;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-err_free:
-	nlmsg_free(msg);
-	return err;
+	return svrcert_nl_reply(info, SVRCERT_CMD_GET_POLICY, svrcert_policy_fill,
+				svrcert_pernet(genl_info_net(info)));
 }
 
 static int svrcert_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
@@ -193,7 +203,7 @@ static int svrcert_stats_fill_reasons(struct sk_buff *skb, int type,
 	return 0;
 }
 
-static int svrcert_stats_fill(struct sk_buff *skb, struct svrcert_net *sn)
+static int svrcert_stats_fill_locked(struct sk_buff *skb, struct svrcert_net *sn)
 {
 	struct svrcert_revset *set = rcu_dereference_protected(sn->revset,
 					lockdep_is_held(&sn->lock));
@@ -228,30 +238,21 @@ static int svrcert_stats_fill(struct sk_buff *skb, struct svrcert_net *sn)
 	return 0;
 }
 
+static int svrcert_stats_fill(struct sk_buff *skb, void *arg)
+{
+	struct svrcert_net *sn = arg;
+	int err;
+
+	mutex_lock(&sn->lock);
+	err = svrcert_stats_fill_locked(skb, sn);
+	mutex_unlock(&sn->lock);
+	return err;
+}
+
 static int svrcert_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	struct svrcert_net *sn = svrcert_pernet(genl_info_net(info));
-	struct sk_buff *msg;
-	void *hdr;
-	int err = -ENOMEM;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return err;
-	hdr = genlmsg_put_reply(msg, info, &svrcert_genl_family, 0,
-				SVRCERT_CMD_GET_STATS);
-	if (!hdr)
-		goto err_free;
-	mutex_lock(&sn->lock);
-	err = svrcert_stats_fill(msg, sn);
-	mutex_unlock(&sn->lock);
-	if (err)
-		goto err_free;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-err_free:
-	nlmsg_free(msg);
-	return err;
+	return svrcert_nl_reply(info, SVRCERT_CMD_GET_STATS, svrcert_stats_fill,
+				svrcert_pernet(genl_info_net(info)));
 }
 
 static int svrcert_nl_reset_stats(struct sk_buff *skb, struct genl_info *info)
@@ -301,8 +302,14 @@ static const struct genl_ops svrcert_genl_ops[] = {
 static const struct genl_multicast_group svrcert_genl_mcgrps[] = {
 	[SVRCERT_MCGRP_EVENTS_ID] = {
 		.name = SVRCERT_MCGRP_EVENTS,
+#ifdef GENL_MCAST_CAP_NET_ADMIN
 		/* CAP_NET_ADMIN over the netns, checked when joining. */
 		.flags = GENL_MCAST_CAP_NET_ADMIN,
+#endif
+		/*
+		 * Older 6.1 point releases have no per-group permission: any
+		 * socket in the netns may join (Documentation/uapi.md).
+		 */
 	},
 };
 
@@ -312,6 +319,12 @@ struct genl_family svrcert_genl_family __ro_after_init = {
 	.maxattr = SVRCERT_A_MAX,
 	.policy = svrcert_attr_policy,
 	.netnsok = true,
+	/*
+	 * Not under genl_mutex: every command and dump takes the per-netns
+	 * config mutex, which serialises svrcert, and long work (a grace
+	 * period, presizing a table) must not stall other families.
+	 */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = svrcert_genl_ops,
 	.n_ops = ARRAY_SIZE(svrcert_genl_ops),

@@ -126,23 +126,27 @@ int svrcert_nl_load_begin(struct sk_buff *skb, struct genl_info *info)
 				    "size hint exceeds module parameter max_keys");
 		return -ENOSPC;
 	}
-	set = svrcert_revset_create(hint, svrcert_max_keys);
-	if (!set)
-		return -ENOMEM;
 	mutex_lock(&sn->lock);
+	/* Ownership first: a refused load must not cost a presized table. */
 	if (sn->staging && sn->staging_portid != info->snd_portid) {
 		NL_SET_ERR_MSG(info->extack,
 			       "a bulk load of another socket is in progress");
 		err = -EBUSY;
-	} else {
-		/* Beginning again from the same socket restarts the load. */
-		svrcert_netns_abort_load(sn);
-		sn->staging = set;
-		sn->staging_portid = info->snd_portid;
-		set = NULL;
+		goto out;
 	}
+	/* Beginning again from the same socket restarts the load. */
+	if (sn->staging)
+		svrcert_netns_abort_load(sn);
+	/* Under the netns mutex only (parallel_ops): no other family waits. */
+	set = svrcert_revset_create(hint, svrcert_max_keys);
+	if (!set) {
+		err = -ENOMEM;
+		goto out;
+	}
+	sn->staging = set;
+	WRITE_ONCE(sn->staging_portid, info->snd_portid);
+out:
 	mutex_unlock(&sn->lock);
-	svrcert_revset_destroy(set);
 	return err;
 }
 
@@ -174,22 +178,9 @@ out:
 	return err;
 }
 
-static int svrcert_commit_reply(struct genl_info *info, u32 count)
+static int svrcert_commit_fill(struct sk_buff *skb, void *arg)
 {
-	struct sk_buff *msg;
-	void *hdr;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &svrcert_genl_family, 0,
-				SVRCERT_CMD_LOAD_COMMIT);
-	if (!hdr || nla_put_u32(msg, SVRCERT_A_KEY_COUNT, count)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return nla_put_u32(skb, SVRCERT_A_KEY_COUNT, *(u32 *)arg);
 }
 
 int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info)
@@ -205,11 +196,12 @@ int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info)
 		svrcert_revset_trim(sn->staging);
 		svrcert_netns_swap_revset(sn, sn->staging);
 		sn->staging = NULL;
-		sn->staging_portid = 0;
+		WRITE_ONCE(sn->staging_portid, 0);
 	}
 	mutex_unlock(&sn->lock);
 	/* The swap is done; a lost reply does not undo it. */
-	return err ?: svrcert_commit_reply(info, count);
+	return err ?: svrcert_nl_reply(info, SVRCERT_CMD_LOAD_COMMIT,
+				      svrcert_commit_fill, &count);
 }
 
 int svrcert_nl_load_abort(struct sk_buff *skb, struct genl_info *info)

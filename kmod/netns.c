@@ -11,9 +11,14 @@ unsigned int svrcert_net_id __read_mostly;
 void svrcert_netns_abort_load(struct svrcert_net *sn)
 {
 	lockdep_assert_held(&sn->lock);
-	svrcert_revset_destroy(sn->staging);	/* never visible to readers */
+	/*
+	 * Never visible to readers, but freeing millions of keys takes long:
+	 * on the module's workqueue, not under the config mutex.
+	 */
+	svrcert_revset_destroy_rcu(sn->staging);
 	sn->staging = NULL;
-	sn->staging_portid = 0;
+	/* svrcert_nl_keys_release() peeks at it without the mutex. */
+	WRITE_ONCE(sn->staging_portid, 0);
 }
 
 /*
