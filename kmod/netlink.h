@@ -16,16 +16,25 @@ extern const struct nla_policy svrcert_peer_policy[SVRCERT_PEER_A_MAX + 1];
 extern const struct nla_policy svrcert_addr_policy[SVRCERT_ADDR_A_MAX + 1];
 
 int svrcert_genl_register(void);
+int svrcert_nl_reply(struct genl_info *info, u8 cmd,
+		     int (*fill)(struct sk_buff *skb, void *arg), void *arg);
 void svrcert_genl_unregister(void);
 
-/* Point extack at @attr with a message of static lifetime. */
+/*
+ * Point extack at @attr with @msg, a message of static lifetime chosen at
+ * run time (x509.c's reason). NL_SET_ERR_MSG() takes literals only, and
+ * 6.1 has no NL_SET_ERR_MSG_FMT(); where the kernel has it, use it.
+ */
 static inline void svrcert_nl_err(struct netlink_ext_ack *extack,
 				  const struct nlattr *attr, const char *msg)
 {
-	if (extack) {
+	NL_SET_BAD_ATTR(extack, attr);
+#ifdef NL_SET_ERR_MSG_FMT
+	NL_SET_ERR_MSG_FMT(extack, "%s", msg);
+#else
+	if (extack)
 		extack->_msg = msg;
-		extack->bad_attr = attr;
-	}
+#endif
 }
 
 /* netlink_keys.c */

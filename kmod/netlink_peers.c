@@ -30,19 +30,21 @@ static int svrcert_parse_addrs(struct svrcert_peer *peer, struct nlattr *nest,
 			addr = nla_get_in6_addr(attr);
 		for (i = 0; i < peer->naddrs; i++) {
 			if (ipv6_addr_equal(&peer->addrs[i], &addr)) {
-				svrcert_nl_err(extack, attr, "duplicate peer address");
+				NL_SET_ERR_MSG_ATTR(extack, attr,
+						    "duplicate peer address");
 				return -EINVAL;
 			}
 		}
 		if (peer->naddrs == SVRCERT_PEER_ADDRS_MAX) {
-			svrcert_nl_err(extack, attr,
-				       "more than SVRCERT_PEER_ADDRS_MAX addresses");
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "more than SVRCERT_PEER_ADDRS_MAX addresses");
 			return -EINVAL;
 		}
 		peer->addrs[peer->naddrs++] = addr;
 	}
 	if (!peer->naddrs) {
-		svrcert_nl_err(extack, nest, "peer needs at least one address");
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "peer needs at least one address");
 		return -EINVAL;
 	}
 	return 0;
@@ -250,43 +252,46 @@ static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
 	return 0;
 }
 
+struct svrcert_get_peer {
+	struct svrcert_net *sn;
+	const struct nlattr *name;
+	struct netlink_ext_ack *extack;
+};
+
+static int svrcert_get_peer_fill(struct sk_buff *skb, void *arg)
+{
+	struct svrcert_get_peer *req = arg;
+	struct svrcert_net *sn = req->sn;
+	struct svrcert_peer *peer;
+	int err;
+
+	mutex_lock(&sn->lock);
+	peer = svrcert_peer_find(&sn->peers, nla_data(req->name));
+	if (peer) {
+		err = svrcert_fill_peer(skb, sn, peer);
+	} else {
+		NL_SET_ERR_MSG_ATTR(req->extack, req->name, "no peer of that name");
+		err = -ENOENT;
+	}
+	mutex_unlock(&sn->lock);
+	return err;
+}
+
 int svrcert_nl_get_peer(struct sk_buff *skb, struct genl_info *info)
 {
-	struct svrcert_net *sn = svrcert_pernet(genl_info_net(info));
 	struct nlattr *tb[SVRCERT_PEER_A_MAX + 1];
-	struct svrcert_peer *peer;
-	struct sk_buff *msg;
-	void *hdr;
+	struct svrcert_get_peer req = {
+		.sn = svrcert_pernet(genl_info_net(info)),
+		.extack = info->extack,
+	};
 	int err;
 
 	err = svrcert_peer_attrs(info, tb);
 	if (err)
 		return err;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &svrcert_genl_family, 0,
-				SVRCERT_CMD_GET_PEERS);
-	err = -EMSGSIZE;
-	if (!hdr)
-		goto err_free;
-	mutex_lock(&sn->lock);
-	peer = svrcert_peer_find(&sn->peers, nla_data(tb[SVRCERT_PEER_A_NAME]));
-	if (peer) {
-		err = svrcert_fill_peer(msg, sn, peer);
-	} else {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[SVRCERT_PEER_A_NAME],
-				    "no peer of that name");
-		err = -ENOENT;
-	}
-	mutex_unlock(&sn->lock);
-	if (err)
-		goto err_free;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-err_free:
-	nlmsg_free(msg);
-	return err;
+	req.name = tb[SVRCERT_PEER_A_NAME];
+	return svrcert_nl_reply(info, SVRCERT_CMD_GET_PEERS,
+				svrcert_get_peer_fill, &req);
 }
 
 /* Cursor in cb->args[0]: index of the next peer on the list. */

@@ -168,7 +168,6 @@ static int svrcert_peer_check(struct svrcert_peers *peers,
 {
 	struct svrcert_addr *a;
 	u32 i;
-	int cpu;
 
 	if (!old && peers->count >= max_peers) {
 		NL_SET_ERR_MSG(extack, "peer table full (module parameter max_peers)");
@@ -182,12 +181,10 @@ static int svrcert_peer_check(struct svrcert_peers *peers,
 		}
 	}
 	if (!old) {
-		peer->counters = alloc_percpu(struct svrcert_peer_counters);
+		peer->counters = svrcert_pcpu_alloc(struct svrcert_peer_counters);
 		if (!peer->counters)
 			return -ENOMEM;
 		peer->owns_counters = true;
-		for_each_possible_cpu(cpu)
-			u64_stats_init(&per_cpu_ptr(peer->counters, cpu)->syncp);
 	}
 	return 0;
 }
@@ -297,23 +294,11 @@ void svrcert_peers_exit(struct svrcert_peers *peers)
 static void svrcert_peer_counters_raw(const struct svrcert_peer *peer,
 				      u64 *accepted, u64 *dropped)
 {
-	const struct svrcert_peer_counters *c;
-	unsigned int start;
-	u64 acc, drop;
-	int cpu;
+	u64 sum[2];	/* accepted, dropped: struct svrcert_peer_counters */
 
-	*accepted = 0;
-	*dropped = 0;
-	for_each_possible_cpu(cpu) {
-		c = per_cpu_ptr(peer->counters, cpu);
-		do {
-			start = u64_stats_fetch_begin(&c->syncp);
-			acc = u64_stats_read(&c->accepted);
-			drop = u64_stats_read(&c->dropped);
-		} while (u64_stats_fetch_retry(&c->syncp, start));
-		*accepted += acc;
-		*dropped += drop;
-	}
+	svrcert_pcpu_sum(peer->counters, struct svrcert_peer_counters, sum);
+	*accepted = sum[0];
+	*dropped = sum[1];
 }
 
 /* Caller holds the config mutex (it protects the baseline). */

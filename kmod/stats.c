@@ -3,20 +3,48 @@
 
 #include "stats.h"
 
-int svrcert_stats_init(struct svrcert_stats *stats)
+void __percpu *__svrcert_pcpu_alloc(size_t size, size_t align,
+				   size_t syncp_off)
 {
-	struct svrcert_pcpu_stats *s;
+	void __percpu *pcpu = __alloc_percpu(size, align);
 	int cpu;
 
-	memset(&stats->base, 0, sizeof(stats->base));
-	stats->pcpu = alloc_percpu(struct svrcert_pcpu_stats);
-	if (!stats->pcpu)
-		return -ENOMEM;
+	if (!pcpu)
+		return NULL;
+	for_each_possible_cpu(cpu)
+		u64_stats_init((struct u64_stats_sync *)
+			       ((char *)per_cpu_ptr(pcpu, cpu) + syncp_off));
+	return pcpu;
+}
+
+/* Each CPU's block read consistently (retry while its writer is in). */
+void __svrcert_pcpu_sum(const void __percpu *pcpu, size_t syncp_off, u64 *sum)
+{
+	unsigned int n = syncp_off / sizeof(u64_stats_t), i, start;
+	const struct u64_stats_sync *syncp;
+	u64 one[SVRCERT_PCPU_COUNTERS_MAX];
+	const u64_stats_t *c;
+	int cpu;
+
+	memset(sum, 0, n * sizeof(*sum));
 	for_each_possible_cpu(cpu) {
-		s = per_cpu_ptr(stats->pcpu, cpu);
-		u64_stats_init(&s->syncp);
+		c = per_cpu_ptr(pcpu, cpu);
+		syncp = (const void *)((const char *)c + syncp_off);
+		do {
+			start = u64_stats_fetch_begin(syncp);
+			for (i = 0; i < n; i++)
+				one[i] = u64_stats_read(&c[i]);
+		} while (u64_stats_fetch_retry(syncp, start));
+		for (i = 0; i < n; i++)
+			sum[i] += one[i];
 	}
-	return 0;
+}
+
+int svrcert_stats_init(struct svrcert_stats *stats)
+{
+	memset(&stats->base, 0, sizeof(stats->base));
+	stats->pcpu = svrcert_pcpu_alloc(struct svrcert_pcpu_stats);
+	return stats->pcpu ? 0 : -ENOMEM;
 }
 
 void svrcert_stats_exit(struct svrcert_stats *stats)
@@ -25,40 +53,13 @@ void svrcert_stats_exit(struct svrcert_stats *stats)
 	stats->pcpu = NULL;
 }
 
-static void svrcert_stats_add_cpu(const struct svrcert_pcpu_stats *s,
-				  struct svrcert_stats_sum *sum)
-{
-	struct svrcert_stats_sum one;
-	unsigned int start, i;
-
-	do {
-		start = u64_stats_fetch_begin(&s->syncp);
-		for (i = 0; i <= SVRCERT_REASON_MAX; i++) {
-			one.accepted[i] = u64_stats_read(&s->accepted[i]);
-			one.dropped[i] = u64_stats_read(&s->dropped[i]);
-		}
-		one.not_peer = u64_stats_read(&s->not_peer);
-		for (i = 0; i < SVRCERT_SEEN_COUNT; i++)
-			one.first_seen[i] = u64_stats_read(&s->first_seen[i]);
-	} while (u64_stats_fetch_retry(&s->syncp, start));
-
-	for (i = 0; i <= SVRCERT_REASON_MAX; i++) {
-		sum->accepted[i] += one.accepted[i];
-		sum->dropped[i] += one.dropped[i];
-	}
-	sum->not_peer += one.not_peer;
-	for (i = 0; i < SVRCERT_SEEN_COUNT; i++)
-		sum->first_seen[i] += one.first_seen[i];
-}
-
 static void svrcert_stats_raw(struct svrcert_stats *stats,
 			      struct svrcert_stats_sum *sum)
 {
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu)
-		svrcert_stats_add_cpu(per_cpu_ptr(stats->pcpu, cpu), sum);
+	/* The sum mirrors the per-CPU block field for field. */
+	BUILD_BUG_ON(sizeof(*sum) !=
+		     offsetof(struct svrcert_pcpu_stats, syncp));
+	svrcert_pcpu_sum(stats->pcpu, struct svrcert_pcpu_stats, (u64 *)sum);
 }
 
 /* Caller holds the config mutex (it protects the baseline). */

@@ -44,6 +44,26 @@ struct svrcert_stats {
 	struct svrcert_stats_sum base;		/* under the config mutex */
 };
 
+/*
+ * Per-CPU counter blocks, for the netns counters and each peer's: a
+ * struct of u64_stats_t counters and nothing else, then a member syncp.
+ * svrcert_pcpu_sum() adds every CPU's block into @sum, one u64 per counter
+ * in the order of the struct.
+ */
+#define SVRCERT_PCPU_COUNTERS_MAX	32
+void __percpu *__svrcert_pcpu_alloc(size_t size, size_t align,
+				   size_t syncp_off);
+void __svrcert_pcpu_sum(const void __percpu *pcpu, size_t syncp_off, u64 *sum);
+#define svrcert_pcpu_alloc(type)					\
+	((type __percpu *)__svrcert_pcpu_alloc(sizeof(type),		\
+					       __alignof__(type),	\
+					       offsetof(type, syncp)))
+#define svrcert_pcpu_sum(pcpu, type, sum) do {				\
+	BUILD_BUG_ON(offsetof(type, syncp) >				\
+		     SVRCERT_PCPU_COUNTERS_MAX * sizeof(u64_stats_t));	\
+	__svrcert_pcpu_sum(pcpu, offsetof(type, syncp), sum);		\
+} while (0)
+
 int svrcert_stats_init(struct svrcert_stats *stats);
 void svrcert_stats_exit(struct svrcert_stats *stats);
 void svrcert_stats_read(struct svrcert_stats *stats,
