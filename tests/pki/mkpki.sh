@@ -53,6 +53,12 @@
 #   bad-revoked.pem           CN=r1, revoked in int.crl.*
 #   bad-untrusted.pem         CN=r1 from other-root (not in bundle.pem)
 #   other-root.{key,pem}      an unrelated root CA
+#   bad-explicit.{key,pem}    CN=r1, P-256 key with explicit curve parameters
+#   int-explicit.{key,pem}    intermediate CA whose P-256 key has explicit
+#                             curve parameters; bundle-explicit.pem is it +
+#                             root.pem; int-explicit.crl.{pem,der} its CRL
+#   ca-weak.{key,pem}         self-signed root: RSA 1024, expired a day ago,
+#                             basicConstraints CA:TRUE not critical
 #   int.crl.{pem,der}         intermediate's CRL (CRL number 1) revoking
 #                             bad-revoked.pem; root.crl.pem (empty)
 #   exp-40d.pem exp-20d.pem exp-5d.pem exp-minus1d.pem
@@ -153,6 +159,9 @@ ca_init() {
 	echo 01 >"$d/crlnumber"
 }
 
+# explicit_eckey KEY: P-256 with the curve spelled out (not the OID).
+explicit_eckey() { openssl ecparam -name prime256v1 -genkey -param_enc explicit -noout -out "$1"; }
+
 eckey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:"${2:-P-256}" -out "$1" 2>/dev/null; }
 
 # csr KEY SUBJ OUT [extra req args...]
@@ -219,6 +228,21 @@ make_cas() {
 	issue "$dir" root "$dir/tmp.csr" "$dir/int-expired.pem" v3_ca $((-60 * D)) $((-1 * D))
 	cat "$dir/int-expired.pem" "$dir/root.pem" >"$dir/bundle-expired.pem"
 	rm -f "$dir/int-expired.key"
+	make_conformance_cas "$dir"
+}
+
+# CAs that break one conformance rule each (issue 13 items 9 and 11).
+make_conformance_cas() {
+	local dir=$1 D=86400
+	ca_init "$dir" int-explicit 7000
+	ca_init "$dir" ca-weak 8000
+	explicit_eckey "$dir/int-explicit.key"
+	csr "$dir/int-explicit.key" "/O=svrcert test/CN=svrcert Test Explicit CA" "$dir/tmp.csr"
+	issue "$dir" root "$dir/tmp.csr" "$dir/int-explicit.pem" v3_ca $((-30 * D)) $((1825 * D))
+	cat "$dir/int-explicit.pem" "$dir/root.pem" >"$dir/bundle-explicit.pem"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$dir/ca-weak.key" 2>/dev/null
+	csr "$dir/ca-weak.key" "/O=svrcert test/CN=svrcert Test Weak CA" "$dir/tmp.csr"
+	issue "$dir" ca-weak "$dir/tmp.csr" "$dir/ca-weak.pem" v3_ca_noncrit $((-60 * D)) $((-1 * D)) -selfsign
 }
 
 make_good_leaves() {
@@ -251,6 +275,8 @@ make_bad_leaves() {
 	leaf "$dir" bad-rsa1024 "$s" leaf
 	eckey "$dir/bad-secp256k1.key" secp256k1
 	leaf "$dir" bad-secp256k1 "$s" leaf
+	explicit_eckey "$dir/bad-explicit.key"
+	leaf "$dir" bad-explicit "$s" leaf
 	leaf "$dir" bad-noncrit-leaf "$s" leaf -3600 $((365 * D)) int-noncrit
 	cat "$dir/bad-noncrit-leaf.pem" "$dir/int-noncrit.pem" >"$dir/bad-noncrit.pem"
 	rm -f "$dir/bad-noncrit-leaf.pem" "$dir/bad-noncrit-leaf.key"
@@ -298,6 +324,7 @@ build_all() {
 	revoke "$dir" "$dir/bad-revoked.pem"
 	gen_crl "$dir" int
 	gen_crl "$dir" root
+	gen_crl "$dir" int-explicit
 	rm -f "$dir/tmp.csr" "$dir/tmp.key" "$dir/tmp.p8" "$dir/root.crl.der"
 }
 

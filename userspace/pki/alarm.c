@@ -9,6 +9,7 @@
 #include "alarm.h"
 #include "lib/counters.h"
 #include "lib/util.h"
+#include "trust_config.h"
 
 const char *alarm_severity_name(enum alarm_severity sev)
 {
@@ -240,6 +241,23 @@ static void count_new_state(struct svrcert_store *st,
 	}
 }
 
+/* A strict [trusted-ca] of the configuration that fails trusted-ca add's
+ * check is left out of the trust store: say so until the bundle is fixed. */
+static void add_trusted_ca_alarm(const struct svrcert_config *cfg, time_t now,
+				 struct alarm_set *want)
+{
+	char text[sizeof(want->v[0].message)];
+	struct alarm *a;
+
+	trust_config_refused_text(cfg, now, text, sizeof(text));
+	if (!text[0])
+		return;
+	a = add(want, ALARM_TRUSTED_CA_REFUSED, ALARM_SEV_MAJOR,
+		SVRCERT_STATE_INVALID, now);
+	if (a)
+		snprintf(a->message, sizeof(a->message), "%s", text);
+}
+
 int alarm_check_own(const struct import_params *ip, bool peer_security,
 		    struct own_cert_status *status, char *kmsg, size_t kmsglen)
 {
@@ -251,6 +269,7 @@ int alarm_check_own(const struct import_params *ip, bool peer_security,
 	if (ret)
 		return ret;
 	alarm_desired_own(status, peer_security, now, &want);
+	add_trusted_ca_alarm(ip->cfg, now, &want);
 	ret = alarm_sync(ip->st, &want, &newly);
 	if (ret)
 		return ret;

@@ -10,6 +10,10 @@
  *   certificate-invalid   critical expired, not yet valid, invalid, revoked
  *   no-valid-certificate  critical peer security (peer-validation) is on
  *                                  and there is no valid certificate
+ *   trusted-ca-refused    major    a [trusted-ca] of svrcert.conf with
+ *                                  validation-mode strict fails the
+ *                                  bundle check and is not used
+ *                                  (trust_config.h)
  */
 #ifndef SVRCERT_ALARM_H
 #define SVRCERT_ALARM_H
