@@ -20,6 +20,6 @@ int cmd_clear(int argc, char **argv)
 		return CTL_FAIL;
 	err = svrcert_nl_stats_reset(nl);
 	ret = err ? ctl_nl_fail(nl, "clear stats", err) : CTL_OK;
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	return ret;
 }

@@ -44,7 +44,7 @@ static int parse_key_args(int argc, char **argv, struct tpm_key_spec *spec,
 	long bits = 0;
 	int c;
 
-	optind = 1;
+	optind = 0;	/* a full restart: svrcertctl -b parses again */
 	while ((c = getopt_long(argc, argv, "", key_opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': alg = optarg; break;

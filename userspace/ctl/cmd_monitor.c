@@ -95,7 +95,7 @@ int cmd_monitor(int argc, char **argv)
 		fprintf(stderr, "usage: svrcertctl monitor [-j]\n");
 		return CTL_USAGE;
 	}
-	nl = ctl_nl_open("monitor");
+	nl = ctl_nl_open_own("monitor");
 	if (!nl)
 		return CTL_FAIL;
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -127,7 +127,7 @@ static int peer_add(int argc, char **argv, bool replace)
 		fprintf(stderr, "svrcertctl: peer add: peer '%s' already exists "
 			"(use 'peer replace')\n", info.name);
 	ret = err == -EEXIST ? CTL_FAIL : err ? ctl_nl_fail(nl, what, err) : CTL_OK;
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	OPENSSL_free(der);
 	return ret;
 }
@@ -160,7 +160,7 @@ static int peer_state(int argc, char **argv)
 	if (err == -ENOENT)
 		fprintf(stderr, "svrcertctl: peer state: no such peer '%s'\n", argv[1]);
 	ret = err == -ENOENT ? CTL_FAIL : err ? ctl_nl_fail(nl, "peer state", err) : CTL_OK;
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	return ret;
 }
 
@@ -183,7 +183,7 @@ static int peer_del(int argc, char **argv)
 	if (err == -ENOENT)
 		fprintf(stderr, "svrcertctl: peer del: no such peer '%s'\n", argv[1]);
 	ret = err == -ENOENT ? CTL_FAIL : err ? ctl_nl_fail(nl, "peer del", err) : CTL_OK;
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	return ret;
 }
 

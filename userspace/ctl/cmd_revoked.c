@@ -66,7 +66,7 @@ static int add_del(int argc, char **argv, bool add)
 	err = add ? svrcert_nl_keys_add(nl, keys, (size_t)argc - 1) :
 		    svrcert_nl_keys_del(nl, keys, (size_t)argc - 1);
 	ret = err ? ctl_nl_fail(nl, what, err) : CTL_OK;
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	free(keys);
 	return ret;
 }
@@ -132,7 +132,7 @@ static int load(int argc, char **argv)
 		printf("loaded %zu keys in %.3f s (%.0f keys/s); live set: %u keys\n",
 		       n, dt, dt > 0 ? (double)n / dt : 0.0, live);
 	}
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	free(keys);
 	return ret;
 }
@@ -151,7 +151,7 @@ static int flush(int argc, char **argv)
 		return CTL_FAIL;
 	err = svrcert_nl_keys_flush(nl);
 	ret = err ? ctl_nl_fail(nl, "revoked flush", err) : CTL_OK;
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	return ret;
 }
 

@@ -127,6 +127,6 @@ int cmd_set(int argc, char **argv)
 		return CTL_FAIL;
 	err = svrcert_nl_set_policy(nl, &p);
 	ret = err ? ctl_nl_fail(nl, "set", err) : CTL_OK;
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	return ret;
 }

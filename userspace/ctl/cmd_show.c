@@ -5,28 +5,47 @@
 #include "ctl.h"
 
 static const struct ctl_cmd topics[] = {
-	{ "policy", show_policy, "[-j]", "the kernel's policy" },
-	{ "peers", show_peers, "[NAME] [-j]", "peers: kernel binding, verdict, counters" },
-	{ "revoked", show_revoked, "[-j]", "the kernel's live revocation set" },
-	{ "stats", show_stats, "[security ...] [-j]", "data path counters; 'security' for the seed's counters" },
-	{ "certificate", show_certificate, "[detail|crl] [-j]", "this router's certificate" },
-	{ "alarms", show_alarms, "[-j]", "active alarms" },
-	{ NULL, NULL, NULL, NULL },
+	{ "policy", show_policy, "[-j]", "the kernel's policy",
+	  NULL, NULL, CTL_JSON },
+	{ "peers", show_peers, "[NAME] [-j]",
+	  "peers: kernel binding, verdict, counters, svrcertd's view",
+	  NULL, NULL, CTL_JSON },
+	{ "revoked", show_revoked, "[-j]", "the kernel's live revocation set",
+	  NULL, NULL, CTL_JSON },
+	{ "stats", show_stats, "[-j]\nsecurity [GROUP [ITEM]] [-j]",
+	  "the kernel's data path counters; 'security': the certificate "
+	  "counters", "GROUP: CSR, certificate import, CRL fetch, CRL "
+	  "ingestion, certificate,\n  peer certificate, peer certificate "
+	  "data path; ITEM: e.g. success, failure", NULL, CTL_JSON },
+	{ "certificate", show_certificate, "[detail|crl] [-j]",
+	  "this router's certificate; 'crl': the CRLs held and fetched",
+	  NULL, NULL, CTL_JSON },
+	{ "alarms", show_alarms, "[--check] [-j]",
+	  "active alarms; --check judges the certificate again first",
+	  NULL, NULL, CTL_JSON },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
+
+const struct ctl_cmd *ctl_show_topics(void)
+{
+	return topics;
+}
 
 int cmd_show(int argc, char **argv)
 {
 	const struct ctl_cmd *topic;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: svrcertctl show TOPIC\n\ntopics:\n");
-		ctl_print_usage(topics, "show ");
+		fprintf(stderr, "svrcertctl show: which topic?\n");
+		ctl_help_usage(stderr, &(struct ctl_cmd){ .name = "show",
+			       .topics = ctl_show_topics }, "usage: ");
 		return CTL_USAGE;
 	}
 	topic = ctl_find(topics, argv[1]);
 	if (!topic) {
 		fprintf(stderr, "svrcertctl show: unknown topic '%s'\n", argv[1]);
-		ctl_print_usage(topics, "show ");
+		ctl_help_usage(stderr, &(struct ctl_cmd){ .name = "show",
+			       .topics = ctl_show_topics }, "usage: ");
 		return CTL_USAGE;
 	}
 	return topic->run(argc - 1, argv + 1);

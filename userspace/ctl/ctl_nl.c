@@ -9,7 +9,42 @@
 #include "ctl.h"
 #include "ctl_nl.h"
 
+/*
+ * The handle svrcertctl -b shares between its lines. Only this file sees
+ * it; the commands ask through ctl_nl_open() and ctl_nl_close().
+ */
+static struct {
+	bool on;
+	struct svrcert_nl *nl;
+} shared;
+
 struct svrcert_nl *ctl_nl_open(const char *what)
+{
+	if (shared.on && !shared.nl)
+		shared.nl = ctl_nl_open_own(what);
+	return shared.on ? shared.nl : ctl_nl_open_own(what);
+}
+
+void ctl_nl_close(struct svrcert_nl *nl)
+{
+	if (nl != shared.nl)
+		svrcert_nl_close(nl);
+}
+
+void ctl_nl_share_drop(void)
+{
+	svrcert_nl_close(shared.nl);
+	shared.nl = NULL;
+}
+
+void ctl_nl_share(bool on)
+{
+	shared.on = on;
+	if (!on)
+		ctl_nl_share_drop();
+}
+
+struct svrcert_nl *ctl_nl_open_own(const char *what)
 {
 	struct svrcert_nl *nl = NULL;
 	int err = svrcert_nl_open(&nl);

@@ -3,14 +3,31 @@
 #ifndef SVRCERTCTL_CTL_NL_H
 #define SVRCERTCTL_CTL_NL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "netlink/nl.h"
 
-/* Open the netlink handle; on failure print why (for WHAT) and return NULL. */
+/*
+ * Open the netlink handle; on failure print why (for WHAT) and return NULL.
+ * While ctl_nl_share(true) holds (svrcertctl -b), every command gets the
+ * same handle, opened when the first needs it; give it back with
+ * ctl_nl_close(), which closes only a handle that is not shared.
+ */
 struct svrcert_nl *ctl_nl_open(const char *what);
+void ctl_nl_close(struct svrcert_nl *nl);
+/* A handle of the caller's own, never shared (monitor joins a group). */
+struct svrcert_nl *ctl_nl_open_own(const char *what);
+/*
+ * ON: share one handle from now on. OFF: close the shared handle; the next
+ * ctl_nl_open() opens a new one (shared again if sharing is still on).
+ * The batch drops it after a failed line: a failed exchange may have left
+ * replies in the socket.
+ */
+void ctl_nl_share(bool on);
+void ctl_nl_share_drop(void);
 
 /*
  * Print `svrcertctl: WHAT: <problem>[: kernel says: <extack>]` for ERR

@@ -280,7 +280,7 @@ int show_peers(int argc, char **argv)
 		ret = err ? ctl_nl_fail(nl, "show peers", err) : print_list(&l, view, json);
 	}
 	json_decref(view);
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	free(l.peers);
 	return ret;
 }

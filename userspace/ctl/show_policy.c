@@ -51,6 +51,6 @@ int show_policy(int argc, char **argv)
 		ret = ctl_nl_fail(nl, "show policy", err);
 	else
 		ret = json ? print_json(&p) : print_text(&p);
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	return ret;
 }

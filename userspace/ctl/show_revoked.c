@@ -107,7 +107,7 @@ int show_revoked(int argc, char **argv)
 		ret = ctl_nl_fail(nl, "show revoked", err);
 	else
 		ret = json ? print_json(&l) : print_text(&l);
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	free(l.keys);
 	return ret;
 }

@@ -142,6 +142,6 @@ int show_stats(int argc, char **argv)
 		ret = ctl_nl_fail(nl, "show stats", err);
 	else
 		ret = json ? print_json(&s) : print_text(&s);
-	svrcert_nl_close(nl);
+	ctl_nl_close(nl);
 	return ret;
 }
