@@ -552,6 +552,18 @@ static void test_sha1_rejected(void **state)
 	expect_reject("ecsha1.der", "ec", -EPROTONOSUPPORT, "not allowed");
 }
 
+/* A CRL signer whose EC key has explicit curve parameters (RFC 5480 allows
+ * named curves only), even though the signature itself verifies. */
+static void test_explicit_curve_signer(void **state)
+{
+	run("openssl ecparam -name prime256v1 -genkey -param_enc explicit -noout "
+	    "-out explicit.key && openssl req -x509 -key explicit.key -out explicit.pem "
+	    "-days 30 -subj '/O=svrcert test/CN=Explicit CA' " CA_EXT);
+	gen("explicit.der", "explicit", 10, "");
+	expect_reject("explicit.der", "explicit", -EKEYREJECTED,
+		      "explicit EC curve parameters");
+}
+
 static void test_delta_rejected(void **state)
 {
 	gen("delta.der", "ca", 10, "--number 5 --delta 4");
@@ -637,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_delta_rejected),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_cert_issuer_not_indirect),
+		cmocka_unit_test(test_explicit_curve_signer),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_sort_unique),
 		cmocka_unit_test(test_crl_number_cmp),

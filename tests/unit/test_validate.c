@@ -458,6 +458,44 @@ static void test_runtime_strict_after_warn_bundle(void **state)
 	X509_STORE_free(warn_store);
 }
 
+/* RFC 5480: named curves only. An explicit-parameter P-256 key is named
+ * "prime256v1" by OpenSSL, yet must fail like any other curve: as the own
+ * certificate (import), a peer's (svrcert_validate_cert) and a CA. */
+static void test_explicit_curve_params(void **state)
+{
+	struct svrcert_validate_params vp = { .store = store, .expected_name = "r1" };
+	struct svrcert_problems p;
+	struct svrcert_validated v;
+	X509 *leaf = testpki_cert("bad-explicit.pem");
+
+	assert_int_equal(import_file("bad-explicit.pem", "r1", NULL, 0, &p, &v),
+			 -EKEYREJECTED);
+	print_problems(&p);
+	/* OpenSSL's chain check also refuses it (as "untrusted"); the rule
+	 * itself must name the problem first. */
+	assert_int_equal(svrcert_problems_first(&p), SVRCERT_P_EC_CURVE);
+	assert_non_null(strstr(p.v[0].msg, "explicit curve parameters"));
+	svrcert_validated_free(&v);
+	svrcert_problems_free(&p);
+
+	svrcert_problems_init(&p);
+	assert_int_equal(svrcert_validate_cert(leaf, NULL, &vp, NULL, &p), -EKEYREJECTED);
+	assert_int_equal(svrcert_problems_first(&p), SVRCERT_P_EC_CURVE);
+	svrcert_problems_free(&p);
+	X509_free(leaf);
+
+	assert_int_equal(bundle("bundle-explicit.pem", SVRCERT_MODE_STRICT, &p), -EINVAL);
+	print_problems(&p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].code, SVRCERT_P_EC_CURVE);
+	assert_non_null(strstr(p.v[0].msg, "CN=svrcert Test Explicit CA\": EC key with explicit curve parameters"));
+	svrcert_problems_free(&p);
+	assert_int_equal(bundle("bundle-explicit.pem", SVRCERT_MODE_WARN, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_true(p.v[0].warning);
+	svrcert_problems_free(&p);
+}
+
 /* The alarm-threshold leaves: valid until they are not, days as named. */
 static void test_expiry_leaves(void **state)
 {
@@ -553,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_strict_and_warn),
 		cmocka_unit_test(test_bundle_lists_every_problem),
 		cmocka_unit_test(test_runtime_strict_after_warn_bundle),
+		cmocka_unit_test(test_explicit_curve_params),
 		cmocka_unit_test(test_expiry_leaves),
 		cmocka_unit_test(test_mkpki_sign),
 		cmocka_unit_test(test_problem_names_unique),

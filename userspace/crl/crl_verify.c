@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
@@ -131,6 +133,22 @@ static int decode_alg(const X509_ALGOR *alg, struct sig_params *sp,
 	return 0;
 }
 
+bool svrcert_ec_named_curve(EVP_PKEY *pkey)
+{
+	char enc[32] = "";
+	size_t len = 0;
+	bool named;
+
+	if (!EVP_PKEY_is_a(pkey, "EC"))
+		return true;
+	/* No encoding parameter at all means a key that is not usable either. */
+	named = EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING,
+					       enc, sizeof(enc), &len) == 1 &&
+		!strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP);
+	ERR_clear_error();
+	return named;
+}
+
 static int key_matches(EVP_PKEY *pkey, const struct sig_params *sp)
 {
 	int base = EVP_PKEY_get_base_id(pkey);
@@ -204,6 +222,11 @@ int svrcert_crl_verify_tbs(const unsigned char *tbs, size_t tbs_len,
 		rc = svrcert_fail(err, errlen, -EKEYREJECTED,
 			  "issuer key type does not match signature algorithm %s",
 			  nid_name(nid));
+		goto out;
+	}
+	if (!svrcert_ec_named_curve(pkey)) {
+		rc = svrcert_fail(err, errlen, -EKEYREJECTED,
+			  "issuer key has explicit EC curve parameters (named curves only, RFC 5480)");
 		goto out;
 	}
 	rc = do_verify(tbs, tbs_len, sig, pkey, &sp, err, errlen);

@@ -13,6 +13,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 
+#include "crl/crl_verify.h"
 #include "lib/util.h"
 #include "validate.h"
 
@@ -398,6 +399,14 @@ static bool check_public_key_kind(X509 *cert, int depth, bool warn,
 	if (EVP_PKEY_get_group_name(pk, group, sizeof(group), &glen) != 1) {
 		ERR_clear_error();
 		snprintf(group, sizeof(group), "explicit parameters");
+	}
+	/* OpenSSL names explicit parameters that equal a named curve after that
+	 * curve; RFC 5480 2.1.1 allows only the namedCurve OID in certificates. */
+	if (!svrcert_ec_named_curve(pk)) {
+		svrcert_problems_add(p, SVRCERT_P_EC_CURVE, warn, depth,
+				     "%s: EC key with explicit curve parameters (%s) is not allowed (named curves P-256, P-384 or P-521 only, RFC 5480)",
+				     who, group);
+		return false;
 	}
 	nid = OBJ_txt2nid(group);
 	if (nid == NID_X9_62_prime256v1 || nid == NID_secp384r1 || nid == NID_secp521r1)
