@@ -92,7 +92,15 @@ static char *sign_with(const uint8_t key[TOKEN_SECRET_LEN], int64_t iat,
 				  .iat = iat, .exp = exp };
 	char *tok = NULL;
 
+	char path[256], err[256];
+	struct user_db db;
+
 	snprintf(c.name, sizeof(c.name), "admin");
+	/* bound to admin's current credentials, as a login would */
+	snprintf(path, sizeof(path), "%s/" USERS_FILE, rf.state);
+	assert_int_equal(users_load(path, &db, err, sizeof(err)), 0);
+	assert_int_equal(token_user_cred(key, users_find(&db, "admin"), c.cred), 0);
+	users_free(&db);
 	assert_int_equal(token_issue(key, &c, &tok), 0);
 	return tok;
 }
@@ -427,6 +435,51 @@ static void test_deleted_user(void **state)
 	free(r);
 }
 
+/* A token is tied to its user's current credentials: a password change,
+ * a delete and re-add under the same name and password, and
+ * `user revoke-tokens` each end the tokens issued before. */
+static void test_token_credentials(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char *tok, *other;
+	long st;
+
+	assert_int_equal(rf_user_add("cred", "operator", "Cred-Pass-1234"), 0);
+	other = rf_login(NULL, "oper", "Oper-Pass-1234", &st);
+	tok = rf_login(NULL, "cred", "Cred-Pass-1234", &st);
+	assert_int_equal(st, 200);
+	assert_int_equal(fixture_sh("printf '%%s\\n' Cred-Pass-5678 | %s/build/svrcertctl "
+				    "user passwd cred --password-stdin --config %s",
+				    rf_srcdir(), rf.conf), 0);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 401);
+	assert_non_null(strstr(rf_error(r), "credentials changed"));
+	free(tok);
+
+	tok = rf_login(NULL, "cred", "Cred-Pass-5678", &st);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 200);
+	assert_int_equal(fixture_sh("%s/build/svrcertctl user del cred --config %s",
+				    rf_srcdir(), rf.conf), 0);
+	assert_int_equal(rf_user_add("cred", "operator", "Cred-Pass-5678"), 0);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 401);
+	free(tok);
+
+	tok = rf_login(NULL, "cred", "Cred-Pass-5678", &st);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 200);
+	assert_int_equal(fixture_sh("%s/build/svrcertctl user revoke-tokens cred "
+				    "--config %s", rf_srcdir(), rf.conf), 0);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 401);
+	assert_int_equal(fixture_sh("%s/build/svrcertctl user revoke-tokens ghost "
+				    "--config %s 2>/dev/null", rf_srcdir(), rf.conf), 1);
+	/* the password still works, and other users' tokens were untouched */
+	free(tok);
+	tok = rf_login(NULL, "cred", "Cred-Pass-5678", &st);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", tok, NULL, r), 200);
+	assert_int_equal(rf_request("GET", "/api/v1/stats", other, NULL, r), 200);
+	free(tok);
+	free(other);
+	free(r);
+}
+
 static void test_audit(void **state)
 {
 	char *log = NULL, *sig = strrchr(admin_tok, '.') + 1;
@@ -500,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_node_scoped),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_deleted_user),
+		cmocka_unit_test(test_token_credentials),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_throttle),
 	};

@@ -27,6 +27,7 @@ static char *issue(int64_t iat, int64_t exp)
 
 	strcpy(c.name, "oper");
 	strcpy(c.application, "GUI");
+	strcpy(c.cred, "AAAAAAAAAAAAAAAAAAAAAA");
 	assert_int_equal(token_issue(key, &c, &t), 0);
 	return t;
 }
@@ -102,6 +103,9 @@ static void test_bad_claims(void **state)
 		"{\"name\":\"a\",\"roles\":[\"admin\"],\"scopes\":[],\"iat\":1}",
 		"{\"name\":\"a\",\"name\":\"b\",\"roles\":[\"admin\"],\"scopes\":[],\"iat\":1,\"exp\":9}",
 		"[1]",
+		/* no "cred" (issued before tokens were bound to credentials) */
+		"{\"name\":\"a\",\"roles\":[\"admin\"],\"scopes\":[],\"iat\":1,\"exp\":9}",
+		"{\"name\":\"a\",\"roles\":[\"admin\"],\"scopes\":[],\"iat\":1,\"exp\":9,\"cred\":\"short\"}",
 	};
 	const char *h = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 	struct token_claims c;
@@ -123,6 +127,57 @@ static void test_bad_claims(void **state)
 		free(sig);
 		free(tok);
 	}
+}
+
+/*
+ * The "cred" claim binds a token to its user's credentials: a new
+ * password (new salt, even the same password), a delete and re-add, and
+ * revoke-tokens each make old tokens' cred mismatch; nothing else does.
+ */
+static void test_cred_binding(void **state)
+{
+	struct token_claims c = { .role = USER_ROLE_OPERATOR, .scopes = SCOPE_SHOW,
+				  .iat = 1000, .exp = 2000 };
+	uint8_t other[TOKEN_SECRET_LEN];
+	struct user_db db = { calloc(USERS_MAX, sizeof(struct user)), 0 };
+	struct token_claims back;
+	const struct user *u;
+	char *t = NULL;
+
+	assert_int_equal(users_set(&db, "oper", USER_ROLE_OPERATOR, "Battery-Staple-2"), 0);
+	assert_int_equal(users_set(&db, "other", USER_ROLE_OPERATOR, "Battery-Staple-3"), 0);
+	u = users_find(&db, "oper");
+	strcpy(c.name, "oper");
+	assert_int_equal(token_user_cred(key, u, c.cred), 0);
+	assert_int_equal(strlen(c.cred), TOKEN_CRED_LEN);
+	assert_int_equal(token_issue(key, &c, &t), 0);
+	assert_int_equal(token_verify(key, t, 1500, &back), 0);
+	assert_string_equal(back.cred, c.cred);
+	assert_true(token_cred_matches(key, &back, u));
+	/* nobody else's token, and not under another daemon's secret */
+	assert_false(token_cred_matches(key, &back, users_find(&db, "other")));
+	memset(other, 0x5a, sizeof(other));
+	assert_false(token_cred_matches(other, &back, u));
+	/* the role does not take part: a change narrows scopes instead */
+	assert_int_equal(users_revoke_tokens(&db, "ghost"), -ENOENT);
+	/* a password change, even to the same password */
+	assert_int_equal(users_set_password(&db, "oper", "Battery-Staple-2"), 0);
+	assert_false(token_cred_matches(key, &back, users_find(&db, "oper")));
+	/* re-issued, then deleted and added again with the same password */
+	assert_int_equal(token_user_cred(key, users_find(&db, "oper"), back.cred), 0);
+	assert_true(token_cred_matches(key, &back, users_find(&db, "oper")));
+	assert_int_equal(users_del(&db, "oper"), 0);
+	assert_int_equal(users_set(&db, "oper", USER_ROLE_OPERATOR, "Battery-Staple-2"), 0);
+	assert_false(token_cred_matches(key, &back, users_find(&db, "oper")));
+	/* revoke-tokens */
+	assert_int_equal(token_user_cred(key, users_find(&db, "oper"), back.cred), 0);
+	assert_int_equal(users_revoke_tokens(&db, "oper"), 0);
+	assert_false(token_cred_matches(key, &back, users_find(&db, "oper")));
+	/* a token without a cred never matches */
+	back.cred[0] = '\0';
+	assert_false(token_cred_matches(key, &back, users_find(&db, "oper")));
+	free(t);
+	users_free(&db);
 }
 
 static void test_b64url(void **state)
@@ -179,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_forgeries),
 		cmocka_unit_test(test_bad_claims),
+		cmocka_unit_test(test_cred_binding),
 		cmocka_unit_test(test_b64url),
 		cmocka_unit_test(test_secret_file),
 	};

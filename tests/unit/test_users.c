@@ -110,6 +110,42 @@ static void test_file_roundtrip(void **state)
 	rmdir(dir);
 }
 
+/* revoke-tokens' generation: kept in a fourth field only once bumped, so
+ * files of the NAME:ROLE:HASH form still load (generation 0). */
+static void test_token_generation(void **state)
+{
+	char dir[] = "/tmp/svrcert-users.XXXXXX", path[64], err[256];
+	struct user_db db, db2;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rest-users", dir);
+	assert_int_equal(users_load(path, &db, err, sizeof(err)), 0);
+	assert_int_equal(users_set(&db, "admin", USER_ROLE_ADMIN, "Correct-Horse-1"), 0);
+	assert_int_equal(users_set(&db, "oper", USER_ROLE_OPERATOR, "Battery-Staple-2"), 0);
+	assert_int_equal(users_find(&db, "oper")->gen, 0);
+	assert_int_equal(users_revoke_tokens(&db, "oper"), 0);
+	assert_int_equal(users_revoke_tokens(&db, "oper"), 0);
+	assert_int_equal(users_revoke_tokens(&db, "nobody"), -ENOENT);
+	/* a password change keeps the generation (the new salt suffices) */
+	assert_int_equal(users_set_password(&db, "oper", "Battery-Staple-3"), 0);
+	assert_int_equal(users_save(path, &db), 0);
+	assert_int_equal(users_load(path, &db2, err, sizeof(err)), 0);
+	assert_int_equal(users_find(&db2, "oper")->gen, 2);
+	assert_int_equal(users_find(&db2, "admin")->gen, 0);
+	assert_string_equal(users_find(&db2, "oper")->hash, users_find(&db, "oper")->hash);
+	users_free(&db2);
+	users_free(&db);
+	/* a bad generation is a bad line */
+	f = fopen(path, "a");
+	fputs("x:admin:$y$abc:12a\n", f);
+	fclose(f);
+	assert_int_equal(users_load(path, &db, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, ":3:"));
+	unlink(path);
+	rmdir(dir);
+}
+
 /* One whole attempt for KEY: the wait throttle_begin() answered (0: the
  * attempt ran and ended as OK says). */
 static unsigned int attempt(struct throttle *t, const char *key, time_t now,
@@ -227,6 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_roles),
 		cmocka_unit_test(test_file_roundtrip),
+		cmocka_unit_test(test_token_generation),
 		cmocka_unit_test(test_throttle_lockout),
 		cmocka_unit_test(test_throttle_parallel),
 		cmocka_unit_test(test_throttle_bounded),

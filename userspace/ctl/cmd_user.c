@@ -3,6 +3,7 @@
  * svrcertctl user add NAME [--role admin|operator] [--password-stdin]
  * svrcertctl user passwd NAME [--password-stdin]
  * svrcertctl user del NAME
+ * svrcertctl user revoke-tokens NAME
  * svrcertctl user list [-j]
  *     (each also takes --config FILE / --state-dir DIR)
  *
@@ -11,7 +12,8 @@
  * with --password-stdin for scripts; it is never taken from the command
  * line, where other users could read it in /proc. Changes are written
  * atomically under the state lock and take effect on the next request:
- * a deleted user's tokens stop working at once.
+ * the tokens of a deleted user, of one whose password changed, and those
+ * ended by revoke-tokens stop working at once (token.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@ static int user_usage(void)
 		"[--password-stdin]\n"
 		"       svrcertctl user passwd NAME [--password-stdin]\n"
 		"       svrcertctl user del NAME\n"
+		"       svrcertctl user revoke-tokens NAME\n"
 		"       svrcertctl user list [-j]\n"
 		"       (also --config FILE, --state-dir DIR)\n");
 	return CTL_USAGE;
@@ -132,6 +135,8 @@ static int change(struct user_db *db, const struct user_opts *o)
 
 	if (!strcmp(o->op, "del"))
 		return users_del(db, o->name);
+	if (!strcmp(o->op, "revoke-tokens"))
+		return users_revoke_tokens(db, o->name);
 	if (!strcmp(o->op, "passwd") && !users_find(db, o->name))
 		return -ENOENT;
 	if (!strcmp(o->op, "add") && users_find(db, o->name))
@@ -202,13 +207,14 @@ static int parse_opts(int argc, char **argv, struct user_opts *o)
 	if (!strcmp(o->op, "list"))
 		return argc == 2 ? 0 : -EINVAL;
 	if (strcmp(o->op, "add") && strcmp(o->op, "del") &&
-	    strcmp(o->op, "passwd"))
+	    strcmp(o->op, "passwd") && strcmp(o->op, "revoke-tokens"))
 		return -EINVAL;
 	if (argc < 3 || argv[2][0] == '-')
 		return -EINVAL;
 	o->name = argv[2];
 	for (i = 3; i < argc; i++) {
-		if (!strcmp(argv[i], "--password-stdin") && strcmp(o->op, "del"))
+		if (!strcmp(argv[i], "--password-stdin") &&
+		    (!strcmp(o->op, "add") || !strcmp(o->op, "passwd")))
 			o->from_stdin = true;
 		else if (!strcmp(argv[i], "--role") && i + 1 < argc &&
 			 !strcmp(o->op, "add") && !o->role_given) {

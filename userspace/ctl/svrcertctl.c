@@ -65,6 +65,7 @@ static const struct ctl_cmd commands[] = {
 	  CTL_JSON },
 	{ "user", cmd_user, "add NAME [--role admin|operator] "
 	  "[--password-stdin]\npasswd NAME [--password-stdin]\ndel NAME\n"
+	  "revoke-tokens NAME\n"
 	  "list [-j]", "manage REST API users", NULL, NULL, CTL_JSON },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };

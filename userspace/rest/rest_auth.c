@@ -27,7 +27,8 @@ static char *issue_for(struct rest_req *r, const struct user *u,
 	snprintf(c->application, sizeof(c->application), "%s", app ? app : "");
 	c->iat = now;
 	c->exp = now + r->srv->rc.token_lifetime_s;
-	if (token_issue(r->srv->secret, c, &token)) {
+	if (token_user_cred(r->srv->secret, u, c->cred) ||
+	    token_issue(r->srv->secret, c, &token)) {
 		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot sign a "
 			   "token");
 		return NULL;
@@ -119,24 +120,32 @@ static void unauthorized(struct rest_req *r, const char *msg)
 	rest_error(r, MHD_HTTP_UNAUTHORIZED, "%s", msg);
 }
 
-/* The user must still exist; a role changed since login narrows scopes. */
-static bool still_valid(struct rest_req *r, struct token_claims *c)
+/*
+ * The user must still exist with the credentials the token was issued for
+ * (not deleted and re-added, no new password, no revoke-tokens since); a
+ * role changed since login narrows scopes. NULL when valid, else why not.
+ */
+static const char *still_valid(struct rest_req *r, struct token_claims *c)
 {
+	const char *why = NULL;
 	const struct user *u;
 	struct user_db db;
 	char err[512];
-	bool ok;
 
 	if (users_load(r->srv->users_path, &db, err, sizeof(err))) {
 		syslog(LOG_ERR, "REST: %s", err);
-		return false;
+		return "the user database cannot be read (see the system log)";
 	}
 	u = users_find(&db, c->name);
-	ok = u != NULL;
-	if (u)
+	if (!u)
+		why = "the token's user no longer exists";
+	else if (!token_cred_matches(r->srv->secret, c, u))
+		why = "the token was revoked (its user's credentials changed "
+		      "or its tokens were revoked): log in again";
+	else
 		c->scopes &= users_role_scopes(u->role);
 	users_free(&db);
-	return ok;
+	return why;
 }
 
 bool rest_authenticate(struct rest_req *r)
@@ -144,6 +153,7 @@ bool rest_authenticate(struct rest_req *r)
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
 	struct token_claims c;
+	const char *why;
 	int ret;
 
 	if (!h || strncasecmp(h, "Bearer ", 7)) {
@@ -165,8 +175,9 @@ bool rest_authenticate(struct rest_req *r)
 			     "is not valid" : "the token is malformed");
 		return false;
 	}
-	if (!still_valid(r, &c)) {
-		unauthorized(r, "the token's user no longer exists");
+	why = still_valid(r, &c);
+	if (why) {
+		unauthorized(r, why);
 		return false;
 	}
 	r->who = c;

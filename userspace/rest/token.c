@@ -110,12 +110,45 @@ static int mac(const uint8_t key[TOKEN_SECRET_LEN], const char *data,
 	       outlen == 32 ? 0 : -EIO;
 }
 
+int token_user_cred(const uint8_t key[TOKEN_SECRET_LEN], const struct user *u,
+		    char out[TOKEN_CRED_LEN + 1])
+{
+	char data[sizeof("svrcert-cred") + USER_NAME_MAX + USER_HASH_MAX + 24];
+	uint8_t m[32];
+	char *b64;
+	int n, ret;
+
+	n = snprintf(data, sizeof(data), "svrcert-cred%c%s%c%s%c%llu", 0,
+		     u->name, 0, u->hash, 0, (unsigned long long)u->gen);
+	ret = n > 0 && n < (int)sizeof(data) ? mac(key, data, (size_t)n, m) :
+	      -EIO;
+	OPENSSL_cleanse(data, sizeof(data));
+	b64 = ret ? NULL : token_b64url_encode(m, 16);
+	if (!ret && !b64)
+		ret = -ENOMEM;
+	if (b64)
+		snprintf(out, TOKEN_CRED_LEN + 1, "%s", b64);
+	free(b64);
+	return ret;
+}
+
+bool token_cred_matches(const uint8_t key[TOKEN_SECRET_LEN],
+			const struct token_claims *c, const struct user *u)
+{
+	char want[TOKEN_CRED_LEN + 1];
+
+	return !token_user_cred(key, u, want) &&
+	       strlen(c->cred) == TOKEN_CRED_LEN &&
+	       !CRYPTO_memcmp(want, c->cred, TOKEN_CRED_LEN);
+}
+
 static json_t *claims_json(const struct token_claims *c)
 {
-	json_t *o = json_pack("{s:s, s:[s], s:[], s:s, s:I, s:I}",
+	json_t *o = json_pack("{s:s, s:[s], s:[], s:s, s:I, s:I, s:s}",
 			      "name", c->name, "roles", users_role_name(c->role),
 			      "scopes", "application", c->application,
-			      "iat", (json_int_t)c->iat, "exp", (json_int_t)c->exp);
+			      "iat", (json_int_t)c->iat, "exp", (json_int_t)c->exp,
+			      "cred", c->cred);
 	json_t *scopes = json_object_get(o, "scopes");
 
 	for (unsigned int bit = 1; o && bit & SCOPE_ALL; bit <<= 1)
@@ -179,14 +212,15 @@ static int parse_claims(const uint8_t *json, size_t len,
 {
 	json_t *o = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES,
 			       NULL), *roles;
-	const char *name = NULL, *app = "";
+	const char *name = NULL, *app = "", *cred = NULL;
 	json_int_t iat = 0, exp = 0;
 	int ret = -EBADMSG;
 
 	memset(c, 0, sizeof(*c));
-	if (o && !json_unpack(o, "{s:s, s:o, s:I, s:I, s?s}", "name", &name,
+	if (o && !json_unpack(o, "{s:s, s:o, s:I, s:I, s?s, s:s}", "name", &name,
 			      "roles", &roles, "iat", &iat, "exp", &exp,
-			      "application", &app) &&
+			      "application", &app, "cred", &cred) &&
+	    strlen(cred) == TOKEN_CRED_LEN &&
 	    users_name_ok(name) && json_array_size(roles) == 1 &&
 	    !users_role_parse(json_string_value(json_array_get(roles, 0)),
 			      &c->role) &&
@@ -194,6 +228,7 @@ static int parse_claims(const uint8_t *json, size_t len,
 	    !parse_scopes(json_object_get(o, "scopes"), &c->scopes)) {
 		snprintf(c->name, sizeof(c->name), "%s", name);
 		snprintf(c->application, sizeof(c->application), "%s", app);
+		snprintf(c->cred, sizeof(c->cred), "%s", cred);
 		c->iat = iat;
 		c->exp = exp;
 		ret = 0;

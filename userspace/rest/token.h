@@ -8,7 +8,14 @@
  * deleting it and restarting) invalidates every token at once.
  *
  * Payload: {"name":..., "roles":[...], "scopes":[...], "application":...,
- *           "iat":..., "exp":...}
+ *           "iat":..., "exp":..., "cred":...}
+ * "cred" binds the token to its user's credentials at login
+ * (token_user_cred): base64url of the first 16 bytes of
+ * HMAC-SHA256(secret, "svrcert-cred" NUL name NUL password-hash NUL gen).
+ * The hash has a fresh salt on every password set, so a password change or
+ * a delete and re-add changes it, and `user revoke-tokens` bumps gen; a
+ * token whose cred no longer matches is refused. Without the secret the
+ * value says nothing about the hash.
  * Verification accepts only the exact header {"alg":"HS256","typ":"JWT"}
  * ("alg":"none" and every other algorithm are forgeries), compares the MAC
  * in constant time, and only then parses the payload.
@@ -16,6 +23,7 @@
 #ifndef SVRCERT_TOKEN_H
 #define SVRCERT_TOKEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -27,6 +35,7 @@
 #define TOKEN_MAX		2048	/* longest token accepted */
 #define TOKEN_APP_MAX		64
 #define TOKEN_SKEW_S		60	/* iat may be this far ahead */
+#define TOKEN_CRED_LEN		22	/* base64url of 16 bytes */
 
 struct token_claims {
 	char name[USER_NAME_MAX + 1];
@@ -34,6 +43,7 @@ struct token_claims {
 	unsigned int scopes;		/* SCOPE_* bits */
 	char application[TOKEN_APP_MAX + 1];
 	int64_t iat, exp;
+	char cred[TOKEN_CRED_LEN + 1];
 };
 
 /* Read the secret from PATH, or create it (random, 0600, atomically)
@@ -53,6 +63,13 @@ int token_issue(const uint8_t key[TOKEN_SECRET_LEN],
  */
 int token_verify(const uint8_t key[TOKEN_SECRET_LEN], const char *token,
 		 time_t now, struct token_claims *c);
+
+/* U's current credential stamp (the "cred" claim). 0 or -EIO. */
+int token_user_cred(const uint8_t key[TOKEN_SECRET_LEN], const struct user *u,
+		    char out[TOKEN_CRED_LEN + 1]);
+/* Whether C was issued for U's current credentials (constant time). */
+bool token_cred_matches(const uint8_t key[TOKEN_SECRET_LEN],
+			const struct token_claims *c, const struct user *u);
 
 /* base64url without padding (RFC 7515 section 2); exposed for tests. */
 char *token_b64url_encode(const uint8_t *in, size_t len);

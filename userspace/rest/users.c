@@ -14,7 +14,7 @@
 #include "users.h"
 #include "lib/util.h"
 
-#define USERS_FILE_MAX	(USERS_MAX * (USER_NAME_MAX + USER_HASH_MAX + 16))
+#define USERS_FILE_MAX	(USERS_MAX * (USER_NAME_MAX + USER_HASH_MAX + 40))
 /* yescrypt at libxcrypt's default cost: the same work as a real check. */
 #define USERS_HASH_PREFIX	"$y$"
 static const char dummy_hash[] =
@@ -116,6 +116,21 @@ static bool hash_matches(const char *password, const char *hash)
 	return ok;
 }
 
+/* The optional ":GEN" after the hash: decimal digits only. */
+static int parse_gen(char *hash, uint64_t *gen)
+{
+	char *g = strchr(hash, ':'), *end;
+
+	*gen = 0;
+	if (!g)
+		return 0;
+	*g++ = '\0';
+	if (!*g || strspn(g, "0123456789") != strlen(g) || strlen(g) > 19)
+		return -EBADMSG;
+	*gen = strtoull(g, &end, 10);
+	return 0;
+}
+
 static int parse_line(char *line, struct user *u)
 {
 	char *role = strchr(line, ':'), *hash;
@@ -128,7 +143,8 @@ static int parse_line(char *line, struct user *u)
 		return -EBADMSG;
 	*hash++ = '\0';
 	if (!users_name_ok(line) || users_role_parse(role, &u->role) ||
-	    hash[0] != '$' || strlen(hash) >= USER_HASH_MAX || strchr(hash, ':'))
+	    parse_gen(hash, &u->gen) || hash[0] != '$' ||
+	    strlen(hash) >= USER_HASH_MAX)
 		return -EBADMSG;
 	snprintf(u->name, sizeof(u->name), "%s", line);
 	snprintf(u->hash, sizeof(u->hash), "%s", hash);
@@ -201,16 +217,21 @@ int users_load(const char *path, struct user_db *db, char *err,
 
 int users_save(const char *path, const struct user_db *db)
 {
-	size_t cap = db->n * (USER_NAME_MAX + USER_HASH_MAX + 16) + 1, pos = 0;
+	size_t cap = db->n * (USER_NAME_MAX + USER_HASH_MAX + 40) + 1, pos = 0;
 	char *text = malloc(cap);
 	int ret;
 
 	if (!text)
 		return -ENOMEM;
 	text[0] = '\0';
-	for (size_t i = 0; i < db->n; i++)
-		svrcert_appendf(text, cap, &pos, "%s:%s:%s\n", db->v[i].name,
+	for (size_t i = 0; i < db->n; i++) {
+		svrcert_appendf(text, cap, &pos, "%s:%s:%s", db->v[i].name,
 				users_role_name(db->v[i].role), db->v[i].hash);
+		if (db->v[i].gen)
+			svrcert_appendf(text, cap, &pos, ":%llu",
+					(unsigned long long)db->v[i].gen);
+		svrcert_appendf(text, cap, &pos, "\n");
+	}
 	ret = atomic_write_file(path, text, pos, STORE_MODE_SECRET);
 	free(text);
 	return ret;
@@ -261,6 +282,7 @@ int users_set(struct user_db *db, const char *name, enum user_role role,
 	if (!u) {
 		u = &db->v[db->n++];
 		snprintf(u->name, sizeof(u->name), "%s", name);
+		u->gen = 0;	/* a new salt ends old tokens all the same */
 	}
 	u->role = role;
 	memcpy(u->hash, hash, sizeof(hash));
@@ -286,6 +308,16 @@ int users_del(struct user_db *db, const char *name)
 	memmove(&db->v[i], &db->v[i + 1], (db->n - i - 1) * sizeof(*db->v));
 	db->n--;
 	memset(&db->v[db->n], 0, sizeof(*db->v));
+	return 0;
+}
+
+int users_revoke_tokens(struct user_db *db, const char *name)
+{
+	struct user *u = (struct user *)users_find(db, name);
+
+	if (!u)
+		return -ENOENT;
+	u->gen++;
 	return 0;
 }
 

@@ -2,9 +2,13 @@
 /*
  * Users of the REST API (svrcertd's HTTPS interface) and their password
  * hashes, in STATE_DIR/rest-users: mode 0600, owned by root, one line per
- * user, "NAME:ROLE:HASH". HASH is a libxcrypt yescrypt ("$y$") string made
- * with a fresh random salt; passwords themselves are never stored or
- * logged. The file is rewritten atomically (store.h) on every change.
+ * user, "NAME:ROLE:HASH" or "NAME:ROLE:HASH:GEN". HASH is a libxcrypt
+ * yescrypt ("$y$") string made with a fresh random salt; passwords
+ * themselves are never stored or logged. GEN (decimal, 0 when absent)
+ * counts `svrcertctl user revoke-tokens`. A token is bound to HASH and GEN
+ * (token.h), so a new password (new salt, even for the same password), a
+ * delete and re-add, or a revoke-tokens each end the tokens issued before.
+ * The file is rewritten atomically (store.h) on every change.
  *
  * A role grants scopes, the seed's words for what a bearer token allows:
  *   admin     configure + show-commands
@@ -15,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define USERS_FILE		"rest-users"
 #define USER_NAME_MAX		32
@@ -37,6 +42,7 @@ struct user {
 	char name[USER_NAME_MAX + 1];
 	enum user_role role;
 	char hash[USER_HASH_MAX];
+	uint64_t gen;		/* token generation (revoke-tokens) */
 };
 
 struct user_db {
@@ -71,6 +77,8 @@ int users_set(struct user_db *db, const char *name, enum user_role role,
 int users_set_password(struct user_db *db, const char *name,
 		       const char *password);
 int users_del(struct user_db *db, const char *name);
+/* End every token issued to NAME so far (GEN + 1); -ENOENT when unknown. */
+int users_revoke_tokens(struct user_db *db, const char *name);
 
 /*
  * Check NAME's password. Returns 0 and *OUT, or -EACCES for an unknown
