@@ -94,6 +94,26 @@ static int import_file(struct fx *f, const char *name, struct import_result *res
 	return ret;
 }
 
+/* RFC 7468 5.3: the legacy "X509 CERTIFICATE" label is accepted, for the
+ * certificate and a chain, and stored as "CERTIFICATE". */
+static void test_import_legacy_pem_label(void **state)
+{
+	struct fx *f = *state;
+	struct import_result res;
+	char cmd[2 * PATH_MAX + 128], *pem;
+
+	snprintf(cmd, sizeof(cmd), "sed 's/ CERTIFICATE-----/ X509 CERTIFICATE-----/' %s > %s/legacy.pem",
+		 testpki_path("r1-chain.pem"), testpki_dir);
+	assert_int_equal(testpki_run(cmd), 0);
+	if (import_file(f, "legacy.pem", &res))
+		fail_msg("legacy label refused: %s", res.message);
+	assert_string_equal(res.common_name, "r1");
+	assert_int_equal(store_read(&f->st, STORE_CERT, &pem, NULL), 0);
+	assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE-----"));
+	assert_null(strstr(pem, "X509 CERTIFICATE"));
+	free(pem);
+}
+
 static json_t *last_audit(struct fx *f)
 {
 	char *text = NULL, *last;
@@ -359,6 +379,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_import_good_exact_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_legacy_pem_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_rejection_own_error_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_without_trusted_ca, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_chain_and_identity_override, setup, teardown),

@@ -184,6 +184,30 @@ static void test_dates_and_serial(void **state)
 	X509_free(x);
 }
 
+/* bundle.pem with every CERTIFICATE label replaced by LABEL. */
+static void relabelled(const char *label, int want, const char *want_msg)
+{
+	STACK_OF(X509) *sk = NULL;
+	char msg[160] = "", text[16384] = "";
+	size_t len, o = 0;
+	uint8_t *buf = testpki_read("bundle.pem", &len);
+	const char *p = (const char *)buf, *hit;
+
+	while ((hit = strstr(p, " CERTIFICATE-----"))) {
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%.*s %s-----",
+				      (int)(hit - p), p, label);
+		p = hit + strlen(" CERTIFICATE-----");
+	}
+	snprintf(text + o, sizeof(text) - o, "%s", p);
+	free(buf);
+	assert_int_equal(svrcert_certs_from_buf((uint8_t *)text, strlen(text), &sk,
+						msg, sizeof(msg)), want);
+	if (want > 0)
+		sk_X509_pop_free(sk, X509_free);
+	else
+		assert_string_equal(msg, want_msg);
+}
+
 static void test_certs_from_buf(void **state)
 {
 	STACK_OF(X509) *sk = NULL;
@@ -224,6 +248,10 @@ static void test_certs_from_buf(void **state)
 	buf = (uint8_t *)strdup("hello");
 	assert_int_equal(svrcert_certs_from_buf(buf, 5, &sk, msg, sizeof(msg)), -ENOENT);
 	free(buf);
+	relabelled("X509 CERTIFICATE", 2, "");
+	/* Not a bare certificate (OpenSSL trust settings appended): refused. */
+	relabelled("TRUSTED CERTIFICATE", -EBADMSG,
+		   "PEM block 1 is \"TRUSTED CERTIFICATE\", not a CERTIFICATE");
 }
 
 static void test_keyset(void **state)

@@ -264,7 +264,8 @@ static int pem_block_cert(const char *label, const unsigned char *data,
 	const unsigned char *p = data;
 	X509 *x;
 
-	if (strcmp(label, "CERTIFICATE")) {
+	/* RFC 7468 section 5.3: parsers accept the legacy "X509 CERTIFICATE". */
+	if (strcmp(label, PEM_STRING_X509) && strcmp(label, PEM_STRING_X509_OLD)) {
 		snprintf(msg, msglen, "PEM block %d is \"%s\", not a CERTIFICATE",
 			 blockno, label);
 		return -EBADMSG;

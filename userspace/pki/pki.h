@@ -61,7 +61,8 @@ time_t svrcert_cert_not_after(X509 *cert);
 void svrcert_cert_serial_hex(X509 *cert, char *buf, size_t len);
 
 /*
- * Certificates in BUF: concatenated PEM "CERTIFICATE" blocks (text between
+ * Certificates in BUF: concatenated PEM "CERTIFICATE" blocks (or the legacy
+ * "X509 CERTIFICATE" label RFC 7468 tolerates; text between
  * blocks ignored), or one DER certificate. Returns the number loaded (>= 1)
  * into a new stack in *out (free with sk_X509_pop_free(*out, X509_free)),
  * -ENOENT when none, -EBADMSG for a malformed block or any non-certificate
