@@ -294,19 +294,22 @@ int svrcert_nl_get_peer(struct sk_buff *skb, struct genl_info *info)
 				svrcert_get_peer_fill, &req);
 }
 
-/* Cursor in cb->args[0]: index of the next peer on the list. */
+/*
+ * Cursor in cb->args[0]: the id to go on from (svrcert_peer_next()), so a
+ * dump resumed after peers came and went neither repeats nor skips one
+ * that stayed; NLM_F_DUMP_INTR still says the table changed meanwhile.
+ */
 int svrcert_nl_get_peers(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct svrcert_net *sn = svrcert_pernet(sock_net(skb->sk));
+	unsigned long cursor = cb->args[0], next;
 	struct svrcert_peer *peer;
-	long idx = 0;
 	void *hdr;
 
 	mutex_lock(&sn->lock);
 	cb->seq = sn->peers.gen;
-	list_for_each_entry(peer, &sn->peers.list, list) {
-		if (idx++ < cb->args[0])
-			continue;
+	for (next = cursor; (peer = svrcert_peer_next(&sn->peers, &next));
+	     cursor = next) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &svrcert_genl_family,
 				  NLM_F_MULTI, SVRCERT_CMD_GET_PEERS);
@@ -318,8 +321,8 @@ int svrcert_nl_get_peers(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		cb->args[0] = idx;
 	}
 	mutex_unlock(&sn->lock);
+	cb->args[0] = cursor;
 	return skb->len;
 }

@@ -8,6 +8,7 @@
  * rcu_assign_pointer(), so a packet sees either the old or the new record,
  * never none. The per-CPU packet counters move to the replacement.
  */
+#include <linux/jhash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <net/ipv6.h>
@@ -49,12 +50,55 @@ static const struct rhashtable_params svrcert_addr_params = {
 	.automatic_shrinking = true,
 };
 
+/*
+ * Names are looked up by every peer command: a hash, not a list walk, so
+ * loading n peers costs O(n). Keys are the NUL-terminated names.
+ */
+static u32 svrcert_name_hash(const void *data, u32 len, u32 seed)
+{
+	return jhash(data, strlen(data), seed);
+}
+
+static u32 svrcert_name_obj_hash(const void *obj, u32 len, u32 seed)
+{
+	const struct svrcert_peer *peer = obj;
+
+	return jhash(peer->name, strlen(peer->name), seed);
+}
+
+static int svrcert_name_cmp(struct rhashtable_compare_arg *arg,
+			    const void *obj)
+{
+	const struct svrcert_peer *peer = obj;
+
+	return strcmp(peer->name, arg->key);
+}
+
+static const struct rhashtable_params svrcert_name_params = {
+	.head_offset = offsetof(struct svrcert_peer, name_node),
+	.key_offset = offsetof(struct svrcert_peer, name),
+	.hashfn = svrcert_name_hash,
+	.obj_hashfn = svrcert_name_obj_hash,
+	.obj_cmpfn = svrcert_name_cmp,
+	.automatic_shrinking = true,
+};
+
 int svrcert_peers_init(struct svrcert_peers *peers)
 {
+	int err;
+
 	INIT_LIST_HEAD(&peers->list);
 	peers->count = 0;
 	peers->gen = 1;
-	return rhashtable_init(&peers->addrs, &svrcert_addr_params);
+	peers->next_id = 0;
+	xa_init_flags(&peers->ids, XA_FLAGS_ALLOC);
+	err = rhashtable_init(&peers->names, &svrcert_name_params);
+	if (err)
+		return err;
+	err = rhashtable_init(&peers->addrs, &svrcert_addr_params);
+	if (err)
+		rhashtable_destroy(&peers->names);
+	return err;
 }
 
 struct svrcert_peer *svrcert_peer_alloc(void)
@@ -77,15 +121,29 @@ static void svrcert_peer_free_rcu(struct rcu_head *rcu)
 	svrcert_peer_free(container_of(rcu, struct svrcert_peer, rcu));
 }
 
+/* Caller holds the config mutex. */
 struct svrcert_peer *svrcert_peer_find(struct svrcert_peers *peers,
 				       const char *name)
 {
+	return rhashtable_lookup_fast(&peers->names, name, svrcert_name_params);
+}
+
+/*
+ * The peer with the lowest id >= *@cursor, and *@cursor moved past it;
+ * NULL at the end. Ids grow with insertion and a replacement keeps its
+ * predecessor's, so a dump resumed this way after peers were added,
+ * replaced or deleted sends every peer that stayed exactly once. Caller
+ * holds the config mutex.
+ */
+struct svrcert_peer *svrcert_peer_next(struct svrcert_peers *peers,
+				       unsigned long *cursor)
+{
 	struct svrcert_peer *peer;
 
-	list_for_each_entry(peer, &peers->list, list)
-		if (!strcmp(peer->name, name))
-			return peer;
-	return NULL;
+	peer = xa_find(&peers->ids, cursor, U32_MAX, XA_PRESENT);
+	if (peer)
+		(*cursor)++;
+	return peer;
 }
 
 /* Caller holds rcu_read_lock(). */
@@ -206,6 +264,47 @@ static void svrcert_peer_inherit(struct svrcert_peer *peer,
 		peer->seen = READ_ONCE(old->seen);
 }
 
+/* Name and id of a new peer; invisible to the data path. */
+static int svrcert_peer_index(struct svrcert_peers *peers,
+			      struct svrcert_peer *peer)
+{
+	int err;
+
+	err = rhashtable_lookup_insert_fast(&peers->names, &peer->name_node,
+					    svrcert_name_params);
+	if (err)
+		return err;
+	err = xa_alloc_cyclic(&peers->ids, &peer->id, peer, xa_limit_32b,
+			      &peers->next_id, GFP_KERNEL);
+	if (err < 0) {
+		rhashtable_remove_fast(&peers->names, &peer->name_node,
+				       svrcert_name_params);
+		return err;
+	}
+	return 0;
+}
+
+static void svrcert_peer_unindex(struct svrcert_peers *peers,
+				 struct svrcert_peer *peer)
+{
+	rhashtable_remove_fast(&peers->names, &peer->name_node,
+			       svrcert_name_params);
+	xa_erase(&peers->ids, peer->id);
+}
+
+/* @peer takes @old's place in the name hash and the id order. */
+static void svrcert_peer_reindex(struct svrcert_peers *peers,
+				 struct svrcert_peer *peer,
+				 struct svrcert_peer *old)
+{
+	peer->id = old->id;
+	WARN_ON_ONCE(rhashtable_replace_fast(&peers->names, &old->name_node,
+					     &peer->name_node,
+					     svrcert_name_params));
+	/* The slot exists: storing over it allocates nothing. */
+	xa_store(&peers->ids, peer->id, peer, GFP_KERNEL);
+}
+
 /* Free @peer after a grace period: a reader may have reached it. */
 static void svrcert_peer_retire(struct svrcert_peer *peer)
 {
@@ -231,15 +330,20 @@ int svrcert_peer_publish(struct svrcert_peers *peers,
 		goto err_free;
 	if (old)
 		svrcert_peer_inherit(peer, old);
-	err = svrcert_peer_insert_addrs(peers, peer, old, &seen);
+	else
+		err = svrcert_peer_index(peers, peer);
 	if (err)
 		goto err_free;
+	err = svrcert_peer_insert_addrs(peers, peer, old, &seen);
+	if (err)
+		goto err_unindex;
 	if (!old) {
 		list_add_tail(&peer->list, &peers->list);
 		peers->count++;
 		peers->gen++;
 		return 0;
 	}
+	svrcert_peer_reindex(peers, peer, old);
 	for (i = 0; i < old->naddrs; i++) {
 		a = svrcert_addr_get(peers, &old->addrs[i]);
 		if (WARN_ON_ONCE(!a))
@@ -256,6 +360,9 @@ int svrcert_peer_publish(struct svrcert_peers *peers,
 	svrcert_peer_retire(old);
 	return 0;
 
+err_unindex:
+	if (!old)
+		svrcert_peer_unindex(peers, peer);
 err_free:
 	if (seen)
 		svrcert_peer_retire(peer);
@@ -275,6 +382,7 @@ void svrcert_peer_remove(struct svrcert_peers *peers,
 		if (!WARN_ON_ONCE(!a))
 			svrcert_addr_drop(peers, a);
 	}
+	svrcert_peer_unindex(peers, peer);
 	list_del(&peer->list);
 	peers->count--;
 	peers->gen++;
@@ -289,6 +397,8 @@ void svrcert_peers_exit(struct svrcert_peers *peers)
 	list_for_each_entry_safe(peer, tmp, &peers->list, list)
 		svrcert_peer_remove(peers, peer);
 	rhashtable_destroy(&peers->addrs);
+	rhashtable_destroy(&peers->names);
+	xa_destroy(&peers->ids);
 }
 
 static void svrcert_peer_counters_raw(const struct svrcert_peer *peer,

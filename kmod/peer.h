@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 #include <linux/rhashtable.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/xarray.h>
 
 #include "stats.h"
 #include "verdict.h"
@@ -24,6 +25,8 @@ struct svrcert_peer_counters {
 
 struct svrcert_peer {
 	struct list_head list;			/* under the config mutex */
+	struct rhash_head name_node;		/* peers->names, same */
+	u32 id;		/* peers->ids; a replacement keeps it (dump cursor) */
 	struct rcu_head rcu;
 	/* Survive a replace: the replacement inherits them. */
 	struct svrcert_peer_counters __percpu *counters;
@@ -50,6 +53,10 @@ struct svrcert_peer {
 struct svrcert_peers {
 	struct list_head list;
 	struct rhashtable addrs;	/* in6_addr -> struct svrcert_addr */
+	/* Control path only, under the config mutex: */
+	struct rhashtable names;	/* name -> struct svrcert_peer */
+	struct xarray ids;		/* id -> peer, ids in insertion order */
+	u32 next_id;
 	u32 count;
 	u32 gen;			/* bumped on every change, for dumps */
 };
@@ -61,6 +68,8 @@ struct svrcert_peer *svrcert_peer_alloc(void);
 void svrcert_peer_free(struct svrcert_peer *peer);
 struct svrcert_peer *svrcert_peer_find(struct svrcert_peers *peers,
 				       const char *name);
+struct svrcert_peer *svrcert_peer_next(struct svrcert_peers *peers,
+				       unsigned long *cursor);
 struct svrcert_peer *svrcert_peer_lookup(struct svrcert_peers *peers,
 					 const struct in6_addr *addr);
 /* Consumes @peer, on error too. */
