@@ -579,7 +579,22 @@ static void test_dates(void **state)
 static void test_cert_issuer_not_indirect(void **state)
 {
 	gen("noidp.der", "ca", 10, "--indirect other.pem --no-idp");
-	expect_reject("noidp.der", "ca", -EBADMSG, "in a CRL that is not indirect");
+	expect_reject("noidp.der", "ca", -EBADMSG, "names another issuer in a CRL that is not indirect");
+}
+
+/* certificateIssuer naming the CRL issuer itself, in a CRL that is not
+ * indirect: accepted, every key the CRL issuer's (as OpenSSL reads it). */
+static void test_cert_issuer_self_not_indirect(void **state)
+{
+	struct svrcert_crl crl;
+	char err[256];
+
+	gen("selfci.der", "ca", 12, "--indirect ca.pem --no-idp");
+	expect_keys_match("selfci.der", "ca");
+	assert_int_equal(walk("selfci.der", "ca", &crl, err, sizeof(err)), 0);
+	assert_false(crl.indirect);
+	assert_int_equal(crl.nkeys, 12);
+	svrcert_crl_release(&crl);
 }
 
 static void test_missing_file(void **state)
@@ -649,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_delta_rejected),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_cert_issuer_not_indirect),
+		cmocka_unit_test(test_cert_issuer_self_not_indirect),
 		cmocka_unit_test(test_explicit_curve_signer),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_sort_unique),

@@ -159,31 +159,43 @@ int crlw_crl_extensions(struct crl_walker *w, const struct crlw_tlv *exts)
 	return rc;
 }
 
-/* Indirect CRL: the entry's certificateIssuer names whose serial this is. */
+/* The directoryName of a certificateIssuer value, or NULL. */
+static X509_NAME *cert_issuer_dirname(GENERAL_NAMES *gns)
+{
+	for (int i = 0; i < sk_GENERAL_NAME_num(gns); i++) {
+		GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, i);
+
+		if (gn->type == GEN_DIRNAME)
+			return gn->d.directoryName;
+	}
+	return NULL;
+}
+
+/*
+ * Indirect CRL: the entry's certificateIssuer names whose serial this is.
+ * A CRL that is not indirect may still carry one naming the CRL issuer
+ * itself (some CAs write it on every entry): harmless, the key stays the
+ * CRL issuer's. Naming anyone else there would be an unmarked indirect CRL.
+ */
 static int set_cert_issuer(struct crl_walker *w, const struct crlw_tlv *val)
 {
 	const unsigned char *p = val->val;
 	GENERAL_NAMES *gns = d2i_GENERAL_NAMES(NULL, &p, val->len);
-	X509_NAME *dirn = NULL;
+	X509_NAME *dirn = gns ? cert_issuer_dirname(gns) : NULL;
 	unsigned char *der = NULL;
-	int i, len = -1, rc;
+	int len = -1, rc = 0;
 
-	if (!w->out->indirect)
-		rc = crlw_fail(w, -EBADMSG,
-			       "certificateIssuer entry extension at offset %zu in a CRL that is not indirect",
-			       crlw_off(w, val->hdr));
-	else if (!gns || p != val->val + val->len)
+	if (!gns || p != val->val + val->len)
 		rc = crlw_fail(w, -EBADMSG, "malformed certificateIssuer at offset %zu",
 			       crlw_off(w, val->hdr));
-	else
-		rc = 0;
-	for (i = 0; !rc && !dirn && i < sk_GENERAL_NAME_num(gns); i++) {
-		GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, i);
-
-		if (gn->type == GEN_DIRNAME)
-			dirn = gn->d.directoryName;
-	}
-	if (!rc && !dirn)
+	else if (!w->out->indirect &&
+		 (!dirn || X509_NAME_cmp(dirn, w->issuer_name)))
+		rc = crlw_fail(w, -EBADMSG,
+			       "certificateIssuer entry extension at offset %zu names another issuer in a CRL that is not indirect",
+			       crlw_off(w, val->hdr));
+	else if (!w->out->indirect)
+		goto out;	/* the CRL issuer itself: nothing changes */
+	else if (!dirn)
 		rc = crlw_fail(w, -EPROTONOSUPPORT,
 			       "certificateIssuer at offset %zu has no directoryName",
 			       crlw_off(w, val->hdr));
@@ -194,6 +206,7 @@ static int set_cert_issuer(struct crl_walker *w, const struct crlw_tlv *val)
 		w->cert_issuer = der;
 		rc = set_prefix(w, der, (size_t)len);
 	}
+out:
 	GENERAL_NAMES_free(gns);
 	return rc;
 }
