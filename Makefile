@@ -134,14 +134,33 @@ bench: all
 
 # ---- install -------------------------------------------------------------
 
+# PREFIX follows into the unit's ExecStart=. Config files (/etc/svrcert,
+# the default svrcert.conf unless one exists), the unit, sysusers.d and
+# modules-load.d go to their system places; then `systemd-sysusers`,
+# `systemctl daemon-reload`, `systemctl enable --now svrcertd`.
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+LIBDIR_SYS ?= /usr/lib
+COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
 install: userspace
 	install -D -m 0755 $(CTL) $(DESTDIR)$(PREFIX)/sbin/svrcertctl
 	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/svrcertd
 	for m in Documentation/man/*.[0-9]; do \
 		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; \
 	done
-	[ ! -f scripts/svrcertd.service ] || install -D -m 0644 scripts/svrcertd.service \
-		$(DESTDIR)/lib/systemd/system/svrcertd.service
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|^ExecStart=/usr/local/sbin/|ExecStart=$(PREFIX)/sbin/|' scripts/svrcertd.service \
+		>$(DESTDIR)$(UNITDIR)/svrcertd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/svrcertd.service
+	install -D -m 0644 scripts/svrcert.sysusers $(DESTDIR)$(LIBDIR_SYS)/sysusers.d/svrcert.conf
+	install -D -m 0644 scripts/svrcert.modules-load $(DESTDIR)$(LIBDIR_SYS)/modules-load.d/svrcert.conf
+	install -D -m 0644 scripts/completion/svrcertctl $(DESTDIR)$(COMPLETIONSDIR)/svrcertctl
+	install -D -m 0644 scripts/svrcert.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/svrcert
+	install -D -m 0644 Documentation/svrcert.conf.example \
+		$(DESTDIR)$(PREFIX)/share/doc/svrcert/svrcert.conf.example
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/svrcert
+	[ -e $(DESTDIR)$(SYSCONFDIR)/svrcert/svrcert.conf ] || \
+		install -m 0644 scripts/svrcert.conf $(DESTDIR)$(SYSCONFDIR)/svrcert/svrcert.conf
 	# DKMS source tree: then `dkms add -m svrcert -v $(DKMS_VERSION)` and
 	# `dkms install -m svrcert -v $(DKMS_VERSION)`
 	install -d $(DESTDIR)/usr/src/svrcert-$(DKMS_VERSION)
