@@ -35,6 +35,12 @@ static int __init svrcert_init(void)
 {
 	int err;
 
+	/* rhashtable counts its elements in an atomic_t. */
+	if (svrcert_max_keys > INT_MAX) {
+		pr_warn("svrcert: max_keys %u clamped to %d\n", svrcert_max_keys,
+			INT_MAX);
+		svrcert_max_keys = INT_MAX;
+	}
 	err = svrcert_revset_module_init();
 	if (err)
 		return err;

@@ -279,7 +279,9 @@ static const struct genl_ops svrcert_genl_ops[] = {
 	SVRCERT_DO(SVRCERT_CMD_FLUSH_KEYS, svrcert_nl_flush_keys),
 	{
 		.cmd = SVRCERT_CMD_GET_KEYS,
+		.start = svrcert_nl_get_keys_start,
 		.dumpit = svrcert_nl_get_keys,
+		.done = svrcert_nl_get_keys_done,
 		.flags = GENL_ADMIN_PERM,
 	},
 	SVRCERT_DO(SVRCERT_CMD_LOAD_BEGIN, svrcert_nl_load_begin),

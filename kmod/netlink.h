@@ -41,7 +41,9 @@ static inline void svrcert_nl_err(struct netlink_ext_ack *extack,
 int svrcert_nl_add_keys(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_del_keys(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_flush_keys(struct sk_buff *skb, struct genl_info *info);
+int svrcert_nl_get_keys_start(struct netlink_callback *cb);
 int svrcert_nl_get_keys(struct sk_buff *skb, struct netlink_callback *cb);
+int svrcert_nl_get_keys_done(struct netlink_callback *cb);
 int svrcert_nl_load_begin(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_load_chunk(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info);

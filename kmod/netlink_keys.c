@@ -193,7 +193,6 @@ int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info)
 	err = svrcert_load_owned(sn, info);
 	if (!err) {
 		count = svrcert_revset_count(sn->staging);
-		svrcert_revset_trim(sn->staging);
 		svrcert_netns_swap_revset(sn, sn->staging);
 		sn->staging = NULL;
 		WRITE_ONCE(sn->staging_portid, 0);
@@ -264,18 +263,42 @@ static int svrcert_dump_keys_msg(struct sk_buff *skb,
 }
 
 /*
- * Cursor in cb->args: [0] bucket, [1] keys already sent from it, [2] the
- * bucket table last walked, [3] how often it changed under us. The dump's
- * sequence is the set generation plus [3], so a swap, an add/delete or a
- * resize between two parts marks the dump NLM_F_DUMP_INTR.
+ * The walk (a pinned set and rhashtable's walker) lives from .start to
+ * .done, its pointer in cb->args[0]; cb->args[1] counts the resizes seen.
+ * The dump's sequence is the netns key generation plus those, so a swap,
+ * an add/delete or a resize between two parts marks it NLM_F_DUMP_INTR.
  */
+int svrcert_nl_get_keys_start(struct netlink_callback *cb)
+{
+	struct svrcert_net *sn = svrcert_pernet(sock_net(cb->skb->sk));
+	struct svrcert_revset_walk *w;
+
+	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	mutex_lock(&sn->lock);
+	svrcert_revset_walk_begin(w, svrcert_live(sn));
+	mutex_unlock(&sn->lock);
+	cb->args[0] = (long)w;
+	cb->args[1] = 0;
+	return 0;
+}
+
+int svrcert_nl_get_keys_done(struct netlink_callback *cb)
+{
+	struct svrcert_revset_walk *w = (void *)cb->args[0];
+
+	if (w) {
+		svrcert_revset_walk_end(w);
+		kfree(w);
+	}
+	return 0;
+}
+
 int svrcert_nl_get_keys(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct svrcert_net *sn = svrcert_pernet(sock_net(skb->sk));
-	struct svrcert_revset_cursor cur = {
-		.bucket = cb->args[0], .skip = cb->args[1], .tbl = cb->args[2],
-	};
-	struct svrcert_revset_cursor saved;
+	struct svrcert_revset_walk *w = (void *)cb->args[0];
 	bool resized = false;
 	u32 n, room;
 	u8 *buf;
@@ -284,26 +307,19 @@ int svrcert_nl_get_keys(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!buf)
 		return -ENOMEM;
 	mutex_lock(&sn->lock);
-	svrcert_revset_settle(svrcert_live(sn));
 	while ((room = svrcert_dump_room(skb))) {
-		saved = cur;
-		n = svrcert_revset_dump(svrcert_live(sn), &cur, buf, room,
-					&resized);
+		n = svrcert_revset_walk_next(w, buf, room, &resized);
 		if (resized)
-			cb->args[3]++;
+			cb->args[1]++;
 		resized = false;
-		cb->seq = sn->keys_gen + cb->args[3];
+		cb->seq = sn->keys_gen + cb->args[1];
 		if (!n)
 			break;
-		if (svrcert_dump_keys_msg(skb, cb, buf, n)) {
-			cur = saved;
+		/* @room keys fit: this message cannot fail. */
+		if (WARN_ON_ONCE(svrcert_dump_keys_msg(skb, cb, buf, n)))
 			break;
-		}
 	}
 	mutex_unlock(&sn->lock);
 	kfree(buf);
-	cb->args[0] = cur.bucket;
-	cb->args[1] = cur.skip;
-	cb->args[2] = cur.tbl;
 	return skb->len;
 }

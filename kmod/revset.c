@@ -13,6 +13,7 @@
  * Writers are serialised by the caller (the netns config mutex); readers
  * only need rcu_read_lock().
  */
+#include <linux/delay.h>
 #include <linux/jhash.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
@@ -61,7 +62,7 @@ static void svrcert_revset_changed(struct svrcert_revset *set)
 }
 
 /* How often an insert is retried while the table is being resized. */
-#define SVRCERT_INSERT_RETRIES	8
+#define SVRCERT_INSERT_RETRIES	50	/* 20 ms each */
 
 static struct kmem_cache *svrcert_key_cache;
 
@@ -80,75 +81,29 @@ void svrcert_revset_module_exit(void)
 	svrcert_key_cache = NULL;
 }
 
-static bool svrcert_revset_under_sized(struct svrcert_revset *set)
-{
-	bool grow;
-
-	rcu_read_lock();
-	grow = rht_grow_above_75(&set->ht,
-				 rht_dereference_rcu(set->ht.tbl, &set->ht));
-	rcu_read_unlock();
-	return grow;
-}
-
 /*
- * rhashtable_params.nelem_hint is 16 bits wide, so a table for a large
- * staged load would start at 2^17 buckets and double four or five times
- * while the keys go in, every resize moving all keys inserted so far (and
- * inserts that outrun the deferred resize meet a table over 100%). So,
- * while the set is still empty and nobody else can see it, its element
- * count is held at the hint and the deferred resize doubles the empty
- * table until the hint fits under the 75% growth threshold -- each step
- * walks empty buckets only. The table ends where growing key by key would
- * have taken it; the count is back at 0 before the set is used.
+ * rhashtable_params.nelem_hint is 16 bits wide: a larger hint starts the
+ * table at 2^17 buckets and the load grows it through rhashtable's own
+ * deferred resize. Only the public API is used; the price is a few
+ * doublings while a multi-million-key set loads.
  */
-static void svrcert_revset_presize(struct svrcert_revset *set, u32 hint)
-{
-	int steps = 32;		/* 2^17 buckets doubled to 2^49: ample */
-
-	atomic_set(&set->ht.nelems, hint);
-	while (svrcert_revset_under_sized(set) && --steps) {
-		schedule_work(&set->ht.run_work);
-		flush_work(&set->ht.run_work);
-	}
-	atomic_set(&set->ht.nelems, 0);
-}
-
 struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys)
 {
 	struct rhashtable_params params = svrcert_key_params;
 	struct svrcert_revset *set;
 
-	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
 	if (!set)
 		return NULL;
-	size_hint = min(size_hint, max_keys);
-	params.nelem_hint = min(size_hint, (u32)U16_MAX);
+	params.nelem_hint = min3(size_hint, max_keys, (u32)U16_MAX);
 	if (rhashtable_init(&set->ht, &params)) {
 		kfree(set);
 		return NULL;
 	}
-	if (size_hint > U16_MAX)
-		svrcert_revset_presize(set, size_hint);
 	set->max_keys = max_keys;
+	refcount_set(&set->ref, 1);
 	set->gen = atomic_long_inc_return(&svrcert_revset_gen_last);
 	return set;
-}
-
-/*
- * A staged load that fell short of its size hint leaves a table that is
- * too large; let the deferred resize shrink it (readers are unaffected).
- */
-void svrcert_revset_trim(struct svrcert_revset *set)
-{
-	bool shrink;
-
-	rcu_read_lock();
-	shrink = rht_shrink_below_30(&set->ht,
-				     rht_dereference_rcu(set->ht.tbl, &set->ht));
-	rcu_read_unlock();
-	if (shrink)
-		schedule_work(&set->ht.run_work);
 }
 
 static void svrcert_key_free(void *ptr, void *arg)
@@ -177,10 +132,12 @@ static void svrcert_revset_destroy_work(struct work_struct *work)
 /*
  * For a set that was live: readers may still walk it until a grace period
  * has passed, and freeing millions of entries may sleep, hence rcu_work.
+ * A dump in progress holds a reference (its walker is registered on the
+ * table); the last one to let go queues the destruction.
  */
 void svrcert_revset_destroy_rcu(struct svrcert_revset *set)
 {
-	if (!set)
+	if (!set || !refcount_dec_and_test(&set->ref))
 		return;
 	INIT_RCU_WORK(&set->destroy_work, svrcert_revset_destroy_work);
 	queue_rcu_work(svrcert_wq, &set->destroy_work);
@@ -192,9 +149,10 @@ bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key)
 	return rhashtable_lookup(&set->ht, key, svrcert_key_params);
 }
 
+/* The set's own count: writers are serialised by the caller. */
 u32 svrcert_revset_count(const struct svrcert_revset *set)
 {
-	return atomic_read(&set->ht.nelems);
+	return READ_ONCE(set->count);
 }
 
 static int svrcert_revset_insert(struct svrcert_revset *set,
@@ -210,10 +168,11 @@ static int svrcert_revset_insert(struct svrcert_revset *set,
 			break;
 		/*
 		 * The table is over 100% and its atomic emergency resize
-		 * failed; the deferred resize runs in process context with
-		 * GFP_KERNEL. Wait for it instead of failing the load.
+		 * failed; rhashtable's deferred resize runs in process
+		 * context with GFP_KERNEL. Give it time instead of failing
+		 * the load.
 		 */
-		flush_work(&set->ht.run_work);
+		msleep(20);
 	} while (--tries);
 	return err;
 }
@@ -319,6 +278,7 @@ int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 					     (void **)entries);
 		done = 0;
 	} else if (done) {
+		WRITE_ONCE(set->count, set->count + done);
 		svrcert_revset_changed(set);
 	}
 	*added = done;
@@ -345,6 +305,7 @@ int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
 			gone[count++] = entry;
 	}
 	if (count) {
+		WRITE_ONCE(set->count, set->count - count);
 		svrcert_revset_changed(set);
 		synchronize_rcu();	/* readers may still be on them */
 	}
@@ -370,61 +331,49 @@ u64 svrcert_revset_mem(struct svrcert_revset *set)
 }
 
 /*
- * Wait until no resize is in flight: while one is, keys are spread over
- * two bucket tables and a walk of one of them misses some. The deferred
- * worker moves one table step per run and requeues itself, hence the
- * loop; it is bounded in case the worker keeps failing to allocate (the
- * dump then reports itself interrupted). Caller excludes writers.
+ * A dump walks the set with rhashtable's walker, which the table keeps
+ * informed of resizes, across as many netlink messages as it takes. The
+ * walk pins the set: it may outlive its time as the live set.
  */
-void svrcert_revset_settle(struct svrcert_revset *set)
+void svrcert_revset_walk_begin(struct svrcert_revset_walk *w,
+			       struct svrcert_revset *set)
 {
-	int tries = 64;
-	bool busy;
-
-	do {
-		flush_work(&set->ht.run_work);
-		rcu_read_lock();
-		busy = rcu_access_pointer(rht_dereference_rcu(set->ht.tbl,
-							      &set->ht)->future_tbl);
-		rcu_read_unlock();
-	} while (busy && --tries);
+	refcount_inc(&set->ref);
+	w->set = set;
+	rhashtable_walk_enter(&set->ht, &w->iter);
 }
 
 /*
- * Copy up to @max keys from @cur on into @out and advance @cur. Returns the
- * number copied; 0 means the walk is complete. *@resized is set when the
- * bucket table changed since the cursor was last used (the walk may then
- * have missed or repeated keys, and the dump must say so).
+ * Copy up to @max keys into @out, going on where the last call stopped.
+ * Returns the number copied; 0 means the walk is complete. *@resized is
+ * set when the table was resized meanwhile: the walk then started over in
+ * the new table, and keys may come twice.
  */
-u32 svrcert_revset_dump(struct svrcert_revset *set,
-			struct svrcert_revset_cursor *cur, u8 *out, u32 max,
-			bool *resized)
+u32 svrcert_revset_walk_next(struct svrcert_revset_walk *w, u8 *out, u32 max,
+			     bool *resized)
 {
-	struct bucket_table *tbl;
 	struct svrcert_key *entry;
-	struct rhash_head *pos;
-	u32 n = 0, idx;
+	u32 n = 0;
 
-	rcu_read_lock();
-	tbl = rht_dereference_rcu(set->ht.tbl, &set->ht);
-	if ((cur->tbl && cur->tbl != (unsigned long)tbl) ||
-	    rcu_access_pointer(tbl->future_tbl))
+	if (rhashtable_walk_start_check(&w->iter) == -EAGAIN)
 		*resized = true;
-	cur->tbl = (unsigned long)tbl;
-	for (; cur->bucket < tbl->size; cur->bucket++, cur->skip = 0) {
-		idx = 0;
-		rht_for_each_entry_rcu(entry, pos, tbl, cur->bucket, node) {
-			if (idx++ < cur->skip)
-				continue;
-			if (n == max)
-				goto out;
-			memcpy(out + n * SVRCERT_KEY_LEN, entry->key,
-			       SVRCERT_KEY_LEN);
-			n++;
-			cur->skip++;
+	while (n < max) {
+		entry = rhashtable_walk_next(&w->iter);
+		if (IS_ERR(entry)) {
+			*resized = true;	/* -EAGAIN: started over */
+			continue;
 		}
+		if (!entry)
+			break;
+		memcpy(out + n * SVRCERT_KEY_LEN, entry->key, SVRCERT_KEY_LEN);
+		n++;
 	}
-out:
-	rcu_read_unlock();
+	rhashtable_walk_stop(&w->iter);
 	return n;
+}
+
+void svrcert_revset_walk_end(struct svrcert_revset_walk *w)
+{
+	rhashtable_walk_exit(&w->iter);
+	svrcert_revset_destroy_rcu(w->set);
 }

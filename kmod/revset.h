@@ -6,6 +6,7 @@
 #ifndef _SVRCERT_REVSET_H
 #define _SVRCERT_REVSET_H
 
+#include <linux/refcount.h>
 #include <linux/rhashtable.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -20,14 +21,15 @@ struct svrcert_revset {
 	 */
 	unsigned long gen;
 	u32 max_keys;		/* insert beyond this fails with -ENOSPC */
+	u32 count;		/* keys in the set; written by the writer */
+	refcount_t ref;		/* the live/staging pointer, open dumps */
 	struct rcu_work destroy_work;
 };
 
-/* Resumable position of a dump: bucket index, entries already sent in it. */
-struct svrcert_revset_cursor {
-	u32 bucket;
-	u32 skip;
-	unsigned long tbl;	/* bucket table seen last; a change = resize */
+/* Resumable position of a dump (see svrcert_revset_walk_next()). */
+struct svrcert_revset_walk {
+	struct rhashtable_iter iter;
+	struct svrcert_revset *set;
 };
 
 int svrcert_revset_module_init(void);
@@ -35,7 +37,6 @@ void svrcert_revset_module_exit(void);
 
 struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys);
 void svrcert_revset_destroy(struct svrcert_revset *set);
-void svrcert_revset_trim(struct svrcert_revset *set);
 void svrcert_revset_destroy_rcu(struct svrcert_revset *set);
 
 bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key);
@@ -54,9 +55,10 @@ int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
 		       u32 *removed);
 u32 svrcert_revset_count(const struct svrcert_revset *set);
 u64 svrcert_revset_mem(struct svrcert_revset *set);
-void svrcert_revset_settle(struct svrcert_revset *set);
-u32 svrcert_revset_dump(struct svrcert_revset *set,
-			struct svrcert_revset_cursor *cur, u8 *out, u32 max,
-			bool *resized);
+void svrcert_revset_walk_begin(struct svrcert_revset_walk *w,
+			       struct svrcert_revset *set);
+u32 svrcert_revset_walk_next(struct svrcert_revset_walk *w, u8 *out, u32 max,
+			     bool *resized);
+void svrcert_revset_walk_end(struct svrcert_revset_walk *w);
 
 #endif /* _SVRCERT_REVSET_H */
