@@ -15,7 +15,6 @@
 
 #include "hooks.h"
 #include "netns.h"
-#include "svrcert_api.h"
 #include "verdict.h"
 
 enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
@@ -140,33 +139,3 @@ void svrcert_hooks_unregister(struct svrcert_net *sn)
 	nf_unregister_net_hooks(sn->net, sn->hook_ops,
 				ARRAY_SIZE(sn->hook_ops));
 }
-
-/* See svrcert_api.h. */
-enum svrcert_verdict svrcert_check_peer(struct net *net, int family,
-					const void *saddr,
-					enum svrcert_reason *reason)
-{
-	struct svrcert_net *sn = svrcert_pernet(net);
-	enum svrcert_verdict verdict;
-	struct in6_addr addr;
-	__be32 v4;
-
-	if (family == AF_INET) {
-		memcpy(&v4, saddr, sizeof(v4));
-		ipv6_addr_set_v4mapped(v4, &addr);
-	} else if (family == AF_INET6) {
-		memcpy(&addr, saddr, sizeof(addr));
-	} else {
-		*reason = SVRCERT_REASON_UNSPEC;
-		return SVRCERT_VERDICT_ACCEPT;
-	}
-	/* The per-CPU counters must not be interrupted by the hooks. */
-	local_bh_disable();
-	rcu_read_lock();
-	verdict = svrcert_judge(sn, rcu_dereference(sn->policy), &addr,
-				reason);
-	rcu_read_unlock();
-	local_bh_enable();
-	return verdict;
-}
-EXPORT_SYMBOL_GPL(svrcert_check_peer);
