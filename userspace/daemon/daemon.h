@@ -2,6 +2,12 @@
 /*
  * svrcertd internals: one event loop (poll over a signalfd, a timerfd for
  * the periodic own-certificate check, and the control socket).
+ *
+ * The daemon's whole state is one struct daemon, owned by main() and
+ * handed to every function that needs it: no file keeps state of its own
+ * or shares any with another file. The parts (CRL manager, peer
+ * authentication, REST server) each have their member, which only their
+ * own file looks into.
  */
 #ifndef SVRCERTD_DAEMON_H
 #define SVRCERTD_DAEMON_H
@@ -14,6 +20,27 @@
 #include "pki/store_env.h"
 
 #define SVRCERTD_CHECK_INTERVAL_S	3600
+
+struct crl_mgr;
+struct peerauth;
+struct rest_server;
+
+/* daemon_peers.c's part. */
+struct daemon_peers {
+	struct peerauth *pa;		/* NULL: not running */
+	/* The configuration peer authentication runs with when its listen
+	 * address could not be bound: the one in force without the listen
+	 * address (it shares its strings, replaced at the next reload). */
+	struct svrcert_config no_listen;
+};
+
+/* daemon_rest.c's part: servers replaced by a reload, finishing their
+ * requests (rest.h), at most this many at once. */
+#define DAEMON_REST_RETIRED_MAX	8
+struct daemon_rest {
+	struct rest_server *srv;	/* serving; NULL: REST off */
+	struct rest_server *retired[DAEMON_REST_RETIRED_MAX];
+};
 
 struct daemon {
 	struct svrcert_env_args args;
@@ -29,6 +56,10 @@ struct daemon {
 	time_t last_check;
 	bool check_pending;		/* the state lock was busy */
 	char kernel_msg[256];
+	/* The parts, each driven by its own file. */
+	struct crl_mgr *crl;		/* daemon_crl*.c; NULL: not started */
+	struct daemon_peers peers;	/* daemon_peers.c */
+	struct daemon_rest rest;	/* daemon_rest.c */
 };
 
 /* daemon_loop.c */

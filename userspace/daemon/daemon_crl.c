@@ -24,8 +24,6 @@
 #include "daemon_peers.h"
 #include "pki/import_trust.h"
 
-struct crl_mgr crl;
-
 time_t crl_mono(void)
 {
 	struct timespec ts;
@@ -34,42 +32,42 @@ time_t crl_mono(void)
 	return ts.tv_sec;
 }
 
-static const struct svrcert_config *cfg(void)
+static const struct svrcert_config *cfg(const struct crl_mgr *crl)
 {
-	return crl.d->env.have_cfg ? &crl.d->env.cfg : NULL;
+	return crl->d->env.have_cfg ? &crl->d->env.cfg : NULL;
 }
 
-static unsigned int polling_s(void)
+static unsigned int polling_s(const struct crl_mgr *crl)
 {
-	return cfg() ? cfg()->crl_polling_s : SVRCERT_DEF_POLLING_S;
+	return cfg(crl) ? cfg(crl)->crl_polling_s : SVRCERT_DEF_POLLING_S;
 }
 
-static unsigned int backoff_s(void)
+static unsigned int backoff_s(const struct crl_mgr *crl)
 {
-	return cfg() ? cfg()->crl_backoff_s : SVRCERT_DEF_BACKOFF_S;
+	return cfg(crl) ? cfg(crl)->crl_backoff_s : SVRCERT_DEF_BACKOFF_S;
 }
 
 /* ---- counters: never wait for the state lock (svrcertctl may hold it
  * across a TPM operation); what cannot be counted now is counted later. */
 
-static void count(enum svrcert_counter c)
+static void count(struct crl_mgr *crl, enum svrcert_counter c)
 {
-	crl.pending[c]++;
+	crl->pending[c]++;
 }
 
-static void flush_counters(void)
+static void flush_counters(struct crl_mgr *crl)
 {
-	struct svrcert_store *st = &crl.d->env.st;
+	struct svrcert_store *st = &crl->d->env.st;
 	unsigned int c;
 
 	for (c = 0; c < CNT__MAX; c++) {
-		while (crl.pending[c]) {
+		while (crl->pending[c]) {
 			if (store_trylock(st))
 				return;
 			if (counters_inc(st, (enum svrcert_counter)c, NULL))
-				crl.pending[c] = 1;	/* give up this one */
+				crl->pending[c] = 1;	/* give up this one */
 			store_unlock(st);
-			crl.pending[c]--;
+			crl->pending[c]--;
 		}
 	}
 }
@@ -77,13 +75,14 @@ static void flush_counters(void)
 /* ---- trusted CAs: the installed bundles, read at each use so a bundle
  * added with "svrcertctl trusted-ca add" counts from the next fetch on. */
 
-static STACK_OF(X509) *trusted_certs(void)
+static STACK_OF(X509) *trusted_certs(const struct crl_mgr *crl)
 {
 	X509_STORE *store = NULL;
 	STACK_OF(X509) *certs;
 	char err[512];
 
-	if (trust_store_build(&crl.d->env.st, cfg(), &store, err, sizeof(err))) {
+	if (trust_store_build(&crl->d->env.st, cfg(crl), &store, err,
+			      sizeof(err))) {
 		syslog(LOG_WARNING, "CRL: no trusted CA to verify CRLs with: %s",
 		       err);
 		return sk_X509_new_null();
@@ -95,19 +94,19 @@ static STACK_OF(X509) *trusted_certs(void)
 
 /* ---- master list ------------------------------------------------------ */
 
-static int publish(const struct svrcert_master *m)
+static int publish(struct crl_mgr *crl, const struct svrcert_master *m)
 {
 	struct svrcert_crl_source *srcs[DAEMON_CRL_SOURCES_MAX];
 	char err[512];
 	size_t i;
 	int ret;
 
-	for (i = 0; i < crl.n; i++)
-		srcs[i] = &crl.src[i].s;
-	ret = svrcert_master_publish_learned(crl.d->env.st.dir, srcs, crl.n,
-					     &crl.learn.l, m, time(NULL), err,
+	for (i = 0; i < crl->n; i++)
+		srcs[i] = &crl->src[i].s;
+	ret = svrcert_master_publish_learned(crl->d->env.st.dir, srcs, crl->n,
+					     &crl->learn.l, m, time(NULL), err,
 					     sizeof(err));
-	crl.publish_pending = ret != 0;
+	crl->publish_pending = ret != 0;
 	if (ret)
 		syslog(LOG_ERR, "CRL: publishing failed (retrying): %s", err);
 	return ret;
@@ -118,24 +117,24 @@ static int publish(const struct svrcert_master *m)
  * the kernel to it, publish. ADDED/REMOVED (optional) receive the change.
  * The previous master stays in force when the new one cannot be built.
  */
-int crl_commit(size_t *added, size_t *removed)
+int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 {
 	struct svrcert_crl_source *srcs[DAEMON_CRL_SOURCES_MAX];
 	struct svrcert_master nw = { 0 };
 	svrcert_revkey_t *learned = NULL;
 	size_t i, na = 0, nr = 0, nl = 0;
-	bool had = crl.have_master;
+	bool had = crl->have_master;
 	int ret;
 
-	for (i = 0; i < crl.n; i++)
-		srcs[i] = &crl.src[i].s;
-	ret = svrcert_learned_master_keys(&crl.learn.l, &learned, &nl);
+	for (i = 0; i < crl->n; i++)
+		srcs[i] = &crl->src[i].s;
+	ret = svrcert_learned_master_keys(&crl->learn.l, &learned, &nl);
 	if (!ret)
-		ret = svrcert_master_build(srcs, crl.n, learned, nl, time(NULL),
+		ret = svrcert_master_build(srcs, crl->n, learned, nl, time(NULL),
 					   &nw);
 	free(learned);
-	if (!ret && crl.have_master)
-		ret = svrcert_revkeys_diff(crl.master.keys, crl.master.n,
+	if (!ret && crl->have_master)
+		ret = svrcert_revkeys_diff(crl->master.keys, crl->master.n,
 					   nw.keys, nw.n, NULL, &na, NULL, &nr);
 	if (ret) {
 		svrcert_master_release(&nw);
@@ -143,21 +142,21 @@ int crl_commit(size_t *added, size_t *removed)
 		       strerror(-ret));
 		return ret;
 	}
-	if (!crl.have_master || na || nr || !crl.kernel.fed) {
-		if (crl_kernel_apply(&crl.kernel, crl.have_master ?
-				     &crl.master : NULL, &nw))
+	if (!crl->have_master || na || nr || !crl->kernel.fed) {
+		if (crl_kernel_apply(&crl->kernel, crl->have_master ?
+				     &crl->master : NULL, &nw))
 			syslog(LOG_WARNING, "CRL: kernel not updated (retrying): "
-			       "%s", crl.kernel.msg);
+			       "%s", crl->kernel.msg);
 		else
-			syslog(LOG_INFO, "CRL: %s", crl.kernel.msg);
+			syslog(LOG_INFO, "CRL: %s", crl->kernel.msg);
 	}
-	if (crl.have_master)
-		svrcert_master_release(&crl.master);
-	crl.master = nw;
-	crl.have_master = true;
-	publish(&crl.master);
+	if (crl->have_master)
+		svrcert_master_release(&crl->master);
+	crl->master = nw;
+	crl->have_master = true;
+	publish(crl, &crl->master);
 	if (added)
-		*added = had ? na : crl.master.n;
+		*added = had ? na : crl->master.n;
 	if (removed)
 		*removed = nr;
 	return 0;
@@ -165,8 +164,9 @@ int crl_commit(size_t *added, size_t *removed)
 
 /* ---- fetch results ---------------------------------------------------- */
 
-static void audit_update(struct crl_src *c, bool success, size_t size,
-			 size_t added, size_t removed, const char *why)
+static void audit_update(struct crl_mgr *crl, struct crl_src *c,
+			 bool success, size_t size, size_t added,
+			 size_t removed, const char *why)
 {
 	struct svrcert_crl_update u = { .src = &c->s, .forced = c->forced,
 					.success = success, .size = size,
@@ -181,14 +181,14 @@ static void audit_update(struct crl_src *c, bool success, size_t size,
 		snprintf(desc, sizeof(desc), "Rejected CRL from %s: %s",
 			 c->s.url, why);
 	if (detail)
-		audit_event(&crl.d->env.audit, SVRCERT_AUDIT_CRL_UPDATE, desc,
+		audit_event(&crl->d->env.audit, SVRCERT_AUDIT_CRL_UPDATE, desc,
 			    detail, success);
 }
 
-static void got_body(struct crl_src *c, struct svrcert_fetch_result *res,
-		     time_t now)
+static void got_body(struct crl_mgr *crl, struct crl_src *c,
+		     struct svrcert_fetch_result *res, time_t now)
 {
-	STACK_OF(X509) *trusted = trusted_certs();
+	STACK_OF(X509) *trusted = trusted_certs(crl);
 	size_t added = 0, removed = 0;
 	bool replaced;
 	char err[512];
@@ -199,69 +199,69 @@ static void got_body(struct crl_src *c, struct svrcert_fetch_result *res,
 				       &replaced, err, sizeof(err));
 	sk_X509_pop_free(trusted, X509_free);
 	if (ret) {
-		count(CNT_CRL_INGEST_FAILURE);
+		count(crl, CNT_CRL_INGEST_FAILURE);
 		c->invalid = true;
 		snprintf(c->result, sizeof(c->result), "rejected: %.360s", err);
 		syslog(LOG_ERR, "CRL from %s rejected, previous list kept: %s",
 		       c->s.url, err);
-		audit_update(c, false, res->body_len, 0, 0, err);
-		c->due = crl_mono() + backoff_s();
+		audit_update(crl, c, false, res->body_len, 0, 0, err);
+		c->due = crl_mono() + backoff_s(crl);
 		return;
 	}
-	count(CNT_CRL_INGEST_SUCCESS);
+	count(crl, CNT_CRL_INGEST_SUCCESS);
 	c->invalid = false;
-	c->due = crl_mono() + polling_s();
+	c->due = crl_mono() + polling_s(crl);
 	if (!replaced) {
 		/* Same keys; a newer CRL (nextUpdate) is still worth keeping. */
 		snprintf(c->result, sizeof(c->result), "ok: same entries");
-		publish(&crl.master);
+		publish(crl, &crl->master);
 	} else {
-		crl_commit(&added, &removed);
+		crl_commit(crl, &added, &removed);
 		snprintf(c->result, sizeof(c->result), "ok: +%zu -%zu keys",
 			 added, removed);
-		daemon_peers_crl_updated();
+		daemon_peers_crl_updated(crl->d);
 	}
 	syslog(LOG_INFO, "CRL from %s: %zu entries, %s", c->s.url,
 	       c->s.crl.entries, c->result);
-	audit_update(c, true, res->body_len, added, removed, NULL);
+	audit_update(crl, c, true, res->body_len, added, removed, NULL);
 }
 
 static void fetch_done(struct svrcert_fetch_result *res, void *ctx)
 {
 	struct crl_src *c = res->user;
+	struct crl_mgr *crl = ctx;
 	time_t now = time(NULL);
 
-	(void)ctx;
 	c->in_flight = false;
 	c->attempts++;
 	c->last_fetch = now;
 	if (res->status == SVRCERT_FETCH_FAILED) {
-		count(CNT_CRL_FETCH_FAILURE);
+		count(crl, CNT_CRL_FETCH_FAILURE);
 		c->unreachable = true;
 		svrcert_crl_source_failed(&c->s, res->err, res->msg, now);
 		snprintf(c->result, sizeof(c->result), "failed: %.370s", res->msg);
-		c->due = crl_mono() + backoff_s();
+		c->due = crl_mono() + backoff_s(crl);
 		syslog(LOG_WARNING, "CRL fetch failed (attempt %u, next in %u s):"
-		       " %s", c->s.failures, backoff_s(), res->msg);
+		       " %s", c->s.failures, backoff_s(crl), res->msg);
 	} else if (res->status == SVRCERT_FETCH_NOT_MODIFIED) {
-		count(CNT_CRL_FETCH_SUCCESS);
+		count(crl, CNT_CRL_FETCH_SUCCESS);
 		c->unreachable = false;
 		svrcert_crl_source_not_modified(&c->s, now);
 		c->invalid = false;
 		snprintf(c->result, sizeof(c->result), "not modified");
-		c->due = crl_mono() + polling_s();
+		c->due = crl_mono() + polling_s(crl);
 	} else {
-		count(CNT_CRL_FETCH_SUCCESS);
+		count(crl, CNT_CRL_FETCH_SUCCESS);
 		c->unreachable = false;
-		got_body(c, res, now);
+		got_body(crl, c, res, now);
 	}
 	c->forced = false;
-	crl.alarms_dirty = true;
+	crl->alarms_dirty = true;
 }
 
-static int start_fetch(struct crl_src *c)
+static int start_fetch(struct crl_mgr *crl, struct crl_src *c)
 {
-	const struct svrcert_config *cf = cfg();
+	const struct svrcert_config *cf = cfg(crl);
 	struct svrcert_fetch_req req = {
 		.url = c->s.url,
 		.etag = !c->forced && *c->s.etag ? c->s.etag : NULL,
@@ -272,7 +272,7 @@ static int start_fetch(struct crl_src *c)
 		.max_size = cf ? (size_t)cf->crl_max_size : 0,
 		.user = c,
 	};
-	int ret = svrcert_fetcher_add(crl.f, &req);
+	int ret = svrcert_fetcher_add(crl->f, &req);
 
 	if (ret) {
 		struct svrcert_fetch_result res = { .status = SVRCERT_FETCH_FAILED,
@@ -281,7 +281,7 @@ static int start_fetch(struct crl_src *c)
 		snprintf(res.msg, sizeof(res.msg), "cannot start fetching %s: %s",
 			 c->s.url, strerror(-ret));
 		c->in_flight = true;
-		fetch_done(&res, NULL);
+		fetch_done(&res, crl);
 		return ret;
 	}
 	c->in_flight = true;
@@ -290,22 +290,22 @@ static int start_fetch(struct crl_src *c)
 
 /* ---- sources ---------------------------------------------------------- */
 
-static void sources_release(void)
+static void sources_release(struct crl_mgr *crl)
 {
 	size_t i;
 
-	for (i = 0; i < crl.n; i++)
-		svrcert_crl_source_release(&crl.src[i].s);
-	free(crl.src);
-	crl.src = NULL;
-	crl.n = 0;
+	for (i = 0; i < crl->n; i++)
+		svrcert_crl_source_release(&crl->src[i].s);
+	free(crl->src);
+	crl->src = NULL;
+	crl->n = 0;
 }
 
 /* Sources for the configured URLs; one already held (by URL) is kept with
  * its CRL and schedule. A new one first holds what the last run published. */
-static int sources_set(void)
+static int sources_set(struct crl_mgr *crl)
 {
-	const struct svrcert_config *cf = cfg();
+	const struct svrcert_config *cf = cfg(crl);
 	size_t n = cf ? cf->n_crl_urls : 0, i, j;
 	STACK_OF(X509) *trusted = NULL;
 	struct crl_src *nw;
@@ -320,15 +320,15 @@ static int sources_set(void)
 	if (!nw)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < crl.n; j++)
-			if (crl.src[j].s.url[0] &&
-			    !strcmp(crl.src[j].s.url, cf->crl_urls[i]))
+		for (j = 0; j < crl->n; j++)
+			if (crl->src[j].s.url[0] &&
+			    !strcmp(crl->src[j].s.url, cf->crl_urls[i]))
 				break;
-		if (j < crl.n) {
-			nw[i] = crl.src[j];
-			crl.src[j].s.url[0] = '\0';	/* moved */
-			memset(&crl.src[j].s.crl, 0, sizeof(crl.src[j].s.crl));
-			crl.src[j].s.der = NULL;
+		if (j < crl->n) {
+			nw[i] = crl->src[j];
+			crl->src[j].s.url[0] = '\0';	/* moved */
+			memset(&crl->src[j].s.crl, 0, sizeof(crl->src[j].s.crl));
+			crl->src[j].s.der = NULL;
 			continue;
 		}
 		if (svrcert_crl_source_init(&nw[i].s, cf->crl_urls[i])) {
@@ -336,8 +336,8 @@ static int sources_set(void)
 			continue;
 		}
 		if (!trusted)
-			trusted = trusted_certs();
-		if (!svrcert_crl_source_restore(&nw[i].s, crl.d->env.st.dir,
+			trusted = trusted_certs(crl);
+		if (!svrcert_crl_source_restore(&nw[i].s, crl->d->env.st.dir,
 						trusted, time(NULL), err,
 						sizeof(err)))
 			syslog(LOG_INFO, "CRL: holding the published CRL of %s "
@@ -349,23 +349,23 @@ static int sources_set(void)
 	}
 	if (trusted)
 		sk_X509_pop_free(trusted, X509_free);
-	sources_release();
-	crl.src = nw;
-	crl.n = n;
+	sources_release(crl);
+	crl->src = nw;
+	crl->n = n;
 	return 0;
 }
 
 /* ---- start / stop ----------------------------------------------------- */
 
 /* The list the previous run published, straight into the kernel. */
-static void feed_published(void)
+static void feed_published(struct crl_mgr *crl)
 {
 	char path[4200], err[512];
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/%s", crl.d->env.st.dir,
+	snprintf(path, sizeof(path), "%s/%s", crl->d->env.st.dir,
 		 SVRCERT_MASTER_FILE);
-	ret = svrcert_master_load(path, &crl.master, err, sizeof(err));
+	ret = svrcert_master_load(path, &crl->master, err, sizeof(err));
 	if (ret == -ENOENT)
 		return;
 	if (ret) {
@@ -373,192 +373,209 @@ static void feed_published(void)
 		       "it from the published CRLs: %s", err);
 		return;
 	}
-	crl.have_master = true;
-	if (crl_kernel_load(&crl.kernel, &crl.master))
+	crl->have_master = true;
+	if (crl_kernel_load(&crl->kernel, &crl->master))
 		syslog(LOG_WARNING, "CRL: published master list (%zu keys) not "
-		       "fed to the kernel: %s", crl.master.n, crl.kernel.msg);
+		       "fed to the kernel: %s", crl->master.n, crl->kernel.msg);
 	else
 		syslog(LOG_INFO, "CRL: published master list: %s",
-		       crl.kernel.msg);
+		       crl->kernel.msg);
 }
 
 int daemon_crl_start(struct daemon *d)
 {
+	/* curl's global state is the process's: initialised once. */
 	static bool curl_ready;
+	struct crl_mgr *crl;
 
-	if (crl.started)
+	if (d->crl && d->crl->started)
 		return 0;
-	memset(&crl, 0, sizeof(crl));
-	crl.d = d;
-	crl.kernel.watch_fd = -1;
-	feed_published();
-	crl_learn_start();
+	if (!d->crl)
+		d->crl = malloc(sizeof(*d->crl));
+	crl = d->crl;
+	if (!crl)
+		return -ENOMEM;
+	memset(crl, 0, sizeof(*crl));
+	crl->d = d;
+	crl->kernel.watch_fd = -1;
+	feed_published(crl);
+	crl_learn_start(crl);
 	if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		syslog(LOG_ERR, "CRL: curl_global_init failed");
 		return -EIO;
 	}
 	curl_ready = true;
-	crl.f = svrcert_fetcher_new(fetch_done, NULL);
-	if (!crl.f || sources_set())
+	crl->f = svrcert_fetcher_new(fetch_done, crl);
+	if (!crl->f || sources_set(crl))
 		return -ENOMEM;
 	/* Held CRLs that differ from the published master (none published,
 	 * or it was damaged) are committed now, still before any fetch. */
-	crl_commit(NULL, NULL);
-	if (crl_kernel_watch_open(&crl.kernel))
+	crl_commit(crl, NULL, NULL);
+	if (crl_kernel_watch_open(&crl->kernel))
 		syslog(LOG_NOTICE, "CRL: no genetlink controller notifications;"
 		       " checking for svrcert.ko every %d s",
 		       DAEMON_CRL_KERNEL_CHECK_S);
-	crl.next_kernel_check = crl_mono() + DAEMON_CRL_KERNEL_CHECK_S;
-	crl.started = true;
-	crl.alarms_dirty = true;
+	crl->next_kernel_check = crl_mono() + DAEMON_CRL_KERNEL_CHECK_S;
+	crl->started = true;
+	crl->alarms_dirty = true;
 	syslog(LOG_INFO, "CRL manager: %zu source(s), polling every %u s, "
-	       "backoff %u s, master list %zu keys", crl.n, polling_s(),
-	       backoff_s(), crl.have_master ? crl.master.n : 0);
+	       "backoff %u s, master list %zu keys", crl->n, polling_s(crl),
+	       backoff_s(crl), crl->have_master ? crl->master.n : 0);
 	return 0;
 }
 
-void daemon_crl_stop(void)
+void daemon_crl_stop(struct daemon *d)
 {
-	if (!crl.started)
-		return;
-	flush_counters();
-	svrcert_fetcher_free(crl.f);
-	crl_kernel_watch_close(&crl.kernel);
-	crl_learn_stop();
-	sources_release();
-	if (crl.have_master)
-		svrcert_master_release(&crl.master);
-	memset(&crl, 0, sizeof(crl));
+	struct crl_mgr *crl = crl_of(d);
+
+	if (crl) {
+		flush_counters(crl);
+		svrcert_fetcher_free(crl->f);
+		crl_kernel_watch_close(&crl->kernel);
+		crl_learn_stop(crl);
+		sources_release(crl);
+		if (crl->have_master)
+			svrcert_master_release(&crl->master);
+	}
+	free(d->crl);
+	d->crl = NULL;
 }
 
 void daemon_crl_reload(struct daemon *d)
 {
-	if (!crl.started)
+	struct crl_mgr *crl = crl_of(d);
+
+	if (!crl)
 		return;
-	crl.d = d;
 	/* Transfers in flight point at the sources: let them finish first. */
-	if (svrcert_fetcher_running(crl.f)) {
-		crl.reload_pending = true;
+	if (svrcert_fetcher_running(crl->f)) {
+		crl->reload_pending = true;
 		return;
 	}
-	crl.reload_pending = false;
-	sources_set();
-	crl_commit(NULL, NULL);
-	crl.alarms_dirty = true;
+	crl->reload_pending = false;
+	sources_set(crl);
+	crl_commit(crl, NULL, NULL);
+	crl->alarms_dirty = true;
 }
 
 /* ---- the loop --------------------------------------------------------- */
 
-size_t daemon_crl_pollfds(struct pollfd *fds, size_t max)
+size_t daemon_crl_pollfds(struct daemon *d, struct pollfd *fds, size_t max)
 {
+	struct crl_mgr *crl = crl_of(d);
 	size_t n = 0;
 
-	crl.nfds_curl = 0;
-	if (!crl.started || !max)
+	if (!crl)
 		return 0;
-	if (crl.kernel.watch_fd >= 0)
-		fds[n++] = (struct pollfd){ .fd = crl.kernel.watch_fd,
+	crl->nfds_curl = 0;
+	if (!max)
+		return 0;
+	if (crl->kernel.watch_fd >= 0)
+		fds[n++] = (struct pollfd){ .fd = crl->kernel.watch_fd,
 					    .events = POLLIN };
-	if (crl.learn.events_fd >= 0 && n < max)
-		fds[n++] = (struct pollfd){ .fd = crl.learn.events_fd,
+	if (crl->learn.events_fd >= 0 && n < max)
+		fds[n++] = (struct pollfd){ .fd = crl->learn.events_fd,
 					    .events = POLLIN };
-	crl.nfds_curl = svrcert_fetcher_pollfds(crl.f, fds + n, max - n);
-	return n + crl.nfds_curl;
+	crl->nfds_curl = svrcert_fetcher_pollfds(crl->f, fds + n, max - n);
+	return n + crl->nfds_curl;
 }
 
-int daemon_crl_timeout_ms(void)
+int daemon_crl_timeout_ms(struct daemon *d)
 {
+	struct crl_mgr *crl = crl_of(d);
 	time_t now = crl_mono(), next;
 	int t;
 	size_t i;
 
-	if (!crl.started)
+	if (!crl)
 		return -1;
-	next = crl.next_kernel_check;
-	for (i = 0; i < crl.n; i++)
-		if (!crl.src[i].in_flight && crl.src[i].due < next)
-			next = crl.src[i].due;
+	next = crl->next_kernel_check;
+	for (i = 0; i < crl->n; i++)
+		if (!crl->src[i].in_flight && crl->src[i].due < next)
+			next = crl->src[i].due;
 	t = next <= now ? 0 : (int)(next - now) * 1000;
-	if (crl.publish_pending || crl.reload_pending || crl.alarms_dirty ||
-	    crl.learn.save_pending)
+	if (crl->publish_pending || crl->reload_pending || crl->alarms_dirty ||
+	    crl->learn.save_pending)
 		t = t > 1000 ? 1000 : t;
-	i = (size_t)svrcert_fetcher_timeout_ms(crl.f);
+	i = (size_t)svrcert_fetcher_timeout_ms(crl->f);
 	return (int)i >= 0 && (int)i < t ? (int)i : t;
 }
 
-static void check_kernel(void)
+static void check_kernel(struct crl_mgr *crl)
 {
 	int family = crl_kernel_family();
 
-	crl.next_kernel_check = crl_mono() + DAEMON_CRL_KERNEL_CHECK_S;
+	crl->next_kernel_check = crl_mono() + DAEMON_CRL_KERNEL_CHECK_S;
 	if (family <= 0) {
-		if (crl.kernel.fed)
+		if (crl->kernel.fed)
 			syslog(LOG_WARNING, "CRL: svrcert module gone; the list "
 			       "is fed again when it returns");
-		crl.kernel.fed = false;
-		crl_learn_kernel_changed(0);
+		crl->kernel.fed = false;
+		crl_learn_kernel_changed(crl, 0);
 		return;
 	}
-	if (crl.kernel.fed && family == crl.kernel.family)
+	if (crl->kernel.fed && family == crl->kernel.family)
 		return;
-	if (!crl.have_master) {
+	if (!crl->have_master) {
 		/* No list to feed; the rest below is still owed once. */
-		crl.kernel.fed = true;
-		crl.kernel.family = family;
-	} else if (crl_kernel_load(&crl.kernel, &crl.master)) {
+		crl->kernel.fed = true;
+		crl->kernel.family = family;
+	} else if (crl_kernel_load(&crl->kernel, &crl->master)) {
 		syslog(LOG_WARNING, "CRL: feeding svrcert.ko failed (retrying):"
-		       " %s", crl.kernel.msg);
-		crl.next_kernel_check = crl_mono() + 1;
+		       " %s", crl->kernel.msg);
+		crl->next_kernel_check = crl_mono() + 1;
 		return;
 	} else {
 		syslog(LOG_NOTICE, "CRL: svrcert.ko (re)loaded: %s",
-		       crl.kernel.msg);
+		       crl->kernel.msg);
 	}
 	/* A fresh module also lacks the policy, the own-certificate state
 	 * and the peers. */
-	daemon_check(crl.d);
-	daemon_push_policy(crl.d);
-	daemon_peers_kernel_reloaded();
-	crl_learn_kernel_changed(family);
+	daemon_check(crl->d);
+	daemon_push_policy(crl->d);
+	daemon_peers_kernel_reloaded(crl->d);
+	crl_learn_kernel_changed(crl, family);
 }
 
-void daemon_crl_process(const struct pollfd *fds, size_t n)
+void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n)
 {
+	struct crl_mgr *crl = crl_of(d);
 	size_t i, w = 0;
 
-	if (!crl.started)
+	if (!crl)
 		return;
-	if (crl.kernel.watch_fd >= 0 && w < n && fds[w++].revents & POLLIN &&
-	    crl_kernel_watch_read(&crl.kernel))
-		crl.next_kernel_check = 0;
-	if (crl.learn.events_fd >= 0 && w < n && fds[w++].revents & POLLIN &&
-	    crl_events_read(&crl.learn))
-		crl.learn.scan_pending = true;
-	svrcert_fetcher_process(crl.f, fds + w, n > w ? n - w : 0);
-	if (crl.reload_pending)
-		daemon_crl_reload(crl.d);
-	for (i = 0; i < crl.n; i++)
-		if (!crl.src[i].in_flight && crl.src[i].due <= crl_mono())
-			start_fetch(&crl.src[i]);
-	if (crl.next_kernel_check <= crl_mono())
-		check_kernel();
-	crl_learn_process();
-	if (crl.publish_pending && crl.have_master)
-		publish(&crl.master);
-	crl_alarms_sync();
-	flush_counters();
+	if (crl->kernel.watch_fd >= 0 && w < n && fds[w++].revents & POLLIN &&
+	    crl_kernel_watch_read(&crl->kernel))
+		crl->next_kernel_check = 0;
+	if (crl->learn.events_fd >= 0 && w < n && fds[w++].revents & POLLIN &&
+	    crl_events_read(&crl->learn))
+		crl->learn.scan_pending = true;
+	svrcert_fetcher_process(crl->f, fds + w, n > w ? n - w : 0);
+	if (crl->reload_pending)
+		daemon_crl_reload(crl->d);
+	for (i = 0; i < crl->n; i++)
+		if (!crl->src[i].in_flight && crl->src[i].due <= crl_mono())
+			start_fetch(crl, &crl->src[i]);
+	if (crl->next_kernel_check <= crl_mono())
+		check_kernel(crl);
+	crl_learn_process(crl);
+	if (crl->publish_pending && crl->have_master)
+		publish(crl, &crl->master);
+	crl_alarms_sync(crl);
+	flush_counters(crl);
 }
 
-json_t *daemon_crl_fetch_now(const char *url, bool force)
+json_t *daemon_crl_fetch_now(struct daemon *d, const char *url, bool force)
 {
+	struct crl_mgr *crl = crl_of(d);
 	json_t *started = json_array(), *attempts = json_object();
 	size_t i;
 
-	if (!crl.started)
+	if (!crl)
 		return json_pack("{s:b, s:s}", "ok", 0, "error",
 				 "the CRL manager is not running");
-	for (i = 0; i < crl.n; i++) {
-		struct crl_src *c = &crl.src[i];
+	for (i = 0; i < crl->n; i++) {
+		struct crl_src *c = &crl->src[i];
 
 		if (url && *url && strcmp(url, c->s.url))
 			continue;
@@ -568,7 +585,7 @@ json_t *daemon_crl_fetch_now(const char *url, bool force)
 		if (c->in_flight)
 			continue;	/* already under way: its result counts */
 		c->forced = force;
-		start_fetch(c);
+		start_fetch(crl, c);
 	}
 	if (url && *url && !json_array_size(started)) {
 		json_decref(started);

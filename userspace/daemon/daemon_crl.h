@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * svrcertd's CRL manager: the CRL library (crl_*.h) driven from the daemon's
- * poll loop. One instance per daemon; every function is a no-op before
+ * poll loop. Its state is d->crl; every function is a no-op before
  * daemon_crl_start() and after daemon_crl_stop().
  *
  *  - start: the master list published by the previous run is loaded and fed
@@ -20,9 +20,9 @@
  *    those learned revoked join the master list (daemon_crl_learn()).
  *
  * The loop:
- *	n = 3 + daemon_crl_pollfds(fds + 3, DAEMON_CRL_MAX_FDS);
- *	poll(fds, n, min(..., daemon_crl_timeout_ms()));
- *	daemon_crl_process(fds + 3, n - 3);	// every turn, also on timeout
+ *	n = 3 + daemon_crl_pollfds(d, fds + 3, DAEMON_CRL_MAX_FDS);
+ *	poll(fds, n, min(..., daemon_crl_timeout_ms(d)));
+ *	daemon_crl_process(d, fds + 3, n - 3);	// every turn, also on timeout
  */
 #ifndef SVRCERTD_DAEMON_CRL_H
 #define SVRCERTD_DAEMON_CRL_H
@@ -55,12 +55,12 @@ struct peerauth;
 /* Call right after the configuration is loaded and BEFORE anything else
  * talks to svrcert.ko: feeds the published master list to the kernel. */
 int daemon_crl_start(struct daemon *d);
-void daemon_crl_stop(void);
+void daemon_crl_stop(struct daemon *d);
 
-size_t daemon_crl_pollfds(struct pollfd *fds, size_t max);
+size_t daemon_crl_pollfds(struct daemon *d, struct pollfd *fds, size_t max);
 /* Poll timeout in ms (-1: none). */
-int daemon_crl_timeout_ms(void);
-void daemon_crl_process(const struct pollfd *fds, size_t n);
+int daemon_crl_timeout_ms(struct daemon *d);
+void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n);
 
 /* After a successful reload has put the new configuration into d->env:
  * sources added / removed, intervals and trusted CAs updated. */
@@ -71,10 +71,10 @@ void daemon_crl_reload(struct daemon *d);
  *   {"command": "crl-fetch", "url": "..." (optional), "force": bool}
  *     -> starts the fetch(es) now; {"ok": true, "started": [urls]}.
  * "force" also drops the conditional-GET validators (full download). */
-json_t *daemon_crl_json(void);
+json_t *daemon_crl_json(struct daemon *d);
 /* The raised CRL alarms (empty array when none or not running). */
-json_t *daemon_crl_alarms_json(void);
-json_t *daemon_crl_fetch_now(const char *url, bool force);
+json_t *daemon_crl_alarms_json(struct daemon *d);
+json_t *daemon_crl_fetch_now(struct daemon *d, const char *url, bool force);
 
 /*
  * The learned source (Documentation/crl.md, "Learned keys"): KEY, the
@@ -86,15 +86,15 @@ json_t *daemon_crl_fetch_now(const char *url, bool force);
  * Returns 1 when learned (new, or upgraded from expired to revoked), 0 when
  * already known, -errno with ERR set.
  */
-int daemon_crl_learn(const uint8_t key[32], enum svrcert_learned_reason why,
-		     const char *peer, const char *via, char *err,
-		     size_t errlen);
+int daemon_crl_learn(struct daemon *d, const uint8_t key[32],
+		     enum svrcert_learned_reason why, const char *peer,
+		     const char *via, char *err, size_t errlen);
 
 /* Call after peer authentication ran (every loop turn is fine): when it
  * judged a certificate revoked or expired since the last call, the kernel's
  * peer table (where every judged peer is bound with its certificate) is
  * looked at and the revocation keys of the peers bound revoked or expired
  * are learned. */
-void daemon_crl_peers_judged(const struct peerauth *pa);
+void daemon_crl_peers_judged(struct daemon *d, const struct peerauth *pa);
 
 #endif

@@ -24,15 +24,13 @@ static struct nla_policy top_policy[SVRCERT_A_MAX + 1] = {
 	[SVRCERT_A_EVENT] = { .type = NLA_NESTED },
 };
 
-static bool events_hit;
-
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct nlattr *tb[SVRCERT_A_MAX + 1], *ev[SVRCERT_EVENT_A_MAX + 1];
+	struct crl_learn *lr = arg;
 	int type;
 
-	(void)arg;
 	if (!genlmsg_valid_hdr(nlh, 0) ||
 	    ((struct genlmsghdr *)nlmsg_data(nlh))->cmd != SVRCERT_CMD_EVENT)
 		return NL_SKIP;
@@ -44,7 +42,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 	type = nla_get_u8(ev[SVRCERT_EVENT_A_TYPE]);
 	if (type == SVRCERT_EVENT_PEER_REVOKED ||
 	    type == SVRCERT_EVENT_PEER_EXPIRED)
-		events_hit = true;
+		lr->events_hit = true;
 	return NL_OK;
 }
 
@@ -63,7 +61,7 @@ int crl_events_open(struct crl_learn *lr, int family)
 	if (grp < 0)
 		goto fail;
 	nl_socket_disable_seq_check(sk);
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, NULL);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, lr);
 	if (nl_socket_add_membership(sk, grp) < 0 ||
 	    nl_socket_set_nonblocking(sk) < 0)
 		goto fail;
@@ -89,7 +87,7 @@ bool crl_events_read(struct crl_learn *lr)
 {
 	int i, ret = 0;
 
-	events_hit = false;
+	lr->events_hit = false;
 	/* One recvmsg per call; a receive overrun (-NLE_NOMEM) lost events,
 	 * which a scan of the peer table makes up for. */
 	for (i = 0; i < 64; i++) {
@@ -97,5 +95,5 @@ bool crl_events_read(struct crl_learn *lr)
 		if (ret <= 0)
 			break;
 	}
-	return events_hit || (ret < 0 && ret != -NLE_AGAIN);
+	return lr->events_hit || (ret < 0 && ret != -NLE_AGAIN);
 }

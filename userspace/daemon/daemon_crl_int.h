@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Internals shared by daemon_crl.c and daemon_crl_kernel.c. */
+/*
+ * The CRL manager's internals, shared by daemon_crl*.c. Its state is one
+ * struct crl_mgr (d->crl), handed to each function that needs it.
+ */
 #ifndef SVRCERTD_DAEMON_CRL_INT_H
 #define SVRCERTD_DAEMON_CRL_INT_H
 
@@ -14,8 +17,7 @@
 #include "crl/crl_learned.h"
 #include "crl/crl_master.h"
 #include "crl/crl_source.h"
-
-struct daemon;
+#include "daemon.h"
 
 enum crl_alarm_kind { CRL_ALARM_UNREACHABLE, CRL_ALARM_STALE,
 		      CRL_ALARM_INVALID, CRL_ALARM__MAX };
@@ -28,6 +30,7 @@ struct crl_kernel {
 	char msg[256];		/* last outcome, for status and logs */
 	int watch_fd;		/* nlctrl "notify" group, -1 if unavailable */
 	void *watch_sk;		/* struct nl_sock * */
+	bool watch_hit;		/* family svrcert came or went (watch_read) */
 };
 
 /* The learned source (daemon_crl_learn.c). */
@@ -42,6 +45,8 @@ struct crl_learn {
 	int events_fd;		/* svrcert "events" group, -1 if not joined */
 	void *events_sk;	/* struct nl_sock * */
 	int events_family;	/* family id the group belongs to */
+	bool events_hit;	/* crl_events_read(): a peer revoked/expired */
+	const char *scan_via;	/* who asked for the next scan */
 };
 
 /* One configured URL and its schedule. */
@@ -75,14 +80,18 @@ struct crl_mgr {
 	struct crl_learn learn;
 };
 
-extern struct crl_mgr crl;
+/* D's CRL manager, NULL when not running. */
+static inline struct crl_mgr *crl_of(struct daemon *d)
+{
+	return d->crl && d->crl->started ? d->crl : NULL;
+}
 
 time_t crl_mono(void);
 
 /* daemon_crl_status.c: raise/clear the CRL alarms (syslog, and
  * STATE_DIR/crl-alarms.json atomically) from the sources' states. */
 #define CRL_ALARMS_FILE	"crl-alarms.json"
-void crl_alarms_sync(void);
+void crl_alarms_sync(struct crl_mgr *crl);
 const char *crl_src_state(const struct crl_src *c, time_t now);
 
 /* Replace the kernel's revocation set with M (atomic swap). */
@@ -105,14 +114,15 @@ bool crl_kernel_watch_read(struct crl_kernel *k);
 
 /* daemon_crl.c: rebuild the master list (sources + learned keys), feed
  * the kernel, publish. */
-int crl_commit(size_t *added, size_t *removed);
+int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed);
 
 /* daemon_crl_learn.c */
-void crl_learn_start(void);		/* load learned.json */
-void crl_learn_stop(void);
-void crl_learn_process(void);		/* events, scans, saving */
-void crl_learn_kernel_changed(int family);	/* (re)join the events group */
-json_t *crl_learn_json(void);
+void crl_learn_start(struct crl_mgr *crl);	/* load learned.json */
+void crl_learn_stop(struct crl_mgr *crl);
+void crl_learn_process(struct crl_mgr *crl);	/* events, scans, saving */
+/* svrcert.ko's family is FAMILY now (0: gone): (re)join the events group. */
+void crl_learn_kernel_changed(struct crl_mgr *crl, int family);
+json_t *crl_learn_json(const struct crl_mgr *crl);
 
 /* daemon_crl_events.c: the kernel's data-path events. */
 int crl_events_open(struct crl_learn *lr, int family);

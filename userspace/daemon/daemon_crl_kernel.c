@@ -146,8 +146,6 @@ static int on_ctrl_msg(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static bool watch_hit;
-
 int crl_kernel_watch_open(struct crl_kernel *k)
 {
 	struct nl_sock *sk = nl_socket_alloc();
@@ -163,7 +161,7 @@ int crl_kernel_watch_open(struct crl_kernel *k)
 		goto fail;
 	nl_socket_disable_seq_check(sk);
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_ctrl_msg,
-			    &watch_hit);
+			    &k->watch_hit);
 	if (nl_socket_add_membership(sk, grp) < 0 ||
 	    nl_socket_set_nonblocking(sk) < 0)
 		goto fail;
@@ -187,7 +185,7 @@ bool crl_kernel_watch_read(struct crl_kernel *k)
 {
 	int i, ret = 0;
 
-	watch_hit = false;
+	k->watch_hit = false;
 	/* Non-blocking: each call is one recvmsg; stop when drained. A
 	 * receive overrun (-NLE_NOMEM) may have lost a notification: treat
 	 * it as one, the check costs a resolve. */
@@ -196,5 +194,5 @@ bool crl_kernel_watch_read(struct crl_kernel *k)
 		if (ret <= 0)
 			break;
 	}
-	return watch_hit || (ret < 0 && ret != -NLE_AGAIN);
+	return k->watch_hit || (ret < 0 && ret != -NLE_AGAIN);
 }

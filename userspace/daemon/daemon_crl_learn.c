@@ -29,28 +29,26 @@
 #define VIA_PEERAUTH	"peer-authentication"
 #define VIA_KERNEL	"kernel"
 
-static const char *scan_via = VIA_KERNEL;
-
-static void learned_path(char *path, size_t len)
+static void learned_path(const struct crl_mgr *crl, char *path, size_t len)
 {
-	snprintf(path, len, "%s/%s", crl.d->env.st.dir, SVRCERT_LEARNED_FILE);
+	snprintf(path, len, "%s/%s", crl->d->env.st.dir, SVRCERT_LEARNED_FILE);
 }
 
-static void save(void)
+static void save(struct crl_mgr *crl)
 {
 	char path[4200], err[512];
 
-	learned_path(path, sizeof(path));
-	crl.learn.save_pending = svrcert_learned_save(path, &crl.learn.l, err,
+	learned_path(crl, path, sizeof(path));
+	crl->learn.save_pending = svrcert_learned_save(path, &crl->learn.l, err,
 						      sizeof(err)) != 0;
-	if (crl.learn.save_pending)
+	if (crl->learn.save_pending)
 		syslog(LOG_ERR, "CRL: learned keys not saved (retrying): %s",
 		       err);
 }
 
 /* system.crl_update for the learned source, with the seed's fields. */
-static void audit_learned(const char *via, const char *peers, size_t added,
-			  size_t removed)
+static void audit_learned(struct crl_mgr *crl, const char *via,
+			  const char *peers, size_t added, size_t removed)
 {
 	char when[40], url[48], desc[300];
 	json_t *detail;
@@ -61,69 +59,72 @@ static void audit_learned(const char *via, const char *peers, size_t added,
 			   "forced", 0, "last_updated", when, "next_update", "",
 			   "crl_url", url, "size", (json_int_t)0,
 			   "total_entries", (json_int_t)svrcert_learned_count(
-				&crl.learn.l, SVRCERT_LEARNED_REVOKED),
+				&crl->learn.l, SVRCERT_LEARNED_REVOKED),
 			   "added_entries", (json_int_t)added,
 			   "removed_entries", (json_int_t)removed,
 			   "success", 1, "certificate_authority", "");
 	snprintf(desc, sizeof(desc), "Learned revoked certificate(s) of %.200s",
 		 peers);
 	if (detail)
-		audit_event(&crl.d->env.audit, SVRCERT_AUDIT_CRL_UPDATE, desc,
+		audit_event(&crl->d->env.audit, SVRCERT_AUDIT_CRL_UPDATE, desc,
 			    detail, true);
 }
 
 /* Persist first, then (when a revoked key came in) the master list. */
-static void learned_changed(bool master, const char *via, const char *peers)
+static void learned_changed(struct crl_mgr *crl, bool master,
+			    const char *via, const char *peers)
 {
 	size_t added = 0, removed = 0;
 
-	save();
+	save(crl);
 	if (!master) {
-		crl.publish_pending = true;	/* index.json's counts */
+		crl->publish_pending = true;	/* index.json's counts */
 		return;
 	}
-	crl_commit(&added, &removed);
+	crl_commit(crl, &added, &removed);
 	syslog(LOG_NOTICE, "CRL: learned revoked (%s, via %s): master list +%zu "
-	       "-%zu keys, %s", peers, via, added, removed, crl.kernel.msg);
-	audit_learned(via, peers, added, removed);
-	daemon_peers_crl_updated();
+	       "-%zu keys, %s", peers, via, added, removed, crl->kernel.msg);
+	audit_learned(crl, via, peers, added, removed);
+	daemon_peers_crl_updated(crl->d);
 }
 
-static int learn_one(const uint8_t key[32], enum svrcert_learned_reason why,
-		     const char *peer, const char *via)
+static int learn_one(struct crl_mgr *crl, const uint8_t key[32],
+		     enum svrcert_learned_reason why, const char *peer,
+		     const char *via)
 {
 	char hex[2 * SVRCERT_REVKEY_LEN + 1];
-	int ret = svrcert_learned_add(&crl.learn.l, key, why, peer, via,
+	int ret = svrcert_learned_add(&crl->learn.l, key, why, peer, via,
 				      time(NULL));
 
 	if (ret <= 0)
 		return ret;
 	svrcert_hex(key, SVRCERT_REVKEY_LEN, hex);
-	snprintf(crl.learn.last, sizeof(crl.learn.last), "%s %s (peer %.63s, "
+	snprintf(crl->learn.last, sizeof(crl->learn.last), "%s %s (peer %.63s, "
 		 "via %.23s)", svrcert_learned_reason_name(why), hex,
 		 peer && *peer ? peer : "-", via ? via : "-");
-	syslog(LOG_NOTICE, "CRL: learned %s", crl.learn.last);
+	syslog(LOG_NOTICE, "CRL: learned %s", crl->learn.last);
 	return 1;
 }
 
-int daemon_crl_learn(const uint8_t key[32], enum svrcert_learned_reason why,
-		     const char *peer, const char *via, char *err,
-		     size_t errlen)
+int daemon_crl_learn(struct daemon *d, const uint8_t key[32],
+		     enum svrcert_learned_reason why, const char *peer,
+		     const char *via, char *err, size_t errlen)
 {
+	struct crl_mgr *crl = crl_of(d);
 	int ret;
 
-	if (!crl.started) {
+	if (!crl) {
 		snprintf(err, errlen, "the CRL manager is not running");
 		return -ESRCH;
 	}
-	ret = learn_one(key, why, peer, via);
+	ret = learn_one(crl, key, why, peer, via);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot learn a key: %s", strerror(-ret));
 		return ret;
 	}
 	if (ret)
-		learned_changed(why == SVRCERT_LEARNED_REVOKED, via ? via : "-",
-				peer && *peer ? peer : "-");
+		learned_changed(crl, why == SVRCERT_LEARNED_REVOKED,
+				via ? via : "-", peer && *peer ? peer : "-");
 	return ret;
 }
 
@@ -180,24 +181,24 @@ static int dump_peers(struct found_list *fl)
 	return ret;
 }
 
-static void scan_kernel(void)
+static void scan_kernel(struct crl_mgr *crl)
 {
 	struct found_list *fl = calloc(1, sizeof(*fl));
 	char peers[200] = "";
 	bool any = false, master = false;
 	int ret;
 
-	crl.learn.scan_pending = false;
+	crl->learn.scan_pending = false;
 	if (!fl)
 		return;
 	ret = dump_peers(fl);
-	crl.learn.scans++;
+	crl->learn.scans++;
 	if (ret && ret != -ENOENT)
 		syslog(LOG_WARNING, "CRL: cannot read the kernel's peers: %s",
 		       strerror(-ret));
 	for (size_t i = 0; !ret && i < fl->n; i++) {
-		if (learn_one(fl->v[i].key, fl->v[i].why, fl->v[i].name,
-			      scan_via) <= 0)
+		if (learn_one(crl, fl->v[i].key, fl->v[i].why, fl->v[i].name,
+			      crl->learn.scan_via) <= 0)
 			continue;
 		any = true;
 		master |= fl->v[i].why == SVRCERT_LEARNED_REVOKED;
@@ -205,39 +206,41 @@ static void scan_kernel(void)
 			 "%s%s", *peers ? ", " : "", fl->v[i].name);
 	}
 	if (any)
-		learned_changed(master, scan_via, peers);
-	scan_via = VIA_KERNEL;
+		learned_changed(crl, master, crl->learn.scan_via, peers);
+	crl->learn.scan_via = VIA_KERNEL;
 	free(fl);
 }
 
-void daemon_crl_peers_judged(const struct peerauth *pa)
+void daemon_crl_peers_judged(struct daemon *d, const struct peerauth *pa)
 {
+	struct crl_mgr *crl = crl_of(d);
 	uint64_t n;
 
-	if (!crl.started || !pa)
+	if (!crl || !pa)
 		return;
 	n = peerauth_counter(pa, PA_CNT_REVOKED) +
 	    peerauth_counter(pa, PA_CNT_EXPIRED);
-	if (n == crl.learn.judged)
+	if (n == crl->learn.judged)
 		return;
-	crl.learn.judged = n;
-	crl.learn.scan_pending = true;
-	scan_via = VIA_PEERAUTH;
+	crl->learn.judged = n;
+	crl->learn.scan_pending = true;
+	crl->learn.scan_via = VIA_PEERAUTH;
 }
 
 /* ---- start, loop, status ---------------------------------------------- */
 
-void crl_learn_start(void)
+void crl_learn_start(struct crl_mgr *crl)
 {
 	char path[4200], aside[4300], err[512];
 	int ret;
 
-	crl.learn.events_fd = -1;
-	learned_path(path, sizeof(path));
-	ret = svrcert_learned_load(path, &crl.learn.l, err, sizeof(err));
+	crl->learn.events_fd = -1;
+	crl->learn.scan_via = VIA_KERNEL;
+	learned_path(crl, path, sizeof(path));
+	ret = svrcert_learned_load(path, &crl->learn.l, err, sizeof(err));
 	if (!ret) {
 		syslog(LOG_INFO, "CRL: %zu learned key(s) (%zu revoked)",
-		       crl.learn.l.n, svrcert_learned_count(&crl.learn.l,
+		       crl->learn.l.n, svrcert_learned_count(&crl->learn.l,
 						SVRCERT_LEARNED_REVOKED));
 	} else if (ret != -ENOENT) {
 		/* Keep the evidence; the peers are learned again when seen. */
@@ -247,37 +250,37 @@ void crl_learn_start(void)
 		       aside, err);
 	}
 	ret = crl_kernel_family();
-	crl_learn_kernel_changed(ret > 0 ? ret : 0);
+	crl_learn_kernel_changed(crl, ret > 0 ? ret : 0);
 }
 
-void crl_learn_stop(void)
+void crl_learn_stop(struct crl_mgr *crl)
 {
-	crl_events_close(&crl.learn);
-	svrcert_learned_release(&crl.learn.l);
+	crl_events_close(&crl->learn);
+	svrcert_learned_release(&crl->learn.l);
 }
 
-void crl_learn_kernel_changed(int family)
+void crl_learn_kernel_changed(struct crl_mgr *crl, int family)
 {
-	crl_events_close(&crl.learn);
+	crl_events_close(&crl->learn);
 	if (family <= 0)
 		return;
-	if (crl_events_open(&crl.learn, family))
+	if (crl_events_open(&crl->learn, family))
 		syslog(LOG_WARNING, "CRL: cannot join svrcert's events group; "
 		       "learning from peer authentication only");
-	crl.learn.scan_pending = true;	/* peers bound before we listened */
+	crl->learn.scan_pending = true;	/* peers bound before we listened */
 }
 
-void crl_learn_process(void)
+void crl_learn_process(struct crl_mgr *crl)
 {
-	if (crl.learn.scan_pending)
-		scan_kernel();
-	if (crl.learn.save_pending)
-		save();
+	if (crl->learn.scan_pending)
+		scan_kernel(crl);
+	if (crl->learn.save_pending)
+		save(crl);
 }
 
-json_t *crl_learn_json(void)
+json_t *crl_learn_json(const struct crl_mgr *crl)
 {
-	const struct svrcert_learned *l = &crl.learn.l;
+	const struct svrcert_learned *l = &crl->learn.l;
 	json_t *keys = json_array();
 	char hex[2 * SVRCERT_REVKEY_LEN + 1];
 
@@ -297,7 +300,7 @@ json_t *crl_learn_json(void)
 						SVRCERT_LEARNED_EXPIRED),
 			 "in_master", (json_int_t)svrcert_learned_count(l,
 						SVRCERT_LEARNED_REVOKED),
-			 "events", crl.learn.events_fd >= 0,
-			 "scans", (json_int_t)crl.learn.scans,
-			 "last", crl.learn.last, "keys", keys);
+			 "events", crl->learn.events_fd >= 0,
+			 "scans", (json_int_t)crl->learn.scans,
+			 "last", crl->learn.last, "keys", keys);
 }

@@ -81,24 +81,24 @@ const char *crl_src_state(const struct crl_src *c, time_t now)
 	return "ok";
 }
 
-static json_t *alarms_json(time_t now)
+static json_t *alarms_json(const struct crl_mgr *crl, time_t now)
 {
 	json_t *a = json_array();
 	char msg[1100], ts[64];
 	size_t i;
 	int k;
 
-	for (i = 0; i < crl.n; i++) {
+	for (i = 0; i < crl->n; i++) {
 		for (k = 0; k < CRL_ALARM__MAX; k++) {
-			if (!crl.src[i].alarm[k])
+			if (!crl->src[i].alarm[k])
 				continue;
-			alarm_message(&crl.src[i], k, msg, sizeof(msg));
-			svrcert_time_iso8601(crl.src[i].alarm_raised[k], ts,
+			alarm_message(&crl->src[i], k, msg, sizeof(msg));
+			svrcert_time_iso8601(crl->src[i].alarm_raised[k], ts,
 					     sizeof(ts));
 			json_array_append_new(a, json_pack(
 				"{s:s, s:s, s:s, s:s, s:s}", "id", alarm_ids[k],
 				"severity", alarm_severity_name(ALARM_SEV_MAJOR),
-				"source", crl.src[i].s.url, "message", msg,
+				"source", crl->src[i].s.url, "message", msg,
 				"raised", ts));
 		}
 	}
@@ -106,11 +106,11 @@ static json_t *alarms_json(time_t now)
 	return a;
 }
 
-static int store_alarms(time_t now)
+static int store_alarms(struct crl_mgr *crl, time_t now)
 {
-	json_t *a = alarms_json(now);
+	json_t *a = alarms_json(crl, now);
 	char *text = json_dumps(a, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int ret = text ? store_write(&crl.d->env.st, CRL_ALARMS_FILE, text,
+	int ret = text ? store_write(&crl->d->env.st, CRL_ALARMS_FILE, text,
 				     strlen(text), STORE_MODE_PUBLIC) : -ENOMEM;
 
 	free(text);
@@ -118,16 +118,16 @@ static int store_alarms(time_t now)
 	return ret;
 }
 
-void crl_alarms_sync(void)
+void crl_alarms_sync(struct crl_mgr *crl)
 {
 	time_t now = time(NULL);
-	bool changed = crl.alarms_dirty;
+	bool changed = crl->alarms_dirty;
 	char msg[1100];
 	size_t i;
 	int k;
 
-	for (i = 0; i < crl.n; i++) {
-		struct crl_src *c = &crl.src[i];
+	for (i = 0; i < crl->n; i++) {
+		struct crl_src *c = &crl->src[i];
 
 		for (k = 0; k < CRL_ALARM__MAX; k++) {
 			bool want = wanted(c, k, now);
@@ -149,11 +149,11 @@ void crl_alarms_sync(void)
 	}
 	if (!changed)
 		return;
-	if (store_alarms(now))
+	if (store_alarms(crl, now))
 		syslog(LOG_ERR, "CRL: cannot write %s (retrying)",
 		       CRL_ALARMS_FILE);
 	else
-		crl.alarms_dirty = false;
+		crl->alarms_dirty = false;
 }
 
 static json_t *source_json(const struct crl_src *c, time_t now)
@@ -195,34 +195,39 @@ static json_t *source_json(const struct crl_src *c, time_t now)
 	return o;
 }
 
-json_t *daemon_crl_alarms_json(void)
+json_t *daemon_crl_alarms_json(struct daemon *d)
 {
-	return crl.started ? alarms_json(time(NULL)) : json_array();
+	struct crl_mgr *crl = crl_of(d);
+
+	return crl ? alarms_json(crl, time(NULL)) : json_array();
 }
 
-json_t *daemon_crl_json(void)
+json_t *daemon_crl_json(struct daemon *d)
 {
+	struct crl_mgr *crl = crl_of(d);
+	const struct svrcert_config *cf = d->env.have_cfg ? &d->env.cfg : NULL;
 	json_t *srcs = json_array();
 	time_t now = time(NULL);
 	size_t i;
 
-	if (!crl.started) {
+	if (!crl) {
 		json_decref(srcs);
 		return json_pack("{s:b, s:s}", "ok", 0, "error",
 				 "the CRL manager is not running");
 	}
-	for (i = 0; i < crl.n; i++)
-		json_array_append_new(srcs, source_json(&crl.src[i], now));
+	for (i = 0; i < crl->n; i++)
+		json_array_append_new(srcs, source_json(&crl->src[i], now));
 	return json_pack("{s:b, s:o, s:{s:I, s:b, s:I, s:s}, s:I, s:I, s:o, "
 			 "s:o}", "ok", 1, "sources", srcs,
 			 "master", "keys",
-			 (json_int_t)(crl.have_master ? crl.master.n : 0),
-			 "kernel_fed", crl.kernel.fed,
-			 "kernel_keys", (json_int_t)crl.kernel.live,
-			 "kernel", crl.kernel.msg,
-			 "polling_interval_s", (json_int_t)(crl.d->env.have_cfg ?
-				crl.d->env.cfg.crl_polling_s : SVRCERT_DEF_POLLING_S),
-			 "backoff_interval_s", (json_int_t)(crl.d->env.have_cfg ?
-				crl.d->env.cfg.crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
-			 "alarms", alarms_json(now), "learned", crl_learn_json());
+			 (json_int_t)(crl->have_master ? crl->master.n : 0),
+			 "kernel_fed", crl->kernel.fed,
+			 "kernel_keys", (json_int_t)crl->kernel.live,
+			 "kernel", crl->kernel.msg,
+			 "polling_interval_s", (json_int_t)(cf ?
+				cf->crl_polling_s : SVRCERT_DEF_POLLING_S),
+			 "backoff_interval_s", (json_int_t)(cf ?
+				cf->crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
+			 "alarms", alarms_json(crl, now),
+			 "learned", crl_learn_json(crl));
 }

@@ -42,8 +42,8 @@ static json_t *alarms_json(struct daemon *d)
 
 	json_t *all = alarm_load(&d->env.st, &set) ? json_array() :
 		      alarm_set_json(&set);
-	json_t *peers = daemon_peers_alarms_json();
-	json_t *crls = daemon_crl_alarms_json();
+	json_t *peers = daemon_peers_alarms_json(d);
+	json_t *crls = daemon_crl_alarms_json(d);
 
 	/* The own certificate's alarms, one per failing peer, the CRLs'. */
 	json_array_extend(all, peers);
@@ -95,12 +95,13 @@ static json_t *dispatch(struct daemon *d, const char *line)
 		       error_json("reload failed, previous configuration kept", err) :
 		       status_json(d);
 	else if (!strcmp(cmd, "peers"))
-		resp = daemon_peers_json();
+		resp = daemon_peers_json(d);
 	else if (!strcmp(cmd, "crl"))
-		resp = daemon_crl_json();
+		resp = daemon_crl_json(d);
 	else if (!strcmp(cmd, "crl-fetch"))
-		resp = daemon_crl_fetch_now(json_string_value(json_object_get(
-				req, "url")), json_is_true(json_object_get(req, "force")));
+		resp = daemon_crl_fetch_now(d, json_string_value(
+				json_object_get(req, "url")),
+				json_is_true(json_object_get(req, "force")));
 	else if (!strcmp(cmd, "alarms"))
 		resp = json_pack("{s:b, s:o}", "ok", 1, "alarms", alarms_json(d));
 	else

@@ -140,8 +140,8 @@ int daemon_setup(struct daemon *d)
 void daemon_teardown(struct daemon *d)
 {
 	daemon_rest_stop(d);
-	daemon_crl_stop();
-	daemon_peers_stop();
+	daemon_crl_stop(d);
+	daemon_peers_stop(d);
 	if (d->ctl_fd >= 0) {
 		close(d->ctl_fd);
 		unlink(d->ctl_path);
@@ -174,7 +174,7 @@ void daemon_check(struct daemon *d)
 			      sizeof(kmsg));
 	store_unlock(&d->env.st);
 	d->last_check = time(NULL);
-	daemon_peers_check();	/* own certificate replaced: re-authenticate */
+	daemon_peers_check(d);	/* own certificate replaced: re-authenticate */
 	if (ret) {
 		syslog(LOG_ERR, "own-certificate check failed: %s",
 		       strerror(-ret));
@@ -249,11 +249,12 @@ int daemon_run(struct daemon *d)
 			{ .fd = d->timer_fd, .events = POLLIN },
 			{ .fd = d->ctl_fd, .events = POLLIN },
 		};
-		size_t n_peers = daemon_peers_pollfds(fds + 3,
+		size_t n_peers = daemon_peers_pollfds(d, fds + 3,
 						      DAEMON_PEERS_MAX_FDS);
-		size_t n_crl = daemon_crl_pollfds(fds + 3 + n_peers,
+		size_t n_crl = daemon_crl_pollfds(d, fds + 3 + n_peers,
 						  DAEMON_CRL_MAX_FDS);
-		int tp = daemon_peers_timeout_ms(), tc = daemon_crl_timeout_ms();
+		int tp = daemon_peers_timeout_ms(d);
+		int tc = daemon_crl_timeout_ms(d);
 
 		if (poll(fds, 3 + n_peers + n_crl,
 			 tp < 0 ? tc : tc < 0 || tp < tc ? tp : tc) < 0) {
@@ -270,8 +271,8 @@ int daemon_run(struct daemon *d)
 		if (fds[2].revents & POLLIN)
 			daemon_ctl_accept(d);
 		/* Every turn, also on timeout: handshakes and their timers. */
-		daemon_peers_process(fds + 3, n_peers);
-		daemon_crl_process(fds + 3 + n_peers, n_crl);	/* fetches */
+		daemon_peers_process(d, fds + 3, n_peers);
+		daemon_crl_process(d, fds + 3 + n_peers, n_crl);  /* fetches */
 	}
 	return 0;
 }

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * svrcertd's peer authentication (peerauth.h) wired into its event loop.
- * One instance per daemon; every function is a no-op before
+ * Its state is d->peers; every function is a no-op before
  * daemon_peers_start() and after daemon_peers_stop().
  *
  * The loop:
  *	struct pollfd fds[3 + DAEMON_PEERS_MAX_FDS];
- *	n = 3 + daemon_peers_pollfds(fds + 3, DAEMON_PEERS_MAX_FDS);
- *	poll(fds, n, daemon_peers_timeout_ms());
+ *	n = 3 + daemon_peers_pollfds(d, fds + 3, DAEMON_PEERS_MAX_FDS);
+ *	poll(fds, n, daemon_peers_timeout_ms(d));
  *	... the daemon's own three ...
- *	daemon_peers_process(fds + 3, n - 3);	// every turn, also on timeout
+ *	daemon_peers_process(d, fds + 3, n - 3);  // every turn, also on timeout
  */
 #ifndef SVRCERTD_DAEMON_PEERS_H
 #define SVRCERTD_DAEMON_PEERS_H
@@ -29,27 +29,28 @@ struct daemon;
 /* After the configuration is loaded (daemon_setup). A listen address that
  * cannot be bound is logged; the daemon runs on without listening. */
 int daemon_peers_start(struct daemon *d);
-void daemon_peers_stop(void);
+void daemon_peers_stop(struct daemon *d);
 
-size_t daemon_peers_pollfds(struct pollfd *fds, size_t max);
+size_t daemon_peers_pollfds(struct daemon *d, struct pollfd *fds, size_t max);
 /* Poll timeout in ms (-1: none). */
-int daemon_peers_timeout_ms(void);
-void daemon_peers_process(const struct pollfd *fds, size_t n);
+int daemon_peers_timeout_ms(struct daemon *d);
+void daemon_peers_process(struct daemon *d, const struct pollfd *fds,
+			  size_t n);
 
 /* After a successful reload has put the new configuration into d->env. */
 void daemon_peers_reload(struct daemon *d);
 /* From daemon_check(): a replaced own certificate restarts every peer's
  * authentication (the seed: "an event is triggered to restart the peer
  * authentication procedure"). */
-void daemon_peers_check(void);
-/* The CRL manager published new CRLs into the state directory. */
+void daemon_peers_check(struct daemon *d);
 /* svrcert.ko was (re)loaded: bind the peers judged so far again. */
-void daemon_peers_kernel_reloaded(void);
-void daemon_peers_crl_updated(void);
+void daemon_peers_kernel_reloaded(struct daemon *d);
+/* The CRL manager published new CRLs into the state directory. */
+void daemon_peers_crl_updated(struct daemon *d);
 /* Raised peer alarms (peerauth_alarms_json), [] when not running. */
-json_t *daemon_peers_alarms_json(void);
+json_t *daemon_peers_alarms_json(struct daemon *d);
 /* {"ok": true, "peers": [...], "counters": {...}} for the "peers" control
  * command; {"ok": false, "error": ...} when peer authentication is off. */
-json_t *daemon_peers_json(void);
+json_t *daemon_peers_json(struct daemon *d);
 
 #endif

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * svrcertd glue for the REST API server (userspace/lib/rest*.c): start,
+ * svrcertd glue for the REST API server (userspace/rest/rest*.c): start,
  * reload ([rest] changes take effect; unchanged settings leave the
  * listener and its connections alone) and stop.
  *
- * Everything here runs in the loop's thread. The loop and the server's
- * request threads share no memory: the server copies its settings at
- * start (rest.h), and its requests reach the loop only through the
- * control socket.
+ * Everything here runs in the loop's thread; its state is d->rest. The
+ * loop and the server's request threads share no memory: the server
+ * copies its settings at start (rest.h), and its requests reach the loop
+ * only through the control socket.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,13 +18,6 @@
 #include "daemon.h"
 #include "daemon_rest.h"
 #include "rest/rest.h"
-
-/* Servers replaced by a reload, finishing their requests (rest.h). */
-#define RETIRED_MAX	8
-
-/* One daemon per process; struct daemon stays the loop's own. */
-static struct rest_server *rest;
-static struct rest_server *retired[RETIRED_MAX];
 
 /* Descriptors a REST connection may hold while its request runs (its
  * socket, the state lock, a file or socket being read), and what the rest
@@ -75,13 +68,14 @@ static void settings_of(const struct svrcert_env *env, struct rest_config *rc)
 			 env->audit.path);
 }
 
-static void log_serving(const char *what, const struct rest_config *rc)
+static void log_serving(const struct rest_server *srv, const char *what,
+			const struct rest_config *rc)
 {
 	bool v6 = strchr(rc->host, ':') != NULL;
 
 	syslog(LOG_INFO, "REST API %s https://%s%s%s:%u/api/v1 (certificate %s)",
 	       what, v6 ? "[" : "", rc->host, v6 ? "]" : "",
-	       rest_server_port(rest), rc->cert_file);
+	       rest_server_port(srv), rc->cert_file);
 }
 
 int daemon_rest_start(struct daemon *d)
@@ -95,83 +89,86 @@ int daemon_rest_start(struct daemon *d)
 		syslog(LOG_INFO, "REST API off (no [rest] listen configured)");
 		return 0;
 	}
-	ret = rest_server_start(&rc, &d->args, &rest, err, sizeof(err));
+	ret = rest_server_start(&rc, &d->args, &d->rest.srv, err, sizeof(err));
 	if (ret) {
 		syslog(LOG_ERR, "refusing to start: REST: %s", err);
 		return ret;
 	}
-	log_serving("on", &rc);
+	log_serving(d->rest.srv, "on", &rc);
 	return 0;
 }
 
 /* Free the retired servers that have finished. */
-static void reap(void)
+static void reap(struct daemon_rest *r)
 {
-	for (size_t i = 0; i < RETIRED_MAX; i++) {
-		if (retired[i] && rest_server_drained(retired[i])) {
-			rest_server_stop(retired[i]);
-			retired[i] = NULL;
+	for (size_t i = 0; i < DAEMON_REST_RETIRED_MAX; i++) {
+		if (r->retired[i] && rest_server_drained(r->retired[i])) {
+			rest_server_stop(r->retired[i]);
+			r->retired[i] = NULL;
 		}
 	}
 }
 
 /* Let SRV finish its requests in the background; with every slot taken
  * (reloads in quick succession), the oldest is stopped now. */
-static void retire(struct rest_server *srv)
+static void retire(struct daemon_rest *r, struct rest_server *srv)
 {
 	size_t i;
 
-	reap();
-	for (i = 0; i < RETIRED_MAX && retired[i]; i++)
+	reap(r);
+	for (i = 0; i < DAEMON_REST_RETIRED_MAX && r->retired[i]; i++)
 		;
-	if (i == RETIRED_MAX) {
-		rest_server_stop(retired[0]);
-		memmove(retired, retired + 1, sizeof(retired) - sizeof(*retired));
-		i = RETIRED_MAX - 1;
+	if (i == DAEMON_REST_RETIRED_MAX) {
+		rest_server_stop(r->retired[0]);
+		memmove(r->retired, r->retired + 1,
+			sizeof(r->retired) - sizeof(*r->retired));
+		i = DAEMON_REST_RETIRED_MAX - 1;
 	}
 	if (rest_server_retire(srv)) {
 		rest_server_stop(srv);
 		return;
 	}
-	retired[i] = srv;
+	r->retired[i] = srv;
 }
 
 int daemon_rest_reload(struct daemon *d, const struct svrcert_env *next,
 		       char *err, size_t errlen)
 {
+	struct daemon_rest *r = &d->rest;
 	struct rest_server *srv;
 	struct rest_config rc;
 	int ret;
 
-	reap();
+	reap(r);
 	settings_of(next, &rc);
 	if (!rc.host[0]) {
-		if (rest)
+		if (r->srv)
 			syslog(LOG_INFO, "REST API off ([rest] listen removed)");
-		if (rest)
-			retire(rest);
-		rest = NULL;
+		if (r->srv)
+			retire(r, r->srv);
+		r->srv = NULL;
 		return 0;
 	}
-	if (rest && rest_server_serves(rest, &rc))
+	if (r->srv && rest_server_serves(r->srv, &rc))
 		return 0;	/* untouched: its connections stay */
-	ret = rest ? rest_server_replace(rest, &rc, &d->args, &srv, err, errlen) :
+	ret = r->srv ? rest_server_replace(r->srv, &rc, &d->args, &srv, err,
+					   errlen) :
 	      rest_server_start(&rc, &d->args, &srv, err, errlen);
 	if (ret)
 		return ret;	/* the running server, if any, stays as it was */
-	if (rest)
-		retire(rest);
-	rest = srv;
-	log_serving("now on", &rc);
+	if (r->srv)
+		retire(r, r->srv);
+	r->srv = srv;
+	log_serving(srv, "now on", &rc);
 	return 0;
 }
 
 void daemon_rest_stop(struct daemon *d)
 {
-	for (size_t i = 0; i < RETIRED_MAX; i++) {
-		rest_server_stop(retired[i]);
-		retired[i] = NULL;
+	for (size_t i = 0; i < DAEMON_REST_RETIRED_MAX; i++) {
+		rest_server_stop(d->rest.retired[i]);
+		d->rest.retired[i] = NULL;
 	}
-	rest_server_stop(rest);
-	rest = NULL;
+	rest_server_stop(d->rest.srv);
+	d->rest.srv = NULL;
 }
