@@ -17,7 +17,7 @@
 #define IMPORT_MAX	(1u << 20)
 
 /* Everything the rules need, built from the state directory and config. */
-struct check_env {
+struct import_env {
 	X509_STORE *trust;
 	struct svrcert_keyset revoked;
 	EVP_PKEY *key;
@@ -25,7 +25,7 @@ struct check_env {
 	struct svrcert_validate_params vp;
 };
 
-static void check_env_free(struct check_env *e)
+static void check_env_free(struct import_env *e)
 {
 	X509_STORE_free(e->trust);
 	svrcert_keyset_free(&e->revoked);
@@ -53,7 +53,7 @@ static int expected_identity(const struct import_params *ip, char *out,
 }
 
 static int check_env_init(const struct import_params *ip,
-			  struct check_env *e, char *err, size_t errlen)
+			  struct import_env *e, char *err, size_t errlen)
 {
 	int ret;
 
@@ -85,6 +85,41 @@ static int check_env_init(const struct import_params *ip,
 	e->vp.expected_key = e->key;
 	e->vp.revoked_keys = &e->revoked;
 	return 0;
+}
+
+int import_env_open(const struct import_params *ip, struct import_env **out,
+		    char *err, size_t errlen)
+{
+	struct import_env *e = calloc(1, sizeof(*e));
+	int ret = e ? check_env_init(ip, e, err, errlen) : -ENOMEM;
+
+	if (ret) {
+		free(e);
+		e = NULL;
+	}
+	*out = e;
+	return ret;
+}
+
+void import_env_close(struct import_env *env)
+{
+	if (env)
+		check_env_free(env);
+	free(env);
+}
+
+/* IP's long-lived environment when it has one, else LOCAL read now. */
+static int env_get(const struct import_params *ip, struct import_env *local,
+		   const struct import_env **env, char *err, size_t errlen)
+{
+	*env = ip->env ? ip->env : local;
+	return ip->env ? 0 : check_env_init(ip, local, err, errlen);
+}
+
+static void env_put(const struct import_params *ip, struct import_env *local)
+{
+	if (!ip->env)
+		check_env_free(local);
 }
 
 static int step_of(int ret)
@@ -222,14 +257,15 @@ static int validate(const struct import_params *ip, const uint8_t *buf,
 		    struct import_result *res)
 {
 	struct svrcert_problems p;
-	struct check_env env;
+	const struct import_env *env;
+	struct import_env local;
 	int ret;
 
-	ret = check_env_init(ip, &env, res->message, sizeof(res->message));
+	ret = env_get(ip, &local, &env, res->message, sizeof(res->message));
 	if (ret)
 		return ret;
 	svrcert_problems_init(&p);
-	ret = svrcert_validate_import(buf, len, &env.vp, v, &p);
+	ret = svrcert_validate_import(buf, len, &env->vp, v, &p);
 	res->step = step_of(ret);
 	if (ret) {
 		res->problem = svrcert_problems_first(&p);
@@ -240,7 +276,7 @@ static int validate(const struct import_params *ip, const uint8_t *buf,
 				 "import failed: %s", strerror(-ret));
 	}
 	svrcert_problems_free(&p);
-	check_env_free(&env);
+	env_put(ip, &local);
 	return ret;
 }
 
@@ -297,7 +333,8 @@ int own_cert_evaluate(const struct import_params *ip,
 	struct svrcert_validated v = { 0 };
 	struct svrcert_problems p;
 	STACK_OF(X509) *extra = NULL;
-	struct check_env env;
+	const struct import_env *env;
+	struct import_env local;
 	X509 *leaf = NULL;
 	time_t now = ip->now ? ip->now : time(NULL);
 	int ret;
@@ -316,17 +353,17 @@ int own_cert_evaluate(const struct import_params *ip,
 	out->not_before = svrcert_cert_not_before(leaf);
 	out->not_after = svrcert_cert_not_after(leaf);
 	out->days_left = (long)((out->not_after - now) / 86400);
-	ret = check_env_init(ip, &env, out->message, sizeof(out->message));
+	ret = env_get(ip, &local, &env, out->message, sizeof(out->message));
 	if (!ret) {
 		svrcert_problems_init(&p);
-		ret = svrcert_validate_cert(leaf, extra, &env.vp, &v, &p);
+		ret = svrcert_validate_cert(leaf, extra, &env->vp, &v, &p);
 		out->state = ret ? v.state : SVRCERT_STATE_VALID;
 		out->problem = svrcert_problems_first(&p);
 		if (ret)
 			problems_text(&p, out->message, sizeof(out->message));
 		svrcert_problems_free(&p);
 		svrcert_validated_free(&v);
-		check_env_free(&env);
+		env_put(ip, &local);
 	}
 	if (out->state == SVRCERT_STATE_VALID && ret)
 		out->state = SVRCERT_STATE_INVALID;

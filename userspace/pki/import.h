@@ -35,6 +35,8 @@
 #include "lib/store.h"
 #include "validate.h"
 
+struct import_env;
+
 struct import_params {
 	struct svrcert_store *st;
 	const struct audit_sink *audit;	/* NULL: the state directory's log */
@@ -43,7 +45,21 @@ struct import_params {
 					 * else the router UUID */
 	time_t now;			/* 0: time(NULL) */
 	bool tell_kernel;		/* push the own-certificate state */
+	const struct import_env *env;	/* NULL: read for every call */
 };
+
+/*
+ * What the rules check against: the trusted CAs, the held CRLs, the
+ * router's public key and the expected identity, read from IP's state
+ * directory and configuration. Every call reads it afresh when IP->env is
+ * NULL, so that a change there counts at once (what svrcertd and
+ * svrcertctl do). A caller that imports many inputs against a state it
+ * knows to be unchanged may read it once and set IP->env (the fuzz
+ * target: reading it costs several OpenSSL key decodes per import).
+ */
+int import_env_open(const struct import_params *ip, struct import_env **out,
+		    char *err, size_t errlen);
+void import_env_close(struct import_env *env);
 
 struct import_result {
 	int step;			/* seed step that failed (1..3), 0 ok */
