@@ -49,6 +49,7 @@ static inline unsigned long svrcert_revset_gen(const struct svrcert_revset *set)
 {
 	return smp_load_acquire(&set->gen);
 }
+
 int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 		       u32 *added);
 int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,

@@ -4,7 +4,7 @@
 #include "stats.h"
 
 void __percpu *__svrcert_pcpu_alloc(size_t size, size_t align,
-				   size_t syncp_off)
+				    size_t syncp_off)
 {
 	void __percpu *pcpu = __alloc_percpu(size, align);
 	int cpu;

@@ -52,7 +52,7 @@ struct svrcert_stats {
  */
 #define SVRCERT_PCPU_COUNTERS_MAX	32
 void __percpu *__svrcert_pcpu_alloc(size_t size, size_t align,
-				   size_t syncp_off);
+				    size_t syncp_off);
 void __svrcert_pcpu_sum(const void __percpu *pcpu, size_t syncp_off, u64 *sum);
 #define svrcert_pcpu_alloc(type)					\
 	((type __percpu *)__svrcert_pcpu_alloc(sizeof(type),		\
