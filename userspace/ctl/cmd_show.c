@@ -23,6 +23,10 @@ static const struct ctl_cmd topics[] = {
 	{ "alarms", show_alarms, "[--check] [-j]",
 	  "active alarms; --check judges the certificate again first",
 	  NULL, NULL, CTL_JSON },
+	{ "events", show_events, "[--type TYPE] [--since TIME] [-j]",
+	  "the audit log, in the seed's layout",
+	  "TYPE: e.g. system.crl_update; TIME: 2025-03-19T20:50:35Z, "
+	  "2025-03-19, or an age: 90s, 30m, 12h, 7d", NULL, CTL_JSON },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 

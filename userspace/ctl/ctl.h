@@ -84,5 +84,6 @@ int show_stats(int argc, char **argv);		/* show_stats.c: kernel data
 int show_stats_security(int argc, char **argv);	/* show_security.c */
 int show_certificate(int argc, char **argv);	/* show_certificate.c */
 int show_alarms(int argc, char **argv);		/* show_alarms.c */
+int show_events(int argc, char **argv);		/* show_events.c */
 
 #endif

@@ -26,6 +26,27 @@ static void iso8601_now(char *out, size_t outlen)
 	snprintf(out, outlen, "%.20s.%03dZ", base, ms);
 }
 
+static const struct {
+	const char *type;
+	const char *title;
+} audit_titles[] = {
+	{ AUDIT_GENERATE_CSR, "Generated certificate signing request." },
+	{ AUDIT_INGEST_CERT, "Ingested a certificate." },
+	{ "system.crl_update", "Updated certificate revocation list files." },
+	{ "system.peer_authentication", "Peer authentication." },
+	{ "system.rest_request", "REST API request." },
+};
+
+const char *audit_type_title(const char *type)
+{
+	size_t i;
+
+	for (i = 0; type && i < sizeof(audit_titles) / sizeof(audit_titles[0]); i++)
+		if (!strcmp(type, audit_titles[i].type))
+			return audit_titles[i].title;
+	return NULL;
+}
+
 json_t *audit_event_json(const char *type, const char *description,
 			 json_t *detail, bool permitted)
 {

@@ -31,6 +31,12 @@ struct audit_sink {
 int audit_event(const struct audit_sink *sink, const char *type,
 		const char *description, json_t *detail, bool permitted);
 
+/*
+ * The title line the seed shows above an event of TYPE ("Generated
+ * certificate signing request."), or NULL for a type it has none for.
+ */
+const char *audit_type_title(const char *type);
+
 /* The event object as written (exposed for tests); DETAIL is consumed. */
 json_t *audit_event_json(const char *type, const char *description,
 			 json_t *detail, bool permitted);
