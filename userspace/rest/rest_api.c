@@ -24,8 +24,8 @@ static const char *const key_fields[] = {
 
 /* {"algorithm":"EC"|"RSA", "curve":..., "bits":..., "force":bool}, each
  * optional (EC P-256); a 400 names the field. */
-static int parse_key_spec(struct rest_req *r, json_t *in,
-			  struct tpm_key_spec *spec, bool *force)
+int rest_key_spec_parse(struct rest_req *r, json_t *in,
+			struct tpm_key_spec *spec, bool *force)
 {
 	const char *alg, *curve;
 	json_t *bits = json_object_get(in, "bits");
@@ -129,7 +129,7 @@ void rest_private_key(struct rest_req *r)
 
 	if (!in)
 		return;
-	if (!parse_key_spec(r, in, &spec, &force) && !rest_env_open(r, &env)) {
+	if (!rest_key_spec_parse(r, in, &spec, &force) && !rest_env_open(r, &env)) {
 		key_generate(r, &env, &spec, force);
 		svrcert_env_close(&env);
 	}

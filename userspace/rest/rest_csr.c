@@ -189,13 +189,33 @@ static int body_field(struct csr_args *a, const char *key, json_t *v)
 	return set_subject(a, f, json_string_value(v));
 }
 
-/* Query parameters, then the body's fields; the body (if any) is returned
- * for the caller to free once the request is done with its strings. */
-static int csr_args_parse(struct csr_args *a, json_t **body)
+static int body_fields(struct csr_args *a, json_t *body)
 {
 	const char *key;
 	json_t *v;
 
+	a->what = "field";
+	json_object_foreach(body, key, v)
+		if (body_field(a, key, v))
+			return -EINVAL;
+	return 0;
+}
+
+int rest_csr_body_parse(struct rest_req *r, json_t *body,
+			struct csr_request *q)
+{
+	struct csr_args a = { .r = r,
+			      .req.validity_days = CSR_DEFAULT_DAYS };
+	int ret = body_fields(&a, body);
+
+	*q = a.req;
+	return ret;
+}
+
+/* Query parameters, then the body's fields; the body (if any) is returned
+ * for the caller to free once the request is done with its strings. */
+static int csr_args_parse(struct csr_args *a, json_t **body)
+{
 	*body = NULL;
 	a->what = "parameter";
 	MHD_get_connection_values_n(a->r->conn, MHD_GET_ARGUMENT_KIND,
@@ -207,11 +227,7 @@ static int csr_args_parse(struct csr_args *a, json_t **body)
 	*body = rest_body_object(a->r, true);
 	if (!*body)
 		return -EINVAL;
-	a->what = "field";
-	json_object_foreach(*body, key, v)
-		if (body_field(a, key, v))
-			return -EINVAL;
-	return 0;
+	return body_fields(a, *body);
 }
 
 static void csr_answer(struct rest_req *r, struct svrcert_env *env,

@@ -76,6 +76,9 @@ void rest_reply(struct rest_req *r, unsigned int status, json_t *obj);
 /* The request body as a JSON object, or a 400 answer (NULL). An empty
  * body is {} when EMPTY_OK. */
 json_t *rest_body_object(struct rest_req *r, bool empty_ok);
+/* The same without the Content-Type check: only R's body, and its answer
+ * on error, are used (no connection), so fuzz_rest_body can call it. */
+json_t *rest_body_parse(struct rest_req *r, bool empty_ok);
 /* Reject any member of OBJ not in the NULL-terminated ALLOWED (400). */
 int rest_only_fields(struct rest_req *r, json_t *obj,
 		     const char *const *allowed);
@@ -103,6 +106,15 @@ bool rest_authenticate(struct rest_req *r);
 /* rest_api.c: provisioning */
 void rest_private_key(struct rest_req *r);
 void rest_certificate_request(struct rest_req *r);
+/* Body parsers of POST private-key and GET certificate-request: pure (only
+ * R's answer is set, on error: a 400 naming the field); the strings of Q
+ * point into BODY. */
+struct tpm_key_spec;
+int rest_key_spec_parse(struct rest_req *r, json_t *in,
+			struct tpm_key_spec *spec, bool *force);
+struct csr_request;
+int rest_csr_body_parse(struct rest_req *r, json_t *body,
+			struct csr_request *q);
 void rest_certificate_post(struct rest_req *r);
 void rest_certificate_get(struct rest_req *r);
 

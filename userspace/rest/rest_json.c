@@ -37,6 +37,16 @@ static bool content_type_json(struct rest_req *r)
 
 json_t *rest_body_object(struct rest_req *r, bool empty_ok)
 {
+	if (r->len && !content_type_json(r)) {
+		rest_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type "
+			   "must be application/json");
+		return NULL;
+	}
+	return rest_body_parse(r, empty_ok);
+}
+
+json_t *rest_body_parse(struct rest_req *r, bool empty_ok)
+{
 	json_error_t je;
 	json_t *o;
 
@@ -45,11 +55,6 @@ json_t *rest_body_object(struct rest_req *r, bool empty_ok)
 	if (!r->len) {
 		rest_error(r, MHD_HTTP_BAD_REQUEST, "a JSON object is required "
 			   "as the request body");
-		return NULL;
-	}
-	if (!content_type_json(r)) {
-		rest_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type "
-			   "must be application/json");
 		return NULL;
 	}
 	o = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je);
