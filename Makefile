@@ -9,6 +9,7 @@
 #   make fuzz         long libFuzzer runs
 #   make bench        scripts/bench-* (not part of check)
 #   make install      install programs, man pages, unit, DKMS source
+#   make deb          Debian packages svrcert and svrcert-dkms (build/deb/)
 
 SHELL := /bin/bash
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -50,7 +51,7 @@ HELPER_BIN := $(HELPER_SRC:tests/tools/%.c=$(O_US)/tools/%)
 
 .PHONY: all modules userspace check check-deps check-unit check-fuzz \
 	check-kunit check-guest check-guest-stock check-guest-debug demo fuzz \
-	bench install clean unit-bins helpers
+	bench install deb clean unit-bins helpers
 
 all: modules userspace
 
@@ -166,6 +167,21 @@ install: userspace
 	install -d $(DESTDIR)/usr/src/svrcert-$(DKMS_VERSION)
 	cp -r --parents Kbuild dkms.conf kmod/*.[ch] include tests/kunit/*.[ch] \
 		$(DESTDIR)/usr/src/svrcert-$(DKMS_VERSION)/
+
+# ---- Debian packages -----------------------------------------------------
+
+# svrcert and svrcert-dkms (debian/), built from the committed tree
+# (git archive HEAD: what is packaged is what a commit names) in build/deb/,
+# so the work tree stays clean; the .debs and lintian's verdict land there.
+# Needs debhelper, dh-dkms, lintian (scripts/deps).
+DEB_DIR := $(O_US)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/svrcert-$(DKMS_VERSION)
+	git -C $(TOP) archive --format=tar HEAD | \
+		tar -x -C $(DEB_DIR)/svrcert-$(DKMS_VERSION)
+	cd $(DEB_DIR)/svrcert-$(DKMS_VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
+	@ls -l $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(O_US)
