@@ -14,6 +14,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -348,6 +349,39 @@ static void test_file_errors(void **state)
 	assert_string_equal(err, "/tmp: not a regular file");
 }
 
+/* A configuration others could change is refused, naming file and mode. */
+static void test_permissions(void **state)
+{
+	char path[] = "/tmp/svrcert-conf.XXXXXX", err[600];
+	struct svrcert_config c;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, MIN, strlen(MIN)), (ssize_t)strlen(MIN));
+	close(fd);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "mode 0666: writable by group and others; chmod go-w"));
+	assert_int_equal(strncmp(err, path, strlen(path)), 0);
+	assert_int_equal(chmod(path, 0602), 0);
+	assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "mode 0602: writable by others"));
+	assert_int_equal(chmod(path, 0664), 0);
+	assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "mode 0664: writable by group; chmod g-w"));
+	/* readable by all is fine: it holds no secret */
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), 0);
+	svrcert_config_free(&c);
+	/* another user's file (the tests run as root) */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 65534, (gid_t)-1), 0);
+		assert_int_equal(svrcert_config_load(path, &c, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "owned by uid 65534"));
+	}
+	unlink(path);
+}
+
 static void test_value_parsers(void **state)
 {
 	static const struct {
@@ -405,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_reload_keeps_previous),
 		cmocka_unit_test(test_names_and_lines),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_value_parsers),
 	};
 

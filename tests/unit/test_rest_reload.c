@@ -190,6 +190,34 @@ static void test_bad_certificate_keeps_old(void **state)
 	write_conf(rf.port, rf.web_cert, web_key, 10);
 }
 
+/* A TLS key group or others may read, and a configuration others may
+ * write, are refused by name and mode; the old listener keeps serving. */
+static void test_loose_permissions_refused(void **state)
+{
+	char loose[192], err[1024];
+
+	snprintf(loose, sizeof(loose), "%s/loose.key", rf.dir);
+	assert_int_equal(fixture_sh("cp %s %s && chmod 0644 %s", web_key, loose,
+				    loose), 0);
+	write_conf(rf.port, rf.web_cert, loose, 30);
+	expect_refused("loose.key: mode 0644");
+	assert_int_equal(chmod(loose, 0640), 0);
+	expect_refused("loose.key: mode 0640");
+	assert_int_equal(chmod(loose, 0600), 0);
+	write_conf(rf.port, rf.web_cert, web_key, 10);
+	/* (requests that read the configuration fail meanwhile, too) */
+	assert_int_equal(chmod(rf.conf, 0666), 0);
+	assert_int_equal(reload(err, sizeof(err)), -1);
+	if (!strstr(err, "svrcert.conf: mode 0666: writable by group and others; chmod go-w"))
+		fail_msg("reload error \"%s\"", err);
+	assert_int_equal(chmod(rf.conf, 0620), 0);
+	assert_int_equal(reload(err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "svrcert.conf: mode 0620: writable by group; chmod g-w"));
+	assert_int_equal(chmod(rf.conf, 0644), 0);
+	assert_int_equal(reload(err, sizeof(err)), 0);
+	assert_int_equal(lifetime_now(), 600);
+}
+
 static void test_port_in_use_keeps_old(void **state)
 {
 	int taken = fixture_bind_port(0), fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -336,6 +364,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unchanged_keeps_connections),
 		cmocka_unit_test(test_bad_certificate_keeps_old),
+		cmocka_unit_test(test_loose_permissions_refused),
 		cmocka_unit_test(test_port_in_use_keeps_old),
 		cmocka_unit_test(test_port_change),
 		cmocka_unit_test(test_renewed_certificate_sighup),

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "config_keys.h"
+#include "fileperm.h"
 #include "util.h"
 
 #define CONF_LINE_MAX	4096		/* bytes per line, newline included */
@@ -300,8 +301,14 @@ int svrcert_config_load(const char *path, struct svrcert_config *out,
 {
 	uint8_t *buf;
 	size_t len;
-	int ret = svrcert_read_file(path, CONF_FILE_MAX, &buf, &len);
+	int ret;
 
+	/* Whoever may write it chooses the trusted CAs and the key file. A
+	 * missing file is left to the read, which says so. */
+	ret = svrcert_config_perm_check(path, err, errlen);
+	if (ret && ret != -ENOENT)
+		return ret;
+	ret = svrcert_read_file(path, CONF_FILE_MAX, &buf, &len);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", path,
 			 ret == -EFBIG ? "file larger than 1 MiB" :

@@ -35,6 +35,7 @@
 #include <openssl/pem.h>
 
 #include "peerauth_int.h"
+#include "lib/fileperm.h"
 #include "tpm/tpm.h"
 
 /* What the sign callback needs; owned by the EC_KEY (ex_data). */
@@ -179,8 +180,12 @@ static int load_tpm_bridge(const struct svrcert_config *cfg,
 static int load_key_file(const char *path, EVP_PKEY **out, char *err,
 			 size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f;
+	int ret = svrcert_key_perm_check(path, err, errlen);
 
+	if (ret == -EPERM)	/* others could read it: refuse, not use */
+		return ret;
+	f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "key-file %s: %s", path, strerror(errno));
 		return -errno;

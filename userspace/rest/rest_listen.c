@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "rest_int.h"
+#include "lib/fileperm.h"
 #include "lib/util.h"
 
 /* TLS 1.2 and 1.3 only, GnuTLS's default ("NORMAL") suites otherwise. */
@@ -149,12 +150,25 @@ static int check_tls_pair(const struct rest_server *srv, char *err,
 	return ret;
 }
 
+/* A web key others can read is refused, not used (fileperm.h). */
+static int key_perm(const char *path, char *err, size_t errlen)
+{
+	char why[4400];
+	int ret = svrcert_key_perm_check(path, why, sizeof(why));
+
+	if (ret == -EPERM)
+		snprintf(err, errlen, "[rest] key %s", why);
+	return ret == -EPERM ? ret : 0;	/* others: read_pem says */
+}
+
 static int read_tls_files(struct rest_server *srv, char *err, size_t errlen)
 {
 	int ret;
 
 	ret = read_pem("certificate", srv->rc.cert_file, &srv->cert_pem, err,
 		       errlen);
+	if (!ret)
+		ret = key_perm(srv->rc.key_file, err, errlen);
 	if (!ret)
 		ret = read_pem("key", srv->rc.key_file, &srv->key_pem, err,
 			       errlen);

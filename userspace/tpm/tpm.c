@@ -16,6 +16,7 @@
 #include <openssl/rsa.h>
 #include <openssl/store.h>
 
+#include "lib/fileperm.h"
 #include "tpm.h"
 
 #define TSS2_PEM_TAG	"-----BEGIN TSS2 PRIVATE KEY-----"
@@ -394,6 +395,11 @@ int tpm_key_load(struct tpm_ctx *ctx, const struct svrcert_store *st,
 	}
 	ret = store_key_path(st, path, sizeof(path));
 	if (ret)
+		return ret;
+	/* a plain key others can read is refused (a TSS2 blob is useless
+	 * without this TPM) */
+	if (stored == TPM_KEY_STORAGE_FILE &&
+	    (ret = svrcert_key_perm_check(path, ctx->err, sizeof(ctx->err))))
 		return ret;
 	*pkey = load_from_uri(ctx, path, stored == TPM_KEY_STORAGE_TPM ?
 			      "?" TPM_PROPQ : NULL, true);
