@@ -4,8 +4,9 @@
  * on stdout with exit 0 (compared with tests/unit/golden/), --version,
  * COMMAND --help for every command and show topic, the shared options
  * before or after the command, and -b FILE batches that stop at the first
- * failing line (or go on with --force) naming it. Needs no kernel module:
- * the commands used work on a throw-away state directory.
+ * failing line (or go on with --force) naming it, with lines that use
+ * the TPM (swtpm) and their own options. Needs no kernel module: the
+ * commands used work on a throw-away state directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -281,6 +282,47 @@ static void test_batch_stdin(void **state)
 	assert_int_equal(ctl(f, "-b - user list </dev/null"), 2);
 }
 
+/*
+ * Lines that need the TPM and parse options (getopt): each line sees its
+ * own options and what the lines before it wrote (the key, then CSRs).
+ */
+static void test_batch_lifecycle(void **state)
+{
+	struct fx *f = *state;
+	struct swtpm_fixture tpm;
+	char *out;
+
+	assert_int_equal(swtpm_start(&tpm), 0);
+	write_batch(f, "b3",
+		    "key generate --curve P-384\n"
+		    "csr --cn first -o first.csr --san-dns a.example.net\n"
+		    "csr --cn second --country US -o second.csr\n"
+		    "key generate --bits 2048    # a key exists: fails, line 4\n"
+		    "csr --cn never -o never.csr\n");
+	assert_int_equal(fixture_sh("cd %s && " "%s/" CTL " --state-dir %s/st -c "
+				    "%s -b b3 >%s 2>%s", f->dir,
+				    getenv("SVRCERT_SRCDIR") ? getenv("SVRCERT_SRCDIR") : ".",
+				    f->dir, f->conf, f->out, f->err), 1);
+	swtpm_stop(&tpm);
+	assert_file_has(f->out, "P-384");
+	assert_file_has(f->err, "b3:4: failed (exit 1): key generate --bits 2048");
+	assert_int_equal(fixture_sh("openssl req -in %s/first.csr -noout -subject "
+				    "-text | grep -q 'CN *= *first' && openssl req "
+				    "-in %s/first.csr -noout -text | grep -q "
+				    "DNS:a.example.net && openssl req -in "
+				    "%s/first.csr -noout -text | grep -q "
+				    "secp384r1", f->dir, f->dir, f->dir), 0);
+	/* the second csr: its own options, none of the first's */
+	assert_int_equal(fixture_sh("openssl req -in %s/second.csr -noout -subject "
+				    "| grep -q 'C *= *US, CN *= *second'", f->dir), 0);
+	assert_int_equal(fixture_sh("openssl req -in %s/second.csr -noout -text "
+				    "| grep -q DNS:", f->dir), 1);
+	assert_int_equal(fixture_sh("test -e %s/never.csr", f->dir), 1);
+	out = slurp(f->err);
+	assert_null(strstr(out, "b3:5"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +333,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_batch_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_stdin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_lifecycle, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
