@@ -26,6 +26,23 @@ static int fill_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
+bool ctlsock_in_use(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, ret;
+
+	if (fill_addr(path, &sa))
+		return false;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	/* Accepted or queued (EAGAIN: a full backlog) means a listener. */
+	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	ret = !ret || errno == EAGAIN;
+	close(fd);
+	return ret;
+}
+
 int ctlsock_listen(const char *path, bool have_group, gid_t group)
 {
 	struct sockaddr_un sa;
@@ -41,10 +58,19 @@ int ctlsock_listen(const char *path, bool have_group, gid_t group)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* A stale socket of a previous run is replaced. */
+	/* A stale socket of a previous run is replaced; one that someone
+	 * still listens on is not taken away, nor one we failed to bind. */
+	if (ctlsock_in_use(path)) {
+		close(fd);
+		return -EADDRINUSE;
+	}
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    chmod(path, 0660) ||
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	if (chmod(path, 0660) ||
 	    (have_group && chown(path, 0, group)) || listen(fd, 16)) {
 		ret = -errno;
 		close(fd);

@@ -23,8 +23,12 @@
 #define CTLSOCK_TIMEOUT_MS	5000
 
 /* Bind and listen on PATH (its directory is created 0755), chmod 0660 and
- * chgrp GROUP (when HAVE_GROUP). Returns the listening fd or -errno. */
+ * chgrp GROUP (when HAVE_GROUP). A stale socket at PATH is replaced; one
+ * that someone listens on is left alone (-EADDRINUSE). Returns the
+ * listening fd (non-blocking) or -errno. */
 int ctlsock_listen(const char *path, bool have_group, gid_t group);
+/* Does someone listen on PATH (a connection is accepted or queued)? */
+bool ctlsock_in_use(const char *path);
 
 /* Group name -> gid; -ENOENT when unknown. */
 int ctlsock_group_gid(const char *name, gid_t *gid);
