@@ -327,6 +327,54 @@ static void test_csr_bad_country_rejected(void **state)
 	assert_false(store_exists(&f->st, STORE_CSR));
 }
 
+/* Control characters (C0, DEL, C1) in any subject field are refused with
+ * the field and position; other UTF-8 is kept. */
+static void test_csr_control_characters_rejected(void **state)
+{
+	static const struct { const char *cn, *o, *want; } cases[] = {
+		{ "r1\x1b[2J", NULL, "common name: control character U+001B at byte 3" },
+		{ "r1", "Ex\nample", "organization: control character U+000A at byte 3" },
+		{ "r1", "Ex\x7f", "organization: control character U+007F at byte 3" },
+		{ "\xc2\x9b" "31m", NULL, "common name: control character U+009B at byte 1" },
+		{ "r1\t", NULL, "common name: control character U+0009" },
+	};
+	struct fx *f = *state;
+	struct csr_request r;
+	struct csr_result res;
+	struct tpm_ctx t;
+	size_t i;
+
+	generate_key(f);
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		csr_default(&r);
+		r.common_name = cases[i].cn;
+		if (cases[i].o)
+			r.organization = cases[i].o;
+		assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -EINVAL);
+		if (!strstr(res.err, cases[i].want))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, res.err,
+				 cases[i].want);
+		assert_false(store_exists(&f->st, STORE_CSR));
+	}
+	/* the same with a peering name and the audit name */
+	csr_default(&r);
+	r.peering_name = "r1\r";
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -EINVAL);
+	assert_non_null(strstr(res.err, "peering name: control character U+000D"));
+	csr_default(&r);
+	r.name = "x\x1b";
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), -EINVAL);
+	assert_non_null(strstr(res.err, "name: control character U+001B"));
+	/* non-ASCII text is not a control character */
+	csr_default(&r);
+	r.common_name = "r1";
+	r.locality = "Z\xc3\xbcrich \xc2\xa0";
+	assert_int_equal(csr_generate(&t, &f->st, NULL, &r, &res), 0);
+	free(res.pem);
+	tpm_ctx_close(&t);
+}
+
 static void test_file_key_only_when_asked(void **state)
 {
 	struct fx *f = *state;
@@ -563,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_persistent_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_without_key_fails_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csr_bad_country_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csr_control_characters_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_key_only_when_asked, setup, teardown),
 		cmocka_unit_test(test_san_rules),
 		cmocka_unit_test(test_san_add_limits),

@@ -364,6 +364,30 @@ static void test_provisioning(void **state)
 	free(r);
 }
 
+/* Control characters in CSR subject fields: 400 naming field and
+ * character, by query and by body; svrcertctl csr --cn the same. */
+static void test_csr_control_characters(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char log[256];
+
+	assert_int_equal(rf_request("GET", "/api/v1/certificate-request?organization="
+				    "a%0Ab", admin_tok, NULL, r), 400);
+	assert_non_null(strstr(rf_error(r), "organization: control character U+000A"));
+	assert_int_equal(rf_request("POST", "/api/v1/certificate-request", admin_tok,
+				    "{\"common_name\":\"r1\\u001b[2J\"}", r), 400);
+	assert_non_null(strstr(rf_error(r), "common name: control character U+001B"));
+	assert_int_equal(rf_request("POST", "/api/v1/certificate-request", admin_tok,
+				    "{\"locality\":\"x\\u009b\"}", r), 400);
+	assert_non_null(strstr(rf_error(r), "locality: control character U+009B"));
+	snprintf(log, sizeof(log), "%s/csr-cli.err", rf.dir);
+	assert_int_equal(fixture_sh("%s/build/svrcertctl csr --cn \"$(printf 'r1\\033[2J')\" "
+				    "--config %s 2>%s", rf_srcdir(), rf.conf, log), 1);
+	assert_int_equal(fixture_sh("grep -q 'common name: control character U+001B' %s",
+				    log), 0);
+	free(r);
+}
+
 static void test_node_scoped(void **state)
 {
 	struct rf_resp *r = malloc(sizeof(*r));
@@ -550,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_provisioning),
+		cmocka_unit_test(test_csr_control_characters),
 		cmocka_unit_test(test_node_scoped),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_deleted_user),

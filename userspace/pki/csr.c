@@ -244,6 +244,51 @@ static int choose_cn(const struct svrcert_store *st,
 	return 0;
 }
 
+/*
+ * A control character in a subject field would be signed into the
+ * certificate and echoed raw to every terminal that shows it (an escape
+ * sequence can rewrite the screen). C0 (0x00-0x1f), DEL and C1 (U+0080-
+ * U+009F, UTF-8 0xc2 0x80-0x9f) are refused; other UTF-8 is fine. The
+ * value itself is not echoed, its position is.
+ */
+static int no_controls(const char *what, const char *v, char *err,
+		       size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t i;
+
+	for (i = 0; p && p[i]; i++) {
+		unsigned int c = p[i];
+
+		if (c == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			c = p[i + 1];
+		else if (c >= 0x20 && c != 0x7f)
+			continue;
+		return fail(err, errlen, -EINVAL, "%s: control character "
+			    "U+%04X at byte %zu is not allowed in a certificate "
+			    "subject", what, c, i + 1);
+	}
+	return 0;
+}
+
+static int subject_text_ok(const struct csr_request *r, char *err,
+			   size_t errlen)
+{
+	const struct { const char *what, *v; } f[] = {
+		{ "name", r->name }, { "common name", r->common_name },
+		{ "peering name", r->peering_name }, { "country", r->country },
+		{ "state", r->state }, { "locality", r->locality },
+		{ "organization", r->organization },
+		{ "organizational unit", r->org_unit }, { "email", r->email },
+	};
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < sizeof(f) / sizeof(f[0]); i++)
+		ret = no_controls(f[i].what, f[i].v, err, errlen);
+	return ret;
+}
+
 static int csr_make_and_store(struct tpm_ctx *tpm, struct svrcert_store *st,
 			      const struct csr_request *r,
 			      struct csr_result *res)
@@ -251,6 +296,9 @@ static int csr_make_and_store(struct tpm_ctx *tpm, struct svrcert_store *st,
 	EVP_PKEY *pkey = NULL;
 	int ret;
 
+	ret = subject_text_ok(r, res->err, sizeof(res->err));
+	if (ret)
+		return ret;
 	if (r->validity_days <= 0 || r->validity_days > 36500)
 		return fail(res->err, sizeof(res->err), -EINVAL,
 			    "validity days must be 1..36500, not %d",
