@@ -49,7 +49,7 @@ int nl_nle_to_errno(int nle)
 }
 
 /* Ask for extended acks, and don't have failed 64 KiB requests echoed back. */
-static void enable_ext_ack(struct nl_sock *sk)
+void nl_enable_ext_ack(struct nl_sock *sk)
 {
 	int one = 1, fd = nl_socket_get_fd(sk);
 
@@ -75,7 +75,7 @@ int svrcert_nl_open(struct svrcert_nl **out)
 			 "cannot open a generic netlink socket: %s", nl_geterror(err));
 		goto fail;
 	}
-	enable_ext_ack(nl->sk);
+	nl_enable_ext_ack(nl->sk);
 	/*
 	 * libnl's 32 KiB default barely fits one full key chunk and not a
 	 * window of acks; the kernel caps this at wmem_max/rmem_max anyway.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Internals shared by nl.c, nl_keys.c, nl_peers.c and nl_events.c. */
+/* Internals shared by nl.c, nl_keys.c, nl_peers.c, nl_events.c and xfrm.c. */
 #ifndef SVRCERT_NL_PRIV_H
 #define SVRCERT_NL_PRIV_H
 
@@ -41,6 +41,8 @@ int nl_send_pipelined(struct nl_transact *t, struct nl_msg *msg);
 int nl_wait_pending(struct nl_transact *t, int max_pending);
 void nl_transact_init(struct nl_transact *t, struct svrcert_nl *nl);
 
+/* Extended acks on SK, and failed requests not echoed back in full. */
+void nl_enable_ext_ack(struct nl_sock *sk);
 /* libnl's NLE_* to -errno. */
 int nl_nle_to_errno(int nle);
 /* Top-level attributes of a family message, validated by policy; -EPROTO. */
