@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -25,21 +26,43 @@
 #include "pki/store_env.h"
 #include "lib/util.h"
 
-static X509 *installed_leaf(const struct svrcert_env *env)
+/*
+ * The installed certificate in *OUT: 0, -ENOENT when none is installed,
+ * else -errno (or -EBADMSG: it does not parse) with why in ERR -- a file
+ * that cannot be read is an error to report, not "no certificate".
+ */
+static int installed_leaf(const struct svrcert_env *env, X509 **out,
+			  char *err, size_t errlen)
 {
 	char *pem = NULL;
-	X509 *x = NULL;
 	size_t len;
 	BIO *bio;
+	int ret;
 
-	if (store_read(&env->st, STORE_CERT, &pem, &len))
-		return NULL;
+	*out = NULL;
+	ret = store_read(&env->st, STORE_CERT, &pem, &len);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the certificate %s/" STORE_CERT
+			 ": %s", env->st.dir, strerror(-ret));
+		return ret;
+	}
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (bio)
-		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		*out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	free(pem);
-	return x;
+	ERR_clear_error();
+	if (!*out)
+		snprintf(err, errlen, "the certificate %s/" STORE_CERT " does not "
+			 "parse: no PEM certificate in it", env->st.dir);
+	return *out ? 0 : -EBADMSG;
+}
+
+/* A certificate that is there but cannot be shown fails the command. */
+static int leaf_error(const char *err)
+{
+	fprintf(stderr, "svrcertctl show certificate: %s\n", err);
+	return CTL_FAIL;
 }
 
 static json_t *cert_json(X509 *x, const struct own_cert_status *s)
@@ -91,9 +114,13 @@ static void print_cert_text(json_t *o)
 static int show_basic(struct svrcert_env *env, bool json)
 {
 	struct own_cert_status s;
-	X509 *x = installed_leaf(env);
+	char err[4400];
 	json_t *o;
+	X509 *x;
+	int ret = installed_leaf(env, &x, err, sizeof(err));
 
+	if (ret && ret != -ENOENT)
+		return leaf_error(err);
 	if (!x) {
 		if (json)
 			printf("{\"installed\": false}\n");
@@ -119,10 +146,15 @@ static int show_basic(struct svrcert_env *env, bool json)
 static int show_detail(struct svrcert_env *env, bool json)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
-	X509 *x = installed_leaf(env);
-	char *text;
+	char *text, err[4400];
 	long n;
+	X509 *x;
+	int ret = installed_leaf(env, &x, err, sizeof(err));
 
+	if (ret && ret != -ENOENT) {
+		BIO_free(bio);
+		return leaf_error(err);
+	}
 	if (!x || !bio) {
 		fprintf(stderr, "no certificate installed in %s\n", env->st.dir);
 		BIO_free(bio);
