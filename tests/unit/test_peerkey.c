@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for the peer key schedule (userspace/peer/peerkey*.c): the
+ * offer on the wire and every malformed one; keys exported with our label
+ * and the context client_spi || server_spi || index from real TLS 1.3
+ * handshakes (in memory, BIO pairs); both ends agree, directions differ,
+ * every input changes the key, a connection never yields keys twice, a
+ * new handshake gives new keys; the persisted key index never goes back
+ * and refuses an index already used, across "restarts" (a new store).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "peer/peerkey.h"
+
+static EVP_PKEY *key_s, *key_c;
+static X509 *cert_s, *cert_c;
+static char dir[64];
+
+static X509 *self_signed(EVP_PKEY *k, const char *cn)
+{
+	X509 *x = X509_new();
+
+	assert_true(X509_set_version(x, X509_VERSION_3) &&
+		    ASN1_INTEGER_set(X509_get_serialNumber(x), 1) &&
+		    X509_gmtime_adj(X509_getm_notBefore(x), -60) &&
+		    X509_gmtime_adj(X509_getm_notAfter(x), 3600) &&
+		    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+					       (const unsigned char *)cn, -1, -1, 0) &&
+		    X509_set_issuer_name(x, X509_get_subject_name(x)) &&
+		    X509_set_pubkey(x, k) && X509_sign(x, k, EVP_sha256()));
+	return x;
+}
+
+static int accept_all(X509_STORE_CTX *ctx, void *arg)
+{
+	return 1;
+}
+
+/* As peerauth_tls.c sets them up: TLS 1.3 only, client certificate required. */
+static SSL_CTX *ctx_new(const SSL_METHOD *m, X509 *x, EVP_PKEY *k, int max_version)
+{
+	SSL_CTX *c = SSL_CTX_new(m);
+
+	assert_non_null(c);
+	SSL_CTX_set_min_proto_version(c, max_version == TLS1_3_VERSION ? TLS1_3_VERSION : 0);
+	SSL_CTX_set_max_proto_version(c, max_version);
+	SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_cert_verify_callback(c, accept_all, NULL);
+	assert_int_equal(SSL_CTX_use_certificate(c, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(c, k), 1);
+	return c;
+}
+
+struct pair {
+	SSL *c, *s;
+};
+
+static void pair_up(struct pair *p, int max_version)
+{
+	SSL_CTX *cc = ctx_new(TLS_client_method(), cert_c, key_c, max_version);
+	SSL_CTX *sc = ctx_new(TLS_server_method(), cert_s, key_s, max_version);
+	BIO *bc, *bs;
+	int i, rc = 0, rs = 0;
+
+	p->c = SSL_new(cc);
+	p->s = SSL_new(sc);
+	SSL_CTX_free(cc);
+	SSL_CTX_free(sc);
+	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
+	SSL_set_bio(p->c, bc, bc);
+	SSL_set_bio(p->s, bs, bs);
+	SSL_set_connect_state(p->c);
+	SSL_set_accept_state(p->s);
+	for (i = 0; i < 20 && (rc != 1 || rs != 1); i++) {
+		if (rc != 1)
+			rc = SSL_do_handshake(p->c);
+		if (rs != 1)
+			rs = SSL_do_handshake(p->s);
+	}
+	assert_int_equal(rc, 1);
+	assert_int_equal(rs, 1);
+}
+
+static void pair_free(struct pair *p)
+{
+	SSL_free(p->c);
+	SSL_free(p->s);
+}
+
+static const struct peerkey_offer OC = { .spi = 0xc0000101, .index = 7 };
+static const struct peerkey_offer OS = { .spi = 0xc0000202, .index = 9 };
+
+static void test_offer_wire(void **state)
+{
+	uint8_t b[PEERKEY_OFFER_LEN], bad[PEERKEY_OFFER_LEN];
+	static const uint8_t expect[PEERKEY_OFFER_LEN] = {
+		'S', 'V', 'R', 'K', 1, 0, 0, 0, 0xc0, 0, 0x01, 0x01,
+		0, 0, 0, 0, 0, 0, 0, 7,
+	};
+	struct peerkey_offer o;
+	char err[128];
+
+	peerkey_offer_encode(&OC, b);
+	assert_memory_equal(b, expect, sizeof(b));
+	assert_int_equal(peerkey_offer_decode(b, sizeof(b), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.spi, OC.spi);
+	assert_true(o.index == 7);
+
+	assert_int_equal(peerkey_offer_decode(b, sizeof(b) - 1, &o, err, sizeof(err)), -EPROTO);
+	assert_string_equal(err, "peer key offer refused: wrong length");
+#define BAD(off, val, msg) do {							\
+		memcpy(bad, b, sizeof(b));					\
+		bad[off] = (val);						\
+		assert_int_equal(peerkey_offer_decode(bad, sizeof(bad), &o, err,	\
+						      sizeof(err)), -EPROTO);	\
+		assert_string_equal(err, "peer key offer refused: " msg);	\
+	} while (0)
+	BAD(0, 'X', "not a key offer (magic)");
+	BAD(4, 2, "unsupported version");
+	BAD(5, 1, "unknown flags");
+	BAD(7, 1, "unknown flags");
+	memset(b + 8, 0, 4);
+	b[11] = 0xff;		/* SPI 255: reserved */
+	BAD(11, 0xff, "reserved SPI");
+	peerkey_offer_encode(&OC, b);
+	memset(b + 12, 0xff, 8);
+	BAD(12, 0xff, "no key index left");
+}
+
+static void test_agree_index(void **state)
+{
+	assert_true(peerkey_agree_index(&OC, &OS) == 9);
+	assert_true(peerkey_agree_index(&OS, &OC) == 9);
+}
+
+/* The label and the context are exactly what peerkey.h documents. */
+static void test_derive_label_context(void **state)
+{
+	struct peerkey_keys kc, ks;
+	uint8_t ctx[16] = { 0xc0, 0, 0x01, 0x01, 0xc0, 0, 0x02, 0x02, 0, 0, 0, 0, 0, 0, 0, 9 };
+	uint8_t k[72];
+	struct pair p;
+
+	pair_up(&p, TLS1_3_VERSION);
+	/* the exporter is deterministic per handshake: compute the reference first */
+	assert_int_equal(SSL_export_keying_material(p.c, k, sizeof(k), "EXPORTER-svrcert-esp",
+						    20, ctx, sizeof(ctx), 1), 1);
+	assert_int_equal(peerkey_derive(p.c, &OC, &OS, 9, &kc), 0);
+	assert_int_equal(peerkey_derive(p.s, &OS, &OC, 9, &ks), 0);
+	assert_memory_equal(kc.out, k, 36);		/* client -> server */
+	assert_memory_equal(kc.in, k + 36, 36);		/* server -> client */
+	assert_memory_equal(ks.in, kc.out, 36);
+	assert_memory_equal(ks.out, kc.in, 36);
+	assert_memory_not_equal(kc.in, kc.out, 36);
+	assert_int_equal(kc.spi_out, OS.spi);
+	assert_int_equal(kc.spi_in, OC.spi);
+	assert_int_equal(ks.spi_out, OC.spi);
+	assert_true(kc.index == 9 && ks.index == 9);
+	peerkey_keys_wipe(&kc);
+	peerkey_keys_wipe(&ks);
+	pair_free(&p);
+
+	/* index 10 on another handshake: the last context byte follows it */
+	pair_up(&p, TLS1_3_VERSION);
+	ctx[15] = 10;
+	assert_int_equal(SSL_export_keying_material(p.s, k, sizeof(k), "EXPORTER-svrcert-esp",
+						    20, ctx, sizeof(ctx), 1), 1);
+	assert_int_equal(peerkey_derive(p.s, &OS, &OC, 10, &ks), 0);
+	assert_memory_equal(ks.in, k, 36);
+	assert_memory_equal(ks.out, k + 36, 36);
+	assert_true(ks.index == 10);
+	pair_free(&p);
+}
+
+/* Index and each SPI change every key; a second derivation is refused. */
+static void test_derive_uniqueness(void **state)
+{
+	struct peerkey_offer oc2 = OC, os2 = OS;
+	struct peerkey_keys a, b, c, d, again;
+	struct pair p[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		pair_up(&p[i], TLS1_3_VERSION);
+	assert_int_equal(peerkey_derive(p[0].c, &OC, &OS, 9, &a), 0);
+	assert_int_equal(peerkey_derive(p[0].c, &OC, &OS, 9, &again), -EALREADY);
+	assert_int_equal(peerkey_derive(p[0].c, &OC, &OS, 10, &again), -EALREADY);
+	/* a new handshake, same SPIs and index: new keys */
+	assert_int_equal(peerkey_derive(p[1].c, &OC, &OS, 9, &b), 0);
+	assert_memory_not_equal(a.out, b.out, 36);
+	assert_memory_not_equal(a.in, b.in, 36);
+	/* on one handshake, the index and each SPI are part of the context */
+	{
+		uint8_t k1[72], k2[72], k3[72];
+		uint8_t c1[16] = { 0xc0, 0, 1, 1, 0xc0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 9 };
+		uint8_t c2[16] = { 0xc0, 0, 1, 1, 0xc0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 10 };
+		uint8_t c3[16] = { 0xc0, 0, 1, 2, 0xc0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 9 };
+
+		assert_int_equal(SSL_export_keying_material(p[2].s, k1, 72, PEERKEY_LABEL, 20,
+							    c1, 16, 1), 1);
+		assert_int_equal(SSL_export_keying_material(p[2].s, k2, 72, PEERKEY_LABEL, 20,
+							    c2, 16, 1), 1);
+		assert_int_equal(SSL_export_keying_material(p[2].s, k3, 72, PEERKEY_LABEL, 20,
+							    c3, 16, 1), 1);
+		assert_memory_not_equal(k1, k2, 72);
+		assert_memory_not_equal(k1, k3, 72);
+		oc2.spi++;
+		assert_int_equal(peerkey_derive(p[2].c, &oc2, &os2, 9, &c), 0);
+		assert_memory_equal(c.out, k3, 36);
+	}
+	/* an index below either offer is refused: it may have been used */
+	assert_int_equal(peerkey_derive(p[3].c, &OC, &OS, 8, &d), -EINVAL);
+	assert_true(d.index == 0);
+	os2.spi = 0xff;
+	assert_int_equal(peerkey_derive(p[3].c, &OC, &os2, 9, &d), -EINVAL);
+	/* refusals are not derivations: the connection can still be used */
+	assert_int_equal(peerkey_derive(p[3].c, &OC, &OS, 9, &d), 0);
+	assert_memory_not_equal(d.out, a.out, 36);
+	for (i = 0; i < 4; i++)
+		pair_free(&p[i]);
+}
+
+static void test_derive_needs_tls13(void **state)
+{
+	struct peerkey_keys k;
+	struct pair p;
+	SSL_CTX *cc = ctx_new(TLS_client_method(), cert_c, key_c, TLS1_3_VERSION);
+	SSL *idle = SSL_new(cc);
+
+	assert_int_equal(peerkey_derive(idle, &OC, &OS, 9, &k), -EPROTO);
+	SSL_free(idle);
+	SSL_CTX_free(cc);
+	pair_up(&p, TLS1_2_VERSION);
+	assert_int_equal(SSL_version(p.c), TLS1_2_VERSION);
+	assert_int_equal(peerkey_derive(p.c, &OC, &OS, 9, &k), -EPROTO);
+	pair_free(&p);
+}
+
+static void test_index_store(void **state)
+{
+	struct svrcert_store st;
+	char err[256], path[128];
+	uint64_t floor = 99;
+	struct stat sb;
+	FILE *f;
+
+	assert_int_equal(store_open(&st, dir), 0);
+	assert_int_equal(peerkey_index_load(&st, "r2", &floor, err, sizeof(err)), 0);
+	assert_true(floor == 0);
+	assert_int_equal(peerkey_index_commit(&st, "r2", 0, err, sizeof(err)), 0);
+	assert_int_equal(peerkey_index_commit(&st, "r2", 5, err, sizeof(err)), 0);
+	store_close(&st);
+
+	/* a restart: the floor survived, the used index is refused */
+	assert_int_equal(store_open(&st, dir), 0);
+	assert_int_equal(peerkey_index_load(&st, "r2", &floor, err, sizeof(err)), 0);
+	assert_true(floor == 6);
+	assert_int_equal(peerkey_index_commit(&st, "r2", 5, err, sizeof(err)), -ESTALE);
+	assert_string_equal(err, "peer key index 5 of r2 was already used (next free: 6)");
+	assert_int_equal(peerkey_index_commit(&st, "r2", 3, err, sizeof(err)), -ESTALE);
+	assert_int_equal(peerkey_index_load(&st, "r2", &floor, err, sizeof(err)), 0);
+	assert_true(floor == 6);
+	assert_int_equal(peerkey_index_load(&st, "r3", &floor, err, sizeof(err)), 0);
+	assert_true(floor == 0);	/* per peer */
+	assert_int_equal(peerkey_index_commit(&st, "r2", UINT64_MAX, err, sizeof(err)),
+			 -ERANGE);
+
+	snprintf(path, sizeof(path), "%s/peer-keys/r2", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	f = fopen(path, "w");
+	fputs("six\n", f);
+	fclose(f);
+	assert_int_equal(peerkey_index_load(&st, "r2", &floor, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "peer key index peer-keys/r2: not a number");
+	/* a bad file is never taken for 0: commit refuses too */
+	assert_int_equal(peerkey_index_commit(&st, "r2", 7, err, sizeof(err)), -EINVAL);
+
+	assert_int_equal(peerkey_index_load(&st, "../x", &floor, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "peer key index: \"../x\" is not a peering name");
+	assert_int_equal(peerkey_index_commit(&st, "a/b", 1, err, sizeof(err)), -EINVAL);
+	assert_int_equal(peerkey_index_load(&st, "", &floor, err, sizeof(err)), -EINVAL);
+	store_close(&st);
+}
+
+static int group_setup(void **state)
+{
+	key_s = EVP_EC_gen("P-256");
+	key_c = EVP_EC_gen("P-256");
+	cert_s = self_signed(key_s, "r2");
+	cert_c = self_signed(key_c, "r1");
+	snprintf(dir, sizeof(dir), "/tmp/svrcert-peerkey.XXXXXX");
+	return key_s && key_c && mkdtemp(dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		return -1;
+	X509_free(cert_s);
+	X509_free(cert_c);
+	EVP_PKEY_free(key_s);
+	EVP_PKEY_free(key_c);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_offer_wire),
+		cmocka_unit_test(test_agree_index),
+		cmocka_unit_test(test_derive_label_context),
+		cmocka_unit_test(test_derive_uniqueness),
+		cmocka_unit_test(test_derive_needs_tls13),
+		cmocka_unit_test(test_index_store),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The peer key schedule: ESP keys from a mutual TLS 1.3 handshake.
+ *
+ * After both routers authenticated each other, each allocates its inbound
+ * SPI in the kernel (svrcert_xfrm_allocspi) and sends an offer over the
+ * TLS channel: that SPI and the lowest key index it may still use (its
+ * persisted floor). Both take the larger index, persist index + 1 as the
+ * new floor before any key exists (peerkey_index_commit), and derive
+ *
+ *	K = TLS-Exporter("EXPORTER-svrcert-esp",
+ *			 client_spi || server_spi || index, 72)   (RFC 8446 7.5)
+ *
+ * with "client"/"server" the TLS roles and every number big-endian.
+ * K[0..36) protects client -> server (the SA with the server's SPI),
+ * K[36..72) server -> client; each 36 bytes are an AES-256 key then the
+ * 4-byte RFC 4106 salt.
+ *
+ * Why a key is never derived twice: the exporter secret belongs to one
+ * handshake (fresh ECDHE), and KeyUpdate does not change it, so every
+ * rekey is a new handshake; peerkey_derive() refuses a second derivation
+ * on the same connection; the index in the context never repeats for a
+ * peer, across restarts included, because it is persisted first.
+ *
+ * Keys live only in struct peerkey_keys (wipe it with peerkey_keys_wipe)
+ * and in the kernel: never logged, audited, shown or written to a file.
+ */
+#ifndef SVRCERT_PEERKEY_H
+#define SVRCERT_PEERKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "lib/store.h"
+#include "netlink/xfrm.h"
+
+#define PEERKEY_LABEL		"EXPORTER-svrcert-esp"
+#define PEERKEY_MAGIC		"SVRK"
+#define PEERKEY_VERSION		1
+#define PEERKEY_OFFER_LEN	20	/* on the wire, see peerkey_offer_encode */
+#define PEERKEY_SPI_MIN		0x100u	/* 1..255 reserved (RFC 4303 2.1) */
+#define PEERKEY_INDEX_DIR	"peer-keys"	/* in the state directory */
+#define PEERKEY_INDEX_DIR_LEN_MAX	(sizeof(PEERKEY_INDEX_DIR) + SVRCERT_PEER_NAME_MAX + 1)
+
+struct peerkey_offer {
+	uint32_t spi;		/* the sender's inbound SPI */
+	uint64_t index;		/* lowest key index the sender may use */
+};
+
+/*
+ * The offer on the wire, 20 bytes, big-endian:
+ *	"SVRK" | version (1) | flags (0) | reserved u16 (0) | spi u32 | index u64
+ */
+void peerkey_offer_encode(const struct peerkey_offer *o, uint8_t out[PEERKEY_OFFER_LEN]);
+/* -EPROTO with ERR naming the field for anything but a well-formed offer. */
+int peerkey_offer_decode(const uint8_t *in, size_t len, struct peerkey_offer *o,
+			 char *err, size_t errlen);
+
+/* The index both sides use: the larger of the two offers. */
+uint64_t peerkey_agree_index(const struct peerkey_offer *a, const struct peerkey_offer *b);
+
+struct peerkey_keys {
+	uint64_t index;
+	uint32_t spi_in;			/* ours: the peer sends to it */
+	uint32_t spi_out;			/* theirs: we send to it */
+	uint8_t in[SVRCERT_XFRM_KEY_LEN];	/* for our inbound SA */
+	uint8_t out[SVRCERT_XFRM_KEY_LEN];	/* for our outbound SA */
+};
+
+/*
+ * Derive the keys of INDEX on SSL (a finished TLS 1.3 handshake) from our
+ * offer MINE and the peer's THEIRS. -EPROTO: not TLS 1.3 or not finished;
+ * -EINVAL: an SPI below PEERKEY_SPI_MIN or an index below either offer;
+ * -EALREADY: keys were already derived on this connection; -EIO: the
+ * exporter failed. OUT is zeroed on any failure.
+ */
+int peerkey_derive(SSL *ssl, const struct peerkey_offer *mine,
+		   const struct peerkey_offer *theirs, uint64_t index,
+		   struct peerkey_keys *out);
+void peerkey_keys_wipe(struct peerkey_keys *k);
+
+/*
+ * The persisted floor of PEER's key index (STATE_DIR/peer-keys/PEER, one
+ * decimal number): 0 when there is none yet. -EINVAL with ERR when the
+ * file is not a number or the name is not a peering name.
+ */
+int peerkey_index_load(const struct svrcert_store *st, const char *peer, uint64_t *floor,
+		       char *err, size_t errlen);
+/*
+ * INDEX is about to be used with PEER: make index + 1 the floor, written
+ * atomically and synced before returning. -ESTALE (ERR says so) when INDEX
+ * is below the floor, i.e. was used before; -ERANGE when it is the last.
+ */
+int peerkey_index_commit(const struct svrcert_store *st, const char *peer, uint64_t index,
+			 char *err, size_t errlen);
+
+#endif
