@@ -103,7 +103,7 @@ int svrcert_peers_init(struct svrcert_peers *peers)
 
 struct svrcert_peer *svrcert_peer_alloc(void)
 {
-	return kzalloc(sizeof(struct svrcert_peer), GFP_KERNEL);
+	return kzalloc(sizeof(struct svrcert_peer), GFP_KERNEL_ACCOUNT);
 }
 
 /* A record that was never published, or after a grace period. */
@@ -196,7 +196,7 @@ static int svrcert_peer_insert_addrs(struct svrcert_peers *peers,
 	for (i = 0; i < peer->naddrs; i++) {
 		if (svrcert_peer_has_addr(old, &peer->addrs[i]))
 			continue;
-		added[n] = kzalloc(sizeof(*added[n]), GFP_KERNEL);
+		added[n] = kzalloc(sizeof(*added[n]), GFP_KERNEL_ACCOUNT);
 		if (!added[n]) {
 			err = -ENOMEM;
 			break;
@@ -270,12 +270,14 @@ static int svrcert_peer_index(struct svrcert_peers *peers,
 {
 	int err;
 
-	err = rhashtable_lookup_insert_fast(&peers->names, &peer->name_node,
-					    svrcert_name_params);
+	/* _key: a table with obj_hashfn may not use lookup_insert_fast */
+	err = rhashtable_lookup_insert_key(&peers->names, peer->name,
+					   &peer->name_node,
+					   svrcert_name_params);
 	if (err)
 		return err;
 	err = xa_alloc_cyclic(&peers->ids, &peer->id, peer, xa_limit_32b,
-			      &peers->next_id, GFP_KERNEL);
+			      &peers->next_id, GFP_KERNEL_ACCOUNT);
 	if (err < 0) {
 		rhashtable_remove_fast(&peers->names, &peer->name_node,
 				       svrcert_name_params);
