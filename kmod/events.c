@@ -186,7 +186,7 @@ int svrcert_events_init(struct svrcert_net *sn)
 	ev->sent = 0;
 	ev->suppressed = 0;
 	ev->queue = kcalloc(SVRCERT_EVENTS_QUEUE, sizeof(*ev->queue),
-			    GFP_KERNEL);
+			    GFP_KERNEL_ACCOUNT);
 	return ev->queue ? 0 : -ENOMEM;
 }
 

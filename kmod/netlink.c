@@ -180,7 +180,7 @@ static int svrcert_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
 				    "port window is empty: port_min > port_max");
 		err = -EINVAL;
 	} else {
-		err = svrcert_policy_replace(sn, &pol);
+		err = svrcert_netns_activate(sn) ?: svrcert_policy_replace(sn, &pol);
 	}
 	mutex_unlock(&sn->lock);
 	return err;

@@ -55,7 +55,9 @@ int svrcert_nl_add_keys(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	mutex_lock(&sn->lock);
-	err = svrcert_revset_add(svrcert_live(sn), keys, n, &added);
+	err = svrcert_netns_activate(sn);
+	if (!err)
+		err = svrcert_revset_add(svrcert_live(sn), keys, n, &added);
 	if (added)
 		sn->keys_gen++;
 	mutex_unlock(&sn->lock);
@@ -134,6 +136,9 @@ int svrcert_nl_load_begin(struct sk_buff *skb, struct genl_info *info)
 		err = -EBUSY;
 		goto out;
 	}
+	err = svrcert_netns_activate(sn);
+	if (err)
+		goto out;
 	/* Beginning again from the same socket restarts the load. */
 	if (sn->staging)
 		svrcert_netns_abort_load(sn);

@@ -148,7 +148,8 @@ static int svrcert_nl_set_peer(struct genl_info *info, bool replace)
 		err = -EEXIST;
 		goto out;
 	}
-	err = svrcert_parse_peer(peer, old, tb, info->extack);
+	err = svrcert_parse_peer(peer, old, tb, info->extack) ?:
+	      svrcert_netns_activate(sn);
 	if (!err) {
 		/* Consumes @peer, even on error. */
 		err = svrcert_peer_publish(&sn->peers, peer, old,

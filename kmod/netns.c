@@ -44,12 +44,9 @@ static int __net_init svrcert_net_init(struct net *net)
 	sn->net = net;
 	mutex_init(&sn->lock);
 	sn->keys_gen = 1;
-	err = svrcert_events_init(sn);
-	if (err)
-		return err;
 	err = svrcert_policy_init(sn);
 	if (err)
-		goto err_events;
+		return err;
 	err = -ENOMEM;
 	set = svrcert_revset_create(0, svrcert_max_keys);
 	if (!set)
@@ -61,22 +58,40 @@ static int __net_init svrcert_net_init(struct net *net)
 	err = svrcert_stats_init(&sn->stats);
 	if (err)
 		goto err_peers;
-	err = svrcert_hooks_register(sn);
-	if (err)
-		goto err_stats;
 	return 0;
 
-err_stats:
-	svrcert_stats_exit(&sn->stats);
 err_peers:
 	svrcert_peers_exit(&sn->peers);
 err_set:
 	svrcert_revset_destroy(set);
 err_policy:
 	svrcert_policy_exit(sn);
-err_events:
-	svrcert_events_exit(sn);
 	return err;
+}
+
+/*
+ * The first command that configures svrcert in a namespace brings up its
+ * data path: the event ring and the hooks. Until then the namespace (one
+ * an unprivileged user made with unshare -Urn, say) costs its packets
+ * nothing. Caller holds sn->lock.
+ */
+int svrcert_netns_activate(struct svrcert_net *sn)
+{
+	int err;
+
+	lockdep_assert_held(&sn->lock);
+	if (sn->active)
+		return 0;
+	err = svrcert_events_init(sn);
+	if (err)
+		return err;
+	err = svrcert_hooks_register(sn);
+	if (err) {
+		svrcert_events_exit(sn);
+		return err;
+	}
+	sn->active = true;
+	return 0;
 }
 
 /*
@@ -87,14 +102,20 @@ err_events:
  */
 static void __net_exit svrcert_net_pre_exit(struct net *net)
 {
-	svrcert_hooks_unregister(svrcert_pernet(net));
+	struct svrcert_net *sn = svrcert_pernet(net);
+
+	mutex_lock(&sn->lock);
+	if (sn->active)
+		svrcert_hooks_unregister(sn);
+	mutex_unlock(&sn->lock);
 }
 
 static void __net_exit svrcert_net_exit(struct net *net)
 {
 	struct svrcert_net *sn = svrcert_pernet(net);
 
-	svrcert_events_exit(sn);
+	if (sn->active)
+		svrcert_events_exit(sn);
 
 	mutex_lock(&sn->lock);
 	svrcert_netns_abort_load(sn);

@@ -37,6 +37,7 @@ struct svrcert_net {
 	struct svrcert_stats stats;
 	struct svrcert_events events;
 	struct nf_hook_ops hook_ops[2];
+	bool active;		/* hooks and event ring up (first config) */
 };
 
 extern unsigned int svrcert_net_id;
@@ -49,6 +50,8 @@ static inline struct svrcert_net *svrcert_pernet(const struct net *net)
 int svrcert_netns_register(void);
 void svrcert_netns_unregister(void);
 
+/* Hooks and event ring, on first configuration; caller holds sn->lock. */
+int svrcert_netns_activate(struct svrcert_net *sn);
 /* Drop a bulk load in progress; caller holds sn->lock. */
 void svrcert_netns_abort_load(struct svrcert_net *sn);
 /* Swap @set in as the live set; caller holds sn->lock. */

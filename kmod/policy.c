@@ -17,7 +17,7 @@ void svrcert_policy_defaults(struct svrcert_policy *pol)
 
 int svrcert_policy_init(struct svrcert_net *sn)
 {
-	struct svrcert_policy *pol = kmalloc(sizeof(*pol), GFP_KERNEL);
+	struct svrcert_policy *pol = kmalloc(sizeof(*pol), GFP_KERNEL_ACCOUNT);
 
 	if (!pol)
 		return -ENOMEM;
@@ -37,7 +37,7 @@ int svrcert_policy_replace(struct svrcert_net *sn,
 {
 	struct svrcert_policy *copy, *old;
 
-	copy = kmemdup(pol, sizeof(*pol), GFP_KERNEL);
+	copy = kmemdup(pol, sizeof(*pol), GFP_KERNEL_ACCOUNT);
 	if (!copy)
 		return -ENOMEM;
 	old = rcu_replace_pointer(sn->policy, copy, lockdep_is_held(&sn->lock));

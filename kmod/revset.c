@@ -71,7 +71,7 @@ int svrcert_revset_module_init(void)
 	svrcert_key_cache = kmem_cache_create("svrcert_key",
 					      sizeof(struct svrcert_key),
 					      __alignof__(struct svrcert_key),
-					      0, NULL);
+					      SLAB_ACCOUNT, NULL);
 	return svrcert_key_cache ? 0 : -ENOMEM;
 }
 

@@ -6,7 +6,8 @@
 void __percpu *__svrcert_pcpu_alloc(size_t size, size_t align,
 				    size_t syncp_off)
 {
-	void __percpu *pcpu = __alloc_percpu(size, align);
+	void __percpu *pcpu = __alloc_percpu_gfp(size, align,
+						 GFP_KERNEL_ACCOUNT);
 	int cpu;
 
 	if (!pcpu)
