@@ -12,6 +12,7 @@
 #ifndef SVRCERTD_DAEMON_H
 #define SVRCERTD_DAEMON_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
@@ -34,6 +35,27 @@ struct daemon_peers {
 	struct svrcert_config no_listen;
 };
 
+/* daemon_ctl.c's part: the control socket and its clients, each served
+ * by the loop without blocking it (a request line in, a response line
+ * out, within a deadline). */
+#define DAEMON_CTL_CLIENTS_MAX	32
+struct daemon_ctl_conn {
+	int fd;			/* -1: a free slot */
+	uid_t uid;
+	long deadline_ms;	/* CLOCK_MONOTONIC: closed when past */
+	bool writing;		/* buf holds the response */
+	char *buf;		/* the request as read, or the response */
+	size_t cap, len, off;	/* allocated, filled, sent */
+};
+struct daemon_ctl {
+	int fd;			/* listening; -1 when not */
+	char path[108];		/* where fd listens */
+	struct daemon_ctl_conn conn[DAEMON_CTL_CLIENTS_MAX];
+	/* This turn's pollfds after the listening one: their slots. */
+	int polled[DAEMON_CTL_CLIENTS_MAX];
+	size_t n_polled;
+};
+
 /* daemon_rest.c's part: servers replaced by a reload, finishing their
  * requests (rest.h), at most this many at once. */
 #define DAEMON_REST_RETIRED_MAX	8
@@ -46,8 +68,7 @@ struct daemon {
 	struct svrcert_env_args args;
 	struct svrcert_env env;		/* the configuration in force */
 	unsigned int check_interval_s;
-	int sig_fd, timer_fd, ctl_fd;
-	char ctl_path[108];		/* where ctl_fd listens (until exit) */
+	int sig_fd, timer_fd;
 	bool have_group;
 	gid_t group;
 	bool stop;
@@ -57,6 +78,7 @@ struct daemon {
 	bool check_pending;		/* the state lock was busy */
 	char kernel_msg[256];
 	/* The parts, each driven by its own file. */
+	struct daemon_ctl ctl;		/* daemon_ctl.c */
 	struct crl_mgr *crl;		/* daemon_crl*.c; NULL: not started */
 	struct daemon_peers peers;	/* daemon_peers.c */
 	struct daemon_rest rest;	/* daemon_rest.c */
@@ -73,7 +95,15 @@ void daemon_push_policy(struct daemon *d);
 /* Reload the configuration; a bad one keeps the previous (ERR says why). */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
 
-/* daemon_ctl.c: one control connection, accepted on d->ctl_fd. */
-void daemon_ctl_accept(struct daemon *d);
+/* daemon_ctl.c: the control socket. start: listen on the configured
+ * path (-errno, logged); stop: hang up on every client, unlink it. */
+#define DAEMON_CTL_MAX_FDS	(1 + DAEMON_CTL_CLIENTS_MAX)
+int daemon_ctl_start(struct daemon *d);
+void daemon_ctl_stop(struct daemon *d);
+size_t daemon_ctl_pollfds(struct daemon *d, struct pollfd *fds, size_t max);
+/* Poll timeout in ms until the next client deadline (-1: none). */
+int daemon_ctl_timeout_ms(struct daemon *d);
+/* Every turn, also on timeout: accept, read, answer, close the late. */
+void daemon_ctl_process(struct daemon *d, const struct pollfd *fds, size_t n);
 
 #endif

@@ -94,7 +94,7 @@ int daemon_setup(struct daemon *d)
 	char err[512];
 	int ret;
 
-	d->sig_fd = d->timer_fd = d->ctl_fd = -1;
+	d->sig_fd = d->timer_fd = d->ctl.fd = -1;
 	ret = svrcert_env_open(&d->env, &d->args, err, sizeof(err));
 	if (ret) {
 		syslog(LOG_ERR, "refusing to start: %s", err);
@@ -113,18 +113,13 @@ int daemon_setup(struct daemon *d)
 		return ret;
 	d->sig_fd = open_signalfd();
 	d->timer_fd = open_timerfd(d->check_interval_s);
-	if (snprintf(d->ctl_path, sizeof(d->ctl_path), "%s",
-		     svrcert_env_control_socket(&d->env)) >= (int)sizeof(d->ctl_path))
-		d->ctl_fd = -ENAMETOOLONG;
-	else
-		d->ctl_fd = ctlsock_listen(d->ctl_path, d->have_group, d->group);
-	if (d->sig_fd < 0 || d->timer_fd < 0 || d->ctl_fd < 0) {
-		syslog(LOG_ERR, "cannot set up: %s (control socket %s)",
-		       strerror(-(d->ctl_fd < 0 ? d->ctl_fd : d->sig_fd < 0 ?
-				  d->sig_fd : d->timer_fd)),
-		       svrcert_env_control_socket(&d->env));
+	if (d->sig_fd < 0 || d->timer_fd < 0) {
+		syslog(LOG_ERR, "cannot set up: %s", strerror(-(d->sig_fd < 0 ?
+		       d->sig_fd : d->timer_fd)));
 		return -EIO;
 	}
+	if (daemon_ctl_start(d))	/* logged */
+		return -EIO;
 	syslog(LOG_INFO, "started: state %s, config %s, control socket %s, "
 	       "check every %u s", d->env.st.dir,
 	       d->env.have_cfg ? d->env.cfg.path : "(none, defaults)",
@@ -142,10 +137,7 @@ void daemon_teardown(struct daemon *d)
 	daemon_rest_stop(d);
 	daemon_crl_stop(d);
 	daemon_peers_stop(d);
-	if (d->ctl_fd >= 0) {
-		close(d->ctl_fd);
-		unlink(d->ctl_path);
-	}
+	daemon_ctl_stop(d);
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
 	if (d->sig_fd >= 0)
@@ -239,25 +231,35 @@ static void handle_signal(struct daemon *d)
 	}
 }
 
+/* The earliest of poll timeouts A and B (-1: none). */
+static int earliest(int a, int b)
+{
+	return a < 0 ? b : b < 0 || a < b ? a : b;
+}
+
 int daemon_run(struct daemon *d)
 {
+	enum { N_OWN = 2 };	/* signalfd, timerfd */
 	uint64_t expirations;
 
 	while (!d->stop) {
-		struct pollfd fds[3 + DAEMON_PEERS_MAX_FDS + DAEMON_CRL_MAX_FDS] = {
+		struct pollfd fds[N_OWN + DAEMON_CTL_MAX_FDS +
+				  DAEMON_PEERS_MAX_FDS + DAEMON_CRL_MAX_FDS] = {
 			{ .fd = d->sig_fd, .events = POLLIN },
 			{ .fd = d->timer_fd, .events = POLLIN },
-			{ .fd = d->ctl_fd, .events = POLLIN },
 		};
-		size_t n_peers = daemon_peers_pollfds(d, fds + 3,
-						      DAEMON_PEERS_MAX_FDS);
-		size_t n_crl = daemon_crl_pollfds(d, fds + 3 + n_peers,
-						  DAEMON_CRL_MAX_FDS);
-		int tp = daemon_peers_timeout_ms(d);
-		int tc = daemon_crl_timeout_ms(d);
+		struct pollfd *ctl = fds + N_OWN, *peers, *crl;
+		size_t n_ctl, n_peers, n_crl;
 
-		if (poll(fds, 3 + n_peers + n_crl,
-			 tp < 0 ? tc : tc < 0 || tp < tc ? tp : tc) < 0) {
+		n_ctl = daemon_ctl_pollfds(d, ctl, DAEMON_CTL_MAX_FDS);
+		peers = ctl + n_ctl;
+		n_peers = daemon_peers_pollfds(d, peers, DAEMON_PEERS_MAX_FDS);
+		crl = peers + n_peers;
+		n_crl = daemon_crl_pollfds(d, crl, DAEMON_CRL_MAX_FDS);
+		if (poll(fds, N_OWN + n_ctl + n_peers + n_crl,
+			 earliest(daemon_ctl_timeout_ms(d),
+				  earliest(daemon_peers_timeout_ms(d),
+					   daemon_crl_timeout_ms(d)))) < 0) {
 			if (errno == EINTR)
 				continue;
 			syslog(LOG_ERR, "poll: %m");
@@ -268,11 +270,11 @@ int daemon_run(struct daemon *d)
 		if ((fds[1].revents & POLLIN) &&
 		    read(d->timer_fd, &expirations, sizeof(expirations)) > 0)
 			daemon_check(d);
-		if (fds[2].revents & POLLIN)
-			daemon_ctl_accept(d);
-		/* Every turn, also on timeout: handshakes and their timers. */
-		daemon_peers_process(d, fds + 3, n_peers);
-		daemon_crl_process(d, fds + 3 + n_peers, n_crl);  /* fetches */
+		/* Every turn, also on timeout: clients' deadlines, handshakes
+		 * and their timers, fetches. */
+		daemon_ctl_process(d, ctl, n_ctl);
+		daemon_peers_process(d, peers, n_peers);
+		daemon_crl_process(d, crl, n_crl);
 	}
 	return 0;
 }
