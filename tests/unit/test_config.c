@@ -129,13 +129,15 @@ static void test_defaults(void **state)
 	assert_int_equal(c.rest_body_max, 64 * 1024);
 	assert_int_equal(c.rest_connections, 1024);
 	assert_int_equal(c.rest_per_address, 64);
+	assert_int_equal(c.rest_request_timeout_s, 30);
 	assert_int_equal(c.n_peers + c.n_cas + c.n_crl_urls, 0);
 	svrcert_config_free(&c);
 
 	/* [rest]: listen with the web certificate and key */
 	assert_int_equal(load(MIN "[rest]\nlisten = [::1]:8443\ncertificate = /c.pem\n"
 			      "key = /k.pem\ntoken-lifetime = 15m\nbody-max = 16K\n"
-			      "connection-limit = 200\nper-address-limit = 200\n",
+			      "connection-limit = 200\nper-address-limit = 200\n"
+			      "request-timeout = 2m\n",
 			      &c, err, sizeof(err)), 0);
 	assert_string_equal(c.rest_listen.host, "::1");
 	assert_int_equal(c.rest_listen.port, 8443);
@@ -145,6 +147,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.rest_body_max, 16 * 1024);
 	assert_int_equal(c.rest_connections, 200);
 	assert_int_equal(c.rest_per_address, 200);
+	assert_int_equal(c.rest_request_timeout_s, 120);
 	svrcert_config_free(&c);
 
 	/* uuid-file follows state-dir; validation-mode defaults to strict */
@@ -202,6 +205,7 @@ static const struct bad bad_configs[] = {
 	  "t.conf:3: [rest] key: required with listen (the REST API serves HTTPS only)" },
 	{ MIN "[rest]\ntoken-lifetime = 30s\n", "t.conf:3: [rest] token-lifetime: must be 60s to 7d" },
 	{ MIN "[rest]\nbody-max = 2M\n", "t.conf:3: [rest] body-max: must be 1K to 1M" },
+	{ MIN "[rest]\nrequest-timeout = 61m\n", "t.conf:3: [rest] request-timeout: must be 1s to 1h" },
 	{ MIN "[rest]\nconnection-limit = 8\n",
 	  "t.conf:3: [rest] connection-limit: must be 16 to 16384" },
 	{ MIN "[rest]\nconnection-limit = 100\nper-address-limit = 101\n",

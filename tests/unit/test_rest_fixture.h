@@ -40,6 +40,8 @@ struct rf_resp {
 };
 
 static struct rest_fixture rf;
+/* More [rest] lines for a test's daemon (set before rf_setup). */
+static const char *rf_rest_extra = "";
 
 static const char *rf_srcdir(void)
 {
@@ -67,9 +69,9 @@ static int rf_write_config(void)
 		 "[trusted-ca \"test\"]\nfile = %s\n"
 		 "[daemon]\nstate-dir = %s\ncontrol-socket = %s\naudit-log = %s\n"
 		 "[rest]\nlisten = 127.0.0.1:%d\ncertificate = %s\n"
-		 "key = %s/web.key\ntoken-lifetime = 10m\nbody-max = 16K\n",
+		 "key = %s/web.key\ntoken-lifetime = 10m\nbody-max = 16K\n%s",
 		 testpki_path("bundle.pem"), rf.state, rf.sock, rf.audit,
-		 rf.port, rf.web_cert, rf.dir);
+		 rf.port, rf.web_cert, rf.dir, rf_rest_extra);
 	return rf_write(rf.conf, text);
 }
 

@@ -44,6 +44,7 @@
 #define SVRCERT_DEF_REST_BODY_MAX	(64u << 10)	/* [rest] body-max */
 #define SVRCERT_DEF_REST_CONNECTIONS	1024u	/* [rest] connection-limit */
 #define SVRCERT_DEF_REST_PER_ADDRESS	64u	/* [rest] per-address-limit */
+#define SVRCERT_DEF_REST_REQUEST_S	30u	/* [rest] request-timeout */
 #define SVRCERT_DEF_CONFIG_PATH		"/etc/svrcert/svrcert.conf"
 #define SVRCERT_DEF_KEY_FILE_NAME	"key.pem"	/* in state-dir */
 
@@ -155,6 +156,8 @@ struct svrcert_config {
 	uint32_t rest_connections;	/* connection-limit = (16..16384, 1024) */
 	uint32_t rest_per_address;	/* per-address-limit = (1..connection-
 					 * limit, 64) */
+	uint32_t rest_request_timeout_s; /* request-timeout = (1s..1h, 30s):
+					 * whole request, headers and body */
 };
 
 /*

@@ -66,6 +66,7 @@ static const struct key_def keys[] = {
 	{ S_REST, "body-max", V_SIZE, CF(rest_body_max) },
 	{ S_REST, "connection-limit", V_COUNT, CF(rest_connections) },
 	{ S_REST, "per-address-limit", V_COUNT, CF(rest_per_address) },
+	{ S_REST, "request-timeout", V_DUR_S, CF(rest_request_timeout_s) },
 };
 
 const char *conf_section_name(const struct conf_ctx *c,
@@ -445,6 +446,7 @@ int conf_defaults(struct conf_ctx *c, const char *fname)
 	cfg->rest_body_max = SVRCERT_DEF_REST_BODY_MAX;
 	cfg->rest_connections = SVRCERT_DEF_REST_CONNECTIONS;
 	cfg->rest_per_address = SVRCERT_DEF_REST_PER_ADDRESS;
+	cfg->rest_request_timeout_s = SVRCERT_DEF_REST_REQUEST_S;
 	cfg->path = strdup(fname);
 	cfg->state_dir = strdup(SVRCERT_DEF_STATE_DIR);
 	cfg->control_socket = strdup(SVRCERT_DEF_CONTROL_SOCKET);
@@ -530,6 +532,8 @@ static void check_rest(struct conf_ctx *c)
 	else if (cfg->rest_per_address > cfg->rest_connections)
 		conf_error(c, line, "[rest] per-address-limit: must not exceed "
 			   "connection-limit (%u)", cfg->rest_connections);
+	else if (cfg->rest_request_timeout_s > 3600)
+		conf_error(c, line, "[rest] request-timeout: must be 1s to 1h");
 }
 
 void conf_finish(struct conf_ctx *c)

@@ -52,6 +52,7 @@ struct rest_config {
 	size_t body_max;		/* request bodies above: 413 */
 	unsigned int conn_limit;	/* concurrent connections */
 	unsigned int per_ip_limit;	/* of them from one client address */
+	unsigned int request_timeout_s;	/* headers + body of one request */
 	char router[64];		/* [router] name: node-scoped paths */
 	char audit_path[4096];		/* [daemon] audit-log, "" = state dir */
 	char state_dir[4096];		/* users, token secret (the caller's) */

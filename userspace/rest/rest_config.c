@@ -13,6 +13,7 @@ void rest_config_from(const struct svrcert_config *cfg, struct rest_config *rc)
 	rc->body_max = SVRCERT_DEF_REST_BODY_MAX;
 	rc->conn_limit = REST_DEF_CONN_LIMIT;
 	rc->per_ip_limit = REST_DEF_PER_IP_LIMIT;
+	rc->request_timeout_s = SVRCERT_DEF_REST_REQUEST_S;
 	if (!cfg || !cfg->rest_listen.host)
 		return;
 	if (cfg->router_name)
@@ -26,6 +27,7 @@ void rest_config_from(const struct svrcert_config *cfg, struct rest_config *rc)
 	rc->body_max = (size_t)cfg->rest_body_max;
 	rc->conn_limit = cfg->rest_connections;
 	rc->per_ip_limit = cfg->rest_per_address;
+	rc->request_timeout_s = cfg->rest_request_timeout_s;
 }
 
 bool rest_config_equal(const struct rest_config *a, const struct rest_config *b)
@@ -36,6 +38,7 @@ bool rest_config_equal(const struct rest_config *a, const struct rest_config *b)
 	       a->token_lifetime_s == b->token_lifetime_s &&
 	       a->body_max == b->body_max && a->conn_limit == b->conn_limit &&
 	       a->per_ip_limit == b->per_ip_limit &&
+	       a->request_timeout_s == b->request_timeout_s &&
 	       !strcmp(a->router, b->router) &&
 	       !strcmp(a->audit_path, b->audit_path) &&
 	       !strcmp(a->state_dir, b->state_dir);

@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "rest.h"
+#include "rest_deadline.h"
 #include "rest_throttle.h"
 #include "token.h"
 
@@ -34,6 +35,7 @@ struct rest_server {
 	uint16_t port;
 	uint8_t secret[TOKEN_SECRET_LEN];
 	struct throttle *throttle;	/* its own lock; shared on reload */
+	struct rest_deadline *deadline;	/* [rest] request-timeout */
 	char *cert_pem, *key_pem;
 	/* Requests begun and not completed: what a retiring server waits
 	 * for before it closes its connections. */

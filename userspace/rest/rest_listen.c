@@ -237,6 +237,12 @@ static int start_mhd(struct rest_server *srv, int fd, char *err, size_t errlen)
 				  ((struct sockaddr_in *)&ss)->sin_port);
 	if (strchr(srv->rc.host, ':'))
 		flags |= MHD_USE_IPv6;
+	srv->deadline = rest_deadline_new(srv->rc.request_timeout_s);
+	if (!srv->deadline) {
+		close(fd);
+		snprintf(err, errlen, "cannot start the REST request watchdog");
+		return -ENOMEM;
+	}
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL,
 		rest_on_request, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,	/* first */
@@ -249,6 +255,7 @@ static int start_mhd(struct rest_server *srv, int fd, char *err, size_t errlen)
 		MHD_OPTION_CONNECTION_TIMEOUT, REST_CONN_TIMEOUT_S,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)REST_THREAD_STACK,
 		MHD_OPTION_NOTIFY_COMPLETED, rest_on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, rest_deadline_notify, srv->deadline,
 		MHD_OPTION_END);
 	if (!srv->mhd) {
 		snprintf(err, errlen, "cannot serve HTTPS on %s port %u with "
@@ -441,6 +448,7 @@ void rest_server_stop(struct rest_server *srv)
 		pthread_join(srv->drainer, NULL);
 	else if (srv->mhd)
 		MHD_stop_daemon(srv->mhd);
+	rest_deadline_free(srv->deadline);	/* no connection left */
 	throttle_unref(srv->throttle);
 	if (srv->key_pem) {
 		OPENSSL_cleanse(srv->key_pem, strlen(srv->key_pem));

@@ -296,6 +296,7 @@ enum MHD_Result rest_on_request(void *cls, struct MHD_Connection *conn,
 				size_t *upload_data_size, void **con_cls)
 {
 	struct rest_req *r = *con_cls;
+	enum MHD_Result ret;
 
 	if (!r) {
 		r = calloc(1, sizeof(*r));
@@ -328,7 +329,12 @@ enum MHD_Result rest_on_request(void *cls, struct MHD_Connection *conn,
 	}
 	if (r->status)		/* answered already (413 up front) */
 		return MHD_YES;
-	return finish(r);
+	/* The request is in: the client's time ends, ours is not limited;
+	 * sending the answer and the next request have a deadline again. */
+	rest_deadline_pause(r->srv->deadline, conn);
+	ret = finish(r);
+	rest_deadline_rearm(r->srv->deadline, conn);
+	return ret;
 }
 
 void rest_on_completed(void *cls, struct MHD_Connection *conn,
@@ -343,6 +349,8 @@ void rest_on_completed(void *cls, struct MHD_Connection *conn,
 		free(r->body);
 	}
 	json_decref(r->out);
+	/* sent: the next request on this connection has its own deadline */
+	rest_deadline_rearm(r->srv->deadline, conn);
 	atomic_fetch_sub(&r->srv->in_flight, 1);
 	free(r);
 	*con_cls = NULL;
