@@ -438,7 +438,7 @@ static void test_publish_survives_sigkill(void **state)
 	struct svrcert_crl_source a, b;
 	struct svrcert_crl_source *all[] = { &a, &b };
 	struct svrcert_master m1, m2, back;
-	char pub[PATH_MAX], path[PATH_MAX + 64], err[256];
+	char pub[PATH_MAX], path[PATH_MAX + 64], err[256], cmd[5 * PATH_MAX + 200];
 	unsigned int seed = (unsigned int)time(NULL);
 	int round;
 
@@ -469,6 +469,16 @@ static void test_publish_survives_sigkill(void **state)
 		svrcert_master_release(&back);
 		json_decref(load_index(pub));
 	}
+	/* What the kills left half-written (and one truncated CRL temp for
+	 * certain) goes at the next publish, which alone writes there. */
+	snprintf(cmd, sizeof(cmd), "head -c 50 %s/master.bin > %s/crl/%s.crl.tmp.Zz9Yx8 && "
+		 "head -c 50 %s/master.bin > %s/master.bin.tmp.Aa1Bb2", pub, pub,
+		 a.name, pub, pub);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(svrcert_master_publish(pub, all, 1, &m1, 1, err, sizeof(err)), 0);
+	snprintf(cmd, sizeof(cmd), "ls %s %s/crl | grep -q '\\.tmp\\.'", pub, pub);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 1);	/* none left */
+	assert_int_equal(svrcert_master_cleanup(pub), 0);
 	svrcert_master_release(&m1);
 	svrcert_master_release(&m2);
 	svrcert_crl_source_release(&a);

@@ -100,8 +100,9 @@ void svrcert_crl_time_text(time_t t, char *buf, size_t len);
  * Publish: every good source's CRL to <dir>/crl/<name>.crl, the master to
  * <dir>/master.bin, then <dir>/index.json; each file atomically, index
  * last so a reader following it finds complete files. CRL files of URLs no
- * longer configured are removed afterwards. 0 or -errno (err says which
- * file).
+ * longer configured, and temp files a killed publish left behind
+ * (svrcert_master_cleanup), are removed afterwards: DIR has one publisher.
+ * 0 or -errno (err says which file).
  */
 int svrcert_master_publish(const char *dir, struct svrcert_crl_source *const *srcs,
 			   size_t nsrc, const struct svrcert_master *m,
@@ -131,9 +132,10 @@ bool svrcert_master_crl_name_ok(const char *name);
 
 /*
  * Removes the temp files an interrupted publish left in <dir>/crl and
- * those of master.bin, index.json and learned.json in <dir>. For the
- * daemon's start, once it owns DIR (nobody else publishes there).
- * The number of files removed, or -errno.
+ * those of master.bin, index.json and learned.json in <dir>. Every publish
+ * ends with it; svrcertd's start should call it too, once it owns DIR
+ * (nobody else publishes there), so that nothing stale stays until the
+ * first publish. The number of files removed, or -errno.
  */
 int svrcert_master_cleanup(const char *dir);
 

@@ -265,6 +265,9 @@ int svrcert_master_publish_learned(const char *dir,
 	if (rc)
 		return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
 	prune(crldir, srcs, nsrc);
+	/* Our own temp files are renamed by now: any left are a killed
+	 * publish's (one publisher per directory). */
+	svrcert_master_cleanup(dir);
 	return 0;
 }
 
