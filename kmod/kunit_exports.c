@@ -9,6 +9,7 @@
 #include "events.h"
 #include "main.h"
 #include "netlink.h"
+#include "peer.h"
 #include "policy.h"
 #include "revset.h"
 #include "stats.h"
@@ -27,10 +28,10 @@ EXPORT_SYMBOL_GPL(svrcert_revset_add);
 EXPORT_SYMBOL_GPL(svrcert_revset_del);
 EXPORT_SYMBOL_GPL(svrcert_revset_contains);
 EXPORT_SYMBOL_GPL(svrcert_revset_count);
-EXPORT_SYMBOL_GPL(svrcert_revset_dump);
+EXPORT_SYMBOL_GPL(svrcert_revset_walk_begin);
+EXPORT_SYMBOL_GPL(svrcert_revset_walk_next);
+EXPORT_SYMBOL_GPL(svrcert_revset_walk_end);
 EXPORT_SYMBOL_GPL(svrcert_revset_mem);
-EXPORT_SYMBOL_GPL(svrcert_revset_settle);
-EXPORT_SYMBOL_GPL(svrcert_revset_trim);
 EXPORT_SYMBOL_GPL(svrcert_verdict);
 EXPORT_SYMBOL_GPL(svrcert_stats_init);
 EXPORT_SYMBOL_GPL(svrcert_stats_exit);
@@ -40,3 +41,12 @@ EXPORT_SYMBOL_GPL(svrcert_events_exit);
 EXPORT_SYMBOL_GPL(__svrcert_events_note);
 EXPORT_SYMBOL_GPL(svrcert_events_pop);
 EXPORT_SYMBOL_GPL(svrcert_x509_parse);
+EXPORT_SYMBOL_GPL(svrcert_peers_init);
+EXPORT_SYMBOL_GPL(svrcert_peers_exit);
+EXPORT_SYMBOL_GPL(svrcert_peer_alloc);
+EXPORT_SYMBOL_GPL(svrcert_peer_find);
+EXPORT_SYMBOL_GPL(svrcert_peer_lookup);
+EXPORT_SYMBOL_GPL(svrcert_peer_publish);
+EXPORT_SYMBOL_GPL(svrcert_peer_counters_read);
+EXPORT_SYMBOL_GPL(svrcert_peer_next);
+EXPORT_SYMBOL_GPL(svrcert_peer_remove);

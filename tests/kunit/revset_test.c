@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "env.h"
+#include "main.h"
 #include "revset.h"
 
 static void fill_keys(u8 *keys, u32 n, u32 seed)
@@ -109,49 +110,29 @@ static void revset_memory_per_key(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, chunk, &added), 0);
 	}
 	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), n);
-	svrcert_revset_settle(set);	/* the doubling has happened */
+	/* The doubling is rhashtable's deferred work: let it happen. */
+	msleep(200);
 	mem = svrcert_revset_mem(set);
 	kunit_info(test, "%u keys: %llu bytes, %llu per key", n, mem, mem / n);
 	KUNIT_EXPECT_LE(test, mem, 64ULL * n);
 	svrcert_revset_destroy(set);
 }
 
-static unsigned int table_size(struct svrcert_revset *set)
-{
-	unsigned int size;
-
-	rcu_read_lock();
-	size = rht_dereference_rcu(set->ht.tbl, &set->ht)->size;
-	rcu_read_unlock();
-	return size;
-}
-
 /*
- * A staged load's size hint beyond rhashtable's 16-bit nelem_hint: the
- * empty table is grown to where the hinted number of keys fits under the
- * 75% growth threshold, so loading them never resizes it. A load that
- * falls short of its hint is trimmed at commit, keeping every key.
+ * A size hint beyond rhashtable's 16-bit nelem_hint is capped, and one
+ * beyond INT_MAX does not wrap anything: the load just grows the table.
  */
-static void revset_presized_and_trimmed(struct kunit *test)
+static void revset_large_hint(struct kunit *test)
 {
-	const u32 hint = 200000, n = 5000;
-	struct svrcert_revset *set = svrcert_revset_create(hint, 2 * hint);
+	const u32 n = 5000;
+	struct svrcert_revset *set = svrcert_revset_create(U32_MAX, U32_MAX);
 	u8 *keys = alloc_keys(test, n, 6);
 	u32 i, added = 0, missing = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, set);
-	/* 2^18 * 3/4 < 200000 <= 2^19 * 3/4 */
-	KUNIT_EXPECT_EQ(test, table_size(set), 1U << 19);
 	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 0U);
 	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, n, &added), 0);
 	KUNIT_EXPECT_EQ(test, added, n);
-	svrcert_revset_settle(set);
-	KUNIT_EXPECT_EQ(test, table_size(set), 1U << 19);	/* no resize */
-
-	svrcert_revset_trim(set);
-	svrcert_revset_settle(set);
-	/* rhashtable shrinks to roundup_pow_of_two(5000 * 3 / 2) */
-	KUNIT_EXPECT_EQ(test, table_size(set), 8192U);
 	for (i = 0; i < n; i++)
 		missing += !contains(set, keys + i * SVRCERT_KEY_LEN);
 	KUNIT_EXPECT_EQ(test, missing, 0U);
@@ -159,35 +140,66 @@ static void revset_presized_and_trimmed(struct kunit *test)
 	svrcert_revset_destroy(set);
 }
 
-static void revset_dump_cursor(struct kunit *test)
+/* Walk @w to its end in pieces of 7 keys, marking each key in @seen. */
+static u32 walk_rest(struct kunit *test, struct svrcert_revset_walk *w,
+		     u8 *seen, u32 n, u32 pieces, bool *resized)
 {
-	const u32 n = 1000;
-	struct svrcert_revset *set = svrcert_revset_create(0, n);
-	struct svrcert_revset_cursor cur = {};
-	u8 *keys = alloc_keys(test, n, 4);
-	u8 *out = kunit_kzalloc(test, 7 * SVRCERT_KEY_LEN, GFP_KERNEL);
-	unsigned long *seen = kunit_kzalloc(test, BITS_TO_LONGS(n) * sizeof(long),
-					    GFP_KERNEL);
-	u32 got, i, total = 0, idx, added;
-	bool resized = false;
+	u8 out[7 * SVRCERT_KEY_LEN];
+	u32 got, i, idx, total = 0;
 
-	KUNIT_ASSERT_NOT_NULL(test, set);
-	KUNIT_ASSERT_NOT_NULL(test, out);
-	KUNIT_ASSERT_NOT_NULL(test, seen);
-	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, n, &added), 0);
-	svrcert_revset_settle(set);	/* as the netlink dump does */
-	/* Odd-sized pieces so the cursor stops mid-bucket. */
-	while ((got = svrcert_revset_dump(set, &cur, out, 7, &resized))) {
+	while (pieces-- && (got = svrcert_revset_walk_next(w, out, 7, resized))) {
 		for (i = 0; i < got; i++) {
 			memcpy(&idx, out + i * SVRCERT_KEY_LEN, sizeof(idx));
 			KUNIT_ASSERT_LT(test, idx, n);
-			KUNIT_EXPECT_FALSE(test, test_and_set_bit(idx, seen));
+			seen[idx]++;
 		}
 		total += got;
 	}
-	KUNIT_EXPECT_EQ(test, total, n);
-	KUNIT_EXPECT_FALSE(test, resized);
-	svrcert_revset_destroy(set);
+	return total;
+}
+
+/*
+ * A dump walks in pieces; between them keys are deleted and added and
+ * the table doubles (twice the keys). Every key that stayed is sent; it
+ * is sent exactly once unless the walk reported a resize. The walk pins
+ * the set: destroyed (as a swap does) while the walk is open, it is freed
+ * only when the walk ends (KASAN/kmemleak watch).
+ */
+static void revset_dump_cursor(struct kunit *test)
+{
+	const u32 n = 1000, more = 2000;
+	struct svrcert_revset *set = svrcert_revset_create(0, n + more);
+	struct svrcert_revset_walk w;
+	u8 *keys = alloc_keys(test, n + more, 4);
+	u8 *seen = kunit_kzalloc(test, n + more, GFP_KERNEL);
+	u32 i, added, removed, twice = 0, lost = 0;
+	bool resized = false;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, n, &added), 0);
+	svrcert_revset_walk_begin(&w, set);
+	walk_rest(test, &w, seen, n + more, 20, &resized);
+	/* Delete keys 900..999, add 1000..2999: the table grows. */
+	KUNIT_EXPECT_EQ(test, svrcert_revset_del(set, keys + 900 * SVRCERT_KEY_LEN,
+						 100, &removed), 0);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_add(set, keys + n * SVRCERT_KEY_LEN,
+						 more, &added), 0);
+	msleep(200);		/* rhashtable's deferred resize */
+	walk_rest(test, &w, seen, n + more, U32_MAX, &resized);
+	for (i = 0; i < 900; i++) {
+		lost += !seen[i];
+		twice += seen[i] > 1;
+	}
+	KUNIT_EXPECT_EQ(test, lost, 0U);
+	if (!resized)
+		KUNIT_EXPECT_EQ(test, twice, 0U);
+	kunit_info(test, "resized during the walk: %d, keys sent twice: %u",
+		   resized, twice);
+	svrcert_revset_destroy_rcu(set);	/* the walk still holds it */
+	svrcert_revset_walk_end(&w);
+	rcu_barrier();
+	flush_workqueue(svrcert_wq);
 }
 
 struct swap_ctx {
@@ -283,7 +295,7 @@ static struct kunit_case revset_test_cases[] = {
 	KUNIT_CASE(revset_add_del),
 	KUNIT_CASE(revset_bound),
 	KUNIT_CASE(revset_memory_per_key),
-	KUNIT_CASE(revset_presized_and_trimmed),
+	KUNIT_CASE(revset_large_hint),
 	KUNIT_CASE(revset_dump_cursor),
 	KUNIT_CASE(revset_swap_always_hits),
 	KUNIT_CASE(revset_swap_never_hits),
