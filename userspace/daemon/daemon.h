@@ -50,6 +50,8 @@ struct daemon_ctl_conn {
 struct daemon_ctl {
 	int fd;			/* listening; -1 when not */
 	char path[108];		/* where fd listens */
+	dev_t dev;		/* the socket file bound at path, */
+	ino_t ino;		/* unlinked at exit only if still there */
 	struct daemon_ctl_conn conn[DAEMON_CTL_CLIENTS_MAX];
 	/* This turn's pollfds after the listening one: their slots. */
 	int polled[DAEMON_CTL_CLIENTS_MAX];
@@ -69,6 +71,7 @@ struct daemon {
 	struct svrcert_env env;		/* the configuration in force */
 	unsigned int check_interval_s;
 	int sig_fd, timer_fd;
+	int lock_fd;			/* holds STATE_DIR/svrcertd.lock */
 	bool have_group;
 	gid_t group;
 	bool stop;
@@ -96,7 +99,8 @@ void daemon_push_policy(struct daemon *d);
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
 
 /* daemon_ctl.c: the control socket. start: listen on the configured
- * path (-errno, logged); stop: hang up on every client, unlink it. */
+ * path (-errno, logged: in use by another daemon, cannot bind); stop:
+ * hang up on every client, unlink the socket if it is still the one bound. */
 #define DAEMON_CTL_MAX_FDS	(1 + DAEMON_CTL_CLIENTS_MAX)
 int daemon_ctl_start(struct daemon *d);
 void daemon_ctl_stop(struct daemon *d);
@@ -105,5 +109,13 @@ size_t daemon_ctl_pollfds(struct daemon *d, struct pollfd *fds, size_t max);
 int daemon_ctl_timeout_ms(struct daemon *d);
 /* Every turn, also on timeout: accept, read, answer, close the late. */
 void daemon_ctl_process(struct daemon *d, const struct pollfd *fds, size_t n);
+
+/* daemon_lock.c: one svrcertd per state directory. Take DIR's lock
+ * (DIR/svrcertd.lock, flock, holding our pid): the fd, or -EBUSY with ERR
+ * naming DIR and the holder's pid, or -errno. */
+#define DAEMON_LOCK_FILE	"svrcertd.lock"
+int daemon_lock_state(const char *dir, char *err, size_t errlen);
+/* Does LOCK_FD (a lock taken by daemon_lock_state) belong to DIR? */
+bool daemon_lock_is_of(int lock_fd, const char *dir);
 
 #endif

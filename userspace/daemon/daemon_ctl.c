@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -309,6 +310,7 @@ int daemon_ctl_start(struct daemon *d)
 {
 	struct daemon_ctl *ctl = &d->ctl;
 	const char *path = svrcert_env_control_socket(&d->env);
+	struct stat sb;
 	size_t i;
 
 	for (i = 0; i < DAEMON_CTL_CLIENTS_MAX; i++)
@@ -321,15 +323,23 @@ int daemon_ctl_start(struct daemon *d)
 		return -ENAMETOOLONG;
 	}
 	ctl->fd = ctlsock_listen(ctl->path, d->have_group, d->group);
-	if (ctl->fd < 0)
+	if (ctl->fd == -EADDRINUSE) {
+		syslog(LOG_ERR, "control socket %s: another daemon listens on "
+		       "it; not taking it over", ctl->path);
+	} else if (ctl->fd < 0) {
 		syslog(LOG_ERR, "cannot set up the control socket %s: %s",
 		       ctl->path, strerror(-ctl->fd));
+	} else if (stat(ctl->path, &sb) == 0) {
+		ctl->dev = sb.st_dev;
+		ctl->ino = sb.st_ino;
+	}
 	return ctl->fd < 0 ? ctl->fd : 0;
 }
 
 void daemon_ctl_stop(struct daemon *d)
 {
 	struct daemon_ctl *ctl = &d->ctl;
+	struct stat sb;
 	size_t i;
 
 	for (i = 0; i < DAEMON_CTL_CLIENTS_MAX; i++)
@@ -339,7 +349,10 @@ void daemon_ctl_stop(struct daemon *d)
 		return;
 	close(ctl->fd);
 	ctl->fd = -1;
-	unlink(ctl->path);
+	/* Only the socket we bound: another may have been put in its place. */
+	if (!lstat(ctl->path, &sb) && sb.st_dev == ctl->dev &&
+	    sb.st_ino == ctl->ino)
+		unlink(ctl->path);
 }
 
 /* ---- the loop ------------------------------------------------------ */

@@ -89,17 +89,40 @@ void daemon_push_policy(struct daemon *d)
 		       svrcert_failure_mode_name(c->failure_mode));
 }
 
+/* Before anything is written or fed to the kernel: this state directory
+ * and this control socket are ours alone. */
+static int claim(struct daemon *d)
+{
+	const char *sock = svrcert_env_control_socket(&d->env);
+	char err[512];
+
+	d->lock_fd = daemon_lock_state(d->env.st.dir, err, sizeof(err));
+	if (d->lock_fd < 0) {
+		syslog(LOG_ERR, "refusing to start: %s", err);
+		return d->lock_fd;
+	}
+	if (ctlsock_in_use(sock)) {
+		syslog(LOG_ERR, "refusing to start: control socket %s: another "
+		       "daemon listens on it", sock);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
 int daemon_setup(struct daemon *d)
 {
 	char err[512];
 	int ret;
 
-	d->sig_fd = d->timer_fd = d->ctl.fd = -1;
+	d->sig_fd = d->timer_fd = d->lock_fd = d->ctl.fd = -1;
 	ret = svrcert_env_open(&d->env, &d->args, err, sizeof(err));
 	if (ret) {
 		syslog(LOG_ERR, "refusing to start: %s", err);
 		return ret;
 	}
+	ret = claim(d);
+	if (ret)
+		return ret;
 	/* Set the TPM's TCTI in the environment now, while this is the only
 	 * thread: tpm_ctx_open() then never changes it under the REST
 	 * server's threads (setenv may move environ under a getenv). */
@@ -143,6 +166,9 @@ void daemon_teardown(struct daemon *d)
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	svrcert_env_close(&d->env);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);	/* the state directory is free */
+	d->lock_fd = -1;
 }
 
 void daemon_check(struct daemon *d)
@@ -181,20 +207,34 @@ void daemon_check(struct daemon *d)
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct svrcert_env next;
-	int ret;
+	int ret, lock = -1;
 
 	ret = svrcert_env_open(&next, &d->args, err, errlen);
-	/* [rest] first: the one part that can still fail (port in use, bad
-	 * certificate), and when it does nothing has changed yet. */
-	if (!ret) {
-		ret = daemon_rest_reload(d, &next, err, errlen);
-		if (ret)
-			svrcert_env_close(&next);
+	if (ret)
+		goto out;
+	/* A new state directory must be ours alone too, before it is used. */
+	if (!daemon_lock_is_of(d->lock_fd, next.st.dir)) {
+		lock = daemon_lock_state(next.st.dir, err, errlen);
+		ret = lock < 0 ? lock : 0;
 	}
+	/* [rest] next: the one part that can still fail (port in use, bad
+	 * certificate), and when it does nothing has changed yet. */
+	if (!ret)
+		ret = daemon_rest_reload(d, &next, err, errlen);
+	if (ret) {
+		if (lock >= 0)
+			close(lock);
+		svrcert_env_close(&next);
+	}
+out:
 	if (ret) {
 		syslog(LOG_ERR, "reload failed, keeping the previous "
 		       "configuration: %s", err);
 		return ret;
+	}
+	if (lock >= 0) {	/* moved to another state directory */
+		close(d->lock_fd);
+		d->lock_fd = lock;
 	}
 	/* The control socket stays where it is until a restart. */
 	svrcert_env_close(&d->env);
