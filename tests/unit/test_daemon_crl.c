@@ -379,6 +379,27 @@ static void test_learned_restart(void **state)
 	stop_daemon();
 }
 
+/* Temp files a killed publish left are gone once svrcertd has started,
+ * even with no CRL source (so no publish that would clean up). */
+static void test_stale_temps_removed_at_start(void **state)
+{
+	char text[1024];
+
+	fx_run("mkdir -p state/crl && echo half > state/crl/ca.crl.tmp.Ab3dEf");
+	fx_run("echo '{\"half' > state/index.json.tmp.Zx9yWv");
+	fx_run("cp svrcert.conf svrcert.conf.full");
+	snprintf(text, sizeof(text),
+		 "[router]\nname = r1\n"
+		 "[daemon]\nstate-dir = %s/state\ncontrol-socket = %s/ctl.sock\n"
+		 "audit-log = %s/state/audit.log\n", fx_dir, fx_dir, fx_dir);
+	fx_save("svrcert.conf", text, strlen(text));
+	start_daemon();
+	fx_run("test ! -e state/crl/ca.crl.tmp.Ab3dEf");
+	fx_run("test ! -e state/index.json.tmp.Zx9yWv");
+	stop_daemon();
+	fx_run("mv svrcert.conf.full svrcert.conf");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_stale_and_force),
 		cmocka_unit_test(test_unreachable_backoff),
 		cmocka_unit_test(test_learned_restart),
+		cmocka_unit_test(test_stale_temps_removed_at_start),
 	};
 
 	(void)fx_trust;	/* fixture helpers this test does not need */

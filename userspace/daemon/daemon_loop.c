@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pki/alarm.h"
+#include "crl/crl_master.h"
 #include "lib/ctlsock.h"
 #include "daemon.h"
 #include "daemon_crl.h"
@@ -95,6 +96,7 @@ static int claim(struct daemon *d)
 {
 	const char *sock = svrcert_env_control_socket(&d->env);
 	char err[512];
+	int removed;
 
 	d->lock_fd = daemon_lock_state(d->env.st.dir, err, sizeof(err));
 	if (d->lock_fd < 0) {
@@ -106,6 +108,15 @@ static int claim(struct daemon *d)
 		       "daemon listens on it", sock);
 		return -EADDRINUSE;
 	}
+	/* Ours alone now: what a killed publish left behind goes before
+	 * anything reads the directory (readers skip temp names anyway). */
+	removed = svrcert_master_cleanup(d->env.st.dir);
+	if (removed > 0)
+		syslog(LOG_NOTICE, "removed %d temp file(s) an interrupted "
+		       "publish left in %s", removed, d->env.st.dir);
+	else if (removed < 0)
+		syslog(LOG_WARNING, "cannot clean temp files in %s: %s",
+		       d->env.st.dir, strerror(-removed));
 	return 0;
 }
 
