@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: the certificate import path (import_certificate) on
- * arbitrary bytes, against a state directory with a router key and a
- * trusted CA made at start-up. Whatever the input, it must not crash,
+ * arbitrary bytes, against a state directory set up at start: router r1 of
+ * the test PKI that seeds the corpus (bundle, key, held CRL), or without
+ * it a router key and trusted CA made here. Whatever the input, it must not crash,
  * leak or touch memory it should not; and a rejected input must leave the
  * installed certificate as it was.
  *
@@ -12,10 +13,12 @@
  * of the time and held the target to ~250 inputs/s.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -23,6 +26,7 @@
 
 #include "pki/import.h"
 #include "lib/store.h"
+#include "lib/util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +35,21 @@ static struct svrcert_store st;
 static struct audit_sink sink = { .path = "/dev/null" };
 static struct import_params ip;
 static struct import_env *env;
+static char dir[] = "/dev/shm/svrcert-fuzz-import.XXXXXX";
+
+static int rm_one(const char *path, const struct stat *sb, int type,
+		  struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* libFuzzer ends with exit(): leave no state directory behind. */
+static void cleanup(void)
+{
+	import_env_close(env);
+	store_close(&st);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static int write_pem(const char *name, EVP_PKEY *pub, X509 *cert)
 {
@@ -73,26 +92,86 @@ static X509 *make_root(EVP_PKEY *key)
 	return x;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/* PKI's FILE into the state directory as NAME. */
+static int copy_in(const char *pki, const char *file, const char *name)
 {
-	char dir[] = "/dev/shm/svrcert-fuzz-import.XXXXXX";
-	EVP_PKEY *router = EVP_EC_gen("P-256"), *ca = EVP_EC_gen("P-256");
-	char err[256];
-	X509 *root;
+	char path[4096];
+	uint8_t *buf = NULL;
+	size_t len;
+	int ret;
 
-	if (!mkdtemp(dir) || store_open(&st, dir) || !router || !ca)
-		abort();
-	root = make_root(ca);
-	if (write_pem(STORE_PUBKEY, router, NULL) ||
-	    write_pem(STORE_TRUSTED_CA_DIR "/fuzz.pem", NULL, root))
-		abort();
+	snprintf(path, sizeof(path), "%s/%s", pki, file);
+	ret = svrcert_read_file(path, 1u << 20, &buf, &len);
+	if (!ret)
+		ret = store_write(&st, name, buf, len, 0644);
+	free(buf);
+	return ret;
+}
+
+/*
+ * The router "r1" of the test PKI that seeds the corpus (run-fuzz sets
+ * SVRCERT_FUZZ_PKI): its seeds then import, so install, the audit of an
+ * accepted certificate and the revocation step (int.crl.pem held) are
+ * reached too, not only the rejections.
+ */
+static int use_test_pki(const char *pki)
+{
+	char path[4096];
+	EVP_PKEY *key;
+	BIO *bio;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/r1.key", pki);
+	bio = BIO_new_file(path, "r");
+	key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	if (!key)
+		return -ENOENT;
+	ret = write_pem(STORE_PUBKEY, key, NULL) ?:
+	      copy_in(pki, "bundle.pem", STORE_TRUSTED_CA_DIR "/fuzz.pem") ?:
+	      copy_in(pki, "int.crl.pem", "crl/int.crl.pem");
+	EVP_PKEY_free(key);
+	ip.expected_name = "r1";
+	return ret;
+}
+
+/* Without the test PKI: a router key and a root of its own. */
+static int own_pki(void)
+{
+	EVP_PKEY *router = EVP_EC_gen("P-256"), *ca = EVP_EC_gen("P-256");
+	X509 *root = ca ? make_root(ca) : NULL;
+	int ret = !router || !root ? -ENOMEM :
+		  write_pem(STORE_PUBKEY, router, NULL) ?:
+		  write_pem(STORE_TRUSTED_CA_DIR "/fuzz.pem", NULL, root);
+
 	X509_free(root);
 	EVP_PKEY_free(router);
 	EVP_PKEY_free(ca);
+	ip.expected_name = "fuzz-router";
+	return ret;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *pki = getenv("SVRCERT_FUZZ_PKI");
+	char err[256], path[128];
+
+	if (!mkdtemp(dir) || store_open(&st, dir))
+		abort();
+	atexit(cleanup);
+	if (pki && *pki ? use_test_pki(pki) : own_pki()) {
+		fprintf(stderr, "fuzz_import: cannot set up the state directory\n");
+		abort();
+	}
 	sink.st = &st;
 	ip.st = &st;
 	ip.audit = &sink;
-	ip.expected_name = "fuzz-router";
+	/* Counting rejections is not what this target tests, and rewriting
+	 * the counters file per input was a quarter of the time: a directory
+	 * in its place makes counters_inc fail at once (import ignores it). */
+	snprintf(path, sizeof(path), "%s/" STORE_COUNTERS, dir);
+	if (mkdir(path, 0700))
+		abort();
 	if (import_env_open(&ip, &env, err, sizeof(err))) {
 		fprintf(stderr, "fuzz_import: %s\n", err);
 		abort();
