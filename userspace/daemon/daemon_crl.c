@@ -155,6 +155,11 @@ int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 	crl->master = nw;
 	crl->have_master = true;
 	publish(crl, &crl->master);
+	/* A CRL or a learned key may revoke this router's own certificate:
+	 * its alarm and the kernel's self-state follow now, not at the next
+	 * periodic check (daemon_crl_process, once published). */
+	if (!had || na || nr)
+		crl->own_check_pending = true;
 	if (added)
 		*added = had ? na : crl->master.n;
 	if (removed)
@@ -411,6 +416,7 @@ int daemon_crl_start(struct daemon *d)
 	/* Held CRLs that differ from the published master (none published,
 	 * or it was damaged) are committed now, still before any fetch. */
 	crl_commit(crl, NULL, NULL);
+	crl->own_check_pending = false;	/* daemon_setup checks next */
 	if (crl_kernel_watch_open(&crl->kernel))
 		syslog(LOG_NOTICE, "CRL: no genetlink controller notifications;"
 		       " checking for svrcert.ko every %d s",
@@ -561,6 +567,10 @@ void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n)
 	crl_learn_process(crl);
 	if (crl->publish_pending && crl->have_master)
 		publish(crl, &crl->master);
+	if (crl->own_check_pending && !crl->publish_pending) {
+		crl->own_check_pending = false;
+		daemon_check(crl->d);
+	}
 	crl_alarms_sync(crl);
 	flush_counters(crl);
 }

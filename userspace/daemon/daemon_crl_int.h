@@ -76,6 +76,9 @@ struct crl_mgr {
 	time_t next_kernel_check;	/* CLOCK_MONOTONIC s */
 	size_t nfds_curl;
 	bool publish_pending, reload_pending, alarms_dirty;
+	/* The master list changed: judge the own certificate again once it
+	 * is published (the check reads the published state). */
+	bool own_check_pending;
 	unsigned int pending[CNT__MAX];	/* counts not yet persisted */
 	struct crl_learn learn;
 };
