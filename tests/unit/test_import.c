@@ -338,6 +338,36 @@ static void test_half_written_crl_ignored(void **state)
 	assert_int_equal(import_file(f, "bad-revoked.pem", &res), -EKEYREVOKED);
 }
 
+/* Step 3 with no CRL held proves nothing: the import succeeds, with a
+ * warning in its result and its audit event (a killed publish's temp file
+ * is no CRL); with a CRL held (every other case here) there is none. */
+static void test_import_no_crl_warns(void **state)
+{
+	struct fx *f = *state;
+	struct import_result res;
+	json_t *ev;
+
+	assert_int_equal(fixture_sh("rm %s/crl/int.crl.pem && head -c 100 %s > "
+				    "%s/crl/0123456789abcdef0123456789abcdef"
+				    ".crl.tmp.Ab3dEf", f->dir,
+				    testpki_path("int.crl.der"), f->dir), 0);
+	assert_int_equal(import_file(f, "r1.pem", &res), 0);
+	assert_non_null(strstr(res.warning, "step 3 (not revoked): no CRL is "
+			       "held"));
+	ev = last_audit(f);
+	assert_true(json_is_true(json_object_get(ev, "permitted")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		ev, "detail"), "warning")), res.warning);
+	json_decref(ev);
+	assert_int_equal(fixture_sh("cp %s %s/crl/int.crl.pem",
+				    testpki_path("int.crl.pem"), f->dir), 0);
+	assert_int_equal(import_file(f, "r1.pem", &res), 0);
+	assert_string_equal(res.warning, "");
+	ev = last_audit(f);
+	assert_null(json_object_get(json_object_get(ev, "detail"), "warning"));
+	json_decref(ev);
+}
+
 static void test_trusted_ca_modes(void **state)
 {
 	struct fx *f = *state;
@@ -386,6 +416,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_master_list_revokes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_ca_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_written_crl_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_no_crl_warns, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -35,7 +35,7 @@ static void print_result(int ret, const struct import_result *res, bool json)
 	json_t *o;
 
 	if (json) {
-		o = json_pack("{s:b, s:i, s:s, s:s, s:s, s:s, s:s, s:s}",
+		o = json_pack("{s:b, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 			      "ok", ret == 0, "failed_step", res->step,
 			      "problem", ret && res->problem ?
 			      svrcert_problem_name(res->problem) : "",
@@ -43,7 +43,7 @@ static void print_result(int ret, const struct import_result *res, bool json)
 			      "common_name", res->common_name,
 			      "fingerprint", res->sha1,
 			      "sha256_fingerprint", res->sha256,
-			      "kernel", res->kernel);
+			      "kernel", res->kernel, "warning", res->warning);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
@@ -58,6 +58,8 @@ static void print_result(int ret, const struct import_result *res, bool json)
 	}
 	printf("imported certificate CN=%s\n  SHA-1   %s\n  SHA-256 %s\n%s\n",
 	       res->common_name, res->sha1, res->sha256, res->kernel);
+	if (res->warning[0])
+		printf("warning: %s\n", res->warning);
 }
 
 static int import_run(struct svrcert_env *env, const char *file,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The certificate import flow and the judgement of the installed one. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "crl/crl_master.h"
 #include "lib/counters.h"
 #include "import.h"
 #include "import_trust.h"
@@ -245,11 +247,45 @@ static void record(const struct import_params *ip, X509 *leaf, int ret,
 	detail = ingest_detail(leaf, res);
 	if (ret && detail)
 		json_object_set_new(detail, "error", json_string(res->message));
+	if (!ret && res->warning[0] && detail)
+		json_object_set_new(detail, "warning", json_string(res->warning));
 	snprintf(desc, sizeof(desc), "%s certificate: %s",
 		 ret ? "Rejected" : "Ingested",
 		 res->common_name[0] ? res->common_name : "(unparsed)");
 	audit_event(ip->audit ? ip->audit : &def, AUDIT_INGEST_CERT, desc,
 		    detail, ret == 0);
+}
+
+/* True when STATE_DIR/crl holds a CRL (a name a completed write leaves:
+ * what the CRL manager publishes, or one placed by hand). */
+static bool crl_held(const struct svrcert_store *st)
+{
+	char dir[4200];
+	struct dirent *de;
+	bool held = false;
+	DIR *d;
+
+	if (store_path(st, TRUST_DIR_CRL, dir, sizeof(dir)))
+		return false;
+	d = opendir(dir);
+	while (d && !held && (de = readdir(d)))
+		held = svrcert_master_crl_name_ok(de->d_name);
+	if (d)
+		closedir(d);
+	return held;
+}
+
+/* Step 3 passed, but against which CRLs? With none held it proved nothing:
+ * say so rather than let "not revoked" read as checked. */
+static void warn_no_crl(const struct import_params *ip,
+			struct import_result *res)
+{
+	if (crl_held(ip->st))
+		return;
+	snprintf(res->warning, sizeof(res->warning), "step 3 (not revoked): "
+		 "no CRL is held (%.80s/" TRUST_DIR_CRL " is empty), so the "
+		 "certificate was checked against no CRL; svrcertd judges it "
+		 "again as soon as one arrives", ip->st->dir);
 }
 
 static int validate(const struct import_params *ip, const uint8_t *buf,
@@ -292,6 +328,8 @@ int import_certificate(const struct import_params *ip, const uint8_t *buf,
 		ret = -EFBIG;
 	if (!ret)
 		ret = validate(ip, buf, len, &v, res);
+	if (!ret)
+		warn_no_crl(ip, res);
 	describe_leaf(v.leaf, res);
 	if (!ret)
 		ret = install(ip, v.leaf, buf, len, res);

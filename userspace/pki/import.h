@@ -70,6 +70,9 @@ struct import_result {
 	char sha1[SVRCERT_SHA1_COLON_LEN];
 	char sha256[SVRCERT_SHA256_COLON_LEN];
 	char kernel[256];		/* what the kernel was told, or why not */
+	/* Accepted with a warning ("" when none): step 3 with no CRL held
+	 * (STATE_DIR/crl empty) checked the certificate against no CRL. */
+	char warning[300];
 };
 
 /* Returns 0 or the step's -errno (-EPERM, -EBADMSG, -EKEYREJECTED,

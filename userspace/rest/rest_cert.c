@@ -56,9 +56,10 @@ static void import_run(struct rest_req *r, struct svrcert_env *env,
 	env->ip.tell_kernel = false;
 	alarm_check_own(&env->ip, env->have_cfg && env->cfg.peer_validation,
 			&status, NULL, 0);
-	rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:s}",
+	rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:s, s:s}",
 		   "common_name", res.common_name, "fingerprint_sha1", res.sha1,
-		   "fingerprint_sha256", res.sha256, "kernel", res.kernel));
+		   "fingerprint_sha256", res.sha256, "kernel", res.kernel,
+		   "warning", res.warning));
 	svrcert_env_notify_daemon(env);
 }
 
