@@ -145,7 +145,7 @@ static void test_version(void **state)
 static void test_command_help(void **state)
 {
 	static const char *const cmds[] = {
-		"show", "show policy", "show peers", "show revoked",
+		"show", "show policy", "show peers", "show revoked", "show events",
 		"show stats", "show certificate", "show alarms", "set", "peer",
 		"revoked", "clear", "monitor", "key", "csr", "import",
 		"trusted-ca", "daemon", "crl", "user",
