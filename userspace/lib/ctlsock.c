@@ -70,8 +70,10 @@ int ctlsock_listen(const char *path, bool have_group, gid_t group)
 		close(fd);
 		return ret;
 	}
+	/* Only the group changes: a daemon running as its own user may give
+	 * the socket to a group it is in, but not to root (no CAP_CHOWN). */
 	if (chmod(path, 0660) ||
-	    (have_group && chown(path, 0, group)) || listen(fd, 16)) {
+	    (have_group && chown(path, (uid_t)-1, group)) || listen(fd, 16)) {
 		ret = -errno;
 		close(fd);
 		unlink(path);
