@@ -66,6 +66,12 @@ struct daemon_rest {
 	struct rest_server *retired[DAEMON_REST_RETIRED_MAX];
 };
 
+/* daemon_metrics.c's part: the [daemon] metrics-file. */
+struct daemon_metrics {
+	long due_ms;		/* CLOCK_MONOTONIC; 0: at the next turn */
+	bool failing;		/* the last write failed (logged once) */
+};
+
 struct daemon {
 	struct svrcert_env_args args;
 	struct svrcert_env env;		/* the configuration in force */
@@ -85,6 +91,7 @@ struct daemon {
 	struct crl_mgr *crl;		/* daemon_crl*.c; NULL: not started */
 	struct daemon_peers peers;	/* daemon_peers.c */
 	struct daemon_rest rest;	/* daemon_rest.c */
+	struct daemon_metrics metrics;	/* daemon_metrics.c */
 };
 
 /* daemon_loop.c */
@@ -109,6 +116,13 @@ size_t daemon_ctl_pollfds(struct daemon *d, struct pollfd *fds, size_t max);
 int daemon_ctl_timeout_ms(struct daemon *d);
 /* Every turn, also on timeout: accept, read, answer, close the late. */
 void daemon_ctl_process(struct daemon *d, const struct pollfd *fds, size_t n);
+
+/* daemon_metrics.c: write the metrics file when due (every
+ * metrics-interval) or, after daemon_metrics_changed(), at the next turn;
+ * the poll timeout until then (-1: no metrics-file). */
+void daemon_metrics_changed(struct daemon *d);
+int daemon_metrics_timeout_ms(struct daemon *d);
+void daemon_metrics_process(struct daemon *d);
 
 /* daemon_lock.c: one svrcertd per state directory. Take DIR's lock
  * (DIR/svrcertd.lock, flock, holding our pid): the fd, or -EBUSY with ERR

@@ -213,6 +213,7 @@ void daemon_check(struct daemon *d)
 	if (strcmp(kmsg, d->kernel_msg))
 		syslog(LOG_INFO, "%s", kmsg);
 	snprintf(d->kernel_msg, sizeof(d->kernel_msg), "%s", kmsg);
+	daemon_metrics_changed(d);
 }
 
 int daemon_reload(struct daemon *d, char *err, size_t errlen)
@@ -310,7 +311,8 @@ int daemon_run(struct daemon *d)
 		if (poll(fds, N_OWN + n_ctl + n_peers + n_crl,
 			 earliest(daemon_ctl_timeout_ms(d),
 				  earliest(daemon_peers_timeout_ms(d),
-					   daemon_crl_timeout_ms(d)))) < 0) {
+				  earliest(daemon_crl_timeout_ms(d),
+					   daemon_metrics_timeout_ms(d))))) < 0) {
 			if (errno == EINTR)
 				continue;
 			syslog(LOG_ERR, "poll: %m");
@@ -326,6 +328,7 @@ int daemon_run(struct daemon *d)
 		daemon_ctl_process(d, ctl, n_ctl);
 		daemon_peers_process(d, peers, n_peers);
 		daemon_crl_process(d, crl, n_crl);
+		daemon_metrics_process(d);
 	}
 	return 0;
 }

@@ -369,6 +369,7 @@ void svrcert_config_free(struct svrcert_config *cfg)
 	free(cfg->control_socket);
 	free(cfg->control_group);
 	free(cfg->audit_log);
+	free(cfg->metrics_file);
 	free(cfg->listen.host);
 	free(cfg->rest_listen.host);
 	free(cfg->rest_certificate);

@@ -45,6 +45,7 @@
 #define SVRCERT_DEF_REST_CONNECTIONS	1024u	/* [rest] connection-limit */
 #define SVRCERT_DEF_REST_PER_ADDRESS	64u	/* [rest] per-address-limit */
 #define SVRCERT_DEF_REST_REQUEST_S	30u	/* [rest] request-timeout */
+#define SVRCERT_DEF_METRICS_INTERVAL_S	60u	/* [daemon] metrics-interval */
 #define SVRCERT_DEF_CONFIG_PATH		"/etc/svrcert/svrcert.conf"
 #define SVRCERT_DEF_KEY_FILE_NAME	"key.pem"	/* in state-dir */
 
@@ -145,6 +146,8 @@ struct svrcert_config {
 	char *control_socket;		/* control-socket = */
 	char *control_group;		/* control-group = (NULL: root only) */
 	char *audit_log;		/* audit-log = */
+	char *metrics_file;		/* metrics-file = *.prom (NULL: none) */
+	uint32_t metrics_interval_s;	/* metrics-interval = (5s..1h, 60s) */
 	struct svrcert_endpoint listen;	/* listen = host:port (peer auth);
 					 * default host NULL = not listening */
 	/* [rest] (REST API over HTTPS; off unless listen is set) */

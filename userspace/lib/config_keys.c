@@ -58,6 +58,8 @@ static const struct key_def keys[] = {
 	{ S_DAEMON, "control-socket", V_PATH, CF(control_socket) },
 	{ S_DAEMON, "control-group", V_GROUP, CF(control_group) },
 	{ S_DAEMON, "audit-log", V_PATH, CF(audit_log) },
+	{ S_DAEMON, "metrics-file", V_PATH, CF(metrics_file) },
+	{ S_DAEMON, "metrics-interval", V_DUR_S, CF(metrics_interval_s) },
 	{ S_DAEMON, "listen", V_ENDPOINT, CF(listen) },
 	{ S_REST, "listen", V_ENDPOINT, CF(rest_listen) },
 	{ S_REST, "certificate", V_PATH, CF(rest_certificate) },
@@ -447,6 +449,7 @@ int conf_defaults(struct conf_ctx *c, const char *fname)
 	cfg->rest_connections = SVRCERT_DEF_REST_CONNECTIONS;
 	cfg->rest_per_address = SVRCERT_DEF_REST_PER_ADDRESS;
 	cfg->rest_request_timeout_s = SVRCERT_DEF_REST_REQUEST_S;
+	cfg->metrics_interval_s = SVRCERT_DEF_METRICS_INTERVAL_S;
 	cfg->path = strdup(fname);
 	cfg->state_dir = strdup(SVRCERT_DEF_STATE_DIR);
 	cfg->control_socket = strdup(SVRCERT_DEF_CONTROL_SOCKET);
@@ -536,6 +539,22 @@ static void check_rest(struct conf_ctx *c)
 		conf_error(c, line, "[rest] request-timeout: must be 1s to 1h");
 }
 
+/* node_exporter's textfile collector reads *.prom only. */
+static void check_metrics(struct conf_ctx *c)
+{
+	const struct svrcert_config *cfg = &c->cfg;
+	const struct conf_section *ds = find_section(c, S_DAEMON);
+	size_t n = cfg->metrics_file ? strlen(cfg->metrics_file) : 0;
+
+	if (cfg->metrics_file && (n < 6 || strcmp(cfg->metrics_file + n - 5, ".prom")))
+		conf_error(c, ds ? ds->line : 0, "[daemon] metrics-file: must end "
+			   "in .prom (node_exporter's textfile collector reads "
+			   "only those)");
+	else if (cfg->metrics_interval_s < 5 || cfg->metrics_interval_s > 3600)
+		conf_error(c, ds ? ds->line : 0, "[daemon] metrics-interval: "
+			   "must be 5s to 1h");
+}
+
 void conf_finish(struct conf_ctx *c)
 {
 	struct svrcert_config *cfg = &c->cfg;
@@ -559,6 +578,8 @@ void conf_finish(struct conf_ctx *c)
 	check_peers(c);
 	if (!c->failed)
 		check_rest(c);
+	if (!c->failed)
+		check_metrics(c);
 	if (!c->failed && !cfg->uuid_file &&
 	    asprintf(&cfg->uuid_file, "%s/router-uuid", cfg->state_dir) < 0) {
 		cfg->uuid_file = NULL;

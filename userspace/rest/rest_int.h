@@ -63,6 +63,8 @@ struct rest_req {
 	/* the answer */
 	unsigned int status;
 	json_t *out;
+	char *text;			/* instead of OUT: a text body */
+	const char *content_type;	/* TEXT's */
 	unsigned int retry_after;	/* 429: seconds */
 	const char *allow;		/* 405: methods */
 	char allow_buf[32];		/* what ALLOW points to, when built */
@@ -74,6 +76,9 @@ void rest_error(struct rest_req *r, unsigned int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Answer STATUS with OBJ (consumed). */
 void rest_reply(struct rest_req *r, unsigned int status, json_t *obj);
+/* Answer STATUS with TEXT (consumed, malloc'd) of CONTENT_TYPE. */
+void rest_reply_text(struct rest_req *r, unsigned int status, char *text,
+		     const char *content_type);
 
 /* The request body as a JSON object, or a 400 answer (NULL). An empty
  * body is {} when EMPTY_OK. */
@@ -125,5 +130,8 @@ void rest_crl_get(struct rest_req *r);
 void rest_crl_fetch(struct rest_req *r);
 void rest_stats(struct rest_req *r);
 void rest_alarms(struct rest_req *r);
+
+/* rest_metrics.c: GET /metrics, Prometheus text */
+void rest_metrics(struct rest_req *r);
 
 #endif

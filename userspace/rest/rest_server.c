@@ -63,6 +63,7 @@ static const struct rest_route routes[] = {
 	{ "POST", "/crl/fetch", SCOPE_CONFIGURE, true, false, rest_crl_fetch },
 	{ "GET", "/stats", SCOPE_SHOW, true, false, rest_stats },
 	{ "GET", "/alarms", SCOPE_SHOW, true, false, rest_alarms },
+	{ "GET", "/metrics", SCOPE_SHOW, true, false, rest_metrics },
 };
 
 #define N_ROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -211,11 +212,15 @@ static void audit_request(struct rest_req *r)
 
 static enum MHD_Result send_reply(struct rest_req *r)
 {
+	bool as_text = r->text && !r->out;	/* an error after it wins */
 	json_t *o = r->out ? r->out : json_object();
-	char *text = json_dumps(o, JSON_COMPACT), retry[16];
+	char *text = as_text ? r->text : json_dumps(o, JSON_COMPACT), retry[16];
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (!as_text)
+		free(r->text);
+	r->text = NULL;		/* TEXT is the response's now */
 	if (!r->out)
 		json_decref(o);
 	if (!text)
@@ -226,7 +231,8 @@ static enum MHD_Result send_reply(struct rest_req *r)
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Content-Type", as_text ?
+				r->content_type : "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r->status == MHD_HTTP_TOO_MANY_REQUESTS) {
@@ -349,6 +355,7 @@ void rest_on_completed(void *cls, struct MHD_Connection *conn,
 		free(r->body);
 	}
 	json_decref(r->out);
+	free(r->text);		/* not sent: the connection went away */
 	/* sent: the next request on this connection has its own deadline */
 	rest_deadline_rearm(r->srv->deadline, conn);
 	atomic_fetch_sub(&r->srv->in_flight, 1);
