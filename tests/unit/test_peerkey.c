@@ -119,6 +119,11 @@ static void test_offer_wire(void **state)
 	assert_int_equal(peerkey_offer_decode(b, sizeof(b), &o, err, sizeof(err)), 0);
 	assert_int_equal(o.spi, OC.spi);
 	assert_true(o.index == 7);
+	assert_int_equal(o.flags, 0);
+	b[5] = PEERKEY_F_READY;
+	assert_int_equal(peerkey_offer_decode(b, sizeof(b), &o, err, sizeof(err)), 0);
+	assert_int_equal(o.flags, PEERKEY_F_READY);
+	b[5] = 0;
 
 	assert_int_equal(peerkey_offer_decode(b, sizeof(b) - 1, &o, err, sizeof(err)), -EPROTO);
 	assert_string_equal(err, "peer key offer refused: wrong length");
@@ -131,7 +136,7 @@ static void test_offer_wire(void **state)
 	} while (0)
 	BAD(0, 'X', "not a key offer (magic)");
 	BAD(4, 2, "unsupported version");
-	BAD(5, 1, "unknown flags");
+	BAD(5, 2, "unknown flags");
 	BAD(7, 1, "unknown flags");
 	memset(b + 8, 0, 4);
 	b[11] = 0xff;		/* SPI 255: reserved */

@@ -31,7 +31,7 @@ void peerkey_offer_encode(const struct peerkey_offer *o, uint8_t out[PEERKEY_OFF
 {
 	memcpy(out, PEERKEY_MAGIC, 4);
 	out[4] = PEERKEY_VERSION;
-	out[5] = 0;		/* flags */
+	out[5] = o->flags;
 	put_be(out + 6, 0, 2);	/* reserved */
 	put_be(out + 8, o->spi, 4);
 	put_be(out + 12, o->index, 8);
@@ -48,7 +48,7 @@ int peerkey_offer_decode(const uint8_t *in, size_t len, struct peerkey_offer *o,
 		why = "not a key offer (magic)";
 	else if (in[4] != PEERKEY_VERSION)
 		why = "unsupported version";
-	else if (in[5] || in[6] || in[7])
+	else if ((in[5] & ~PEERKEY_F_READY) || in[6] || in[7])
 		why = "unknown flags";
 	else if (get_be(in + 8, 4) < PEERKEY_SPI_MIN)
 		why = "reserved SPI";
@@ -58,6 +58,7 @@ int peerkey_offer_decode(const uint8_t *in, size_t len, struct peerkey_offer *o,
 		snprintf(err, errlen, "peer key offer refused: %s", why);
 		return -EPROTO;
 	}
+	o->flags = in[5];
 	o->spi = (uint32_t)get_be(in + 8, 4);
 	o->index = get_be(in + 12, 8);
 	return 0;

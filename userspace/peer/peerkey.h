@@ -44,14 +44,23 @@
 #define PEERKEY_INDEX_DIR	"peer-keys"	/* in the state directory */
 #define PEERKEY_INDEX_DIR_LEN_MAX	(sizeof(PEERKEY_INDEX_DIR) + SVRCERT_PEER_NAME_MAX + 1)
 
+/*
+ * READY: the sender's inbound SA of the agreed index is installed (spi and
+ * index say which). Each side switches its outbound SA only on the peer's
+ * READY, so no packet is ever sent to an SA that does not exist yet.
+ */
+#define PEERKEY_F_READY		0x01
+
 struct peerkey_offer {
 	uint32_t spi;		/* the sender's inbound SPI */
-	uint64_t index;		/* lowest key index the sender may use */
+	uint64_t index;		/* offer: lowest key index the sender may use;
+				 * READY: the agreed index */
+	uint8_t flags;		/* 0 or PEERKEY_F_READY */
 };
 
 /*
- * The offer on the wire, 20 bytes, big-endian:
- *	"SVRK" | version (1) | flags (0) | reserved u16 (0) | spi u32 | index u64
+ * On the wire, 20 bytes, big-endian:
+ *	"SVRK" | version (1) | flags | reserved u16 (0) | spi u32 | index u64
  */
 void peerkey_offer_encode(const struct peerkey_offer *o, uint8_t out[PEERKEY_OFFER_LEN]);
 /* -EPROTO with ERR naming the field for anything but a well-formed offer. */
@@ -95,5 +104,37 @@ int peerkey_index_load(const struct svrcert_store *st, const char *peer, uint64_
  */
 int peerkey_index_commit(const struct svrcert_store *st, const char *peer, uint64_t index,
 			 char *err, size_t errlen);
+
+/* ---- installation (peerkey_sa.c) ----------------------------------------- */
+
+/* Where one peering's ESP runs: between two addresses of one family. */
+struct peerkey_path {
+	struct svrcert_nl_addr local, remote;
+	uint32_t reqid;			/* SVRCERT_XFRM_REQID(slot) */
+	uint8_t proto;			/* protected traffic: 0 all IP */
+	/* The authentication channel, exempt from ESP (TCP); 0: none. */
+	uint16_t local_auth_port;	/* where this router listens */
+	uint16_t remote_auth_port;	/* where it calls the peer */
+};
+
+/*
+ * ESP required both ways between the two addresses (an unprotected packet
+ * from the peer's address is dropped by the kernel), except TCP to and
+ * from the two authentication ports, which must work before keys exist.
+ * UPDPOLICY: idempotent. -errno of the first policy refused.
+ */
+int peerkey_policies_install(struct svrcert_xfrm *x, const struct peerkey_path *p);
+/* Every policy of PATH; absent ones are fine. */
+int peerkey_policies_remove(struct svrcert_xfrm *x, const struct peerkey_path *p);
+
+/* Inbound SA of K (UPDSA on K->spi_in, allocated before the offer). */
+int peerkey_sa_install_in(struct svrcert_xfrm *x, const struct peerkey_path *p,
+			  const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s);
+/* Outbound SA of K (NEWSA, K->spi_out): only after the peer said READY. */
+int peerkey_sa_install_out(struct svrcert_xfrm *x, const struct peerkey_path *p,
+			   const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s);
+/* Both SAs of a key index (0: that one is skipped); absent ones are fine. */
+int peerkey_sa_remove(struct svrcert_xfrm *x, const struct peerkey_path *p,
+		      uint32_t spi_in, uint32_t spi_out);
 
 #endif
