@@ -6,7 +6,8 @@
  * handshakes (in memory, BIO pairs); both ends agree, directions differ,
  * every input changes the key, a connection never yields keys twice, a
  * new handshake gives new keys; the persisted key index never goes back
- * and refuses an index already used, across "restarts" (a new store).
+ * and refuses an index already used, across "restarts" (a new store);
+ * the policy set of a peering, in a network namespace of its own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,12 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/xfrm.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "netlink/nl_util.h"
 #include "peer/peerkey.h"
 
 static EVP_PKEY *key_s, *key_c;
@@ -302,6 +306,91 @@ static void test_index_store(void **state)
 	store_close(&st);
 }
 
+struct pol_seen {
+	unsigned int protect, exempt, other;
+	char desc[8][64];
+};
+
+static int see_policy(const struct svrcert_xfrm_policy *p, void *arg)
+{
+	struct pol_seen *s = arg;
+	unsigned int n = s->protect + s->exempt;
+
+	if (!svrcert_xfrm_prio_owned(p->priority)) {
+		s->other++;
+		return 0;
+	}
+	if (n < 8)
+		snprintf(s->desc[n], sizeof(s->desc[n]), "%s %s %u>%u %s",
+			 p->dir == XFRM_POLICY_IN ? "in" : "out", p->proto ? "tcp" : "all",
+			 p->sport, p->dport, p->exempt ? "exempt" : "esp");
+	if (p->exempt) {
+		s->exempt++;
+		assert_int_equal(p->priority, SVRCERT_XFRM_PRIO_EXEMPT);
+		assert_int_equal(p->proto, IPPROTO_TCP);
+	} else {
+		s->protect++;
+		assert_int_equal(p->priority, SVRCERT_XFRM_PRIO_PROTECT);
+		assert_int_equal(p->reqid, SVRCERT_XFRM_REQID(4));
+		assert_int_equal(p->proto, 0);
+	}
+	return 0;
+}
+
+static bool has(const struct pol_seen *s, const char *d)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (!strcmp(s->desc[i], d))
+			return true;
+	return false;
+}
+
+/*
+ * The policy set of a peering, in a network namespace of our own (the
+ * host kernel has xfrm policies even without esp4): ESP required both
+ * ways, TCP to and from both authentication ports exempt, nothing else.
+ */
+static void test_policies(void **state)
+{
+	struct peerkey_path p = { .reqid = SVRCERT_XFRM_REQID(4), .local_auth_port = 4480,
+				  .remote_auth_port = 4481 };
+	struct pol_seen seen = { 0 };
+	struct svrcert_xfrm *x;
+
+	if (unshare(CLONE_NEWNET))
+		skip();
+	assert_int_equal(svrcert_nl_addr_parse("10.85.1.1", &p.local), 0);
+	assert_int_equal(svrcert_nl_addr_parse("10.85.2.1", &p.remote), 0);
+	assert_int_equal(svrcert_xfrm_open(&x), 0);
+	assert_int_equal(peerkey_policies_install(x, &p), 0);
+	assert_int_equal(peerkey_policies_install(x, &p), 0);	/* idempotent */
+	assert_int_equal(svrcert_xfrm_policy_dump(x, see_policy, &seen), 0);
+	assert_int_equal(seen.protect, 2);
+	assert_int_equal(seen.exempt, 4);
+	assert_true(has(&seen, "in all 0>0 esp") && has(&seen, "out all 0>0 esp"));
+	assert_true(has(&seen, "in tcp 0>4480 exempt"));	/* calls to us */
+	assert_true(has(&seen, "out tcp 4480>0 exempt"));	/* our answers */
+	assert_true(has(&seen, "out tcp 0>4481 exempt"));	/* our calls */
+	assert_true(has(&seen, "in tcp 4481>0 exempt"));	/* its answers */
+
+	/* a passive side (no listener here): only the peer's port is exempt */
+	assert_int_equal(peerkey_policies_remove(x, &p), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(svrcert_xfrm_policy_dump(x, see_policy, &seen), 0);
+	assert_int_equal(seen.protect + seen.exempt, 0);
+	p.local_auth_port = 0;
+	assert_int_equal(peerkey_policies_install(x, &p), 0);
+	assert_int_equal(svrcert_xfrm_policy_dump(x, see_policy, &seen), 0);
+	assert_int_equal(seen.exempt, 2);
+	assert_int_equal(peerkey_policies_remove(x, &p), 0);
+	assert_int_equal(peerkey_policies_remove(x, &p), 0);	/* absent is fine */
+	/* SAs that are not there: removal is fine too */
+	assert_int_equal(peerkey_sa_remove(x, &p, 0x1234, 0x5678), 0);
+	svrcert_xfrm_close(x);
+}
+
 static int group_setup(void **state)
 {
 	key_s = EVP_EC_gen("P-256");
@@ -335,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_derive_uniqueness),
 		cmocka_unit_test(test_derive_needs_tls13),
 		cmocka_unit_test(test_index_store),
+		cmocka_unit_test(test_policies),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
