@@ -124,6 +124,14 @@ static void test_source_keeps_last_good(void **state)
 							  sizeof(err)), 0);
 		assert_true(rep);
 		assert_string_equal(t.crl.issuer_text, "/C=US/O=svrcert test/CN=Other CA");
+		/* no rollback: the first issuer's CRL 5 stays held, and its
+		 * older CRL 4 is still refused on this URL */
+		assert_true(t.issuer_changed);
+		assert_int_equal(t.nprev, 1);
+		assert_int_equal(t.prev[0].crl.nkeys, 100);
+		assert_int_equal(offer(&t, "n4.der", "ca", &rep, err, sizeof(err)),
+				 -ESTALE);
+		assert_int_equal(t.nprev, 1);
 		svrcert_crl_source_release(&t);
 		sk_X509_pop_free(both, X509_free);
 		free(buf);

@@ -44,26 +44,38 @@ void svrcert_master_release(struct svrcert_master *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static size_t add_keys(struct svrcert_master *m, size_t at,
+		       const struct svrcert_crl *crl)
+{
+	if (crl->nkeys)
+		memcpy(m->keys[at], crl->keys, crl->nkeys * SVRCERT_REVKEY_LEN);
+	return at + crl->nkeys;
+}
+
 int svrcert_master_build(struct svrcert_crl_source *const *srcs, size_t nsrc,
 			 const svrcert_revkey_t *extra, size_t nextra,
 			 time_t now, struct svrcert_master *out)
 {
-	size_t total = nextra, i, at = 0;
+	size_t total = nextra, i, j, at = 0;
 	uint8_t *shrunk;
 	int rc;
 
-	for (i = 0; i < nsrc; i++)
+	/* Every issuer's CRL a source holds: the current one and those of
+	 * issuers its URL served before (no rollback, crl_source.h). */
+	for (i = 0; i < nsrc; i++) {
 		if (srcs[i]->has_good)
 			total += srcs[i]->crl.nkeys;
+		for (j = 0; j < srcs[i]->nprev; j++)
+			total += srcs[i]->prev[j].crl.nkeys;
+	}
 	rc = master_alloc(out, total);
 	if (rc)
 		return rc;
 	for (i = 0; i < nsrc; i++) {
-		if (!srcs[i]->has_good || !srcs[i]->crl.nkeys)
-			continue;
-		memcpy(out->keys[at], srcs[i]->crl.keys,
-		       srcs[i]->crl.nkeys * SVRCERT_REVKEY_LEN);
-		at += srcs[i]->crl.nkeys;
+		if (srcs[i]->has_good)
+			at = add_keys(out, at, &srcs[i]->crl);
+		for (j = 0; j < srcs[i]->nprev; j++)
+			at = add_keys(out, at, &srcs[i]->prev[j].crl);
 	}
 	if (nextra)
 		memcpy(out->keys[at], extra, nextra * SVRCERT_REVKEY_LEN);

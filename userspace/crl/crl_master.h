@@ -8,6 +8,9 @@
  *	<dir>/index.json		what is there (written last)
  *	<dir>/master.bin		the master list, format below
  *	<dir>/crl/<name>.crl		each source's verified CRL, as fetched
+ *	<dir>/crl/<name>-<id>.crl	the CRL of an issuer the source's URL
+ *					served before its current one, still in
+ *					force (svrcert_crl_source_prev_file)
  *
  * master.bin (all integers big-endian):
  *	 0  8  magic "SVRCRLM\0"
@@ -50,7 +53,8 @@ struct svrcert_master {
 	time_t generated;
 };
 
-/* Union of the good sources' keys and EXTRA (any order). 0 or -ENOMEM. */
+/* Union of the keys of every CRL the sources hold (each one's current CRL
+ * and its previous issuers', prev[]) and EXTRA (any order). 0 or -ENOMEM. */
 int svrcert_master_build(struct svrcert_crl_source *const *srcs, size_t nsrc,
 			 const svrcert_revkey_t *extra, size_t nextra,
 			 time_t now, struct svrcert_master *out);

@@ -46,21 +46,51 @@ static int make_dir(const char *path)
 	return 0;
 }
 
-static json_t *crl_entry(const struct svrcert_crl_source *s, time_t now)
+/* One held CRL in index.json; PREV: of an issuer the URL served before. */
+static json_t *crl_entry(const struct svrcert_crl_source *s,
+			 const struct svrcert_crl *crl, const uint8_t *der,
+			 size_t der_len, const char *fname, bool prev,
+			 time_t now)
 {
-	char file[64], num[48], hex[65], tu[32], nu[32];
+	char file[128], num[48], hex[65], tu[32], nu[32];
+	json_t *e;
 
-	snprintf(file, sizeof(file), "%s/%s.crl", SVRCERT_MASTER_CRL_DIR, s->name);
-	svrcert_crl_number_hex(&s->crl, num, sizeof(num));
-	sha256_hex(s->der, s->der_len, hex);
-	iso_time(s->crl.this_update, tu, sizeof(tu));
-	iso_time(s->crl.next_update, nu, sizeof(nu));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:b}",
-			 "file", file, "url", s->url, "issuer", s->crl.issuer_text,
-			 "crl_number", num, "this_update", tu, "next_update", nu,
-			 "entries", (json_int_t)s->crl.entries,
-			 "size", (json_int_t)s->der_len, "sha256", hex,
-			 "stale", svrcert_crl_source_stale(s, now));
+	snprintf(file, sizeof(file), "%s/%s", SVRCERT_MASTER_CRL_DIR, fname);
+	svrcert_crl_number_hex(crl, num, sizeof(num));
+	sha256_hex(der, der_len, hex);
+	iso_time(crl->this_update, tu, sizeof(tu));
+	iso_time(crl->next_update, nu, sizeof(nu));
+	e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:b}",
+		      "file", file, "url", s->url, "issuer", crl->issuer_text,
+		      "crl_number", num, "this_update", tu, "next_update", nu,
+		      "entries", (json_int_t)crl->entries,
+		      "size", (json_int_t)der_len, "sha256", hex,
+		      "stale", now > crl->next_update);
+	if (e && prev)
+		json_object_set_new(e, "previous_issuer", json_true());
+	return e;
+}
+
+/* S's held CRLs appended to CRLS: the current one, then prev[]. */
+static int crl_entries(json_t *crls, const struct svrcert_crl_source *s,
+		       time_t now)
+{
+	char fname[96];
+	size_t j;
+
+	snprintf(fname, sizeof(fname), "%s.crl", s->name);
+	if (s->has_good && json_array_append_new(crls, crl_entry(s, &s->crl,
+			s->der, s->der_len, fname, false, now)))
+		return -ENOMEM;
+	for (j = 0; j < s->nprev; j++) {
+		svrcert_crl_source_prev_file(s, &s->prev[j], fname,
+					     sizeof(fname));
+		if (json_array_append_new(crls, crl_entry(s, &s->prev[j].crl,
+				s->prev[j].der, s->prev[j].der_len, fname,
+				true, now)))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static json_t *learned_json(const struct svrcert_learned *l)
@@ -87,8 +117,7 @@ static json_t *index_json(struct svrcert_crl_source *const *srcs, size_t nsrc,
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", m->buf[SVRCERT_MASTER_OFF_SHA256 + i]);
 	for (i = 0; crls && i < nsrc; i++)
-		if (srcs[i]->has_good &&
-		    json_array_append_new(crls, crl_entry(srcs[i], now))) {
+		if (crl_entries(crls, srcs[i], now)) {
 			json_decref(crls);
 			return NULL;
 		}
@@ -170,12 +199,20 @@ int svrcert_master_cleanup(const char *dir)
 static bool is_current(const char *fname, struct svrcert_crl_source *const *srcs,
 		       size_t nsrc)
 {
-	size_t i;
+	char prev[96];
+	size_t i, j;
 
-	for (i = 0; i < nsrc; i++)
+	for (i = 0; i < nsrc; i++) {
 		if (srcs[i]->has_good && strlen(fname) == 36 &&
 		    !strncmp(fname, srcs[i]->name, 32) && !strcmp(fname + 32, ".crl"))
 			return true;
+		for (j = 0; j < srcs[i]->nprev; j++) {
+			svrcert_crl_source_prev_file(srcs[i], &srcs[i]->prev[j],
+						     prev, sizeof(prev));
+			if (!strcmp(fname, prev))
+				return true;
+		}
+	}
 	return false;
 }
 
@@ -201,22 +238,42 @@ static void prune(const char *crldir, struct svrcert_crl_source *const *srcs,
 		closedir(d);
 }
 
+static int write_one(const char *path, const uint8_t *der, size_t len,
+		     char *err, size_t errlen)
+{
+	int rc = atomic_write_file(path, der, len, STORE_MODE_PUBLIC);
+
+	return rc ? svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
+				 strerror(-rc)) : 0;
+}
+
+/* Each source's current CRL and its previous issuers' (prev[]): the
+ * latter keep their CRL numbers across restarts (restore). */
 static int write_crls(const char *crldir, struct svrcert_crl_source *const *srcs,
 		      size_t nsrc, char *err, size_t errlen)
 {
-	char path[PATH_MAX + 64];
-	size_t i;
+	char path[PATH_MAX + 128], name[96];
+	size_t i, j;
 	int rc;
 
 	for (i = 0; i < nsrc; i++) {
-		if (!srcs[i]->has_good)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s.crl", crldir, srcs[i]->name);
-		rc = atomic_write_file(path, srcs[i]->der, srcs[i]->der_len,
-				       STORE_MODE_PUBLIC);
-		if (rc)
-			return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
-				    strerror(-rc));
+		if (srcs[i]->has_good) {
+			snprintf(path, sizeof(path), "%s/%s.crl", crldir,
+				 srcs[i]->name);
+			rc = write_one(path, srcs[i]->der, srcs[i]->der_len,
+				       err, errlen);
+			if (rc)
+				return rc;
+		}
+		for (j = 0; j < srcs[i]->nprev; j++) {
+			svrcert_crl_source_prev_file(srcs[i], &srcs[i]->prev[j],
+						     name, sizeof(name));
+			snprintf(path, sizeof(path), "%s/%s", crldir, name);
+			rc = write_one(path, srcs[i]->prev[j].der,
+				       srcs[i]->prev[j].der_len, err, errlen);
+			if (rc)
+				return rc;
+		}
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* One CRL URL's state; see crl_source.h for the rules. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,17 +31,51 @@ int svrcert_crl_source_init(struct svrcert_crl_source *s, const char *url)
 	return 0;
 }
 
+static void held_release(struct svrcert_crl_held *h)
+{
+	svrcert_crl_release(&h->crl);
+	free(h->der);
+	memset(h, 0, sizeof(*h));
+}
+
 void svrcert_crl_source_release(struct svrcert_crl_source *s)
 {
+	size_t i;
+
 	svrcert_crl_release(&s->crl);
 	free(s->der);
 	s->der = NULL;
 	s->der_len = 0;
 	s->has_good = false;
+	for (i = 0; i < s->nprev; i++)
+		held_release(&s->prev[i]);
+	s->nprev = 0;
 }
 
-/* May NEW replace the held CRL? The order rules of crl_source.h. */
-static int check_order(const struct svrcert_crl_source *s,
+static bool same_issuer(const struct svrcert_crl *a, const struct svrcert_crl *b)
+{
+	return a->issuer_der_len == b->issuer_der_len &&
+	       !memcmp(a->issuer_der, b->issuer_der, a->issuer_der_len);
+}
+
+/* The previous issuer's CRL of NW's issuer, -1 when none is held. */
+static int find_prev(const struct svrcert_crl_source *s,
+		     const struct svrcert_crl *nw)
+{
+	size_t i;
+
+	for (i = 0; i < s->nprev; i++)
+		if (same_issuer(&s->prev[i].crl, nw))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * May NW be held? The order rules of crl_source.h against HELD, the CRL
+ * held of the same issuer (NULL: none). CRL numbers and dates order the
+ * CRLs of one issuer only; each issuer's sequence is kept apart.
+ */
+static int check_order(const struct svrcert_crl *held,
 		       const struct svrcert_crl *nw, time_t now,
 		       char *err, size_t errlen)
 {
@@ -50,22 +85,43 @@ static int check_order(const struct svrcert_crl_source *s,
 		return svrcert_fail(err, errlen, -ERANGE,
 			    "thisUpdate is more than %d h in the future",
 			    SVRCERT_CRL_MAX_SKEW / 3600);
-	/* CRL numbers and dates order the CRLs of one issuer only; a URL that
-	 * now serves another (trusted) issuer's CRL starts a new sequence. */
-	if (!s->has_good || strcmp(nw->issuer_text, s->crl.issuer_text) ||
-	    nw->issuer_der_len != s->crl.issuer_der_len ||
-	    memcmp(nw->issuer_der, s->crl.issuer_der, nw->issuer_der_len))
+	if (!held)
 		return 0;
-	if (svrcert_crl_number_cmp(nw, &s->crl) < 0) {
+	if (svrcert_crl_number_cmp(nw, held) < 0) {
 		svrcert_crl_number_hex(nw, a, sizeof(a));
-		svrcert_crl_number_hex(&s->crl, b, sizeof(b));
+		svrcert_crl_number_hex(held, b, sizeof(b));
 		return svrcert_fail(err, errlen, -ESTALE,
 			    "CRL number %s is lower than the held CRL number %s",
 			    a[0] ? a : "(none)", b);
 	}
-	if (nw->this_update < s->crl.this_update)
+	if (nw->this_update < held->this_update)
 		return svrcert_fail(err, errlen, -ESTALE,
 			    "thisUpdate is older than the held CRL's");
+	return 0;
+}
+
+/* The CRL NW of S's URL is checked against (NULL: none), and whether there
+ * is room for it: -EMLINK when it would be one issuer too many. */
+static int held_for(const struct svrcert_crl_source *s,
+		    const struct svrcert_crl *nw, const struct svrcert_crl **held,
+		    char *err, size_t errlen)
+{
+	int k;
+
+	*held = NULL;
+	if (!s->has_good)
+		return 0;
+	if (same_issuer(nw, &s->crl)) {
+		*held = &s->crl;
+		return 0;
+	}
+	k = find_prev(s, nw);
+	if (k >= 0)
+		*held = &s->prev[k].crl;
+	else if (s->nprev >= SVRCERT_CRL_PREV_MAX)
+		return svrcert_fail(err, errlen, -EMLINK, "this URL served %d "
+				    "other issuers already; %s not held",
+				    SVRCERT_CRL_PREV_MAX, nw->issuer_text);
 	return 0;
 }
 
@@ -110,18 +166,32 @@ static int to_der(const uint8_t *buf, size_t len, uint8_t **der,
 	return *der ? 0 : -ENOMEM;
 }
 
+/* NW becomes the current CRL. One of another issuer than the current does
+ * not remove the current one: it moves to prev[], replacing the older CRL
+ * of its own issuer held there (no rollback, crl_source.h). */
 static void hold(struct svrcert_crl_source *s, struct svrcert_crl *nw,
-		 uint8_t *der, size_t der_len, const char *etag,
-		 const char *last_modified)
+		 uint8_t *der, size_t der_len)
 {
-	svrcert_crl_source_release(s);
+	struct svrcert_crl_held cur = { s->crl, s->der, s->der_len };
+	int k = s->has_good && !same_issuer(nw, &s->crl) ? find_prev(s, nw) : -1;
+
+	s->issuer_changed = s->has_good && !same_issuer(nw, &s->crl);
+	if (!s->issuer_changed) {
+		held_release(&cur);
+	} else {
+		snprintf(s->prev_issuer, sizeof(s->prev_issuer), "%s",
+			 cur.crl.issuer_text);
+		if (k >= 0) {
+			held_release(&s->prev[k]);
+			s->prev[k] = cur;
+		} else {
+			s->prev[s->nprev++] = cur;	/* room: held_for() */
+		}
+	}
 	s->crl = *nw;
 	s->der = der;
 	s->der_len = der_len;
 	s->has_good = true;
-	snprintf(s->etag, sizeof(s->etag), "%s", etag ? etag : "");
-	snprintf(s->last_modified, sizeof(s->last_modified), "%s",
-		 last_modified ? last_modified : "");
 }
 
 int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
@@ -129,6 +199,7 @@ int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 			     const char *etag, const char *last_modified,
 			     bool *replaced, char *err, size_t errlen)
 {
+	const struct svrcert_crl *held = NULL;
 	struct svrcert_crl nw = { 0 };
 	uint8_t *der = NULL;
 	size_t der_len = 0;
@@ -142,19 +213,98 @@ int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 		     "out of memory" : "PEM without a valid X509 CRL block");
 	else
 		rc = svrcert_crl_walk(der, der_len, trusted, &nw, err, errlen) ?:
-		     check_order(s, &nw, now, err, errlen);
+		     held_for(s, &nw, &held, err, errlen) ?:
+		     check_order(held, &nw, now, err, errlen);
 	if (rc) {
 		svrcert_crl_release(&nw);
 		free(der);
 		svrcert_crl_source_failed(s, rc, err, now);
 		return rc;
 	}
-	*replaced = !s->has_good || !same_keys(&nw, &s->crl);
-	hold(s, &nw, der, der_len, etag, last_modified);
+	*replaced = !s->has_good || !same_issuer(&nw, &s->crl) ||
+		    !same_keys(&nw, &s->crl);
+	hold(s, &nw, der, der_len);
+	snprintf(s->etag, sizeof(s->etag), "%s", etag ? etag : "");
+	snprintf(s->last_modified, sizeof(s->last_modified), "%s",
+		 last_modified ? last_modified : "");
 	if (*replaced)
 		s->last_change = now;
 	svrcert_crl_source_not_modified(s, now);
 	return 0;
+}
+
+void svrcert_crl_source_prev_file(const struct svrcert_crl_source *s,
+				  const struct svrcert_crl_held *h,
+				  char *out, size_t len)
+{
+	unsigned char md[32];
+	char hex[17] = "";
+	int i;
+
+	if (EVP_Digest(h->crl.issuer_der, h->crl.issuer_der_len, md, NULL,
+		       EVP_sha256(), NULL))
+		for (i = 0; i < 8; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(out, len, "%s-%s.crl", s->name, hex);
+}
+
+/* A previous issuer's CRL published as PATH, held again (verified again);
+ * one of the current issuer, or older than one held, is left out. */
+static void restore_prev(struct svrcert_crl_source *s, const char *path,
+			 STACK_OF(X509) *trusted)
+{
+	struct svrcert_crl_held h = { 0 };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[256];
+	int k;
+
+	if (crlw_read_file(path, &buf, &len) ||
+	    to_der(buf, len, &h.der, &h.der_len)) {
+		free(buf);
+		return;
+	}
+	free(buf);
+	if (svrcert_crl_walk(h.der, h.der_len, trusted, &h.crl, err,
+			     sizeof(err)) ||
+	    (s->has_good && same_issuer(&h.crl, &s->crl))) {
+		held_release(&h);
+		return;
+	}
+	k = find_prev(s, &h.crl);
+	if (k >= 0 && svrcert_crl_number_cmp(&h.crl, &s->prev[k].crl) > 0) {
+		held_release(&s->prev[k]);
+		s->prev[k] = h;
+	} else if (k < 0 && s->nprev < SVRCERT_CRL_PREV_MAX) {
+		s->prev[s->nprev++] = h;
+	} else {
+		held_release(&h);
+	}
+}
+
+/* <pubdir>/crl/<name>-<16 hex>.crl: the previous issuers' CRLs. */
+static void restore_prevs(struct svrcert_crl_source *s, const char *pubdir,
+			  STACK_OF(X509) *trusted)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300];
+	size_t nl = strlen(s->name);
+	struct dirent *de;
+	DIR *d;
+
+	if (snprintf(dir, sizeof(dir), "%s/crl", pubdir) >= (int)sizeof(dir))
+		return;
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l != nl + 21 || strncmp(de->d_name, s->name, nl) ||
+		    de->d_name[nl] != '-' || strcmp(de->d_name + l - 4, ".crl"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		restore_prev(s, path, trusted);
+	}
+	if (d)
+		closedir(d);
 }
 
 int svrcert_crl_source_restore(struct svrcert_crl_source *s, const char *pubdir,
@@ -173,10 +323,13 @@ int svrcert_crl_source_restore(struct svrcert_crl_source *s, const char *pubdir,
 		return svrcert_fail(err, errlen, -ENAMETOOLONG, "publish directory name too long");
 	rc = crlw_read_file(path, &buf, &len);
 	if (rc)
-		return svrcert_fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
-	rc = svrcert_crl_source_offer(s, buf, len, trusted, now, NULL, NULL,
-				      &replaced, err, errlen);
+		svrcert_fail(err, errlen, rc, "cannot read %s: %s", path, strerror(-rc));
+	else
+		rc = svrcert_crl_source_offer(s, buf, len, trusted, now, NULL,
+					      NULL, &replaced, err, errlen);
 	free(buf);
+	s->issuer_changed = false;
+	restore_prevs(s, pubdir, trusted);
 	/* not a fetch: keep the fetch bookkeeping as it was */
 	s->last_attempt = saved.last_attempt;
 	s->last_success = saved.last_success;

@@ -179,7 +179,11 @@ static void audit_update(struct crl_mgr *crl, struct crl_src *c,
 	json_t *detail = svrcert_crl_update_detail(&u);
 	char desc[600];
 
-	if (success)
+	if (success && c->s.issuer_changed)
+		snprintf(desc, sizeof(desc), "Updated CRL for issuer: %.250s "
+			 "(the URL served %.250s before; its CRL stays in force)",
+			 c->s.crl.issuer_text, c->s.prev_issuer);
+	else if (success)
 		snprintf(desc, sizeof(desc), "Updated CRL for issuer: %s",
 			 c->s.crl.issuer_text);
 	else
@@ -226,6 +230,10 @@ static void got_body(struct crl_mgr *crl, struct crl_src *c,
 			 added, removed);
 		daemon_peers_crl_updated(crl->d);
 	}
+	if (c->s.issuer_changed)
+		syslog(LOG_WARNING, "CRL from %s: issuer %s replaces %s there; "
+		       "the CRL held of %s stays in force", c->s.url,
+		       c->s.crl.issuer_text, c->s.prev_issuer, c->s.prev_issuer);
 	syslog(LOG_INFO, "CRL from %s: %zu entries, %s", c->s.url,
 	       c->s.crl.entries, c->result);
 	audit_update(crl, c, true, res->body_len, added, removed, NULL);
@@ -334,6 +342,7 @@ static int sources_set(struct crl_mgr *crl)
 			crl->src[j].s.url[0] = '\0';	/* moved */
 			memset(&crl->src[j].s.crl, 0, sizeof(crl->src[j].s.crl));
 			crl->src[j].s.der = NULL;
+			crl->src[j].s.nprev = 0;	/* moved too */
 			continue;
 		}
 		if (svrcert_crl_source_init(&nw[i].s, cf->crl_urls[i])) {

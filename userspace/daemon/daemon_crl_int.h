@@ -20,7 +20,7 @@
 #include "daemon.h"
 
 enum crl_alarm_kind { CRL_ALARM_UNREACHABLE, CRL_ALARM_STALE,
-		      CRL_ALARM_INVALID, CRL_ALARM__MAX };
+		      CRL_ALARM_INVALID, CRL_ALARM_ISSUER, CRL_ALARM__MAX };
 
 /* What the kernel holds, as far as the daemon knows. */
 struct crl_kernel {

@@ -9,6 +9,10 @@
  *   crl-invalid      major  the last CRL received failed verification or
  *                           parsing (previous one kept); cleared by a good
  *                           CRL or a 304
+ *   crl-issuer-changed major the URL served another issuer's CRL than the
+ *                           one held; the previous issuer's CRL stays in
+ *                           force (no rollback); cleared when the URL's
+ *                           next accepted CRL has the same issuer again
  *
  * The own-certificate alarms (alarm.h) rewrite alarms.json as a whole, so
  * these live beside them in STATE_DIR/crl-alarms.json, in the same shape
@@ -30,6 +34,7 @@ static const char *const alarm_ids[CRL_ALARM__MAX] = {
 	[CRL_ALARM_UNREACHABLE] = "crl-unreachable",
 	[CRL_ALARM_STALE] = "crl-stale",
 	[CRL_ALARM_INVALID] = "crl-invalid",
+	[CRL_ALARM_ISSUER] = "crl-issuer-changed",
 };
 
 static bool wanted(const struct crl_src *c, enum crl_alarm_kind k, time_t now)
@@ -41,6 +46,8 @@ static bool wanted(const struct crl_src *c, enum crl_alarm_kind k, time_t now)
 		return svrcert_crl_source_stale(&c->s, now);
 	case CRL_ALARM_INVALID:
 		return c->invalid;
+	case CRL_ALARM_ISSUER:
+		return c->s.issuer_changed;
 	default:
 		return false;
 	}
@@ -60,6 +67,11 @@ static void alarm_message(const struct crl_src *c, enum crl_alarm_kind k,
 		svrcert_time_iso8601(c->s.crl.next_update, when, sizeof(when));
 		snprintf(buf, len, "CRL %.700s past its nextUpdate %.40s (still used)",
 			 c->s.url, when);
+		break;
+	case CRL_ALARM_ISSUER:
+		snprintf(buf, len, "CRL %.500s now served by %.200s instead of "
+			 "%.200s, whose revocations stay in force", c->s.url,
+			 c->s.crl.issuer_text, c->s.prev_issuer);
 		break;
 	default:
 		snprintf(buf, len, "CRL %.700s invalid, previous kept: %.255s",
@@ -156,6 +168,23 @@ void crl_alarms_sync(struct crl_mgr *crl)
 		crl->alarms_dirty = false;
 }
 
+/* The CRLs of issuers the URL served before its current one (no
+ * rollback: still in force). */
+static json_t *prev_json(const struct svrcert_crl_source *s)
+{
+	json_t *a = json_array();
+	char num[48];
+	size_t i;
+
+	for (i = 0; a && i < s->nprev; i++) {
+		svrcert_crl_number_hex(&s->prev[i].crl, num, sizeof(num));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I}", "issuer",
+			s->prev[i].crl.issuer_text, "crl_number", num, "keys",
+			(json_int_t)s->prev[i].crl.nkeys));
+	}
+	return a;
+}
+
 static json_t *source_json(const struct crl_src *c, time_t now)
 {
 	char last[40] = "", next[40] = "", fetched[40] = "", num[48] = "";
@@ -192,6 +221,8 @@ static json_t *source_json(const struct crl_src *c, time_t now)
 		      "attempts", (json_int_t)c->attempts, "alarms", al);
 	if (o && h && *num)
 		json_object_set_new(o, "crl_number", json_string(num));
+	if (o)
+		json_object_set_new(o, "previous_issuers", prev_json(&c->s));
 	return o;
 }
 
