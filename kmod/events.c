@@ -197,6 +197,12 @@ int svrcert_events_init(struct svrcert_net *sn)
 void svrcert_events_exit(struct svrcert_net *sn)
 {
 	cancel_work_sync(&sn->events.work);
+	svrcert_events_free(sn);
+}
+
+/* Only the ring: for events whose work was never queued (no hooks yet). */
+void svrcert_events_free(struct svrcert_net *sn)
+{
 	kfree(sn->events.queue);
 	sn->events.queue = NULL;
 }

@@ -55,6 +55,7 @@ struct svrcert_events {
 
 int svrcert_events_init(struct svrcert_net *sn);
 void svrcert_events_exit(struct svrcert_net *sn);
+void svrcert_events_free(struct svrcert_net *sn);
 void __svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
 			   enum svrcert_reason reason, bool dropped,
 			   time64_t now);

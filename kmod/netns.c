@@ -87,7 +87,11 @@ int svrcert_netns_activate(struct svrcert_net *sn)
 		return err;
 	err = svrcert_hooks_register(sn);
 	if (err) {
-		svrcert_events_exit(sn);
+		/*
+		 * No hook ran, so the work was never queued: no
+		 * cancel_work_sync() under sn->lock, which the worker takes.
+		 */
+		svrcert_events_free(sn);
 		return err;
 	}
 	sn->active = true;
