@@ -78,6 +78,53 @@ static void test_write_read_modes(void **state)
 	assert_int_equal(store_read(&f->st, "missing", &data, &len), -ENOENT);
 }
 
+static uid_t owner_of(const char *dir, const char *name)
+{
+	char path[4200];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_uid;
+}
+
+/*
+ * Root (svrcertctl) writing into a state directory the daemon's user owns:
+ * every file and directory it creates there goes to that user, modes as
+ * asked, so the daemon can read its 0600 files. In root's own directory
+ * nothing changes hands.
+ */
+static void test_root_writes_give_files_to_dir_owner(void **state)
+{
+	struct fx *f = *state;
+	const uid_t user = 65534, group = 65534;	/* nobody, nogroup */
+	char path[4200];
+	struct stat sb;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(store_write(&f->st, STORE_KEY, "k", 1, STORE_MODE_SECRET), 0);
+	assert_int_equal(owner_of(f->dir, STORE_KEY), 0);
+
+	assert_int_equal(chown(f->dir, user, group), 0);
+	assert_int_equal(store_write(&f->st, STORE_KEY, "k2", 2, STORE_MODE_SECRET), 0);
+	assert_int_equal(owner_of(f->dir, STORE_KEY), user);
+	store_path(&f->st, STORE_KEY, path, sizeof(path));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_gid, group);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+
+	/* a subdirectory and a file in it, an appended log, the lock file */
+	assert_int_equal(store_write(&f->st, "sub/x.pem", "x", 1, STORE_MODE_PUBLIC), 0);
+	assert_int_equal(owner_of(f->dir, "sub"), user);
+	assert_int_equal(owner_of(f->dir, "sub/x.pem"), user);
+	assert_int_equal(store_append_line(&f->st, STORE_AUDIT_LOG, "{}", 0640), 0);
+	assert_int_equal(owner_of(f->dir, STORE_AUDIT_LOG), user);
+	assert_int_equal(store_lock(&f->st), 0);
+	store_unlock(&f->st);
+	assert_int_equal(owner_of(f->dir, ".lock"), user);
+}
+
 static void test_failed_write_keeps_old_file(void **state)
 {
 	struct fx *f = *state;
@@ -157,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_read_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_write_keeps_old_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_writes_give_files_to_dir_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_names_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_router_uuid_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_persist_and_recover, setup, teardown),

@@ -71,8 +71,9 @@ static int append_to_path(const char *path, const char *line)
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
+	ret = store_give_to_dir_owner(fd, path);
 	/* One write per line: O_APPEND keeps concurrent writers' lines whole. */
-	if (write(fd, line, len) != (ssize_t)len || fsync(fd))
+	if (!ret && (write(fd, line, len) != (ssize_t)len || fsync(fd)))
 		ret = errno ? -errno : -EIO;
 	close(fd);
 	return ret;

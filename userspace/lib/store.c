@@ -17,11 +17,54 @@
 
 #define STORE_READ_MAX	(1024 * 1024)
 
+/*
+ * The state directory belongs to the daemon's user (svrcert, with the
+ * packaged unit), but root runs svrcertctl in it too. A file root creates
+ * there is handed to the owner of the directory it is in, so the daemon
+ * can still read and replace it; the mode stays as asked (0600 keys stay
+ * private to that user). Nothing to do unless we are root and the
+ * directory is not root's. FD is the new file (or directory), DIR_PATH
+ * the directory holding it.
+ */
+static int give_to_dir_owner(int fd, const char *dir_path)
+{
+	struct stat dir;
+
+	if (geteuid() != 0)
+		return 0;
+	if (stat(dir_path, &dir))
+		return -errno;
+	if (dir.st_uid == 0)
+		return 0;
+	return fchown(fd, dir.st_uid, dir.st_gid) ? -errno : 0;
+}
+
+/* The same for PATH's directory. */
+int store_give_to_dir_owner(int fd, const char *path)
+{
+	char copy[PATH_MAX];
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return -ENAMETOOLONG;
+	return give_to_dir_owner(fd, dirname(copy));
+}
+
 static int mkdir_p_one(const char *dir, mode_t mode)
 {
-	if (mkdir(dir, mode) && errno != EEXIST)
+	int fd, ret;
+
+	if (mkdir(dir, mode)) {
+		if (errno != EEXIST)
+			return -errno;
+		return 0;
+	}
+	/* New: hand it over like a file (see give_to_dir_owner). */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	return 0;
+	ret = store_give_to_dir_owner(fd, dir);
+	close(fd);
+	return ret;
 }
 
 int store_open(struct svrcert_store *st, const char *dir)
@@ -70,8 +113,9 @@ static int lock_with(struct svrcert_store *st, int how)
 	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lock_fd < 0)
 		return -errno;
-	if (flock(st->lock_fd, how)) {
-		ret = -errno;
+	ret = give_to_dir_owner(st->lock_fd, st->dir);
+	if (ret || flock(st->lock_fd, how)) {
+		ret = ret ? ret : -errno;
 		close(st->lock_fd);
 		st->lock_fd = -1;
 	}
@@ -158,6 +202,8 @@ int atomic_write_file(const char *path, const void *data, size_t len,
 	if (fd < 0)
 		return -errno;
 	ret = fchmod(fd, mode) ? -errno : 0;
+	if (!ret)
+		ret = store_give_to_dir_owner(fd, path);
 	if (!ret)
 		ret = write_all(fd, data, len);
 	if (!ret && fsync(fd))
@@ -286,7 +332,9 @@ int store_append_line(const struct svrcert_store *st, const char *name,
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, line, strlen(line));
+	ret = store_give_to_dir_owner(fd, path);
+	if (!ret)
+		ret = write_all(fd, line, strlen(line));
 	if (!ret)
 		ret = write_all(fd, "\n", 1);
 	if (!ret && fsync(fd))

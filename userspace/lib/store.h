@@ -84,4 +84,14 @@ int store_router_uuid(const struct svrcert_store *st,
 int atomic_write_file(const char *path, const void *data, size_t len,
 		      mode_t mode);
 
+/*
+ * Root writes into directories the daemon's user owns (svrcertctl run as
+ * root on the daemon's state directory): every file and directory the
+ * store creates is handed to the owner of the directory holding it, so
+ * the daemon can still read and replace it; modes stay as asked. FD is
+ * the open file, PATH its path. A no-op unless we are root and that
+ * directory is not root's. 0 or -errno.
+ */
+int store_give_to_dir_owner(int fd, const char *path);
+
 #endif
