@@ -181,10 +181,12 @@ static void agree(const struct opts *o, struct svrcert_xfrm *x, SSL *ssl,
 	struct svrcert_store st;
 	char err[256];
 	uint64_t index;
+	time_t t_alloc;
 	int e;
 
 	if ((e = store_open(&st, o->dir)))
 		die("state directory", e);
+	t_alloc = time(NULL);
 	e = svrcert_xfrm_allocspi(x, &p->remote, &p->local, p->reqid, 0, 0, &mine.spi);
 	if (e)
 		die("ALLOCSPI", e);
@@ -197,8 +199,11 @@ static void agree(const struct opts *o, struct svrcert_xfrm *x, SSL *ssl,
 		die(err, e);
 	if ((e = peerkey_derive(ssl, &mine, &theirs, index, k)))
 		die("derive", e);
-	if ((e = peerkey_sa_install_in(x, p, k, o->soft, o->hard)))
+	if ((e = peerkey_sa_install_in(x, p, k, o->soft, o->hard))) {
+		fprintf(stderr, "esp_peer: inbound SA %#x %ld s after ALLOCSPI\n", k->spi_in,
+			(long)(time(NULL) - t_alloc));
 		die(svrcert_xfrm_errmsg(x)[0] ? svrcert_xfrm_errmsg(x) : "inbound SA", e);
+	}
 	send_msg(ssl, &(struct peerkey_offer){ .spi = k->spi_in, .index = index,
 					       .flags = PEERKEY_F_READY });
 	recv_msg(ssl, &ready, PEERKEY_F_READY);

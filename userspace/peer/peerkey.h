@@ -127,7 +127,10 @@ int peerkey_policies_install(struct svrcert_xfrm *x, const struct peerkey_path *
 /* Every policy of PATH; absent ones are fine. */
 int peerkey_policies_remove(struct svrcert_xfrm *x, const struct peerkey_path *p);
 
-/* Inbound SA of K (UPDSA on K->spi_in, allocated before the offer). */
+/*
+ * Inbound SA of K: UPDSA on K->spi_in (allocated before the offer), or,
+ * when that reservation has expired, NEWSA on the same SPI.
+ */
 int peerkey_sa_install_in(struct svrcert_xfrm *x, const struct peerkey_path *p,
 			  const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s);
 /* Outbound SA of K (NEWSA, K->spi_out): only after the peer said READY. */

@@ -91,7 +91,8 @@ int peerkey_policies_remove(struct svrcert_xfrm *x, const struct peerkey_path *p
 }
 
 static int sa_install(struct svrcert_xfrm *x, const struct peerkey_path *p, bool in,
-		      const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s)
+		      const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s,
+		      bool update)
 {
 	struct svrcert_xfrm_sa sa = {
 		.src = in ? p->remote : p->local,
@@ -104,7 +105,7 @@ static int sa_install(struct svrcert_xfrm *x, const struct peerkey_path *p, bool
 	int err;
 
 	memcpy(sa.key, in ? k->in : k->out, sizeof(sa.key));
-	err = svrcert_xfrm_sa_add(x, &sa, in);
+	err = svrcert_xfrm_sa_add(x, &sa, update);
 	OPENSSL_cleanse(sa.key, sizeof(sa.key));
 	return err;
 }
@@ -112,13 +113,22 @@ static int sa_install(struct svrcert_xfrm *x, const struct peerkey_path *p, bool
 int peerkey_sa_install_in(struct svrcert_xfrm *x, const struct peerkey_path *p,
 			  const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s)
 {
-	return sa_install(x, p, true, k, soft_s, hard_s);
+	int err = sa_install(x, p, true, k, soft_s, hard_s, true);
+
+	/*
+	 * The SPI is agreed with the peer: if its reservation lapsed (the
+	 * larval SA lives net.core.xfrm_acq_expires seconds, and the peer may
+	 * be slow), claim it outright; -EEXIST if someone else took it.
+	 */
+	if (err == -ENOENT)
+		err = sa_install(x, p, true, k, soft_s, hard_s, false);
+	return err;
 }
 
 int peerkey_sa_install_out(struct svrcert_xfrm *x, const struct peerkey_path *p,
 			   const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s)
 {
-	return sa_install(x, p, false, k, soft_s, hard_s);
+	return sa_install(x, p, false, k, soft_s, hard_s, false);
 }
 
 int peerkey_sa_remove(struct svrcert_xfrm *x, const struct peerkey_path *p,
