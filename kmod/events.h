@@ -74,6 +74,7 @@ static inline void svrcert_events_note(struct svrcert_net *sn,
 			reason != SVRCERT_REASON_DISABLED))
 		__svrcert_events_note(sn, peer, reason, dropped, now);
 }
+
 /* Take the oldest queued event; caller holds the config mutex. */
 bool svrcert_events_pop(struct svrcert_events *ev,
 			struct svrcert_event_rec *rec);

@@ -27,7 +27,7 @@
 
 struct svrcert_net {
 	struct net *net;
-	struct mutex lock;
+	struct mutex lock;	/* the config mutex: see above */
 	struct svrcert_policy __rcu *policy;	/* never NULL */
 	struct svrcert_revset __rcu *revset;	/* live set, never NULL */
 	struct svrcert_revset *staging;		/* bulk load in progress */

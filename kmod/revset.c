@@ -57,6 +57,7 @@ static atomic_long_t svrcert_revset_gen_last = ATOMIC_LONG_INIT(0);
 /* After a change readers can see: publish a new generation. */
 static void svrcert_revset_changed(struct svrcert_revset *set)
 {
+	/* Pairs with svrcert_revset_gen(): the change is visible first. */
 	smp_store_release(&set->gen,
 			  atomic_long_inc_return(&svrcert_revset_gen_last));
 }

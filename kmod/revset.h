@@ -47,6 +47,7 @@ bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key);
  */
 static inline unsigned long svrcert_revset_gen(const struct svrcert_revset *set)
 {
+	/* Pairs with the release in svrcert_revset_changed(). */
 	return smp_load_acquire(&set->gen);
 }
 
