@@ -1,0 +1,278 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Allocation failures, injected one at a time at every slab allocation an
+# operation makes (failslab through /proc/thread-self/fail-nth): peer add,
+# peer replace, a bulk-load chunk and commit, and a namespace's first
+# configuration (which sets up its data path). Every
+# failure must leave the peer table and the live set exactly as before
+# (or, when only the reply was lost, exactly as after), and the run must
+# end without a splat or a kmemleak report (the rig checks both). One
+# python3 process drives it all over one netlink socket: under the debug
+# kernel a process start costs seconds.
+#
+# Needs fault injection (the debug kernel); elsewhere it skips.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/lib-pki.sh"
+. "$here/lib-svrcert.sh"
+
+FI=/sys/kernel/debug/failslab
+if [ ! -d "$FI" ] || [ ! -e /proc/thread-self/fail-nth ]; then
+	tap_skip "allocation failures injected into svrcert" \
+		"no failslab/fail-nth in this kernel (the debug kernel has them)"
+	t_done
+	exit 0
+fi
+
+WORK=$(mktemp -d)
+on_exit 'rm -rf "$WORK"; echo Y >$FI/ignore-gfp-wait'
+klog_mark
+pki_init "$WORK/pki" && pki_cert peer -3600 +86400
+t_ok $? "peer certificate"
+
+# Slab failures only, GFP_KERNEL included, silently (a stack dump per
+# injected failure would read as a splat); page allocations never fail.
+echo N >$FI/ignore-gfp-wait
+echo 0 >$FI/verbose
+echo 0 >$FI/probability
+echo 0 >$FI/times
+[ -d /sys/kernel/debug/fail_page_alloc ] &&
+	echo 11 >/sys/kernel/debug/fail_page_alloc/min-order
+
+python3 - "$PKI/peer.der" "$T_N" "$WORK/count" <<'EOF'
+import ctypes, os, socket, struct, sys
+
+cert = open(sys.argv[1], "rb").read()
+ok_n = int(sys.argv[2])
+fail_n = 0
+
+def tap(good, desc, diag=""):
+    global ok_n, fail_n
+    ok_n += 1
+    print(("ok" if good else "not ok"), ok_n, "-", desc, flush=True)
+    if not good:
+        fail_n += 1
+        for line in str(diag).splitlines():
+            print("#", line, flush=True)
+
+def nla(t, data):
+    n = 4 + len(data)
+    return struct.pack("HH", n, t) + data + b"\0" * (-n % 4)
+
+def nest(t, data):
+    return nla(t | 0x8000, data)
+
+def attrs(buf):
+    out, off = {}, 0
+    while off + 4 <= len(buf):
+        n, t = struct.unpack_from("HH", buf, off)
+        if n < 4:
+            break
+        out.setdefault(t & 0x3fff, buf[off + 4:off + n])
+        off += (n + 3) & ~3
+    return out
+
+class Genl:
+    def __init__(self):
+        self.sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
+        self.sk.bind((0, 0))
+        self.seq = 0
+        self.fam = 0x10
+        _, msgs = self.xfer(3, nla(2, b"svrcert\0"))  # CTRL_CMD_GETFAMILY
+        self.fam = struct.unpack("H", attrs(msgs[0])[1][:2])[0]
+
+    def build(self, cmd, payload, dump=False):
+        self.seq += 1
+        flags = 1 | 4 | (0x300 if dump else 0)
+        body = struct.pack("BBH", cmd, 1, 0) + payload
+        return struct.pack("IHHII", 16 + len(body), self.fam, flags,
+                           self.seq, 0) + body
+
+    def recv(self):
+        """(errno or 0, genl payloads); 'lost' when the ack never came."""
+        msgs = []
+        while True:
+            try:
+                buf = self.sk.recv(1 << 20)
+            except OSError as e:
+                return ("lost", msgs) if e.errno == 105 else (-e.errno, msgs)
+            off = 0
+            while off + 16 <= len(buf):
+                n, typ, flags, seq, _ = struct.unpack_from("IHHII", buf, off)
+                if typ == 2:        # NLMSG_ERROR: 0 is the ack
+                    return struct.unpack_from("i", buf, off + 16)[0], msgs
+                if typ == 3:        # NLMSG_DONE
+                    return 0, msgs
+                msgs.append(buf[off + 20:off + n])
+                off += (n + 3) & ~3
+
+    def xfer(self, cmd, payload=b"", dump=False):
+        msg = self.build(cmd, payload, dump)
+        try:
+            self.sk.send(msg)
+        except OSError as e:
+            return -e.errno, []
+        return self.recv()
+
+nl = Genl()
+fd = os.open("/proc/thread-self/fail-nth", os.O_RDWR)
+
+def faulty(cmd, payload, g=None):
+    """One request with the nth slab allocation of this thread failing:
+    (errno, or 0, or "lost" when only the reply was; did it fire?)."""
+    g = g or nl
+    msg = g.build(cmd, payload)
+    os.write(fd, str(faulty.n).encode())
+    try:
+        g.sk.send(msg)
+        err, _ = g.recv()
+    except OSError as e:
+        err = -e.errno
+    left = int(os.pread(fd, 32, 0) or b"0")
+    os.write(fd, b"0")
+    return err, left == 0
+
+def peer(name, addrs=None, state=None, with_cert=False):
+    p = nla(1, name.encode() + b"\0")
+    if with_cert:
+        p += nla(2, cert)
+    if state is not None:
+        p += nla(3, bytes([state]))
+    if addrs is not None:
+        p += nest(4, b"".join(nla(1, socket.inet_aton(a)) for a in addrs))
+    return nest(9, p)
+
+def get_peer(name):
+    err, msgs = nl.xfer(14, peer(name))
+    if err:
+        return err
+    p = attrs(attrs(msgs[0])[9])
+    a = sorted(socket.inet_ntoa(v) for v in
+               [x for x in split_all(p[4])])
+    return (p[3][0], a)
+
+def split_all(buf):
+    off = 0
+    while off + 4 <= len(buf):
+        n, t = struct.unpack_from("HH", buf, off)
+        yield buf[off + 4:off + n]
+        off += (n + 3) & ~3
+
+def stats():
+    err, msgs = nl.xfer(15)
+    s = attrs(attrs(msgs[0])[10])
+    return struct.unpack("I", s[7])[0], struct.unpack("I", s[10])[0]
+
+def sweep(desc, cmd, payload, before, after, state, undo=None, cap=400):
+    """Fail allocation 1, 2, ... until the request goes through whole."""
+    bad = []
+    n = 0
+    for n in range(1, cap + 1):
+        faulty.n = n
+        err, fired = faulty(cmd, payload)
+        got = state()
+        if not fired:
+            if err != 0 or got != after:
+                bad.append(f"no fault: err {err}, state {got}, want {after}")
+            break
+        want = after if err == 0 or err == "lost" else before
+        if got != want:
+            bad.append(f"fault {n}: err {err}, state {got}, want {want}")
+        if got == after and undo:
+            undo()
+    else:
+        bad.append(f"still failing after {cap} faults")
+    if undo:
+        undo()
+    tap(not bad, f"{desc}: {n - 1} injected failures, each left the state whole",
+        "\n".join(bad[:5]))
+
+# A peer to replace, and ten live keys.
+keys10 = os.urandom(32 * 10)
+assert nl.xfer(11, peer("base", ["10.30.0.1", "10.30.0.2"], with_cert=True))[0] == 0
+assert nl.xfer(3, nla(7, keys10))[0] == 0
+stats0 = stats()
+
+sweep("ADD_PEER", 11, peer("new", ["10.30.1.1", "10.30.1.2"], with_cert=True),
+      -2, (0, ["10.30.1.1", "10.30.1.2"]), lambda: get_peer("new"),
+      undo=lambda: nl.xfer(13, peer("new")))
+
+base = get_peer("base")
+new_base = (1, ["10.30.0.2", "10.30.0.3", "10.30.0.4"])
+sweep("REPLACE_PEER adding and removing addresses", 12,
+      peer("base", ["10.30.0.2", "10.30.0.3", "10.30.0.4"], state=1),
+      base, new_base, lambda: get_peer("base"),
+      undo=lambda: nl.xfer(12, peer("base", ["10.30.0.1", "10.30.0.2"], state=0)))
+tap(stats() == stats0, "keys and peers counted as before", f"{stats()} {stats0}")
+
+# A bulk load: a chunk that fails drops the load and the live set stays;
+# a chunk that never reached svrcert (the failure was in netlink or
+# genetlink before it) leaves an empty load, and its commit swaps in
+# nothing. Never a partial set.
+chunk = os.urandom(32 * 64)   # a key costs ~1 ms under KASAN
+def chunk_sweep():
+    bad, n = [], 0
+    for n in range(1, 401):
+        assert nl.xfer(7)[0] == 0               # LOAD_BEGIN
+        faulty.n = n
+        err, fired = faulty(8, nla(7, chunk))
+        cerr, _ = nl.xfer(9)                    # LOAD_COMMIT
+        live = stats()[0]
+        if not fired:
+            if err or cerr or live != 64:
+                bad.append(f"no fault: chunk {err} commit {cerr} live {live}")
+            break
+        if err in (0, "lost"):
+            good = cerr == 0 and live == 64
+        else:
+            good = (cerr == -2 and live == 10) or (cerr == 0 and live == 0)
+        if not good:
+            bad.append(f"fault {n}: chunk {err}, commit {cerr}, live {live}")
+        if live != 10:                          # back to the ten keys
+            nl.xfer(7); nl.xfer(8, nla(7, keys10)); nl.xfer(9)
+    tap(not bad, f"LOAD_CHUNK: {n - 1} injected failures, never a partial live set",
+        "\n".join(bad[:5]))
+chunk_sweep()
+
+# Namespace setup: a namespace gets svrcert's data path (event ring,
+# hooks) at its first configuration. In a fresh namespace each time, fail
+# each allocation of that first SET_POLICY in turn: the namespace must
+# stay unconfigured (default policy) and take the next attempt; kmemleak
+# checks every unwinding. (Failing allocations inside unshare() itself
+# also fails other subsystems, some of which dump a stack trace.)
+libc = ctypes.CDLL(None, use_errno=True)
+home = os.open("/proc/self/ns/net", os.O_RDONLY)
+bad, n = [], 0
+for n in range(1, 201):
+    if libc.unshare(0x40000000):
+        bad.append(f"unshare: errno {ctypes.get_errno()}")
+        break
+    g = Genl()
+    faulty.n = n
+    err, fired = faulty(2, nla(2, b"\x01"), g)       # SET_POLICY validation on
+    _, msgs = g.xfer(1)                               # GET_POLICY
+    pv = attrs(msgs[0])[2][0]
+    g.sk.close()
+    libc.setns(home, 0x40000000)
+    if not fired:
+        if err or pv != 1:
+            bad.append(f"no fault: err {err}, peer-validation {pv}")
+        break
+    want = 1 if err in (0, "lost") else 0
+    if pv != want:
+        bad.append(f"fault {n}: err {err}, peer-validation {pv}, want {want}")
+tap(not bad, f"first configuration of a namespace: {n - 1} injected failures, "
+    "each left it unconfigured", "\n".join(bad[:5]))
+
+open(sys.argv[3], "w").write(f"{ok_n} {fail_n}\n")
+EOF
+if read -r n failed <"$WORK/count"; then
+	T_N=$n
+	T_FAILED=$((T_FAILED + failed))
+else
+	tap_not_ok "fault sweeps ran to the end"
+fi
+t_is "$(klog_bad)" "" "kernel log clean (no KASAN, lockdep, WARN, oops)"
+t_done
