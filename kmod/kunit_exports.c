@@ -2,7 +2,7 @@
 /*
  * Internals the KUnit suites in svrcert_kunit.ko call. Built only for a
  * kernel with CONFIG_KUNIT (the debug test kernel): a production build of
- * svrcert.ko exports nothing but svrcert_check_peer().
+ * svrcert.ko exports nothing.
  */
 #include <linux/export.h>
 

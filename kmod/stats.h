@@ -71,8 +71,8 @@ void svrcert_stats_read(struct svrcert_stats *stats,
 void svrcert_stats_reset(struct svrcert_stats *stats);
 
 /*
- * Data path only: softirq, or process context with BHs off (what
- * svrcert_check_peer() does). Either way this CPU's counters cannot be
+ * Data path only: softirq, or process context with BHs off (the KUnit
+ * suites). Either way this CPU's counters cannot be
  * entered twice at once and the task cannot migrate, so this_cpu_ptr()
  * without a preempt_disable() of its own (CONFIG_DEBUG_PREEMPT checks it).
  */

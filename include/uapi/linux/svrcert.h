@@ -221,7 +221,7 @@ enum svrcert_verdict {
  * clock on every packet; notAfter is the last valid second.
  */
 enum svrcert_reason {
-	SVRCERT_REASON_UNSPEC,		/* not a peer (svrcert_check_peer) */
+	SVRCERT_REASON_UNSPEC,		/* reserved: never a packet's reason */
 	SVRCERT_REASON_OK,		/* certificate valid now */
 	SVRCERT_REASON_DISABLED,	/* peer-validation off: not judged */
 	SVRCERT_REASON_SELF_INVALID,	/* this router's own certificate is
