@@ -147,6 +147,35 @@ static void test_request_in_pieces(void **state)
 	close(fd);
 }
 
+/*
+ * An unknown command is quoted in the error, cut to fit: a cut inside a
+ * UTF-8 character must not cost the client its answer (jansson refuses a
+ * string that is not UTF-8, and no line came back).
+ */
+static void test_unknown_command_cut_in_character(void **state)
+{
+	struct dfx *f = *state;
+	char cmd[1 + 2 * 400 + 1], *line = NULL;
+	json_t *req, *resp = NULL;
+	const char *err;
+	int i;
+
+	cmd[0] = 'x';	/* so that the cut falls inside a two-byte character */
+	for (i = 0; i < 400; i++)
+		memcpy(cmd + 1 + 2 * i, "\xc3\xa9", 2);	/* U+00E9 */
+	cmd[sizeof(cmd) - 1] = '\0';
+	req = json_pack("{s:s}", "command", cmd);
+	assert_non_null(req);
+	assert_int_equal(ctlsock_request(f->sock, req, &resp), 0);
+	assert_false(json_is_true(json_object_get(resp, "ok")));
+	err = json_string_value(json_object_get(resp, "error"));
+	assert_non_null(err);
+	assert_int_equal(strncmp(err, "unknown command: x\xc3\xa9", 20), 0);
+	json_decref(req);
+	json_decref(resp);
+	free(line);
+}
+
 static void test_client_limit(void **state)
 {
 	struct dfx *f = *state;
@@ -177,6 +206,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_request_in_pieces, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_command_cut_in_character,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_limit, setup,
 						teardown),
 	};

@@ -98,6 +98,7 @@ static json_t *error_json(const char *what, const char *detail)
 	char msg[600];
 
 	snprintf(msg, sizeof(msg), "%s: %s", what, detail);
+	svrcert_utf8_sanitize(msg);	/* DETAIL may be cut inside a character */
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 

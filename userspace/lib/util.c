@@ -186,3 +186,37 @@ int svrcert_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	}
 	return rc;
 }
+
+/* Length of the well-formed UTF-8 sequence at P (RFC 3629: no overlong
+ * form, no surrogate, at most U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 :
+		   (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	unsigned long cp = n == 1 ? p[0] : p[0] & (0x7f >> n);
+
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* See util.h. */
+void svrcert_utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq(p);
+
+		if (!n)
+			*p = '?';
+		p += n ? n : 1;
+	}
+}

@@ -33,6 +33,14 @@ void svrcert_time_iso8601(time_t t, char *buf, size_t len);
 /* OpenSSL's form "Oct 17 16:33:11 2024 GMT" as in the seed's audit. */
 void svrcert_time_openssl(time_t t, char *buf, size_t len);
 
+/*
+ * Each byte of S that is not part of a well-formed UTF-8 sequence becomes
+ * '?'. A message may quote someone's input cut at a byte limit ("%.64s"
+ * in the middle of a character); jansson refuses a string that is not
+ * UTF-8, and the answer would go out empty, without saying what was wrong.
+ */
+void svrcert_utf8_sanitize(char *s);
+
 /* snprintf that appends to BUF at *pos and never overruns. */
 void svrcert_appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

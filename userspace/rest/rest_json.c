@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/util.h"
 #include "rest_int.h"
 
 void rest_reply(struct rest_req *r, unsigned int status, json_t *obj)
@@ -12,45 +13,6 @@ void rest_reply(struct rest_req *r, unsigned int status, json_t *obj)
 	json_decref(r->out);
 	r->out = obj;
 	r->status = status;
-}
-
-/* Length of the well-formed UTF-8 sequence at P (RFC 3629: no overlong
- * form, no surrogate, at most U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p)
-{
-	size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 :
-		   (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-	unsigned long cp = n == 1 ? p[0] : p[0] & (0x7f >> n);
-
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/*
- * Each byte that is not part of a well-formed UTF-8 sequence becomes '?'.
- * A message may quote client input cut at a byte limit ("%.64s" in the
- * middle of a character); jansson refuses a string that is not UTF-8, and
- * the 400 would go out as {} without saying what was wrong.
- */
-static void utf8_sanitize(char *s)
-{
-	unsigned char *p = (unsigned char *)s;
-
-	while (*p) {
-		size_t n = utf8_seq(p);
-
-		if (!n)
-			*p = '?';
-		p += n ? n : 1;
-	}
 }
 
 void rest_error(struct rest_req *r, unsigned int status, const char *fmt, ...)
@@ -61,7 +23,7 @@ void rest_error(struct rest_req *r, unsigned int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	utf8_sanitize(msg);
+	svrcert_utf8_sanitize(msg);
 	rest_reply(r, status, json_pack("{s:s}", "error", msg));
 }
 
