@@ -138,7 +138,7 @@ agree() {
 	ip netns exec "$(r 2)" "$TOOLS/esp_peer" -r client -L "$A2" -R "$A1" -p "$AUTH" \
 		-d "$work/r2" ${OLD2:+-O "$OLD2" -g "$GRACE"} >"$o2" 2>&1 &
 	BG+=($!)
-	wait_for 60 both_agreed "$o1" "$o2" || {
+	wait_for 300 both_agreed "$o1" "$o2" || {
 		tap_diag "agreement $k failed:" "R1: $(cat "$o1")" "R2: $(cat "$o2")"
 		return 1
 	}
