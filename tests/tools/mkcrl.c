@@ -18,6 +18,11 @@
  *     --this OFF --next OFF   thisUpdate/nextUpdate as seconds from now
  *                        (defaults -3600 and +86400)
  *     --seed S           serial number PRNG seed (default 1)
+ *     --remove N         N more entries, reasonCode removeFromCRL (a delta
+ *                        CRL's un-revocations), their serials from
+ *     --remove-seed S    seed S (default 1: the first serials --seed 1 gave)
+ *     --freshest URL     freshestCRL extension naming URL (where the delta
+ *                        CRLs of this base CRL are)
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -30,9 +35,9 @@
 #include <openssl/x509v3.h>
 
 struct opts {
-	const char *key, *cert, *out, *md, *indirect;
-	long n, this_off, next_off, number, delta;
-	unsigned long long seed;
+	const char *key, *cert, *out, *md, *indirect, *freshest;
+	long n, this_off, next_off, number, delta, remove;
+	unsigned long long seed, remove_seed;
 	int pem, pss, reasons, no_idp;
 };
 
@@ -131,6 +136,7 @@ static X509_REVOKED *make_entry(const struct opts *o, unsigned long long *s,
 static void add_entries(X509_CRL *crl, const struct opts *o, X509 *ca)
 {
 	unsigned long long s = o->seed ? o->seed : 1;
+	unsigned long long rs = o->remove_seed ? o->remove_seed : 1;
 	ASN1_TIME *when = ASN1_TIME_adj(NULL, time(NULL), 0, (long)o->this_off - 60);
 	X509_NAME *other = NULL;
 	long i;
@@ -155,8 +161,39 @@ static void add_entries(X509_CRL *crl, const struct opts *o, X509 *ca)
 		if (!X509_CRL_add0_revoked(crl, r))
 			die("cannot add entry");
 	}
+	for (i = 0; i < o->remove; i++) {
+		X509_REVOKED *r = make_entry(o, &rs, when, NULL, i);
+		ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
+
+		if (!e || !ASN1_ENUMERATED_set(e, CRL_REASON_REMOVE_FROM_CRL) ||
+		    !X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0,
+					       X509V3_ADD_REPLACE) ||
+		    !X509_CRL_add0_revoked(crl, r))
+			die("cannot add removeFromCRL entry");
+		ASN1_ENUMERATED_free(e);
+	}
 	X509_NAME_free(other);
 	ASN1_TIME_free(when);
+}
+
+static void add_freshest(X509_CRL *crl, const char *url)
+{
+	CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
+	DIST_POINT *dp = DIST_POINT_new();
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	ASN1_IA5STRING *uri = ASN1_IA5STRING_new();
+
+	if (!dps || !dp || !gn || !uri || !ASN1_STRING_set(uri, url, -1))
+		die("cannot build freshestCRL");
+	GENERAL_NAME_set0_value(gn, GEN_URI, uri);
+	dp->distpoint = DIST_POINT_NAME_new();
+	dp->distpoint->type = 0;
+	dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null();
+	sk_GENERAL_NAME_push(dp->distpoint->name.fullname, gn);
+	sk_DIST_POINT_push(dps, dp);
+	if (!X509_CRL_add1_ext_i2d(crl, NID_freshest_crl, dps, 0, 0))
+		die("cannot add freshestCRL");
+	CRL_DIST_POINTS_free(dps);
 }
 
 static void sign(X509_CRL *crl, EVP_PKEY *key, const struct opts *o)
@@ -196,7 +233,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "indirect", required_argument, NULL, 'I' },
 		{ "this", required_argument, NULL, 'T' }, { "next", required_argument, NULL, 'X' },
 		{ "seed", required_argument, NULL, 's' },
-		{ "no-idp", no_argument, NULL, 'U' }, { 0 }
+		{ "no-idp", no_argument, NULL, 'U' },
+		{ "remove", required_argument, NULL, 'r' },
+		{ "remove-seed", required_argument, NULL, 'e' },
+		{ "freshest", required_argument, NULL, 'F' }, { 0 }
 	};
 	int c;
 
@@ -219,6 +259,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'X': o->next_off = atol(optarg); break;
 		case 's': o->seed = strtoull(optarg, NULL, 0); break;
 		case 'U': o->no_idp = 1; break;
+		case 'r': o->remove = atol(optarg); break;
+		case 'e': o->remove_seed = strtoull(optarg, NULL, 0); break;
+		case 'F': o->freshest = optarg; break;
 		default: die("usage: mkcrl -k KEY -c CERT -n N -o OUT [options]");
 		}
 	}
@@ -255,6 +298,8 @@ int main(int argc, char **argv)
 		add_ext_int(crl, NID_crl_number, o.number, 0);
 	if (o.delta >= 0)
 		add_ext_int(crl, NID_delta_crl, o.delta, 1);
+	if (o.freshest)
+		add_freshest(crl, o.freshest);
 	add_entries(crl, &o, ca);
 	sign(crl, key, &o);
 	write_out(crl, &o);

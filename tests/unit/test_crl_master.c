@@ -37,6 +37,14 @@ static int setup(void **state)
 	fx_mkcrl("n6.der", "ca", 120, "--number 6 --seed 6");
 	fx_mkcrl("forged.der", "twin", 100, "--number 9 --seed 9");
 	fx_mkcrl("other.der", "other", 50, "--number 1 --seed 77");
+	/* base 10 (seed 21, freshestCRL), its delta 11 (+5 seed 22, removes
+	 * the base's first 2), a delta 12 of base 11, base 12 */
+	fx_mkcrl("b10.der", "ca", 8, "--number 10 --seed 21 "
+		 "--freshest http://127.0.0.1/delta.crl");
+	fx_mkcrl("d11.der", "ca", 5, "--number 11 --delta 10 --seed 22 "
+		 "--remove 2 --remove-seed 21");
+	fx_mkcrl("d12b11.der", "ca", 1, "--number 12 --delta 11 --seed 23");
+	fx_mkcrl("b12.der", "ca", 11, "--number 12 --seed 24");
 	return 0;
 }
 
@@ -70,6 +78,93 @@ static void good_source_init_copy(struct svrcert_crl_source *t,
 	svrcert_crl_source_init(t, s->url);
 	assert_int_equal(offer(t, "n5.der", "ca", &rep, err, sizeof(err)), 0);
 	assert_int_equal(svrcert_crl_number_cmp(&t->crl, &s->crl), 0);
+}
+
+static int offer_delta(struct svrcert_crl_source *s, const char *file,
+		       bool *replaced, char *err, size_t errlen)
+{
+	STACK_OF(X509) *sk = fx_trust("ca");
+	size_t len;
+	uint8_t *buf = fx_load(file, &len);
+	int rc = svrcert_crl_source_offer_delta(s, buf, len, sk, time(NULL),
+						NULL, NULL, replaced, err,
+						errlen);
+
+	free(buf);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+/* Delta CRLs (RFC 5280 5.2.4): base + delta combined (removeFromCRL
+ * honoured), in the master list, published and restored; a delta as a
+ * complete CRL, for another base, or older, refused; a newer base makes
+ * the delta go. */
+static void test_delta_combined(void **state)
+{
+	struct svrcert_crl_source s, r;
+	struct svrcert_crl_source *all[] = { &s };
+	struct svrcert_crl b, d;
+	struct svrcert_master m;
+	STACK_OF(X509) *sk = fx_trust("ca");
+	char err[256], dir[PATH_MAX];
+	const svrcert_revkey_t *k;
+	size_t n, i;
+	bool rep;
+
+	assert_int_equal(svrcert_crl_source_init(&s, "http://127.0.0.1/b.crl"), 0);
+	assert_int_equal(offer(&s, "d11.der", "ca", &rep, err, sizeof(err)),
+			 -EPROTONOSUPPORT);
+	assert_non_null(strstr(err, "delta CRL (deltaCRLIndicator) served as "
+			       "a complete CRL"));
+	assert_int_equal(offer_delta(&s, "d11.der", &rep, err, sizeof(err)),
+			 -EBADMSG);	/* no base held */
+	assert_int_equal(offer(&s, "b10.der", "ca", &rep, err, sizeof(err)), 0);
+	assert_string_equal(s.crl.freshest, "http://127.0.0.1/delta.crl");
+	assert_int_equal(offer_delta(&s, "b12.der", &rep, err, sizeof(err)),
+			 -EBADMSG);	/* a complete CRL on the delta URL */
+	assert_int_equal(offer_delta(&s, "d12b11.der", &rep, err, sizeof(err)),
+			 -ESTALE);	/* needs base 11 */
+	assert_int_equal(offer_delta(&s, "d11.der", &rep, err, sizeof(err)), 0);
+	assert_true(rep && s.has_delta);
+	fx_path(dir, sizeof(dir), "b10.der");
+	assert_int_equal(svrcert_crl_walk_file(dir, sk, &b, err, sizeof(err)), 0);
+	fx_path(dir, sizeof(dir), "d11.der");
+	assert_int_equal(svrcert_crl_walk_file(dir, sk, &d, err, sizeof(err)), 0);
+	k = svrcert_crl_source_keys(&s, &n);
+	assert_int_equal(n, 8 - 2 + 5);
+	for (i = 0; i < d.nremoved; i++)
+		assert_false(svrcert_revkeys_contains(k, n, d.removed[i]));
+	for (i = 0; i < d.nkeys; i++)
+		assert_true(svrcert_revkeys_contains(k, n, d.keys[i]));
+	assert_int_equal(svrcert_master_build(all, 1, NULL, 0, time(NULL), &m), 0);
+	assert_int_equal(m.n, 11);
+	assert_false(svrcert_revkeys_contains(m.keys, m.n, d.removed[0]));
+
+	/* published (the delta as crl/<name>.delta) and held again */
+	fx_path(dir, sizeof(dir), "pubdelta");
+	assert_int_equal(svrcert_master_publish(dir, all, 1, &m, time(NULL), err,
+						sizeof(err)), 0);
+	fx_run("test -s pubdelta/crl/%s.delta && jq -e '.crls[0].delta.crl_number"
+	       " == \"0B\" and .crls[0].effective_keys == 11' pubdelta/index.json",
+	       s.name);
+	svrcert_master_release(&m);
+	assert_int_equal(svrcert_crl_source_init(&r, s.url), 0);
+	assert_int_equal(svrcert_crl_source_restore(&r, dir, sk, time(NULL), err,
+						    sizeof(err)), 0);
+	assert_true(r.has_delta);
+	assert_int_equal(r.neff, 11);
+	svrcert_crl_source_release(&r);
+
+	/* a newer base includes what the delta said: the delta goes */
+	assert_int_equal(offer(&s, "b12.der", "ca", &rep, err, sizeof(err)), 0);
+	assert_true(rep);
+	assert_false(s.has_delta);
+	svrcert_crl_source_keys(&s, &n);
+	assert_int_equal(n, 11);
+	svrcert_crl_release(&b);
+	svrcert_crl_release(&d);
+	svrcert_crl_source_release(&s);
+	sk_X509_pop_free(sk, X509_free);
 }
 
 static void test_source_keeps_last_good(void **state)
@@ -496,6 +591,7 @@ static void test_publish_survives_sigkill(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_delta_combined),
 		cmocka_unit_test(test_source_keeps_last_good),
 		cmocka_unit_test(test_source_dates),
 		cmocka_unit_test(test_union_and_diff),

@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "crl/crl_master.h"
 #include "crl/crl_walk.h"
 #include "pki/pki.h"
 
@@ -564,10 +565,40 @@ static void test_explicit_curve_signer(void **state)
 		      "explicit EC curve parameters");
 }
 
-static void test_delta_rejected(void **state)
+/* A delta CRL (RFC 5280 5.2.4) walks: its BaseCRLNumber, its keys, and its
+ * removeFromCRL entries apart (the same keys its base's entries give);
+ * freshestCRL of a base; removeFromCRL outside a delta CRL is malformed. */
+static void test_delta_walked(void **state)
 {
-	gen("delta.der", "ca", 10, "--number 5 --delta 4");
-	expect_reject("delta.der", "ca", -EPROTONOSUPPORT, "delta CRL");
+	struct svrcert_crl base, delta;
+	char err[256];
+	size_t i;
+
+	gen("base.der", "ca", 6, "--number 4 --seed 3 --freshest http://h/d.crl");
+	gen("delta.der", "ca", 10, "--number 5 --delta 4 --remove 2 --remove-seed 3");
+	assert_int_equal(walk("base.der", "ca", &base, err, sizeof(err)), 0);
+	assert_false(base.delta);
+	assert_string_equal(base.freshest, "http://h/d.crl");
+	if (walk("delta.der", "ca", &delta, err, sizeof(err)))
+		fail_msg("delta: %s", err);
+	assert_true(delta.delta);
+	assert_int_equal(delta.base_number_len, 1);
+	assert_int_equal(delta.base_number[0], 4);
+	assert_int_equal(delta.crl_number[0], 5);
+	assert_int_equal(delta.entries, 12);
+	assert_int_equal(delta.nkeys, 10);
+	assert_int_equal(delta.nremoved, 2);
+	for (i = 0; i < delta.nremoved; i++) {	/* the base's first two */
+		assert_true(svrcert_revkeys_contains(base.keys, base.nkeys,
+						     delta.removed[i]));
+		assert_false(svrcert_revkeys_contains(delta.keys, delta.nkeys,
+						      delta.removed[i]));
+	}
+	svrcert_crl_release(&base);
+	svrcert_crl_release(&delta);
+	gen("remove.der", "ca", 3, "--number 6 --remove 1");
+	expect_reject("remove.der", "ca", -EBADMSG,
+		      "removeFromCRL entry at offset");
 }
 
 static void test_dates(void **state)
@@ -661,7 +692,7 @@ int main(void)
 		cmocka_unit_test(test_trailing_data),
 		cmocka_unit_test(test_wrong_issuer),
 		cmocka_unit_test(test_sha1_rejected),
-		cmocka_unit_test(test_delta_rejected),
+		cmocka_unit_test(test_delta_walked),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_cert_issuer_not_indirect),
 		cmocka_unit_test(test_cert_issuer_self_not_indirect),

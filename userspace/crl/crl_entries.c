@@ -71,14 +71,17 @@ static void entry_oids_init(struct entry_oids *o)
 	}
 }
 
-static int set_crl_number(struct crl_walker *w, X509_EXTENSION *ex)
+/* cRLNumber, or with DELTA deltaCRLIndicator's BaseCRLNumber (the same
+ * syntax: a non-negative INTEGER of at most 20 octets). */
+static int set_crl_number(struct crl_walker *w, X509_EXTENSION *ex, bool delta)
 {
 	ASN1_INTEGER *num = X509V3_EXT_d2i(ex);
 	const unsigned char *d;
 	int len, rc = 0;
 
 	if (!num)
-		return crlw_fail(w, -EBADMSG, "malformed cRLNumber extension");
+		return crlw_fail(w, -EBADMSG, "malformed %s extension",
+				 delta ? "deltaCRLIndicator" : "cRLNumber");
 	d = ASN1_STRING_get0_data(num);
 	len = ASN1_STRING_length(num);
 	while (len > 0 && !d[0]) {
@@ -89,13 +92,52 @@ static int set_crl_number(struct crl_walker *w, X509_EXTENSION *ex)
 		rc = crlw_fail(w, -EBADMSG, "negative cRLNumber");
 	else if (len > SVRCERT_CRL_NUMBER_MAX)
 		rc = crlw_fail(w, -ERANGE, "cRLNumber longer than 20 octets");
-	if (!rc) {
+	if (!rc && delta) {
+		memcpy(w->out->base_number, d, (size_t)len);
+		w->out->base_number_len = (size_t)len;
+		w->out->delta = true;
+	} else if (!rc) {
 		memcpy(w->out->crl_number, d, (size_t)len);
 		w->out->crl_number_len = (size_t)len;
 		w->out->has_crl_number = true;
 	}
 	ASN1_INTEGER_free(num);
 	return rc;
+}
+
+/* freshestCRL: the first http or https URI among its full names. */
+static int set_freshest(struct crl_walker *w, X509_EXTENSION *ex)
+{
+	CRL_DIST_POINTS *dps = X509V3_EXT_d2i(ex);
+	int i, j;
+
+	if (!dps)
+		return crlw_fail(w, -EBADMSG, "malformed freshestCRL extension");
+	for (i = 0; !w->out->freshest[0] && i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		GENERAL_NAMES *gns = dp->distpoint && dp->distpoint->type == 0 ?
+				     dp->distpoint->name.fullname : NULL;
+
+		for (j = 0; !w->out->freshest[0] && j < sk_GENERAL_NAME_num(gns);
+		     j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, j);
+			const char *u;
+			int ulen;
+
+			if (gn->type != GEN_URI)
+				continue;
+			u = (const char *)ASN1_STRING_get0_data(gn->d.ia5);
+			ulen = ASN1_STRING_length(gn->d.ia5);
+			if (ulen > 0 && (size_t)ulen < sizeof(w->out->freshest) &&
+			    (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8)) &&
+			    !memchr(u, '\0', (size_t)ulen)) {
+				memcpy(w->out->freshest, u, (size_t)ulen);
+				w->out->freshest[ulen] = '\0';
+			}
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+	return 0;
 }
 
 static int set_idp(struct crl_walker *w, X509_EXTENSION *ex)
@@ -117,15 +159,15 @@ static int crl_extension(struct crl_walker *w, X509_EXTENSION *ex)
 
 	switch (nid) {
 	case NID_crl_number:
-		return set_crl_number(w, ex);
+		return set_crl_number(w, ex, false);
 	case NID_delta_crl:
-		return crlw_fail(w, -EPROTONOSUPPORT,
-				 "delta CRL (deltaCRLIndicator) not supported: serve the full CRL");
+		return set_crl_number(w, ex, true);
+	case NID_freshest_crl:
+		return set_freshest(w, ex);
 	case NID_issuing_distribution_point:
 		return set_idp(w, ex);
 	case NID_authority_key_identifier:
 	case NID_issuer_alt_name:
-	case NID_freshest_crl:
 	case NID_info_access:
 		return 0;
 	}
@@ -248,6 +290,10 @@ static int entry_extension(struct crl_walker *w, const struct entry_oids *o,
 	kind = match_entry_ext(o, &oid);
 	if (kind == EXT_CERT_ISSUER)
 		return set_cert_issuer(w, &t);
+	/* reasonCode ENUMERATED removeFromCRL (8), DER 0a 01 08 */
+	if (kind == EXT_REASON && t.len == 3 && t.val[0] == V_ASN1_ENUMERATED &&
+	    t.val[1] == 1 && t.val[2] == CRL_REASON_REMOVE_FROM_CRL)
+		w->entry_remove = true;
 	if (kind == EXT_KNOWN && critical)
 		return crlw_fail(w, -EPROTONOSUPPORT,
 				 "unsupported critical entry extension at offset %zu",
@@ -344,6 +390,25 @@ static int hash_setup(struct crl_walker *w)
 	return set_prefix(w, w->out->issuer_der, w->out->issuer_der_len);
 }
 
+/* A removeFromCRL entry (at AT): in a delta CRL its key leaves the base's
+ * revoked set (RFC 5280 5.3.1); anywhere else it is malformed. */
+static int take_removed(struct crl_walker *w, const unsigned char *at,
+			const uint8_t *key, size_t cap)
+{
+	struct svrcert_crl *c = w->out;
+
+	if (!c->delta)
+		return crlw_fail(w, -EBADMSG, "removeFromCRL entry at offset %zu "
+				 "in a CRL that is not a delta CRL",
+				 crlw_off(w, at));
+	if (!c->removed)
+		c->removed = malloc(cap * sizeof(*c->removed));
+	if (!c->removed)
+		return crlw_fail(w, -ENOMEM, "out of memory for %zu keys", cap);
+	memcpy(c->removed[c->nremoved++], key, SVRCERT_REVKEY_LEN);
+	return 0;
+}
+
 int crlw_walk_entries(struct crl_walker *w, const struct crlw_tlv *revoked)
 {
 	const unsigned char *p = revoked->val, *end = revoked->val + revoked->len;
@@ -361,12 +426,19 @@ int crlw_walk_entries(struct crl_walker *w, const struct crlw_tlv *revoked)
 	c->keys = malloc(cap * sizeof(*c->keys));
 	if (!c->keys)
 		return crlw_fail(w, -ENOMEM, "out of memory for %zu keys", cap);
-	while (!rc && p < end && n < cap)
+	while (!rc && p < end && n < cap) {
+		const unsigned char *at = p;
+
+		w->entry_remove = false;
 		rc = walk_entry(w, &oids, &p, end, c->keys[n++]);
+		if (!rc && w->entry_remove)
+			rc = take_removed(w, at, c->keys[--n], cap);
+	}
 	if (rc)
 		return rc;
-	c->entries = n;
+	c->entries = n + c->nremoved;
 	c->nkeys = svrcert_revkeys_sort_unique(c->keys, n);
+	c->nremoved = svrcert_revkeys_sort_unique(c->removed, c->nremoved);
 	shrunk = realloc(c->keys, (c->nkeys ? c->nkeys : 1) * sizeof(*c->keys));
 	if (shrunk)
 		c->keys = shrunk;

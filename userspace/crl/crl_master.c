@@ -52,6 +52,18 @@ static size_t add_keys(struct svrcert_master *m, size_t at,
 	return at + crl->nkeys;
 }
 
+/* The current CRL's keys, its delta CRL applied. */
+static size_t add_source_keys(struct svrcert_master *m, size_t at,
+			      const struct svrcert_crl_source *s)
+{
+	size_t n;
+	const svrcert_revkey_t *k = svrcert_crl_source_keys(s, &n);
+
+	if (n)
+		memcpy(m->keys[at], k, n * SVRCERT_REVKEY_LEN);
+	return at + n;
+}
+
 int svrcert_master_build(struct svrcert_crl_source *const *srcs, size_t nsrc,
 			 const svrcert_revkey_t *extra, size_t nextra,
 			 time_t now, struct svrcert_master *out)
@@ -64,7 +76,8 @@ int svrcert_master_build(struct svrcert_crl_source *const *srcs, size_t nsrc,
 	 * issuers its URL served before (no rollback, crl_source.h). */
 	for (i = 0; i < nsrc; i++) {
 		if (srcs[i]->has_good)
-			total += srcs[i]->crl.nkeys;
+			total += srcs[i]->has_delta ? srcs[i]->neff :
+				 srcs[i]->crl.nkeys;
 		for (j = 0; j < srcs[i]->nprev; j++)
 			total += srcs[i]->prev[j].crl.nkeys;
 	}
@@ -73,7 +86,7 @@ int svrcert_master_build(struct svrcert_crl_source *const *srcs, size_t nsrc,
 		return rc;
 	for (i = 0; i < nsrc; i++) {
 		if (srcs[i]->has_good)
-			at = add_keys(out, at, &srcs[i]->crl);
+			at = add_source_keys(out, at, srcs[i]);
 		for (j = 0; j < srcs[i]->nprev; j++)
 			at = add_keys(out, at, &srcs[i]->prev[j].crl);
 	}

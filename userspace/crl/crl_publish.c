@@ -78,9 +78,21 @@ static int crl_entries(json_t *crls, const struct svrcert_crl_source *s,
 	char fname[96];
 	size_t j;
 
+	json_t *e;
+
 	snprintf(fname, sizeof(fname), "%s.crl", s->name);
-	if (s->has_good && json_array_append_new(crls, crl_entry(s, &s->crl,
-			s->der, s->der_len, fname, false, now)))
+	e = s->has_good ? crl_entry(s, &s->crl, s->der, s->der_len, fname,
+				    false, now) : NULL;
+	if (e && s->has_delta) {
+		/* the combined state is master.bin; the delta as signed here */
+		snprintf(fname, sizeof(fname), "%s" SVRCERT_CRL_DELTA_SUFFIX,
+			 s->name);
+		json_object_set_new(e, "delta", crl_entry(s, &s->delta.crl,
+			s->delta.der, s->delta.der_len, fname, false, now));
+		json_object_set_new(e, "effective_keys",
+				    json_integer((json_int_t)s->neff));
+	}
+	if (s->has_good && json_array_append_new(crls, e))
 		return -ENOMEM;
 	for (j = 0; j < s->nprev; j++) {
 		svrcert_crl_source_prev_file(s, &s->prev[j], fname,
@@ -206,6 +218,9 @@ static bool is_current(const char *fname, struct svrcert_crl_source *const *srcs
 		if (srcs[i]->has_good && strlen(fname) == 36 &&
 		    !strncmp(fname, srcs[i]->name, 32) && !strcmp(fname + 32, ".crl"))
 			return true;
+		if (srcs[i]->has_delta && !strncmp(fname, srcs[i]->name, 32) &&
+		    !strcmp(fname + 32, SVRCERT_CRL_DELTA_SUFFIX))
+			return true;
 		for (j = 0; j < srcs[i]->nprev; j++) {
 			svrcert_crl_source_prev_file(srcs[i], &srcs[i]->prev[j],
 						     prev, sizeof(prev));
@@ -227,7 +242,10 @@ static void prune(const char *crldir, struct svrcert_crl_source *const *srcs,
 	while (d && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 
-		if (l < 5 || strcmp(de->d_name + l - 4, ".crl") ||
+		bool delta = l > 6 && !strcmp(de->d_name + l - 6,
+					      SVRCERT_CRL_DELTA_SUFFIX);
+
+		if (((l < 5 || strcmp(de->d_name + l - 4, ".crl")) && !delta) ||
 		    is_current(de->d_name, srcs, nsrc))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", crldir, de->d_name) <
@@ -262,6 +280,14 @@ static int write_crls(const char *crldir, struct svrcert_crl_source *const *srcs
 				 srcs[i]->name);
 			rc = write_one(path, srcs[i]->der, srcs[i]->der_len,
 				       err, errlen);
+			if (rc)
+				return rc;
+		}
+		if (srcs[i]->has_delta) {
+			snprintf(path, sizeof(path), "%s/%s"
+				 SVRCERT_CRL_DELTA_SUFFIX, crldir, srcs[i]->name);
+			rc = write_one(path, srcs[i]->delta.der,
+				       srcs[i]->delta.der_len, err, errlen);
 			if (rc)
 				return rc;
 		}

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "crl_master.h"
 #include "crl_source.h"
 #include "crl_walk_int.h"
 #include "lib/util.h"
@@ -50,6 +51,11 @@ void svrcert_crl_source_release(struct svrcert_crl_source *s)
 	for (i = 0; i < s->nprev; i++)
 		held_release(&s->prev[i]);
 	s->nprev = 0;
+	held_release(&s->delta);
+	free(s->eff);
+	s->eff = NULL;
+	s->neff = 0;
+	s->has_delta = false;
 }
 
 static bool same_issuer(const struct svrcert_crl *a, const struct svrcert_crl *b)
@@ -166,6 +172,158 @@ static int to_der(const uint8_t *buf, size_t len, uint8_t **der,
 	return *der ? 0 : -ENOMEM;
 }
 
+/* A delta CRL is never a source's complete CRL. */
+static int not_delta(const struct svrcert_crl *nw, char *err, size_t errlen)
+{
+	if (!nw->delta)
+		return 0;
+	return svrcert_fail(err, errlen, -EPROTONOSUPPORT, "delta CRL "
+			    "(deltaCRLIndicator) served as a complete CRL: "
+			    "configure the base CRL's URL (its freshestCRL "
+			    "names the delta)");
+}
+
+/* Big-endian minimal unsigned integers A and B compared. */
+static int num_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
+		   size_t blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return alen ? memcmp(a, b, alen) : 0;
+}
+
+/* Does delta D apply to base B (RFC 5280 5.2.4)? Same issuer, B's number
+ * at least D's BaseCRLNumber, D's number above B's. */
+static bool delta_applies(const struct svrcert_crl *d,
+			  const struct svrcert_crl *b)
+{
+	return same_issuer(d, b) && b->has_crl_number && d->has_crl_number &&
+	       num_cmp(b->crl_number, b->crl_number_len, d->base_number,
+		       d->base_number_len) >= 0 &&
+	       svrcert_crl_number_cmp(d, b) > 0;
+}
+
+/* eff = (base keys - delta removed) + delta keys, sorted, unique. */
+static int delta_apply(struct svrcert_crl_source *s)
+{
+	const struct svrcert_crl *b = &s->crl, *d = &s->delta.crl;
+	svrcert_revkey_t *eff;
+	size_t i, n = 0;
+
+	eff = malloc((b->nkeys + d->nkeys + 1) * sizeof(*eff));
+	if (!eff)
+		return -ENOMEM;
+	for (i = 0; i < b->nkeys; i++)
+		if (!svrcert_revkeys_contains(d->removed, d->nremoved,
+					      b->keys[i]))
+			memcpy(eff[n++], b->keys[i], SVRCERT_REVKEY_LEN);
+	if (d->nkeys)
+		memcpy(eff[n], d->keys, d->nkeys * SVRCERT_REVKEY_LEN);
+	free(s->eff);
+	s->eff = eff;
+	s->neff = svrcert_revkeys_sort_unique(eff, n + d->nkeys);
+	return 0;
+}
+
+static void delta_drop(struct svrcert_crl_source *s)
+{
+	held_release(&s->delta);
+	free(s->eff);
+	s->eff = NULL;
+	s->neff = 0;
+	s->has_delta = false;
+	s->delta_etag[0] = s->delta_last_modified[0] = '\0';
+}
+
+/* A new current CRL: the held delta still applies to it, or it goes (a
+ * newer base includes what the delta said). */
+static void delta_rebase(struct svrcert_crl_source *s)
+{
+	if (s->has_delta && (!delta_applies(&s->delta.crl, &s->crl) ||
+			     delta_apply(s)))
+		delta_drop(s);
+}
+
+const svrcert_revkey_t *svrcert_crl_source_keys(const struct svrcert_crl_source *s,
+						size_t *n)
+{
+	*n = s->has_delta ? s->neff : s->crl.nkeys;
+	return s->has_delta ? s->eff : s->crl.keys;
+}
+
+static int check_delta(const struct svrcert_crl_source *s,
+		       const struct svrcert_crl *d, char *err, size_t errlen)
+{
+	char a[48], b[48];
+
+	if (!d->delta)
+		return svrcert_fail(err, errlen, -EBADMSG, "the freshestCRL URL "
+				    "served a complete CRL, not a delta CRL");
+	if (!s->has_good || !same_issuer(d, &s->crl))
+		return svrcert_fail(err, errlen, -EBADMSG, "delta CRL of %s is "
+				    "not of the base CRL's issuer", d->issuer_text);
+	svrcert_crl_number_hex(d, a, sizeof(a));
+	svrcert_crl_number_hex(&s->crl, b, sizeof(b));
+	if (!delta_applies(d, &s->crl))
+		return svrcert_fail(err, errlen, -ESTALE, "delta CRL %s does "
+				    "not apply to the held base CRL %s (its "
+				    "base is newer, or it is not newer)", a, b);
+	if (s->has_delta && svrcert_crl_number_cmp(d, &s->delta.crl) < 0)
+		return svrcert_fail(err, errlen, -ESTALE, "delta CRL number %s "
+				    "is lower than the held delta's", a);
+	return 0;
+}
+
+int svrcert_crl_source_offer_delta(struct svrcert_crl_source *s,
+				   const uint8_t *buf, size_t len,
+				   STACK_OF(X509) *trusted, time_t now,
+				   const char *etag, const char *last_modified,
+				   bool *replaced, char *err, size_t errlen)
+{
+	struct svrcert_crl_held h = { 0 }, old = s->delta;
+	const svrcert_revkey_t *k0;
+	svrcert_revkey_t *oldeff = s->eff;
+	size_t n0, n1;
+	bool had = s->has_delta;
+	int rc;
+
+	*replaced = false;
+	err[0] = '\0';
+	k0 = svrcert_crl_source_keys(s, &n0);
+	rc = to_der(buf, len, &h.der, &h.der_len);
+	if (rc)
+		svrcert_fail(err, errlen, rc, "delta: not a CRL");
+	else
+		rc = svrcert_crl_walk(h.der, h.der_len, trusted, &h.crl, err,
+				      errlen) ?: check_delta(s, &h.crl, err,
+							    errlen);
+	if (!rc) {
+		s->delta = h;
+		s->eff = NULL;	/* the old one is compared below */
+		s->has_delta = true;
+		rc = delta_apply(s);
+		if (rc) {
+			s->delta = old;
+			s->eff = oldeff;
+			s->has_delta = had;
+			svrcert_fail(err, errlen, rc, "out of memory");
+		}
+	}
+	if (rc) {
+		held_release(&h);
+		return rc;
+	}
+	svrcert_crl_source_keys(s, &n1);
+	*replaced = n0 != n1 || (n1 && memcmp(k0, s->eff, n1 * sizeof(*k0)));
+	held_release(&old);
+	free(oldeff);
+	snprintf(s->delta_etag, sizeof(s->delta_etag), "%s", etag ? etag : "");
+	snprintf(s->delta_last_modified, sizeof(s->delta_last_modified), "%s",
+		 last_modified ? last_modified : "");
+	(void)now;
+	return 0;
+}
+
 /* NW becomes the current CRL. One of another issuer than the current does
  * not remove the current one: it moves to prev[], replacing the older CRL
  * of its own issuer held there (no rollback, crl_source.h). */
@@ -213,6 +371,7 @@ int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 		     "out of memory" : "PEM without a valid X509 CRL block");
 	else
 		rc = svrcert_crl_walk(der, der_len, trusted, &nw, err, errlen) ?:
+		     not_delta(&nw, err, errlen) ?:
 		     held_for(s, &nw, &held, err, errlen) ?:
 		     check_order(held, &nw, now, err, errlen);
 	if (rc) {
@@ -224,6 +383,7 @@ int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 	*replaced = !s->has_good || !same_issuer(&nw, &s->crl) ||
 		    !same_keys(&nw, &s->crl);
 	hold(s, &nw, der, der_len);
+	delta_rebase(s);
 	snprintf(s->etag, sizeof(s->etag), "%s", etag ? etag : "");
 	snprintf(s->last_modified, sizeof(s->last_modified), "%s",
 		 last_modified ? last_modified : "");
@@ -307,6 +467,24 @@ static void restore_prevs(struct svrcert_crl_source *s, const char *pubdir,
 		closedir(d);
 }
 
+/* <pubdir>/crl/<name>.delta, the delta CRL last applied. */
+static void restore_delta(struct svrcert_crl_source *s, const char *pubdir,
+			  STACK_OF(X509) *trusted, time_t now)
+{
+	char path[PATH_MAX], err[256];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	bool rep;
+
+	if (!s->has_good || snprintf(path, sizeof(path), "%s/crl/%s"
+			SVRCERT_CRL_DELTA_SUFFIX, pubdir, s->name) >=
+	    (int)sizeof(path) || crlw_read_file(path, &buf, &len))
+		return;
+	svrcert_crl_source_offer_delta(s, buf, len, trusted, now, NULL, NULL,
+				       &rep, err, sizeof(err));
+	free(buf);
+}
+
 int svrcert_crl_source_restore(struct svrcert_crl_source *s, const char *pubdir,
 			       STACK_OF(X509) *trusted, time_t now,
 			       char *err, size_t errlen)
@@ -330,6 +508,7 @@ int svrcert_crl_source_restore(struct svrcert_crl_source *s, const char *pubdir,
 	free(buf);
 	s->issuer_changed = false;
 	restore_prevs(s, pubdir, trusted);
+	restore_delta(s, pubdir, trusted, now);
 	/* not a fetch: keep the fetch bookkeeping as it was */
 	s->last_attempt = saved.last_attempt;
 	s->last_success = saved.last_success;

@@ -57,6 +57,15 @@ struct svrcert_crl_source {
 	bool issuer_changed;	/* the last CRL accepted had another issuer
 				 * than the CRL held before it */
 	char prev_issuer[256];	/* that issuer, when issuer_changed */
+	/* The delta CRL (RFC 5280 5.2.4) of the current CRL, from its
+	 * freshestCRL URL: applied while its BaseCRLNumber <= crl's number <
+	 * its own number; eff = crl's keys less the delta's removeFromCRL
+	 * keys plus the delta's keys (sorted, unique). */
+	bool has_delta;
+	struct svrcert_crl_held delta;
+	svrcert_revkey_t *eff;
+	size_t neff;
+	char delta_etag[256], delta_last_modified[64];
 };
 
 /* Zero the source and set its URL and name. -EINVAL if the URL is too long. */
@@ -81,6 +90,29 @@ int svrcert_crl_source_offer(struct svrcert_crl_source *s, const uint8_t *buf,
 			     size_t len, STACK_OF(X509) *trusted, time_t now,
 			     const char *etag, const char *last_modified,
 			     bool *replaced, char *err, size_t errlen);
+
+/*
+ * Offer a delta CRL fetched from the current CRL's freshestCRL URL. It must
+ * verify, be a delta CRL of the current CRL's issuer whose BaseCRLNumber is
+ * at most the current CRL's number and whose own number is higher, and not
+ * be older than the delta held (-EBADMSG, -ESTALE otherwise; the held state
+ * stays). *replaced: the effective keys changed.
+ */
+int svrcert_crl_source_offer_delta(struct svrcert_crl_source *s,
+				   const uint8_t *buf, size_t len,
+				   STACK_OF(X509) *trusted, time_t now,
+				   const char *etag, const char *last_modified,
+				   bool *replaced, char *err, size_t errlen);
+
+/* The keys the current CRL revokes, its delta applied (svrcert_crl_source
+ * eff) or not. */
+const svrcert_revkey_t *svrcert_crl_source_keys(const struct svrcert_crl_source *s,
+						size_t *n);
+
+/* The published name of the delta CRL: "<name>.delta", not ".crl": the
+ * readers of .crl files would take its removeFromCRL entries for
+ * revocations. */
+#define SVRCERT_CRL_DELTA_SUFFIX ".delta"
 
 /*
  * Daemon start: hold the copy an earlier run published in PUBDIR

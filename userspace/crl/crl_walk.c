@@ -341,6 +341,7 @@ int svrcert_crl_walk_file(const char *path, STACK_OF(X509) *trusted,
 
 void svrcert_crl_release(struct svrcert_crl *crl)
 {
+	free(crl->removed);
 	free(crl->keys);
 	free(crl->issuer_der);
 	memset(crl, 0, sizeof(*crl));

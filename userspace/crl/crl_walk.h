@@ -39,6 +39,17 @@ struct svrcert_crl {
 	size_t crl_number_len;
 	bool indirect;		/* issuingDistributionPoint indirectCRL */
 	int sig_nid;		/* signature algorithm NID */
+	/* A delta CRL (RFC 5280 5.2.4): deltaCRLIndicator's BaseCRLNumber,
+	 * and the keys of its removeFromCRL entries (sorted, unique; not in
+	 * keys), which leave the base's revoked set. */
+	bool delta;
+	uint8_t base_number[SVRCERT_CRL_NUMBER_MAX];	/* big-endian, minimal */
+	size_t base_number_len;
+	svrcert_revkey_t *removed;
+	size_t nremoved;
+	/* freshestCRL (5.2.6): the first http(s) URI of its distribution
+	 * points, where the delta CRLs of this CRL are ("" when none). */
+	char freshest[512];
 };
 
 /*
@@ -49,7 +60,8 @@ struct svrcert_crl {
  *   -EBADMSG        malformed / truncated / not a CRL / bad field
  *   -EKEYREJECTED   signature does not verify
  *   -ENOKEY         no trusted certificate carries the CRL issuer's name
- *   -EPROTONOSUPPORT  signature algorithm outside the allow-list, delta CRL
+ *   -EPROTONOSUPPORT  signature algorithm outside the allow-list, unknown
+ *                     critical extension
  *   -ERANGE         nextUpdate not after thisUpdate, oversized CRL number
  *   -ENOMEM
  * On failure *out is left zeroed.

@@ -32,6 +32,7 @@ struct crl_walker {
 	/* SHA-256 midstate after the current entries' issuer Name. */
 	struct crlw_sha256 *prefix;
 	unsigned char *cert_issuer;	/* indirect CRL: certificateIssuer DER */
+	bool entry_remove;	/* this entry's reasonCode is removeFromCRL */
 };
 
 static inline size_t crlw_off(const struct crl_walker *w, const unsigned char *p)

@@ -22,7 +22,6 @@
 #include "daemon_crl.h"
 #include "daemon_crl_int.h"
 #include "daemon_peers.h"
-#include "pki/import_trust.h"
 
 time_t crl_mono(void)
 {
@@ -37,64 +36,19 @@ static const struct svrcert_config *cfg(const struct crl_mgr *crl)
 	return crl->d->env.have_cfg ? &crl->d->env.cfg : NULL;
 }
 
-static unsigned int polling_s(const struct crl_mgr *crl)
+unsigned int crl_polling_s(const struct crl_mgr *crl)
 {
 	return cfg(crl) ? cfg(crl)->crl_polling_s : SVRCERT_DEF_POLLING_S;
 }
 
-static unsigned int backoff_s(const struct crl_mgr *crl)
+unsigned int crl_backoff_s(const struct crl_mgr *crl)
 {
 	return cfg(crl) ? cfg(crl)->crl_backoff_s : SVRCERT_DEF_BACKOFF_S;
 }
 
-/* ---- counters: never wait for the state lock (svrcertctl may hold it
- * across a TPM operation); what cannot be counted now is counted later. */
-
-static void count(struct crl_mgr *crl, enum svrcert_counter c)
-{
-	crl->pending[c]++;
-}
-
-static void flush_counters(struct crl_mgr *crl)
-{
-	struct svrcert_store *st = &crl->d->env.st;
-	unsigned int c;
-
-	for (c = 0; c < CNT__MAX; c++) {
-		while (crl->pending[c]) {
-			if (store_trylock(st))
-				return;
-			if (counters_inc(st, (enum svrcert_counter)c, NULL))
-				crl->pending[c] = 1;	/* give up this one */
-			store_unlock(st);
-			crl->pending[c]--;
-		}
-	}
-}
-
-/* ---- trusted CAs: the installed bundles, read at each use so a bundle
- * added with "svrcertctl trusted-ca add" counts from the next fetch on. */
-
-static STACK_OF(X509) *trusted_certs(const struct crl_mgr *crl)
-{
-	X509_STORE *store = NULL;
-	STACK_OF(X509) *certs;
-	char err[512];
-
-	if (trust_store_build(&crl->d->env.st, cfg(crl), &store, err,
-			      sizeof(err))) {
-		syslog(LOG_WARNING, "CRL: no trusted CA to verify CRLs with: %s",
-		       err);
-		return sk_X509_new_null();
-	}
-	certs = X509_STORE_get1_all_certs(store);
-	X509_STORE_free(store);
-	return certs ? certs : sk_X509_new_null();
-}
-
 /* ---- master list ------------------------------------------------------ */
 
-static int publish(struct crl_mgr *crl, const struct svrcert_master *m)
+int crl_publish(struct crl_mgr *crl, const struct svrcert_master *m)
 {
 	struct svrcert_crl_source *srcs[DAEMON_CRL_SOURCES_MAX];
 	char err[512];
@@ -154,7 +108,7 @@ int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 		svrcert_master_release(&crl->master);
 	crl->master = nw;
 	crl->have_master = true;
-	publish(crl, &crl->master);
+	crl_publish(crl, &crl->master);
 	/* A CRL or a learned key may revoke this router's own certificate:
 	 * its alarm and the kernel's self-state follow now, not at the next
 	 * periodic check (daemon_crl_process, once published). */
@@ -169,9 +123,9 @@ int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 
 /* ---- fetch results ---------------------------------------------------- */
 
-static void audit_update(struct crl_mgr *crl, struct crl_src *c,
-			 bool success, size_t size, size_t added,
-			 size_t removed, const char *why)
+void crl_audit_update(struct crl_mgr *crl, struct crl_src *c,
+		      bool success, size_t size, size_t added,
+		      size_t removed, const char *why)
 {
 	struct svrcert_crl_update u = { .src = &c->s, .forced = c->forced,
 					.success = success, .size = size,
@@ -197,7 +151,7 @@ static void audit_update(struct crl_mgr *crl, struct crl_src *c,
 static void got_body(struct crl_mgr *crl, struct crl_src *c,
 		     struct svrcert_fetch_result *res, time_t now)
 {
-	STACK_OF(X509) *trusted = trusted_certs(crl);
+	STACK_OF(X509) *trusted = crl_trusted_certs(crl);
 	size_t added = 0, removed = 0;
 	bool replaced;
 	char err[512];
@@ -208,22 +162,23 @@ static void got_body(struct crl_mgr *crl, struct crl_src *c,
 				       &replaced, err, sizeof(err));
 	sk_X509_pop_free(trusted, X509_free);
 	if (ret) {
-		count(crl, CNT_CRL_INGEST_FAILURE);
+		crl_count(crl, CNT_CRL_INGEST_FAILURE);
 		c->invalid = true;
 		snprintf(c->result, sizeof(c->result), "rejected: %.360s", err);
 		syslog(LOG_ERR, "CRL from %s rejected, previous list kept: %s",
 		       c->s.url, err);
-		audit_update(crl, c, false, res->body_len, 0, 0, err);
-		c->due = crl_mono() + backoff_s(crl);
+		crl_audit_update(crl, c, false, res->body_len, 0, 0, err);
+		c->due = crl_mono() + crl_backoff_s(crl);
 		return;
 	}
-	count(crl, CNT_CRL_INGEST_SUCCESS);
+	crl_count(crl, CNT_CRL_INGEST_SUCCESS);
 	c->invalid = false;
-	c->due = crl_mono() + polling_s(crl);
+	c->due = crl_mono() + crl_polling_s(crl);
+	c->delta_due = crl_mono();	/* its delta CRL, now */
 	if (!replaced) {
 		/* Same keys; a newer CRL (nextUpdate) is still worth keeping. */
 		snprintf(c->result, sizeof(c->result), "ok: same entries");
-		publish(crl, &crl->master);
+		crl_publish(crl, &crl->master);
 	} else {
 		crl_commit(crl, &added, &removed);
 		snprintf(c->result, sizeof(c->result), "ok: +%zu -%zu keys",
@@ -236,7 +191,7 @@ static void got_body(struct crl_mgr *crl, struct crl_src *c,
 		       c->s.crl.issuer_text, c->s.prev_issuer, c->s.prev_issuer);
 	syslog(LOG_INFO, "CRL from %s: %zu entries, %s", c->s.url,
 	       c->s.crl.entries, c->result);
-	audit_update(crl, c, true, res->body_len, added, removed, NULL);
+	crl_audit_update(crl, c, true, res->body_len, added, removed, NULL);
 }
 
 static void fetch_done(struct svrcert_fetch_result *res, void *ctx)
@@ -245,26 +200,29 @@ static void fetch_done(struct svrcert_fetch_result *res, void *ctx)
 	struct crl_mgr *crl = ctx;
 	time_t now = time(NULL);
 
+	if (crl_delta_done(crl, res))
+		return;		/* a delta CRL's transfer */
 	c->in_flight = false;
 	c->attempts++;
 	c->last_fetch = now;
 	if (res->status == SVRCERT_FETCH_FAILED) {
-		count(crl, CNT_CRL_FETCH_FAILURE);
+		crl_count(crl, CNT_CRL_FETCH_FAILURE);
 		c->unreachable = true;
 		svrcert_crl_source_failed(&c->s, res->err, res->msg, now);
 		snprintf(c->result, sizeof(c->result), "failed: %.370s", res->msg);
-		c->due = crl_mono() + backoff_s(crl);
+		c->due = crl_mono() + crl_backoff_s(crl);
 		syslog(LOG_WARNING, "CRL fetch failed (attempt %u, next in %u s):"
-		       " %s", c->s.failures, backoff_s(crl), res->msg);
+		       " %s", c->s.failures, crl_backoff_s(crl), res->msg);
 	} else if (res->status == SVRCERT_FETCH_NOT_MODIFIED) {
-		count(crl, CNT_CRL_FETCH_SUCCESS);
+		crl_count(crl, CNT_CRL_FETCH_SUCCESS);
 		c->unreachable = false;
 		svrcert_crl_source_not_modified(&c->s, now);
 		c->invalid = false;
 		snprintf(c->result, sizeof(c->result), "not modified");
-		c->due = crl_mono() + polling_s(crl);
+		c->due = crl_mono() + crl_polling_s(crl);
+		c->delta_due = crl_mono();	/* and its delta, now */
 	} else {
-		count(crl, CNT_CRL_FETCH_SUCCESS);
+		crl_count(crl, CNT_CRL_FETCH_SUCCESS);
 		c->unreachable = false;
 		got_body(crl, c, res, now);
 	}
@@ -339,10 +297,8 @@ static int sources_set(struct crl_mgr *crl)
 				break;
 		if (j < crl->n) {
 			nw[i] = crl->src[j];
-			crl->src[j].s.url[0] = '\0';	/* moved */
-			memset(&crl->src[j].s.crl, 0, sizeof(crl->src[j].s.crl));
-			crl->src[j].s.der = NULL;
-			crl->src[j].s.nprev = 0;	/* moved too */
+			/* moved, with every CRL it holds: url "" marks it */
+			memset(&crl->src[j].s, 0, sizeof(crl->src[j].s));
 			continue;
 		}
 		if (svrcert_crl_source_init(&nw[i].s, cf->crl_urls[i])) {
@@ -350,7 +306,7 @@ static int sources_set(struct crl_mgr *crl)
 			continue;
 		}
 		if (!trusted)
-			trusted = trusted_certs(crl);
+			trusted = crl_trusted_certs(crl);
 		if (!svrcert_crl_source_restore(&nw[i].s, crl->d->env.st.dir,
 						trusted, time(NULL), err,
 						sizeof(err)))
@@ -434,8 +390,8 @@ int daemon_crl_start(struct daemon *d)
 	crl->started = true;
 	crl->alarms_dirty = true;
 	syslog(LOG_INFO, "CRL manager: %zu source(s), polling every %u s, "
-	       "backoff %u s, master list %zu keys", crl->n, polling_s(crl),
-	       backoff_s(crl), crl->have_master ? crl->master.n : 0);
+	       "backoff %u s, master list %zu keys", crl->n, crl_polling_s(crl),
+	       crl_backoff_s(crl), crl->have_master ? crl->master.n : 0);
 	return 0;
 }
 
@@ -444,7 +400,7 @@ void daemon_crl_stop(struct daemon *d)
 	struct crl_mgr *crl = crl_of(d);
 
 	if (crl) {
-		flush_counters(crl);
+		crl_flush_counters(crl);
 		svrcert_fetcher_free(crl->f);
 		crl_kernel_watch_close(&crl->kernel);
 		crl_learn_stop(crl);
@@ -505,9 +461,13 @@ int daemon_crl_timeout_ms(struct daemon *d)
 	if (!crl)
 		return -1;
 	next = crl->next_kernel_check;
-	for (i = 0; i < crl->n; i++)
+	for (i = 0; i < crl->n; i++) {
 		if (!crl->src[i].in_flight && crl->src[i].due < next)
 			next = crl->src[i].due;
+		if (crl_delta_wanted(&crl->src[i]) &&
+		    crl->src[i].delta_due < next)
+			next = crl->src[i].delta_due;
+	}
 	t = next <= now ? 0 : (int)(next - now) * 1000;
 	if (crl->publish_pending || crl->reload_pending || crl->alarms_dirty ||
 	    crl->learn.save_pending)
@@ -571,17 +531,18 @@ void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n)
 	for (i = 0; i < crl->n; i++)
 		if (!crl->src[i].in_flight && crl->src[i].due <= crl_mono())
 			start_fetch(crl, &crl->src[i]);
+	crl_delta_process(crl);
 	if (crl->next_kernel_check <= crl_mono())
 		check_kernel(crl);
 	crl_learn_process(crl);
 	if (crl->publish_pending && crl->have_master)
-		publish(crl, &crl->master);
+		crl_publish(crl, &crl->master);
 	if (crl->own_check_pending && !crl->publish_pending) {
 		crl->own_check_pending = false;
 		daemon_check(crl->d);
 	}
 	crl_alarms_sync(crl);
-	flush_counters(crl);
+	crl_flush_counters(crl);
 }
 
 json_t *daemon_crl_fetch_now(struct daemon *d, const char *url, bool force)

@@ -12,6 +12,9 @@
 
 #include <time.h>
 
+#include <jansson.h>
+#include <openssl/x509.h>
+
 #include "lib/counters.h"
 #include "crl/crl_fetch.h"
 #include "crl/crl_learned.h"
@@ -62,6 +65,14 @@ struct crl_src {
 	char result[400];	/* last result, one line */
 	bool alarm[CRL_ALARM__MAX];
 	time_t alarm_raised[CRL_ALARM__MAX];
+	/* The delta CRL at the held CRL's freshestCRL (daemon_crl_delta.c);
+	 * res->user of its transfers is &delta_tag. */
+	char delta_tag;
+	bool delta_in_flight;
+	bool delta_invalid;	/* the last delta received was rejected */
+	bool delta_unreachable;	/* the last delta transfer failed */
+	time_t delta_due;	/* CLOCK_MONOTONIC s */
+	char delta_result[400];
 };
 
 struct crl_mgr {
@@ -118,6 +129,25 @@ bool crl_kernel_watch_read(struct crl_kernel *k);
 /* daemon_crl.c: rebuild the master list (sources + learned keys), feed
  * the kernel, publish. */
 int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed);
+int crl_publish(struct crl_mgr *crl, const struct svrcert_master *m);
+unsigned int crl_polling_s(const struct crl_mgr *crl);
+unsigned int crl_backoff_s(const struct crl_mgr *crl);
+/* daemon_crl_common.c: count C (persisted by crl_flush_counters, on a
+ * later turn if the state lock is busy); the installed trusted CAs, read
+ * now (an empty stack when none). */
+void crl_count(struct crl_mgr *crl, enum svrcert_counter c);
+void crl_flush_counters(struct crl_mgr *crl);
+STACK_OF(X509) *crl_trusted_certs(const struct crl_mgr *crl);
+void crl_audit_update(struct crl_mgr *crl, struct crl_src *c,
+		      bool success, size_t size, size_t added,
+		      size_t removed, const char *why);
+
+/* daemon_crl_delta.c: delta CRLs (RFC 5280 5.2.4, 5.2.6). */
+bool crl_delta_wanted(const struct crl_src *c);	/* has a freshestCRL */
+void crl_delta_process(struct crl_mgr *crl);	/* start due fetches */
+/* RES of a delta transfer is handled (true), or not one (false). */
+bool crl_delta_done(struct crl_mgr *crl, struct svrcert_fetch_result *res);
+json_t *crl_delta_json(const struct crl_src *c);
 
 /* daemon_crl_learn.c */
 void crl_learn_start(struct crl_mgr *crl);	/* load learned.json */

@@ -41,11 +41,11 @@ static bool wanted(const struct crl_src *c, enum crl_alarm_kind k, time_t now)
 {
 	switch (k) {
 	case CRL_ALARM_UNREACHABLE:
-		return c->unreachable;
+		return c->unreachable || c->delta_unreachable;
 	case CRL_ALARM_STALE:
 		return svrcert_crl_source_stale(&c->s, now);
 	case CRL_ALARM_INVALID:
-		return c->invalid;
+		return c->invalid || c->delta_invalid;
 	case CRL_ALARM_ISSUER:
 		return c->s.issuer_changed;
 	default:
@@ -60,8 +60,13 @@ static void alarm_message(const struct crl_src *c, enum crl_alarm_kind k,
 
 	switch (k) {
 	case CRL_ALARM_UNREACHABLE:
-		snprintf(buf, len, "CRL %.700s unreachable (%u attempt(s)): %.255s",
-			 c->s.url, c->s.failures, c->s.last_msg);
+		if (!c->unreachable)	/* the delta CRL's URL */
+			snprintf(buf, len, "delta CRL %.500s unreachable: %.380s",
+				 c->s.crl.freshest, c->delta_result);
+		else
+			snprintf(buf, len, "CRL %.700s unreachable (%u attempt(s)):"
+				 " %.255s", c->s.url, c->s.failures,
+				 c->s.last_msg);
 		break;
 	case CRL_ALARM_STALE:
 		svrcert_time_iso8601(c->s.crl.next_update, when, sizeof(when));
@@ -74,8 +79,13 @@ static void alarm_message(const struct crl_src *c, enum crl_alarm_kind k,
 			 c->s.crl.issuer_text, c->s.prev_issuer);
 		break;
 	default:
-		snprintf(buf, len, "CRL %.700s invalid, previous kept: %.255s",
-			 c->s.url, c->s.last_msg);
+		if (!c->invalid)	/* the delta CRL */
+			snprintf(buf, len, "delta CRL %.500s invalid, previous "
+				 "state kept: %.380s", c->s.crl.freshest,
+				 c->delta_result);
+		else
+			snprintf(buf, len, "CRL %.700s invalid, previous kept: "
+				 "%.255s", c->s.url, c->s.last_msg);
 		break;
 	}
 }
@@ -221,8 +231,10 @@ static json_t *source_json(const struct crl_src *c, time_t now)
 		      "attempts", (json_int_t)c->attempts, "alarms", al);
 	if (o && h && *num)
 		json_object_set_new(o, "crl_number", json_string(num));
-	if (o)
+	if (o) {
 		json_object_set_new(o, "previous_issuers", prev_json(&c->s));
+		json_object_set_new(o, "delta", crl_delta_json(c));
+	}
 	return o;
 }
 
