@@ -245,6 +245,15 @@ static void test_delta_combined_in_daemon(void **state)
 	master_holds(&d12, true, 7);
 	master_holds(&d11, false, 7);
 
+	/* a reload moves the sources with their base and delta CRLs */
+	kill(daemon_pid, SIGHUP);
+	usleep(500000);
+	assert_int_equal(waitpid(daemon_pid, NULL, WNOHANG), 0);	/* alive */
+	assert_int_equal(ctl(out, sizeof(out), "crl status -j"), 0);
+	fx_save("status.json", out, strlen(out));
+	fx_run("jq -e '.sources[0].delta.crl_number == \"0C\"' status.json");
+	master_holds(&d12, true, 7);
+
 	/* an older delta: refused, the state kept */
 	fx_run("cp d11.der www/delta.tmp && mv www/delta.tmp www/delta.crl");
 	assert_int_equal(ctl(out, sizeof(out), args), 0);

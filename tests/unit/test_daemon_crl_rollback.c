@@ -233,6 +233,14 @@ static void test_rollback_sequence(void **state)
 	fx_run("jq -e '.sources[0].previous_issuers == [{\"issuer\": "
 	       "\"/O=svrcert test/CN=issuer A\", \"crl_number\": \"05\", "
 	       "\"keys\": 3}]' status.json");
+	/* a reload moves the source with both issuers' CRLs */
+	kill(daemon_pid, SIGHUP);
+	usleep(500000);
+	assert_int_equal(waitpid(daemon_pid, NULL, WNOHANG), 0);	/* alive */
+	master_holds(&a5, true, 5);
+	assert_int_equal(ctl(out, sizeof(out), "crl status -j"), 0);
+	fx_save("status.json", out, strlen(out));
+	fx_run("jq -e '.sources[0].previous_issuers | length == 1' status.json");
 	stop_daemon();
 
 	/* Across a restart A's held CRL number 5 still counts. */
