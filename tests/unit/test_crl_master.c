@@ -153,6 +153,44 @@ static void test_delta_combined(void **state)
 						    sizeof(err)), 0);
 	assert_true(r.has_delta);
 	assert_int_equal(r.neff, 11);
+
+	/* the URL moves to another issuer: the base with its delta stays in
+	 * force (prev[], its delta published and restored next to it) */
+	{
+		STACK_OF(X509) *both = fx_trust("ca"), *o = fx_trust("other");
+		struct svrcert_crl_source *rr[] = { &r }, r2;
+		uint8_t *buf;
+
+		sk_X509_push(both, sk_X509_shift(o));
+		sk_X509_free(o);
+		buf = fx_load("other.der", &n);
+		assert_int_equal(svrcert_crl_source_offer(&r, buf, n, both,
+			time(NULL), NULL, NULL, &rep, err, sizeof(err)), 0);
+		free(buf);
+		assert_false(r.has_delta);
+		assert_int_equal(r.nprev, 1);
+		assert_int_equal(r.prev[0].neff, 11);
+		assert_int_equal(svrcert_master_build(rr, 1, NULL, 0, time(NULL),
+						      &m), 0);
+		assert_int_equal(m.n, 11 + 50);
+		fx_path(dir, sizeof(dir), "pubdelta2");
+		assert_int_equal(svrcert_master_publish(dir, rr, 1, &m, time(NULL),
+							err, sizeof(err)), 0);
+		svrcert_master_release(&m);
+		fx_run("ls pubdelta2/crl/%s-*.delta", r.name);
+		assert_int_equal(svrcert_crl_source_init(&r2, r.url), 0);
+		assert_int_equal(svrcert_crl_source_restore(&r2, dir, both,
+			time(NULL), err, sizeof(err)), 0);
+		assert_int_equal(r2.nprev, 1);
+		assert_int_equal(r2.prev[0].neff, 11);
+		rr[0] = &r2;
+		assert_int_equal(svrcert_master_build(rr, 1, NULL, 0, time(NULL),
+						      &m), 0);
+		assert_int_equal(m.n, 11 + 50);
+		svrcert_master_release(&m);
+		svrcert_crl_source_release(&r2);
+		sk_X509_pop_free(both, X509_free);
+	}
 	svrcert_crl_source_release(&r);
 
 	/* a newer base includes what the delta said: the delta goes */

@@ -44,12 +44,15 @@ void svrcert_master_release(struct svrcert_master *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static size_t add_keys(struct svrcert_master *m, size_t at,
-		       const struct svrcert_crl *crl)
+static size_t add_held_keys(struct svrcert_master *m, size_t at,
+			    const struct svrcert_crl_held *h)
 {
-	if (crl->nkeys)
-		memcpy(m->keys[at], crl->keys, crl->nkeys * SVRCERT_REVKEY_LEN);
-	return at + crl->nkeys;
+	size_t n;
+	const svrcert_revkey_t *k = svrcert_crl_held_keys(h, &n);
+
+	if (n)
+		memcpy(m->keys[at], k, n * SVRCERT_REVKEY_LEN);
+	return at + n;
 }
 
 /* The current CRL's keys, its delta CRL applied. */
@@ -78,8 +81,12 @@ int svrcert_master_build(struct svrcert_crl_source *const *srcs, size_t nsrc,
 		if (srcs[i]->has_good)
 			total += srcs[i]->has_delta ? srcs[i]->neff :
 				 srcs[i]->crl.nkeys;
-		for (j = 0; j < srcs[i]->nprev; j++)
-			total += srcs[i]->prev[j].crl.nkeys;
+		for (j = 0; j < srcs[i]->nprev; j++) {
+			size_t n;
+
+			svrcert_crl_held_keys(&srcs[i]->prev[j], &n);
+			total += n;
+		}
 	}
 	rc = master_alloc(out, total);
 	if (rc)
@@ -88,7 +95,7 @@ int svrcert_master_build(struct svrcert_crl_source *const *srcs, size_t nsrc,
 		if (srcs[i]->has_good)
 			at = add_source_keys(out, at, srcs[i]);
 		for (j = 0; j < srcs[i]->nprev; j++)
-			at = add_keys(out, at, &srcs[i]->prev[j].crl);
+			at = add_held_keys(out, at, &srcs[i]->prev[j]);
 	}
 	if (nextra)
 		memcpy(out->keys[at], extra, nextra * SVRCERT_REVKEY_LEN);

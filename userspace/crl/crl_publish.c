@@ -226,6 +226,13 @@ static bool is_current(const char *fname, struct svrcert_crl_source *const *srcs
 						     prev, sizeof(prev));
 			if (!strcmp(fname, prev))
 				return true;
+			/* its delta: "<...>.crl" -> "<...>.delta" */
+			if (srcs[i]->prev[j].delta_der &&
+			    strlen(fname) == strlen(prev) + 2 &&
+			    !strncmp(fname, prev, strlen(prev) - 4) &&
+			    !strcmp(fname + strlen(prev) - 4,
+				    SVRCERT_CRL_DELTA_SUFFIX))
+				return true;
 		}
 	}
 	return false;
@@ -297,6 +304,16 @@ static int write_crls(const char *crldir, struct svrcert_crl_source *const *srcs
 			snprintf(path, sizeof(path), "%s/%s", crldir, name);
 			rc = write_one(path, srcs[i]->prev[j].der,
 				       srcs[i]->prev[j].der_len, err, errlen);
+			if (rc)
+				return rc;
+			if (!srcs[i]->prev[j].delta_der)
+				continue;
+			snprintf(path, sizeof(path), "%s/%.*s"
+				 SVRCERT_CRL_DELTA_SUFFIX, crldir,
+				 (int)strlen(name) - 4, name);
+			rc = write_one(path, srcs[i]->prev[j].delta_der,
+				       srcs[i]->prev[j].delta_der_len, err,
+				       errlen);
 			if (rc)
 				return rc;
 		}

@@ -36,6 +36,8 @@ static void held_release(struct svrcert_crl_held *h)
 {
 	svrcert_crl_release(&h->crl);
 	free(h->der);
+	free(h->delta_der);
+	free(h->eff);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -203,10 +205,10 @@ static bool delta_applies(const struct svrcert_crl *d,
 	       svrcert_crl_number_cmp(d, b) > 0;
 }
 
-/* eff = (base keys - delta removed) + delta keys, sorted, unique. */
-static int delta_apply(struct svrcert_crl_source *s)
+/* *EFF = (B's keys - D's removed) + D's keys, sorted, unique. */
+static int combine(const struct svrcert_crl *b, const struct svrcert_crl *d,
+		   svrcert_revkey_t **out, size_t *nout)
 {
-	const struct svrcert_crl *b = &s->crl, *d = &s->delta.crl;
 	svrcert_revkey_t *eff;
 	size_t i, n = 0;
 
@@ -219,10 +221,30 @@ static int delta_apply(struct svrcert_crl_source *s)
 			memcpy(eff[n++], b->keys[i], SVRCERT_REVKEY_LEN);
 	if (d->nkeys)
 		memcpy(eff[n], d->keys, d->nkeys * SVRCERT_REVKEY_LEN);
+	*out = eff;
+	*nout = svrcert_revkeys_sort_unique(eff, n + d->nkeys);
+	return 0;
+}
+
+static int delta_apply(struct svrcert_crl_source *s)
+{
+	svrcert_revkey_t *eff;
+	size_t n;
+	int rc = combine(&s->crl, &s->delta.crl, &eff, &n);
+
+	if (rc)
+		return rc;
 	free(s->eff);
 	s->eff = eff;
-	s->neff = svrcert_revkeys_sort_unique(eff, n + d->nkeys);
+	s->neff = n;
 	return 0;
+}
+
+const svrcert_revkey_t *svrcert_crl_held_keys(const struct svrcert_crl_held *h,
+					      size_t *n)
+{
+	*n = h->eff ? h->neff : h->crl.nkeys;
+	return h->eff ? h->eff : h->crl.keys;
 }
 
 static void delta_drop(struct svrcert_crl_source *s)
@@ -330,7 +352,8 @@ int svrcert_crl_source_offer_delta(struct svrcert_crl_source *s,
 static void hold(struct svrcert_crl_source *s, struct svrcert_crl *nw,
 		 uint8_t *der, size_t der_len)
 {
-	struct svrcert_crl_held cur = { s->crl, s->der, s->der_len };
+	struct svrcert_crl_held cur = { .crl = s->crl, .der = s->der,
+					.der_len = s->der_len };
 	int k = s->has_good && !same_issuer(nw, &s->crl) ? find_prev(s, nw) : -1;
 
 	s->issuer_changed = s->has_good && !same_issuer(nw, &s->crl);
@@ -339,6 +362,15 @@ static void hold(struct svrcert_crl_source *s, struct svrcert_crl *nw,
 	} else {
 		snprintf(s->prev_issuer, sizeof(s->prev_issuer), "%s",
 			 cur.crl.issuer_text);
+		if (s->has_delta) {	/* its delta's revocations stay too */
+			cur.delta_der = s->delta.der;
+			cur.delta_der_len = s->delta.der_len;
+			cur.eff = s->eff;
+			cur.neff = s->neff;
+			s->delta.der = NULL;
+			s->eff = NULL;
+			delta_drop(s);
+		}
 		if (k >= 0) {
 			held_release(&s->prev[k]);
 			s->prev[k] = cur;
@@ -408,6 +440,35 @@ void svrcert_crl_source_prev_file(const struct svrcert_crl_source *s,
 	snprintf(out, len, "%s-%s.crl", s->name, hex);
 }
 
+/* The delta CRL published next to a previous issuer's CRL PATH
+ * ("<...>.crl" -> "<...>.delta"), applied to H again when it still does. */
+static void restore_prev_delta(struct svrcert_crl_held *h, const char *path,
+			       STACK_OF(X509) *trusted)
+{
+	struct svrcert_crl d = { 0 };
+	char dpath[PATH_MAX + 300], err[256];
+	uint8_t *buf = NULL, *der = NULL;
+	size_t len = 0, der_len = 0, l = strlen(path);
+
+	if (l < 4 || l + 3 > sizeof(dpath))
+		return;
+	snprintf(dpath, sizeof(dpath), "%.*s" SVRCERT_CRL_DELTA_SUFFIX,
+		 (int)(l - 4), path);
+	if (crlw_read_file(dpath, &buf, &len))
+		return;
+	if (!to_der(buf, len, &der, &der_len) &&
+	    !svrcert_crl_walk(der, der_len, trusted, &d, err, sizeof(err)) &&
+	    d.delta && delta_applies(&d, &h->crl) &&
+	    !combine(&h->crl, &d, &h->eff, &h->neff)) {
+		h->delta_der = der;
+		h->delta_der_len = der_len;
+		der = NULL;
+	}
+	svrcert_crl_release(&d);
+	free(der);
+	free(buf);
+}
+
 /* A previous issuer's CRL published as PATH, held again (verified again);
  * one of the current issuer, or older than one held, is left out. */
 static void restore_prev(struct svrcert_crl_source *s, const char *path,
@@ -431,6 +492,7 @@ static void restore_prev(struct svrcert_crl_source *s, const char *path,
 		held_release(&h);
 		return;
 	}
+	restore_prev_delta(&h, path, trusted);
 	k = find_prev(s, &h.crl);
 	if (k >= 0 && svrcert_crl_number_cmp(&h.crl, &s->prev[k].crl) > 0) {
 		held_release(&s->prev[k]);

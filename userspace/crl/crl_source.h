@@ -35,7 +35,18 @@ struct svrcert_crl_held {
 	struct svrcert_crl crl;
 	uint8_t *der;
 	size_t der_len;
+	/* prev[] only: the delta CRL that applied to crl when the URL moved
+	 * to another issuer (delta_der NULL: none; published next to it as
+	 * "<...>.delta") and the keys the two gave, which stay in force. */
+	uint8_t *delta_der;
+	size_t delta_der_len;
+	svrcert_revkey_t *eff;
+	size_t neff;
 };
+
+/* The keys a previous issuer's held CRL revokes (its delta applied). */
+const svrcert_revkey_t *svrcert_crl_held_keys(const struct svrcert_crl_held *h,
+					      size_t *n);
 
 struct svrcert_crl_source {
 	char url[1024];
