@@ -27,10 +27,14 @@ static const struct ctl_cmd commands[] = {
 	  NULL, ctl_show_topics, CTL_JSON },
 	{ "set", cmd_set, "SETTING VALUE [SETTING VALUE...]",
 	  "change the kernel's policy (one command's settings: all or none)",
-	  "SETTING VALUE: peer-validation on|off, "
-	  "failure-mode fail-soft|fail-hard,\n  self-state STATE, ports MIN-MAX"
-	  " (0-65535)\nSTATE: valid, invalid, revoked, expired, not-yet-valid, "
-	  "unknown", NULL, 0 },
+	  "SETTING VALUE: peer-validation true|false (on|off), "
+	  "failure-mode fail-soft|fail-hard,\n  svr-ports MIN-MAX (0-65535), "
+	  "self-state STATE\nSTATE: valid, invalid, revoked, expired, "
+	  "not-yet-valid, unknown\nsvrcert.conf's names and words (ports and "
+	  "invalid-certificate-behavior also work).\nA runtime override of "
+	  "svrcert.conf, not an edit of it: svrcertd's reload keeps\n  it "
+	  "(and logs it), a restart ends it; VALUE config returns to "
+	  "svrcert.conf.\n  show policy marks it.", NULL, 0 },
 	{ "peer", cmd_peer, "add|replace NAME CERT.pem ADDR... [state STATE]\n"
 	  "state NAME STATE\ndel NAME",
 	  "bind a peer's certificate to its addresses in the kernel",

@@ -13,6 +13,7 @@
 #include "pki/alarm.h"
 #include "crl/crl_master.h"
 #include "lib/ctlsock.h"
+#include "lib/policy_override.h"
 #include "daemon.h"
 #include "daemon_crl.h"
 #include "daemon_peers.h"
@@ -71,23 +72,52 @@ static int control_group(struct daemon *d)
 	return 0;
 }
 
-/* Peer validation, failure mode and ports from the configuration. */
+/* Peer validation, failure mode and ports from the configuration, with
+ * svrcertctl set's runtime override on top: a reload keeps it, and says
+ * so (lib/policy_override.h). */
 void daemon_push_policy(struct daemon *d)
 {
 	const struct svrcert_config *c = &d->env.cfg;
-	char msg[256];
+	enum svrcert_failure_mode fm;
+	struct policy_override o;
+	int pmin, pmax;
+	char msg[512];
+	bool pv;
 
 	if (!d->env.have_cfg)
 		return;
-	if (kernel_push_policy(c->peer_validation, c->failure_mode,
-			       c->svr_port_min, c->svr_port_max,
-			       d->status.present ? d->status.state :
-			       SVRCERT_STATE_UNKNOWN, msg, sizeof(msg)))
+	if (policy_override_load(&d->env.st, &o))
+		syslog(LOG_WARNING, "%s/%s: damaged, ignored: svrcert.conf's "
+		       "policy applies", d->env.st.dir, STORE_POLICY_OVERRIDE);
+	policy_override_apply(&o, c, &pv, &fm, &pmin, &pmax);
+	policy_override_describe(&o, c, msg, sizeof(msg));
+	if (*msg)
+		syslog(LOG_NOTICE, "svrcertctl set's runtime override stays in "
+		       "force: %s ('svrcertctl set SETTING config' ends it)", msg);
+	if (kernel_push_policy(pv, fm, pmin, pmax, d->status.present ?
+			       d->status.state : SVRCERT_STATE_UNKNOWN, msg,
+			       sizeof(msg)))
 		syslog(LOG_WARNING, "%s", msg);
 	else
 		syslog(LOG_INFO, "kernel policy applied: peer-validation %s, "
-		       "%s", c->peer_validation ? "on" : "off",
-		       svrcert_failure_mode_name(c->failure_mode));
+		       "%s", pv ? "true" : "false", svrcert_failure_mode_name(fm));
+}
+
+/* A restart starts from svrcert.conf: an override recorded for the
+ * daemon before ends here (policy_override.h). */
+static void drop_policy_override(struct daemon *d)
+{
+	struct policy_override o;
+	char what[512];
+
+	if (policy_override_load(&d->env.st, &o) || !policy_override_any(&o))
+		what[0] = '\0';
+	else
+		policy_override_describe(&o, &d->env.cfg, what, sizeof(what));
+	if (!store_remove(&d->env.st, STORE_POLICY_OVERRIDE))
+		syslog(LOG_NOTICE, "svrcertctl set's runtime override ended by "
+		       "the restart, svrcert.conf's policy applies%s%s",
+		       *what ? ": was " : "", what);
 }
 
 /* Before anything is written or fed to the kernel: this state directory
@@ -145,6 +175,7 @@ int daemon_setup(struct daemon *d)
 	ret = control_group(d);
 	if (ret)
 		return ret;
+	drop_policy_override(d);
 	d->sig_fd = open_signalfd();
 	d->timer_fd = open_timerfd(d->check_interval_s);
 	if (d->sig_fd < 0 || d->timer_fd < 0) {

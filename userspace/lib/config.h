@@ -108,7 +108,8 @@ struct svrcert_config {
 	char *peering_common_name;	/* peering-common-name = (optional; CN
 					 * of the CSR instead of the UUID) */
 	bool peer_validation;		/* peer-validation = (default false) */
-	enum svrcert_failure_mode failure_mode; /* invalid-certificate-behavior
+	enum svrcert_failure_mode failure_mode; /* failure-mode (also
+						 * invalid-certificate-behavior)
 						 * = fail-soft (default) |
 						 * fail-hard */
 	uint16_t svr_port_min, svr_port_max; /* svr-ports = N or N-M; 0/0 when

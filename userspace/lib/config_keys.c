@@ -37,7 +37,7 @@ static const struct key_def keys[] = {
 	{ S_ROUTER, "uuid-file", V_PATH, CF(uuid_file) },
 	{ S_ROUTER, "peering-common-name", V_NAME, CF(peering_common_name) },
 	{ S_ROUTER, "peer-validation", V_BOOL, CF(peer_validation) },
-	{ S_ROUTER, "invalid-certificate-behavior", V_FAILMODE, CF(failure_mode) },
+	{ S_ROUTER, "failure-mode", V_FAILMODE, CF(failure_mode) },
 	{ S_ROUTER, "svr-ports", V_PORTS, CF(svr_port_min) },
 	{ S_KEY, "storage", V_STORAGE, CF(key_storage) },
 	{ S_KEY, "tpm-handle", V_HANDLE, CF(tpm_handle) },
@@ -389,6 +389,15 @@ static bool key_repeatable(const struct key_def *k)
 	return k->type == V_URL || k->type == V_ADDRS;
 }
 
+/* One vocabulary with svrcertctl set and show policy (issue 16): the
+ * failure mode is "failure-mode"; the older spelling still reads, as the
+ * same key (both in one section is "set twice"). */
+static const char *key_alias(int kind, const char *key)
+{
+	return kind == S_ROUTER && !strcmp(key, "invalid-certificate-behavior") ?
+	       "failure-mode" : key;
+}
+
 int conf_set_key(struct conf_ctx *c, struct conf_section *s, const char *key,
 		 const char *value)
 {
@@ -400,7 +409,8 @@ int conf_set_key(struct conf_ctx *c, struct conf_section *s, const char *key,
 
 	section_label(c, s, label, sizeof(label));
 	for (i = 0; i < SVRCERT_ARRAY_SIZE(keys); i++)
-		if (keys[i].kind == s->kind && !strcmp(keys[i].key, key))
+		if (keys[i].kind == s->kind && !strcmp(keys[i].key,
+						       key_alias(s->kind, key)))
 			break;
 	if (i == SVRCERT_ARRAY_SIZE(keys)) {
 		conf_error(c, c->lineno, "%s %s: unknown key", label, key);
