@@ -2,7 +2,7 @@
 /*
  * svrcertctl daemon status|check|reload [-j]: ask a running svrcertd over
  * its control socket. The daemon answers one JSON line; -j prints it as
- * is, otherwise its top-level members one per line.
+ * is, otherwise as aligned "key: value" lines (nested objects indented).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,24 +25,79 @@ static bool daemon_request_known(const char *name)
 	return false;
 }
 
-static void print_member(const char *key, json_t *value)
+static void print_object(json_t *o, int indent);
+
+/* A JSON key in the CLI's words: "check_interval_s" -> "check-interval-s". */
+static void text_key(const char *key, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; key[i] && i + 2 < len; i++)
+		out[i] = key[i] == '_' ? '-' : key[i];
+	out[i++] = ':';
+	out[i] = '\0';
+}
+
+static void print_scalar(json_t *v)
 {
 	char *text;
 
-	if (json_is_string(value)) {
-		printf("%s: %s\n", key, json_string_value(value));
+	if (json_is_string(v)) {
+		printf("%s\n", json_string_value(v));
 		return;
 	}
-	text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-	printf("%s: %s\n", key, text ? text : "?");
+	text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	printf("%s\n", text ? text : "?");
 	free(text);
+}
+
+/* One member, its value starting at column INDENT + WIDTH + 1; objects
+ * and arrays of objects below it, indented. */
+static void print_member(const char *key, json_t *v, int indent, int width)
+{
+	char k[128];
+	size_t i;
+	json_t *e;
+
+	text_key(key, k, sizeof(k));
+	if (json_is_object(v) && json_object_size(v)) {
+		printf("%*s%s\n", indent, "", k);
+		print_object(v, indent + 2);
+		return;
+	}
+	printf("%*s%-*s ", indent, "", width, k);
+	if (json_is_array(v) && !json_array_size(v)) {
+		printf("none\n");
+		return;
+	}
+	if (!json_is_array(v) || !json_is_object(json_array_get(v, 0))) {
+		print_scalar(v);
+		return;
+	}
+	printf("%zu\n", json_array_size(v));
+	json_array_foreach(v, i, e) {
+		printf("%*s- %zu\n", indent + 2, "", i + 1);
+		print_object(e, indent + 4);
+	}
+}
+
+/* Aligned "key: value" lines, as "show policy" prints them. */
+static void print_object(json_t *o, int indent)
+{
+	const char *key;
+	json_t *v;
+	int width = 0;
+
+	json_object_foreach(o, key, v)
+		if (strcmp(key, "ok") && (int)strlen(key) + 1 > width)
+			width = (int)strlen(key) + 1;
+	json_object_foreach(o, key, v)
+		if (strcmp(key, "ok"))
+			print_member(key, v, indent, width);
 }
 
 static int print_response(json_t *resp, bool json)
 {
-	const char *key;
-	json_t *value;
-
 	if (!json_is_true(json_object_get(resp, "ok"))) {
 		const char *why = json_string_value(json_object_get(resp, "error"));
 
@@ -54,9 +109,7 @@ static int print_response(json_t *resp, bool json)
 		putchar('\n');
 		return CTL_OK;
 	}
-	json_object_foreach(resp, key, value)
-		if (strcmp(key, "ok"))
-			print_member(key, value);
+	print_object(resp, 0);
 	return CTL_OK;
 }
 

@@ -7,7 +7,9 @@
  * expired", "... peer certificate revoked" (peer authentication results,
  * counted by svrcertd), "... peer certificate data path revoked" (peers
  * first seen so on the data path, from svrcert.ko when loaded).
- * Import failures are also broken down by reason.
+ * Import failures are also broken down by reason. Text: aligned columns
+ * (GROUP ITEM VALUE); -j: the records of GET /api/v1/stats ("security")
+ * and their "counters", or one record alone when one counter is asked.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,123 +21,136 @@
 #include "pki/import.h"
 #include "pki/store_env.h"
 
-static void put(json_t *groups, const char *group, const char *item,
-		json_int_t v)
+/*
+ * Every counter as one record, the shape of GET /api/v1/stats' "security"
+ * array: {"counter": "csr.success", "group": "CSR", "item": "success",
+ * "value": 0}. JSON names have no spaces; "group" and "item" are the
+ * seed's words that select them on the command line.
+ */
+static void put(json_t *recs, const char *counter, const char *group,
+		const char *item, uint64_t v)
 {
-	json_t *g = json_object_get(groups, group);
-
-	if (!g) {
-		g = json_object();
-		json_object_set_new(groups, group, g);
-	}
-	json_object_set_new(g, item, json_integer(v));
+	json_array_append_new(recs, json_pack("{s:s, s:s, s:s, s:I}",
+		"counter", counter, "group", group, "item", item, "value",
+		(json_int_t)v));
 }
 
-static void add_failure_reasons(json_t *groups, json_t *state)
+/* "certificate-import.failure.private-key": item "failure private-key". */
+static void add_failure_reasons(json_t *recs, json_t *state)
 {
-	const char *prefix = counter_descs[CNT_IMPORT_FAILURE].key;
-	size_t plen = strlen(prefix);
+	const struct counter_desc *d = &counter_descs[CNT_IMPORT_FAILURE];
+	size_t plen = strlen(d->key);
+	char item[160];
 	const char *key;
-	json_t *v, *r = json_object();
+	json_t *v;
 
 	json_object_foreach(state, key, v)
-		if (!strncmp(key, prefix, plen) && key[plen] == '.')
-			json_object_set(r, key + plen + 1, v);
-	json_object_set_new(json_object_get(groups, "certificate import"),
-			    "failure reasons", r);
+		if (!strncmp(key, d->key, plen) && key[plen] == '.') {
+			snprintf(item, sizeof(item), "%s %s", d->item, key + plen + 1);
+			put(recs, key, d->group, item, counters_get(state, key));
+		}
 }
 
-/* Peer counters from the kernel; a note instead when it cannot answer. */
-static void add_peer_counters(json_t *groups, json_t *notes)
+/* Peer counters from the kernel; without the module a note, and no
+ * zeros for counters that do not exist. */
+static void add_peer_counters(json_t *recs, json_t *notes)
 {
+	static const char *const items[] = { "expired", "invalid", "revoked" };
+	char counter[64];
 	uint64_t v[3];
 	char msg[256];
+	int i;
 
 	if (kernel_peer_cert_counters(v, msg, sizeof(msg))) {
 		json_array_append_new(notes, json_string(msg));
 		return;
 	}
 	/* Peers first seen with such a certificate on the data path. */
-	put(groups, "peer certificate data path", "expired", (json_int_t)v[0]);
-	put(groups, "peer certificate data path", "invalid", (json_int_t)v[1]);
-	put(groups, "peer certificate data path", "revoked", (json_int_t)v[2]);
+	for (i = 0; i < 3; i++) {
+		snprintf(counter, sizeof(counter),
+			 "peer-certificate-data-path.%s", items[i]);
+		put(recs, counter, "peer certificate data path", items[i], v[i]);
+	}
 }
 
 static json_t *collect(const struct svrcert_store *st, json_t *notes)
 {
-	json_t *groups = json_object(), *state = NULL;
+	json_t *recs = json_array(), *state = NULL;
 	int i;
 
 	if (counters_load(st, &state)) {
 		json_array_append_new(notes, json_string("counters file unreadable"));
 		state = json_object();
 	}
-	for (i = 0; i < CNT__MAX; i++)
-		put(groups, counter_descs[i].group, counter_descs[i].item,
-		    (json_int_t)counters_get(state, counter_descs[i].key));
-	add_failure_reasons(groups, state);
+	for (i = 0; i < CNT__MAX; i++) {
+		put(recs, counter_descs[i].key, counter_descs[i].group,
+		    counter_descs[i].item, counters_get(state, counter_descs[i].key));
+		if (i == CNT_IMPORT_FAILURE)
+			add_failure_reasons(recs, state);
+	}
 	json_decref(state);
-	add_peer_counters(groups, notes);
-	return groups;
+	add_peer_counters(recs, notes);
+	return recs;
 }
 
-/* "certificate import failure" -> group "certificate import", item. */
-static int select_words(int argc, char **argv, json_t *groups,
-			const char **group, const char **item)
+static const char *rec_str(json_t *r, const char *k)
 {
+	return json_string_value(json_object_get(r, k));
+}
+
+/* "certificate import failure" -> the records of group "certificate
+ * import" (the longest group the words start with) and item "failure". */
+static json_t *select_words(int argc, char **argv, json_t *recs, bool *one)
+{
+	const char *group = NULL, *g, *item = NULL;
+	json_t *sel = json_array(), *r;
 	char words[256] = "";
-	const char *key;
-	json_t *v;
-	int i;
+	size_t i, n;
+	int a;
 
-	*group = *item = NULL;
-	for (i = 0; i < argc; i++)
+	*one = false;
+	for (a = 0; a < argc; a++)
 		snprintf(words + strlen(words), sizeof(words) - strlen(words),
-			 "%s%s", i ? " " : "", argv[i]);
-	if (!*words)
-		return 0;
-	json_object_foreach(groups, key, v) {
-		size_t n = strlen(key);
-
-		if (strncasecmp(words, key, n) || (words[n] && words[n] != ' '))
+			 "%s%s", a ? " " : "", argv[a]);
+	json_array_foreach(recs, i, r) {
+		g = rec_str(r, "group");
+		n = strlen(g);
+		if (!*words || strncasecmp(words, g, n) ||
+		    (words[n] && words[n] != ' ') || (group && strlen(group) >= n))
 			continue;
-		if (*group && strlen(*group) > n)
-			continue;	/* prefer the longest group name */
-		*group = key;
-		*item = words[n] ? words + n + 1 : NULL;
+		group = g;
+		item = words[n] ? words + n + 1 : NULL;
 	}
-	if (!*group || (*item && !json_object_get(json_object_get(groups, *group), *item)))
-		return -EINVAL;
-	*item = *item ? json_object_iter_key(json_object_iter_at(
-			json_object_get(groups, *group), *item)) : NULL;
-	return 0;
+	json_array_foreach(recs, i, r)
+		if (!*words || (group && !strcmp(group, rec_str(r, "group")) &&
+				(!item || !strcasecmp(item, rec_str(r, "item")))))
+			json_array_append(sel, r);
+	if (!json_array_size(sel)) {
+		json_decref(sel);
+		return NULL;
+	}
+	*one = item != NULL;
+	return sel;
 }
 
-static void print_group(const char *name, json_t *g, const char *only)
+/* Aligned columns, the value right-aligned: fits 80 columns. */
+static void print_table(json_t *sel)
 {
-	const char *item;
-	json_t *v;
+	int gw = 5, iw = 4;
+	size_t i;
+	json_t *r;
 
-	json_object_foreach(g, item, v) {
-		if (only && strcmp(item, only))
-			continue;
-		if (json_is_object(v)) {
-			const char *r;
-			json_t *n;
-
-			json_object_foreach(v, r, n) {
-				char label[160];
-
-				snprintf(label, sizeof(label), "%s failure %s",
-					 name, r);
-				printf("%-41s %" JSON_INTEGER_FORMAT "\n", label,
-				       json_integer_value(n));
-			}
-			continue;
-		}
-		printf("%s %-*s %" JSON_INTEGER_FORMAT "\n", name,
-		       (int)(40 - strlen(name)), item, json_integer_value(v));
+	json_array_foreach(sel, i, r) {
+		if ((int)strlen(rec_str(r, "group")) > gw)
+			gw = (int)strlen(rec_str(r, "group"));
+		if ((int)strlen(rec_str(r, "item")) > iw)
+			iw = (int)strlen(rec_str(r, "item"));
 	}
+	printf("%-*s  %-*s  %12s\n", gw, "GROUP", iw, "ITEM", "VALUE");
+	json_array_foreach(sel, i, r)
+		printf("%-*s  %-*s  %12" JSON_INTEGER_FORMAT "\n", gw,
+		       rec_str(r, "group"), iw, rec_str(r, "item"),
+		       json_integer_value(json_object_get(r, "value")));
 }
 
 static int words_start(int argc, char **argv)
@@ -148,35 +163,52 @@ static int words_start(int argc, char **argv)
 	return argc;
 }
 
-static int print_selected(json_t *groups, json_t *notes, int argc,
-			  char **argv, bool json)
+static void print_json(json_t *sel, bool one, json_t *notes)
 {
-	const char *group, *item, *key;
-	json_t *it;
+	json_t *o, *counters, *r;
 	size_t i;
 
-	if (select_words(argc, argv, groups, &group, &item)) {
+	if (one && json_array_size(sel) == 1) {
+		o = json_incref(json_array_get(sel, 0));
+	} else {
+		counters = json_object();
+		json_array_foreach(sel, i, r)
+			json_object_set(counters, rec_str(r, "counter"),
+					json_object_get(r, "value"));
+		o = json_pack("{s:O, s:o}", "security", sel, "counters", counters);
+	}
+	if (json_array_size(notes))
+		json_object_set(o, "notes", notes);
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(o);
+}
+
+static int print_selected(json_t *recs, json_t *notes, int argc,
+			  char **argv, bool json)
+{
+	json_t *sel, *it;
+	bool one;
+	size_t i;
+
+	sel = select_words(argc, argv, recs, &one);
+	if (!sel) {
 		fprintf(stderr, "usage: svrcertctl show stats security [CSR|"
 			"certificate import|CRL fetch|CRL ingestion|certificate|"
 			"peer certificate [data path]] [ITEM] [-j]\n");
 		return CTL_USAGE;
 	}
-	if (json) {
-		json_t *sel = group ? json_object_get(groups, group) : groups;
-
-		if (item)
-			sel = json_object_get(sel, item);
-		it = json_pack("{s:O, s:O}", "counters", sel, "notes", notes);
-		json_dumpf(it, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(it);
-		return CTL_OK;
-	}
-	json_object_foreach(groups, key, it)
-		if (!group || !strcmp(group, key))
-			print_group(key, it, item);
-	json_array_foreach(notes, i, it)
-		fprintf(stderr, "note: %s\n", json_string_value(it));
+	/* the kernel's note only where its counters would be */
+	if (argc && strncasecmp(argv[0], "peer", 4))
+		json_array_clear(notes);
+	if (json)
+		print_json(sel, one, notes);
+	else
+		print_table(sel);
+	json_decref(sel);
+	if (!json)
+		json_array_foreach(notes, i, it)
+			fprintf(stderr, "note: %s\n", json_string_value(it));
 	return CTL_OK;
 }
 
@@ -184,7 +216,7 @@ int show_stats_security(int argc, char **argv)
 {
 	struct svrcert_env_args ea;
 	struct svrcert_env env;
-	json_t *notes, *groups;
+	json_t *notes, *recs;
 	char err[512];
 	bool json;
 	int start, ret;
@@ -198,9 +230,9 @@ int show_stats_security(int argc, char **argv)
 	}
 	start = words_start(argc, argv);
 	notes = json_array();
-	groups = collect(&env.st, notes);
-	ret = print_selected(groups, notes, argc - start, argv + start, json);
-	json_decref(groups);
+	recs = collect(&env.st, notes);
+	ret = print_selected(recs, notes, argc - start, argv + start, json);
+	json_decref(recs);
 	json_decref(notes);
 	svrcert_env_close(&env);
 	return ret;
