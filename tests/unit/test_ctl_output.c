@@ -5,7 +5,7 @@
  * printed as zeros without svrcert.ko, one counter's -j as an object,
  * JSON names without spaces and as GET /api/v1/stats names them;
  * "daemon status" / "daemon reload" as aligned "key: value" lines, JSON
- * only with -j.
+ * only with -j; serial numbers as OpenSSL prints them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,12 +169,48 @@ static void test_daemon_status(void **state)
 	free(out);
 }
 
+/* The serial as "openssl x509 -text" prints it, in the text output; the
+ * hex of "openssl x509 -serial" in JSON. */
+static void test_serial_as_openssl(void **state)
+{
+	static const struct { const char *set, *text, *json; } cases[] = {
+		{ "8214", "8214 (0x2016)", "2016" },
+		{ "0x0102030405060708090a", "01:02:03:04:05:06:07:08:09:0a",
+		  "0102030405060708090A" },
+	};
+	char *out;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(fixture_sh("openssl req -x509 -newkey ec -pkeyopt "
+			"ec_paramgen_curve:P-256 -nodes -keyout %s/k.pem -out "
+			"%s/cert.pem -days 2 -subj /CN=r1 -set_serial %s 2>/dev/null",
+			f.dir, f.state, cases[i].set), 0);
+		out = ctl(&rc, "show certificate");
+		assert_int_equal(rc, 0);
+		{
+			char want[128];
+
+			snprintf(want, sizeof(want), "\nSerial                %s\n",
+				 cases[i].text);
+			if (!strstr(out, want))
+				fail_msg("no \"%s\" in:\n%s", cases[i].text, out);
+		}
+		free(out);
+		out = ctl(&rc, "show certificate -j");
+		assert_non_null(strstr(out, cases[i].json));
+		free(out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_security_table),
 		cmocka_unit_test(test_security_json),
 		cmocka_unit_test(test_daemon_status),
+		cmocka_unit_test(test_serial_as_openssl),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -65,6 +65,34 @@ static int leaf_error(const char *err)
 	return CTL_FAIL;
 }
 
+/*
+ * The serial as "openssl x509 -text" prints it: "8214 (0x2016)" when it
+ * fits a long, else lower-case colon hex. JSON keeps "serial" in the hex
+ * of "openssl x509 -serial" (and GET /api/v1/certificate).
+ */
+static void serial_text(X509 *x, char *buf, size_t len)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+	const unsigned char *d = ASN1_STRING_get0_data(sn);
+	int n = ASN1_STRING_length(sn), i;
+	bool neg = ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER;
+	unsigned long v = 0;
+	size_t pos = 0;
+
+	if (n <= (int)sizeof(long)) {
+		for (i = 0; i < n; i++)
+			v = (v << 8) | d[i];
+		snprintf(buf, len, "%s%lu (%s0x%lx)", neg ? "-" : "", v,
+			 neg ? "-" : "", v);
+		return;
+	}
+	buf[0] = '\0';
+	if (neg)
+		svrcert_appendf(buf, len, &pos, "(Negative)");
+	for (i = 0; i < n; i++)
+		svrcert_appendf(buf, len, &pos, "%02x%s", d[i], i + 1 < n ? ":" : "");
+}
+
 static json_t *cert_json(X509 *x, const struct own_cert_status *s)
 {
 	char subj[256], iss[256], serial[128], nb[32], na[32];
@@ -136,6 +164,10 @@ static int show_basic(struct svrcert_env *env, bool json)
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 	} else {
+		char serial[400];
+
+		serial_text(x, serial, sizeof(serial));
+		json_object_set_new(o, "serial", json_string(serial));
 		print_cert_text(o);
 	}
 	json_decref(o);
