@@ -204,6 +204,54 @@ static void test_serial_as_openssl(void **state)
 	}
 }
 
+static json_t *status_json(const char *sock)
+{
+	json_t *req = json_pack("{s:s}", "command", "status"), *resp = NULL;
+
+	assert_int_equal(ctlsock_request(sock, req, &resp), 0);
+	json_decref(req);
+	return resp;
+}
+
+static void write_conf(const char *interval)
+{
+	char text[1024];
+	int n;
+
+	n = snprintf(text, sizeof(text), "[router]\nname = r1\n"
+		     "peering-common-name = r1\n[daemon]\nstate-dir = %s\n"
+		     "control-socket = %s\naudit-log = %s/audit.log\n"
+		     "check-interval = %s\n", f.state, f.sock, f.state, interval);
+	assert_int_equal(atomic_write_file(f.conf, text, (size_t)n, 0644), 0);
+}
+
+/* check-interval is a configuration key (issue 16 item 8), applied at
+ * start and by a reload; svrcertd --check-interval still wins. */
+static void test_check_interval_key(void **state)
+{
+	json_t *st, *req, *resp = NULL;
+	char log[160];
+	int status;
+
+	write_conf("2m");
+	kill(f.pid, SIGTERM);
+	assert_int_equal(dfx_wait_exit(f.pid, 10000, &status), 0);
+	snprintf(log, sizeof(log), "%s/daemon-c.log", f.dir);
+	f.pid = dfx_spawn(f.conf, NULL, NULL, log);
+	assert_int_equal(dfx_wait_answer(f.sock), 0);
+	st = status_json(f.sock);
+	assert_int_equal(json_integer_value(json_object_get(st, "check_interval_s")), 120);
+	json_decref(st);
+	write_conf("5m");
+	req = json_pack("{s:s}", "command", "reload");
+	assert_int_equal(ctlsock_request(f.sock, req, &resp), 0);
+	json_decref(req);
+	json_decref(resp);
+	st = status_json(f.sock);
+	assert_int_equal(json_integer_value(json_object_get(st, "check_interval_s")), 300);
+	json_decref(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_security_json),
 		cmocka_unit_test(test_daemon_status),
 		cmocka_unit_test(test_serial_as_openssl),
+		cmocka_unit_test(test_check_interval_key),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

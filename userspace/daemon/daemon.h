@@ -76,6 +76,7 @@ struct daemon {
 	struct svrcert_env_args args;
 	struct svrcert_env env;		/* the configuration in force */
 	unsigned int check_interval_s;
+	bool check_option;		/* --check-interval: not the config's */
 	int sig_fd, timer_fd;
 	int lock_fd;			/* holds STATE_DIR/svrcertd.lock */
 	bool have_group;

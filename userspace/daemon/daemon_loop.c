@@ -176,6 +176,10 @@ int daemon_setup(struct daemon *d)
 	if (ret)
 		return ret;
 	drop_policy_override(d);
+	d->check_option = d->check_interval_s != 0;	/* --check-interval */
+	if (!d->check_option)
+		d->check_interval_s = d->env.have_cfg ? d->env.cfg.check_interval_s :
+				      SVRCERTD_CHECK_INTERVAL_S;
 	d->sig_fd = open_signalfd();
 	d->timer_fd = open_timerfd(d->check_interval_s);
 	if (d->sig_fd < 0 || d->timer_fd < 0) {
@@ -290,6 +294,11 @@ out:
 	/* Changes the environment only when [tpm] tcti itself changed. */
 	if (tpm_tcti_set(d->env.tcti))
 		syslog(LOG_WARNING, "cannot set TPM2OPENSSL_TCTI: %m");
+	if (!d->check_option && d->env.have_cfg &&
+	    d->env.cfg.check_interval_s != d->check_interval_s) {
+		d->check_interval_s = d->env.cfg.check_interval_s;
+		arm_timer(d->timer_fd, d->check_interval_s, d->check_interval_s);
+	}
 	daemon_peers_reload(d);	/* the old configuration is gone */
 	daemon_crl_reload(d);
 	syslog(LOG_INFO, "configuration reloaded from %s",

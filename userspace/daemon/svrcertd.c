@@ -45,7 +45,7 @@ static int parse_args(struct daemon *d, int argc, char **argv, int *logopt)
 
 	d->args.config = getenv("SVRCERT_CONFIG");
 	d->args.state_dir = getenv("SVRCERT_STATE_DIR");
-	d->check_interval_s = SVRCERTD_CHECK_INTERVAL_S;
+	d->check_interval_s = 0;	/* [daemon] check-interval unless given */
 	while ((c = getopt_long(argc, argv, "c:ehV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': d->args.config = optarg; break;

@@ -46,6 +46,7 @@
 #define SVRCERT_DEF_REST_PER_ADDRESS	64u	/* [rest] per-address-limit */
 #define SVRCERT_DEF_REST_REQUEST_S	30u	/* [rest] request-timeout */
 #define SVRCERT_DEF_METRICS_INTERVAL_S	60u	/* [daemon] metrics-interval */
+#define SVRCERT_DEF_CHECK_INTERVAL_S	3600u	/* [daemon] check-interval */
 #define SVRCERT_DEF_CONFIG_PATH		"/etc/svrcert/svrcert.conf"
 #define SVRCERT_DEF_KEY_FILE_NAME	"key.pem"	/* in state-dir */
 
@@ -149,6 +150,9 @@ struct svrcert_config {
 	char *audit_log;		/* audit-log = */
 	char *metrics_file;		/* metrics-file = *.prom (NULL: none) */
 	uint32_t metrics_interval_s;	/* metrics-interval = (5s..1h, 60s) */
+	uint32_t check_interval_s;	/* check-interval = (1s..7d, 1h): the
+					 * own-certificate check; svrcertd's
+					 * --check-interval wins */
 	struct svrcert_endpoint listen;	/* listen = host:port (peer auth);
 					 * default host NULL = not listening */
 	/* [rest] (REST API over HTTPS; off unless listen is set) */

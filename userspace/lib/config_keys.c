@@ -60,6 +60,7 @@ static const struct key_def keys[] = {
 	{ S_DAEMON, "audit-log", V_PATH, CF(audit_log) },
 	{ S_DAEMON, "metrics-file", V_PATH, CF(metrics_file) },
 	{ S_DAEMON, "metrics-interval", V_DUR_S, CF(metrics_interval_s) },
+	{ S_DAEMON, "check-interval", V_DUR_S, CF(check_interval_s) },
 	{ S_DAEMON, "listen", V_ENDPOINT, CF(listen) },
 	{ S_REST, "listen", V_ENDPOINT, CF(rest_listen) },
 	{ S_REST, "certificate", V_PATH, CF(rest_certificate) },
@@ -460,6 +461,7 @@ int conf_defaults(struct conf_ctx *c, const char *fname)
 	cfg->rest_per_address = SVRCERT_DEF_REST_PER_ADDRESS;
 	cfg->rest_request_timeout_s = SVRCERT_DEF_REST_REQUEST_S;
 	cfg->metrics_interval_s = SVRCERT_DEF_METRICS_INTERVAL_S;
+	cfg->check_interval_s = SVRCERT_DEF_CHECK_INTERVAL_S;
 	cfg->path = strdup(fname);
 	cfg->state_dir = strdup(SVRCERT_DEF_STATE_DIR);
 	cfg->control_socket = strdup(SVRCERT_DEF_CONTROL_SOCKET);
@@ -563,6 +565,9 @@ static void check_metrics(struct conf_ctx *c)
 	else if (cfg->metrics_interval_s < 5 || cfg->metrics_interval_s > 3600)
 		conf_error(c, ds ? ds->line : 0, "[daemon] metrics-interval: "
 			   "must be 5s to 1h");
+	else if (cfg->check_interval_s > 7 * 86400)
+		conf_error(c, ds ? ds->line : 0, "[daemon] check-interval: "
+			   "must be 1s to 7d");
 }
 
 void conf_finish(struct conf_ctx *c)
