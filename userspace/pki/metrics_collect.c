@@ -272,15 +272,26 @@ static void kernel_stats(struct metrics *m, const struct svrcert_kstats *k)
 
 struct peer_rows {
 	struct svrcert_peer_info *v;
-	size_t n;
+	size_t n, cap;
 };
 
+/* Grown as the dump goes: a few peers cost a few rows, not the limit. */
 static int peer_row(const struct svrcert_peer_info *p, void *arg)
 {
 	struct peer_rows *rows = arg;
+	struct svrcert_peer_info *nv;
+	size_t cap;
 
 	if (rows->n == PEERS_MAX_LISTED)
 		return 0;
+	if (rows->n == rows->cap) {
+		cap = rows->cap ? rows->cap * 2 : 16;
+		nv = reallocarray(rows->v, cap, sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		rows->v = nv;
+		rows->cap = cap;
+	}
 	rows->v[rows->n++] = *p;
 	return 0;
 }
@@ -315,7 +326,7 @@ static void kernel_peers(struct metrics *m, const struct peer_rows *rows)
  * 0, not zeros for counters that do not exist. */
 static void kernel_metrics(struct metrics *m)
 {
-	struct peer_rows rows = { NULL, 0 };
+	struct peer_rows rows = { NULL, 0, 0 };
 	struct svrcert_kstats k;
 	struct svrcert_nl *nl = NULL;
 	bool up = !svrcert_nl_open(&nl) && !svrcert_nl_stats_get(nl, &k);
@@ -326,13 +337,12 @@ static void kernel_metrics(struct metrics *m)
 	metrics_u64(m, up, NULL);
 	if (up)
 		kernel_stats(m, &k);
-	rows.v = up ? calloc(PEERS_MAX_LISTED, sizeof(*rows.v)) : NULL;
 	/* A table changed during the dump says -EAGAIN: try again. */
-	for (tries = 0; rows.v && ret == -EAGAIN && tries < 3; tries++) {
+	for (tries = 0; up && ret == -EAGAIN && tries < 3; tries++) {
 		rows.n = 0;
 		ret = svrcert_nl_peers_dump(nl, peer_row, &rows);
 	}
-	if (rows.v && !ret)
+	if (up && !ret)
 		kernel_peers(m, &rows);
 	free(rows.v);
 	if (nl)
