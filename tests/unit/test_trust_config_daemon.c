@@ -145,6 +145,8 @@ static void test_strict_refused_then_warn_used(void **state)
 			       "RSA key of 1024 bits is too small"));
 	assert_non_null(strstr(result, "no trusted CA certificate for CRL issuer"));
 	assert_string_equal(number, "");
+	/* said at start in the log too */
+	fx_run("grep -q \"trusted CA 'weak' (.*validation-mode strict): .*1024\" daemon.log");
 
 	write_conf("warn");
 	kill(daemon_pid, SIGHUP);
@@ -156,6 +158,8 @@ static void test_strict_refused_then_warn_used(void **state)
 		      alarm_msg("trusted-ca-refused"), result, number);
 	assert_string_equal(number, "01");
 	assert_string_equal(alarm_msg("trusted-ca-refused"), "");
+	/* a warning has no alarm: the log is where it is said */
+	fx_run("grep -q \"trusted CA 'weak' (.*validation-mode warn): .*1024\" daemon.log");
 
 	/* Back to strict: refused again at reload. */
 	write_conf("strict");

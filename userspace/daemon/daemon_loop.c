@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pki/alarm.h"
+#include "pki/trust_config.h"
 #include "crl/crl_master.h"
 #include "lib/ctlsock.h"
 #include "lib/policy_override.h"
@@ -150,6 +151,23 @@ static int claim(struct daemon *d)
 	return 0;
 }
 
+/* The [trusted-ca] bundles of svrcert.conf judged as trusted-ca add judges
+ * them: a refused one is also alarmed by the own-certificate check, but a
+ * warning would otherwise be said nowhere. */
+static void log_trusted_cas(struct daemon *d)
+{
+	struct trust_ca_check *v = NULL;
+	size_t i;
+
+	if (!d->env.have_cfg || trust_config_check(&d->env.cfg, 0, &v))
+		return;
+	for (i = 0; v && i < d->env.cfg.n_cas; i++)
+		if (v[i].verdict != TRUST_CA_OK)
+			syslog(v[i].verdict == TRUST_CA_REFUSED ? LOG_ERR :
+			       LOG_WARNING, "%s", v[i].message);
+	free(v);
+}
+
 int daemon_setup(struct daemon *d)
 {
 	char err[512];
@@ -164,6 +182,7 @@ int daemon_setup(struct daemon *d)
 	ret = claim(d);
 	if (ret)
 		return ret;
+	log_trusted_cas(d);
 	/* Set the TPM's TCTI in the environment now, while this is the only
 	 * thread: tpm_ctx_open() then never changes it under the REST
 	 * server's threads (setenv may move environ under a getenv). */
@@ -299,6 +318,7 @@ out:
 		d->check_interval_s = d->env.cfg.check_interval_s;
 		arm_timer(d->timer_fd, d->check_interval_s, d->check_interval_s);
 	}
+	log_trusted_cas(d);
 	daemon_peers_reload(d);	/* the old configuration is gone */
 	daemon_crl_reload(d);
 	syslog(LOG_INFO, "configuration reloaded from %s",
