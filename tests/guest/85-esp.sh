@@ -21,7 +21,7 @@
 #     R1's kernel drops all of it (inbound policy requires ESP)
 #  5. rekeys under traffic in both directions: 0 packets lost, every SA its
 #     own key, the index grows by one each time, old SAs gone after the
-#     grace period
+#     grace period (the old outbound at once, the old inbound after it)
 #  6. flush of svrcert's state (a restarted daemon): SAs and policies go,
 #     another daemon's policy stays; spoofed packets then pass (control)
 set -u
@@ -78,26 +78,30 @@ cat >"$work/sniff.py" <<'PYEOF'
 import signal, socket, struct, sys
 run = [True]
 signal.signal(signal.SIGTERM, lambda *a: run.__setitem__(0, False))
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-s.bind((sys.argv[1], 0))
-s.settimeout(0.2)
 c = {"esp": 0, "udp": 0, "marker": 0}
-open(sys.argv[2] + ".ready", "w").close()
-while run[0]:
-    try:
-        f = s.recv(65535)
-    except socket.timeout:
-        continue
-    if b"SVRCERT-PLAINTEXT-MARKER" in f:
-        c["marker"] += 1
-    if len(f) < 34 or f[12:14] != b"\x08\x00":
-        continue
-    ihl = (f[14] & 15) * 4
-    if f[23] == 50:
-        c["esp"] += 1
-    elif f[23] == 17 and struct.unpack("!H", f[14 + ihl + 2:14 + ihl + 4])[0] == int(sys.argv[3]):
-        c["udp"] += 1
-open(sys.argv[2], "w").write(" ".join("%s=%d" % kv for kv in c.items()) + "\n")
+try:
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    s.bind((sys.argv[1], 0))
+    s.settimeout(0.2)
+    open(sys.argv[2] + ".ready", "w").close()
+    while run[0]:
+        try:
+            f = s.recv(65535)
+        except (socket.timeout, InterruptedError):
+            continue
+        if b"SVRCERT-PLAINTEXT-MARKER" in f:
+            c["marker"] += 1
+        if len(f) < 42 or f[12:14] != b"\x08\x00":
+            continue
+        ihl = (f[14] & 15) * 4
+        if f[23] == 50:
+            c["esp"] += 1
+        elif f[23] == 17 and len(f) >= 14 + ihl + 4 and \
+                struct.unpack("!H", f[14 + ihl + 2:14 + ihl + 4])[0] == int(sys.argv[3]):
+            c["udp"] += 1
+finally:
+    with open(sys.argv[2], "w") as out:
+        out.write(" ".join("%s=%d" % kv for kv in c.items()) + "\n")
 PYEOF
 cat >"$work/marker.py" <<'PYEOF'
 import socket, sys
@@ -109,11 +113,17 @@ PYEOF
 SNIFF_PID=
 sniff_start() {
 	rm -f "$1" "$1.ready"
-	ip netns exec "$NS-sw" "$PY" "$work/sniff.py" p1 "$1" "$PORT" &
+	ip netns exec "$NS-sw" "$PY" "$work/sniff.py" p1 "$1" "$PORT" 2>"$1.err" &
 	SNIFF_PID=$!
-	wait_for 20 test -e "$1.ready"
+	wait_for 180 test -e "$1.ready" || tap_diag "capture not ready after 180 s"
 }
-sniff_stop() { kill -TERM "$SNIFF_PID"; wait "$SNIFF_PID"; cat "$1"; }
+# `ip netns exec` forks: its exit can precede the capture's last write.
+sniff_stop() {
+	kill -TERM "$SNIFF_PID"
+	wait "$SNIFF_PID"
+	wait_for 60 test -s "$1" || tap_diag "capture $1: $(cat "$1.err" 2>&1)" >&2
+	cat "$1"
+}
 field() { sed -n "s/.*\\b$1=\\([0-9a-fx]*\\).*/\\1/p" <<<"$2"; }
 
 RECV_PID=()
@@ -121,7 +131,18 @@ recv_start() {	# N FILE: count UDP to $PORT at router N
 	rm -f "$2"
 	ip netns exec "$(r "$1")" "$TOOLS/udprecv" -p "$PORT" -o "$2" >/dev/null &
 	RECV_PID[$1]=$!
-	wait_for 20 test -e "$2"
+	wait_for 180 test -e "$2" || tap_diag "receiver at R$1 not ready after 180 s"
+}
+# Until the receiver's count stops moving (a busy debug guest lags).
+recv_drain() {
+	local before=-1 now
+	while :; do
+		kill -USR1 "${RECV_PID[$1]}"
+		sleep 2
+		now=$(field received "$(cat "$2")")
+		[ "$now" != "$before" ] || break
+		before=$now
+	done
 }
 recv_stop() { kill -TERM "${RECV_PID[$1]}"; wait "${RECV_PID[$1]}"; field received "$(cat "$2")"; }
 on_exit 'kill ${RECV_PID[@]:-} $SNIFF_PID 2>/dev/null'
@@ -248,7 +269,8 @@ S1=$(grep spi_in "$work/rk1" | tail -1)
 sleep 1
 kill -TERM "$S21" "$S12"
 wait "$S21" "$S12"
-sleep 1
+recv_drain 1 "$work/recv1"
+recv_drain 2 "$work/recv2"
 got1=$(recv_stop 1 "$work/recv1") got2=$(recv_stop 2 "$work/recv2")
 sent21=$(field sent "$(cat "$work/send21")") sent12=$(field sent "$(cat "$work/send12")")
 assert_eq "$REKEYS rekeys done ($t_rk s)" "$REKEYS" "$done_n"
@@ -258,7 +280,9 @@ if [ "${sent21:-0}" -gt 0 ] && [ "$got1" = "$sent21" ] && [ "$got2" = "$sent12" 
 	tap_ok "0 packets lost in either direction across the rekeys"
 else
 	tap_not_ok "0 packets lost in either direction across the rekeys" \
-		"R2->R1 sent $sent21 got $got1, R1->R2 sent $sent12 got $got2"
+		"R2->R1 sent $sent21 got $got1, R1->R2 sent $sent12 got $got2" \
+		"R1 $(ip netns exec "$(r 1)" grep -h Udp: /proc/net/snmp | tail -1)" \
+		"R1 xfrm: $(ip netns exec "$(r 1)" grep -hv ' 0$' /proc/net/xfrm_stat 2>/dev/null | tr '\n' ' ')"
 fi
 wait "$P1" "$P2"
 assert_eq "after the grace period only the newest SAs remain" "2 2" \

@@ -17,9 +17,12 @@
  * exchanged, outbound SA installed, policies (ESP required, the TCP PORT
  * exempt) installed. Prints "spi_in=0x.. spi_out=0x.. index=N". -k: COUNT
  * agreements in a row, each on a new connection and handshake (rekeys, in
- * one process: a process start costs seconds in a TCG guest). The SAs each
- * agreement replaces (the first replaces -O's) are deleted GRACE_S seconds
- * later (make-before-break); the program waits for the last deletion.
+ * one process: a process start costs seconds in a TCG guest). Of the SAs
+ * an agreement replaces (the first replaces -O's), the outbound one is
+ * deleted at once: a socket's cached xfrm bundle keeps using a valid old
+ * SA, so deleting it is what moves senders to the new one. The inbound
+ * one stays GRACE_S seconds for what the peer still sends on its old SA
+ * (make-before-break); the program waits for the last deletion.
  * Exit status 0, 1 on any failure (why on stderr), 2 on usage errors.
  */
 #include <arpa/inet.h>
@@ -321,8 +324,10 @@ int main(int argc, char **argv)
 	prev_out = o.old_out;
 	for (i = 0; i < o.count; i++) {
 		round_once(&o, x, lfd, &p, &k);
-		if (prev_in || prev_out)
-			old[n_old++] = (struct old){ prev_in, prev_out, time(NULL) + o.grace };
+		if (prev_out && (e = peerkey_sa_remove(x, &p, 0, prev_out)))
+			die("removing the old outbound SA", e);
+		if (prev_in)
+			old[n_old++] = (struct old){ prev_in, 0, time(NULL) + o.grace };
 		prev_in = k.spi_in;
 		prev_out = k.spi_out;
 		peerkey_keys_wipe(&k);
