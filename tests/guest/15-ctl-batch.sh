@@ -30,7 +30,8 @@ strace -f -e trace=socket -o $b.trace "$C" -b $b.ok >$b.out 2>$b.err
 tap_result $? "a good batch succeeds" || tap_diag "$(cat $b.err)"
 assert_eq "the batch's show revoked saw both keys" "$k0 $k1" "$(tr '\n' ' ' <$b.out | sed 's/ $//')"
 assert_eq "one netlink socket for the whole batch" 1 "$(grep -c AF_NETLINK $b.trace)"
-assert_match "ports set by line 2" '^ports: 1280-1290$' "$($C show policy)"
+assert_eq "ports set by line 2" 1280-1290 \
+	"$($C show policy -j | jq -r '"\(.port_min)-\(.port_max)"')"
 
 "$C" revoked flush
 printf 'revoked add %s\npeer del nobody\nrevoked add %s\n' "$k0" "$k2" >$b.fail
