@@ -22,10 +22,8 @@
 #include <jansson.h>
 
 #include "test_crl_fixture.h"
-#include "crl/crl_master.h"
+#include "test_daemon_crl_fixture.h"
 
-static pid_t daemon_pid;
-static char url[256];
 static struct svrcert_crl d11, d12;
 
 static void write_conf(void)
@@ -43,122 +41,6 @@ static void write_conf(void)
 		 "audit-log = %s/state/audit.log\n",
 		 fx_dir, url, fx_dir, fx_dir, fx_dir);
 	fx_save("svrcert.conf", text, strlen(text));
-}
-
-static void start_daemon(void)
-{
-	char prog[PATH_MAX + 32], conf[PATH_MAX], sock[PATH_MAX];
-	int i, null;
-
-	snprintf(prog, sizeof(prog), "%s/../svrcertd", fx_bindir);
-	fx_path(conf, sizeof(conf), "svrcert.conf");
-	fx_path(sock, sizeof(sock), "ctl.sock");
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		null = open("/dev/null", O_WRONLY);
-		if (null >= 0)
-			dup2(null, 1);
-		execl(prog, prog, "-c", conf, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 100 && access(sock, F_OK); i++)
-		usleep(50000);
-	assert_int_equal(access(sock, F_OK), 0);
-}
-
-static void stop_daemon(void)
-{
-	char sock[PATH_MAX];
-
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, NULL, 0);
-	}
-	daemon_pid = 0;
-	fx_path(sock, sizeof(sock), "ctl.sock");
-	unlink(sock);
-}
-
-/* svrcertctl ARGS, stdout+stderr into OUT; its exit status. */
-static int ctl(char *out, size_t outlen, const char *args)
-{
-	char cmd[PATH_MAX * 2];
-	FILE *p;
-	size_t n;
-
-	snprintf(cmd, sizeof(cmd), "SVRCERT_CONFIG='%s/svrcert.conf' "
-		 "'%s/../svrcertctl' %s 2>&1", fx_dir, fx_bindir, args);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, outlen - 1, p);
-	out[n] = '\0';
-	return WEXITSTATUS(pclose(p));
-}
-
-/* Serve FILE on the URL, fetch it now; svrcertctl's exit status (0: the
- * CRL was accepted) and its output in OUT. */
-static int serve_fetch(const char *file, char *out, size_t outlen)
-{
-	char args[400];
-
-	fx_run("cp %s www/ca.crl.tmp && mv www/ca.crl.tmp www/ca.crl", file);
-	snprintf(args, sizeof(args), "crl fetch %s", url);
-	return ctl(out, outlen, args);
-}
-
-static long long counter(const char *key)
-{
-	char path[PATH_MAX];
-	json_t *j;
-	long long v;
-
-	fx_path(path, sizeof(path), "state/counters.json");
-	j = json_load_file(path, 0, NULL);
-	v = json_integer_value(json_object_get(j, key));
-	json_decref(j);
-	return v;
-}
-
-static bool alarm_for(const char *id)
-{
-	char path[PATH_MAX];
-	json_t *j, *it;
-	size_t i;
-	bool hit = false;
-
-	fx_path(path, sizeof(path), "state/crl-alarms.json");
-	j = json_load_file(path, 0, NULL);
-	json_array_foreach(j, i, it)
-		hit |= !strcmp(json_string_value(json_object_get(it, "id")), id);
-	json_decref(j);
-	return hit;
-}
-
-/* The published master list holds every key of C (ALL) or none. */
-static void master_holds(const struct svrcert_crl *c, bool all, size_t total)
-{
-	struct svrcert_master m = { 0 };
-	char path[PATH_MAX], err[256];
-	size_t i;
-
-	fx_path(path, sizeof(path), "state/master.bin");
-	assert_int_equal(svrcert_master_load(path, &m, err, sizeof(err)), 0);
-	assert_int_equal(m.n, total);
-	for (i = 0; i < c->nkeys; i++)
-		assert_int_equal(svrcert_revkeys_contains(m.keys, m.n,
-							  c->keys[i]), all);
-	svrcert_master_release(&m);
-}
-
-static void walk(const char *file, const char *ca, struct svrcert_crl *out)
-{
-	STACK_OF(X509) *sk = fx_trust(ca);
-	char path[PATH_MAX], err[256];
-
-	fx_path(path, sizeof(path), file);
-	if (svrcert_crl_walk_file(path, sk, out, err, sizeof(err)))
-		fail_msg("%s: %s", file, err);
-	sk_X509_pop_free(sk, X509_free);
 }
 
 /* Wait up to 10 s until the published master list has N keys. */
