@@ -26,9 +26,10 @@
 #      its first packet, merged, fed, published, and after a restart with
 #      the kernel's set emptied pv is dropped by the learned key alone.
 #
-# The router's own certificate is not installed, so svrcertd tells the
-# kernel "self-state unknown" at each start; the test sets self-state valid
-# after each start (the daemon only repeats it at its hourly check).
+# The router holds its own certificate rb (CN rb, its peering name; a plain
+# key file, [key] storage = file: no TPM is needed here), so svrcertd itself tells the kernel
+# "self-state valid" at each start, after each change of the master list
+# and at its checks; nothing sets it by hand.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -89,6 +90,10 @@ publish_crl() {
 pki_cert pr -3600 +86400 && pki_cert pv -3600 +86400
 t_ok $? "peer certificates pr (to be revoked) and pv"
 mkdir -p "$WWW" "$STATE"
+pki_cert rb -3600 +86400 && cp "$PKI/rb.pem" "$STATE/cert.pem" &&
+	install -m 0600 "$PKI/leaf.key" "$WORK/rb.key" &&
+	openssl pkey -in "$WORK/rb.key" -pubout -out "$STATE/key.pub.pem"
+t_ok $? "this router's own certificate rb installed, its key in a file"
 gencrl "$WORK/crl1.der"
 t_ok $? "CRL 1 (empty) from openssl ca -gencrl"
 publish_crl "$WORK/crl1.der"
@@ -110,6 +115,7 @@ t_ok $([ -n "$HTTP_PORT" ]; echo $?) "HTTP server on 127.0.0.1:${HTTP_PORT:-?} i
 cat >"$CONF" <<EOF
 [router]
 name = rb
+peering-common-name = rb
 peer-validation = true
 invalid-certificate-behavior = fail-hard
 svr-ports = $PORT
@@ -122,6 +128,9 @@ backoff-interval = 1s
 timeout = 5s
 connect-timeout = 2s
 max-size = 64K
+[key]
+storage = file
+key-file = $WORK/rb.key
 [daemon]
 state-dir = $STATE
 control-socket = $WORK/control.sock
@@ -137,8 +146,10 @@ daemon_start() {
 		[ -S "$WORK/control.sock" ] && ctl crl status >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	ctl set self-state valid
+	wait_for 10 self_valid
 }
+# svrcertd judged rb's certificate and told the kernel
+self_valid() { [ "$(ctl show policy -j | jq -r .self_state)" = valid ]; }
 crl_json() { ctl crl status -j; }
 # "Server down": router B's loopback down (connect fails at once); the
 # server process and its files stay as they are.
@@ -302,14 +313,14 @@ t_is "$(alarm_ids)" "" "recovery cleared crl-unreachable"
 # ---- 4. module reload under a running daemon -----------------------------
 klog_marker "70-crl: 4. module reload under a running daemon"
 
-module_reload && ctl set peer-validation on failure-mode fail-hard ports "$PORT-$PORT" \
-	self-state valid
+module_reload && ctl set peer-validation on failure-mode fail-hard ports "$PORT-$PORT"
 t_ok $? "svrcert.ko reloaded (the kernel's set is empty)"
 wait_for 20 keys_are 1
 t_ok $? "svrcertd noticed and fed the list again ($(kernel_keys) key)"
-# svrcertd also told the new module its own-certificate state (unknown here).
-sleep 1
-ctl set peer-validation on failure-mode fail-hard ports "$PORT-$PORT" self-state valid
+# svrcertd also told the new module its own-certificate state.
+wait_for 10 self_valid
+t_ok $? "svrcertd told the new module: self-state valid"
+ctl set peer-validation on failure-mode fail-hard ports "$PORT-$PORT"
 ctl peer add pr "$PKI/pr.pem" "$(a4 0)" && ctl peer add pv "$PKI/pv.pem" "$(a4 1)"
 send_phase "after the module reload: pr dropped" "accepted.ok=$N dropped.revoked=$N"
 
