@@ -101,7 +101,7 @@ static void *slow_client(void *arg)
 	s->cut_after = -1;
 	if (fd < 0 || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1)
 		goto out;
-	s->connected = true;
+	__atomic_store_n(&s->connected, true, __ATOMIC_RELEASE);
 	if (SSL_write(ssl, s->head, (int)strlen(s->head)) <= 0)
 		goto out;
 	while (now_s() - t0 < GIVE_UP_S) {
@@ -117,6 +117,27 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return NULL;
+}
+
+/*
+ * Until every one of the N slow clients is through its TLS handshake
+ * (seconds each on a loaded host, not the one second once assumed), so
+ * the slots they are meant to hold are held before the normal client
+ * comes.
+ */
+static void wait_connected(struct slow *s, int n)
+{
+	double t0 = now_s();
+	int i, up;
+
+	do {
+		for (up = 0, i = 0; i < n; i++)
+			up += __atomic_load_n(&s[i].connected, __ATOMIC_ACQUIRE);
+		if (up == n)
+			return;
+		usleep(50 * 1000);
+	} while (now_s() - t0 < GIVE_UP_S);
+	fail_msg("only %d of %d slow clients got through their handshake", up, n);
 }
 
 static void test_slow_senders_cut_at_deadline(void **state)
@@ -137,7 +158,7 @@ static void test_slow_senders_cut_at_deadline(void **state)
 		s[i].body = i % 2;
 		assert_int_equal(pthread_create(&s[i].th, NULL, slow_client, &s[i]), 0);
 	}
-	sleep(1);
+	wait_connected(s, SLOW_N - 1);
 	assert_int_equal(rf_request("GET", "/api/v1/stats", admin_tok, NULL, r), 200);
 	for (i = 0; i < SLOW_N - 1; i++) {
 		pthread_join(s[i].th, NULL);
@@ -175,7 +196,7 @@ static void test_limit_freed_by_deadline(void **state)
 		s[i].head = hdr;
 		assert_int_equal(pthread_create(&s[i].th, NULL, slow_client, &s[i]), 0);
 	}
-	sleep(1);
+	wait_connected(s, SLOW_N);
 	t0 = now_s();
 	/* refused while the limit is held: try again until served */
 	while ((st = rf_request("GET", "/api/v1/stats", admin_tok, NULL, r)) != 200 &&
