@@ -216,7 +216,11 @@ module_load() {
 	local ko
 	module_loaded && return 0
 	ko=$(svrcert_ko) || return 1
-	insmod "$ko" "$@"
+	# A running svrcertd that resolves the "svrcert" genetlink family may
+	# have the kernel load the module (its genl family alias) right
+	# between our check and insmod: that fresh module is as good, unless
+	# we were asked for module parameters it did not get.
+	insmod "$ko" "$@" || { [ $# -eq 0 ] && module_loaded; }
 }
 
 module_unload() {
