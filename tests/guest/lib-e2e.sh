@@ -150,7 +150,9 @@ e2e_crl_server_start() {
 		>"$E2E/crl-server.log" 2>&1 &
 	E2E_CRL_PID=$!
 	on_exit "kill $E2E_CRL_PID 2>/dev/null"
-	wait_for 20 ip netns exec "$(e2e_ns 1)" "$E2E_PY" -c \
+	# Each try starts two pythons: seconds apiece on a loaded debug guest
+	# (20 s was once not enough there); a server that answers ends it.
+	wait_for 90 ip netns exec "$(e2e_ns 1)" "$E2E_PY" -c \
 		"import urllib.request as u; u.urlopen('$E2E_CRL_URL', timeout=2).read()"
 }
 
