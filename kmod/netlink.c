@@ -87,6 +87,8 @@ const struct nla_policy svrcert_peer_policy[SVRCERT_PEER_A_MAX + 1] = {
 	[SVRCERT_PEER_A_RX_ACCEPTED] = { .type = NLA_REJECT },
 	[SVRCERT_PEER_A_RX_DROPPED] = { .type = NLA_REJECT },
 	[SVRCERT_PEER_A_PAD] = { .type = NLA_REJECT },
+	[SVRCERT_PEER_A_TX_ACCEPTED] = { .type = NLA_REJECT },
+	[SVRCERT_PEER_A_TX_DROPPED] = { .type = NLA_REJECT },
 };
 
 const struct nla_policy svrcert_attr_policy[SVRCERT_A_MAX + 1] = {

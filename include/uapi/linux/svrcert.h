@@ -87,7 +87,10 @@ enum svrcert_attr {
 	SVRCERT_A_SELF_STATE,		/* u8 enum svrcert_cert_state; default
 					 * UNKNOWN, so with peer-validation on
 					 * everything is SELF_INVALID until
-					 * userspace sets VALID */
+					 * userspace sets VALID. INVALID,
+					 * REVOKED, EXPIRED, NOT_YET_VALID make
+					 * every peer packet SELF_INVALID even
+					 * with peer-validation off */
 	SVRCERT_A_PORT_MIN,		/* u16: lowest destination port judged,
 					 * default 0 */
 	SVRCERT_A_PORT_MAX,		/* u16: highest destination port judged,
@@ -125,9 +128,11 @@ enum svrcert_peer_attr {
 	SVRCERT_PEER_A_NOT_AFTER,	/* s64 seconds since the epoch; get */
 	SVRCERT_PEER_A_VERDICT,		/* u8 enum svrcert_verdict, now; get */
 	SVRCERT_PEER_A_REASON,		/* u8 enum svrcert_reason, now; get */
-	SVRCERT_PEER_A_RX_ACCEPTED,	/* u64 packets passed; get */
-	SVRCERT_PEER_A_RX_DROPPED,	/* u64 packets dropped; get */
+	SVRCERT_PEER_A_RX_ACCEPTED,	/* u64 packets from it passed; get */
+	SVRCERT_PEER_A_RX_DROPPED,	/* u64 packets from it dropped; get */
 	SVRCERT_PEER_A_PAD,
+	SVRCERT_PEER_A_TX_ACCEPTED,	/* u64 packets to it passed; get */
+	SVRCERT_PEER_A_TX_DROPPED,	/* u64 packets to it dropped; get */
 	__SVRCERT_PEER_A_MAX
 };
 #define SVRCERT_PEER_A_MAX (__SVRCERT_PEER_A_MAX - 1)
@@ -161,6 +166,12 @@ enum svrcert_stats_attr {
 	SVRCERT_STATS_A_EVENTS_SENT,	/* u64 events multicast */
 	SVRCERT_STATS_A_EVENTS_SUPPRESSED, /* u64 events lost to rate limit */
 	SVRCERT_STATS_A_PAD,
+	SVRCERT_STATS_A_TX_ACCEPTED,	/* nest as SVRCERT_STATS_A_ACCEPTED, for
+					 * packets sent to peers (ACCEPTED,
+					 * DROPPED and NOT_PEER count packets
+					 * received) */
+	SVRCERT_STATS_A_TX_DROPPED,	/* nest: as SVRCERT_STATS_A_TX_ACCEPTED */
+	SVRCERT_STATS_A_TX_NOT_PEER,	/* u64 packets sent to non-peers */
 	__SVRCERT_STATS_A_MAX
 };
 #define SVRCERT_STATS_A_MAX (__SVRCERT_STATS_A_MAX - 1)
@@ -214,11 +225,14 @@ enum svrcert_verdict {
 };
 
 /*
- * Why a packet from a peer got its verdict. Checked in this order; the
- * first that applies is the reason. OK and DISABLED accept; every other
- * reason drops under SVRCERT_FAIL_HARD and accepts (counted) under
- * SVRCERT_FAIL_SOFT. Validity is judged against the kernel's real-time
- * clock on every packet; notAfter is the last valid second.
+ * Why a packet from or to a peer got its verdict (the same rules in both
+ * directions). Checked in this order, the first that applies is the
+ * reason, with one exception: SELF_INVALID for an own certificate that is
+ * INVALID, REVOKED, EXPIRED or NOT_YET_VALID comes before DISABLED (an
+ * UNKNOWN one only with peer-validation on). OK and DISABLED accept;
+ * every other reason drops under SVRCERT_FAIL_HARD and accepts (counted)
+ * under SVRCERT_FAIL_SOFT. Validity is judged against the kernel's
+ * real-time clock on every packet; notAfter is the last valid second.
  */
 enum svrcert_reason {
 	SVRCERT_REASON_UNSPEC,		/* reserved: never a packet's reason */
