@@ -386,6 +386,55 @@ static void test_permissions(void **state)
 	unlink(path);
 }
 
+/* Peer keys (issue 14): defaults, ranges, "never", protect names. */
+static void test_peer_key_settings(void **state)
+{
+	static const struct {
+		const char *text, *err;	/* err NULL: loads */
+	} bad[] = {
+		{ MIN "[daemon]\npeer-key-rekey-interval = 30m\n",
+		  "t.conf:4: [daemon] peer-key-rekey-interval: \"30m\" must be never or a duration of 1h to 720h" },
+		{ MIN "[daemon]\npeer-key-rekey-interval = 721\n", "peer-key-rekey-interval: \"721\"" },
+		{ MIN "[daemon]\npeer-key-timeout = 5s\n", "[daemon] peer-key-timeout: must be 10s to 1d" },
+		{ MIN "[daemon]\npeer-keys = maybe\n", "[daemon] peer-keys: \"maybe\" must be true or false" },
+		{ MIN "[peer \"r2\"]\naddress = 10.0.0.2\nprotect = esp\n", "[peer \"r2\"] protect: \"esp\" must be all" },
+		{ MIN "[peer \"r2\"]\naddress = 10.0.0.2\nprotect = 50\n", "but 50 (ESP)" },
+		{ MIN "[peer \"r2\"]\naddress = 10.0.0.2\nprotect = 256\n", "protect: \"256\"" },
+	};
+	struct svrcert_config c;
+	char err[600];
+
+	assert_int_equal(load(MIN "[peer \"r2\"]\naddress = 10.0.0.2\n", &c, err, sizeof(err)), 0);
+	assert_false(c.peer_keys);
+	assert_int_equal(c.peer_key_rekey_s, 86400);
+	assert_int_equal(c.peer_key_timeout_s, 3600);
+	assert_int_equal(c.peers[0].protect, 0);
+	svrcert_config_free(&c);
+	assert_int_equal(load(MIN "[daemon]\npeer-keys = yes\npeer-key-rekey-interval = never\n"
+			      "peer-key-timeout = 2m\n[peer \"r2\"]\naddress = 10.0.0.2\n"
+			      "protect = udp\n[peer \"r3\"]\naddress = 10.0.0.3\nprotect = 89\n",
+			      &c, err, sizeof(err)), 0);
+	assert_true(c.peer_keys);
+	assert_int_equal(c.peer_key_rekey_s, 0);
+	assert_int_equal(c.peer_key_timeout_s, 120);
+	assert_int_equal(c.peers[0].protect, 17);
+	assert_int_equal(c.peers[1].protect, 89);
+	assert_string_equal(svrcert_protect_name(17), "udp");
+	assert_null(svrcert_protect_name(89));
+	svrcert_config_free(&c);
+	assert_int_equal(load(MIN "[daemon]\npeer-key-rekey-interval = 720\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.peer_key_rekey_s, 720 * 3600);
+	svrcert_config_free(&c);
+	assert_int_equal(load(MIN "[daemon]\npeer-key-rekey-interval = 1h\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.peer_key_rekey_s, 3600);
+	svrcert_config_free(&c);
+	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(bad); i++) {
+		assert_int_equal(load(bad[i].text, &c, err, sizeof(err)), -EINVAL);
+		print_message("%s\n", err);
+		assert_non_null(strstr(err, bad[i].err));
+	}
+}
+
 static void test_value_parsers(void **state)
 {
 	static const struct {
@@ -445,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_value_parsers),
+		cmocka_unit_test(test_peer_key_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,9 @@
 #define SVRCERT_DEF_REST_REQUEST_S	30u	/* [rest] request-timeout */
 #define SVRCERT_DEF_METRICS_INTERVAL_S	60u	/* [daemon] metrics-interval */
 #define SVRCERT_DEF_CHECK_INTERVAL_S	3600u	/* [daemon] check-interval */
+#define SVRCERT_DEF_PEER_KEY_REKEY_S	86400u	/* [daemon] peer-key-rekey-interval */
+#define SVRCERT_PEER_KEY_REKEY_MAX_S	(720u * 3600u)
+#define SVRCERT_DEF_PEER_KEY_TIMEOUT_S	3600u	/* [daemon] peer-key-timeout */
 #define SVRCERT_DEF_CONFIG_PATH		"/etc/svrcert/svrcert.conf"
 #define SVRCERT_DEF_KEY_FILE_NAME	"key.pem"	/* in state-dir */
 
@@ -97,6 +100,9 @@ struct svrcert_peer {
 	bool accept_any_source;	/* accept-any-source = (default false: an
 				 * incoming authentication must come from
 				 * address or authenticate's host) */
+	uint8_t protect;	/* protect = (peer-keys): the IP protocol ESP
+				 * protects between the two peer addresses;
+				 * 0 (default "all"): all IP traffic */
 	int line;
 };
 
@@ -155,6 +161,11 @@ struct svrcert_config {
 					 * --check-interval wins */
 	struct svrcert_endpoint listen;	/* listen = host:port (peer auth);
 					 * default host NULL = not listening */
+	bool peer_keys;			/* peer-keys = (default false): agree
+					 * ESP keys with authenticated peers */
+	uint32_t peer_key_rekey_s;	/* peer-key-rekey-interval = (1h..720h,
+					 * 24h; 0 = never) */
+	uint32_t peer_key_timeout_s;	/* peer-key-timeout = (10s..1d, 3600s) */
 	/* [rest] (REST API over HTTPS; off unless listen is set) */
 	struct svrcert_endpoint rest_listen;	/* listen = host:port */
 	char *rest_certificate;		/* certificate = PEM (+ chain) */
@@ -205,6 +216,12 @@ int svrcert_parse_duration(const char *s, uint32_t bare_unit_s,
 int svrcert_parse_size(const char *s, uint64_t *bytes);
 /* "yes/no/true/false/on/off/1/0" */
 int svrcert_parse_bool(const char *s, bool *out);
+/* "never" (0) or a duration of 1 h .. 720 h; a bare number is in hours. */
+int svrcert_parse_rekey_interval(const char *s, uint32_t *seconds);
+/* "all" (0), a protocol name (tcp, udp, icmp, icmpv6, sctp, gre) or 1-255. */
+int svrcert_parse_protect(const char *s, uint8_t *proto);
+/* The name svrcert_parse_protect reads for PROTO, or NULL for a bare number. */
+const char *svrcert_protect_name(uint8_t proto);
 /* IPv4 or IPv6 literal */
 int svrcert_parse_addr(const char *s, struct svrcert_addr *out);
 

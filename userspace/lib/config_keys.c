@@ -18,7 +18,7 @@
 enum vtype {
 	V_NAME, V_STR, V_PATH, V_BOOL, V_DUR_H, V_DUR_S, V_FAILMODE, V_MODE,
 	V_STORAGE, V_HANDLE, V_PORTS, V_SIZE, V_URL, V_ADDRS, V_ENDPOINT, V_GROUP,
-	V_COUNT,
+	V_COUNT, V_REKEY, V_PROTECT,
 };
 
 struct key_def {
@@ -54,6 +54,7 @@ static const struct key_def keys[] = {
 	{ S_PEER, "address", V_ADDRS, 0 },
 	{ S_PEER, "authenticate", V_ENDPOINT, PR(authenticate) },
 	{ S_PEER, "accept-any-source", V_BOOL, PR(accept_any_source) },
+	{ S_PEER, "protect", V_PROTECT, PR(protect) },
 	{ S_DAEMON, "state-dir", V_PATH, CF(state_dir) },
 	{ S_DAEMON, "control-socket", V_PATH, CF(control_socket) },
 	{ S_DAEMON, "control-group", V_GROUP, CF(control_group) },
@@ -62,6 +63,9 @@ static const struct key_def keys[] = {
 	{ S_DAEMON, "metrics-interval", V_DUR_S, CF(metrics_interval_s) },
 	{ S_DAEMON, "check-interval", V_DUR_S, CF(check_interval_s) },
 	{ S_DAEMON, "listen", V_ENDPOINT, CF(listen) },
+	{ S_DAEMON, "peer-keys", V_BOOL, CF(peer_keys) },
+	{ S_DAEMON, "peer-key-rekey-interval", V_REKEY, CF(peer_key_rekey_s) },
+	{ S_DAEMON, "peer-key-timeout", V_DUR_S, CF(peer_key_timeout_s) },
 	{ S_REST, "listen", V_ENDPOINT, CF(rest_listen) },
 	{ S_REST, "certificate", V_PATH, CF(rest_certificate) },
 	{ S_REST, "key", V_PATH, CF(rest_key) },
@@ -373,6 +377,12 @@ static int set_value(struct conf_ctx *c, const struct key_def *k, void *obj,
 		*(uint32_t *)field = (uint32_t)n;
 		return 0;
 	}
+	case V_REKEY:
+		*why = "must be never or a duration of 1h to 720h (bare number: hours)";
+		return svrcert_parse_rekey_interval(v, (uint32_t *)field);
+	case V_PROTECT:
+		*why = "must be all, tcp, udp, icmp, icmpv6, sctp, gre or an IP protocol number 1-255 but 50 (ESP)";
+		return svrcert_parse_protect(v, (uint8_t *)field);
 	case V_PORTS:
 		return parse_ports(v, (uint16_t *)field, why);
 	case V_URL:
@@ -442,169 +452,12 @@ int conf_set_key(struct conf_ctx *c, struct conf_section *s, const char *key,
 	return ret;
 }
 
-int conf_defaults(struct conf_ctx *c, const char *fname)
-{
-	struct svrcert_config *cfg = &c->cfg;
-
-	cfg->failure_mode = SVRCERT_FAIL_SOFT;
-	cfg->peer_validation = false;
-	cfg->key_storage = SVRCERT_KEY_TPM_BLOB;
-	cfg->tpm_handle = SVRCERT_DEF_TPM_HANDLE;
-	cfg->crl_polling_s = SVRCERT_DEF_POLLING_S;
-	cfg->crl_backoff_s = SVRCERT_DEF_BACKOFF_S;
-	cfg->crl_timeout_s = SVRCERT_DEF_CRL_TIMEOUT_S;
-	cfg->crl_connect_timeout_s = SVRCERT_DEF_CRL_CONNECT_S;
-	cfg->crl_max_size = SVRCERT_DEF_CRL_MAX_SIZE;
-	cfg->rest_token_lifetime_s = SVRCERT_DEF_REST_TOKEN_S;
-	cfg->rest_body_max = SVRCERT_DEF_REST_BODY_MAX;
-	cfg->rest_connections = SVRCERT_DEF_REST_CONNECTIONS;
-	cfg->rest_per_address = SVRCERT_DEF_REST_PER_ADDRESS;
-	cfg->rest_request_timeout_s = SVRCERT_DEF_REST_REQUEST_S;
-	cfg->metrics_interval_s = SVRCERT_DEF_METRICS_INTERVAL_S;
-	cfg->check_interval_s = SVRCERT_DEF_CHECK_INTERVAL_S;
-	cfg->path = strdup(fname);
-	cfg->state_dir = strdup(SVRCERT_DEF_STATE_DIR);
-	cfg->control_socket = strdup(SVRCERT_DEF_CONTROL_SOCKET);
-	cfg->audit_log = strdup(SVRCERT_DEF_AUDIT_LOG);
-	if (!cfg->path || !cfg->state_dir || !cfg->control_socket || !cfg->audit_log)
-		return -ENOMEM;
-	return 0;
-}
-
-static const struct conf_section *find_section(const struct conf_ctx *c, int kind)
-{
-	for (size_t i = 0; i < c->n_sects; i++)
-		if (c->sects[i].kind == kind)
-			return &c->sects[i];
-	return NULL;
-}
-
-static uint64_t key_bit(int kind, const char *key)
+uint64_t conf_key_bit(int kind, const char *key)
 {
 	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(keys); i++)
 		if (keys[i].kind == kind && !strcmp(keys[i].key, key))
 			return 1ull << i;
 	return 0;
-}
-
-static void check_key_settings(struct conf_ctx *c)
-{
-	const struct svrcert_config *cfg = &c->cfg;
-	const struct conf_section *ks = find_section(c, S_KEY);
-
-	if (cfg->key_storage == SVRCERT_KEY_FILE && !cfg->key_file)
-		conf_error(c, ks ? ks->line : 0, "[key] key-file: required with storage = %s",
-			   storage_names[cfg->key_storage]);
-	else if (cfg->key_storage == SVRCERT_KEY_TPM && cfg->key_file)
-		conf_error(c, c->key_line, "[key] key-file: only used with storage = tpm-blob or file");
-	else if (cfg->key_storage != SVRCERT_KEY_TPM && ks &&
-		 (ks->seen & key_bit(S_KEY, "tpm-handle")))
-		conf_error(c, c->key_line, "[key] tpm-handle: only used with storage = tpm");
-}
-
-static void check_peers(struct conf_ctx *c)
-{
-	const struct svrcert_config *cfg = &c->cfg;
-
-	for (size_t i = 0; i < cfg->n_peers && !c->failed; i++) {
-		const struct svrcert_peer *p = &cfg->peers[i];
-
-		if (!p->n_addrs) {
-			conf_error(c, p->line, "[peer \"%s\"] address: required", p->name);
-			break;
-		}
-		/* The kernel maps an address to one peer. */
-		for (size_t j = 0; j < i; j++)
-			for (size_t a = 0; a < p->n_addrs; a++)
-				for (size_t b = 0; b < cfg->peers[j].n_addrs; b++)
-					if (!memcmp(&p->addrs[a], &cfg->peers[j].addrs[b],
-						    sizeof(p->addrs[a])))
-						conf_error(c, p->line,
-							   "[peer \"%s\"] address: also an address of peer \"%s\"",
-							   p->name, cfg->peers[j].name);
-	}
-}
-
-/* The REST API serves TLS only: listen needs the web certificate and key. */
-static void check_rest(struct conf_ctx *c)
-{
-	const struct svrcert_config *cfg = &c->cfg;
-	const struct conf_section *rs = find_section(c, S_REST);
-	int line = rs ? rs->line : 0;
-
-	if (cfg->rest_listen.host && (!cfg->rest_certificate || !cfg->rest_key))
-		conf_error(c, line, "[rest] %s: required with listen (the REST "
-			   "API serves HTTPS only)",
-			   cfg->rest_certificate ? "key" : "certificate");
-	else if (cfg->rest_token_lifetime_s < 60 ||
-		 cfg->rest_token_lifetime_s > 7 * 86400)
-		conf_error(c, line, "[rest] token-lifetime: must be 60s to 7d");
-	else if (cfg->rest_body_max < 1024 || cfg->rest_body_max > (1u << 20))
-		conf_error(c, line, "[rest] body-max: must be 1K to 1M");
-	/* A thread per connection, each with three descriptors. */
-	else if (cfg->rest_connections < 16 || cfg->rest_connections > 16384)
-		conf_error(c, line, "[rest] connection-limit: must be 16 to 16384");
-	else if (cfg->rest_per_address > cfg->rest_connections)
-		conf_error(c, line, "[rest] per-address-limit: must not exceed "
-			   "connection-limit (%u)", cfg->rest_connections);
-	else if (cfg->rest_request_timeout_s > 3600)
-		conf_error(c, line, "[rest] request-timeout: must be 1s to 1h");
-}
-
-/* node_exporter's textfile collector reads *.prom only. */
-static void check_metrics(struct conf_ctx *c)
-{
-	const struct svrcert_config *cfg = &c->cfg;
-	const struct conf_section *ds = find_section(c, S_DAEMON);
-	size_t n = cfg->metrics_file ? strlen(cfg->metrics_file) : 0;
-
-	if (cfg->metrics_file && (n < 6 || strcmp(cfg->metrics_file + n - 5, ".prom")))
-		conf_error(c, ds ? ds->line : 0, "[daemon] metrics-file: must end "
-			   "in .prom (node_exporter's textfile collector reads "
-			   "only those)");
-	else if (cfg->metrics_interval_s < 5 || cfg->metrics_interval_s > 3600)
-		conf_error(c, ds ? ds->line : 0, "[daemon] metrics-interval: "
-			   "must be 5s to 1h");
-	else if (cfg->check_interval_s > 7 * 86400)
-		conf_error(c, ds ? ds->line : 0, "[daemon] check-interval: "
-			   "must be 1s to 7d");
-}
-
-void conf_finish(struct conf_ctx *c)
-{
-	struct svrcert_config *cfg = &c->cfg;
-
-	if (!find_section(c, S_ROUTER)) {
-		conf_error(c, 0, "missing required section [router]");
-		return;
-	}
-	if (!cfg->router_name) {
-		conf_error(c, find_section(c, S_ROUTER)->line, "[router] name: required");
-		return;
-	}
-	for (size_t i = 0; i < cfg->n_cas; i++) {
-		if (!cfg->cas[i].file) {
-			conf_error(c, cfg->cas[i].line, "[trusted-ca \"%s\"] file: required",
-				   cfg->cas[i].name);
-			return;
-		}
-	}
-	check_key_settings(c);
-	check_peers(c);
-	if (!c->failed)
-		check_rest(c);
-	if (!c->failed)
-		check_metrics(c);
-	if (!c->failed && !cfg->uuid_file &&
-	    asprintf(&cfg->uuid_file, "%s/router-uuid", cfg->state_dir) < 0) {
-		cfg->uuid_file = NULL;
-		conf_error(c, 0, "out of memory");
-	}
-	if (!c->failed && cfg->key_storage == SVRCERT_KEY_TPM_BLOB && !cfg->key_file &&
-	    asprintf(&cfg->key_file, "%s/" SVRCERT_DEF_KEY_FILE_NAME, cfg->state_dir) < 0) {
-		cfg->key_file = NULL;
-		conf_error(c, 0, "out of memory");
-	}
 }
 
 void conf_ctx_release(struct conf_ctx *c)

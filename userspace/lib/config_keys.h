@@ -42,6 +42,8 @@ int conf_set_key(struct conf_ctx *c, struct conf_section *s, const char *key,
 		 const char *value);
 int conf_defaults(struct conf_ctx *c, const char *fname);
 void conf_finish(struct conf_ctx *c);
+/* The bit of KEY in a section's seen mask (config_keys.c's table). */
+uint64_t conf_key_bit(int kind, const char *key);
 void conf_ctx_release(struct conf_ctx *c);
 
 #endif

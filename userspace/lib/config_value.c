@@ -134,3 +134,54 @@ const char *svrcert_failure_mode_name(enum svrcert_failure_mode m)
 {
 	return m == SVRCERT_FAIL_HARD ? "fail-hard" : "fail-soft";
 }
+
+int svrcert_parse_rekey_interval(const char *s, uint32_t *seconds)
+{
+	uint32_t v;
+
+	if (!strcasecmp(s, "never")) {
+		*seconds = 0;
+		return 0;
+	}
+	if (svrcert_parse_duration(s, 3600, &v))
+		return -EINVAL;
+	/* SSR's range: a key at least an hour, at most 30 days old. */
+	if (v < 3600 || v > SVRCERT_PEER_KEY_REKEY_MAX_S)
+		return -ERANGE;
+	*seconds = v;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint8_t proto;
+} protect_names[] = {
+	{ "all", 0 }, { "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "gre", 47 },
+	{ "icmpv6", 58 }, { "sctp", 132 },
+};
+
+int svrcert_parse_protect(const char *s, uint8_t *proto)
+{
+	const char *end;
+	uint64_t v;
+
+	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(protect_names); i++) {
+		if (!strcasecmp(s, protect_names[i].name)) {
+			*proto = protect_names[i].proto;
+			return 0;
+		}
+	}
+	/* 50 (ESP) itself cannot be protected by ESP. */
+	if (parse_decimal(s, &end, &v) || *end || v < 1 || v > 255 || v == 50)
+		return -EINVAL;
+	*proto = (uint8_t)v;
+	return 0;
+}
+
+const char *svrcert_protect_name(uint8_t proto)
+{
+	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(protect_names); i++)
+		if (protect_names[i].proto == proto)
+			return protect_names[i].name;
+	return NULL;
+}
