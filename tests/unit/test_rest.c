@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "test_rest_fixture.h"
@@ -170,6 +171,7 @@ static void test_scope(void **state)
 	assert_int_equal(rf_request("GET", "/api/v1/crl", oper_tok, NULL, r), 200);
 	assert_int_equal(rf_request("POST", "/api/v1/private-key", oper_tok, "{}", r), 403);
 	assert_non_null(strstr(rf_error(r), "configure"));
+	assert_int_equal(rf_request("POST", "/api/v1/certificate-request", oper_tok, NULL, r), 403);
 	assert_int_equal(rf_request("GET", "/api/v1/certificate-request", oper_tok, NULL, r), 403);
 	assert_int_equal(rf_request("POST", "/api/v1/certificate", oper_tok,
 				    "{\"certificate\":\"x\"}", r), 403);
@@ -247,10 +249,10 @@ static void test_fields(void **state)
 	expect_400("POST", "/api/v1/certificate", admin_tok, "{}", "\"certificate\"");
 	expect_400("POST", "/api/v1/certificate", admin_tok, "{\"certificate\":[]}",
 		   "\"certificate\"");
-	expect_400("GET", "/api/v1/certificate-request?country=USA", admin_tok, NULL,
+	expect_400("POST", "/api/v1/certificate-request?country=USA", admin_tok, NULL,
 		   "\"country\"");
-	expect_400("GET", "/api/v1/certificate-request?days=0", admin_tok, NULL, "\"days\"");
-	expect_400("GET", "/api/v1/certificate-request?subject=x", admin_tok, NULL,
+	expect_400("POST", "/api/v1/certificate-request?days=0", admin_tok, NULL, "\"days\"");
+	expect_400("POST", "/api/v1/certificate-request?subject=x", admin_tok, NULL,
 		   "\"subject\"");
 	expect_400("POST", "/api/v1/crl/fetch", admin_tok, "{\"url\":5}", "\"url\"");
 	expect_400("POST", "/api/v1/crl/fetch", admin_tok, "{\"force\":1}", "\"force\"");
@@ -278,6 +280,110 @@ static json_int_t stat_value(const char *key)
 	json_decref(o);
 	free(r);
 	return v;
+}
+
+/* How many system.generate_csr events the audit log holds. */
+static int csr_events(void)
+{
+	char *log = NULL, *p;
+	int n = 0;
+
+	if (store_read_path(rf.audit, &log, NULL))
+		return 0;
+	for (p = log; (p = strstr(p, "\"type\":\"system.generate_csr\"")); p++)
+		n++;
+	free(log);
+	return n;
+}
+
+/* What a CSR request may change: the stored CSR (its text and time), the
+ * CSR counters and the audit's generate_csr events. */
+struct csr_trace {
+	char *pem;
+	struct timespec mtime;
+	json_int_t ok, failed;
+	int events;
+};
+
+static void csr_trace_take(struct csr_trace *t)
+{
+	char path[256];
+	struct stat sb;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(path, sizeof(path), "%s/csr.pem", rf.state);
+	if (!stat(path, &sb)) {
+		t->mtime = sb.st_mtim;
+		assert_int_equal(store_read_path(path, &t->pem, NULL), 0);
+	}
+	t->ok = stat_value("csr.success");
+	t->failed = stat_value("csr.failure");
+	t->events = csr_events();
+}
+
+static void csr_trace_same(struct csr_trace *before)
+{
+	struct csr_trace now;
+
+	csr_trace_take(&now);
+	if (before->pem || now.pem)
+		assert_string_equal(before->pem ? before->pem : "(none)",
+				    now.pem ? now.pem : "(none)");
+	assert_int_equal(before->mtime.tv_sec, now.mtime.tv_sec);
+	assert_int_equal(before->mtime.tv_nsec, now.mtime.tv_nsec);
+	assert_int_equal(before->ok, now.ok);
+	assert_int_equal(before->failed, now.failed);
+	assert_int_equal(before->events, now.events);
+	free(now.pem);
+	free(before->pem);
+}
+
+/* Before any CSR: GET is 404 saying how to make one, and tries to make
+ * none (no key yet: an attempt would count and audit a failure). */
+static void test_csr_get_none(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	struct csr_trace t;
+
+	csr_trace_take(&t);
+	assert_null(t.pem);
+	assert_int_equal(rf_request("GET", "/api/v1/certificate-request", admin_tok,
+				    NULL, r), 404);
+	assert_non_null(strstr(rf_error(r), "no CSR has been made"));
+	assert_non_null(strstr(rf_error(r), "POST /api/v1/certificate-request"));
+	csr_trace_same(&t);
+	free(r);
+}
+
+/* GET has no side effects: it answers the CSR the last POST made, and
+ * the stored CSR, counters and audit stay as they were; fields on a GET
+ * are 400 (they would ask for a new CSR). */
+static void test_csr_get_no_side_effects(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	struct csr_trace t;
+	json_t *o;
+	int i;
+
+	csr_trace_take(&t);
+	assert_non_null(t.pem);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(rf_request("GET", "/api/v1/certificate-request",
+					    admin_tok, NULL, r), 200);
+		o = json_loads(r->body, 0, NULL);
+		assert_string_equal(json_string_value(json_object_get(o, "csr")), t.pem);
+		assert_string_equal(json_string_value(json_object_get(o, "common_name")),
+				    "r1");
+		json_decref(o);
+	}
+	assert_int_equal(rf_request("GET", "/api/v1/certificate-request?days=30",
+				    admin_tok, NULL, r), 400);
+	assert_non_null(strstr(rf_error(r), "POST"));
+	assert_int_equal(rf_request("GET", "/api/v1/certificate-request", admin_tok,
+				    "{\"common_name\":\"x\"}", r), 400);
+	assert_non_null(strstr(rf_error(r), "POST"));
+	csr_trace_same(&t);
+	free(r);
 }
 
 static void import_file(const char *file, long want_status, int want_step)
@@ -326,8 +432,8 @@ static void test_provisioning(void **state)
 	assert_int_equal(fixture_sh("grep -q 'BEGIN TSS2 PRIVATE KEY' %s", path), 0);
 	assert_int_equal(rf_request("POST", "/api/v1/private-key", admin_tok, "{}", r), 409);
 	/* 2. the CSR */
-	assert_int_equal(rf_request("GET", "/api/v1/certificate-request?organization="
-				    "svrcert%20test&country=DE&days=30", admin_tok, NULL, r), 200);
+	assert_int_equal(rf_request("POST", "/api/v1/certificate-request?organization="
+				    "svrcert%20test&country=DE&days=30", admin_tok, NULL, r), 201);
 	o = json_loads(r->body, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(o, "common_name")), "r1");
 	snprintf(path, sizeof(path), "%s/api.csr", rf.dir);
@@ -371,7 +477,7 @@ static void test_csr_control_characters(void **state)
 	struct rf_resp *r = malloc(sizeof(*r));
 	char log[256];
 
-	assert_int_equal(rf_request("GET", "/api/v1/certificate-request?organization="
+	assert_int_equal(rf_request("POST", "/api/v1/certificate-request?organization="
 				    "a%0Ab", admin_tok, NULL, r), 400);
 	assert_non_null(strstr(rf_error(r), "organization: control character U+000A"));
 	assert_int_equal(rf_request("POST", "/api/v1/certificate-request", admin_tok,
@@ -573,7 +679,9 @@ int main(void)
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_csr_get_none),
 		cmocka_unit_test(test_provisioning),
+		cmocka_unit_test(test_csr_get_no_side_effects),
 		cmocka_unit_test(test_csr_control_characters),
 		cmocka_unit_test(test_node_scoped),
 		cmocka_unit_test(test_crl),

@@ -244,7 +244,7 @@ static void test_slow_tpm(void **state)
 	/* a second TPM request waits behind the first (rest_server.c's
 	 * TPM mutex; OpenSSL's provider loading happens to serialise the
 	 * two as well, so this cannot tell which of them held it) */
-	bg_start(csr, "GET", "/api/v1/certificate-request", NULL);
+	bg_start(csr, "POST", "/api/v1/certificate-request", NULL);
 	usleep(200 * 1000);
 	/* everyone else is served meanwhile: GETs, a login (a password
 	 * hash), while both TPM requests are still waiting */
@@ -261,7 +261,7 @@ static void test_slow_tpm(void **state)
 	pthread_join(csr->th, NULL);
 	probe_stop(&probe, 5);
 	assert_int_equal(keygen->resp.status, 201);
-	assert_int_equal(csr->resp.status, 200);
+	assert_int_equal(csr->resp.status, 201);
 	assert_non_null(strstr(csr->resp.body, "BEGIN CERTIFICATE REQUEST"));
 	free(keygen);
 	free(csr);

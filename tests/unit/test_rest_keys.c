@@ -2,14 +2,13 @@
 /*
  * Every key type SSR offers, by API, against the real svrcertd with swtpm
  * and the test CA: POST /private-key (EC P-256/384/521, RSA 2048/3072) ->
- * GET /certificate-request with SANs -> tests/pki/mkpki.sh sign -> POST
+ * POST /certificate-request with SANs -> tests/pki/mkpki.sh sign -> POST
  * /certificate. The CSR is parsed with OpenSSL: key type and size,
  * signature algorithm (digest by key), self-signature, and the exact SAN
  * list; the issued certificate must carry the same SANs. RSA 4096, which
  * swtpm (libtpms 0.9) cannot make, is refused with 501 naming what it
  * makes, twice, and the TPM still works afterwards. Bad key specs and bad
- * SANs are 400 naming the field. SANs also come as query parameters, and
- * by POST.
+ * SANs are 400 naming the field. SANs also come as query parameters.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -227,8 +226,8 @@ static void test_every_key_type_provisions(void **state)
 		assert_int_equal(rf_request("POST", "/api/v1/private-key", tok,
 					    k->body, r), 201);
 		check_key_answer(r, k);
-		assert_int_equal(rf_request("GET", "/api/v1/certificate-request",
-					    tok, SAN_BODY, r), 200);
+		assert_int_equal(rf_request("POST", "/api/v1/certificate-request",
+					    tok, SAN_BODY, r), 201);
 		X509_REQ_free(check_csr(r, k));
 		{
 			char *pem = ca_sign();
@@ -262,8 +261,8 @@ static void test_rsa4096_refused(void **state)
 	}
 	assert_int_equal(store_read_path(path, &after, NULL), 0);
 	assert_string_equal(before, after);
-	assert_int_equal(rf_request("GET", "/api/v1/certificate-request?days=5",
-				    tok, NULL, r), 200);
+	assert_int_equal(rf_request("POST", "/api/v1/certificate-request?days=5",
+				    tok, NULL, r), 201);
 	free(before);
 	free(after);
 	free(r);
@@ -302,36 +301,36 @@ static void test_bad_sans(void **state)
 {
 	const char *c = "/api/v1/certificate-request";
 
-	expect_400("GET", c, "{\"san_dns\":[\"a..b\"]}", "\"san_dns\": SAN dns "
+	expect_400("POST", c, "{\"san_dns\":[\"a..b\"]}", "\"san_dns\": SAN dns "
 		   "\"a..b\" has an empty label");
-	expect_400("GET", c, "{\"san_dns\":[\"*.example.net\"]}", "wildcards");
-	expect_400("GET", c, "{\"san_dns\":[\"r1_x.example\"]}", "only letters");
-	expect_400("GET", c, "{\"san_dns\":\"r1.example\"}", "\"san_dns\": must "
+	expect_400("POST", c, "{\"san_dns\":[\"*.example.net\"]}", "wildcards");
+	expect_400("POST", c, "{\"san_dns\":[\"r1_x.example\"]}", "only letters");
+	expect_400("POST", c, "{\"san_dns\":\"r1.example\"}", "\"san_dns\": must "
 		   "be an array");
-	expect_400("GET", c, "{\"san_dns\":[\"a.example\",\"a.example\"]}",
+	expect_400("POST", c, "{\"san_dns\":[\"a.example\",\"a.example\"]}",
 		   "given twice");
-	expect_400("GET", c, "{\"san_ip\":[\"300.1.1.1\"]}", "\"san_ip\": SAN ip "
+	expect_400("POST", c, "{\"san_ip\":[\"300.1.1.1\"]}", "\"san_ip\": SAN ip "
 		   "\"300.1.1.1\" is not an IPv4 or IPv6 address");
-	expect_400("GET", c, "{\"san_ip\":[7]}", "array of strings");
-	expect_400("GET", c, "{\"san_uri\":[\"no-scheme\"]}", "scheme:rest");
-	expect_400("GET", c, "{\"san_uri\":[\"http://a b/\"]}", "not allowed in a URI");
-	expect_400("GET", c, "{\"san_email\":[\"ops@\"]}", "\"san_email\"");
-	expect_400("GET", c, "{\"san_email\":[\"a b@example.net\"]}", "dot-atom");
-	expect_400("GET", c, "{\"san_other\":[\"x\"]}", "unknown field");
-	expect_400("GET", "/api/v1/certificate-request?san_ip=1.2.3", NULL,
+	expect_400("POST", c, "{\"san_ip\":[7]}", "array of strings");
+	expect_400("POST", c, "{\"san_uri\":[\"no-scheme\"]}", "scheme:rest");
+	expect_400("POST", c, "{\"san_uri\":[\"http://a b/\"]}", "not allowed in a URI");
+	expect_400("POST", c, "{\"san_email\":[\"ops@\"]}", "\"san_email\"");
+	expect_400("POST", c, "{\"san_email\":[\"a b@example.net\"]}", "dot-atom");
+	expect_400("POST", c, "{\"san_other\":[\"x\"]}", "unknown field");
+	expect_400("POST", "/api/v1/certificate-request?san_ip=1.2.3", NULL,
 		   "parameter \"san_ip\": SAN ip \"1.2.3\"");
-	expect_400("GET", "/api/v1/certificate-request?san_dns=a.example%00.evil",
+	expect_400("POST", "/api/v1/certificate-request?san_dns=a.example%00.evil",
 		   NULL, "parameter \"san_dns\": must not contain NUL");
-	expect_400("GET", "/api/v1/certificate-request?common_name=a",
+	expect_400("POST", "/api/v1/certificate-request?common_name=a",
 		   "{\"common_name\":\"b\"}", "given more than once");
-	expect_400("GET", c, "{\"san_dns\":[\"a1.x\",\"a2.x\",\"a3.x\",\"a4.x\","
+	expect_400("POST", c, "{\"san_dns\":[\"a1.x\",\"a2.x\",\"a3.x\",\"a4.x\","
 		   "\"a5.x\",\"a6.x\",\"a7.x\",\"a8.x\",\"a9.x\",\"a10.x\",\"a11.x\","
 		   "\"a12.x\",\"a13.x\",\"a14.x\",\"a15.x\",\"a16.x\",\"a17.x\"]}",
 		   "more than 16 SAN dns entries");
 }
 
 /* The same SANs as query parameters (repeatable); the CSR stored in the
- * state directory is the one answered. */
+ * state directory is the one answered, and the one GET answers after. */
 static void test_sans_by_query(void **state)
 {
 	static const char *const want[] = {
@@ -346,10 +345,10 @@ static void test_sans_by_query(void **state)
 	json_t *o;
 	BIO *bio;
 
-	assert_int_equal(rf_request("GET", "/api/v1/certificate-request?"
+	assert_int_equal(rf_request("POST", "/api/v1/certificate-request?"
 				    "san_dns=q1.example.net&san_ip=198.51.100.7&"
 				    "san_dns=q2.example.net&san_email=noc%40example.net",
-				    tok, NULL, r), 200);
+				    tok, NULL, r), 201);
 	o = json_loads(r->body, 0, NULL);
 	bio = BIO_new_mem_buf(json_string_value(json_object_get(o, "csr")), -1);
 	req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
@@ -367,13 +366,20 @@ static void test_sans_by_query(void **state)
 	X509_REQ_free(req);
 	BIO_free(bio);
 	json_decref(o);
-	/* POST: the same request, for clients that cannot send a GET body. */
+	/* a body, and GET answers what that POST stored */
 	assert_int_equal(rf_request("POST", "/api/v1/certificate-request", tok,
-				    "{\"san_dns\":[\"p1.example.net\"]}", r), 200);
+				    "{\"san_dns\":[\"p1.example.net\"]}", r), 201);
 	assert_non_null(strstr(r->body, "BEGIN CERTIFICATE REQUEST"));
 	assert_int_equal(fixture_sh("openssl req -in %s -noout -text | grep -qF "
 				    "'URI:urn:ssr:peering:r1, DNS:p1.example.net'",
 				    path), 0);
+	assert_int_equal(store_read_path(path, &stored, NULL), 0);
+	assert_int_equal(rf_request("GET", "/api/v1/certificate-request", tok,
+				    NULL, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "csr")), stored);
+	json_decref(o);
+	free(stored);
 	free(r);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Provisioning by API, the seed's steps with svrcertctl's semantics:
- * POST private-key here, GET certificate-request (rest_csr.c), POST and
+ * POST private-key here, POST certificate-request (rest_csr.c), POST and
  * GET certificate (rest_cert.c). Each works on the state directory under
  * its lock and then tells svrcertd's loop (control socket "check"), as
  * svrcertctl does.

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * GET /api/v1/certificate-request: a CSR for this router's key, signed in
- * the TPM, as `svrcertctl csr` makes it (csr.h). The subject and SANs come
- * as query parameters, as a JSON body, or both (each field once in all):
+ * POST /api/v1/certificate-request: a new CSR for this router's key, signed
+ * in the TPM, as `svrcertctl csr` makes it (csr.h), stored, counted and
+ * audited. The subject and SANs come as query parameters, as a JSON body,
+ * or both (each field once in all):
  *
  *   ?common_name=r1&country=DE&san_dns=r1.example&san_dns=r1-b.example
  *   {"common_name":"r1","days":90,"san_dns":["r1.example"],
@@ -11,11 +12,17 @@
  *
  * Every value is checked by its own rule and a bad one is a 400 naming
  * it; the router's peering URI is always added when it has a peering name.
+ *
+ * GET /api/v1/certificate-request: the CSR the last one made (read from
+ * the state directory, nothing written, counted or signed), so that a GET
+ * repeated by a proxy, a crawler or a retrying client changes nothing.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/pem.h>
 
 #include "pki/csr.h"
 #include "rest_int.h"
@@ -251,13 +258,13 @@ static void csr_answer(struct rest_req *r, struct svrcert_env *env,
 			   ret == -EINVAL ? MHD_HTTP_BAD_REQUEST :
 			   MHD_HTTP_INTERNAL_SERVER_ERROR, "CSR: %s", res.err);
 	else
-		rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:s}", "csr",
+		rest_reply(r, MHD_HTTP_CREATED, json_pack("{s:s, s:s}", "csr",
 			   res.pem, "common_name", res.common_name));
 	free(res.pem);
 	svrcert_env_notify_daemon(env);
 }
 
-void rest_certificate_request(struct rest_req *r)
+void rest_certificate_request_post(struct rest_req *r)
 {
 	struct csr_args a = { .r = r,
 			      .req.validity_days = CSR_DEFAULT_DAYS };
@@ -269,4 +276,57 @@ void rest_certificate_request(struct rest_req *r)
 		svrcert_env_close(&env);
 	}
 	json_decref(body);
+}
+
+/* The subject CN of the stored CSR PEM ("" when it has none); -EINVAL
+ * when PEM is not a CSR. */
+static int stored_csr_cn(const char *pem, size_t len, char *cn, size_t cnlen)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509_REQ *req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+	int ret = req ? 0 : -EINVAL;
+
+	cn[0] = '\0';
+	if (req && X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req),
+					     NID_commonName, cn, (int)cnlen) < 0)
+		cn[0] = '\0';
+	X509_REQ_free(req);
+	BIO_free(bio);
+	return ret;
+}
+
+static void stored_csr_answer(struct rest_req *r, struct svrcert_env *env)
+{
+	char *pem = NULL, cn[128];
+	size_t len;
+	int ret = store_read(&env->st, STORE_CSR, &pem, &len);
+
+	if (ret == -ENOENT)
+		rest_error(r, MHD_HTTP_NOT_FOUND, "no CSR has been made yet "
+			   "(make one with POST /api/v1/certificate-request)");
+	else if (ret || stored_csr_cn(pem, len, cn, sizeof(cn)))
+		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s/%s: cannot be "
+			   "read as a CSR", env->st.dir, STORE_CSR);
+	else
+		rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:s}", "csr", pem,
+			   "common_name", cn));
+	free(pem);
+}
+
+void rest_certificate_request_get(struct rest_req *r)
+{
+	struct svrcert_env env;
+
+	/* Fields asked for a new CSR: saying so beats answering an old one. */
+	if (r->len || MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+						NULL, NULL) > 0) {
+		rest_error(r, MHD_HTTP_BAD_REQUEST, "GET answers the last CSR "
+			   "made and takes no fields; make a new one with POST "
+			   "/api/v1/certificate-request");
+		return;
+	}
+	if (!rest_env_open(r, &env)) {
+		stored_csr_answer(r, &env);
+		svrcert_env_close(&env);
+	}
 }

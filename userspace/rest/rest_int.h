@@ -112,8 +112,10 @@ bool rest_authenticate(struct rest_req *r);
 
 /* rest_api.c: provisioning */
 void rest_private_key(struct rest_req *r);
-void rest_certificate_request(struct rest_req *r);
-/* Body parsers of POST private-key and GET certificate-request: pure (only
+/* rest_csr.c: POST makes a CSR, GET answers the last one made */
+void rest_certificate_request_post(struct rest_req *r);
+void rest_certificate_request_get(struct rest_req *r);
+/* Body parsers of POST private-key and POST certificate-request: pure (only
  * R's answer is set, on error: a 400 naming the field); the strings of Q
  * point into BODY. */
 struct tpm_key_spec;

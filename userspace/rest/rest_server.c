@@ -51,11 +51,11 @@ static const struct rest_route routes[] = {
 	{ "POST", "/login", 0, false, false, rest_login },
 	{ "POST", "/private-key", SCOPE_CONFIGURE, true, true,
 	  rest_private_key },
-	{ "GET", "/certificate-request", SCOPE_CONFIGURE, true, true,
-	  rest_certificate_request },
-	/* the same, for clients that cannot send a body with GET */
+	/* POST makes a CSR; GET only reads the last one made */
+	{ "GET", "/certificate-request", SCOPE_CONFIGURE, true, false,
+	  rest_certificate_request_get },
 	{ "POST", "/certificate-request", SCOPE_CONFIGURE, true, true,
-	  rest_certificate_request },
+	  rest_certificate_request_post },
 	{ "POST", "/certificate", SCOPE_CONFIGURE, true, false,
 	  rest_certificate_post },
 	{ "GET", "/certificate", SCOPE_SHOW, true, false, rest_certificate_get },
