@@ -83,6 +83,9 @@ int show_stats(int argc, char **argv);		/* show_stats.c: kernel data
 						 * goes to show_stats_security */
 int show_stats_security(int argc, char **argv);	/* show_security.c */
 int show_certificate(int argc, char **argv);	/* show_certificate.c */
+struct svrcert_env;
+/* show certificate crl: each CRL once (show_crl.c) */
+int show_crl(struct svrcert_env *env, bool json);
 int show_alarms(int argc, char **argv);		/* show_alarms.c */
 int show_events(int argc, char **argv);		/* show_events.c */
 

@@ -5,10 +5,8 @@
  *   (none)  subject, issuer, serial, validity, days left, fingerprints and
  *           the state judged now with every runtime rule
  *   detail  OpenSSL's full text of the certificate (X509_print_ex)
- *   crl     the configured CRL sources, the CRLs held in STATE_DIR/crl/,
- *           what the CRL manager published there (index.json), the keys
- *           it learned at runtime (learned.json) and, from a running
- *           svrcertd, each source's state (svrcertctl crl status)
+ *   crl     the CRL sources and each CRL held in STATE_DIR/crl/, once
+ *           (show_crl.c)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "crl/crl_master.h"
 #include "ctl.h"
 #include "pki/import.h"
-#include "pki/import_trust.h"
 #include "pki/store_env.h"
 #include "lib/util.h"
 
@@ -207,166 +203,6 @@ static int show_detail(struct svrcert_env *env, bool json)
 	}
 	BIO_free(bio);
 	X509_free(x);
-	return CTL_OK;
-}
-
-static json_t *crl_sources(const struct svrcert_env *env)
-{
-	json_t *o = json_pack("{s:[], s:I, s:I}", "urls", "polling_interval_s",
-			      (json_int_t)(env->have_cfg ? env->cfg.crl_polling_s : SVRCERT_DEF_POLLING_S),
-			      "backoff_interval_s",
-			      (json_int_t)(env->have_cfg ? env->cfg.crl_backoff_s : SVRCERT_DEF_BACKOFF_S));
-	size_t i;
-
-	for (i = 0; env->have_cfg && i < env->cfg.n_crl_urls; i++)
-		json_array_append_new(json_object_get(o, "urls"),
-				      json_string(env->cfg.crl_urls[i]));
-	return o;
-}
-
-static void print_crl_text(json_t *held, json_t *src)
-{
-	json_t *it;
-	size_t i;
-
-	printf("Configured CRL sources (polling %" JSON_INTEGER_FORMAT
-	       " s, backoff %" JSON_INTEGER_FORMAT " s):\n",
-	       json_integer_value(json_object_get(src, "polling_interval_s")),
-	       json_integer_value(json_object_get(src, "backoff_interval_s")));
-	json_array_foreach(json_object_get(src, "urls"), i, it)
-		printf("  %s\n", json_string_value(it));
-	if (!json_array_size(json_object_get(src, "urls")))
-		printf("  none\n");
-	printf("Held CRLs:\n");
-	json_array_foreach(held, i, it)
-		printf("  issuer %s\n    file %s\n    last update %s, next "
-		       "update %s, %" JSON_INTEGER_FORMAT " entries\n",
-		       json_string_value(json_object_get(it, "issuer")),
-		       json_string_value(json_object_get(it, "file")),
-		       json_string_value(json_object_get(it, "last_update")),
-		       json_string_value(json_object_get(it, "next_update")),
-		       json_integer_value(json_object_get(it, "entries")));
-	if (!json_array_size(held))
-		printf("  none\n");
-}
-
-static void print_index(json_t *idx)
-{
-	json_t *it;
-	size_t i;
-
-	json_array_foreach(idx, i, it)
-		printf("  %s\n    issuer %s\n    this update %s, next update %s, "
-		       "%" JSON_INTEGER_FORMAT " entries%s\n",
-		       json_string_value(json_object_get(it, "url")),
-		       json_string_value(json_object_get(it, "issuer")),
-		       json_string_value(json_object_get(it, "this_update")),
-		       json_string_value(json_object_get(it, "next_update")),
-		       json_integer_value(json_object_get(it, "entries")),
-		       json_is_true(json_object_get(it, "stale")) ?
-		       " (STALE: past its next update)" : "");
-}
-
-/* The learned source as svrcertd keeps it on disk (crl_learned.h), so it
- * shows whether or not svrcertd runs. */
-static json_t *crl_learned(const struct svrcert_env *env)
-{
-	struct svrcert_learned l;
-	char path[4200], err[512], hex[65], when[40];
-	json_t *keys = json_array(), *o;
-	int ret = -EINVAL;
-
-	svrcert_learned_init(&l);
-	if (!store_path(&env->st, SVRCERT_LEARNED_FILE, path, sizeof(path)))
-		ret = svrcert_learned_load(path, &l, err, sizeof(err));
-	for (size_t i = 0; !ret && i < l.n; i++) {
-		svrcert_hex(l.v[i].key, sizeof(l.v[i].key), hex);
-		svrcert_time_iso8601(l.v[i].learned, when, sizeof(when));
-		json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s, s:s}",
-			"key", hex, "reason",
-			svrcert_learned_reason_name(l.v[i].reason),
-			"peer", l.v[i].peer, "via", l.v[i].via, "learned", when));
-	}
-	o = json_pack("{s:s, s:I, s:I, s:I, s:o}", "file", SVRCERT_LEARNED_FILE,
-		      "revoked", (json_int_t)svrcert_learned_count(&l,
-						SVRCERT_LEARNED_REVOKED),
-		      "expired", (json_int_t)svrcert_learned_count(&l,
-						SVRCERT_LEARNED_EXPIRED),
-		      "in_master", (json_int_t)svrcert_learned_count(&l,
-						SVRCERT_LEARNED_REVOKED),
-		      "keys", keys);
-	if (o && ret && ret != -ENOENT)
-		json_object_set_new(o, "error", json_string(err));
-	svrcert_learned_release(&l);
-	return o;
-}
-
-static void print_learned(json_t *lj)
-{
-	json_t *it;
-	size_t i;
-
-	printf("Learned at runtime (%s): %" JSON_INTEGER_FORMAT " revoked (in "
-	       "the master list), %" JSON_INTEGER_FORMAT " expired (recorded)\n",
-	       json_string_value(json_object_get(lj, "file")),
-	       json_integer_value(json_object_get(lj, "revoked")),
-	       json_integer_value(json_object_get(lj, "expired")));
-	if (json_object_get(lj, "error"))
-		printf("  unreadable: %s\n",
-		       json_string_value(json_object_get(lj, "error")));
-	json_array_foreach(json_object_get(lj, "keys"), i, it)
-		printf("  %s %s\n    peer %s, via %s, since %s\n",
-		       json_string_value(json_object_get(it, "reason")),
-		       json_string_value(json_object_get(it, "key")),
-		       json_string_value(json_object_get(it, "peer")),
-		       json_string_value(json_object_get(it, "via")),
-		       json_string_value(json_object_get(it, "learned")));
-}
-
-/* cmd_crl.c: the running svrcertd's CRL manager (NULL when it does not run). */
-json_t *ctl_crl_daemon_status(const struct svrcert_env *env);
-void ctl_crl_print_status(json_t *st);
-
-static int show_crl(struct svrcert_env *env, bool json)
-{
-	json_t *held = NULL, *src = crl_sources(env), *o, *idx = svrcert_master_published_crls(env->st.dir);
-	json_t *live = ctl_crl_daemon_status(env), *learned = crl_learned(env);
-
-	if (trust_held_crls_json(&env->st, &held)) {
-		fprintf(stderr, "cannot list the held CRLs\n");
-		json_decref(held);
-		json_decref(src);
-		json_decref(idx);
-		json_decref(live);
-		json_decref(learned);
-		return CTL_FAIL;
-	}
-	if (json) {
-		if (live)
-			json_object_del(live, "ok");
-		o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "sources", src,
-			      "held", held, "published", idx, "learned", learned,
-			      "manager", live ? live : json_null());
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
-		return CTL_OK;
-	}
-	print_crl_text(held, src);
-	if (json_array_size(idx)) {
-		printf("Published by the CRL manager (index.json):\n");
-		print_index(idx);
-	}
-	print_learned(learned);
-	if (live)
-		ctl_crl_print_status(live);
-	else
-		printf("CRL manager: svrcertd is not running (no fetch state)\n");
-	json_decref(held);
-	json_decref(src);
-	json_decref(idx);
-	json_decref(live);
-	json_decref(learned);
 	return CTL_OK;
 }
 
