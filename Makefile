@@ -91,6 +91,7 @@ unit-bins: $(UNIT_BIN)
 check: check-deps
 	scripts/check-layers
 	$(MAKE) all unit-bins
+	$(MAKE) deb
 	scripts/check-all
 
 # The inner loop (<= 10 min): unit, short fuzz, the stock guest's smoke and

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The data path. Runs in softirq under rcu_read_lock (netfilter holds it):
- * one hash lookup for the source address, and for a peer the verdict plus
- * per-CPU counters. No allocation, no sleeping, no logging.
+ * The data path. Runs under rcu_read_lock (netfilter holds it): one hash
+ * lookup for the source address of a packet received, or the destination
+ * address of one sent, and for a peer the verdict plus per-CPU counters.
+ * No allocation, no sleeping, no logging.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -19,7 +20,8 @@
 
 enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 				   const struct svrcert_policy *pol,
-				   const struct in6_addr *saddr,
+				   const struct in6_addr *addr,
+				   enum svrcert_dir dir,
 				   enum svrcert_reason *reason)
 {
 	struct svrcert_peer *peer;
@@ -27,9 +29,9 @@ enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 	bool dropped;
 	time64_t now;
 
-	peer = svrcert_peer_lookup(&sn->peers, saddr);
+	peer = svrcert_peer_lookup(&sn->peers, addr);
 	if (!peer) {
-		svrcert_stats_not_peer(sn->stats.pcpu);
+		svrcert_stats_not_peer(sn->stats.pcpu, dir);
 		*reason = SVRCERT_REASON_UNSPEC;
 		return SVRCERT_VERDICT_ACCEPT;
 	}
@@ -38,8 +40,8 @@ enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 	verdict = svrcert_verdict(&peer->cert, rcu_dereference(sn->revset),
 				  now, pol, reason);
 	dropped = verdict == SVRCERT_VERDICT_DROP;
-	svrcert_stats_packet(sn->stats.pcpu, dropped, *reason);
-	svrcert_peer_count(peer, dropped);
+	svrcert_stats_packet(sn->stats.pcpu, dir, dropped, *reason);
+	svrcert_peer_count(peer, dir, dropped);
 	svrcert_events_note(sn, peer, *reason, dropped, now);
 	return verdict;
 }
@@ -62,22 +64,28 @@ static bool svrcert_port_in_window(const struct svrcert_policy *pol,
 	return dport >= pol->port_min && dport <= pol->port_max;
 }
 
-static unsigned int svrcert_hook_ipv4(void *priv, struct sk_buff *skb,
-				      const struct nf_hook_state *state)
+/*
+ * The port window, the address and the verdict for one packet; @dir says
+ * whose address: the source of one received, the destination of one
+ * sent. The window is on the destination port either way (the port the
+ * packet is for). Inline into each hook, so @dir is a constant there.
+ */
+static __always_inline unsigned int
+svrcert_hook4(struct svrcert_net *sn, struct sk_buff *skb, enum svrcert_dir dir)
 {
 	const struct iphdr *iph = ip_hdr(skb);
-	struct svrcert_net *sn = priv;
 	const struct svrcert_policy *pol;
 	enum svrcert_reason reason;
-	struct in6_addr saddr;
+	struct in6_addr addr;
 
 	pol = rcu_dereference(sn->policy);
 	if (!svrcert_policy_all_ports(pol) &&
 	    !(ntohs(iph->frag_off) & IP_OFFSET) &&
 	    !svrcert_port_in_window(pol, skb, iph->protocol, ip_hdrlen(skb)))
 		return NF_ACCEPT;
-	ipv6_addr_set_v4mapped(iph->saddr, &saddr);
-	if (svrcert_judge(sn, pol, &saddr, &reason) == SVRCERT_VERDICT_DROP)
+	ipv6_addr_set_v4mapped(dir == SVRCERT_DIR_RX ? iph->saddr : iph->daddr,
+			       &addr);
+	if (svrcert_judge(sn, pol, &addr, dir, &reason) == SVRCERT_VERDICT_DROP)
 		return NF_DROP;
 	return NF_ACCEPT;
 }
@@ -98,38 +106,92 @@ static bool svrcert_ipv6_outside_window(const struct svrcert_policy *pol,
 	return !svrcert_port_in_window(pol, skb, nexthdr, thoff);
 }
 
-static unsigned int svrcert_hook_ipv6(void *priv, struct sk_buff *skb,
-				      const struct nf_hook_state *state)
+static __always_inline unsigned int
+svrcert_hook6(struct svrcert_net *sn, struct sk_buff *skb, enum svrcert_dir dir)
 {
-	struct svrcert_net *sn = priv;
+	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	const struct svrcert_policy *pol;
 	enum svrcert_reason reason;
 
 	pol = rcu_dereference(sn->policy);
 	if (svrcert_ipv6_outside_window(pol, skb))
 		return NF_ACCEPT;
-	if (svrcert_judge(sn, pol, &ipv6_hdr(skb)->saddr, &reason) ==
-	    SVRCERT_VERDICT_DROP)
+	if (svrcert_judge(sn, pol, dir == SVRCERT_DIR_RX ? &ip6h->saddr :
+							   &ip6h->daddr,
+			  dir, &reason) == SVRCERT_VERDICT_DROP)
 		return NF_DROP;
 	return NF_ACCEPT;
 }
 
+/* Received: PRE_ROUTING always runs in softirq, BHs are off. */
+static unsigned int svrcert_hook_ipv4_in(void *priv, struct sk_buff *skb,
+					 const struct nf_hook_state *state)
+{
+	return svrcert_hook4(priv, skb, SVRCERT_DIR_RX);
+}
+
+static unsigned int svrcert_hook_ipv6_in(void *priv, struct sk_buff *skb,
+					 const struct nf_hook_state *state)
+{
+	return svrcert_hook6(priv, skb, SVRCERT_DIR_RX);
+}
+
+/*
+ * Sent: a forwarded packet comes in softirq, but a locally sent one in
+ * process context, preemptible under preemptible RCU. The per-CPU
+ * counters need BHs off (as nft_counter and ip_tables do there).
+ */
+static unsigned int svrcert_hook_ipv4_out(void *priv, struct sk_buff *skb,
+					  const struct nf_hook_state *state)
+{
+	unsigned int verdict;
+
+	local_bh_disable();
+	verdict = svrcert_hook4(priv, skb, SVRCERT_DIR_TX);
+	local_bh_enable();
+	return verdict;
+}
+
+static unsigned int svrcert_hook_ipv6_out(void *priv, struct sk_buff *skb,
+					  const struct nf_hook_state *state)
+{
+	unsigned int verdict;
+
+	local_bh_disable();
+	verdict = svrcert_hook6(priv, skb, SVRCERT_DIR_TX);
+	local_bh_enable();
+	return verdict;
+}
+
+static const struct {
+	nf_hookfn *hook;
+	u8 pf;
+	u8 hooknum;
+	int priority;
+} svrcert_hooks[SVRCERT_HOOKS] = {
+	{ svrcert_hook_ipv4_in, NFPROTO_IPV4, NF_INET_PRE_ROUTING,
+	  SVRCERT_HOOK_PRIORITY_IPV4 },
+	{ svrcert_hook_ipv6_in, NFPROTO_IPV6, NF_INET_PRE_ROUTING,
+	  SVRCERT_HOOK_PRIORITY_IPV6 },
+	{ svrcert_hook_ipv4_out, NFPROTO_IPV4, NF_INET_POST_ROUTING,
+	  SVRCERT_HOOK_PRIORITY_IPV4_OUT },
+	{ svrcert_hook_ipv6_out, NFPROTO_IPV6, NF_INET_POST_ROUTING,
+	  SVRCERT_HOOK_PRIORITY_IPV6_OUT },
+};
+
 int svrcert_hooks_register(struct svrcert_net *sn)
 {
-	sn->hook_ops[0] = (struct nf_hook_ops) {
-		.hook = svrcert_hook_ipv4,
-		.priv = sn,
-		.pf = NFPROTO_IPV4,
-		.hooknum = NF_INET_PRE_ROUTING,
-		.priority = SVRCERT_HOOK_PRIORITY_IPV4,
-	};
-	sn->hook_ops[1] = (struct nf_hook_ops) {
-		.hook = svrcert_hook_ipv6,
-		.priv = sn,
-		.pf = NFPROTO_IPV6,
-		.hooknum = NF_INET_PRE_ROUTING,
-		.priority = SVRCERT_HOOK_PRIORITY_IPV6,
-	};
+	unsigned int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(sn->hook_ops) != SVRCERT_HOOKS);
+	for (i = 0; i < SVRCERT_HOOKS; i++)
+		sn->hook_ops[i] = (struct nf_hook_ops) {
+			.hook = svrcert_hooks[i].hook,
+			.priv = sn,
+			.pf = svrcert_hooks[i].pf,
+			.hooknum = svrcert_hooks[i].hooknum,
+			.priority = svrcert_hooks[i].priority,
+		};
 	return nf_register_net_hooks(sn->net, sn->hook_ops,
 				     ARRAY_SIZE(sn->hook_ops));
 }

@@ -7,6 +7,7 @@
 #include <linux/export.h>
 
 #include "events.h"
+#include "hooks.h"
 #include "main.h"
 #include "netlink.h"
 #include "peer.h"
@@ -33,6 +34,7 @@ EXPORT_SYMBOL_GPL(svrcert_revset_walk_next);
 EXPORT_SYMBOL_GPL(svrcert_revset_walk_end);
 EXPORT_SYMBOL_GPL(svrcert_revset_mem);
 EXPORT_SYMBOL_GPL(svrcert_verdict);
+EXPORT_SYMBOL_GPL(svrcert_judge);
 EXPORT_SYMBOL_GPL(svrcert_stats_init);
 EXPORT_SYMBOL_GPL(svrcert_stats_exit);
 EXPORT_SYMBOL_GPL(svrcert_stats_read);

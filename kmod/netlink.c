@@ -205,6 +205,24 @@ static int svrcert_stats_fill_reasons(struct sk_buff *skb, int type,
 	return 0;
 }
 
+/* Received (ACCEPTED, DROPPED, NOT_PEER) or sent (TX_*): the same shape. */
+static int svrcert_stats_fill_dir(struct sk_buff *skb,
+				  const struct svrcert_stats_sum *sum,
+				  enum svrcert_dir dir)
+{
+	bool tx = dir == SVRCERT_DIR_TX;
+
+	return svrcert_stats_fill_reasons(skb, tx ? SVRCERT_STATS_A_TX_ACCEPTED :
+						    SVRCERT_STATS_A_ACCEPTED,
+					  sum->accepted[dir]) ||
+	       svrcert_stats_fill_reasons(skb, tx ? SVRCERT_STATS_A_TX_DROPPED :
+						    SVRCERT_STATS_A_DROPPED,
+					  sum->dropped[dir]) ||
+	       nla_put_u64_64bit(skb, tx ? SVRCERT_STATS_A_TX_NOT_PEER :
+					   SVRCERT_STATS_A_NOT_PEER,
+				 sum->not_peer[dir], SVRCERT_STATS_A_PAD);
+}
+
 static int svrcert_stats_fill_locked(struct sk_buff *skb, struct svrcert_net *sn)
 {
 	struct svrcert_revset *set = rcu_dereference_protected(sn->revset,
@@ -215,10 +233,8 @@ static int svrcert_stats_fill_locked(struct sk_buff *skb, struct svrcert_net *sn
 	svrcert_stats_read(&sn->stats, &sum);
 	nest = nla_nest_start(skb, SVRCERT_A_STATS);
 	if (!nest ||
-	    svrcert_stats_fill_reasons(skb, SVRCERT_STATS_A_ACCEPTED, sum.accepted) ||
-	    svrcert_stats_fill_reasons(skb, SVRCERT_STATS_A_DROPPED, sum.dropped) ||
-	    nla_put_u64_64bit(skb, SVRCERT_STATS_A_NOT_PEER, sum.not_peer,
-			      SVRCERT_STATS_A_PAD) ||
+	    svrcert_stats_fill_dir(skb, &sum, SVRCERT_DIR_RX) ||
+	    svrcert_stats_fill_dir(skb, &sum, SVRCERT_DIR_TX) ||
 	    nla_put_u64_64bit(skb, SVRCERT_STATS_A_PEER_CERT_EXPIRED,
 			      sum.first_seen[SVRCERT_SEEN_EXPIRED], SVRCERT_STATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, SVRCERT_STATS_A_PEER_CERT_INVALID,

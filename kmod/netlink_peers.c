@@ -219,6 +219,21 @@ static int svrcert_fill_addrs(struct sk_buff *skb,
 	return 0;
 }
 
+static int svrcert_fill_counters(struct sk_buff *skb,
+				 const struct svrcert_peer_sums *n)
+{
+	static const u16 pad = SVRCERT_PEER_A_PAD;
+
+	return nla_put_u64_64bit(skb, SVRCERT_PEER_A_RX_ACCEPTED,
+				 n->accepted[SVRCERT_DIR_RX], pad) ||
+	       nla_put_u64_64bit(skb, SVRCERT_PEER_A_RX_DROPPED,
+				 n->dropped[SVRCERT_DIR_RX], pad) ||
+	       nla_put_u64_64bit(skb, SVRCERT_PEER_A_TX_ACCEPTED,
+				 n->accepted[SVRCERT_DIR_TX], pad) ||
+	       nla_put_u64_64bit(skb, SVRCERT_PEER_A_TX_DROPPED,
+				 n->dropped[SVRCERT_DIR_TX], pad);
+}
+
 /* Caller holds sn->lock. */
 static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
 			     struct svrcert_peer *peer)
@@ -227,14 +242,14 @@ static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
 	enum svrcert_reason reason;
 	enum svrcert_verdict verdict;
 	struct nlattr *nest;
-	u64 acc, drop;
+	struct svrcert_peer_sums n;
 
 	rcu_read_lock();
 	verdict = svrcert_verdict(c, rcu_dereference(sn->revset),
 				  ktime_get_real_seconds(),
 				  rcu_dereference(sn->policy), &reason);
 	rcu_read_unlock();
-	svrcert_peer_counters_read(peer, &acc, &drop);
+	svrcert_peer_counters_read(peer, &n);
 	nest = nla_nest_start(skb, SVRCERT_A_PEER);
 	if (!nest ||
 	    nla_put_string(skb, SVRCERT_PEER_A_NAME, peer->name) ||
@@ -246,8 +261,7 @@ static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
 	    nla_put_s64(skb, SVRCERT_PEER_A_NOT_AFTER, c->not_after, SVRCERT_PEER_A_PAD) ||
 	    nla_put_u8(skb, SVRCERT_PEER_A_VERDICT, verdict) ||
 	    nla_put_u8(skb, SVRCERT_PEER_A_REASON, reason) ||
-	    nla_put_u64_64bit(skb, SVRCERT_PEER_A_RX_ACCEPTED, acc, SVRCERT_PEER_A_PAD) ||
-	    nla_put_u64_64bit(skb, SVRCERT_PEER_A_RX_DROPPED, drop, SVRCERT_PEER_A_PAD))
+	    svrcert_fill_counters(skb, &n))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

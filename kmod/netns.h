@@ -20,6 +20,7 @@
 #include <net/netns/generic.h>
 
 #include "events.h"
+#include "hooks.h"
 #include "peer.h"
 #include "policy.h"
 #include "revset.h"
@@ -36,7 +37,7 @@ struct svrcert_net {
 	struct svrcert_peers peers;
 	struct svrcert_stats stats;
 	struct svrcert_events events;
-	struct nf_hook_ops hook_ops[2];
+	struct nf_hook_ops hook_ops[SVRCERT_HOOKS];
 	bool active;		/* hooks and event ring up (first config) */
 };
 

@@ -257,8 +257,7 @@ static void svrcert_peer_inherit(struct svrcert_peer *peer,
 {
 	peer->counters = old->counters;
 	peer->owns_counters = false;
-	peer->base_accepted = old->base_accepted;
-	peer->base_dropped = old->base_dropped;
+	peer->base = old->base;
 	if (!memcmp(peer->cert.fingerprint, old->cert.fingerprint,
 		    SVRCERT_KEY_LEN))
 		peer->seen = READ_ONCE(old->seen);
@@ -404,22 +403,25 @@ void svrcert_peers_exit(struct svrcert_peers *peers)
 }
 
 static void svrcert_peer_counters_raw(const struct svrcert_peer *peer,
-				      u64 *accepted, u64 *dropped)
+				      struct svrcert_peer_sums *sums)
 {
-	u64 sum[2];	/* accepted, dropped: struct svrcert_peer_counters */
-
-	svrcert_pcpu_sum(peer->counters, struct svrcert_peer_counters, sum);
-	*accepted = sum[0];
-	*dropped = sum[1];
+	BUILD_BUG_ON(sizeof(*sums) !=
+		     offsetof(struct svrcert_peer_counters, syncp));
+	svrcert_pcpu_sum(peer->counters, struct svrcert_peer_counters,
+			 (u64 *)sums);
 }
 
 /* Caller holds the config mutex (it protects the baseline). */
 void svrcert_peer_counters_read(const struct svrcert_peer *peer,
-				u64 *accepted, u64 *dropped)
+				struct svrcert_peer_sums *sums)
 {
-	svrcert_peer_counters_raw(peer, accepted, dropped);
-	*accepted -= peer->base_accepted;
-	*dropped -= peer->base_dropped;
+	unsigned int d;
+
+	svrcert_peer_counters_raw(peer, sums);
+	for (d = 0; d < SVRCERT_DIR_COUNT; d++) {
+		sums->accepted[d] -= peer->base.accepted[d];
+		sums->dropped[d] -= peer->base.dropped[d];
+	}
 }
 
 /*
@@ -433,6 +435,5 @@ void svrcert_peers_reset_counters(struct svrcert_peers *peers)
 	struct svrcert_peer *peer;
 
 	list_for_each_entry(peer, &peers->list, list)
-		svrcert_peer_counters_raw(peer, &peer->base_accepted,
-					  &peer->base_dropped);
+		svrcert_peer_counters_raw(peer, &peer->base);
 }

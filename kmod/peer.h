@@ -17,10 +17,17 @@
 #include "stats.h"
 #include "verdict.h"
 
+/* Per direction (enum svrcert_dir): packets passed and dropped. */
 struct svrcert_peer_counters {
-	u64_stats_t accepted;
-	u64_stats_t dropped;
+	u64_stats_t accepted[SVRCERT_DIR_COUNT];
+	u64_stats_t dropped[SVRCERT_DIR_COUNT];
 	struct u64_stats_sync syncp;
+};
+
+/* Their sums; mirrors struct svrcert_peer_counters. */
+struct svrcert_peer_sums {
+	u64 accepted[SVRCERT_DIR_COUNT];
+	u64 dropped[SVRCERT_DIR_COUNT];
 };
 
 struct svrcert_peer {
@@ -36,8 +43,7 @@ struct svrcert_peer {
 	 * owns them); it records their sums here and reads subtract them.
 	 * Under the config mutex; inherited by a replacement like @counters.
 	 */
-	u64 base_accepted;
-	u64 base_dropped;
+	struct svrcert_peer_sums base;
 	struct svrcert_peer_cert cert;
 	/*
 	 * A bit per enum svrcert_first_seen, set by the data path on the
@@ -79,16 +85,17 @@ int svrcert_peer_publish(struct svrcert_peers *peers,
 void svrcert_peer_remove(struct svrcert_peers *peers,
 			 struct svrcert_peer *peer);
 void svrcert_peer_counters_read(const struct svrcert_peer *peer,
-				u64 *accepted, u64 *dropped);
+				struct svrcert_peer_sums *sums);
 void svrcert_peers_reset_counters(struct svrcert_peers *peers);
 
 /* Data path only, BHs off: see svrcert_stats_packet(). */
-static inline void svrcert_peer_count(struct svrcert_peer *peer, bool dropped)
+static inline void svrcert_peer_count(struct svrcert_peer *peer,
+				      enum svrcert_dir dir, bool dropped)
 {
 	struct svrcert_peer_counters *c = this_cpu_ptr(peer->counters);
 
 	u64_stats_update_begin(&c->syncp);
-	u64_stats_inc(dropped ? &c->dropped : &c->accepted);
+	u64_stats_inc(dropped ? &c->dropped[dir] : &c->accepted[dir]);
 	u64_stats_update_end(&c->syncp);
 }
 

@@ -67,16 +67,14 @@ static void svrcert_stats_raw(struct svrcert_stats *stats,
 void svrcert_stats_read(struct svrcert_stats *stats,
 			struct svrcert_stats_sum *sum)
 {
+	const u64 *base = (const u64 *)&stats->base;
+	u64 *v = (u64 *)sum;
 	unsigned int i;
 
+	/* The sum is nothing but u64 counters (see svrcert_stats_raw()). */
 	svrcert_stats_raw(stats, sum);
-	for (i = 0; i <= SVRCERT_REASON_MAX; i++) {
-		sum->accepted[i] -= stats->base.accepted[i];
-		sum->dropped[i] -= stats->base.dropped[i];
-	}
-	sum->not_peer -= stats->base.not_peer;
-	for (i = 0; i < SVRCERT_SEEN_COUNT; i++)
-		sum->first_seen[i] -= stats->base.first_seen[i];
+	for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+		v[i] -= base[i];
 }
 
 /* Caller holds the config mutex. */

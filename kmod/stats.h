@@ -10,6 +10,13 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/svrcert.h>
 
+/* Which way a packet goes: from a peer (received) or to one (sent). */
+enum svrcert_dir {
+	SVRCERT_DIR_RX,
+	SVRCERT_DIR_TX,
+	SVRCERT_DIR_COUNT
+};
+
 enum svrcert_first_seen {
 	SVRCERT_SEEN_REVOKED,
 	SVRCERT_SEEN_EXPIRED,		/* expired or not yet valid */
@@ -19,18 +26,18 @@ enum svrcert_first_seen {
 };
 
 struct svrcert_pcpu_stats {
-	u64_stats_t accepted[SVRCERT_REASON_MAX + 1];
-	u64_stats_t dropped[SVRCERT_REASON_MAX + 1];
-	u64_stats_t not_peer;
+	u64_stats_t accepted[SVRCERT_DIR_COUNT][SVRCERT_REASON_MAX + 1];
+	u64_stats_t dropped[SVRCERT_DIR_COUNT][SVRCERT_REASON_MAX + 1];
+	u64_stats_t not_peer[SVRCERT_DIR_COUNT];
 	u64_stats_t first_seen[SVRCERT_SEEN_COUNT];
 	struct u64_stats_sync syncp;
 };
 
-/* A consistent sum over all CPUs. */
+/* A consistent sum over all CPUs; mirrors the per-CPU block. */
 struct svrcert_stats_sum {
-	u64 accepted[SVRCERT_REASON_MAX + 1];
-	u64 dropped[SVRCERT_REASON_MAX + 1];
-	u64 not_peer;
+	u64 accepted[SVRCERT_DIR_COUNT][SVRCERT_REASON_MAX + 1];
+	u64 dropped[SVRCERT_DIR_COUNT][SVRCERT_REASON_MAX + 1];
+	u64 not_peer[SVRCERT_DIR_COUNT];
 	u64 first_seen[SVRCERT_SEEN_COUNT];
 };
 
@@ -50,7 +57,7 @@ struct svrcert_stats {
  * svrcert_pcpu_sum() adds every CPU's block into @sum, one u64 per counter
  * in the order of the struct.
  */
-#define SVRCERT_PCPU_COUNTERS_MAX	32
+#define SVRCERT_PCPU_COUNTERS_MAX	48
 void __percpu *__svrcert_pcpu_alloc(size_t size, size_t align,
 				    size_t syncp_off);
 void __svrcert_pcpu_sum(const void __percpu *pcpu, size_t syncp_off, u64 *sum);
@@ -71,27 +78,31 @@ void svrcert_stats_read(struct svrcert_stats *stats,
 void svrcert_stats_reset(struct svrcert_stats *stats);
 
 /*
- * Data path only: softirq, or process context with BHs off (the KUnit
- * suites). Either way this CPU's counters cannot be
- * entered twice at once and the task cannot migrate, so this_cpu_ptr()
- * without a preempt_disable() of its own (CONFIG_DEBUG_PREEMPT checks it).
+ * Data path only: softirq, or process context with BHs off (the outbound
+ * hook disables them for locally sent packets; the KUnit suites). Either
+ * way this CPU's counters cannot be entered twice at once and the task
+ * cannot migrate, so this_cpu_ptr() without a preempt_disable() of its
+ * own (CONFIG_DEBUG_PREEMPT checks it).
  */
 static inline void svrcert_stats_packet(struct svrcert_pcpu_stats __percpu *stats,
-					bool dropped, enum svrcert_reason reason)
+					enum svrcert_dir dir, bool dropped,
+					enum svrcert_reason reason)
 {
 	struct svrcert_pcpu_stats *s = this_cpu_ptr(stats);
 
 	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(dropped ? &s->dropped[reason] : &s->accepted[reason]);
+	u64_stats_inc(dropped ? &s->dropped[dir][reason] :
+				&s->accepted[dir][reason]);
 	u64_stats_update_end(&s->syncp);
 }
 
-static inline void svrcert_stats_not_peer(struct svrcert_pcpu_stats __percpu *stats)
+static inline void svrcert_stats_not_peer(struct svrcert_pcpu_stats __percpu *stats,
+					  enum svrcert_dir dir)
 {
 	struct svrcert_pcpu_stats *s = this_cpu_ptr(stats);
 
 	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->not_peer);
+	u64_stats_inc(&s->not_peer[dir]);
 	u64_stats_update_end(&s->syncp);
 }
 

@@ -28,16 +28,24 @@ static bool svrcert_revoked(struct svrcert_peer_cert *cert,
 	return revoked;
 }
 
-/* The reason, checked in the order the UAPI enum documents. */
+/*
+ * The reason, checked in the order the UAPI enum documents, but an own
+ * certificate known to be bad comes first: under fail-hard it severs this
+ * router from every peer whether peers are validated or not (the seed's
+ * "prevented from participating in SVR"). One merely not judged yet
+ * (UNKNOWN) matters only when peers are validated, so a router whose
+ * daemon has not yet told the kernel keeps working with validation off.
+ */
 static enum svrcert_reason svrcert_reason_of(struct svrcert_peer_cert *cert,
 					     struct svrcert_revset *live,
 					     time64_t now,
 					     const struct svrcert_policy *pol)
 {
+	if (pol->self_state != SVRCERT_STATE_VALID &&
+	    (pol->peer_validation || pol->self_state != SVRCERT_STATE_UNKNOWN))
+		return SVRCERT_REASON_SELF_INVALID;
 	if (!pol->peer_validation)
 		return SVRCERT_REASON_DISABLED;
-	if (pol->self_state != SVRCERT_STATE_VALID)
-		return SVRCERT_REASON_SELF_INVALID;
 	if (cert->state == SVRCERT_STATE_UNKNOWN)
 		return SVRCERT_REASON_UNAUTHENTICATED;
 	if (cert->state == SVRCERT_STATE_INVALID)

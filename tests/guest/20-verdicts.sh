@@ -1,13 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The verdict on real packets, IPv4 and IPv6, with exact counters.
+# The verdict on real packets, IPv4 and IPv6, received and sent, with
+# exact counters.
 #
 # Router B ($NS_B) knows five peers on router A's addresses; a sixth
 # address of A is no peer. One udpsend run per phase walks the six source
 # addresses round robin, so each source sends exactly N packets, and the
 # phase asserts (a) which counters moved and by exactly how much, (b) how
-# many packets the receiver in B got. The certificates come from the OpenSSL
+# many packets the receiver in B got. Each phase is then repeated the other
+# way (phase_out): B sends N packets to each of the six addresses, and the
+# same verdicts apply to packets TO the peers (fail-hard severs a peering
+# both ways), counted as sent (tx_*). Finally this router's own
+# certificate: under fail-hard a bad one severs every peer both ways even
+# with peer-validation off. The certificates come from the OpenSSL
 # CLI; the revocation key and fingerprint the test revokes are computed from
 # the DER with openssl/sha256sum, not by the module.
 #
@@ -28,8 +34,22 @@ N=${SVRCERT_VERDICT_PACKETS:-200}
 WORK=$(mktemp -d)
 on_exit 'two_routers_down; rm -rf "$WORK"'
 
-# sorted "name=value" list, the shape stat_moved prints
+# sorted "name=value" list, the shape stat_moved_all prints
 moved() { printf '%s\n' "$@" | LC_ALL=C sort | paste -sd' '; }
+
+# stat_moved, both directions: received (accepted.*, dropped.*, not_peer)
+# and sent (tx_accepted.*, tx_dropped.*, tx_not_peer), so a phase also
+# proves the other direction counted nothing.
+stat_moved_all() {
+	jq -rn --slurpfile a "$1" --slurpfile b "$2" '
+		[ ("accepted", "dropped", "tx_accepted", "tx_dropped") as $k |
+		  $b[0][$k] | to_entries[] | select(.value != $a[0][$k][.key]) |
+		  "\($k).\(.key)=\(.value - $a[0][$k][.key])" ] +
+		[ ("not_peer", "tx_not_peer") as $k |
+		  select($b[0][$k] != $a[0][$k]) |
+		  "\($k)=\($b[0][$k] - $a[0][$k])" ]
+		| sort | join(" ")'
+}
 
 pki_init "$WORK/pki" || { t_ok 1 "test CA"; t_done; exit 1; }
 pki_cert valid -3600 +86400 &&
@@ -76,7 +96,7 @@ t_is "$(ctl show revoked | LC_ALL=C sort | paste -sd' ')" \
 # Nothing but the test's packets crosses the link (so counts can be exact).
 sleep 2
 stats_snap "$WORK/q0"; sleep 1; stats_snap "$WORK/q1"
-t_is "$(stat_moved "$WORK/q0" "$WORK/q1")" "" "idle link: no counter moves"
+t_is "$(stat_moved_all "$WORK/q0" "$WORK/q1")" "" "idle link: no counter moves"
 
 # phase FAMILY DESCRIPTION EXPECTED_RECEIVED EXPECTED_MOVED...
 phase() {
@@ -90,24 +110,63 @@ phase() {
 	rx=$(recv_stop)
 	stats_snap "$WORK/after"
 	t_is "$sent" $((6 * N)) "IPv$fam $desc: sent $((6 * N))"
-	t_is "$(stat_moved "$WORK/before" "$WORK/after")" "$(moved "$@")" \
+	t_is "$(stat_moved_all "$WORK/before" "$WORK/after")" "$(moved "$@")" \
 		"IPv$fam $desc: counters"
 	t_is "$rx" "$want_rx" "IPv$fam $desc: received"
 }
 
+# phase_out FAMILY DESCRIPTION EXPECTED_PASSED EXPECTED_MOVED...: B sends N
+# packets to each of A's six addresses. A packet dropped on the way out
+# fails its send (EPERM), so udpsend's "sent" counts the packets that
+# passed, and the receiver in A gets exactly those.
+phase_out() {
+	local fam=$1 desc=$2 want=$3 i dst out=$WORK/recv-a pid sent=0 s rx
+	shift 3
+	stats_snap "$WORK/before"
+	rm -f "$out"
+	ip netns exec "$NS_A" "$TOOLS/udprecv" -p "$PORT" -o "$out" >/dev/null &
+	pid=$!
+	for i in $(seq 200); do [ -s "$out" ] && break; sleep 0.05; done
+	for i in 0 1 2 3 4 5; do
+		if [ "$fam" = 4 ]; then dst=$(a4 $i); else dst=$(a6 $i); fi
+		s=$(ip netns exec "$NS_B" "$TOOLS/udpsend" -d "$dst" -p "$PORT" -c "$N" |
+			sed -n 's/^sent=\([0-9]*\).*/\1/p')
+		sent=$((sent + ${s:-0}))
+	done
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rx=$(sed -n 's/^received=\([0-9]*\).*/\1/p' "$out")
+	stats_snap "$WORK/after"
+	t_is "$sent" "$want" "IPv$fam out, $desc: sends not refused"
+	t_is "$(stat_moved_all "$WORK/before" "$WORK/after")" "$(moved "$@")" \
+		"IPv$fam out, $desc: counters"
+	t_is "$rx" "$want" "IPv$fam out, $desc: received by A"
+}
+
+# Both directions of a phase: EXPECTED_RECEIVED, then the moved counters
+# of the received direction; the sent direction expects the same numbers
+# under tx_ names.
+phase_both() {
+	local fam=$1 desc=$2 want=$3 m tx=()
+	shift 3
+	phase "$fam" "$desc" "$want" "$@"
+	for m in "$@"; do tx+=("tx_$m"); done
+	phase_out "$fam" "$desc" "$want" "${tx[@]}"
+}
+
 for fam in 4 6; do
 	ctl set peer-validation off failure-mode fail-hard self-state valid
-	phase $fam "validation off: nothing enforced" $((6 * N)) \
+	phase_both $fam "validation off: nothing enforced" $((6 * N)) \
 		"accepted.disabled=$((5 * N))" "not_peer=$N"
 
 	ctl set peer-validation on failure-mode fail-soft
-	phase $fam "fail-soft: all pass, counted by reason" $((6 * N)) \
+	phase_both $fam "fail-soft: all pass, counted by reason" $((6 * N)) \
 		"accepted.ok=$N" "accepted.revoked=$((2 * N))" "accepted.expired=$N" \
 		"accepted.not-yet-valid=$N" "not_peer=$N"
 
 	ctl set failure-mode fail-hard
 	ctl show peers -j >"$WORK/peers0"
-	phase $fam "fail-hard: revoked, expired, not-yet-valid dropped" $((2 * N)) \
+	phase_both $fam "fail-hard: revoked, expired, not-yet-valid dropped" $((2 * N)) \
 		"accepted.ok=$N" "dropped.revoked=$((2 * N))" "dropped.expired=$N" \
 		"dropped.not-yet-valid=$N" "not_peer=$N"
 	ctl show peers -j >"$WORK/peers1"
@@ -116,23 +175,42 @@ for fam in 4 6; do
 		 "\($p.name):+\($p.rx_accepted - $o.rx_accepted)/+\($p.rx_dropped - $o.rx_dropped)"]
 		| join(" ")')" \
 		"expired:+0/+$N fp:+0/+$N future:+0/+$N rk:+0/+$N valid:+$N/+0" \
-		"IPv$fam fail-hard: per-peer accepted/dropped counters"
+		"IPv$fam fail-hard: per-peer accepted/dropped counters, received"
+	t_is "$(jq -rn --slurpfile a "$WORK/peers0" --slurpfile b "$WORK/peers1" '
+		[$b[0][] as $p | ($a[0][] | select(.name == $p.name)) as $o |
+		 "\($p.name):+\($p.tx_accepted - $o.tx_accepted)/+\($p.tx_dropped - $o.tx_dropped)"]
+		| join(" ")')" \
+		"expired:+0/+$N fp:+0/+$N future:+0/+$N rk:+0/+$N valid:+$N/+0" \
+		"IPv$fam fail-hard: per-peer accepted/dropped counters, sent"
 	t_is "$(jq -r '[.[] | "\(.name)=\(.verdict)/\(.reason)"] | join(" ")' "$WORK/peers1")" \
 		"expired=drop/expired fp=drop/revoked future=drop/not-yet-valid rk=drop/revoked valid=accept/ok" \
 		"show peers: verdict and reason now"
 
 	ctl set self-state invalid
-	phase $fam "fail-hard, own certificate invalid: every peer dropped" "$N" \
+	phase_both $fam "fail-hard, own certificate invalid: every peer dropped" "$N" \
 		"dropped.self-invalid=$((5 * N))" "not_peer=$N"
 
 	ctl set failure-mode fail-soft
-	phase $fam "fail-soft, own certificate invalid: passed and counted" $((6 * N)) \
+	phase_both $fam "fail-soft, own certificate invalid: passed and counted" $((6 * N)) \
 		"accepted.self-invalid=$((5 * N))" "not_peer=$N"
 
-	ctl set failure-mode fail-hard self-state valid
+	# This router's own certificate known bad severs every peer under
+	# fail-hard even with peer-validation off; one not judged yet
+	# (unknown) does not.
+	ctl set peer-validation off failure-mode fail-hard self-state revoked
+	phase_both $fam "validation off, fail-hard, own certificate revoked: every peer dropped" "$N" \
+		"dropped.self-invalid=$((5 * N))" "not_peer=$N"
+	ctl set failure-mode fail-soft self-state expired
+	phase_both $fam "validation off, fail-soft, own certificate expired: passed and counted" \
+		$((6 * N)) "accepted.self-invalid=$((5 * N))" "not_peer=$N"
+	ctl set failure-mode fail-hard self-state unknown
+	phase_both $fam "validation off, fail-hard, own certificate not judged yet: not enforced" \
+		$((6 * N)) "accepted.disabled=$((5 * N))" "not_peer=$N"
+
+	ctl set peer-validation on failure-mode fail-hard self-state valid
 	ctl peer replace valid "$PKI/valid.pem" "$(a4 0)" "$(a6 0)" state invalid
 	ctl peer replace expired "$PKI/expired.pem" "$(a4 3)" "$(a6 3)" state unknown
-	phase $fam "fail-hard, peer states invalid/unknown from userspace" $((N)) \
+	phase_both $fam "fail-hard, peer states invalid/unknown from userspace" $((N)) \
 		"dropped.invalid=$N" "dropped.unauthenticated=$N" \
 		"dropped.revoked=$((2 * N))" "dropped.not-yet-valid=$N" "not_peer=$N"
 	ctl peer replace valid "$PKI/valid.pem" "$(a4 0)" "$(a6 0)"
@@ -156,20 +234,22 @@ phase 6 "fail-hard after peer del" $((5 * N)) \
 # then count exactly again (the per-peer ones from 0, not from before).
 peer_counts() {
 	ctl show peers -j | jq -r 'sort_by(.name) |
-		[.[] | "\(.name):\(.rx_accepted)/\(.rx_dropped)"] | join(" ")'
+		[.[] | "\(.name):\(.rx_accepted)/\(.rx_dropped)/\(.tx_accepted)/\(.tx_dropped)"] |
+		join(" ")'
 }
 ctl clear stats
 t_ok $? "clear stats (RESET_STATS)"
-t_is "$(peer_counts)" "fp:0/0 future:0/0 rk:0/0 valid:0/0" \
-	"after clear stats: every peer's accepted/dropped counters read 0"
-t_is "$(ctl show stats -j | jq '[.accepted[], .dropped[], .not_peer] | add')" 0 \
-	"after clear stats: every packet counter reads 0"
-phase 4 "fail-hard after clear stats" $((5 * N)) \
+t_is "$(peer_counts)" "fp:0/0/0/0 future:0/0/0/0 rk:0/0/0/0 valid:0/0/0/0" \
+	"after clear stats: every peer's accepted/dropped counters read 0, both ways"
+t_is "$(ctl show stats -j | jq '[.accepted[], .dropped[], .not_peer,
+		.tx_accepted[], .tx_dropped[], .tx_not_peer] | add')" 0 \
+	"after clear stats: every packet counter reads 0, both ways"
+phase_both 4 "fail-hard after clear stats" $((5 * N)) \
 	"accepted.ok=$((3 * N))" "dropped.not-yet-valid=$N" "not_peer=$((2 * N))"
-t_is "$(peer_counts)" "fp:$N/0 future:0/$N rk:$N/0 valid:$N/0" \
-	"after clear stats: per-peer counters count exactly $N per peer again"
+t_is "$(peer_counts)" "fp:$N/0/$N/0 future:0/$N/0/$N rk:$N/0/$N/0 valid:$N/0/$N/0" \
+	"after clear stats: per-peer counters count exactly $N per peer again, both ways"
 ctl peer replace valid "$PKI/valid.pem" "$(a4 0)" "$(a6 0)" state valid
-t_is "$(peer_counts)" "fp:$N/0 future:0/$N rk:$N/0 valid:$N/0" \
+t_is "$(peer_counts)" "fp:$N/0/$N/0 future:0/$N/0/$N rk:$N/0/$N/0 valid:$N/0/$N/0" \
 	"peer replace keeps the counters and their reset baseline"
 
 t_done

@@ -82,7 +82,8 @@ t_diag "$CYCLES cycles in $(( $(date +%s) - start )) s"
 module_load
 sleep 1
 "$CTL" show stats -j >"$WORK/stats0"
-t_is "$(jq '[.accepted[], .dropped[], .not_peer] | add' "$WORK/stats0")" 0 \
+t_is "$(jq '[.accepted[], .dropped[], .not_peer, .tx_accepted[], .tx_dropped[],
+	.tx_not_peer] | add' "$WORK/stats0")" 0 \
 	"unconfigured namespace: no packet looked at"
 
 # The traffic really was judged: one more cycle, counted.

@@ -39,7 +39,7 @@ static void count_one(struct peer_ctx *ctx, const struct in6_addr *addr,
 	ctx->lookups++;
 	if (!peer)
 		return;
-	svrcert_peer_count(peer, false);
+	svrcert_peer_count(peer, SVRCERT_DIR_RX, false);
 	if (mine)
 		ctx->counted++;
 }
@@ -114,7 +114,7 @@ static void peer_replace_under_reader(struct kunit *test)
 	const struct in6_addr *a[1];
 	struct task_struct *reader;
 	struct svrcert_peer *p;
-	u64 acc, drop;
+	struct svrcert_peer_sums n;
 	u32 r;
 
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
@@ -143,9 +143,11 @@ static void peer_replace_under_reader(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, svrcert_peer_lookup(&ctx->peers, &ctx->c));
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, ctx->peers.count, 1U);
-	svrcert_peer_counters_read(p, &acc, &drop);
-	KUNIT_EXPECT_EQ(test, acc, ctx->counted);
-	KUNIT_EXPECT_EQ(test, drop, 0ULL);
+	svrcert_peer_counters_read(p, &n);
+	KUNIT_EXPECT_EQ(test, n.accepted[SVRCERT_DIR_RX], ctx->counted);
+	KUNIT_EXPECT_EQ(test, n.dropped[SVRCERT_DIR_RX], 0ULL);
+	KUNIT_EXPECT_EQ(test, n.accepted[SVRCERT_DIR_TX], 0ULL);
+	KUNIT_EXPECT_EQ(test, n.dropped[SVRCERT_DIR_TX], 0ULL);
 	kunit_info(test, "%u rounds, %llu lookups, %llu packets counted",
 		   r, ctx->lookups, ctx->counted);
 	svrcert_peers_exit(&ctx->peers);

@@ -4,14 +4,21 @@
  * (none, by revocation key, by fingerprint), time (before, within, after
  * the validity window, and its two edges), failure mode, peer-validation
  * and own state, checked against an expectation written independently:
- * it collects every condition that applies as a bit per reason and takes
- * the lowest one, relying only on the UAPI promise that the reasons are
- * numbered in the order they are checked.
+ * an own certificate known to be bad first, then every condition that
+ * applies as a bit per reason, the lowest one winning, relying only on
+ * the UAPI promise that the reasons are numbered in the order they are
+ * checked. Then the same table through the data path's entry point,
+ * svrcert_judge(), for packets from and to the peer: verdict, reason and
+ * exactly which counters move.
  */
 #include <kunit/test.h>
+#include <linux/slab.h>
+#include <net/ipv6.h>
 
 #include "policy.h"
 #include "env.h"
+#include "hooks.h"
+#include "netns.h"
 #include "revset.h"
 #include "verdict.h"
 
@@ -28,6 +35,10 @@ static enum svrcert_reason expected_reason(u8 state, enum revoked_how how,
 {
 	unsigned long applies = 0;
 
+	/* Fail-hard severs a router whose own certificate is bad, always. */
+	if (pol->self_state != SVRCERT_STATE_VALID &&
+	    pol->self_state != SVRCERT_STATE_UNKNOWN)
+		return SVRCERT_REASON_SELF_INVALID;
 	if (!pol->peer_validation)
 		applies |= BIT(SVRCERT_REASON_DISABLED);
 	if (pol->self_state != SVRCERT_STATE_VALID)
@@ -173,6 +184,24 @@ static void verdict_spot_checks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, judge(ctx, NB, &pol, &reason),
 			SVRCERT_VERDICT_DROP);
 	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_SELF_INVALID);
+
+	/* Own certificate revoked: dropped even with validation off ... */
+	pol.peer_validation = false;
+	pol.self_state = SVRCERT_STATE_REVOKED;
+	KUNIT_EXPECT_EQ(test, judge(ctx, NB, &pol, &reason),
+			SVRCERT_VERDICT_DROP);
+	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_SELF_INVALID);
+	/* ... passed and counted under fail-soft ... */
+	pol.failure_mode = SVRCERT_FAIL_SOFT;
+	KUNIT_EXPECT_EQ(test, judge(ctx, NB, &pol, &reason),
+			SVRCERT_VERDICT_ACCEPT);
+	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_SELF_INVALID);
+	/* ... but one not yet judged (UNKNOWN) is no reason to sever. */
+	pol.failure_mode = SVRCERT_FAIL_HARD;
+	pol.self_state = SVRCERT_STATE_UNKNOWN;
+	KUNIT_EXPECT_EQ(test, judge(ctx, NB, &pol, &reason),
+			SVRCERT_VERDICT_ACCEPT);
+	KUNIT_EXPECT_EQ(test, reason, SVRCERT_REASON_DISABLED);
 }
 
 static enum svrcert_reason reason_in(struct verdict_ctx *ctx,
@@ -235,6 +264,187 @@ static void verdict_cache_follows_set(struct kunit *test)
 	svrcert_revset_destroy(other);
 }
 
+/*
+ * A namespace with what svrcert_judge() touches: the live set, the peer
+ * table with one peer at 192.0.2.1 and the counters. The peer's first-seen
+ * bits are all set, so no event is queued (this namespace has no ring).
+ */
+struct judge_env {
+	struct svrcert_net *sn;
+	struct svrcert_peer *peer;
+	struct in6_addr addr, other;
+	struct svrcert_stats_sum *before, *after, *want;
+};
+
+static void judge_env_init(struct kunit *test, struct verdict_ctx *ctx,
+			   struct judge_env *env)
+{
+	struct svrcert_peer *peer;
+
+	env->sn = kunit_kzalloc(test, sizeof(*env->sn), GFP_KERNEL);
+	env->before = kunit_kzalloc(test, 3 * sizeof(*env->before), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, env->sn);
+	KUNIT_ASSERT_NOT_NULL(test, env->before);
+	env->after = env->before + 1;
+	env->want = env->before + 2;
+	RCU_INIT_POINTER(env->sn->revset, ctx->set);
+	KUNIT_ASSERT_EQ(test, svrcert_peers_init(&env->sn->peers), 0);
+	KUNIT_ASSERT_EQ(test, svrcert_stats_init(&env->sn->stats), 0);
+	ipv6_addr_set_v4mapped(htonl(0xc0000201), &env->addr);
+	ipv6_addr_set_v4mapped(htonl(0xc0000202), &env->other);
+	peer = svrcert_peer_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, peer);
+	strscpy(peer->name, "p", sizeof(peer->name));
+	peer->addrs[0] = env->addr;
+	peer->naddrs = 1;
+	KUNIT_ASSERT_EQ(test, svrcert_peer_publish(&env->sn->peers, peer, NULL,
+						   1, NULL), 0);
+	env->peer = svrcert_peer_find(&env->sn->peers, "p");
+	KUNIT_ASSERT_NOT_NULL(test, env->peer);
+	env->peer->seen = ~0UL;
+}
+
+static void judge_env_exit(struct judge_env *env)
+{
+	svrcert_peers_exit(&env->sn->peers);
+	rcu_barrier();		/* the peer record goes through call_rcu */
+	svrcert_stats_exit(&env->sn->stats);
+}
+
+/*
+ * One packet as a hook judges it, with the certificate's window placed so
+ * that the real clock is where @t is in [NB, NA]. A second that ticks
+ * in between would move an edge: then the packet is judged again, its
+ * counters taken anew.
+ */
+static enum svrcert_verdict judge_packet(struct verdict_ctx *ctx,
+					 struct judge_env *env,
+					 const struct svrcert_policy *pol,
+					 time64_t t, enum svrcert_dir dir,
+					 enum svrcert_reason *reason)
+{
+	struct svrcert_peer_cert *cert = &env->peer->cert;
+	enum svrcert_verdict verdict;
+	time64_t now;
+
+	do {
+		now = ktime_get_real_seconds();
+		svrcert_stats_read(&env->sn->stats, env->before);
+		/* Test only: nobody else reads the record meanwhile. */
+		*cert = ctx->cert;
+		cert->not_before += now - t;
+		cert->not_after += now - t;
+		local_bh_disable();
+		rcu_read_lock();
+		verdict = svrcert_judge(env->sn, pol, &env->addr, dir, reason);
+		rcu_read_unlock();
+		local_bh_enable();
+	} while (ktime_get_real_seconds() != now);
+	return verdict;
+}
+
+/* Exactly the counter of @dir, @dropped, @reason moved, by one. */
+static void expect_counted(struct kunit *test, struct judge_env *env,
+			   enum svrcert_dir dir, bool dropped,
+			   enum svrcert_reason reason,
+			   const struct svrcert_peer_sums *p0)
+{
+	struct svrcert_peer_sums p1, pw = *p0;
+	const u64 *b = (const u64 *)env->before;
+	u64 *w = (u64 *)env->want;
+	unsigned int i;
+
+	svrcert_stats_read(&env->sn->stats, env->after);
+	svrcert_peer_counters_read(env->peer, &p1);
+	for (i = 0; i < sizeof(*env->want) / sizeof(u64); i++)
+		w[i] = b[i];
+	if (dropped) {
+		env->want->dropped[dir][reason]++;
+		pw.dropped[dir]++;
+	} else {
+		env->want->accepted[dir][reason]++;
+		pw.accepted[dir]++;
+	}
+	KUNIT_EXPECT_EQ(test, memcmp(env->after, env->want, sizeof(*env->want)), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&p1, &pw, sizeof(pw)), 0);
+}
+
+static void judge_both_directions_all_combinations(struct kunit *test)
+{
+	struct verdict_ctx *ctx = test->priv;
+	unsigned int state, how, t, mode, val, self, dir, checked = 0;
+	struct svrcert_peer_sums p0;
+	struct svrcert_policy pol;
+	enum svrcert_reason reason, want;
+	enum svrcert_verdict verdict;
+	struct judge_env env;
+
+	judge_env_init(test, ctx, &env);
+	for (dir = 0; dir < SVRCERT_DIR_COUNT; dir++)
+	for (state = 0; state <= SVRCERT_STATE_MAX; state++)
+	for (how = 0; how < REVOKED_HOW_N; how++)
+	for (t = 0; t < ARRAY_SIZE(times); t++)
+	for (mode = 0; mode <= SVRCERT_FAIL_MAX; mode++)
+	for (val = 0; val <= 1; val++)
+	for (self = 0; self <= SVRCERT_STATE_MAX; self++) {
+		svrcert_policy_defaults(&pol);
+		pol.peer_validation = val;
+		pol.failure_mode = mode;
+		pol.self_state = self;
+		make_cert(ctx, state, how);
+		want = expected_reason(state, how, times[t], &pol);
+		svrcert_peer_counters_read(env.peer, &p0);
+		verdict = judge_packet(ctx, &env, &pol, times[t], dir, &reason);
+		KUNIT_EXPECT_EQ_MSG(test, reason, want,
+				    "dir=%u state=%u revoked=%u t=%u mode=%u val=%u self=%u",
+				    dir, state, how, t, mode, val, self);
+		KUNIT_EXPECT_EQ_MSG(test, verdict == SVRCERT_VERDICT_DROP,
+				    expected_drop(want, &pol),
+				    "dir=%u state=%u revoked=%u t=%u mode=%u val=%u self=%u",
+				    dir, state, how, t, mode, val, self);
+		expect_counted(test, &env, dir, expected_drop(want, &pol), want,
+			       &p0);
+		if (test->status != KUNIT_SUCCESS)
+			goto out;	/* one combination's report is enough */
+		checked++;
+	}
+out:
+	KUNIT_EXPECT_EQ(test, checked, 2U * 6 * 3 * 5 * 2 * 2 * 6);
+	judge_env_exit(&env);
+}
+
+/* A packet from or to an address of no peer: accepted, counted as such. */
+static void judge_not_peer_both_directions(struct kunit *test)
+{
+	struct verdict_ctx *ctx = test->priv;
+	struct svrcert_policy pol;
+	enum svrcert_reason reason;
+	struct judge_env env;
+	unsigned int dir;
+
+	judge_env_init(test, ctx, &env);
+	svrcert_policy_defaults(&pol);
+	pol.peer_validation = true;
+	pol.failure_mode = SVRCERT_FAIL_HARD;
+	pol.self_state = SVRCERT_STATE_REVOKED;
+	for (dir = 0; dir < SVRCERT_DIR_COUNT; dir++) {
+		svrcert_stats_read(&env.sn->stats, env.before);
+		local_bh_disable();
+		rcu_read_lock();
+		KUNIT_EXPECT_EQ(test, svrcert_judge(env.sn, &pol, &env.other,
+						    dir, &reason),
+				SVRCERT_VERDICT_ACCEPT);
+		rcu_read_unlock();
+		local_bh_enable();
+		svrcert_stats_read(&env.sn->stats, env.after);
+		*env.want = *env.before;
+		env.want->not_peer[dir]++;
+		KUNIT_EXPECT_EQ(test, memcmp(env.after, env.want,
+					     sizeof(*env.want)), 0);
+	}
+	judge_env_exit(&env);
+}
+
 static int verdict_test_init(struct kunit *test)
 {
 	struct verdict_ctx *ctx;
@@ -264,6 +474,8 @@ static struct kunit_case verdict_test_cases[] = {
 	KUNIT_CASE(verdict_all_combinations),
 	KUNIT_CASE(verdict_spot_checks),
 	KUNIT_CASE(verdict_cache_follows_set),
+	KUNIT_CASE(judge_both_directions_all_combinations),
+	KUNIT_CASE(judge_not_peer_both_directions),
 	{}
 };
 

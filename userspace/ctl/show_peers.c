@@ -157,6 +157,8 @@ static json_t *peer_json(const struct svrcert_peer_info *p, json_t *auth)
 	json_object_set_new(o, "reason", json_string(svrcert_nl_reason_name(p->reason)));
 	json_object_set_new(o, "rx_accepted", ctl_json_u64(p->rx_accepted));
 	json_object_set_new(o, "rx_dropped", ctl_json_u64(p->rx_dropped));
+	json_object_set_new(o, "tx_accepted", ctl_json_u64(p->tx_accepted));
+	json_object_set_new(o, "tx_dropped", ctl_json_u64(p->tx_dropped));
 	if (auth)
 		json_object_set(o, "authentication", auth);
 	return o;
@@ -180,6 +182,8 @@ static void peer_text(const struct svrcert_peer_info *p, json_t *auth)
 	       svrcert_nl_reason_name(p->reason));
 	printf("  rx-accepted: %llu\n", (unsigned long long)p->rx_accepted);
 	printf("  rx-dropped: %llu\n", (unsigned long long)p->rx_dropped);
+	printf("  tx-accepted: %llu\n", (unsigned long long)p->tx_accepted);
+	printf("  tx-dropped: %llu\n", (unsigned long long)p->tx_dropped);
 	auth_text(auth);
 }
 

@@ -55,9 +55,16 @@ static void add_failure_reasons(json_t *recs, json_t *state)
  * zeros for counters that do not exist. */
 static void add_peer_counters(json_t *recs, json_t *notes)
 {
-	static const char *const items[] = { "expired", "invalid", "revoked" };
-	char counter[64];
-	uint64_t v[3];
+	static const char *const items[KPC__MAX] = {
+		[KPC_CERT_EXPIRED] = "expired", [KPC_CERT_INVALID] = "invalid",
+		[KPC_CERT_REVOKED] = "revoked",
+		[KPC_RX_ACCEPTED] = "received accepted",
+		[KPC_RX_DROPPED] = "received dropped",
+		[KPC_TX_ACCEPTED] = "sent accepted",
+		[KPC_TX_DROPPED] = "sent dropped",
+	};
+	char counter[64], *sp;
+	uint64_t v[KPC__MAX];
 	char msg[256];
 	int i;
 
@@ -66,10 +73,18 @@ static void add_peer_counters(json_t *recs, json_t *notes)
 		return;
 	}
 	/* Peers first seen with such a certificate on the data path. */
-	for (i = 0; i < 3; i++) {
+	for (i = KPC_CERT_EXPIRED; i <= KPC_CERT_REVOKED; i++) {
 		snprintf(counter, sizeof(counter),
 			 "peer-certificate-data-path.%s", items[i]);
 		put(recs, counter, "peer certificate data path", items[i], v[i]);
+	}
+	/* Packets from and to peers (fail-hard drops both ways). */
+	for (i = KPC_RX_ACCEPTED; i < KPC__MAX; i++) {
+		snprintf(counter, sizeof(counter), "peer-packets.%s", items[i]);
+		sp = strchr(counter, ' ');
+		if (sp)
+			*sp = '.';
+		put(recs, counter, "peer packets", items[i], v[i]);
 	}
 }
 
@@ -195,7 +210,8 @@ static int print_selected(json_t *recs, json_t *notes, int argc,
 	if (!sel) {
 		fprintf(stderr, "usage: svrcertctl show stats security [CSR|"
 			"certificate import|CRL fetch|CRL ingestion|certificate|"
-			"peer certificate [data path]] [ITEM] [-j]\n");
+			"peer certificate [data path]|peer packets] [ITEM] "
+			"[-j]\n");
 		return CTL_USAGE;
 	}
 	/* the kernel's note only where its counters would be */

@@ -25,6 +25,7 @@ struct counter {
 #define C32(n, j, f) { n, j, offsetof(struct svrcert_kstats, f), 1 }
 static const struct counter counters[] = {
 	C64("not-peer", "not_peer", not_peer),
+	C64("tx-not-peer", "tx_not_peer", tx_not_peer),
 	C64("peer-cert-expired", "peer_cert_expired", peer_cert_expired),
 	C64("peer-cert-invalid", "peer_cert_invalid", peer_cert_invalid),
 	C64("peer-cert-revoked", "peer_cert_revoked", peer_cert_revoked),
@@ -78,6 +79,8 @@ static int print_json(const struct svrcert_kstats *s)
 		return ctl_json_print(NULL);
 	json_object_set_new(o, "accepted", by_reason_json(s->accepted));
 	json_object_set_new(o, "dropped", by_reason_json(s->dropped));
+	json_object_set_new(o, "tx_accepted", by_reason_json(s->tx_accepted));
+	json_object_set_new(o, "tx_dropped", by_reason_json(s->tx_dropped));
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		json_object_set_new(o, counters[i].json,
 				    ctl_json_u64(counter_value(s, &counters[i])));
@@ -87,20 +90,27 @@ static int print_json(const struct svrcert_kstats *s)
 	return ctl_json_print(o);
 }
 
-static int print_text(const struct svrcert_kstats *s)
+/* "accepted.ok 5", one line per reason. */
+static void print_by_reason(const char *prefix, const uint64_t *v)
 {
 	char name[64];
-	size_t i;
 	int r;
 
 	for (r = FIRST_REASON; r <= SVRCERT_REASON_MAX; r++) {
-		snprintf(name, sizeof(name), "accepted.%s", svrcert_nl_reason_name(r));
-		printf("%-28s %llu\n", name, (unsigned long long)s->accepted[r]);
+		snprintf(name, sizeof(name), "%s.%s", prefix, svrcert_nl_reason_name(r));
+		printf("%-28s %llu\n", name, (unsigned long long)v[r]);
 	}
-	for (r = FIRST_REASON; r <= SVRCERT_REASON_MAX; r++) {
-		snprintf(name, sizeof(name), "dropped.%s", svrcert_nl_reason_name(r));
-		printf("%-28s %llu\n", name, (unsigned long long)s->dropped[r]);
-	}
+}
+
+static int print_text(const struct svrcert_kstats *s)
+{
+	size_t i;
+
+	/* Packets received from peers, then sent to them. */
+	print_by_reason("accepted", s->accepted);
+	print_by_reason("dropped", s->dropped);
+	print_by_reason("tx-accepted", s->tx_accepted);
+	print_by_reason("tx-dropped", s->tx_dropped);
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		printf("%-28s %llu\n", counters[i].name,
 		       (unsigned long long)counter_value(s, &counters[i]));

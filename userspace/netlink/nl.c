@@ -438,11 +438,16 @@ static int parse_stats(struct nlmsghdr *nlh, void *arg)
 	err = parse_by_reason(tb[SVRCERT_STATS_A_ACCEPTED], s->accepted);
 	if (!err)
 		err = parse_by_reason(tb[SVRCERT_STATS_A_DROPPED], s->dropped);
+	if (!err)
+		err = parse_by_reason(tb[SVRCERT_STATS_A_TX_ACCEPTED], s->tx_accepted);
+	if (!err)
+		err = parse_by_reason(tb[SVRCERT_STATS_A_TX_DROPPED], s->tx_dropped);
 #define U64(field, attr) \
 	if (!err && tb[attr]) err = nl_get_u64(tb[attr], &s->field)
 #define U32(field, attr) \
 	if (!err && tb[attr]) err = nl_get_u32(tb[attr], &s->field)
 	U64(not_peer, SVRCERT_STATS_A_NOT_PEER);
+	U64(tx_not_peer, SVRCERT_STATS_A_TX_NOT_PEER);
 	U64(peer_cert_expired, SVRCERT_STATS_A_PEER_CERT_EXPIRED);
 	U64(peer_cert_invalid, SVRCERT_STATS_A_PEER_CERT_INVALID);
 	U64(peer_cert_revoked, SVRCERT_STATS_A_PEER_CERT_REVOKED);

@@ -122,8 +122,10 @@ struct svrcert_peer_info {
 	int64_t not_after;
 	int verdict;			/* enum svrcert_verdict, now */
 	int reason;			/* enum svrcert_reason, now */
-	uint64_t rx_accepted;
+	uint64_t rx_accepted;		/* packets from it */
 	uint64_t rx_dropped;
+	uint64_t tx_accepted;		/* packets to it */
+	uint64_t tx_dropped;
 };
 
 /*
@@ -149,9 +151,12 @@ int svrcert_nl_peers_dump(struct svrcert_nl *nl, svrcert_peer_cb cb, void *arg);
 /* ---- stats --------------------------------------------------------- */
 
 struct svrcert_kstats {
-	uint64_t accepted[SVRCERT_REASON_MAX + 1];	/* packets, by reason */
-	uint64_t dropped[SVRCERT_REASON_MAX + 1];
+	uint64_t accepted[SVRCERT_REASON_MAX + 1];	/* packets received */
+	uint64_t dropped[SVRCERT_REASON_MAX + 1];	/* (by reason) */
 	uint64_t not_peer;
+	uint64_t tx_accepted[SVRCERT_REASON_MAX + 1];	/* packets sent */
+	uint64_t tx_dropped[SVRCERT_REASON_MAX + 1];
+	uint64_t tx_not_peer;
 	uint64_t peer_cert_expired;
 	uint64_t peer_cert_invalid;
 	uint64_t peer_cert_revoked;

@@ -167,6 +167,8 @@ static int parse_peer_nest(const struct nlattr *nest, struct svrcert_peer_info *
 	OPT(SVRCERT_PEER_A_REASON, nl_get_u8, &p->reason);
 	OPT(SVRCERT_PEER_A_RX_ACCEPTED, nl_get_u64, &p->rx_accepted);
 	OPT(SVRCERT_PEER_A_RX_DROPPED, nl_get_u64, &p->rx_dropped);
+	OPT(SVRCERT_PEER_A_TX_ACCEPTED, nl_get_u64, &p->tx_accepted);
+	OPT(SVRCERT_PEER_A_TX_DROPPED, nl_get_u64, &p->tx_dropped);
 #undef OPT
 	return err;
 }

@@ -103,9 +103,8 @@ int kernel_push_policy(bool peer_validation, int failure_mode, int port_min,
 		       int port_max, enum svrcert_cert_state self_state,
 		       char *msg, size_t msglen);
 
-/* Peer certificate counters of svrcert.ko: expired, invalid, revoked.
- * -ENOENT when the module is not loaded (MSG says so). */
-int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen);
+/* kernel_peer_cert_counters() */
+#include "import_kernel.h"
 
 const char *cert_state_name(enum svrcert_cert_state state);
 

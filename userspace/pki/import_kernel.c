@@ -12,6 +12,7 @@
 
 #include <linux/svrcert.h>
 
+#include "import_kernel.h"
 #include "netlink/nl.h"
 #include "netlink/nl_util.h"
 
@@ -22,7 +23,6 @@ int kernel_push_self_state(enum svrcert_cert_state state, char *msg,
 int kernel_push_policy(bool peer_validation, int failure_mode, int port_min,
 		       int port_max, enum svrcert_cert_state self_state,
 		       char *msg, size_t msglen);
-int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen);
 
 /* The UAPI's names, kept in one table (nl_util.c). */
 const char *cert_state_name(enum svrcert_cert_state state)
@@ -86,7 +86,18 @@ int kernel_push_policy(bool peer_validation, int failure_mode, int port_min,
 	return push_policy(&pol, msg, msglen);
 }
 
-int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen)
+static uint64_t sum_reasons(const uint64_t *v)
+{
+	uint64_t sum = 0;
+	int r;
+
+	for (r = 0; r <= SVRCERT_REASON_MAX; r++)
+		sum += v[r];
+	return sum;
+}
+
+int kernel_peer_cert_counters(uint64_t out[KPC__MAX], char *msg,
+			      size_t msglen)
 {
 	struct svrcert_kstats ks = { 0 };
 	struct svrcert_nl *nl = NULL;
@@ -103,9 +114,13 @@ int kernel_peer_cert_counters(uint64_t out[3], char *msg, size_t msglen)
 	if (ret)
 		snprintf(msg, msglen, "cannot read svrcert.ko's counters: %s",
 			 strerror(-ret));
-	out[0] = ks.peer_cert_expired;
-	out[1] = ks.peer_cert_invalid;
-	out[2] = ks.peer_cert_revoked;
+	out[KPC_CERT_EXPIRED] = ks.peer_cert_expired;
+	out[KPC_CERT_INVALID] = ks.peer_cert_invalid;
+	out[KPC_CERT_REVOKED] = ks.peer_cert_revoked;
+	out[KPC_RX_ACCEPTED] = sum_reasons(ks.accepted);
+	out[KPC_RX_DROPPED] = sum_reasons(ks.dropped);
+	out[KPC_TX_ACCEPTED] = sum_reasons(ks.tx_accepted);
+	out[KPC_TX_DROPPED] = sum_reasons(ks.tx_dropped);
 	svrcert_nl_close(nl);
 	return ret;
 }

@@ -223,24 +223,39 @@ static void alarms(struct metrics *m, const struct svrcert_env *env)
 			    NULL);
 }
 
+/* One family of packets by verdict and reason (received or sent). */
+static void kernel_packets(struct metrics *m, const char *family,
+			   const char *help, const uint64_t *accepted,
+			   const uint64_t *dropped)
+{
+	int r;
+
+	metrics_family(m, family, "counter", help);
+	for (r = SVRCERT_REASON_OK; r <= SVRCERT_REASON_MAX; r++)
+		metrics_u64(m, accepted[r], "verdict", "accept", "reason",
+			    svrcert_nl_reason_name(r), NULL);
+	for (r = SVRCERT_REASON_OK; r <= SVRCERT_REASON_MAX; r++)
+		metrics_u64(m, dropped[r], "verdict", "drop", "reason",
+			    svrcert_nl_reason_name(r), NULL);
+}
+
 /* Packets by verdict and reason, first-seen peer certificate states and
  * table sizes: GET_STATS. */
 static void kernel_stats(struct metrics *m, const struct svrcert_kstats *k)
 {
-	int r;
-
-	metrics_family(m, "svrcert_kernel_packets_total", "counter",
+	kernel_packets(m, "svrcert_kernel_packets_total",
 		       "Packets from peers judged by svrcert.ko, by verdict "
-		       "and reason");
-	for (r = SVRCERT_REASON_OK; r <= SVRCERT_REASON_MAX; r++)
-		metrics_u64(m, k->accepted[r], "verdict", "accept", "reason",
-			    svrcert_nl_reason_name(r), NULL);
-	for (r = SVRCERT_REASON_OK; r <= SVRCERT_REASON_MAX; r++)
-		metrics_u64(m, k->dropped[r], "verdict", "drop", "reason",
-			    svrcert_nl_reason_name(r), NULL);
+		       "and reason", k->accepted, k->dropped);
+	kernel_packets(m, "svrcert_kernel_sent_packets_total",
+		       "Packets to peers judged by svrcert.ko, by verdict "
+		       "and reason", k->tx_accepted, k->tx_dropped);
 	metrics_family(m, "svrcert_kernel_not_peer_packets_total", "counter",
 		       "Packets from addresses of no peer (accepted untouched)");
 	metrics_u64(m, k->not_peer, NULL);
+	metrics_family(m, "svrcert_kernel_not_peer_sent_packets_total",
+		       "counter", "Packets to addresses of no peer (accepted "
+		       "untouched)");
+	metrics_u64(m, k->tx_not_peer, NULL);
 	metrics_family(m, "svrcert_kernel_peer_certificate_first_seen_total",
 		       "counter", "Peers first seen with a certificate in "
 		       "this state");
@@ -308,6 +323,14 @@ static void kernel_peers(struct metrics *m, const struct peer_rows *rows)
 		metrics_u64(m, rows->v[i].rx_accepted, "peer", rows->v[i].name,
 			    "verdict", "accept", NULL);
 		metrics_u64(m, rows->v[i].rx_dropped, "peer", rows->v[i].name,
+			    "verdict", "drop", NULL);
+	}
+	metrics_family(m, "svrcert_peer_sent_packets_total", "counter",
+		       "Packets to each peer by verdict");
+	for (i = 0; i < rows->n; i++) {
+		metrics_u64(m, rows->v[i].tx_accepted, "peer", rows->v[i].name,
+			    "verdict", "accept", NULL);
+		metrics_u64(m, rows->v[i].tx_dropped, "peer", rows->v[i].name,
 			    "verdict", "drop", NULL);
 	}
 	metrics_family(m, "svrcert_peer_certificate_expiry_timestamp_seconds",
