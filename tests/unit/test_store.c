@@ -12,6 +12,7 @@
 
 #include "lib/counters.h"
 #include "lib/store.h"
+#include "lib/store_json.h"
 
 struct fx {
 	char dir[64];
@@ -199,6 +200,25 @@ static void test_counters_persist_and_recover(void **state)
 	assert_int_equal(counters_inc(&f->st, CNT__MAX, NULL), -EINVAL);
 }
 
+/* Absent is empty, damaged is an error, and neither is confused with data. */
+static void test_read_json(void **state)
+{
+	struct fx *f = *state;
+	json_t *v = (json_t *)1;
+
+	assert_int_equal(store_read_json(&f->st, STORE_ALARMS, &v), 0);
+	assert_null(v);
+	assert_int_equal(store_write(&f->st, STORE_ALARMS, "[1,", 3, 0644), 0);
+	assert_int_equal(store_read_json(&f->st, STORE_ALARMS, &v), -EBADMSG);
+	assert_null(v);
+	assert_int_equal(store_write(&f->st, STORE_ALARMS, "[1, 2]", 6, 0644), 0);
+	assert_int_equal(store_read_json(&f->st, STORE_ALARMS, &v), 0);
+	assert_true(json_is_array(v));
+	assert_int_equal(json_array_size(v), 2);
+	json_decref(v);
+	assert_int_equal(store_read_json(&f->st, "../x", &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +228,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsafe_names_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_router_uuid_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_persist_and_recover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_json, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "store_json.h"
 
 const struct counter_desc counter_descs[CNT__MAX] = {
 	[CNT_CSR_SUCCESS] = { "csr.success", "CSR", "success" },
@@ -26,21 +27,17 @@ const struct counter_desc counter_descs[CNT__MAX] = {
 
 int counters_load(const struct svrcert_store *st, json_t **out)
 {
-	json_error_t jerr;
-	char *text = NULL;
 	json_t *root;
 	int ret;
 
-	ret = store_read(st, STORE_COUNTERS, &text, NULL);
-	if (ret == -ENOENT) {
+	ret = store_read_json(st, STORE_COUNTERS, &root);
+	if (ret)
+		return ret;
+	if (!root) {
 		*out = json_object();
 		return *out ? 0 : -ENOMEM;
 	}
-	if (ret)
-		return ret;
-	root = json_loads(text, 0, &jerr);
-	free(text);
-	if (!root || !json_is_object(root)) {
+	if (!json_is_object(root)) {
 		json_decref(root);
 		return -EBADMSG;
 	}

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "policy_override.h"
+#include "store_json.h"
 #include "util.h"
 
 static int parse(json_t *root, struct policy_override *o)
@@ -41,18 +42,13 @@ int policy_override_load(const struct svrcert_store *st,
 			 struct policy_override *o)
 {
 	json_t *root;
-	char *text = NULL;
 	int ret;
 
 	memset(o, 0, sizeof(*o));
 	o->fm = SVRCERT_FAIL_SOFT;
-	ret = store_read(st, STORE_POLICY_OVERRIDE, &text, NULL);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
+	ret = store_read_json(st, STORE_POLICY_OVERRIDE, &root);
+	if (ret || !root)
 		return ret;
-	root = json_loads(text, 0, NULL);
-	free(text);
 	ret = json_is_object(root) ? parse(root, o) : -EBADMSG;
 	json_decref(root);
 	if (ret)

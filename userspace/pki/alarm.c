@@ -8,6 +8,7 @@
 
 #include "alarm.h"
 #include "lib/counters.h"
+#include "lib/store_json.h"
 #include "lib/util.h"
 #include "trust_config.h"
 
@@ -114,18 +115,13 @@ static int state_from_name(const char *s)
 int alarm_load(const struct svrcert_store *st, struct alarm_set *out)
 {
 	json_t *root, *it;
-	char *text = NULL;
 	size_t i;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = store_read(st, STORE_ALARMS, &text, NULL);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
+	ret = store_read_json(st, STORE_ALARMS, &root);
+	if (ret || !root)
 		return ret;
-	root = json_loads(text, 0, NULL);
-	free(text);
 	if (!json_is_array(root)) {
 		json_decref(root);
 		return -EBADMSG;
