@@ -322,6 +322,20 @@ static void test_private_key_forms(void **state)
 		"cat r1.pem; openssl pkcs8 -topk8 -nocrypt -in r1.key -outform DER",
 		"cat r1.pem; openssl ec -in r1.key -outform DER 2>/dev/null; echo",
 		"openssl x509 -in r1.pem -outform DER; openssl pkcs8 -topk8 -nocrypt -in r1.key -outform DER",
+		/* every container der_is_private_key picks by its first
+		 * elements' tags: encrypted PKCS#8, PKCS#12 with the key,
+		 * DSA; whole and appended */
+		"openssl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:x -in r1.key -outform DER",
+		"openssl pkcs12 -export -passout pass:x -in r1.pem -inkey r1.key",
+		"openssl dsaparam 1024 2>/dev/null | openssl gendsa /dev/stdin 2>/dev/null | "
+		"openssl dsa -outform DER 2>/dev/null",
+		"openssl x509 -in r1.pem -outform DER; openssl pkcs8 -topk8 -v2 aes-256-cbc "
+		"-passout pass:x -in r1.key -outform DER",
+		"cat r1.pem; openssl rsa -in r1-rsa.key -traditional -outform DER 2>/dev/null",
+		/* an EC key whose SEQUENCE tag says primitive (0x10):
+		 * OpenSSL's SEQUENCE OF decoder takes it all the same */
+		"openssl ec -in r1.key -outform DER 2>/dev/null | "
+		"{ printf '\\020'; tail -c +2; }",
 	};
 
 	for (size_t i = 0; i < SVRCERT_ARRAY_SIZE(cmds); i++) {

@@ -169,6 +169,61 @@ out:
 	return found;
 }
 
+#define TAG_NONE	(-1)	/* no such element, or not a universal tag */
+#define TAG_ANY		(-2)	/* cannot tell: let the decoder judge */
+
+/* Universal tag of the element at *P in [*P, END), *P stepped past it. */
+static int next_tag(const unsigned char **p, const unsigned char *end,
+		    bool *stepped)
+{
+	int tag = TAG_NONE, cls = -1, r;
+	long clen;
+
+	*stepped = false;
+	if (*p >= end)
+		return TAG_NONE;
+	r = ASN1_get_object(p, &clen, &tag, &cls, (long)(end - *p));
+	if (cls != V_ASN1_UNIVERSAL)
+		return TAG_NONE;
+	if (!(r & 0x81)) {	/* 0x80: error, 1: indefinite length */
+		*p += clen;
+		*stepped = true;
+	}
+	return tag;
+}
+
+/*
+ * The universal tags of the first two elements of DER's outer SEQUENCE,
+ * read by ASN1_get_object as the template decoders read them: a decoder
+ * whose first fields do not match fails on the same bytes, so it need not
+ * run. A certificate or garbage then costs no four decodes and their
+ * OpenSSL errors, which were most of the import time on large or binary
+ * files.
+ */
+static void seq_head(const unsigned char *der, long len, int tags[2])
+{
+	const unsigned char *p = der, *end;
+	int tag = -1, cls = -1, r;
+	bool stepped;
+	long clen;
+
+	tags[0] = tags[1] = TAG_NONE;
+	/* Not "constructed" too: d2i_ASN1_SEQUENCE_ANY takes the primitive
+	 * form (0x10), and an EC key in it was always refused. */
+	r = ASN1_get_object(&p, &clen, &tag, &cls, len);
+	if ((r & 0x80) || tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL)
+		return;
+	end = r & 1 ? der + len : p + clen;
+	tags[0] = next_tag(&p, end, &stepped);
+	if (tags[0] != TAG_NONE)
+		tags[1] = stepped ? next_tag(&p, end, &stepped) : TAG_ANY;
+}
+
+static bool tag_is(int tag, int want)
+{
+	return tag == want || tag == TAG_ANY;
+}
+
 /* DER that decodes as any private-key container: in full (WHOLE), or as
  * a prefix of the buffer (a key followed by other bytes). */
 static bool der_is_private_key(const unsigned char *der, long len, bool whole)
@@ -178,20 +233,30 @@ static bool der_is_private_key(const unsigned char *der, long len, bool whole)
 	X509_SIG *sig;
 	PKCS12 *p12;
 	bool found = false;
+	int t[2];
 
-	p = der;
-	p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len);
-	found |= p8 && (!whole || p == der + len);
-	PKCS8_PRIV_KEY_INFO_free(p8);
-	p = der;
-	sig = d2i_X509_SIG(NULL, &p, len);	/* encrypted PKCS#8 */
-	found |= sig && (!whole || p == der + len);
-	X509_SIG_free(sig);
-	p = der;
-	p12 = d2i_PKCS12(NULL, &p, len);
-	found |= p12 && (!whole || p == der + len);
-	PKCS12_free(p12);
-	found |= traditional_key_shape(der, len, whole);
+	seq_head(der, len, t);
+	/* PKCS#8 and PKCS#12: version INTEGER, then a SEQUENCE */
+	if (tag_is(t[0], V_ASN1_INTEGER) && tag_is(t[1], V_ASN1_SEQUENCE)) {
+		p = der;
+		p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len);
+		found |= p8 && (!whole || p == der + len);
+		PKCS8_PRIV_KEY_INFO_free(p8);
+		p = der;
+		p12 = d2i_PKCS12(NULL, &p, len);
+		found |= p12 && (!whole || p == der + len);
+		PKCS12_free(p12);
+	}
+	/* encrypted PKCS#8: AlgorithmIdentifier, then an OCTET STRING */
+	if (tag_is(t[0], V_ASN1_SEQUENCE) && tag_is(t[1], V_ASN1_OCTET_STRING)) {
+		p = der;
+		sig = d2i_X509_SIG(NULL, &p, len);
+		found |= sig && (!whole || p == der + len);
+		X509_SIG_free(sig);
+	}
+	/* the traditional keys all start with a version INTEGER */
+	if (tag_is(t[0], V_ASN1_INTEGER))
+		found |= traditional_key_shape(der, len, whole);
 	ERR_clear_error();
 	return found;
 }
