@@ -10,7 +10,9 @@
  * The state directory does not change between inputs, so what the rules
  * check against (trust store, held CRLs, router key) is read once
  * (import_env_open): read per input, its OpenSSL key decodes were ~70 %
- * of the time and held the target to ~250 inputs/s.
+ * of the time and held the target to ~250 inputs/s. Per input it now costs
+ * ~110 us of CPU (~160 us on the 30 KB inputs of a long run), most of it
+ * the real parse, chain check and audit event.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -36,6 +39,7 @@ static struct audit_sink sink = { .path = "/dev/null" };
 static struct import_params ip;
 static struct import_env *env;
 static char dir[] = "/dev/shm/svrcert-fuzz-import.XXXXXX";
+static char *installed;	/* STORE_CERT as the last input left it, or NULL */
 
 static int rm_one(const char *path, const struct stat *sb, int type,
 		  struct FTW *ftw)
@@ -48,6 +52,7 @@ static void cleanup(void)
 {
 	import_env_close(env);
 	store_close(&st);
+	free(installed);
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -177,26 +182,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	ip.env = env;
+	/* No syslog daemon here: each audit event's syslog() tried to connect
+	 * to /dev/log anew and failed. The event is still built and written
+	 * to the audit sink. */
+	setlogmask(LOG_MASK(LOG_EMERG));
+	store_read(&st, STORE_CERT, &installed, NULL);
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct import_result res;
-	char *before = NULL, *after = NULL;
+	char *after = NULL;
 	int ret;
 
-	store_read(&st, STORE_CERT, &before, NULL);
 	ret = import_certificate(&ip, data, size, &res);
 	store_unlock(&st);
-	if (ret) {
-		/* Rejected: the installed certificate is untouched. */
-		store_read(&st, STORE_CERT, &after, NULL);
-		if ((before == NULL) != (after == NULL) ||
-		    (before && strcmp(before, after)))
-			abort();
-	}
-	free(before);
-	free(after);
+	/* Read once per input and kept for the next one: a rejected input
+	 * left the installed certificate as it was. */
+	store_read(&st, STORE_CERT, &after, NULL);
+	if (ret && ((installed == NULL) != (after == NULL) ||
+		    (installed && strcmp(installed, after))))
+		abort();
+	free(installed);
+	installed = after;
 	return 0;
 }
