@@ -11,6 +11,7 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
+#include "lib/util.h"
 #include "netlink/nl_util.h"
 
 static volatile sig_atomic_t stopping;
@@ -68,7 +69,7 @@ static int print_json(const struct svrcert_event *ev, void *arg)
 	if (ev->lost) {
 		json_object_set_new(o, "event", json_string("events-lost"));
 	} else {
-		json_object_set_new(o, "time", json_integer(ev->time));
+		json_object_set_new(o, "time", svrcert_json_time((time_t)ev->time));
 		json_object_set_new(o, "event", json_string(svrcert_nl_event_name(ev->type)));
 		if (ev->peer_name[0])
 			json_object_set_new(o, "peer", json_string(ev->peer_name));

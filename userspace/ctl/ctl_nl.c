@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
+#include "lib/util.h"
 
 /*
  * The handle svrcertctl -b shares between its lines. Only this file sees
@@ -123,11 +124,7 @@ int ctl_usage_error(const char *what, const char *fmt, ...)
 
 const char *ctl_time_format(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, len, "@%lld", (long long)t);
+	svrcert_time_iso8601((time_t)t, buf, len);
 	return buf;
 }
 

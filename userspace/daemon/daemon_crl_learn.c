@@ -286,11 +286,11 @@ json_t *crl_learn_json(const struct crl_mgr *crl)
 
 	for (size_t i = 0; i < l->n; i++) {
 		svrcert_hex(l->v[i].key, SVRCERT_REVKEY_LEN, hex);
-		json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s, s:I}",
+		json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s, s:o}",
 			"key", hex, "reason",
 			svrcert_learned_reason_name(l->v[i].reason),
 			"peer", l->v[i].peer, "via", l->v[i].via,
-			"learned_epoch", (json_int_t)l->v[i].learned));
+			"learned", svrcert_json_time(l->v[i].learned)));
 	}
 	return json_pack("{s:s, s:I, s:I, s:I, s:b, s:I, s:s, s:o}",
 			 "file", SVRCERT_LEARNED_FILE,

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
 static const char hexdig[] = "0123456789abcdef";
@@ -142,6 +144,25 @@ void svrcert_time_iso8601(time_t t, char *buf, size_t len)
 
 	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(buf, len, "?");
+}
+
+json_t *svrcert_json_time(time_t t)
+{
+	char buf[32];
+
+	svrcert_time_iso8601(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+int svrcert_time_parse_iso8601(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+
+	if (!end || *end)
+		return -EINVAL;
+	*out = timegm(&tm);
+	return 0;
 }
 
 void svrcert_time_openssl(time_t t, char *buf, size_t len)

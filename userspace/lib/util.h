@@ -28,8 +28,21 @@ int svrcert_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
  * such as PEM; UTF-8 allowed). */
 bool svrcert_is_text(const uint8_t *buf, size_t len);
 
+/*
+ * Times in JSON (svrcertctl -j, the REST API, the control socket) are
+ * ISO 8601 UTC strings "2025-03-19T20:50:35Z", never epoch numbers: these
+ * three are the one way to write and read them (audit events keep the
+ * seed's milliseconds, "...:35.123Z"; Prometheus metrics keep epoch
+ * seconds, its convention).
+ */
 /* "2025-03-19T20:50:35Z" (UTC). BUF of at least 21 bytes. */
 void svrcert_time_iso8601(time_t t, char *buf, size_t len);
+/* The same as a JSON string (jansson's json_t *); NULL only without
+ * memory. */
+struct json_t;
+struct json_t *svrcert_json_time(time_t t);
+/* "2025-03-19T20:50:35Z" -> *OUT; -EINVAL for anything else. */
+int svrcert_time_parse_iso8601(const char *s, time_t *out);
 /* OpenSSL's form "Oct 17 16:33:11 2024 GMT" as in the seed's audit. */
 void svrcert_time_openssl(time_t t, char *buf, size_t len);
 

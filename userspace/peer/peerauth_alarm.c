@@ -20,7 +20,6 @@
 json_t *peerauth_alarms_json(const struct peerauth *pa)
 {
 	json_t *arr = json_array();
-	char ts[32];
 
 	for (size_t i = 0; arr && i < pa->n_peers; i++) {
 		const struct pa_peer *peer = &pa->peers[i];
@@ -28,15 +27,14 @@ json_t *peerauth_alarms_json(const struct peerauth *pa)
 
 		if (!peer->alarm)
 			continue;
-		svrcert_time_iso8601(peer->alarm_since, ts, sizeof(ts));
 		snprintf(msg, sizeof(msg), "peer %s certificate %s: %s",
 			 peer->name, cert_state_name(peer->state), peer->reason);
 		json_array_append_new(arr, json_pack(
-			"{s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
+			"{s:s, s:s, s:s, s:s, s:s, s:o}",
 			"id", PEERAUTH_ALARM_ID, "peer", peer->name,
 			"severity", "critical",
 			"state", cert_state_name(peer->state), "message", msg,
-			"raised", ts, "raised_epoch", (json_int_t)peer->alarm_since));
+			"raised", svrcert_json_time(peer->alarm_since)));
 	}
 	return arr;
 }
@@ -76,8 +74,11 @@ void pa_alarms_restore(struct peerauth *pa)
 			if (strcmp(peer->name, name))
 				continue;
 			peer->alarm = true;
-			peer->alarm_since = (time_t)json_integer_value(
-				json_object_get(a, "raised_epoch"));
+			/* "raised"; files before ISO-only times: "raised_epoch" */
+			if (svrcert_time_parse_iso8601(json_string_value(
+				json_object_get(a, "raised")), &peer->alarm_since))
+				peer->alarm_since = (time_t)json_integer_value(
+					json_object_get(a, "raised_epoch"));
 			snprintf(peer->reason, sizeof(peer->reason),
 				 "before restart: %s", msg ? msg : "");
 		}

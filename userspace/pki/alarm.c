@@ -85,21 +85,32 @@ void alarm_desired_own(const struct own_cert_status *s, bool peer_security,
 json_t *alarm_set_json(const struct alarm_set *set)
 {
 	json_t *arr = json_array();
-	char ts[32];
 	size_t i;
 
 	for (i = 0; arr && i < set->n; i++) {
 		const struct alarm *a = &set->v[i];
 
-		svrcert_time_iso8601(a->raised, ts, sizeof(ts));
 		json_array_append_new(arr, json_pack(
-			"{s:s, s:s, s:s, s:s, s:s, s:I}", "id", a->id,
+			"{s:s, s:s, s:s, s:s, s:o}", "id", a->id,
 			"severity", alarm_severity_name(a->severity),
 			"state", cert_state_name(a->state),
-			"message", a->message, "raised", ts,
-			"raised_epoch", (json_int_t)a->raised));
+			"message", a->message,
+			"raised", svrcert_json_time(a->raised)));
 	}
 	return arr;
+}
+
+/* "raised" (ISO 8601); a file written before it was the only time also
+ * has "raised_epoch". */
+static time_t raised_time(json_t *alarm)
+{
+	json_t *epoch = json_object_get(alarm, "raised_epoch");
+	time_t t;
+
+	if (!svrcert_time_parse_iso8601(json_string_value(
+			json_object_get(alarm, "raised")), &t))
+		return t;
+	return json_is_integer(epoch) ? (time_t)json_integer_value(epoch) : 0;
 }
 
 static int state_from_name(const char *s)
@@ -135,7 +146,7 @@ int alarm_load(const struct svrcert_store *st, struct alarm_set *out)
 			continue;
 		a = add(out, id, (enum alarm_severity)sev, (enum svrcert_cert_state)
 			state_from_name(json_string_value(json_object_get(it, "state"))),
-			(time_t)json_integer_value(json_object_get(it, "raised_epoch")));
+			raised_time(it));
 		if (a)
 			snprintf(a->message, sizeof(a->message), "%s",
 				 json_string_value(json_object_get(it, "message")) ?: "");

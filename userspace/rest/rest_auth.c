@@ -7,6 +7,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "lib/util.h"
 #include "rest_int.h"
 #include "users.h"
 
@@ -86,8 +87,8 @@ static void login_check(struct rest_req *r, const char *name,
 		return;
 	r->who = c;
 	r->permitted = true;
-	rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:I}", "token", token,
-					     "expires", (json_int_t)c.exp));
+	rest_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:o}", "token", token,
+					     "expires", svrcert_json_time((time_t)c.exp)));
 	free(token);
 }
 

@@ -83,14 +83,6 @@ void rest_certificate_post(struct rest_req *r)
 	json_decref(in);
 }
 
-static json_t *time_json(time_t t)
-{
-	char buf[48];
-
-	svrcert_time_iso8601(t, buf, sizeof(buf));
-	return json_string(buf);
-}
-
 /* Facts of the leaf (first certificate of cert.pem). */
 static json_t *leaf_json(X509 *x)
 {
@@ -106,8 +98,8 @@ static json_t *leaf_json(X509 *x)
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s}",
 			 "subject", subject, "issuer", issuer, "serial", serial,
 			 "purpose", purpose,
-			 "not_before", time_json(svrcert_cert_not_before(x)),
-			 "not_after", time_json(svrcert_cert_not_after(x)),
+			 "not_before", svrcert_json_time(svrcert_cert_not_before(x)),
+			 "not_after", svrcert_json_time(svrcert_cert_not_after(x)),
 			 "fingerprint_sha1", sha1, "fingerprint_sha256", sha256);
 }
 
