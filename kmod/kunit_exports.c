@@ -43,6 +43,8 @@ EXPORT_SYMBOL_GPL(svrcert_events_exit);
 EXPORT_SYMBOL_GPL(__svrcert_events_note);
 EXPORT_SYMBOL_GPL(svrcert_events_pop);
 EXPORT_SYMBOL_GPL(svrcert_x509_parse);
+EXPORT_SYMBOL_GPL(svrcert_parse_peer);
+EXPORT_SYMBOL_GPL(svrcert_peer_policy);
 EXPORT_SYMBOL_GPL(svrcert_peers_init);
 EXPORT_SYMBOL_GPL(svrcert_peers_exit);
 EXPORT_SYMBOL_GPL(svrcert_peer_alloc);

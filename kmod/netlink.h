@@ -51,6 +51,10 @@ int svrcert_nl_load_abort(struct sk_buff *skb, struct genl_info *info);
 void svrcert_nl_keys_release(struct net *net, u32 portid);
 
 /* netlink_peers.c */
+struct svrcert_peer;
+/* Fill @peer from a parsed SVRCERT_A_PEER nest; @old when replacing. */
+int svrcert_parse_peer(struct svrcert_peer *peer, struct svrcert_peer *old,
+		       struct nlattr **tb, struct netlink_ext_ack *extack);
 int svrcert_nl_add_peer(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_replace_peer(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_del_peer(struct sk_buff *skb, struct genl_info *info);

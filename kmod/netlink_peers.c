@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Peer commands. The kernel derives fingerprint, revocation key and
- * validity from the certificate DER itself (x509.c); userspace supplies
- * name, certificate, addresses and its authentication result (state).
+ * Peer commands. The kernel derives fingerprint and validity from the
+ * certificate DER itself (x509.c); userspace supplies name, certificate,
+ * the certificate's revocation key (its issuer name canonicalised, which
+ * the kernel leaves to userspace: see the UAPI's Keys), addresses and its
+ * authentication result (state).
  */
 #include <linux/slab.h>
 #include <net/ipv6.h>
@@ -50,20 +52,31 @@ static int svrcert_parse_addrs(struct svrcert_peer *peer, struct nlattr *nest,
 	return 0;
 }
 
-static int svrcert_parse_cert(struct svrcert_peer *peer, struct nlattr *attr,
+/*
+ * CERT and REVKEY come together: a certificate without the key would leave
+ * the peer unrevocable, and no default key is made up here (one definition,
+ * userspace's; see the UAPI's Keys).
+ */
+static int svrcert_parse_cert(struct svrcert_peer *peer, struct nlattr **tb,
 			      struct netlink_ext_ack *extack)
 {
+	struct nlattr *attr = tb[SVRCERT_PEER_A_CERT];
 	struct svrcert_cert_facts facts;
 	const char *why = "malformed certificate";
 	int err;
 
+	if (!tb[SVRCERT_PEER_A_REVKEY]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "SVRCERT_PEER_A_CERT without SVRCERT_PEER_A_REVKEY");
+		return -EINVAL;
+	}
 	err = svrcert_x509_parse(nla_data(attr), nla_len(attr), &facts, &why);
 	if (err) {
 		svrcert_nl_err(extack, attr, why);
 		return err;
 	}
 	memcpy(peer->cert.fingerprint, facts.fingerprint, SVRCERT_KEY_LEN);
-	memcpy(peer->cert.revkey, facts.revkey, SVRCERT_KEY_LEN);
+	nla_memcpy(peer->cert.revkey, tb[SVRCERT_PEER_A_REVKEY], SVRCERT_KEY_LEN);
 	peer->cert.not_before = facts.not_before;
 	peer->cert.not_after = facts.not_after;
 	return 0;
@@ -73,17 +86,20 @@ static int svrcert_parse_cert(struct svrcert_peer *peer, struct nlattr *attr,
  * Fill @peer from the SVRCERT_A_PEER nest. When replacing (@old set),
  * certificate, addresses and state may be left out and are kept.
  */
-static int svrcert_parse_peer(struct svrcert_peer *peer,
-			      struct svrcert_peer *old, struct nlattr **tb,
-			      struct netlink_ext_ack *extack)
+int svrcert_parse_peer(struct svrcert_peer *peer, struct svrcert_peer *old,
+		       struct nlattr **tb, struct netlink_ext_ack *extack)
 {
 	int err;
 
 	nla_strscpy(peer->name, tb[SVRCERT_PEER_A_NAME], sizeof(peer->name));
 	if (tb[SVRCERT_PEER_A_CERT]) {
-		err = svrcert_parse_cert(peer, tb[SVRCERT_PEER_A_CERT], extack);
+		err = svrcert_parse_cert(peer, tb, extack);
 		if (err)
 			return err;
+	} else if (tb[SVRCERT_PEER_A_REVKEY]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SVRCERT_PEER_A_REVKEY],
+				    "SVRCERT_PEER_A_REVKEY without SVRCERT_PEER_A_CERT");
+		return -EINVAL;
 	} else if (old) {
 		peer->cert = old->cert;
 	} else {

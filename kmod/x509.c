@@ -231,7 +231,6 @@ int svrcert_x509_parse(const u8 *der, size_t len,
 {
 	struct der_tlv cert, tbs, serial, issuer, validity;
 	const u8 *p = der;
-	struct sha256_state sctx;
 	int err;
 
 	if (!len) {
@@ -259,9 +258,5 @@ int svrcert_x509_parse(const u8 *der, size_t len,
 		return err;
 
 	sha256(der, len, facts->fingerprint);
-	sha256_init(&sctx);
-	sha256_update(&sctx, issuer.tlv, issuer.tlv_len);
-	sha256_update(&sctx, serial.tlv, serial.tlv_len);
-	sha256_final(&sctx, facts->revkey);
 	return 0;
 }

@@ -2,8 +2,10 @@
 /*
  * The few facts the kernel takes from a peer certificate DER. Userspace
  * does the real X.509 validation; the kernel only needs what lets it judge
- * packets on its own: the validity window and the two keys it looks up in
- * the revocation set, computed here so that userspace cannot lie about them.
+ * packets on its own: the validity window and the fingerprint it looks up
+ * in the revocation set. The revocation key needs the issuer name in
+ * canonical form (case, white space, string types: the UAPI's Keys), which
+ * is userspace's job; it comes with the certificate (SVRCERT_PEER_A_REVKEY).
  */
 #ifndef _SVRCERT_X509_H
 #define _SVRCERT_X509_H
@@ -14,7 +16,6 @@
 
 struct svrcert_cert_facts {
 	u8 fingerprint[SVRCERT_KEY_LEN];	/* SHA-256(DER) */
-	u8 revkey[SVRCERT_KEY_LEN];	/* SHA-256(issuer TLV || serial TLV) */
 	time64_t not_before;
 	time64_t not_after;
 };

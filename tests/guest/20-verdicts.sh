@@ -77,7 +77,7 @@ for p in valid rk fp expired future; do
 	t_is "$(jq -r .fingerprint "$WORK/$p.json")" "$(pki_fingerprint "$PKI/$p.pem")" \
 		"$p: fingerprint = sha256(DER) from openssl"
 	t_is "$(jq -r .revocation_key "$WORK/$p.json")" "$(pki_revkey "$PKI/$p.pem")" \
-		"$p: revocation key = sha256(issuer || serial) from openssl asn1parse"
+		"$p: revocation key = sha256(canonical issuer || serial) from the OpenSSL CLI"
 	nb=$(date -u -d "$(openssl x509 -in "$PKI/$p.pem" -noout -startdate | cut -d= -f2)" +%s)
 	na=$(date -u -d "$(openssl x509 -in "$PKI/$p.pem" -noout -enddate | cut -d= -f2)" +%s)
 	t_is "$(jq -r '"\(.not_before) \(.not_after)"' "$WORK/$p.json")" "$nb $na" \

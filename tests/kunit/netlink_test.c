@@ -4,11 +4,16 @@
  * builds a generic netlink message in an skb and parses it exactly as the
  * genetlink core does for our ops (nlmsg_parse: strict validation), then
  * checks the error code and that the extended ack names the problem.
+ * Then the peer handler's own rules on a real certificate: a certificate
+ * comes with the revocation key userspace computed, never without.
  */
 #include <kunit/test.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 
 #include "netlink.h"
+#include "peer.h"
+#include "x509_test_certs.h"
 
 struct nl_case {
 	const char *name;
@@ -61,7 +66,7 @@ static void b_policy_ok(struct sk_buff *skb)
 enum peer_spoil {
 	PEER_OK, NAME_64, NAME_EMPTY, NAME_SPACE, NAME_NO_NUL, STATE_6,
 	SEND_FINGERPRINT, ADDR_V4_5, ADDR_UNKNOWN, NO_NESTED_FLAG, CERT_EMPTY,
-	CERT_HUGE,
+	CERT_HUGE, REVKEY_31, REVKEY_33,
 };
 
 static void put_peer(struct sk_buff *skb, enum peer_spoil what)
@@ -90,6 +95,9 @@ static void put_peer(struct sk_buff *skb, enum peer_spoil what)
 	if (cert)
 		memset(nla_data(cert), 0x30, nla_len(cert));
 	nla_put_u8(skb, SVRCERT_PEER_A_STATE, what == STATE_6 ? 6 : SVRCERT_STATE_VALID);
+	/* The revocation key comes with the certificate (userspace's). */
+	nla_put(skb, SVRCERT_PEER_A_REVKEY, what == REVKEY_31 ? 31 :
+		what == REVKEY_33 ? 33 : SVRCERT_KEY_LEN, name);
 	if (what == SEND_FINGERPRINT)
 		nla_put(skb, SVRCERT_PEER_A_FINGERPRINT, 32, name);
 	addrs = nla_nest_start(skb, SVRCERT_PEER_A_ADDRS);
@@ -113,6 +121,8 @@ PEER_BUILDER(ADDR_UNKNOWN)
 PEER_BUILDER(NO_NESTED_FLAG)
 PEER_BUILDER(CERT_EMPTY)
 PEER_BUILDER(CERT_HUGE)
+PEER_BUILDER(REVKEY_31)
+PEER_BUILDER(REVKEY_33)
 
 static const struct nl_case nl_cases[] = {
 	{ "one key", b_keys_32, 0, NULL },
@@ -142,6 +152,8 @@ static const struct nl_case nl_cases[] = {
 	{ "nest without NLA_F_NESTED", b_peer_NO_NESTED_FLAG, -EINVAL, "NLA_F_NESTED" },
 	{ "empty certificate", b_peer_CERT_EMPTY, -ERANGE, "size out of range" },
 	{ "certificate over 16 KiB", b_peer_CERT_HUGE, -ERANGE, "size out of range" },
+	{ "31-byte revocation key", b_peer_REVKEY_31, -ERANGE, "size out of range" },
+	{ "33-byte revocation key", b_peer_REVKEY_33, -ERANGE, "size out of range" },
 };
 
 static void nl_policy_case(struct kunit *test, const struct nl_case *c)
@@ -185,8 +197,85 @@ static void nl_policy_rejections(struct kunit *test)
 		nl_policy_case(test, &nl_cases[i]);
 }
 
+enum revkey_case { WITH_CERT, CERT_ONLY, REVKEY_ONLY };
+
+/* Parse a peer nest (real certificate "ca", @how) as the handler does. */
+static int parse_peer(struct kunit *test, enum revkey_case how,
+		      struct svrcert_peer *old, struct svrcert_peer *peer,
+		      struct netlink_ext_ack *extack)
+{
+	static const u8 v4[4] = { 10, 0, 0, 1 };
+	struct nlattr *tb[SVRCERT_PEER_A_MAX + 1], *nest, *addrs;
+	struct sk_buff *skb = alloc_skb(8192, GFP_KERNEL);
+	u8 key[SVRCERT_KEY_LEN];
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	memset(key, 0xc3, sizeof(key));
+	nest = nla_nest_start(skb, SVRCERT_A_PEER);
+	nla_put_string(skb, SVRCERT_PEER_A_NAME, "r1");
+	if (how != REVKEY_ONLY)
+		nla_put(skb, SVRCERT_PEER_A_CERT, sizeof(cert_ca_der), cert_ca_der);
+	if (how != CERT_ONLY)
+		nla_put(skb, SVRCERT_PEER_A_REVKEY, sizeof(key), key);
+	addrs = nla_nest_start(skb, SVRCERT_PEER_A_ADDRS);
+	nla_put(skb, SVRCERT_ADDR_A_IPV4, sizeof(v4), v4);
+	nla_nest_end(skb, addrs);
+	nla_nest_end(skb, nest);
+	err = nla_parse_nested(tb, SVRCERT_PEER_A_MAX, nest, svrcert_peer_policy,
+			       extack);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	err = svrcert_parse_peer(peer, old, tb, extack);
+	if (!err)
+		KUNIT_EXPECT_EQ(test, memcmp(peer->cert.revkey, key, sizeof(key)), 0);
+	if (err && how == CERT_ONLY)
+		KUNIT_EXPECT_PTR_EQ(test, extack->bad_attr,
+				    (const struct nlattr *)tb[SVRCERT_PEER_A_CERT]);
+	kfree_skb(skb);
+	return err;
+}
+
+static void expect_msg(struct kunit *test, struct netlink_ext_ack *extack,
+		       const char *want)
+{
+	KUNIT_EXPECT_TRUE_MSG(test, extack->_msg && strstr(extack->_msg, want),
+			      "message '%s' lacks '%s'", extack->_msg ?: "", want);
+}
+
+/*
+ * The kernel keeps the key it is given (userspace canonicalises issuer
+ * names; the UAPI's Keys) and refuses a certificate without one, and a key
+ * without a certificate, adding or replacing, naming the attribute.
+ */
+static void nl_peer_revkey_with_cert(struct kunit *test)
+{
+	struct svrcert_peer *peer = svrcert_peer_alloc(), *old = svrcert_peer_alloc();
+	struct netlink_ext_ack extack = {};
+
+	KUNIT_ASSERT_TRUE(test, peer && old);
+	KUNIT_EXPECT_EQ(test, parse_peer(test, WITH_CERT, NULL, old, &extack), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(old->cert.fingerprint, cert_ca_fp, 32), 0);
+
+	memset(&extack, 0, sizeof(extack));
+	KUNIT_EXPECT_EQ(test, parse_peer(test, CERT_ONLY, NULL, peer, &extack), -EINVAL);
+	expect_msg(test, &extack, "SVRCERT_PEER_A_CERT without SVRCERT_PEER_A_REVKEY");
+	memset(&extack, 0, sizeof(extack));
+	KUNIT_EXPECT_EQ(test, parse_peer(test, CERT_ONLY, old, peer, &extack), -EINVAL);
+	expect_msg(test, &extack, "without SVRCERT_PEER_A_REVKEY");
+
+	memset(&extack, 0, sizeof(extack));
+	KUNIT_EXPECT_EQ(test, parse_peer(test, REVKEY_ONLY, old, peer, &extack), -EINVAL);
+	expect_msg(test, &extack, "SVRCERT_PEER_A_REVKEY without SVRCERT_PEER_A_CERT");
+	memset(&extack, 0, sizeof(extack));
+	KUNIT_EXPECT_EQ(test, parse_peer(test, REVKEY_ONLY, NULL, peer, &extack), -EINVAL);
+	expect_msg(test, &extack, "without SVRCERT_PEER_A_CERT");
+	kfree(peer);
+	kfree(old);
+}
+
 static struct kunit_case netlink_test_cases[] = {
 	KUNIT_CASE(nl_policy_rejections),
+	KUNIT_CASE(nl_peer_revkey_with_cert),
 	{}
 };
 

@@ -16,13 +16,12 @@ struct cert_case {
 	const u8 *der;
 	size_t len;
 	const u8 *fp;
-	const u8 *revkey;
 	time64_t not_before;
 	time64_t not_after;
 };
 
 #define CERT_CASE(n, N) { #n, cert_##n##_der, sizeof(cert_##n##_der), \
-	cert_##n##_fp, cert_##n##_revkey, CERT_##N##_NOT_BEFORE, CERT_##N##_NOT_AFTER }
+	cert_##n##_fp, CERT_##N##_NOT_BEFORE, CERT_##N##_NOT_AFTER }
 
 static const struct cert_case cert_cases[] = {
 	CERT_CASE(ca, CA),
@@ -47,8 +46,6 @@ static void x509_real_certificates(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, facts.not_after, c->not_after, "%s", c->name);
 		KUNIT_EXPECT_EQ_MSG(test, memcmp(facts.fingerprint, c->fp, 32), 0,
 				    "%s fingerprint", c->name);
-		KUNIT_EXPECT_EQ_MSG(test, memcmp(facts.revkey, c->revkey, 32), 0,
-				    "%s revocation key", c->name);
 	}
 }
 

@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Compute a revocation key with the OpenSSL CLI and coreutils only, as an
-# independent check of the C code (userspace/lib/pki.c, kmod): the SHA-256
-# of the DER issuer Name TLV followed by the DER serial INTEGER TLV.
+# independent check of the C code (userspace/crl/crl_revkey.c): the SHA-256
+# of the canonical issuer Name DER followed by the DER serial INTEGER TLV.
+# The canonical Name is rebuilt from the issuer's text, each value a
+# UTF8String stripped, inner white space collapsed to one space and A-Z
+# folded to a-z. Only names of single-valued RDNs of plain text (no '/',
+# '+', '#' or '$', non-string values) come out right: enough for test PKIs.
 #
 #   revkey.sh cert CERT.pem     the certificate's own revocation key
 #   revkey.sh crl CRL.der       the key of the CRL's first revoked entry
@@ -23,24 +27,40 @@ tlv() { # FILE OFF HL LEN
 	dd if="$1" bs=1 skip="$2" count=$(($3 + $4)) status=none
 }
 
+# The canonical DER of the Name that `openssl $1 -issuer` prints, built by
+# `openssl asn1parse -genconf`: each value a UTF8String, stripped, inner
+# white space one space, A-Z folded to a-z.
+canon_issuer() { # x509|crl FILE.der
+	openssl "$1" -inform DER -in "$2" -noout -issuer -nameopt compat |
+		LC_ALL=C awk '{
+			sub(/^issuer=/, ""); n = split($0, f, "/")
+			print "asn1 = SEQUENCE:name"; print "[name]"
+			for (i = 2; i <= n; i++) print "r" i " = SET:r" i
+			for (i = 2; i <= n; i++) {
+				k = f[i]; sub(/=.*/, "", k); v = substr(f[i], length(k) + 2)
+				gsub(/[ \t\n\v\f\r]+/, " ", v); sub(/^ /, "", v); sub(/ $/, "", v)
+				print "[r" i "]"; print "a = SEQUENCE:a" i
+				print "[a" i "]"; print "oid = OID:" k
+				print "val = UTF8:" tolower(v)
+			}}' >"$tmp/name.cnf"
+	openssl asn1parse -genconf "$tmp/name.cnf" -out "$tmp/name.der" >/dev/null
+	cat "$tmp/name.der"
+}
+
 case "${1:-}" in
 cert)
 	openssl x509 -in "$2" -outform DER -out "$tmp/x.der"
 	# TBSCertificate children (depth 2): [0] version, serial, sigalg, issuer
 	mapfile -t top < <(elements "$tmp/x.der" | awk '$2 == 2')
 	read -r so _ sh sl _ <<<"${top[1]}"
-	read -r io _ ih il _ <<<"${top[3]}"
-	{ tlv "$tmp/x.der" "$io" "$ih" "$il"; tlv "$tmp/x.der" "$so" "$sh" "$sl"; } |
+	{ canon_issuer x509 "$tmp/x.der"; tlv "$tmp/x.der" "$so" "$sh" "$sl"; } |
 		sha256sum | cut -c1-64
 	;;
 crl)
 	cp "$2" "$tmp/c.der"
-	# TBSCertList children (depth 2): version, sigalg, issuer, ...
-	mapfile -t top < <(elements "$tmp/c.der" | awk '$2 == 2')
-	read -r io _ ih il _ <<<"${top[2]}"
 	# first revoked entry's serial: the first INTEGER at depth 4
 	read -r so _ sh sl _ < <(elements "$tmp/c.der" | awk '$2 == 4 && $5 == "INTEGER"' | head -1)
-	{ tlv "$tmp/c.der" "$io" "$ih" "$il"; tlv "$tmp/c.der" "$so" "$sh" "$sl"; } |
+	{ canon_issuer crl "$tmp/c.der"; tlv "$tmp/c.der" "$so" "$sh" "$sl"; } |
 		sha256sum | cut -c1-64
 	;;
 *)

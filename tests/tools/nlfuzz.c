@@ -271,11 +271,27 @@ static void put_name(struct builder *b)
 	put(b, SVRCERT_PEER_A_NAME, name, !pristine && one_in(8) ? len : len + 1);
 }
 
+/* The revocation key that goes with every certificate: any 32 bytes do
+ * for the kernel; sometimes none or of a wrong length. */
+static void put_revkey(struct builder *b)
+{
+	unsigned char key[40];
+	size_t len = SVRCERT_KEY_LEN;
+
+	rnd_bytes(key, sizeof(key));
+	if (!pristine && one_in(12))
+		return;
+	if (!pristine && one_in(12))
+		len = below(sizeof(key) + 1);
+	put(b, SVRCERT_PEER_A_REVKEY, key, len);
+}
+
 static void put_cert(struct builder *b)
 {
 	static unsigned char der[SVRCERT_CERT_DER_MAX + 64];
 	size_t len = cert_len, i;
 
+	put_revkey(b);
 	if (pristine && cert_der) {
 		put(b, SVRCERT_PEER_A_CERT, cert_der, cert_len);
 		return;

@@ -26,6 +26,8 @@
 
 #include "netlink/nl.h"
 #include "netlink/nl_util.h"
+#include "pki/pki.h"
+#include <openssl/x509.h>
 
 /* Header of the DER TLV at P (within END): sets *hl, *len; 0 or -1. */
 static int der_header(const unsigned char *p, const unsigned char *end,
@@ -113,6 +115,17 @@ static void addr_nth(const struct svrcert_nl_addr *base, unsigned int i, struct 
 	}
 }
 
+/* The revocation key the kernel takes with each certificate. */
+static int cert_revkey(const unsigned char *der, size_t n, uint8_t out[SVRCERT_KEY_LEN])
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)n);
+	int err = x ? svrcert_revkey_from_cert(x, out) : -EINVAL;
+
+	X509_free(x);
+	return err;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: peerload -c TEMPLATE.der -n COUNT -b BASE_ADDR "
@@ -175,7 +188,8 @@ int main(int argc, char **argv)
 		addr_nth(&base, i, &info.addrs[0]);
 		info.cert_der = der;
 		info.cert_der_len = n;
-		err = svrcert_nl_peer_add(nl, &info, false);
+		err = cert_revkey(der, n, info.revkey) ?:
+		      svrcert_nl_peer_add(nl, &info, false);
 		if (err < 0) {
 			fprintf(stderr, "peerload: peer %s: %s%s%s\n", info.name, strerror(-err),
 				*svrcert_nl_errmsg(nl) ? ": kernel says: " : "",

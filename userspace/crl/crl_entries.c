@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "crl_revkey.h"
 #include "crl_walk_int.h"
 
 struct crlw_sha256 {
@@ -225,7 +226,8 @@ static int set_cert_issuer(struct crl_walker *w, const struct crlw_tlv *val)
 	GENERAL_NAMES *gns = d2i_GENERAL_NAMES(NULL, &p, val->len);
 	X509_NAME *dirn = gns ? cert_issuer_dirname(gns) : NULL;
 	unsigned char *der = NULL;
-	int len = -1, rc = 0;
+	size_t len = 0;
+	int rc = 0;
 
 	if (!gns || p != val->val + val->len)
 		rc = crlw_fail(w, -EBADMSG, "malformed certificateIssuer at offset %zu",
@@ -241,12 +243,13 @@ static int set_cert_issuer(struct crl_walker *w, const struct crlw_tlv *val)
 		rc = crlw_fail(w, -EPROTONOSUPPORT,
 			       "certificateIssuer at offset %zu has no directoryName",
 			       crlw_off(w, val->hdr));
-	if (!rc && (len = i2d_X509_NAME(dirn, &der)) <= 0)
-		rc = crlw_fail(w, -ENOMEM, "cannot encode certificateIssuer");
+	if (!rc && svrcert_name_canon_der(dirn, &der, &len))
+		rc = crlw_fail(w, -EBADMSG, "cannot canonicalise certificateIssuer at offset %zu",
+			       crlw_off(w, val->hdr));
 	if (!rc) {
 		OPENSSL_free(w->cert_issuer);
 		w->cert_issuer = der;
-		rc = set_prefix(w, der, (size_t)len);
+		rc = set_prefix(w, der, len);
 	}
 out:
 	GENERAL_NAMES_free(gns);
@@ -384,10 +387,19 @@ static int walk_entry(struct crl_walker *w, const struct entry_oids *o,
 
 static int hash_setup(struct crl_walker *w)
 {
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int rc;
+
 	w->prefix = malloc(sizeof(*w->prefix));
 	if (!w->prefix)
 		return crlw_fail(w, -ENOMEM, "out of memory");
-	return set_prefix(w, w->out->issuer_der, w->out->issuer_der_len);
+	/* Keys hash the canonical issuer (crl_revkey.h), not its bytes. */
+	if (svrcert_name_canon_der(w->issuer_name, &der, &len))
+		return crlw_fail(w, -EBADMSG, "cannot canonicalise the CRL issuer name");
+	rc = set_prefix(w, der, len);
+	OPENSSL_free(der);
+	return rc;
 }
 
 /* A removeFromCRL entry (at AT): in a delta CRL its key leaves the base's

@@ -3,8 +3,9 @@
  * crl_walk -- verify a CRL's signature and turn its revoked entries into
  * sorted, unique 32-byte revocation keys without building an X509_CRL.
  *
- * A revocation key is SHA-256(DER issuer Name TLV || DER serial INTEGER TLV),
- * the same definition the kernel and the certificate validator use. For a
+ * A revocation key is SHA-256(canonical issuer Name DER || DER serial INTEGER
+ * TLV), crl_revkey.h's definition, which the certificate side and the kernel
+ * (handed the key with each peer) share. For a
  * direct CRL the issuer is the CRL issuer; for an indirect CRL
  * (issuingDistributionPoint indirectCRL=TRUE) it is the directoryName of the
  * entry's certificateIssuer extension, carried forward as RFC 5280 5.3.3 says.

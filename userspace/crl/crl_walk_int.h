@@ -31,7 +31,7 @@ struct crl_walker {
 	size_t errlen;
 	/* SHA-256 midstate after the current entries' issuer Name. */
 	struct crlw_sha256 *prefix;
-	unsigned char *cert_issuer;	/* indirect CRL: certificateIssuer DER */
+	unsigned char *cert_issuer;	/* indirect CRL: canonical certificateIssuer DER */
 	bool entry_remove;	/* this entry's reasonCode is removeFromCRL */
 };
 

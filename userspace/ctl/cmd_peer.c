@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "ctl_nl.h"
 #include "netlink/nl_util.h"
+#include "pki/pki.h"
 
 static void usage(void)
 {
@@ -32,8 +33,10 @@ static void usage(void)
 		"STATE: valid (default), invalid, revoked, expired, not-yet-valid, unknown\n");
 }
 
-/* The first certificate of a PEM file, as DER (OPENSSL_free it). */
-static int read_cert_der(const char *path, unsigned char **der, size_t *len)
+/* The first certificate of a PEM file, as DER (OPENSSL_free it), and its
+ * revocation key, which the kernel takes with it. */
+static int read_cert_der(const char *path, unsigned char **der, size_t *len,
+			 uint8_t revkey[SVRCERT_KEY_LEN])
 {
 	FILE *f = fopen(path, "r");
 	X509 *x;
@@ -53,10 +56,13 @@ static int read_cert_der(const char *path, unsigned char **der, size_t *len)
 		return -EINVAL;
 	}
 	*der = NULL;
-	n = i2d_X509(x, der);
+	n = svrcert_revkey_from_cert(x, revkey) ? -1 : i2d_X509(x, der);
 	X509_free(x);
-	if (n <= 0)
-		return -ENOMEM;
+	if (n <= 0) {
+		fprintf(stderr, "svrcertctl: peer: %s: cannot encode the certificate "
+			"or compute its revocation key\n", path);
+		return -EINVAL;
+	}
 	*len = (size_t)n;
 	return 0;
 }
@@ -114,7 +120,7 @@ static int peer_add(int argc, char **argv, bool replace)
 	if (ret != CTL_OK)
 		return ret;
 	snprintf(info.name, sizeof(info.name), "%s", argv[1]);
-	if (read_cert_der(argv[2], &der, &info.cert_der_len))
+	if (read_cert_der(argv[2], &der, &info.cert_der_len, info.revkey))
 		return CTL_FAIL;
 	info.cert_der = der;
 	nl = ctl_nl_open(what);

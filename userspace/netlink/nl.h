@@ -114,10 +114,12 @@ struct svrcert_peer_info {
 	/* set (peer_add) only */
 	const uint8_t *cert_der;
 	size_t cert_der_len;
+	/* set with cert_der (svrcert_revkey_from_cert: the kernel does not
+	 * compute it), and reported by the kernel */
+	uint8_t revkey[SVRCERT_KEY_LEN];
 
 	/* get only: reported by the kernel */
 	uint8_t fingerprint[SVRCERT_KEY_LEN];	/* SHA-256(cert DER) */
-	uint8_t revkey[SVRCERT_KEY_LEN];
 	int64_t not_before;		/* seconds since the epoch */
 	int64_t not_after;
 	int verdict;			/* enum svrcert_verdict, now */

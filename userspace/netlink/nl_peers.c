@@ -38,7 +38,8 @@ static int put_peer(struct nl_msg *msg, const struct svrcert_peer_info *info)
 	if (!nest || nla_put_string(msg, SVRCERT_PEER_A_NAME, info->name) < 0)
 		return -EMSGSIZE;
 	if (info->cert_der &&
-	    nla_put(msg, SVRCERT_PEER_A_CERT, (int)info->cert_der_len, info->cert_der) < 0)
+	    (nla_put(msg, SVRCERT_PEER_A_CERT, (int)info->cert_der_len, info->cert_der) < 0 ||
+	     nla_put(msg, SVRCERT_PEER_A_REVKEY, SVRCERT_KEY_LEN, info->revkey) < 0))
 		return -EMSGSIZE;
 	if (nla_put_u8(msg, SVRCERT_PEER_A_STATE, (uint8_t)info->state) < 0)
 		return -EMSGSIZE;

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/x509.h>
 #include "netlink/nl.h"
+#include "pki/pki.h"
 #include "peerauth_int.h"
 
 /* One handle, opened when first needed and again after any failure (the
@@ -25,6 +27,25 @@ static struct svrcert_nl *nl_handle(struct peerauth *pa, char *msg,
 	return pa->nl;
 }
 
+/* The kernel takes the certificate's revocation key with it (the UAPI's
+ * Keys: only userspace canonicalises the issuer name). */
+static int bind_revkey(const struct peerauth_binding *b,
+		       uint8_t revkey[SVRCERT_KEY_LEN], char *msg, size_t msglen)
+{
+	const unsigned char *p = b->cert_der;
+	X509 *x;
+	int ret;
+
+	if (!b->cert_der)
+		return 0;
+	x = d2i_X509(NULL, &p, (long)b->cert_der_len);
+	ret = x ? svrcert_revkey_from_cert(x, revkey) : -EINVAL;
+	X509_free(x);
+	if (ret)
+		snprintf(msg, msglen, "cannot compute the certificate's revocation key");
+	return ret;
+}
+
 int pa_default_bind(const struct peerauth_binding *b, void *ctx, char *msg,
 		    size_t msglen)
 {
@@ -32,9 +53,13 @@ int pa_default_bind(const struct peerauth_binding *b, void *ctx, char *msg,
 	struct svrcert_peer_info info = { .state = b->state,
 					  .cert_der = b->cert_der,
 					  .cert_der_len = b->cert_der_len };
-	struct svrcert_nl *nl = nl_handle(pa, msg, msglen);
+	struct svrcert_nl *nl;
 	int ret;
 
+	ret = bind_revkey(b, info.revkey, msg, msglen);
+	if (ret)
+		return ret;
+	nl = nl_handle(pa, msg, msglen);
 	if (!nl)
 		return -ENOENT;
 	snprintf(info.name, sizeof(info.name), "%s", b->name);

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "pki.h"
+#include "crl/crl_revkey.h"
 #include "lib/util.h"
 
 #define PEERING_URI_PREFIX "urn:ssr:peering:"
@@ -17,31 +18,7 @@ int svrcert_revkey_from_issuer_serial(const X509_NAME *issuer,
 				      const ASN1_INTEGER *serial,
 				      uint8_t out[SVRCERT_DIGEST_LEN])
 {
-	unsigned char *name_der = NULL, *serial_der = NULL;
-	int name_len, serial_len, ret = -EINVAL;
-	EVP_MD_CTX *md;
-
-	if (!issuer || !serial)
-		return -EINVAL;
-	/* Full TLVs, so that the key does not depend on how either was
-	 * stored: the same bytes a CRL walker sees in the CRL's DER. */
-	name_len = i2d_X509_NAME(issuer, &name_der);
-	serial_len = i2d_ASN1_INTEGER(serial, &serial_der);
-	md = EVP_MD_CTX_new();
-	if (name_len <= 0 || serial_len <= 0 || !md) {
-		ret = md ? -EINVAL : -ENOMEM;
-		goto out;
-	}
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(md, name_der, (size_t)name_len) == 1 &&
-	    EVP_DigestUpdate(md, serial_der, (size_t)serial_len) == 1 &&
-	    EVP_DigestFinal_ex(md, out, NULL) == 1)
-		ret = 0;
-out:
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(name_der);
-	OPENSSL_free(serial_der);
-	return ret;
+	return svrcert_revkey_compute(issuer, serial, out);
 }
 
 int svrcert_revkey_from_cert(X509 *cert, uint8_t out[SVRCERT_DIGEST_LEN])

@@ -21,10 +21,12 @@
 #define SVRCERT_SHA256_HEX_LEN	65
 
 /*
- * Revocation key, the kernel's definition (include/uapi/linux/svrcert.h):
- * SHA-256(DER issuer Name TLV || DER serialNumber INTEGER TLV). A CRL entry
- * yields the same key from the CRL's issuer (or the entry's certificateIssuer)
- * and the entry's serial. Return 0 or -EINVAL / -ENOMEM.
+ * Revocation key (crl/crl_revkey.h, include/uapi/linux/svrcert.h):
+ * SHA-256(canonical issuer Name DER || DER serialNumber INTEGER TLV). A CRL
+ * entry yields the same key from the CRL's issuer (or the entry's
+ * certificateIssuer) and the entry's serial, also when the two names differ
+ * only in case, white space or string type. Return 0 or -EINVAL / -ENOMEM /
+ * -EBADMSG (a name value that is not valid text).
  */
 int svrcert_revkey_from_cert(X509 *cert, uint8_t out[SVRCERT_DIGEST_LEN]);
 int svrcert_revkey_from_issuer_serial(const X509_NAME *issuer,

@@ -17,8 +17,15 @@
  * are ignored.
  *
  * Keys. Every key is SVRCERT_KEY_LEN (32) bytes, a SHA-256 digest, either
- *   - a revocation key: SHA-256(DER issuer Name TLV || DER serial INTEGER TLV),
- *     which both a CRL entry and a certificate yield, or
+ *   - a revocation key: SHA-256(canonical issuer Name DER || DER serial
+ *     INTEGER TLV), which both a CRL entry and a certificate yield. The
+ *     canonical issuer is the Name with every string-typed value (UTF8,
+ *     Printable, T61, IA5, Visible, BMP, UniversalString) made a UTF8String
+ *     of its text stripped of leading and trailing white space, inner runs
+ *     of white space made one space and ASCII upper case folded to lower;
+ *     other values as they are (OpenSSL's canonical form, RFC 5280 7.1).
+ *     Userspace computes it for both sides and hands the kernel each peer's
+ *     (SVRCERT_PEER_A_REVKEY); the kernel does not parse names. Or
  *   - a certificate fingerprint: SHA-256(certificate DER), for an explicit
  *     block of one certificate.
  * A peer is refused as revoked when either its revocation key or its
@@ -30,7 +37,8 @@
 #include <linux/types.h>
 
 #define SVRCERT_GENL_NAME		"svrcert"
-#define SVRCERT_GENL_VERSION		1
+/* 2: ADD_PEER/REPLACE_PEER take SVRCERT_PEER_A_REVKEY with every CERT. */
+#define SVRCERT_GENL_VERSION		2
 #define SVRCERT_MCGRP_EVENTS		"events"
 
 #define SVRCERT_KEY_LEN			32
@@ -116,14 +124,18 @@ enum svrcert_peer_attr {
 	SVRCERT_PEER_A_NAME,		/* string, NUL-terminated, 1..63 chars,
 					 * printable ASCII without spaces
 					 * (0x21..0x7e); set/get */
-	SVRCERT_PEER_A_CERT,		/* binary: certificate DER; set */
+	SVRCERT_PEER_A_CERT,		/* binary: certificate DER; set, always
+					 * with SVRCERT_PEER_A_REVKEY */
 	SVRCERT_PEER_A_STATE,		/* u8 enum svrcert_cert_state: userspace's
 					 * authentication result; set/get */
 	SVRCERT_PEER_A_ADDRS,		/* nest of 1..SVRCERT_PEER_ADDRS_MAX
 					 * enum svrcert_addr_attr; set/get */
 	SVRCERT_PEER_A_FINGERPRINT,	/* binary[32]: SHA-256(cert DER),
 					 * computed in the kernel; get */
-	SVRCERT_PEER_A_REVKEY,		/* binary[32]: revocation key; get */
+	SVRCERT_PEER_A_REVKEY,		/* binary[32]: the certificate's
+					 * revocation key (see Keys above);
+					 * set/get. Required with CERT, refused
+					 * without it (-EINVAL, extack) */
 	SVRCERT_PEER_A_NOT_BEFORE,	/* s64 seconds since the epoch; get */
 	SVRCERT_PEER_A_NOT_AFTER,	/* s64 seconds since the epoch; get */
 	SVRCERT_PEER_A_VERDICT,		/* u8 enum svrcert_verdict, now; get */
