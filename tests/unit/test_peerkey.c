@@ -140,8 +140,20 @@ static void test_offer_wire(void **state)
 	} while (0)
 	BAD(0, 'X', "not a key offer (magic)");
 	BAD(4, 2, "unsupported version");
-	BAD(5, 2, "unknown flags");
+	BAD(5, 4, "unknown flags");
+	BAD(5, 3, "unknown flags");	/* READY | REQUEST */
 	BAD(7, 1, "unknown flags");
+	BAD(5, 2, "a request carries no SPI or index");
+	{	/* REQUEST: spi and index 0 */
+		static const uint8_t req[PEERKEY_OFFER_LEN] = { 'S', 'V', 'R', 'K', 1, 2 };
+		uint8_t enc[PEERKEY_OFFER_LEN];
+
+		assert_int_equal(peerkey_offer_decode(req, sizeof(req), &o, err, sizeof(err)), 0);
+		assert_int_equal(o.flags, PEERKEY_F_REQUEST);
+		assert_int_equal(o.spi, 0);
+		peerkey_offer_encode(&o, enc);
+		assert_memory_equal(enc, req, sizeof(req));
+	}
 	memset(b + 8, 0, 4);
 	b[11] = 0xff;		/* SPI 255: reserved */
 	BAD(11, 0xff, "reserved SPI");

@@ -3,6 +3,7 @@
  * svrcertctl peer add|replace NAME CERT.pem ADDR... [state STATE]
  * svrcertctl peer state NAME STATE
  * svrcertctl peer del NAME
+ * svrcertctl peer rekey NAME|--all   (svrcertd's peer keys: peer_keys.c)
  *
  * Binds a peer's certificate to its addresses in the kernel. svrcertd does
  * this itself after it has authenticated the peer; by hand it is for
@@ -30,6 +31,7 @@ static void usage(void)
 		"usage: svrcertctl peer add|replace NAME CERT.pem ADDR... [state STATE]\n"
 		"       svrcertctl peer state NAME STATE\n"
 		"       svrcertctl peer del NAME\n"
+		"       svrcertctl peer rekey NAME|--all\n"
 		"STATE: valid (default), invalid, revoked, expired, not-yet-valid, unknown\n");
 }
 
@@ -203,6 +205,8 @@ int cmd_peer(int argc, char **argv)
 		return peer_state(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "del"))
 		return peer_del(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "rekey"))
+		return peer_rekey(argc - 1, argv + 1);
 	usage();
 	return CTL_USAGE;
 }

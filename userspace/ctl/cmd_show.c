@@ -7,7 +7,7 @@
 static const struct ctl_cmd topics[] = {
 	{ "policy", show_policy, "[-j]", "the kernel's policy",
 	  NULL, NULL, CTL_JSON },
-	{ "peers", show_peers, "[NAME] [-j]",
+	{ "peers", show_peers, "[NAME] [-j]\nsecurity [NAME] [-j]",
 	  "peers: kernel binding, verdict, counters, svrcertd's view",
 	  NULL, NULL, CTL_JSON },
 	{ "revoked", show_revoked, "[-j]", "the kernel's live revocation set",

@@ -77,6 +77,9 @@ int cmd_daemon(int argc, char **argv);		/* cmd_daemon.c */
 /* show topics; argv[0] is the topic. */
 int show_policy(int argc, char **argv);		/* show_policy.c */
 int show_peers(int argc, char **argv);		/* show_peers.c */
+/* peer_keys.c: svrcertd's peer keys (show peers security, peer rekey) */
+int show_peers_security(int argc, char **argv);
+int peer_rekey(int argc, char **argv);
 int show_revoked(int argc, char **argv);	/* show_revoked.c */
 int show_stats(int argc, char **argv);		/* show_stats.c: kernel data
 						 * path; "stats security ..."

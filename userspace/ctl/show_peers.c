@@ -265,6 +265,9 @@ int show_peers(int argc, char **argv)
 	json_t *view;
 	int err, ret;
 
+	if (argc >= 2 && !strcmp(argv[1], "security"))
+		return show_peers_security(argc - 1, argv + 1);
+
 	if (svrcert_env_take_args(&argc, argv, &args) || argc > 2) {
 		fprintf(stderr, "usage: svrcertctl show peers [NAME] [-j] [--config FILE] "
 			"[--state-dir DIR]\n");

@@ -36,10 +36,11 @@ static const struct ctl_cmd commands[] = {
 	  "(and logs it), a restart ends it; VALUE config returns to "
 	  "svrcert.conf.\n  show policy marks it.", NULL, 0 },
 	{ "peer", cmd_peer, "add|replace NAME CERT.pem ADDR... [state STATE]\n"
-	  "state NAME STATE\ndel NAME",
+	  "state NAME STATE\ndel NAME\nrekey NAME|--all",
 	  "bind a peer's certificate to its addresses in the kernel",
 	  "STATE: valid (default), invalid, revoked, expired, not-yet-valid, "
-	  "unknown", NULL, 0 },
+	  "unknown.\n  rekey: svrcertd agrees new ESP keys with the peer now "
+	  "([daemon] peer-keys).", NULL, 0 },
 	{ "revoked", cmd_revoked, "add|del KEY...\nload FILE|-\nflush",
 	  "change the kernel's revocation set",
 	  "KEY: 64 hex digits; FILE: one KEY per line, '#' comments; "

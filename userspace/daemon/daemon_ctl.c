@@ -121,6 +121,9 @@ static json_t *dispatch(struct daemon *d, const char *line)
 		       status_json(d);
 	else if (!strcmp(cmd, "peers"))
 		resp = daemon_peers_json(d);
+	else if (!strcmp(cmd, "peer-rekey"))
+		resp = daemon_peers_rekey_json(d, json_string_value(
+				json_object_get(req, "peer")));
 	else if (!strcmp(cmd, "crl"))
 		resp = daemon_crl_json(d);
 	else if (!strcmp(cmd, "crl-fetch"))

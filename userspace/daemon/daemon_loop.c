@@ -258,6 +258,8 @@ void daemon_check(struct daemon *d)
 	store_unlock(&d->env.st);
 	d->last_check = time(NULL);
 	daemon_peers_check(d);	/* own certificate replaced: re-authenticate */
+	if (!ret)
+		daemon_peers_own_state(d);	/* fail-hard: keys cut */
 	if (ret) {
 		syslog(LOG_ERR, "own-certificate check failed: %s",
 		       strerror(-ret));

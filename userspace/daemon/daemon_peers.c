@@ -86,6 +86,9 @@ void daemon_peers_reload(struct daemon *d)
 	}
 	if (peerauth_reconfigure(d->peers.pa, config_of(d), err, sizeof(err)))
 		syslog(LOG_ERR, "peer authentication: %s", err);
+	/* Keys agreed under peer-keys = yes do not outlive it. */
+	if (!config_of(d)->peer_keys)
+		peerauth_keys_cut_all(d->peers.pa, "peer-keys turned off");
 }
 
 void daemon_peers_check(struct daemon *d)
@@ -126,4 +129,36 @@ json_t *daemon_peers_json(struct daemon *d)
 json_t *daemon_peers_alarms_json(struct daemon *d)
 {
 	return d->peers.pa ? peerauth_alarms_json(d->peers.pa) : json_array();
+}
+
+json_t *daemon_peers_rekey_json(struct daemon *d, const char *peer)
+{
+	int n;
+
+	if (!d->peers.pa)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+				 "peer authentication is not running");
+	n = peerauth_rekey(d->peers.pa, peer);
+	if (n == -EOPNOTSUPP)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+				 "peer keys are off ([daemon] peer-keys)");
+	if (n < 0)
+		return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
+				 "no such peer", "peer", peer);
+	syslog(LOG_NOTICE, "peer keys: rekey of %s requested", peer ? peer : "every peer");
+	return json_pack("{s:b, s:i}", "ok", 1, "peers", n);
+}
+
+void daemon_peers_own_state(struct daemon *d)
+{
+	const struct own_cert_status *s = &d->status;
+	char why[160];
+
+	if (!d->peers.pa || !d->env.have_cfg || !s->present ||
+	    s->state == SVRCERT_STATE_VALID ||
+	    d->env.cfg.failure_mode != SVRCERT_FAIL_HARD)
+		return;
+	snprintf(why, sizeof(why), "this router's own certificate is %s (fail-hard)",
+		 cert_state_name(s->state));
+	peerauth_keys_cut_all(d->peers.pa, why);
 }

@@ -47,6 +47,12 @@ void daemon_peers_check(struct daemon *d);
 void daemon_peers_kernel_reloaded(struct daemon *d);
 /* The CRL manager published new CRLs into the state directory. */
 void daemon_peers_crl_updated(struct daemon *d);
+/* "peer-rekey" control command: new keys with PEER (NULL: every peer)
+ * now; {"ok": true, "peers": N} or {"ok": false, "error": ...}. */
+json_t *daemon_peers_rekey_json(struct daemon *d, const char *peer);
+/* After the own-certificate check: under fail-hard, a bad own certificate
+ * deletes every peer's SAs and policies. */
+void daemon_peers_own_state(struct daemon *d);
 /* Raised peer alarms (peerauth_alarms_json), [] when not running. */
 json_t *daemon_peers_alarms_json(struct daemon *d);
 /* {"ok": true, "peers": [...], "counters": {...}} for the "peers" control

@@ -143,6 +143,7 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 		return ret;
 	}
 	pa_alarms_restore(pa);
+	pa_keys_start(pa);
 	identity_reload(pa);
 	pa->next_revalidate_ms = pa_now_ms() + (int64_t)pa->p.revalidate_s * 1000;
 	*out = pa;
@@ -171,6 +172,7 @@ void peerauth_free(struct peerauth *pa)
 	svrcert_keyset_free(&pa->revoked);
 	pa_identity_free(pa);
 	pa_nl_close(pa);
+	svrcert_xfrm_close(pa->xfrm);	/* the kernel keeps the SAs */
 	free(pa);
 }
 
@@ -202,6 +204,10 @@ static int64_t next_deadline(struct peerauth *pa)
 	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
 		if (pa->incoming[i] && pa->incoming[i]->deadline_ms < t)
 			t = pa->incoming[i]->deadline_ms;
+	int64_t keys = pa_keys_timers(pa, pa_now_ms());
+
+	if (keys < t)
+		t = keys;
 	for (size_t i = 0; i < pa->n_peers; i++) {
 		const struct pa_peer *peer = &pa->peers[i];
 
@@ -275,8 +281,14 @@ static void connect_next(struct peerauth *pa, struct pa_peer *peer,
 static void step_outgoing(struct peerauth *pa, struct pa_peer *peer)
 {
 	char why[300];
-	int r = pa_conn_step(peer->conn, why, sizeof(why));
+	int r;
 
+	if (peer->conn->agree) {	/* authenticated: keys */
+		if (pa_keys_step(pa, peer->conn))
+			attempt_done(pa, peer, true);
+		return;
+	}
+	r = pa_conn_step(peer->conn, why, sizeof(why));
 	if (r == 0)
 		return;
 	/* Still "connecting" after a failed step: TCP failed, not TLS. */
@@ -290,10 +302,13 @@ static void step_outgoing(struct peerauth *pa, struct pa_peer *peer)
 		connect_next(pa, peer, why);
 		return;
 	}
-	if (r > 0)
+	if (r > 0) {
 		pa_judge_received(pa, peer->conn);
-	else
+		if (!pa_keys_begin(pa, peer->conn))
+			return;
+	} else {
 		pa_transport_failed(pa, peer, why);
+	}
 	attempt_done(pa, peer, r > 0);
 }
 
@@ -301,13 +316,19 @@ static void step_incoming(struct peerauth *pa, size_t i)
 {
 	struct pa_conn *c = pa->incoming[i];
 	char why[300];
-	int r = pa_conn_step(c, why, sizeof(why));
+	int r;
 
+	if (c->agree)
+		r = pa_keys_step(pa, c) ? 2 : 0;
+	else
+		r = pa_conn_step(c, why, sizeof(why));
 	if (r == 0)
 		return;
-	if (r > 0) {
+	if (r == 1) {
 		pa_judge_received(pa, c);
-	} else {
+		if (!pa_keys_begin(pa, c))
+			return;
+	} else if (r < 0) {
 		/* Unknown caller: nothing to retry, but say why. */
 		pa->counters[PA_CNT_HANDSHAKE_FAILED]++;
 		syslog(LOG_NOTICE, "peer auth from %s: %s", c->remote, why);
@@ -396,11 +417,16 @@ static void run_timers(struct peerauth *pa)
 	size_t active = 0;
 
 	pa_persist_counts(pa);
+	pa_keys_timers(pa, now);
 	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
 		if (pa->incoming[i] && pa->incoming[i]->deadline_ms <= now) {
-			syslog(LOG_NOTICE, "peer auth from %s: handshake timed "
-			       "out", pa->incoming[i]->remote);
-			pa->counters[PA_CNT_HANDSHAKE_FAILED]++;
+			if (pa->incoming[i]->agree) {
+				pa_keys_timeout(pa, pa->incoming[i]);
+			} else {
+				syslog(LOG_NOTICE, "peer auth from %s: handshake "
+				       "timed out", pa->incoming[i]->remote);
+				pa->counters[PA_CNT_HANDSHAKE_FAILED]++;
+			}
 			pa_conn_free(pa->incoming[i]);
 			pa->incoming[i] = NULL;
 		}
@@ -420,8 +446,11 @@ static void run_timers(struct peerauth *pa)
 		struct pa_peer *peer = &pa->peers[i];
 
 		if (peer->conn && peer->conn->deadline_ms <= now) {
-			pa_transport_failed(pa, peer, "TLS handshake timed out");
-			attempt_done(pa, peer, false);
+			if (peer->conn->agree)
+				pa_keys_timeout(pa, peer->conn);
+			else
+				pa_transport_failed(pa, peer, "TLS handshake timed out");
+			attempt_done(pa, peer, peer->conn->agree != NULL);
 		}
 		lookup_timeout(pa, peer, now);
 		if (peer->conn || peer->resolving)

@@ -174,6 +174,14 @@ int peerauth_crl_updated(struct peerauth *pa);
  * last result (a fresh module holds no peers). Returns how many. */
 int peerauth_rebind_all(struct peerauth *pa);
 
+/* Peer keys ([daemon] peer-keys, peerauth_keys.c): agree new keys with
+ * NAME (NULL: every peer) now, make-before-break. Returns how many peers,
+ * -ENOENT for an unknown name, -EOPNOTSUPP when peer keys are off. */
+int peerauth_rekey(struct peerauth *pa, const char *name);
+/* Delete every peer's SAs and policies now (this router's own certificate
+ * turned bad under fail-hard); WHY is logged. Returns how many peers. */
+int peerauth_keys_cut_all(struct peerauth *pa, const char *why);
+
 /* Listening port actually bound (tests listen on port 0), 0 if none. */
 uint16_t peerauth_listen_port(const struct peerauth *pa);
 uint64_t peerauth_counter(const struct peerauth *pa, enum peerauth_counter c);

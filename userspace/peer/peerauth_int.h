@@ -8,9 +8,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "netlink/xfrm.h"
 #include "peerauth.h"
+#include "peerkey.h"
 
 struct pa_peer;
+struct pa_agree;			/* peerauth_keys.c */
 
 /* One TLS connection in progress, either direction. */
 struct pa_conn {
@@ -20,13 +23,34 @@ struct pa_conn {
 	bool connecting;		/* TCP connect not finished yet */
 	short events;			/* what to poll for next */
 	int64_t deadline_ms;		/* handshake timeout, monotonic */
-	struct pa_peer *peer;		/* client side: the peer called */
+	struct pa_peer *peer;		/* the peer called, or (server) the
+					 * one judged */
+	struct pa_agree *agree;		/* key agreement after judgement */
 	char remote[64];		/* "addr:port" for messages */
 	struct svrcert_addr remote_addr; /* server side: the caller's source
 					  * (IPv4-mapped IPv6 as IPv4) */
 };
 
 struct pa_resolve;			/* peerauth_resolve.c */
+
+/* A peer's ESP keys (peerauth_keys.c): SPIs and times, never key bytes. */
+struct pa_keys {
+	bool established;
+	bool wanted;			/* the peer asked, or an operator */
+	bool lower;			/* we start agreements (fingerprints) */
+	bool role_known;		/* lower is set: a connection was judged */
+	int64_t next_try_ms;		/* rotation timer's next call, at the
+					 * earliest */
+	uint64_t index;
+	uint32_t spi_in, spi_out;
+	struct peerkey_path path;
+	uint32_t old_in;		/* replaced inbound SA in its grace */
+	struct peerkey_path old_path;
+	int64_t old_due_ms;
+	time_t established_at, last_rekey, failed_at;
+	unsigned int rekeys, failures;
+	char failure[300];
+};
 
 struct pa_peer {
 	char name[SVRCERT_CONF_NAME_MAX + 1];
@@ -64,6 +88,7 @@ struct pa_peer {
 	char refused[400];		/* last call refused for its source */
 	time_t refused_at;
 	unsigned int refused_n;
+	struct pa_keys keys;
 };
 
 struct peerauth {
@@ -90,6 +115,7 @@ struct peerauth {
 	uint64_t counters[PA_CNT__MAX];
 	int64_t next_revalidate_ms;
 	struct svrcert_nl *nl;		/* default binder's handle */
+	struct svrcert_xfrm *xfrm;	/* peer keys' handle, NULL until used */
 	struct audit_sink own_sink;	/* when the caller gave none */
 	X509_STORE *trust;		/* cached trust anchors, NULL: reload */
 #define PA_STAMP_N	3
@@ -173,6 +199,19 @@ bool pa_source_accept(struct peerauth *pa, const struct svrcert_addr *src);
 /* After TLS: PEER's certificate from a source it may not use. */
 void pa_source_refused(struct peerauth *pa, struct pa_peer *peer,
 		       struct pa_conn *c, const char *subject);
+
+/* peerauth_keys.c: ESP keys after a judgement ([daemon] peer-keys). The
+ * step functions return 0 in progress, 1 done, -1 failed (recorded). */
+int pa_keys_begin(struct peerauth *pa, struct pa_conn *c);
+int pa_keys_step(struct peerauth *pa, struct pa_conn *c);
+int pa_keys_timeout(struct peerauth *pa, struct pa_conn *c);
+void pa_keys_conn_free(struct pa_conn *c);
+/* Delete PEER's SAs and policies now (WHY is logged). */
+void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why);
+/* Old inbound SAs past their grace go; the next such deadline. */
+int64_t pa_keys_timers(struct peerauth *pa, int64_t now);
+void pa_keys_start(struct peerauth *pa);
+json_t *pa_keys_json(const struct peerauth *pa, const struct pa_peer *peer);
 
 /* peerauth.c */
 struct svrcert_peer;

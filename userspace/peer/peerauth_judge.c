@@ -252,6 +252,9 @@ static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
 	/* Periodic results that change nothing are not re-sent. */
 	if (changed || strncmp(peer->kernel, "bound", 5))
 		bind_peer(pa, peer);
+	/* fail-hard: a bad certificate loses its keys at once (peerauth_keys.c) */
+	if (state != SVRCERT_STATE_VALID && pa->cfg->failure_mode == SVRCERT_FAIL_HARD)
+		pa_keys_cut(pa, peer, cert_state_name(state));
 }
 
 /* Server side: the configured peer the certificate names, or NULL. */
@@ -318,6 +321,7 @@ void pa_judge_received(struct peerauth *pa, struct pa_conn *c)
 	peer->failures = 0;
 	record(pa, peer, leaf, chain, state, problem, reason,
 	       c->server ? "server" : "client", c->remote);
+	c->peer = peer;		/* judged: keys may follow (peerauth_keys.c) */
 }
 
 bool pa_rejudge(struct peerauth *pa, struct pa_peer *peer, const char *via)

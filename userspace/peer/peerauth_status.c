@@ -40,6 +40,7 @@ static void carry_over(struct pa_peer *new, struct pa_peer *old)
 	new->refused_n = old->refused_n;
 	new->refused_at = old->refused_at;
 	memcpy(new->refused, old->refused, sizeof(new->refused));
+	new->keys = old->keys;
 	/* Same host: its addresses stay valid callers until looked up again. */
 	if (new->host && old->host && !strcmp(new->host, old->host)) {
 		memcpy(new->resolved, old->resolved, sizeof(new->resolved));
@@ -89,6 +90,7 @@ int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
 		if (!svrcert_config_peer(cfg, pa->peers[i].name)) {
 			if (pa->p.unbind)
 				pa->p.unbind(pa->peers[i].name, pa->p.bind_ctx);
+			pa_keys_cut(pa, &pa->peers[i], "peer removed from the configuration");
 			syslog(LOG_INFO, "peer %s removed from the "
 			       "configuration", pa->peers[i].name);
 			if (pa->peers[i].alarm)
@@ -200,7 +202,7 @@ static json_t *refused_json(const struct pa_peer *peer)
 			 "last", when, "message", peer->refused);
 }
 
-static json_t *peer_json(const struct pa_peer *peer)
+static json_t *peer_json(const struct peerauth *pa, const struct pa_peer *peer)
 {
 	char fp[SVRCERT_DIGEST_LEN * 2 + 1] = "", last[32] = "", since[32] = "";
 	char endpoint[300] = "", attempt[360];
@@ -238,6 +240,7 @@ static json_t *peer_json(const struct pa_peer *peer)
 	json_object_set_new(o, "attempt", json_string(attempt));
 	json_object_set_new(o, "accept_any_source", json_boolean(peer->any_source));
 	json_object_set_new(o, "source_refused", refused_json(peer));
+	json_object_set_new(o, "keys", pa_keys_json(pa, peer));
 	return o;
 }
 
@@ -246,7 +249,7 @@ json_t *peerauth_status_json(const struct peerauth *pa)
 	json_t *peers = json_array(), *root;
 
 	for (size_t i = 0; i < pa->n_peers; i++)
-		json_array_append_new(peers, peer_json(&pa->peers[i]));
+		json_array_append_new(peers, peer_json(pa, &pa->peers[i]));
 	root = json_pack("{s:b, s:o, s:i, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "ok", 1, "peers", peers,
 			 "listen_port", (int)pa->listen_port,

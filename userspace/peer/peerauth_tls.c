@@ -220,6 +220,7 @@ void pa_conn_free(struct pa_conn *c)
 {
 	if (!c)
 		return;
+	pa_keys_conn_free(c);
 	if (c->ssl) {
 		/* Best effort close_notify; never wait for the answer. */
 		if (SSL_is_init_finished(c->ssl))

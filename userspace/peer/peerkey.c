@@ -48,9 +48,12 @@ int peerkey_offer_decode(const uint8_t *in, size_t len, struct peerkey_offer *o,
 		why = "not a key offer (magic)";
 	else if (in[4] != PEERKEY_VERSION)
 		why = "unsupported version";
-	else if ((in[5] & ~PEERKEY_F_READY) || in[6] || in[7])
+	else if ((in[5] & ~(PEERKEY_F_READY | PEERKEY_F_REQUEST)) ||
+		 in[5] == (PEERKEY_F_READY | PEERKEY_F_REQUEST) || in[6] || in[7])
 		why = "unknown flags";
-	else if (get_be(in + 8, 4) < PEERKEY_SPI_MIN)
+	else if (in[5] == PEERKEY_F_REQUEST && (get_be(in + 8, 4) || get_be(in + 12, 8)))
+		why = "a request carries no SPI or index";
+	else if (in[5] != PEERKEY_F_REQUEST && get_be(in + 8, 4) < PEERKEY_SPI_MIN)
 		why = "reserved SPI";
 	else if (get_be(in + 12, 8) == UINT64_MAX)
 		why = "no key index left";

@@ -50,12 +50,20 @@
  * READY, so no packet is ever sent to an SA that does not exist yet.
  */
 #define PEERKEY_F_READY		0x01
+/*
+ * REQUEST (spi and index 0): "call me and agree keys". Only the router with
+ * the lower certificate fingerprint starts an agreement (one keying
+ * connection per pair); the other asks with this on its own call.
+ */
+#define PEERKEY_F_REQUEST	0x02
+/* Seconds an old inbound SA lives on after a new agreement (as SSR). */
+#define PEERKEY_GRACE_S		30
 
 struct peerkey_offer {
 	uint32_t spi;		/* the sender's inbound SPI */
 	uint64_t index;		/* offer: lowest key index the sender may use;
 				 * READY: the agreed index */
-	uint8_t flags;		/* 0 or PEERKEY_F_READY */
+	uint8_t flags;		/* 0, PEERKEY_F_READY or PEERKEY_F_REQUEST */
 };
 
 /*

@@ -1,0 +1,230 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Peer keys in svrcertd (issue 14): two routers of the end-to-end topology
+# (lib-e2e.sh), each with its own svrcertd (keys in files: the TPM path is
+# 80-e2e.sh's), [daemon] peer-keys = yes. After they authenticate each other over mutual TLS 1.3 they agree
+# ESP keys on the same connection and install them through xfrm:
+#
+#  1. both daemons report the keys established, one's SPI in is the
+#     other's SPI out, and `ip xfrm state` in each namespace holds both
+#     SAs as rfc4106(gcm(aes))
+#  2. marker traffic R2 -> R1: every packet arrives, R1's link (captured
+#     in the switch namespace) carries ESP and never the marker
+#  3. `svrcertctl peer rekey --all`: a new agreement (new TLS handshake),
+#     new SPIs and the next index on both sides, `show peers security`
+#     says so; the old outbound SAs go at once, the old inbound ones after
+#     the 30 s grace period
+#  4. no key bytes in the daemons' logs, audit logs or "peers" replies
+#  5. the CA revokes R2 (fail-hard): after R1's next CRL poll R1 deletes
+#     R2's SAs and policies
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+. "$here/lib-e2e.sh"
+
+slow=1; [ "$SVRCERT_KERNEL" = debug ] && slow=2
+WAIT=$((120 * slow))
+N=200
+T0=$(date +%s)
+trap 'exit 143' TERM INT
+
+require() {
+	[ "$1" -eq 0 ] && { tap_ok "$2"; return 0; }
+	tap_not_ok "$2" "${@:3}" "later steps need this; stopping"
+	tap_done
+	exit 1
+}
+why_not() {
+	local n
+	for n in 1 2; do
+		tap_diag "R$n daemon peers: $(e2e_daemon_cmd "$n" peers 2>&1 | head -c 3000)"
+		tap_diag "R$n xfrm: $(ip -n "$(e2e_ns "$n")" xfrm state 2>&1 | grep -v 'aead\|auth\|enc' | head -20)"
+		tap_diag "R$n daemon log (tail):" "$(tail -n 20 "$(e2e_dir "$n")/daemon.log" 2>/dev/null)"
+	done
+}
+step() { tap_diag "---- $1 (t+$(( $(date +%s) - T0 ))s)"; }
+
+require_cmd openssl jq "$E2E_PY"
+[ -x "$SVRCERTD" ] || require 1 "$SVRCERTD exists (make all)"
+for t in udpsend udprecv; do
+	[ -x "$E2E_TOOLS/$t" ] || require 1 "build/tools/$t exists (make all)"
+done
+
+step "network, CA, identities"
+e2e_init
+e2e_ca_init || require 1 "test CA"
+e2e_crl_server_start
+# The test PKI's leaves and their keys in files: the TPM path is
+# 80-e2e.sh's, and its key generation costs minutes in a loaded TCG guest.
+for n in 1 2; do
+	d=$(e2e_dir "$n")
+	e2e_write_conf "$n" PEERS=$((3 - n))
+	install -m 0600 "$PKI/r$n.key" "$d/state/key.pem"
+	openssl pkey -in "$PKI/r$n.key" -pubout -out "$d/state/key.pub.pem"	# what import checks
+	sed -i -e "/^listen = /a peer-keys = yes" \
+		-e "s|^storage = tpm-blob|storage = file\nkey-file = $d/state/key.pem|" \
+		-e "/^tcti = /d" "$d/svrcert.conf"
+	rctl "$n" import "$PKI/r$n.pem" --identity "r$n" >"$E2E/prov$n.log" 2>&1 ||
+		require 1 "R$n's certificate imported" "$(tail -5 "$E2E/prov$n.log")"
+done
+R2_CERT=$PKI/r2.pem
+
+step "daemons up; keys agreed"
+for n in 1 2; do e2e_daemon_start "$n"; done
+keys_up() {
+	[ "$(e2e_peer_json 1 r2 | jq -r .keys.state)" = established ] &&
+		[ "$(e2e_peer_json 2 r1 | jq -r .keys.state)" = established ]
+}
+wait_for "$WAIT" keys_up
+rc=$?
+[ $rc -eq 0 ] || why_not
+require $rc "R1 and R2 agreed ESP keys after authenticating each other"
+k1=$(e2e_peer_json 1 r2 | jq -c .keys)
+k2=$(e2e_peer_json 2 r1 | jq -c .keys)
+tap_diag "R1: $k1" "R2: $k2"
+in1=$(jq -r .spi_in <<<"$k1") out1=$(jq -r .spi_out <<<"$k1")
+in2=$(jq -r .spi_in <<<"$k2") out2=$(jq -r .spi_out <<<"$k2")
+[ "$in1" = "$out2" ] && [ "$out1" = "$in2" ] && [ "$in1" != "$in2" ] &&
+	[ "$(jq -r .index <<<"$k1")" = "$(jq -r .index <<<"$k2")" ]
+tap_result $? "the SPIs match crosswise (R1 in $in1 = R2 out $out2, R1 out $out1 = R2 in $in2), one key index"
+
+sa_has() {	# N SPI(decimal): the namespace holds an ESP SA with that SPI and our AEAD
+	ip -n "$(e2e_ns "$1")" xfrm state list spi "$(printf '0x%08x' "$2")" 2>/dev/null |
+		grep -q 'aead rfc4106(gcm(aes))'
+}
+ok=0
+for n in 1 2; do
+	for spi in "$in1" "$out1"; do sa_has "$n" "$spi" || ok=1; done
+done
+[ $ok -eq 0 ] || why_not
+tap_result $ok "both namespaces hold both SAs (rfc4106(gcm(aes)))"
+pol=$(ip -n "$(e2e_ns 1)" xfrm policy | grep -c "proto esp")
+[ "$pol" -ge 2 ]
+tap_result $? "R1 holds the policies requiring ESP ($pol templates)"
+
+step "marker traffic R2 -> R1 on the wire"
+cat >"$E2E/sniff.py" <<'PYEOF'
+import signal, socket, struct, sys
+run = [True]
+signal.signal(signal.SIGTERM, lambda *a: run.__setitem__(0, False))
+c = {"esp": 0, "udp": 0, "marker": 0}
+try:
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    s.bind((sys.argv[1], 0))
+    s.settimeout(0.2)
+    open(sys.argv[2] + ".ready", "w").close()
+    while run[0]:
+        try:
+            f = s.recv(65535)
+        except (socket.timeout, InterruptedError):
+            continue
+        if b"SVRCERT-PLAINTEXT-MARKER" in f:
+            c["marker"] += 1
+        if len(f) < 42 or f[12:14] != b"\x08\x00":
+            continue
+        ihl = (f[14] & 15) * 4
+        if f[23] == 50:
+            c["esp"] += 1
+        elif f[23] == 17 and struct.unpack("!H", f[14 + ihl + 2:14 + ihl + 4])[0] == int(sys.argv[3]):
+            c["udp"] += 1
+finally:
+    with open(sys.argv[2], "w") as out:
+        out.write(" ".join("%s=%d" % kv for kv in c.items()) + "\n")
+PYEOF
+cat >"$E2E/marker.py" <<'PYEOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+for i in range(int(sys.argv[4])):
+    s.sendto(b"SVRCERT-PLAINTEXT-MARKER %06d" % i, (sys.argv[2], int(sys.argv[3])))
+PYEOF
+cap=$E2E/cap
+ip netns exec "$E2E_NS-sw" "$E2E_PY" "$E2E/sniff.py" p1 "$cap" "$E2E_PORT" 2>"$cap.err" &
+spid=$!
+on_exit "kill $spid 2>/dev/null"
+wait_for 60 test -e "$cap.ready" || tap_diag "capture not ready"
+e2e_recv_start 1 || tap_diag "receiver at R1 not ready"
+ip netns exec "$(e2e_ns 2)" "$E2E_PY" "$E2E/marker.py" "$(e2e_addr 2)" "$(e2e_addr 1)" "$E2E_PORT" "$N"
+sleep 2
+got=$(e2e_recv_stop)
+kill -TERM "$spid"; wait "$spid"
+wait_for 30 test -s "$cap"
+c=$(cat "$cap")
+tap_diag "capture on R1's link: $c; R1 received $got of $N"
+esp=$(sed -n 's/.*esp=\([0-9]*\).*/\1/p' <<<"$c")
+marker=$(sed -n 's/.*marker=\([0-9]*\).*/\1/p' <<<"$c")
+udp=$(sed -n 's/.*udp=\([0-9]*\).*/\1/p' <<<"$c")
+[ "${got:-0}" -eq "$N" ]
+tap_result $? "R1 received all $N marker packets from R2"
+[ "${esp:-0}" -ge "$N" ] && [ "${marker:-1}" -eq 0 ] && [ "${udp:-1}" -eq 0 ]
+tap_result $? "the link carried ESP ($esp frames), never the marker ($marker) nor plain UDP ($udp)"
+
+step "rekey on demand: make-before-break"
+rctl 1 peer rekey --all >"$E2E/rekey.out" 2>&1
+tap_result $? "svrcertctl peer rekey --all: $(cat "$E2E/rekey.out")"
+rekeyed() {
+	[ "$(e2e_peer_json 1 r2 | jq -r .keys.rekeys)" = 1 ] &&
+		[ "$(e2e_peer_json 2 r1 | jq -r .keys.rekeys)" = 1 ]
+}
+wait_for "$WAIT" rekeyed
+rc=$?
+[ $rc -eq 0 ] || why_not
+t_rekey=$(date +%s)
+k1b=$(e2e_peer_json 1 r2 | jq -c .keys)
+k2b=$(e2e_peer_json 2 r1 | jq -c .keys)
+tap_diag "R1: $k1b" "R2: $k2b"
+nin1=$(jq -r .spi_in <<<"$k1b") nout1=$(jq -r .spi_out <<<"$k1b")
+[ $rc -eq 0 ] && [ "$nin1" != "$in1" ] && [ "$nout1" != "$out1" ] &&
+	[ "$nin1" = "$(jq -r .spi_out <<<"$k2b")" ] && [ "$nout1" = "$(jq -r .spi_in <<<"$k2b")" ] &&
+	[ "$(jq -r .index <<<"$k1b")" -gt "$(jq -r .index <<<"$k1")" ]
+tap_result $? "a new agreement: new SPIs (R1 in $nin1, out $nout1), matching crosswise, a higher index"
+sec=$(rctl 1 show peers security r2 2>&1)
+tap_diag "$sec"
+grep -q "rekeys: *1" <<<"$sec" && grep -q "$(printf '0x%08x' "$nin1")" <<<"$sec"
+tap_result $? "svrcertctl show peers security shows the new SPI and the rekey"
+# old outbound SAs at once (R1's out1 at R1, R2's out at R2 = in1)
+! sa_has 1 "$out1" && ! sa_has 2 "$in1"
+tap_result $? "the old outbound SAs are gone at once"
+gone() { ! sa_has 1 "$in1" && ! sa_has 2 "$out1"; }
+wait_for $((60 * slow)) gone
+rc=$?
+left=$(( $(date +%s) - t_rekey ))
+[ $rc -eq 0 ] || why_not
+tap_result $rc "the old inbound SAs are gone after the grace period (seen ${left}s after the rekey)"
+for n in 1 2; do for spi in "$nin1" "$nout1"; do sa_has "$n" "$spi" || rc=1; done; done
+tap_result $rc "the new SAs are in place on both sides"
+in1=$nin1 out1=$nout1
+
+step "no key bytes anywhere the daemons write"
+# The keys are in the kernel only: read them back from R1's SAs and look
+# for each (hex, as ip prints them, without the salt) in what svrcertd wrote.
+keys=$(ip -n "$(e2e_ns 1)" xfrm state | sed -n 's/.*aead rfc4106(gcm(aes)) 0x\([0-9a-f]\{64\}\).*/\1/p')
+leak=0
+for k in $keys; do
+	for f in "$E2E"/r[12]/daemon.log "$E2E"/r[12]/state/audit.log; do
+		grep -qi "$k" "$f" 2>/dev/null && { tap_diag "key found in $f"; leak=1; }
+	done
+	for n in 1 2; do
+		e2e_daemon_cmd "$n" peers | grep -qi "$k" && { tap_diag "key in R$n peers reply"; leak=1; }
+	done
+done
+[ -n "$keys" ] && [ $leak -eq 0 ]
+tap_result $? "no key ($(wc -w <<<"$keys") read back from the kernel) in logs, audit or status"
+step "revocation cuts the keys (fail-hard)"
+"$SVRCERT_TOP/tests/pki/mkpki.sh" revoke "$PKI" "$R2_CERT" >/dev/null 2>&1 && e2e_crl_publish
+cut() {
+	[ "$(e2e_peer_json 1 r2 | jq -r .state)" = revoked ] && ! sa_has 1 "$in1" && ! sa_has 1 "$out1"
+}
+wait_for "$WAIT" cut
+rc=$?
+[ $rc -eq 0 ] || why_not
+tap_result $rc "R1 judged R2 revoked and deleted both of R2's SAs"
+pol=$(ip -n "$(e2e_ns 1)" xfrm policy | grep -c "proto esp")
+[ "$pol" -eq 0 ] && [ "$(e2e_peer_json 1 r2 | jq -r .keys.state)" = none ]
+tap_result $? "R1 holds no ESP policy for R2 any more ($pol templates), keys state none"
+grep -q "peer r2: ESP keys deleted: revoked" "$(e2e_dir 1)/daemon.log"
+tap_result $? "R1's log says why the keys went"
+
+tap_diag "86-peerkeys took $(( $(date +%s) - T0 )) s"
+tap_done

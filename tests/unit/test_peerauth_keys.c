@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Peer keys after peer authentication ([daemon] peer-keys,
+ * userspace/peer/peerauth_keys.c), two routers in one process, in a
+ * network namespace of their own (unshare: root and xfrm_user needed):
+ * the router with the lower certificate fingerprint calls, both judge each
+ * other valid, the lower sends its offer, the higher reserves an inbound
+ * SPI in the kernel, commits the key index and derives. Then its inbound
+ * SA: a kernel with rfc4106(gcm(aes)) takes it and the agreement completes
+ * (SPIs crosswise, index 0 on both); the development host's kernel has no
+ * GCM and refuses it, which the higher records as the kernel said it and
+ * the lower as the connection closing on its unanswered offer. The
+ * whole agreement with ESP on the wire runs in the guest (86-peerkeys.sh).
+ */
+#include <sched.h>
+
+#include "test_peerauth_fixture.h"
+
+static bool have_netns;
+
+/* peer-keys = yes: [daemon] is the last section router_config writes. */
+static void keys_on(struct router *r)
+{
+	struct svrcert_config cfg;
+	char err[256];
+
+	strncat(r->conf_text, "peer-keys = yes\n",
+		sizeof(r->conf_text) - strlen(r->conf_text) - 1);
+	assert_int_equal(svrcert_config_load_string(r->conf_text, "test.conf", &cfg, err,
+						    sizeof(err)), 0);
+	assert_true(cfg.peer_keys);
+	svrcert_config_free(&r->cfg);
+	r->cfg = cfg;
+}
+
+static json_t *keys_of(struct router *r)
+{
+	json_t *j = peerauth_status_json(r->pa);
+	json_t *k = json_object_get(json_array_get(json_object_get(j, "peers"), 0), "keys");
+
+	json_incref(k);
+	json_decref(j);
+	return k;
+}
+
+/* An agreement ended on R: keys established or a failure recorded. */
+static bool ended(struct router *r)
+{
+	json_t *k = keys_of(r);
+	bool done = !strcmp(json_string_value(json_object_get(k, "state")), "established") ||
+		    json_integer_value(json_object_get(k, "failures")) > 0;
+
+	json_decref(k);
+	return done;
+}
+
+static bool both_ended(struct fx *f)
+{
+	return ended(&f->r1) && ended(&f->r2);
+}
+
+static bool never(struct fx *f)
+{
+	return false;
+}
+
+static void assert_floor(struct router *r, const char *peer, const char *want)
+{
+	char path[PATH_MAX], buf[32] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/peer-keys/%s", r->dir, peer);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, want);
+}
+
+static void test_lower_calls_higher_answers(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1, &f->r2 };
+	uint8_t fp1[32], fp2[32];
+	X509 *x1 = testpki_cert("r1.pem"), *x2 = testpki_cert("r2.pem");
+	bool r1_lower;
+	json_t *k1, *k2;
+
+	if (!have_netns)
+		skip();
+	assert_int_equal(svrcert_fingerprint_sha256(x1, fp1), 0);
+	assert_int_equal(svrcert_fingerprint_sha256(x2, fp2), 0);
+	X509_free(x1);
+	X509_free(x2);
+	r1_lower = memcmp(fp1, fp2, 32) < 0;
+	print_message("# the lower fingerprint is %s's: it calls\n", r1_lower ? "r1" : "r2");
+	/* Only the lower calls: one agreement, no REQUEST round. */
+	install(&f->r1, "cert.pem", "r1.pem");
+	install(&f->r2, "cert.pem", "r2.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2", r1_lower ? f->r2.port : 0);
+	router_config(&f->r2, "r2", file_key("r2.key"), "r1", r1_lower ? 0 : f->r1.port);
+	keys_on(&f->r1);
+	keys_on(&f->r2);
+	router_start(&f->r2);
+	router_start(&f->r1);
+	assert_true(drive(rs, 2, both_ended, f, 30000));
+	drive(rs, 2, never, f, 1000);	/* nothing more may follow */
+
+	k1 = keys_of(&f->r1);
+	k2 = keys_of(&f->r2);
+	{
+		char *t1 = json_dumps(k1, JSON_COMPACT), *t2 = json_dumps(k2, JSON_COMPACT);
+
+		print_message("# r1 %s\n# r2 %s\n", t1, t2);
+		free(t1);
+		free(t2);
+	}
+	if (!strcmp(json_string_value(json_object_get(k1, "state")), "established")) {
+		/* Both committed index 0 before deriving: the floor is 1. */
+		assert_floor(&f->r1, "r2", "1\n");
+		assert_floor(&f->r2, "r1", "1\n");
+		assert_string_equal(json_string_value(json_object_get(k2, "state")), "established");
+		assert_int_equal(json_integer_value(json_object_get(k1, "spi_in")),
+				 json_integer_value(json_object_get(k2, "spi_out")));
+		assert_int_equal(json_integer_value(json_object_get(k1, "spi_out")),
+				 json_integer_value(json_object_get(k2, "spi_in")));
+		assert_int_equal(json_integer_value(json_object_get(k1, "index")), 0);
+	} else {
+		/*
+		 * No GCM here. The higher router, answering, took the lower's
+		 * offer, reserved its SPI, committed index 0 (floor 1), derived
+		 * and had its inbound SA refused before its own offer went
+		 * out; the lower saw the connection close with its offer
+		 * unanswered, so it committed nothing. One agreement each.
+		 */
+		struct router *lo = r1_lower ? &f->r1 : &f->r2;
+		struct router *hi = r1_lower ? &f->r2 : &f->r1;
+		json_t *kl = r1_lower ? k1 : k2, *kh = r1_lower ? k2 : k1;
+		char path[PATH_MAX];
+
+		assert_floor(hi, r1_lower ? "r1" : "r2", "1\n");
+		snprintf(path, sizeof(path), "%s/peer-keys/%s", lo->dir, r1_lower ? "r2" : "r1");
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(json_integer_value(json_object_get(kl, "failures")), 1);
+		assert_int_equal(json_integer_value(json_object_get(kh, "failures")), 1);
+		assert_string_equal(json_string_value(json_object_get(kh, "last_failure")),
+				    "inbound SA: Requested AEAD algorithm not found");
+		assert_string_equal(json_string_value(json_object_get(kl, "last_failure")),
+				    "connection closed during key agreement");
+		assert_string_equal(json_string_value(json_object_get(k1, "state")), "none");
+		assert_string_equal(json_string_value(json_object_get(k2, "state")), "none");
+	}
+	json_decref(k1);
+	json_decref(k2);
+}
+
+/* peer-keys off (the default): authentication only, no index written. */
+static void test_keys_off(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX];
+	json_t *k;
+
+	start_r2(f);
+	start_r1(f, "r1.pem", "r2");
+	run_until_judged(f, 1, 1);
+	k = keys_of(&f->r1);
+	assert_string_equal(json_string_value(json_object_get(k, "state")), "none");
+	assert_int_equal(json_integer_value(json_object_get(k, "failures")), 0);
+	json_decref(k);
+	snprintf(path, sizeof(path), "%s/peer-keys/r2", f->r1.dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/peer-keys/r1", f->r2.dir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+static int keys_group_setup(void **state)
+{
+	have_netns = unshare(CLONE_NEWNET) == 0 && !system("ip link set lo up");
+	if (!have_netns)
+		print_message("# no network namespace: the agreement test is skipped\n");
+	return group_setup(state);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lower_calls_higher_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_off, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, keys_group_setup, group_teardown);
+}

@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ESP keys agreed with an authenticated peer over the TLS connection that
+ * authenticated it ([daemon] peer-keys; the schedule is peerkey.h's, the
+ * protocol Documentation/peerauth.md's).
+ *
+ * One keying connection per pair: only the router whose certificate has
+ * the lower SHA-256 fingerprint starts an agreement, and only as the TLS
+ * client (its own call); the other waits for the offer. When the higher
+ * one has no keys, it says so on its own call with a REQUEST, and the
+ * lower one calls back at once. Both routers compute the same roles from
+ * the two certificates, so two agreements never cross.
+ *
+ * Make-before-break: inbound SA, READY both ways, outbound SA, policies;
+ * the replaced outbound SA goes at once (a socket's cached bundle keeps
+ * using a valid old SA), the replaced inbound one PEERKEY_GRACE_S later.
+ *
+ * The agreement state holds key bytes between two turns of the loop: it
+ * lives in its own mapping, excluded from core dumps (MADV_DONTDUMP) and
+ * locked out of swap when the limit allows, wiped before it is unmapped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <syslog.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include "pki/pki.h"
+#include "peerauth_int.h"
+
+/* After a failed agreement, the rotation timer waits this long. */
+#define PEERAUTH_KEY_RETRY_S	10
+
+enum pa_agree_phase {
+	PK_WAIT,	/* server: the peer's offer, REQUEST or close */
+	PK_OFFER,	/* our offer sent, theirs awaited */
+	PK_READY,	/* inbound SA in, READY sent, theirs awaited */
+	PK_CLOSE,	/* done once what is queued is written */
+};
+
+struct pa_agree {
+	enum pa_agree_phase phase;
+	bool lower;			/* our fingerprint is the lower one */
+	bool offered;			/* our offer is queued or sent */
+	bool in_installed;
+	struct peerkey_offer mine, theirs;
+	struct peerkey_keys k;
+	struct peerkey_path path;
+	uint8_t out[2 * PEERKEY_OFFER_LEN];
+	size_t out_len;
+	uint8_t in[PEERKEY_OFFER_LEN];
+	size_t in_len;
+};
+
+static struct pa_agree *agree_new(void)
+{
+	size_t len = (sizeof(struct pa_agree) + 4095) & ~(size_t)4095;
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return NULL;
+	/* Without DONTDUMP no key may live here: a core would carry it. */
+	if (madvise(m, len, MADV_DONTDUMP)) {
+		munmap(m, len);
+		return NULL;
+	}
+	mlock(m, len);		/* best effort: RLIMIT_MEMLOCK may refuse */
+	return m;		/* zero-filled */
+}
+
+void pa_keys_conn_free(struct pa_conn *c)
+{
+	size_t len = (sizeof(struct pa_agree) + 4095) & ~(size_t)4095;
+
+	if (!c->agree)
+		return;
+	OPENSSL_cleanse(c->agree, sizeof(*c->agree));
+	munlock(c->agree, len);
+	munmap(c->agree, len);
+	c->agree = NULL;
+}
+
+/* Not the slot (peers are renumbered by a reload): the same name keeps
+ * the same reqid, which ties the policies' template to the SAs. */
+static uint32_t reqid_of(const char *name)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return SVRCERT_XFRM_REQID((h ^ (h >> 16)) & 0xffff);
+}
+
+static int sock_addr(int fd, bool peer, struct svrcert_nl_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct svrcert_addr a;
+
+	if ((peer ? getpeername(fd, (void *)&ss, &len) :
+		    getsockname(fd, (void *)&ss, &len)) ||
+	    pa_sockaddr_to_addr(&ss, &a))
+		return -errno ?: -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->family = a.family;
+	if (a.family == AF_INET)
+		out->v4 = a.v4;
+	else
+		out->v6 = a.v6;
+	return 0;
+}
+
+static int xfrm_get(struct peerauth *pa, struct svrcert_xfrm **out)
+{
+	int ret = 0;
+
+	if (!pa->xfrm)
+		ret = svrcert_xfrm_open(&pa->xfrm);
+	*out = pa->xfrm;
+	return ret;
+}
+
+static const char *xerr(const struct peerauth *pa, int err)
+{
+	const char *m = pa->xfrm ? svrcert_xfrm_errmsg(pa->xfrm) : "";
+
+	return *m ? m : strerror(-err);
+}
+
+/* <0: we are the lower, >0: the peer, 0: unknown (no certificate). */
+static int fp_cmp(struct pa_conn *c)
+{
+	uint8_t own[SVRCERT_DIGEST_LEN];
+	X509 *mine = SSL_get_certificate(c->ssl);
+
+	if (!mine || !c->peer->cert || svrcert_fingerprint_sha256(mine, own))
+		return 0;
+	return memcmp(own, c->peer->fingerprint, sizeof(own)) < 0 ? -1 : 1;
+}
+
+static void queue(struct pa_agree *a, const struct peerkey_offer *o)
+{
+	peerkey_offer_encode(o, a->out + a->out_len);
+	a->out_len += PEERKEY_OFFER_LEN;
+}
+
+static int fail(struct peerauth *pa, struct pa_conn *c, const char *what, int err)
+{
+	struct pa_peer *peer = c->peer;
+	struct pa_agree *a = c->agree;
+
+	snprintf(peer->keys.failure, sizeof(peer->keys.failure), "%s%s%s", what,
+		 err ? ": " : "", err ? xerr(pa, err) : "");
+	peer->keys.failed_at = pa_wall(pa);
+	peer->keys.failures++;
+	syslog(LOG_WARNING, "peer %s: key agreement failed: %s", peer->name,
+	       peer->keys.failure);
+	/* An inbound SA nobody will send to: the peer never got our READY
+	 * or never sent its own. */
+	if (a && a->in_installed && pa->xfrm)
+		peerkey_sa_remove(pa->xfrm, &a->path, a->k.spi_in, 0);
+	ERR_clear_error();
+	return -1;
+}
+
+/* Our offer: an inbound SPI reserved in the kernel and our index floor. */
+static int offer(struct peerauth *pa, struct pa_conn *c)
+{
+	struct pa_agree *a = c->agree;
+	struct svrcert_xfrm *x;
+	char err[300];
+	int ret = xfrm_get(pa, &x);
+
+	if (ret)
+		return fail(pa, c, "xfrm netlink socket", ret);
+	ret = svrcert_xfrm_allocspi(x, &a->path.remote, &a->path.local, a->path.reqid,
+				    0, 0, &a->mine.spi);
+	if (ret)
+		return fail(pa, c, "inbound SPI (XFRM_MSG_ALLOCSPI)", ret);
+	ret = peerkey_index_load(pa->p.st, c->peer->name, &a->mine.index, err, sizeof(err));
+	if (ret)
+		return fail(pa, c, err, 0);
+	queue(a, &a->mine);
+	a->offered = true;
+	a->phase = PK_OFFER;
+	return 0;
+}
+
+/* Both offers known: index, floor, keys, inbound SA, READY. */
+static int derive_in(struct peerauth *pa, struct pa_conn *c)
+{
+	struct pa_agree *a = c->agree;
+	uint64_t index = peerkey_agree_index(&a->mine, &a->theirs);
+	char err[300];
+	int ret;
+
+	ret = peerkey_index_commit(pa->p.st, c->peer->name, index, err, sizeof(err));
+	if (ret)
+		return fail(pa, c, err, 0);
+	ret = peerkey_derive(c->ssl, &a->mine, &a->theirs, index, &a->k);
+	if (ret)
+		return fail(pa, c, "key derivation (TLS exporter)", ret);
+	ret = peerkey_sa_install_in(pa->xfrm, &a->path, &a->k, 0, 0);
+	if (ret)
+		return fail(pa, c, "inbound SA", ret);
+	a->in_installed = true;
+	queue(a, &(struct peerkey_offer){ .spi = a->k.spi_in, .index = index,
+					  .flags = PEERKEY_F_READY });
+	a->phase = PK_READY;
+	return 0;
+}
+
+/* The peer's inbound SA exists: switch our outbound to it. */
+static int finish(struct peerauth *pa, struct pa_conn *c)
+{
+	struct pa_agree *a = c->agree;
+	struct pa_keys *ks = &c->peer->keys;
+	int ret = peerkey_sa_install_out(pa->xfrm, &a->path, &a->k, 0, 0);
+
+	if (ret)
+		return fail(pa, c, "outbound SA", ret);
+	ret = peerkey_policies_install(pa->xfrm, &a->path);
+	if (ret) {
+		peerkey_sa_remove(pa->xfrm, &a->path, 0, a->k.spi_out);
+		return fail(pa, c, "policies", ret);
+	}
+	if (ks->established) {
+		/* an inbound SA still in its grace period goes now */
+		if (ks->old_in)
+			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
+		peerkey_sa_remove(pa->xfrm, &ks->path, 0, ks->spi_out);
+		ks->old_in = ks->spi_in;
+		ks->old_path = ks->path;
+		ks->old_due_ms = pa_now_ms() + PEERKEY_GRACE_S * 1000;
+		ks->rekeys++;
+	} else {
+		ks->established_at = pa_wall(pa);
+	}
+	ks->established = true;
+	ks->wanted = false;
+	ks->index = a->k.index;
+	ks->spi_in = a->k.spi_in;
+	ks->spi_out = a->k.spi_out;
+	ks->path = a->path;
+	ks->last_rekey = pa_wall(pa);
+	ks->failure[0] = '\0';
+	peerkey_keys_wipe(&a->k);
+	a->in_installed = false;
+	syslog(LOG_INFO, "peer %s: ESP keys of index %llu installed (SPI in %#x, "
+	       "out %#x)", c->peer->name, (unsigned long long)ks->index, ks->spi_in,
+	       ks->spi_out);
+	a->phase = PK_CLOSE;
+	return 0;
+}
+
+/* The higher router asks for keys: call it back now. */
+static void requested(struct peerauth *pa, struct pa_peer *peer)
+{
+	peer->keys.wanted = true;
+	if (!peer->host) {
+		syslog(LOG_WARNING, "peer %s asks for keys, but has no authenticate "
+		       "endpoint here to call", peer->name);
+		return;
+	}
+	if (!peer->conn && !peer->resolving)
+		peer->next_attempt_ms = pa_now_ms();
+}
+
+static int message(struct peerauth *pa, struct pa_conn *c)
+{
+	struct pa_agree *a = c->agree;
+	struct peerkey_offer m;
+	char err[200];
+
+	a->in_len = 0;
+	if (peerkey_offer_decode(a->in, sizeof(a->in), &m, err, sizeof(err)))
+		return fail(pa, c, err, 0);
+	if (m.flags == PEERKEY_F_REQUEST && a->phase == PK_WAIT && a->lower) {
+		requested(pa, c->peer);
+		return 0;
+	}
+	if (m.flags == 0 && (a->phase == PK_OFFER ||
+			     (a->phase == PK_WAIT && !a->lower))) {
+		a->theirs = m;
+		if (!a->offered && offer(pa, c))
+			return -1;
+		return derive_in(pa, c);
+	}
+	if (m.flags == PEERKEY_F_READY && a->phase == PK_READY) {
+		if (m.spi != a->k.spi_out || m.index != a->k.index)
+			return fail(pa, c, "READY for another key", 0);
+		return finish(pa, c);
+	}
+	return fail(pa, c, "unexpected key message", 0);
+}
+
+/* Write what is queued; 1 written, 0 would block, -1 failed. */
+static int flush(struct peerauth *pa, struct pa_conn *c)
+{
+	struct pa_agree *a = c->agree;
+	int r;
+
+	if (!a->out_len)
+		return 1;
+	ERR_clear_error();	/* SSL_get_error() reads the queue */
+	r = SSL_write(c->ssl, a->out, (int)a->out_len);
+	if (r > 0) {
+		a->out_len = 0;
+		return 1;
+	}
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_WRITE:
+		c->events = POLLOUT;
+		return 0;
+	case SSL_ERROR_WANT_READ:
+		c->events = POLLIN;
+		return 0;
+	}
+	return fail(pa, c, "connection lost during key agreement", 0);
+}
+
+int pa_keys_step(struct peerauth *pa, struct pa_conn *c)
+{
+	struct pa_agree *a = c->agree;
+	int r;
+
+	for (;;) {
+		r = flush(pa, c);
+		if (r <= 0)
+			return r;
+		if (a->phase == PK_CLOSE)
+			return 1;
+		/* A judgement or the xfrm calls may have left errors in the
+		 * queue: SSL_get_error() would then report a failure. */
+		ERR_clear_error();
+		r = SSL_read(c->ssl, a->in + a->in_len, (int)(sizeof(a->in) - a->in_len));
+		if (r > 0) {
+			a->in_len += (size_t)r;
+			if (a->in_len == sizeof(a->in) && message(pa, c))
+				return -1;
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, r)) {
+		case SSL_ERROR_WANT_READ:
+			c->events = POLLIN;
+			return 0;
+		case SSL_ERROR_WANT_WRITE:
+			c->events = POLLOUT;
+			return 0;
+		}
+		/* A close while waiting is the end of an authentication only. */
+		if (a->phase == PK_WAIT && !a->in_len) {
+			ERR_clear_error();
+			return 1;
+		}
+		return fail(pa, c, "connection closed during key agreement", 0);
+	}
+}
+
+static bool due(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	const struct pa_keys *ks = &peer->keys;
+
+	return !ks->established || ks->wanted ||
+	       (pa->cfg->peer_key_rekey_s &&
+		pa_wall(pa) - ks->last_rekey >= (time_t)pa->cfg->peer_key_rekey_s);
+}
+
+static int path_of(struct peerauth *pa, struct pa_conn *c, struct peerkey_path *p)
+{
+	const struct svrcert_peer *cp;
+	int ret = sock_addr(c->fd, false, &p->local);
+
+	if (!ret)
+		ret = sock_addr(c->fd, true, &p->remote);
+	p->reqid = reqid_of(c->peer->name);
+	cp = svrcert_config_peer(pa->cfg, c->peer->name);
+	p->proto = cp ? cp->protect : 0;
+	p->local_auth_port = pa->listen_port;
+	p->remote_auth_port = c->peer->host ? c->peer->port : 0;
+	return ret;
+}
+
+int pa_keys_begin(struct peerauth *pa, struct pa_conn *c)
+{
+	struct pa_agree *a;
+	int cmp;
+
+	if (!pa->cfg->peer_keys || !c->peer || c->peer->state != SVRCERT_STATE_VALID)
+		return 1;
+	cmp = fp_cmp(c);
+	if (cmp) {
+		c->peer->keys.lower = cmp < 0;
+		c->peer->keys.role_known = true;
+	}
+	/* As the caller: the lower starts when keys are due, the higher asks
+	 * when it has none; anything else is an authentication only. */
+	if (!cmp || (!c->server && (cmp < 0 ? !due(pa, c->peer) :
+				    c->peer->keys.established && !c->peer->keys.wanted)))
+		return 1;
+	a = c->agree = agree_new();
+	if (!a)
+		return fail(pa, c, "no memory for the key agreement", 0);
+	a->lower = cmp < 0;
+	if (path_of(pa, c, &a->path))
+		return fail(pa, c, "connection addresses", 0);
+	c->deadline_ms = pa_now_ms() + (int64_t)pa->p.handshake_ms;
+	if (c->server) {
+		a->phase = PK_WAIT;
+	} else if (a->lower) {
+		if (offer(pa, c))
+			return -1;
+	} else {
+		queue(a, &(struct peerkey_offer){ .flags = PEERKEY_F_REQUEST });
+		c->peer->keys.wanted = false;	/* asked; the lower one calls */
+		a->phase = PK_CLOSE;
+	}
+	/* The peer's first message may already sit in OpenSSL's buffer,
+	 * where poll() cannot see it. */
+	return pa_keys_step(pa, c);
+}
+
+int pa_keys_timeout(struct peerauth *pa, struct pa_conn *c)
+{
+	if (c->agree->phase == PK_WAIT && !c->agree->in_len)
+		return 1;	/* the peer neither asked nor closed: nothing lost */
+	return fail(pa, c, "key agreement timed out", 0);
+}
+
+void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why)
+{
+	struct pa_keys *ks = &peer->keys;
+
+	if (!ks->established || !pa->xfrm)
+		return;
+	if (ks->old_in)
+		peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
+	peerkey_policies_remove(pa->xfrm, &ks->path);
+	peerkey_sa_remove(pa->xfrm, &ks->path, ks->spi_in, ks->spi_out);
+	syslog(LOG_WARNING, "peer %s: ESP keys deleted: %s", peer->name, why);
+	ks->established = false;
+	ks->old_in = 0;
+	ks->spi_in = ks->spi_out = 0;
+}
+
+/* Call PEER now (for an agreement, or to ask for one). */
+static void call_now(struct peerauth *pa, struct pa_peer *peer)
+{
+	if (peer->host && !peer->conn && !peer->resolving)
+		peer->next_attempt_ms = pa_now_ms();
+}
+
+/*
+ * A peer whose keys outlived rekey interval + peer-key-timeout without a
+ * new agreement: its path is declared invalid and its SAs go (an old key
+ * is not kept alive by a peer that stopped answering).
+ */
+static void expire(struct peerauth *pa, struct pa_peer *peer, time_t wall)
+{
+	const struct pa_keys *ks = &peer->keys;
+	uint32_t rekey = pa->cfg->peer_key_rekey_s;
+
+	if (!ks->established || !rekey ||
+	    wall - ks->last_rekey < (time_t)rekey + (time_t)pa->cfg->peer_key_timeout_s)
+		return;
+	syslog(LOG_CRIT, "peer %s key is invalid: no new agreement within "
+	       "peer-key-timeout (%u s) after the rekey interval", peer->name,
+	       pa->cfg->peer_key_timeout_s);
+	snprintf(peer->keys.failure, sizeof(peer->keys.failure),
+		 "key is invalid: no rekey within peer-key-timeout");
+	peer->keys.failed_at = wall;
+	peer->keys.failures++;
+	pa_keys_cut(pa, peer, "key is invalid (peer-key-timeout)");
+}
+
+int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	time_t wall = pa_wall(pa);
+
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		struct pa_peer *peer = &pa->peers[i];
+		struct pa_keys *ks = &peer->keys;
+
+		/*
+		 * The rotation timer, and the retry of a failed agreement: the
+		 * lower router calls when keys are due (none yet, old enough,
+		 * asked for), at most every PEERAUTH_KEY_RETRY_S.
+		 */
+		if (pa->cfg->peer_keys && ks->role_known && ks->lower &&
+		    peer->state == SVRCERT_STATE_VALID && due(pa, peer) &&
+		    now >= ks->next_try_ms) {
+			ks->next_try_ms = now + PEERAUTH_KEY_RETRY_S * 1000;
+			call_now(pa, peer);
+		}
+		expire(pa, peer, wall);
+		if (!ks->old_in)
+			continue;
+		if (ks->old_due_ms > now) {
+			next = ks->old_due_ms < next ? ks->old_due_ms : next;
+			continue;
+		}
+		if (pa->xfrm)
+			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
+		ks->old_in = 0;
+	}
+	return next;
+}
+
+int peerauth_rekey(struct peerauth *pa, const char *name)
+{
+	int n = 0;
+
+	if (!pa->cfg->peer_keys)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		struct pa_peer *peer = &pa->peers[i];
+
+		if (name && strcmp(name, peer->name))
+			continue;
+		peer->keys.wanted = true;
+		call_now(pa, peer);
+		n++;
+	}
+	return n || !name ? n : -ENOENT;
+}
+
+int peerauth_keys_cut_all(struct peerauth *pa, const char *why)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		n += pa->peers[i].keys.established;
+		pa_keys_cut(pa, &pa->peers[i], why);
+	}
+	return n;
+}
+
+void pa_keys_start(struct peerauth *pa)
+{
+	unsigned int n_sa = 0, n_pol = 0;
+	int ret;
+
+	if (!pa->cfg->peer_keys)
+		return;
+	/* A previous svrcertd's SAs: their keys are gone with it. */
+	ret = xfrm_get(pa, &(struct svrcert_xfrm *){ NULL });
+	if (!ret)
+		ret = svrcert_xfrm_flush_owned(pa->xfrm, &n_sa, &n_pol);
+	if (ret)
+		syslog(LOG_ERR, "peer keys: xfrm: %s", xerr(pa, ret));
+	else if (n_sa || n_pol)
+		syslog(LOG_NOTICE, "peer keys: removed %u stale SA(s) and %u "
+		       "policy(ies) of a previous run", n_sa, n_pol);
+}
+
+/* An agreement past its first message runs on one of PEER's connections
+ * (the lower router's call, or a call it answers). */
+static bool agreeing(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	const struct pa_conn *c = peer->conn;
+
+	if (c && c->agree && c->agree->phase != PK_WAIT)
+		return true;
+	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++) {
+		c = pa->incoming[i];
+		if (c && c->agree && c->peer == peer && c->agree->phase != PK_WAIT)
+			return true;
+	}
+	return false;
+}
+
+json_t *pa_keys_json(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	const struct pa_keys *ks = &peer->keys;
+
+	return json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:s, s:I}",
+			 "state", ks->established ? "established" :
+				  agreeing(pa, peer) ? "agreeing" : "none",
+			 "index", (json_int_t)ks->index,
+			 "spi_in", (json_int_t)ks->spi_in,
+			 "spi_out", (json_int_t)ks->spi_out,
+			 "algorithm", SVRCERT_XFRM_AEAD,
+			 "established", (json_int_t)ks->established_at,
+			 "last_rekey", (json_int_t)ks->last_rekey,
+			 "rekeys", (json_int_t)ks->rekeys,
+			 "last_failure", ks->failure,
+			 "failures", (json_int_t)ks->failures);
+}
