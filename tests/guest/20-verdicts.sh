@@ -78,8 +78,8 @@ for p in valid rk fp expired future; do
 		"$p: fingerprint = sha256(DER) from openssl"
 	t_is "$(jq -r .revocation_key "$WORK/$p.json")" "$(pki_revkey "$PKI/$p.pem")" \
 		"$p: revocation key = sha256(canonical issuer || serial) from the OpenSSL CLI"
-	nb=$(date -u -d "$(openssl x509 -in "$PKI/$p.pem" -noout -startdate | cut -d= -f2)" +%s)
-	na=$(date -u -d "$(openssl x509 -in "$PKI/$p.pem" -noout -enddate | cut -d= -f2)" +%s)
+	nb=$(date -u -d "$(openssl x509 -in "$PKI/$p.pem" -noout -startdate | cut -d= -f2)" +%FT%TZ)
+	na=$(date -u -d "$(openssl x509 -in "$PKI/$p.pem" -noout -enddate | cut -d= -f2)" +%FT%TZ)
 	t_is "$(jq -r '"\(.not_before) \(.not_after)"' "$WORK/$p.json")" "$nb $na" \
 		"$p: notBefore/notAfter as openssl reads them"
 done

@@ -81,13 +81,9 @@ int peer_rekey(int argc, char **argv)
 
 static void when(json_t *keys, const char *key, char *out, size_t len)
 {
-	time_t t = (time_t)json_integer_value(json_object_get(keys, key));
-	struct tm tm;
+	const char *t = json_string_value(json_object_get(keys, key));
 
-	if (!t || !gmtime_r(&t, &tm))
-		snprintf(out, len, "never");
-	else
-		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(out, len, "%s", t ? t : "never");
 }
 
 static void keys_text(json_t *peer)

@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "ctl_nl.h"
 #include "lib/ctlsock.h"
+#include "lib/util.h"
 #include "netlink/nl_util.h"
 #include "pki/store_env.h"
 
@@ -151,8 +152,8 @@ static json_t *peer_json(const struct svrcert_peer_info *p, json_t *auth)
 	json_object_set_new(o, "addresses", a);
 	json_object_set_new(o, "fingerprint", json_string(svrcert_nl_key_format(p->fingerprint, hex)));
 	json_object_set_new(o, "revocation_key", json_string(svrcert_nl_key_format(p->revkey, hex)));
-	json_object_set_new(o, "not_before", json_integer(p->not_before));
-	json_object_set_new(o, "not_after", json_integer(p->not_after));
+	json_object_set_new(o, "not_before", svrcert_json_time(p->not_before));
+	json_object_set_new(o, "not_after", svrcert_json_time(p->not_after));
 	json_object_set_new(o, "verdict", json_string(svrcert_nl_verdict_name(p->verdict)));
 	json_object_set_new(o, "reason", json_string(svrcert_nl_reason_name(p->reason)));
 	json_object_set_new(o, "rx_accepted", ctl_json_u64(p->rx_accepted));

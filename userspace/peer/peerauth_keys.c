@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
+#include "lib/util.h"
 #include "pki/pki.h"
 #include "peerauth_int.h"
 
@@ -576,19 +577,25 @@ static bool agreeing(const struct peerauth *pa, const struct pa_peer *peer)
 	return false;
 }
 
+/* A time in the JSON form every output uses, or null for "never". */
+static json_t *json_time_or_null(time_t t)
+{
+	return t ? svrcert_json_time(t) : json_null();
+}
+
 json_t *pa_keys_json(const struct peerauth *pa, const struct pa_peer *peer)
 {
 	const struct pa_keys *ks = &peer->keys;
 
-	return json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:s, s:I}",
+	return json_pack("{s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:I, s:s, s:I}",
 			 "state", ks->established ? "established" :
 				  agreeing(pa, peer) ? "agreeing" : "none",
 			 "index", (json_int_t)ks->index,
 			 "spi_in", (json_int_t)ks->spi_in,
 			 "spi_out", (json_int_t)ks->spi_out,
 			 "algorithm", SVRCERT_XFRM_AEAD,
-			 "established", (json_int_t)ks->established_at,
-			 "last_rekey", (json_int_t)ks->last_rekey,
+			 "established", json_time_or_null(ks->established_at),
+			 "last_rekey", json_time_or_null(ks->last_rekey),
 			 "rekeys", (json_int_t)ks->rekeys,
 			 "last_failure", ks->failure,
 			 "failures", (json_int_t)ks->failures);

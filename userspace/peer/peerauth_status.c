@@ -218,14 +218,13 @@ static json_t *peer_json(const struct peerauth *pa, const struct pa_peer *peer)
 		snprintf(endpoint, sizeof(endpoint), "%s:%u", peer->host,
 			 peer->port);
 	attempt_text(peer, attempt, sizeof(attempt));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s,"
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
 			 " s:s, s:i, s:o, s:o, s:s}",
 			 "name", peer->name, "state", cert_state_name(peer->state),
 			 "problem", peer->problem ?
 				    svrcert_problem_name(peer->problem) : "",
 			 "reason", peer->reason, "identity", peer->identity,
 			 "fingerprint", fp, "last_authentication", last,
-			 "last_authentication_epoch", (json_int_t)peer->last_auth,
 			 "via", peer->via ? peer->via : "",
 			 "authenticate", endpoint,
 			 "transport_error", peer->transport,
