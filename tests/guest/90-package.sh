@@ -52,6 +52,9 @@ overlay() {
 			overlay "$d" || return 1
 	on_exit "umount -l $d"
 }
+# Registered before the overlays, so it runs after they are gone: inside
+# them DKMS has moved the rig's extra/svrcert.ko aside.
+on_exit "module_unload; module_load"
 overlay /usr && overlay /lib/modules && overlay /var/cache
 tap_result $? "writable overlays on /usr, /lib/modules, /var/cache"
 # The linux-headers package's link, which the rig's /lib/modules lacks,
@@ -61,7 +64,6 @@ if [ ! -e /dev/fd ]; then
 	ln -s /proc/self/fd /dev/fd && on_exit "rm -f /dev/fd"
 fi
 
-on_exit "module_unload; module_load"
 module_unload
 # man-db's dpkg trigger re-indexes every manual page on the system (minutes
 # under TCG, twice: install and purge); svrcert's page is read with
