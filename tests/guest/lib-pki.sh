@@ -10,14 +10,13 @@
 #                                      relative to now; SERIAL hex (default:
 #                                      the CA's next serial)
 #   pki_revkey CERT.pem                SHA-256(canonical issuer Name DER ||
-#                                      DER serial), hex: the serial from
-#                                      `openssl asn1parse` offsets, the Name
-#                                      rebuilt by `asn1parse -genconf`
+#                                      DER serial), hex, by tests/pki/revkey.sh
 #   pki_fingerprint CERT.pem           SHA-256(certificate DER), hex
 #
 # Everything is written below the directory given to pki_init ($PKI).
 
 PKI=
+LIB_PKI_REVKEY_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../pki" && pwd)/revkey.sh
 
 # "+N"/"-N" seconds from now, or an OpenSSL GeneralizedTime as is.
 pki_time() {
@@ -86,52 +85,10 @@ pki_cert() {
 	openssl x509 -in "$PKI/$name.pem" -outform DER -out "$PKI/$name.der"
 }
 
-# The canonical issuer (include/uapi/linux/svrcert.h, Keys): each value a
-# UTF8String, stripped, inner white space one space, A-Z folded to a-z.
-# Built from the "/K=V/..." text with `openssl asn1parse -genconf`, which
-# is right for single-valued RDNs of plain text: all this PKI makes.
-pki_canon_issuer() { # CERT.pem OUT.der
-	local cnf
-	cnf=$(mktemp)
-	openssl x509 -in "$1" -noout -issuer -nameopt compat |
-		LC_ALL=C awk '{
-			sub(/^issuer=/, ""); n = split($0, f, "/")
-			print "asn1 = SEQUENCE:name"; print "[name]"
-			for (i = 2; i <= n; i++) print "r" i " = SET:r" i
-			for (i = 2; i <= n; i++) {
-				k = f[i]; sub(/=.*/, "", k); v = substr(f[i], length(k) + 2)
-				gsub(/[ \t\n\v\f\r]+/, " ", v); sub(/^ /, "", v); sub(/ $/, "", v)
-				print "[r" i "]"; print "a = SEQUENCE:a" i
-				print "[a" i "]"; print "oid = OID:" k
-				print "val = UTF8:" tolower(v)
-			}}' >"$cnf"
-	openssl asn1parse -genconf "$cnf" -out "$2" >/dev/null
-	local rc=$?
-	rm -f "$cnf"
-	return $rc
-}
-
-# tbsCertificate's children sit at depth 2: [0] version, serialNumber, ...
-# `openssl asn1parse` gives each one's offset, header length and content
-# length; the serial's TLV is offset .. offset+hl+l.
+# The revocation key as tests/pki/revkey.sh computes it with the OpenSSL CLI
+# alone, independently of the C code.
 pki_revkey() {
-	local der name
-	der=$(mktemp)
-	name=$(mktemp)
-	openssl x509 -in "$1" -outform DER -out "$der" &&
-	pki_canon_issuer "$1" "$name" || { rm -f "$der" "$name"; return 1; }
-	{
-		cat "$name"
-		openssl asn1parse -inform DER -in "$der" |
-		sed -n 's/^ *\([0-9]*\):d=2 *hl= *\([0-9]*\) *l= *\([0-9]*\) .*: *\([^:]*[^ :]\) *.*$/\1 \2 \3 \4/p' |
-		awk '
-			NR == 1 && $4 ~ /^cont/ { next }	# [0] version
-			{ print $1, $2 + $3; exit }' |
-		while read -r off len; do
-			tail -c +$((off + 1)) "$der" | head -c "$len"
-		done
-	} | sha256sum | cut -d' ' -f1
-	rm -f "$der" "$name"
+	"$LIB_PKI_REVKEY_SH" cert "$1"
 }
 
 pki_fingerprint() {

@@ -51,15 +51,17 @@ case "${1:-}" in
 cert)
 	openssl x509 -in "$2" -outform DER -out "$tmp/x.der"
 	# TBSCertificate children (depth 2): [0] version, serial, sigalg, issuer
-	mapfile -t top < <(elements "$tmp/x.der" | awk '$2 == 2')
-	read -r so _ sh sl _ <<<"${top[1]}"
+	# (no process substitution: the test guest has no /dev/fd)
+	serial=$(elements "$tmp/x.der" | awk '$2 == 2' | sed -n 2p)
+	read -r so _ sh sl _ <<<"$serial"
 	{ canon_issuer x509 "$tmp/x.der"; tlv "$tmp/x.der" "$so" "$sh" "$sl"; } |
 		sha256sum | cut -c1-64
 	;;
 crl)
 	cp "$2" "$tmp/c.der"
 	# first revoked entry's serial: the first INTEGER at depth 4
-	read -r so _ sh sl _ < <(elements "$tmp/c.der" | awk '$2 == 4 && $5 == "INTEGER"' | head -1)
+	serial=$(elements "$tmp/c.der" | awk '$2 == 4 && $5 == "INTEGER"' | head -1)
+	read -r so _ sh sl _ <<<"$serial"
 	{ canon_issuer crl "$tmp/c.der"; tlv "$tmp/c.der" "$so" "$sh" "$sl"; } |
 		sha256sum | cut -c1-64
 	;;
