@@ -147,6 +147,9 @@ void pa_conn_accept(struct peerauth *pa);
 /* Advance the handshake; returns 1 done, 0 in progress, -1 failed (the
  * reason in WHY). */
 int pa_conn_step(struct pa_conn *c, char *why, size_t whylen);
+/* An SSL call on @c returned @ret <= 0: true (and c->events set) when it
+ * only waits for the socket to be readable or writable. */
+bool pa_conn_wants_io(struct pa_conn *c, int ret);
 void pa_conn_free(struct pa_conn *c);
 
 /* peerauth_judge.c */

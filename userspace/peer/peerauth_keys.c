@@ -315,14 +315,8 @@ static int flush(struct peerauth *pa, struct pa_conn *c)
 		a->out_len = 0;
 		return 1;
 	}
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_WRITE:
-		c->events = POLLOUT;
+	if (pa_conn_wants_io(c, r))
 		return 0;
-	case SSL_ERROR_WANT_READ:
-		c->events = POLLIN;
-		return 0;
-	}
 	return fail(pa, c, "connection lost during key agreement", 0);
 }
 
@@ -347,14 +341,8 @@ int pa_keys_step(struct peerauth *pa, struct pa_conn *c)
 				return -1;
 			continue;
 		}
-		switch (SSL_get_error(c->ssl, r)) {
-		case SSL_ERROR_WANT_READ:
-			c->events = POLLIN;
+		if (pa_conn_wants_io(c, r))
 			return 0;
-		case SSL_ERROR_WANT_WRITE:
-			c->events = POLLOUT;
-			return 0;
-		}
 		/* A close while waiting is the end of an authentication only. */
 		if (a->phase == PK_WAIT && !a->in_len) {
 			ERR_clear_error();

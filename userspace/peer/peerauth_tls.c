@@ -384,15 +384,22 @@ int pa_conn_step(struct pa_conn *c, char *why, size_t whylen)
 	ret = SSL_do_handshake(c->ssl);
 	if (ret == 1)
 		return 1;
+	if (pa_conn_wants_io(c, ret))
+		return 0;
+	ssl_why(c->ssl, ret, why, whylen);
+	return -1;
+}
+
+bool pa_conn_wants_io(struct pa_conn *c, int ret)
+{
 	switch (SSL_get_error(c->ssl, ret)) {
 	case SSL_ERROR_WANT_READ:
 		c->events = POLLIN;
-		return 0;
+		return true;
 	case SSL_ERROR_WANT_WRITE:
 		c->events = POLLOUT;
-		return 0;
+		return true;
 	default:
-		ssl_why(c->ssl, ret, why, whylen);
-		return -1;
+		return false;
 	}
 }
