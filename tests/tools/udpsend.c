@@ -3,21 +3,24 @@
  * udpsend - exact UDP packet source for the guest tests and the data-path
  * benchmark.
  *
- *   udpsend -d DST -p PORT [-s SRC | -S SRCBASE -n NSRC] [-c COUNT]
- *           [-r PPS] [-t SECONDS] [-l LEN] [-b BATCH] [-o FILE]
+ *   udpsend -d DST [-N NDST] -p PORT [-s SRC | -S SRCBASE -n NSRC]
+ *           [-c COUNT] [-r PPS] [-t SECONDS] [-l LEN] [-b BATCH] [-o FILE]
  *
  * Sends UDP datagrams to DST:PORT (IPv4 or IPv6) until COUNT have been
  * handed to the kernel, SECONDS have passed, or SIGTERM/SIGINT arrives,
  * whichever comes first. -S/-n walk NSRC consecutive source addresses
  * starting at SRCBASE, one per packet, round robin (IP_TRANSPARENT lets the
- * socket use addresses that are not configured locally). -r paces to PPS
+ * socket use addresses that are not configured locally); -N walks NDST
+ * consecutive destinations starting at DST the same way, so one process
+ * sends exactly COUNT/NDST packets to each of several peers. -r paces to PPS
  * packets per second against absolute deadlines, so the rate is exact over
  * the run instead of drifting with per-packet sleeps.
  *
  * On exit prints one line to stdout (and to FILE with -o):
  *   sent=N failed=F elapsed=S pps=P
  * "sent" counts datagrams the kernel accepted; "failed" counts send errors
- * (e.g. ENOBUFS), which are not retried. Exit status: 0 if nothing failed
+ * (e.g. ENOBUFS, or EPERM from a netfilter drop on the way out), which
+ * are not retried: each packet is counted once, as one or the other. Exit status: 0 if nothing failed
  * and (with -c) COUNT were sent, 1 otherwise, 2 on usage errors.
  */
 #include <arpa/inet.h>
@@ -39,7 +42,7 @@
 
 struct opts {
 	const char *dst, *src, *srcbase, *outfile;
-	unsigned int port, nsrc, len, batch;
+	unsigned int port, nsrc, ndst, len, batch;
 	uint64_t count;		/* 0 = unlimited */
 	double rate;		/* 0 = as fast as possible */
 	double seconds;		/* 0 = unlimited */
@@ -62,7 +65,7 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: udpsend -d DST -p PORT [-s SRC | -S SRCBASE -n NSRC]\n"
+		"usage: udpsend -d DST [-N NDST] -p PORT [-s SRC | -S SRCBASE -n NSRC]\n"
 		"               [-c COUNT] [-r PPS] [-t SECONDS] [-l LEN]\n"
 		"               [-b BATCH] [-o FILE]\n");
 	exit(2);
@@ -126,9 +129,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->len = 64;
 	o->batch = 32;
 	o->nsrc = 1;
-	while ((c = getopt(argc, argv, "d:p:s:S:n:c:r:t:l:b:o:h")) != -1) {
+	o->ndst = 1;
+	while ((c = getopt(argc, argv, "d:N:p:s:S:n:c:r:t:l:b:o:h")) != -1) {
 		switch (c) {
 		case 'd': o->dst = optarg; break;
+		case 'N': o->ndst = strtoul(optarg, NULL, 0); break;
 		case 'p': o->port = strtoul(optarg, NULL, 0); break;
 		case 's': o->src = optarg; break;
 		case 'S': o->srcbase = optarg; break;
@@ -143,7 +148,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (!o->dst || !o->port || o->port > 65535 || optind != argc ||
-	    (o->src && o->srcbase) || o->nsrc == 0 ||
+	    (o->src && o->srcbase) || o->nsrc == 0 || o->ndst == 0 ||
 	    o->len < 12 || o->len > PAYLOAD_MAX ||
 	    o->batch == 0 || o->batch > BATCH_MAX || o->rate < 0 || o->seconds < 0)
 		usage();
@@ -153,8 +158,8 @@ struct sender {
 	int fd;
 	struct addr dst, srcbase;
 	bool multi_src;
-	unsigned int nsrc, len;
-	struct sockaddr_storage to;
+	unsigned int nsrc, ndst, len, port;
+	struct sockaddr_storage to[BATCH_MAX];	/* per slot: -N varies it */
 	socklen_t tolen;
 	struct mmsghdr msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
@@ -228,24 +233,34 @@ static int sender_open(struct sender *s, const struct opts *o)
 		s->multi_src = o->srcbase != NULL;
 	}
 	s->nsrc = o->nsrc;
+	s->ndst = o->ndst;
 	s->len = o->len;
-	memset(&s->to, 0, sizeof(s->to));
-	if (s->dst.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&s->to;
+	s->port = o->port;
+	return 0;
+}
+
+/* The destination of packet SEQ into slot SLOT's sockaddr. */
+static void set_destination(struct sender *s, unsigned int slot, uint64_t seq)
+{
+	struct addr a = addr_add(&s->dst, (uint32_t)(seq % s->ndst));
+	struct sockaddr_storage *to = &s->to[slot];
+
+	memset(to, 0, sizeof(*to));
+	if (a.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)to;
 
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons(o->port);
-		sin->sin_addr = s->dst.v4;
+		sin->sin_port = htons(s->port);
+		sin->sin_addr = a.v4;
 		s->tolen = sizeof(*sin);
 	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->to;
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)to;
 
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(o->port);
-		sin6->sin6_addr = s->dst.v6;
+		sin6->sin6_port = htons(s->port);
+		sin6->sin6_addr = a.v6;
 		s->tolen = sizeof(*sin6);
 	}
-	return 0;
 }
 
 /* Per-packet source address as an IP_PKTINFO / IPV6_PKTINFO cmsg. */
@@ -288,7 +303,8 @@ static void fill_batch(struct sender *s, unsigned int n, uint64_t seq)
 		s->iov[i].iov_base = s->payload[i];
 		s->iov[i].iov_len = s->len;
 		memset(mh, 0, sizeof(*mh));
-		mh->msg_name = &s->to;
+		set_destination(s, i, q);
+		mh->msg_name = &s->to[i];
 		mh->msg_namelen = s->tolen;
 		mh->msg_iov = &s->iov[i];
 		mh->msg_iovlen = 1;
@@ -352,6 +368,12 @@ static void run(struct sender *s, const struct opts *o, struct result *r)
 			continue;
 		}
 		r->sent += (unsigned int)k;
+		/* sendmmsg() on a blocking socket stops at the first message
+		 * it cannot send and returns how many went before it, losing
+		 * that message's error: it failed, and sending it again would
+		 * make the kernel see (and count) it twice. */
+		if ((unsigned int)k < n)
+			r->failed++;
 	}
 	r->elapsed = now_sec() - start;
 }
