@@ -315,13 +315,14 @@ static void judge_env_exit(struct judge_env *env)
  * One packet as a hook judges it, with the certificate's window placed so
  * that the real clock is where @t is in [NB, NA]. A second that ticks
  * in between would move an edge: then the packet is judged again, its
- * counters taken anew.
+ * counters -- the namespace's and the peer's (@p0) -- taken anew.
  */
 static enum svrcert_verdict judge_packet(struct verdict_ctx *ctx,
 					 struct judge_env *env,
 					 const struct svrcert_policy *pol,
 					 time64_t t, enum svrcert_dir dir,
-					 enum svrcert_reason *reason)
+					 enum svrcert_reason *reason,
+					 struct svrcert_peer_sums *p0)
 {
 	struct svrcert_peer_cert *cert = &env->peer->cert;
 	enum svrcert_verdict verdict;
@@ -330,6 +331,7 @@ static enum svrcert_verdict judge_packet(struct verdict_ctx *ctx,
 	do {
 		now = ktime_get_real_seconds();
 		svrcert_stats_read(&env->sn->stats, env->before);
+		svrcert_peer_counters_read(env->peer, p0);
 		/* Test only: nobody else reads the record meanwhile. */
 		*cert = ctx->cert;
 		cert->not_before += now - t;
@@ -393,8 +395,8 @@ static void judge_both_directions_all_combinations(struct kunit *test)
 		pol.self_state = self;
 		make_cert(ctx, state, how);
 		want = expected_reason(state, how, times[t], &pol);
-		svrcert_peer_counters_read(env.peer, &p0);
-		verdict = judge_packet(ctx, &env, &pol, times[t], dir, &reason);
+		verdict = judge_packet(ctx, &env, &pol, times[t], dir, &reason,
+				       &p0);
 		KUNIT_EXPECT_EQ_MSG(test, reason, want,
 				    "dir=%u state=%u revoked=%u t=%u mode=%u val=%u self=%u",
 				    dir, state, how, t, mode, val, self);
