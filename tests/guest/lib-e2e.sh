@@ -91,31 +91,41 @@ rctl() {
 
 # ---- network --------------------------------------------------------------
 
+# One `ip -batch` per namespace rather than one ip per setting: under the
+# debug kernel every process start costs about a second, and this was 60 of
+# them. Fixed MACs (02:80:0:0:N:01 router, :fe its switch port) let both
+# sides' static neighbours be written without reading the other side first.
 e2e_net_up() {
 	local sw=$E2E_NS-sw n ns rmac smac
 	ns_create "$sw" || return 1
 	ip netns exec "$sw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+	for n in 1 2 3; do ns_create "$(e2e_ns "$n")" || return 1; done
+	for n in 1 2 3; do
+		rmac=02:80:00:00:0$n:01 smac=02:80:00:00:0$n:fe
+		cat <<-EOF
+		link add p$n address $smac type veth peer name eth0 address $rmac netns $(e2e_ns "$n")
+		link set p$n addrgenmode none
+		addr add 10.80.$n.254/24 dev p$n
+		addr add fd80:$n::fe/64 dev p$n nodad
+		link set p$n up
+		neigh replace $(e2e_addr "$n") lladdr $rmac dev p$n nud permanent
+		neigh replace $(e2e_addr6 "$n") lladdr $rmac dev p$n nud permanent
+		EOF
+	done | ip -n "$sw" -batch - || return 1
 	ip -n "$sw" addr add "$E2E_CRL_ADDR/32" dev lo || return 1
 	for n in 1 2 3; do
-		ns=$(e2e_ns "$n")
-		ns_create "$ns" || return 1
-		ip -n "$sw" link add "p$n" type veth peer name eth0 netns "$ns" || return 1
-		ip -n "$sw" link set "p$n" addrgenmode none 2>/dev/null
-		ip -n "$ns" link set eth0 addrgenmode none 2>/dev/null
-		ip -n "$sw" addr add "10.80.$n.254/24" dev "p$n" &&
-		ip -n "$sw" addr add "fd80:$n::fe/64" dev "p$n" nodad &&
-		ip -n "$ns" addr add "$(e2e_addr "$n")/24" dev eth0 &&
-		ip -n "$ns" addr add "$(e2e_addr6 "$n")/64" dev eth0 nodad &&
-		ip -n "$sw" link set "p$n" up && ip -n "$ns" link set eth0 up &&
-		ip -n "$ns" route add default via "10.80.$n.254" &&
-		ip -n "$ns" -6 route add default via "fd80:$n::fe" || return 1
-		rmac=$(ip -n "$ns" -br link show eth0 | awk '{print $3}')
-		smac=$(ip -n "$sw" -br link show "p$n" | awk '{print $3}')
+		ns=$(e2e_ns "$n") smac=02:80:00:00:0$n:fe
 		# Static neighbours: no ARP/ND, nothing judged but what we send.
-		ip -n "$ns" neigh replace "10.80.$n.254" lladdr "$smac" dev eth0 nud permanent &&
-		ip -n "$ns" neigh replace "fd80:$n::fe" lladdr "$smac" dev eth0 nud permanent &&
-		ip -n "$sw" neigh replace "$(e2e_addr "$n")" lladdr "$rmac" dev "p$n" nud permanent &&
-		ip -n "$sw" neigh replace "$(e2e_addr6 "$n")" lladdr "$rmac" dev "p$n" nud permanent || return 1
+		ip -n "$ns" -batch - <<-EOF || return 1
+		link set eth0 addrgenmode none
+		addr add $(e2e_addr "$n")/24 dev eth0
+		addr add $(e2e_addr6 "$n")/64 dev eth0 nodad
+		link set eth0 up
+		route add default via 10.80.$n.254
+		route add ::/0 via fd80:$n::fe
+		neigh replace 10.80.$n.254 lladdr $smac dev eth0 nud permanent
+		neigh replace fd80:$n::fe lladdr $smac dev eth0 nud permanent
+		EOF
 	done
 }
 
