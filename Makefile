@@ -180,7 +180,7 @@ deb:
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/svrcert-$(DKMS_VERSION)
 	git -C $(TOP) archive --format=tar HEAD | \
 		tar -x -C $(DEB_DIR)/svrcert-$(DKMS_VERSION)
-	cd $(DEB_DIR)/svrcert-$(DKMS_VERSION) && dpkg-buildpackage -us -uc -b
+	cd $(DEB_DIR)/svrcert-$(DKMS_VERSION) && dpkg-buildpackage -us -uc -b -jauto
 	lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
 	@ls -l $(DEB_DIR)/*.deb
 
