@@ -73,6 +73,37 @@ void svrcert_cert_serial_hex(X509 *cert, char *buf, size_t len);
 int svrcert_certs_from_buf(const uint8_t *buf, size_t len,
 			   STACK_OF(X509) **out, char *msg, size_t msglen);
 
+/*
+ * A certificate file decoded once, for steps that each need its PEM
+ * blocks or its DER certificate (import: the private-key scan, then the
+ * certificate parse). BUF must outlive it.
+ */
+struct svrcert_pem_block {
+	char *label;
+	unsigned char *der;
+	long len;
+};
+
+struct svrcert_input {
+	const uint8_t *buf;
+	size_t len;
+	bool pem;			/* holds "-----BEGIN" */
+	bool text;			/* PEM: svrcert_is_text(buf, len) */
+	struct svrcert_pem_block *blocks; /* PEM: every block that reads */
+	size_t n, cap;
+	bool malformed;			/* PEM: reading stopped at a bad block */
+	X509 *der_cert;			/* DER: the certificate it starts with */
+	size_t der_cert_len;		/* its length in bytes */
+};
+
+/* 0 or -ENOMEM. A file over 2 GiB is left unread (each step refuses it). */
+int svrcert_input_read(struct svrcert_input *in, const uint8_t *buf,
+		       size_t len);
+void svrcert_input_free(struct svrcert_input *in);
+/* svrcert_certs_from_buf() on a file already read. */
+int svrcert_certs_from_input(const struct svrcert_input *in,
+			     STACK_OF(X509) **out, char *msg, size_t msglen);
+
 /* A sorted set of 32-byte keys, e.g. revocation keys from CRLs. */
 struct svrcert_keyset {
 	uint8_t (*keys)[SVRCERT_DIGEST_LEN];

@@ -96,6 +96,9 @@ enum svrcert_cert_state svrcert_problem_state(enum svrcert_problem code);
  * for DER keys appended to a PEM file or to a DER certificate. */
 bool svrcert_check_no_private_key(const uint8_t *buf, size_t len,
 				  struct svrcert_problems *p);
+/* The same on a file already read (svrcert_input_read). */
+bool svrcert_check_no_private_key_in(const struct svrcert_input *in,
+				     struct svrcert_problems *p);
 /* Signature algorithm and public key of one certificate. */
 bool svrcert_check_algorithms(X509 *cert, int depth, bool warn,
 			      struct svrcert_problems *p);

@@ -263,27 +263,33 @@ int svrcert_validate_import(const uint8_t *buf, size_t len,
 			    struct svrcert_validated *out, struct svrcert_problems *p)
 {
 	STACK_OF(X509) *certs = NULL;
+	struct svrcert_input in;
 	X509 *leaf;
 	char msg[160];
 	int n, ret;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	/* (1) no private key of any kind */
-	if (!svrcert_check_no_private_key(buf, len, p)) {
-		if (out)
-			out->state = SVRCERT_STATE_INVALID;
-		return -EPERM;
-	}
-	/* (2) parse ... */
-	n = svrcert_certs_from_buf(buf, len, &certs, msg, sizeof(msg));
-	if (n == -ENOMEM)
+	/* The file is decoded once (its PEM blocks or DER certificate) for
+	 * the private-key scan and the parse both. */
+	if (svrcert_input_read(&in, buf, len))
 		return -ENOMEM;
+	/* (1) no private key of any kind */
+	if (!svrcert_check_no_private_key_in(&in, p)) {
+		n = -EPERM;
+	} else {
+		/* (2) parse ... */
+		n = svrcert_certs_from_input(&in, &certs, msg, sizeof(msg));
+		if (n < 0 && n != -ENOMEM) {
+			svrcert_problems_add(p, SVRCERT_P_PARSE, false, -1, "%s", msg);
+			n = -EBADMSG;
+		}
+	}
+	svrcert_input_free(&in);
 	if (n < 0) {
-		svrcert_problems_add(p, SVRCERT_P_PARSE, false, -1, "%s", msg);
-		if (out)
+		if (out && n != -ENOMEM)
 			out->state = SVRCERT_STATE_INVALID;
-		return -EBADMSG;
+		return n;
 	}
 	/* ... and validate, then (3) revocation */
 	leaf = sk_X509_shift(certs);
