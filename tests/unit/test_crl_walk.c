@@ -633,6 +633,106 @@ static void test_cert_issuer_self_not_indirect(void **state)
 	svrcert_crl_release(&crl);
 }
 
+/* The first entry of CRL NAME whose certificateIssuer is not byte for
+ * byte the CRL issuer's Name: its serial in hex, its Name's DER in *DER. */
+static void respelled_entry(const char *name, char *hex, size_t hexlen,
+			    unsigned char **der, int *derlen)
+{
+	size_t len;
+	uint8_t *buf = load(name, &len);
+	const unsigned char *p = buf;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	STACK_OF(X509_REVOKED) *rev = crl ? X509_CRL_get_REVOKED(crl) : NULL;
+	unsigned char *own = NULL;
+	int ownlen = i2d_X509_NAME(crl ? X509_CRL_get_issuer(crl) : NULL, &own);
+
+	*der = NULL;
+	for (int i = 0; !*der && i < sk_X509_REVOKED_num(rev); i++) {
+		X509_REVOKED *r = sk_X509_REVOKED_value(rev, i);
+		GENERAL_NAMES *gns = X509_REVOKED_get_ext_d2i(r, NID_certificate_issuer,
+							      NULL, NULL);
+		GENERAL_NAME *gn = gns ? sk_GENERAL_NAME_value(gns, 0) : NULL;
+		BIGNUM *bn;
+		char *h;
+
+		if (gn && gn->type == GEN_DIRNAME)
+			*derlen = i2d_X509_NAME(gn->d.directoryName, der);
+		if (*der && *derlen == ownlen && !memcmp(*der, own, (size_t)ownlen)) {
+			OPENSSL_free(*der);
+			*der = NULL;
+		}
+		if (*der) {
+			bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r), NULL);
+			h = BN_bn2hex(bn);
+			snprintf(hex, hexlen, "%s", h);
+			OPENSSL_free(h);
+			BN_free(bn);
+		}
+		GENERAL_NAMES_free(gns);
+	}
+	assert_non_null(*der);
+	OPENSSL_free(own);
+	X509_CRL_free(crl);
+	free(buf);
+}
+
+/*
+ * certificateIssuer spelling the CRL issuer's name differently, equal
+ * after RFC 5280 7.1 canonicalisation (crl_revkey's form): CA "C=US,
+ * O=svrcert test, CN=CRL Test CA" written with other case and white space
+ * in UTF8Strings ("SVRCERT   test", "  crl test ca "), and as
+ * PrintableStrings ("us", "svrcert Test", "CRL  TEST  CA"). A CRL that is
+ * not indirect is accepted, and the entry's revocation key is that of a
+ * certificate the CA issued with the entry's serial.
+ */
+static void cert_issuer_respelled(const char *tag, const char *cnf,
+				  const char *subj)
+{
+	char crl_name[64], hex[80], pem[64];
+	struct svrcert_crl crl;
+	unsigned char *der;
+	uint8_t key[32];
+	char err[256];
+	int derlen = 0;
+	X509 *leaf;
+
+	snprintf(crl_name, sizeof(crl_name), "ci-%s.der", tag);
+	snprintf(pem, sizeof(pem), "ci-%s-leaf.pem", tag);
+	run("openssl req %s -x509 -key ca.key -out ci-%s.pem -days 30 -subj '%s'",
+	    cnf, tag, subj);
+	run("'%s' -k ca.key -c ca.pem -n 12 -o %s --indirect ci-%s.pem --no-idp",
+	    mkcrl, crl_name, tag);
+	respelled_entry(crl_name, hex, sizeof(hex), &der, &derlen);
+	OPENSSL_free(der);
+	expect_keys_match(crl_name, "ca");
+	if (walk(crl_name, "ca", &crl, err, sizeof(err)))
+		fail_msg("%s rejected: %s", crl_name, err);
+	assert_false(crl.indirect);
+	assert_int_equal(crl.nkeys, 12);
+	run("openssl x509 -req -in leaf3.csr -CA ca.pem -CAkey ca.key "
+	    "-set_serial 0x%s -days 1 -out %s 2>/dev/null", hex, pem);
+	leaf = load_cert(pem);
+	assert_int_equal(svrcert_revkey_from_cert(leaf, key), 0);
+	assert_true(svrcert_revkeys_contains(crl.keys, crl.nkeys, key));
+	X509_free(leaf);
+	svrcert_crl_release(&crl);
+}
+
+static void test_cert_issuer_respelled_not_indirect(void **state)
+{
+	run("printf '[req]\\ndistinguished_name = dn\\nstring_mask = default\\n"
+	    "[dn]\\n' > printable.cnf");
+	cert_issuer_respelled("utf8", "", "/C=US/O=SVRCERT   test/CN=  crl test ca ");
+	cert_issuer_respelled("printable", "-config printable.cnf",
+			      "/C=us/O=svrcert Test/CN=CRL  TEST  CA");
+	/* a name canonicalisation does not fold is another issuer */
+	run("openssl req -x509 -key ca.key -out ci-near.pem -days 30 "
+	    "-subj '/C=US/O=svrcert test/CN=CRL-Test CA'");
+	gen("ci-near.der", "ca", 12, "--indirect ci-near.pem --no-idp");
+	expect_reject("ci-near.der", "ca", -EBADMSG,
+		      "names another issuer in a CRL that is not indirect");
+}
+
 static void test_missing_file(void **state)
 {
 	expect_reject("does-not-exist.der", "ca", -ENOENT, "cannot read");
@@ -701,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_cert_issuer_not_indirect),
 		cmocka_unit_test(test_cert_issuer_self_not_indirect),
+		cmocka_unit_test(test_cert_issuer_respelled_not_indirect),
 		cmocka_unit_test(test_explicit_curve_signer),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_sort_unique),
