@@ -120,7 +120,7 @@ static void test_security_json(void **state)
 		assert_null(json_object_get(r, "failure reasons"));
 	}
 	if (!kernel_loaded())
-		assert_int_equal(json_array_size(json_object_get(o, "security")), 15);
+		assert_int_equal(json_array_size(json_object_get(o, "security")), 18);
 	json_decref(o);
 	free(out);
 }

@@ -77,6 +77,18 @@ static void assert_floor(struct router *r, const char *peer, const char *want)
 	assert_string_equal(buf, want);
 }
 
+/* counters.json's KEY on R (svrcertd's loop persists the peer counts). */
+static uint64_t counter_of(struct router *r, const char *key)
+{
+	json_t *state = NULL;
+	uint64_t v;
+
+	assert_int_equal(counters_load(&r->st, &state), 0);
+	v = counters_get(state, key);
+	json_decref(state);
+	return v;
+}
+
 static void test_lower_calls_higher_answers(void **state)
 {
 	struct fx *f = *state;
@@ -125,6 +137,10 @@ static void test_lower_calls_higher_answers(void **state)
 		assert_int_equal(json_integer_value(json_object_get(k1, "spi_out")),
 				 json_integer_value(json_object_get(k2, "spi_in")));
 		assert_int_equal(json_integer_value(json_object_get(k1, "index")), 0);
+		/* A first agreement is no rekey, and nothing failed. */
+		assert_int_equal(counter_of(&f->r1, "peer-rekey.success"), 0);
+		assert_int_equal(counter_of(&f->r1, "peer-rekey.failure"), 0);
+		assert_int_equal(counter_of(&f->r2, "peer-rekey.failure"), 0);
 	} else {
 		/*
 		 * No GCM here. The higher router, answering, took the lower's
@@ -149,6 +165,11 @@ static void test_lower_calls_higher_answers(void **state)
 				    "connection closed during key agreement");
 		assert_string_equal(json_string_value(json_object_get(k1, "state")), "none");
 		assert_string_equal(json_string_value(json_object_get(k2, "state")), "none");
+		/* Each failed agreement is counted in counters.json too. */
+		assert_int_equal(counter_of(lo, "peer-rekey.failure"), 1);
+		assert_int_equal(counter_of(hi, "peer-rekey.failure"), 1);
+		assert_int_equal(counter_of(lo, "peer-rekey.success"), 0);
+		assert_int_equal(counter_of(hi, "peer-sa.deleted"), 0);
 	}
 	json_decref(k1);
 	json_decref(k2);

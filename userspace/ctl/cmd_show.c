@@ -16,7 +16,7 @@ static const struct ctl_cmd topics[] = {
 	  "the kernel's data path counters; 'security': the certificate "
 	  "counters", "GROUP: CSR, certificate import, CRL fetch, CRL "
 	  "ingestion, certificate,\n  peer certificate, peer certificate "
-	  "data path; ITEM: e.g. success, failure", NULL, CTL_JSON },
+	  "data path, peer rekey, peer SA; ITEM: e.g. success, failure", NULL, CTL_JSON },
 	{ "certificate", show_certificate, "[detail|crl] [-j]",
 	  "this router's certificate; 'crl': the CRLs held and fetched",
 	  NULL, NULL, CTL_JSON },

@@ -5,7 +5,8 @@
  * The seed's counters, e.g. "show stats security CSR success",
  * "... certificate import failure", "... CRL fetch", "... certificate
  * expired", "... peer certificate revoked" (peer authentication results,
- * counted by svrcertd), "... peer certificate data path revoked" (peers
+ * counted by svrcertd), "... peer rekey success|failure" and "... peer SA
+ * deleted" (peer keys, svrcertd), "... peer certificate data path revoked" (peers
  * first seen so on the data path, from svrcert.ko when loaded).
  * Import failures are also broken down by reason. Text: aligned columns
  * (GROUP ITEM VALUE); -j: the records of GET /api/v1/stats ("security")

@@ -23,6 +23,9 @@ const struct counter_desc counter_descs[CNT__MAX] = {
 	[CNT_PEER_CERT_EXPIRED] = { "peer-certificate.expired", "peer certificate", "expired" },
 	[CNT_PEER_CERT_INVALID] = { "peer-certificate.invalid", "peer certificate", "invalid" },
 	[CNT_PEER_CERT_REVOKED] = { "peer-certificate.revoked", "peer certificate", "revoked" },
+	[CNT_PEER_REKEY_SUCCESS] = { "peer-rekey.success", "peer rekey", "success" },
+	[CNT_PEER_REKEY_FAILURE] = { "peer-rekey.failure", "peer rekey", "failure" },
+	[CNT_PEER_SA_DELETED] = { "peer-sa.deleted", "peer SA", "deleted" },
 };
 
 int counters_load(const struct svrcert_store *st, json_t **out)

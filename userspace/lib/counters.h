@@ -31,6 +31,9 @@ enum svrcert_counter {
 	CNT_PEER_CERT_EXPIRED,	/* peer authentication results (svrcertd) */
 	CNT_PEER_CERT_INVALID,
 	CNT_PEER_CERT_REVOKED,
+	CNT_PEER_REKEY_SUCCESS,	/* peer keys (svrcertd, [daemon] peer-keys) */
+	CNT_PEER_REKEY_FAILURE,
+	CNT_PEER_SA_DELETED,	/* a peer's SAs cut: its certificate went bad */
 	CNT__MAX
 };
 

@@ -121,7 +121,12 @@ struct peerauth {
 #define PA_STAMP_N	3
 	uint64_t trust_stamp[PA_STAMP_N]; /* what it was read from */
 	struct svrcert_keyset revoked;	/* cached held-CRL keys */
-#define PA_PERSIST_N	3		/* expired, invalid, revoked */
+	/* counters.h's peer counts, in pa_persist_counts()'s order: slots
+	 * 0..2 are the certificate results (count() in peerauth_judge.c) */
+#define PA_P_REKEY_OK	3
+#define PA_P_REKEY_FAIL	4
+#define PA_P_SA_CUT	5
+#define PA_PERSIST_N	6
 	struct {
 		unsigned int n;		/* not yet in counters.json */
 		char reason[32];

@@ -115,12 +115,14 @@ void pa_persist_counts(struct peerauth *pa)
 {
 	static const enum svrcert_counter cnt[PA_PERSIST_N] = {
 		CNT_PEER_CERT_EXPIRED, CNT_PEER_CERT_INVALID,
-		CNT_PEER_CERT_REVOKED,
+		CNT_PEER_CERT_REVOKED, CNT_PEER_REKEY_SUCCESS,
+		CNT_PEER_REKEY_FAILURE, CNT_PEER_SA_DELETED,
 	};
+	size_t any = 0;
 
-	if (!pa->pending[0].n && !pa->pending[1].n && !pa->pending[2].n)
-		return;
-	if (store_trylock(pa->p.st))
+	for (size_t i = 0; i < PA_PERSIST_N; i++)
+		any += pa->pending[i].n;
+	if (!any || store_trylock(pa->p.st))
 		return;
 	for (size_t i = 0; i < PA_PERSIST_N; i++)
 		while (pa->pending[i].n &&
@@ -253,8 +255,10 @@ static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
 	if (changed || strncmp(peer->kernel, "bound", 5))
 		bind_peer(pa, peer);
 	/* fail-hard: a bad certificate loses its keys at once (peerauth_keys.c) */
-	if (state != SVRCERT_STATE_VALID && pa->cfg->failure_mode == SVRCERT_FAIL_HARD)
+	if (state != SVRCERT_STATE_VALID && pa->cfg->failure_mode == SVRCERT_FAIL_HARD) {
+		pa->pending[PA_P_SA_CUT].n += peer->keys.established && pa->xfrm;
 		pa_keys_cut(pa, peer, cert_state_name(state));
+	}
 }
 
 /* Server side: the configured peer the certificate names, or NULL. */

@@ -160,6 +160,7 @@ static int fail(struct peerauth *pa, struct pa_conn *c, const char *what, int er
 		 err ? ": " : "", err ? xerr(pa, err) : "");
 	peer->keys.failed_at = pa_wall(pa);
 	peer->keys.failures++;
+	pa->pending[PA_P_REKEY_FAIL].n++;	/* counters.json, from the loop */
 	syslog(LOG_WARNING, "peer %s: key agreement failed: %s", peer->name,
 	       peer->keys.failure);
 	/* An inbound SA nobody will send to: the peer never got our READY
@@ -240,6 +241,7 @@ static int finish(struct peerauth *pa, struct pa_conn *c)
 		ks->old_path = ks->path;
 		ks->old_due_ms = pa_now_ms() + PEERKEY_GRACE_S * 1000;
 		ks->rekeys++;
+		pa->pending[PA_P_REKEY_OK].n++;
 	} else {
 		ks->established_at = pa_wall(pa);
 	}
