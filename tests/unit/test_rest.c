@@ -24,6 +24,9 @@ static char *admin_tok, *oper_tok;
 
 static int group_setup(void **state)
 {
+	/* svrcertd's peer keys on, with one (passive) peer to show */
+	rf_conf_extra = "[peer \"r2\"]\naddress = 127.0.0.2\n";
+	rf_daemon_extra = "peer-keys = yes\n";
 	return rf_setup();
 }
 
@@ -547,6 +550,53 @@ static void test_crl(void **state)
 	free(r);
 }
 
+/* GET /peers/security: what `svrcertctl show peers security -j` prints,
+ * for any role that may read, only with a token, and never key bytes. */
+static void test_peers_security(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char *ctl_out, host[256], path[512];
+	json_t *o, *k, *cli, *v;
+	const char *field;
+	FILE *p;
+
+	assert_int_equal(rf_request("GET", "/api/v1/peers/security", NULL, NULL, r), 401);
+	assert_int_equal(rf_request("GET", "/api/v1/peers/security", oper_tok, NULL, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	assert_true(json_is_array(o));
+	assert_int_equal(json_array_size(o), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(o, 0), "name")),
+			    "r2");
+	k = json_object_get(json_array_get(o, 0), "keys");
+	assert_string_equal(json_string_value(json_object_get(k, "state")), "none");
+	assert_true(json_is_integer(json_object_get(k, "spi_in")));
+	assert_true(json_is_null(json_object_get(k, "established")));
+	/* the fields of the view only: no key, salt or secret anywhere */
+	json_object_foreach(k, field, v) {
+		snprintf(path, sizeof(path), " %s ", field);
+		assert_non_null(strstr(" state index spi_in spi_out algorithm established "
+				       "last_rekey rekeys last_failure failures ", path));
+	}
+	assert_null(strstr(r->body, "salt"));
+	assert_null(strstr(r->body, "secret"));
+	/* the same document as the CLI's, field for field */
+	assert_true(asprintf(&ctl_out, "%s/build/svrcertctl --config %s show peers "
+			     "security -j", rf_srcdir(), rf.conf) > 0);
+	p = popen(ctl_out, "r");
+	assert_non_null(p);
+	cli = json_loadf(p, 0, NULL);
+	assert_int_equal(pclose(p), 0);
+	assert_true(json_equal(cli, o));
+	json_decref(cli);
+	free(ctl_out);
+	json_decref(o);
+	/* node-scoped too */
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	snprintf(path, sizeof(path), "/api/v1/router/r1/node/%s/peers/security", host);
+	assert_int_equal(rf_request("GET", path, admin_tok, NULL, r), 200);
+	free(r);
+}
+
 static void test_deleted_user(void **state)
 {
 	struct rf_resp *r = malloc(sizeof(*r));
@@ -685,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_csr_control_characters),
 		cmocka_unit_test(test_node_scoped),
 		cmocka_unit_test(test_crl),
+		cmocka_unit_test(test_peers_security),
 		cmocka_unit_test(test_deleted_user),
 		cmocka_unit_test(test_token_credentials),
 		cmocka_unit_test(test_audit),

@@ -42,6 +42,9 @@ struct rf_resp {
 static struct rest_fixture rf;
 /* More [rest] lines for a test's daemon (set before rf_setup). */
 static const char *rf_rest_extra = "";
+/* More sections before [daemon] (e.g. a [peer]), more [daemon] lines. */
+static const char *rf_conf_extra = "";
+static const char *rf_daemon_extra = "";
 
 static const char *rf_srcdir(void)
 {
@@ -66,12 +69,13 @@ static int rf_write_config(void)
 
 	snprintf(text, sizeof(text),
 		 "[router]\nname = r1\npeering-common-name = r1\n"
-		 "[trusted-ca \"test\"]\nfile = %s\n"
-		 "[daemon]\nstate-dir = %s\ncontrol-socket = %s\naudit-log = %s\n"
+		 "[trusted-ca \"test\"]\nfile = %s\n%s"
+		 "[daemon]\nstate-dir = %s\ncontrol-socket = %s\naudit-log = %s\n%s"
 		 "[rest]\nlisten = 127.0.0.1:%d\ncertificate = %s\n"
 		 "key = %s/web.key\ntoken-lifetime = 10m\nbody-max = 16K\n%s",
-		 testpki_path("bundle.pem"), rf.state, rf.sock, rf.audit,
-		 rf.port, rf.web_cert, rf.dir, rf_rest_extra);
+		 testpki_path("bundle.pem"), rf_conf_extra, rf.state, rf.sock,
+		 rf.audit, rf_daemon_extra, rf.port, rf.web_cert, rf.dir,
+		 rf_rest_extra);
 	return rf_write(rf.conf, text);
 }
 

@@ -259,15 +259,17 @@ static int show_one(struct svrcert_nl *nl, const char *name, json_t *view, bool 
 
 int show_peers(int argc, char **argv)
 {
-	bool json = ctl_take_json_flag(&argc, argv);
 	struct svrcert_env_args args = { 0 };
 	struct peer_list l = { NULL, 0, 0 };
 	struct svrcert_nl *nl;
 	json_t *view;
+	bool json;
 	int err, ret;
 
+	/* before -j is taken here: "security" has its own -j */
 	if (argc >= 2 && !strcmp(argv[1], "security"))
 		return show_peers_security(argc - 1, argv + 1);
+	json = ctl_take_json_flag(&argc, argv);
 
 	if (svrcert_env_take_args(&argc, argv, &args) || argc > 2) {
 		fprintf(stderr, "usage: svrcertctl show peers [NAME] [-j] [--config FILE] "

@@ -132,6 +132,8 @@ void rest_crl_get(struct rest_req *r);
 void rest_crl_fetch(struct rest_req *r);
 void rest_stats(struct rest_req *r);
 void rest_alarms(struct rest_req *r);
+/* GET /peers/security: svrcertd's peer keys (show peers security -j) */
+void rest_peers_security(struct rest_req *r);
 
 /* rest_metrics.c: GET /metrics, Prometheus text */
 void rest_metrics(struct rest_req *r);

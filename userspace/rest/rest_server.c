@@ -63,6 +63,8 @@ static const struct rest_route routes[] = {
 	{ "POST", "/crl/fetch", SCOPE_CONFIGURE, true, false, rest_crl_fetch },
 	{ "GET", "/stats", SCOPE_SHOW, true, false, rest_stats },
 	{ "GET", "/alarms", SCOPE_SHOW, true, false, rest_alarms },
+	{ "GET", "/peers/security", SCOPE_SHOW, true, false,
+	  rest_peers_security },
 	{ "GET", "/metrics", SCOPE_SHOW, true, false, rest_metrics },
 };
 

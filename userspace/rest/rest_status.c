@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Read-only state by API: CRLs, the seed's counters, alarms. */
+/* Read-only state by API: CRLs, the seed's counters, alarms, peer keys. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,5 +170,44 @@ void rest_alarms(struct rest_req *r)
 	else
 		rest_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "alarms",
 						     alarm_set_json(&set)));
+	svrcert_env_close(&env);
+}
+
+/*
+ * GET /peers/security: svrcertd's peer keys, the document `svrcertctl show
+ * peers security -j` prints ([{"name", "keys"}], peer_keys.c), taken from
+ * the loop's "peers" reply. The "keys" objects carry SPIs, indexes and
+ * times, never key bytes (those live in the kernel only).
+ */
+void rest_peers_security(struct rest_req *r)
+{
+	struct svrcert_env env;
+	json_t *resp, *peer, *out;
+	const char *name;
+	bool missing;
+	size_t i;
+
+	if (rest_env_open(r, &env))
+		return;
+	resp = ask_loop(&env, json_pack("{s:s}", "command", "peers"), &missing);
+	if (missing || !resp) {
+		rest_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "svrcertd's control "
+			   "socket did not answer");
+	} else if (!json_is_true(json_object_get(resp, "ok"))) {
+		rest_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "peers security: %s",
+			   json_string_value(json_object_get(resp, "error")) ?:
+			   "refused");
+	} else {
+		out = json_array();
+		json_array_foreach(json_object_get(resp, "peers"), i, peer) {
+			name = json_string_value(json_object_get(peer, "name"));
+			if (name)
+				json_array_append_new(out, json_pack("{s:s, s:O}",
+					"name", name, "keys",
+					json_object_get(peer, "keys")));
+		}
+		rest_reply(r, MHD_HTTP_OK, out);
+	}
+	json_decref(resp);
 	svrcert_env_close(&env);
 }
