@@ -195,6 +195,17 @@ tap_result $rc "the old inbound SAs are gone after the grace period (seen ${left
 for n in 1 2; do for spi in "$nin1" "$nout1"; do sa_has "$n" "$spi" || rc=1; done; done
 tap_result $rc "the new SAs are in place on both sides"
 in1=$nin1 out1=$nout1
+# show stats security COUNTER: "peer rekey success" -> its value at router N
+sec_count() {
+	rctl "$1" show stats security 2>/dev/null |
+		awk -v want="$2" '{ v = $NF; $NF = ""; sub(/ +$/, ""); gsub(/  +/, " ") }
+			$0 == want { print v }'
+}
+rekeys_counted() {
+	[ "$(sec_count 1 "peer rekey success")" = 1 ] && [ "$(sec_count 2 "peer rekey success")" = 1 ]
+}
+wait_for 30 rekeys_counted
+tap_result $? "show stats security: one rekey done on each side ($(sec_count 1 "peer rekey success"), $(sec_count 2 "peer rekey success"))"
 
 step "no key bytes anywhere the daemons write"
 # The keys are in the kernel only: read them back from R1's SAs and look
@@ -225,6 +236,9 @@ pol=$(ip -n "$(e2e_ns 1)" xfrm policy | grep -c "proto esp")
 tap_result $? "R1 holds no ESP policy for R2 any more ($pol templates), keys state none"
 grep -q "peer r2: ESP keys deleted: revoked" "$(e2e_dir 1)/daemon.log"
 tap_result $? "R1's log says why the keys went"
+sa_cut_counted() { [ "$(sec_count 1 "peer SA deleted")" = 1 ]; }
+wait_for 30 sa_cut_counted
+tap_result $? "show stats security: R1 counts one peer's SAs deleted for revocation ($(sec_count 1 "peer SA deleted"))"
 
 tap_diag "86-peerkeys took $(( $(date +%s) - T0 )) s"
 tap_done

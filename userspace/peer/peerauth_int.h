@@ -48,6 +48,7 @@ struct pa_keys {
 	struct peerkey_path old_path;
 	int64_t old_due_ms;
 	time_t established_at, last_rekey, failed_at;
+	int64_t agreed_ms;		/* monotonic: the last agreement done */
 	unsigned int rekeys, failures;
 	char failure[300];
 };

@@ -49,6 +49,7 @@ struct pa_agree {
 	bool lower;			/* our fingerprint is the lower one */
 	bool offered;			/* our offer is queued or sent */
 	bool in_installed;
+	int64_t begun_ms;		/* monotonic: this connection's start */
 	struct peerkey_offer mine, theirs;
 	struct peerkey_keys k;
 	struct peerkey_path path;
@@ -252,6 +253,7 @@ static int finish(struct peerauth *pa, struct pa_conn *c)
 	ks->spi_out = a->k.spi_out;
 	ks->path = a->path;
 	ks->last_rekey = pa_wall(pa);
+	ks->agreed_ms = pa_now_ms();
 	ks->failure[0] = '\0';
 	peerkey_keys_wipe(&a->k);
 	a->in_installed = false;
@@ -285,7 +287,12 @@ static int message(struct peerauth *pa, struct pa_conn *c)
 	if (peerkey_offer_decode(a->in, sizeof(a->in), &m, err, sizeof(err)))
 		return fail(pa, c, err, 0);
 	if (m.flags == PEERKEY_F_REQUEST && a->phase == PK_WAIT && a->lower) {
-		requested(pa, c->peer);
+		/* Keys agreed since this caller asked answer it already: both
+		 * daemons call at start, and the request of the one with no
+		 * keys yet crossed our own first agreement (a second one
+		 * followed at once). */
+		if (!c->peer->keys.established || c->peer->keys.agreed_ms < a->begun_ms)
+			requested(pa, c->peer);
 		return 0;
 	}
 	if (m.flags == 0 && (a->phase == PK_OFFER ||
@@ -398,6 +405,7 @@ int pa_keys_begin(struct peerauth *pa, struct pa_conn *c)
 	a = c->agree = agree_new();
 	if (!a)
 		return fail(pa, c, "no memory for the key agreement", 0);
+	a->begun_ms = pa_now_ms();
 	a->lower = cmp < 0;
 	if (path_of(pa, c, &a->path))
 		return fail(pa, c, "connection addresses", 0);
