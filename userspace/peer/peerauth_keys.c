@@ -490,11 +490,13 @@ int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
 		/*
 		 * The rotation timer, and the retry of a failed agreement: the
 		 * lower router calls when keys are due (none yet, old enough,
-		 * asked for), at most every PEERAUTH_KEY_RETRY_S.
+		 * asked for), the higher one asks while it has none (an
+		 * agreement that failed on its side only left the lower one
+		 * content), each at most every PEERAUTH_KEY_RETRY_S.
 		 */
-		if (pa->cfg->peer_keys && ks->role_known && ks->lower &&
-		    peer->state == SVRCERT_STATE_VALID && due(pa, peer) &&
-		    now >= ks->next_try_ms) {
+		if (pa->cfg->peer_keys && ks->role_known &&
+		    (ks->lower ? due(pa, peer) : !ks->established) &&
+		    peer->state == SVRCERT_STATE_VALID && now >= ks->next_try_ms) {
 			ks->next_try_ms = now + PEERAUTH_KEY_RETRY_S * 1000;
 			call_now(pa, peer);
 		}
