@@ -421,11 +421,14 @@ e2e_cleanup() {
 	local n
 	[ -z "$E2E_RECV_PID" ] || kill "$E2E_RECV_PID" 2>/dev/null
 	for n in 1 2 3; do e2e_daemon_stop "$n"; done
+	# kept per test (out/e2e/80-e2e/r1-daemon.log): a later e2e test in the
+	# same guest would overwrite the logs of the one that failed
 	if [ -n "${SVRCERT_OUT:-}" ] && [ -d "$SVRCERT_OUT" ] && [ -n "$E2E" ]; then
-		mkdir -p "$SVRCERT_OUT/e2e"
+		local keep=$SVRCERT_OUT/e2e/$(basename "$0" .sh)
+		mkdir -p "$keep"
 		for n in 1 2 3; do
-			cp "$E2E/r$n/daemon.log" "$SVRCERT_OUT/e2e/r$n-daemon.log" 2>/dev/null
-			cp "$E2E/r$n/state/audit.log" "$SVRCERT_OUT/e2e/r$n-audit.log" 2>/dev/null
+			cp "$E2E/r$n/daemon.log" "$keep/r$n-daemon.log" 2>/dev/null
+			cp "$E2E/r$n/state/audit.log" "$keep/r$n-audit.log" 2>/dev/null
 		done
 	fi
 	[ -z "$E2E" ] || rm -rf "$E2E"
