@@ -12,6 +12,14 @@ With --tls-cert/--tls-key it speaks HTTPS instead.
                          exists the 200 goes out chunked, without a
                          Content-Length (a size cap must be enforced while
                          reading).
+                         While <root>/<name>.gzip (or .deflate) exists, the
+                         answer is instead (validators ignored, always a
+                         200) a compression bomb: that many zero
+                         bytes (the marker's text), compressed, with
+                         Content-Encoding: gzip (deflate).
+  GET /bomb/<n>?enc=<e>  n zero bytes compressed with e (gzip or deflate),
+                         sent with Content-Encoding: e and the compressed
+                         length; X-Plain-Length: n
   GET /chunked/<n>       n bytes, Transfer-Encoding: chunked, no length
   GET /length/<n>        n bytes with Content-Length: n
   GET /slow/<s>          headers and 16 bytes, then stalls s seconds
@@ -21,6 +29,7 @@ With --tls-cert/--tls-key it speaks HTTPS instead.
 """
 import argparse
 import email.utils
+import functools
 import hashlib
 import os
 import ssl
@@ -28,10 +37,20 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HITS = 0
 LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4)
+def bomb(n, enc):
+    """n zero bytes compressed; deflate in HTTP is the zlib format."""
+    c = zlib.compressobj(9, zlib.DEFLATED, 31 if enc == "gzip" else 15)
+    zeros = bytes(1 << 20)
+    body = b"".join(c.compress(zeros) for _ in range(n >> 20))
+    return body + c.compress(bytes(n & ((1 << 20) - 1))) + c.flush()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -82,6 +101,11 @@ class Handler(BaseHTTPRequestHandler):
         fresh = inm == etag if inm is not None else (
             ims is not None and email.utils.parsedate_to_datetime(ims).timestamp() >= int(mtime))
         hdrs = (("ETag", etag), ("Last-Modified", lm))
+        for enc in ("gzip", "deflate"):  # hostile: validators ignored
+            if os.path.exists(path + "." + enc):
+                with open(path + "." + enc) as f:
+                    self.send_bomb(int(f.read()), enc, hdrs)
+                return
         if fresh:
             self.send_response(304)
             for k, v in hdrs:
@@ -104,6 +128,15 @@ class Handler(BaseHTTPRequestHandler):
             c = body[at:at + 16384]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
         self.wfile.write(b"0\r\n\r\n")
+
+    def send_bomb(self, n, enc, extra=()):
+        body = bomb(n, enc)
+        self.send_body(200, body, "application/pkix-crl",
+                       (("Content-Encoding", enc),
+                        ("X-Plain-Length", str(n))) + tuple(extra))
+
+    def route_bomb(self, n, q):
+        self.send_bomb(int(n), q.get("enc", ["gzip"])[0])
 
     def route_chunked(self, n, _q):
         self.send_chunked(b"A" * int(n), "application/octet-stream")

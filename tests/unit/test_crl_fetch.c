@@ -3,8 +3,8 @@
  * crl_fetch against a real HTTP server on loopback (tests/unit/crl_server.py,
  * started per run, self-stopping): 200 and 304 via ETag and Last-Modified,
  * size cap on chunked and on Content-Length bodies, total and connect
- * failures, scheme allow-list incl. redirects, and a poll loop that keeps
- * running while a slow server stalls.
+ * failures, scheme allow-list incl. redirects, compression bombs, and a
+ * poll loop that keeps running while a slow server stalls.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,41 @@ static void test_size_cap_content_length(void **state)
 	assert_non_null(strstr(res.msg, "size cap"));
 }
 
+/*
+ * A hostile server answers with Content-Encoding gzip/deflate although we
+ * never asked for it: 50 MiB of zeros in ~50 KiB. svrcert does not set
+ * CURLOPT_ACCEPT_ENCODING, so libcurl must hand over the compressed bytes
+ * as they came (they then fail to parse as a CRL: test_daemon_crl), never
+ * the 50 MiB; and a compressed stream larger than the cap is still cut.
+ */
+static void test_compression_bomb(void **state)
+{
+	static const struct { const char *enc; uint8_t magic; } v[] = {
+		{ "gzip", 0x1f },	/* RFC 1952 header 1f 8b */
+		{ "deflate", 0x78 },	/* RFC 1950 zlib header */
+	};
+	struct svrcert_fetch_req req;
+	struct svrcert_fetch_result res;
+	char path[64];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/bomb/52428800?enc=%s", v[i].enc);
+		req = (struct svrcert_fetch_req){ .max_size = 100000 };
+		assert_int_equal(fetch(path, &req, &res), 0);
+		assert_int_equal(res.status, SVRCERT_FETCH_OK);
+		/* the compressed bytes, not decoded: bounded by the cap */
+		assert_in_range(res.body_len, 1000, 100000);
+		assert_int_equal(res.body[0], v[i].magic);
+		svrcert_fetch_result_release(&res);
+		/* the compressed stream alone over the cap: refused, no body */
+		req = (struct svrcert_fetch_req){ .max_size = 20000 };
+		assert_int_equal(fetch(path, &req, &res), -EFBIG);
+		assert_non_null(strstr(res.msg, "exceeds the size cap of 20000 bytes"));
+		assert_null(res.body);
+	}
+}
+
 static void test_total_timeout(void **state)
 {
 	struct svrcert_fetch_req req = { .total_timeout_ms = 500 };
@@ -402,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_304_by_last_modified),
 		cmocka_unit_test(test_size_cap_chunked),
 		cmocka_unit_test(test_size_cap_content_length),
+		cmocka_unit_test(test_compression_bomb),
 		cmocka_unit_test(test_total_timeout),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_schemes),

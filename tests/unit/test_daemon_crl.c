@@ -5,7 +5,8 @@
  * real HTTP server tests/unit/crl_server.py on 127.0.0.1, CRLs signed by a
  * real CA (build/tools/mkcrl), and svrcertctl talking to it. The host has
  * no svrcert.ko, so the kernel side is not judged here (tests/guest/70-crl.sh
- * does); everything else is: fetch, 304, verify, reject and keep, stale,
+ * does); everything else is: fetch, 304, verify, reject and keep (also a
+ * foreign signature and compression bombs), stale,
  * unreachable with backoff retries, publish, audit, counters, alarms,
  * `svrcertctl crl fetch|status`.
  */
@@ -35,7 +36,7 @@ static void write_conf(void)
 		 "[trusted-ca \"test\"]\nfile = %s/ca.pem\n"
 		 "[crl]\nurl = %s\nurl = http://127.0.0.1:1/crl/none.crl\n"
 		 "polling-interval = 3s\nbackoff-interval = 1s\n"
-		 "timeout = 5s\nconnect-timeout = 2s\n"
+		 "timeout = 5s\nconnect-timeout = 2s\nmax-size = 16M\n"
 		 "[daemon]\nstate-dir = %s/state\ncontrol-socket = %s/ctl.sock\n"
 		 "audit-log = %s/state/audit.log\n",
 		 fx_dir, url, fx_dir, fx_dir, fx_dir);
@@ -198,6 +199,9 @@ static int group_setup(void **state)
 	fx_mkcrl("c1.der", "ca", 5, "--number 1");
 	fx_mkcrl("c2.der", "ca", 12, "--number 2 --seed 2");
 	fx_mkcrl("stale.der", "ca", 12, "--number 3 --seed 2 --this -60 --next -30");
+	/* same issuer name, another key: a CRL that must not verify */
+	fx_make_ca("ca2", "/O=svrcert test/CN=daemon CRL CA");
+	fx_mkcrl("foreign.der", "ca2", 20, "--number 4 --seed 4");
 	fx_run("head -c 400 /dev/urandom > garbage.der");
 	fx_run("head -c 200 c2.der > trunc.der");
 	fx_path(www, sizeof(www), "www");
@@ -271,6 +275,48 @@ static void test_rejects_keep_previous(void **state)
 		serve("c2.der");
 		wait_src(0, "state", "ok");
 		assert_false(alarm_for("crl-invalid", url));
+	}
+}
+
+/* Wait until source 0 is invalid with a result naming WHY; then the CRL
+ * number 02 and its 12 keys are still the ones held and in the master
+ * list (what the kernel gets). */
+static void expect_rejected_kept(const char *why)
+{
+	json_t *st;
+
+	wait_src(0, "state", "invalid");
+	st = status();
+	if (!strstr(src_str(st, 0, "last_result"), why))
+		fail_msg("last_result \"%s\" does not name \"%s\"",
+			 src_str(st, 0, "last_result"), why);
+	assert_string_equal(src_str(st, 0, "crl_number"), "02");
+	assert_int_equal(src_int(st, 0, "entries"), 12);
+	json_decref(st);
+	assert_true(alarm_for("crl-invalid", url));
+	assert_int_equal(published_keys(), 12);
+}
+
+/* Hostile server: a CRL under the right issuer name signed by a stranger's
+ * key (number 4, 20 entries, would win if installed), then a 50 MiB gzip
+ * and deflate bomb we never asked to be compressed: svrcert sends no
+ * Accept-Encoding, so the ~50 KiB of compressed bytes arrive as they are
+ * and do not parse as a CRL (were they decoded, the 16M max-size would
+ * stop them instead). Each is refused naming why, the previous CRL stays. */
+static void test_hostile_keep_previous(void **state)
+{
+	static const char *enc[] = { "gzip", "deflate" };
+	size_t i;
+
+	serve("foreign.der");
+	expect_rejected_kept("bad signature");
+	serve("c2.der");
+	wait_src(0, "state", "ok");
+	for (i = 0; i < 2; i++) {
+		fx_run("echo 52428800 > www/ca.crl.%s", enc[i]);
+		expect_rejected_kept("CertificateList");
+		fx_run("rm www/ca.crl.%s", enc[i]);
+		wait_src(0, "state", "ok");
 	}
 }
 
@@ -406,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_no_daemon),
 		cmocka_unit_test(test_fetch_publish_304),
 		cmocka_unit_test(test_rejects_keep_previous),
+		cmocka_unit_test(test_hostile_keep_previous),
 		cmocka_unit_test(test_stale_and_force),
 		cmocka_unit_test(test_unreachable_backoff),
 		cmocka_unit_test(test_learned_restart),
