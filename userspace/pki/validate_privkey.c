@@ -289,38 +289,38 @@ static bool may_be_traditional(const struct der_shape *s)
 	       tag_is(s->tag[1], V_ASN1_OCTET_STRING);
 }
 
+/* DER decodes as @it (filling all of it when @whole): one template-driven
+ * d2i for the key containers, as their d2i_* functions are. */
+static bool decodes_as(const unsigned char *der, long len, bool whole,
+		       const ASN1_ITEM *it)
+{
+	const unsigned char *p = der;
+	ASN1_VALUE *v = ASN1_item_d2i(NULL, &p, len, it);
+	bool ok = v && (!whole || p == der + len);
+
+	ASN1_item_free(v, it);
+	return ok;
+}
+
 /* DER that decodes as any private-key container: in full (WHOLE), or as
  * a prefix of the buffer (a key followed by other bytes). */
 static bool der_is_private_key(const unsigned char *der, long len, bool whole)
 {
-	const unsigned char *p;
-	PKCS8_PRIV_KEY_INFO *p8;
 	struct der_shape s;
-	X509_SIG *sig;
-	PKCS12 *p12;
 	bool found = false, decoded = false;
 
 	if (!der_shape_read(der, len, whole, &s))
 		return false;
 	if (may_be_pkcs8(&s)) {
-		p = der;
-		p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len);
-		found |= p8 && (!whole || p == der + len);
-		PKCS8_PRIV_KEY_INFO_free(p8);
+		found = decodes_as(der, len, whole, ASN1_ITEM_rptr(PKCS8_PRIV_KEY_INFO));
 		decoded = true;
 	}
 	if (!found && may_be_pkcs12(&s)) {
-		p = der;
-		p12 = d2i_PKCS12(NULL, &p, len);
-		found |= p12 && (!whole || p == der + len);
-		PKCS12_free(p12);
+		found = decodes_as(der, len, whole, ASN1_ITEM_rptr(PKCS12));
 		decoded = true;
 	}
 	if (!found && may_be_x509_sig(&s)) {
-		p = der;
-		sig = d2i_X509_SIG(NULL, &p, len);
-		found |= sig && (!whole || p == der + len);
-		X509_SIG_free(sig);
+		found = decodes_as(der, len, whole, ASN1_ITEM_rptr(X509_SIG));
 		decoded = true;
 	}
 	if (!found && may_be_traditional(&s)) {
