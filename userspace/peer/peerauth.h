@@ -174,7 +174,7 @@ int peerauth_crl_updated(struct peerauth *pa);
  * last result (a fresh module holds no peers). Returns how many. */
 int peerauth_rebind_all(struct peerauth *pa);
 
-/* Peer keys ([daemon] peer-keys, peerauth_keys.c): agree new keys with
+/* Peer keys ([daemon] peer-keys, peerauth_keys*.c): agree new keys with
  * NAME (NULL: every peer) now, make-before-break. Returns how many peers,
  * -ENOENT for an unknown name, -EOPNOTSUPP when peer keys are off. */
 int peerauth_rekey(struct peerauth *pa, const char *name);

@@ -18,6 +18,9 @@
  * The agreement state holds key bytes between two turns of the loop: it
  * lives in its own mapping, excluded from core dumps (MADV_DONTDUMP) and
  * locked out of swap when the limit allows, wiped before it is unmapped.
+ *
+ * What happens to keys once agreed (rotation, expiry, cuts, the JSON
+ * view) is peerauth_keys_timers.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,9 +36,7 @@
 #include "lib/util.h"
 #include "pki/pki.h"
 #include "peerauth_int.h"
-
-/* After a failed agreement, the rotation timer waits this long. */
-#define PEERAUTH_KEY_RETRY_S	10
+#include "peerauth_keys_int.h"
 
 enum pa_agree_phase {
 	PK_WAIT,	/* server: the peer's offer, REQUEST or close */
@@ -118,7 +119,7 @@ static int sock_addr(int fd, bool peer, struct svrcert_nl_addr *out)
 	return 0;
 }
 
-static int xfrm_get(struct peerauth *pa, struct svrcert_xfrm **out)
+int pa_keys_xfrm(struct peerauth *pa, struct svrcert_xfrm **out)
 {
 	int ret = 0;
 
@@ -128,7 +129,7 @@ static int xfrm_get(struct peerauth *pa, struct svrcert_xfrm **out)
 	return ret;
 }
 
-static const char *xerr(const struct peerauth *pa, int err)
+const char *pa_keys_xerr(const struct peerauth *pa, int err)
 {
 	const char *m = pa->xfrm ? svrcert_xfrm_errmsg(pa->xfrm) : "";
 
@@ -158,7 +159,7 @@ static int fail(struct peerauth *pa, struct pa_conn *c, const char *what, int er
 	struct pa_agree *a = c->agree;
 
 	snprintf(peer->keys.failure, sizeof(peer->keys.failure), "%s%s%s", what,
-		 err ? ": " : "", err ? xerr(pa, err) : "");
+		 err ? ": " : "", err ? pa_keys_xerr(pa, err) : "");
 	peer->keys.failed_at = pa_wall(pa);
 	peer->keys.failures++;
 	pa->pending[PA_P_REKEY_FAIL].n++;	/* counters.json, from the loop */
@@ -178,7 +179,7 @@ static int offer(struct peerauth *pa, struct pa_conn *c)
 	struct pa_agree *a = c->agree;
 	struct svrcert_xfrm *x;
 	char err[300];
-	int ret = xfrm_get(pa, &x);
+	int ret = pa_keys_xfrm(pa, &x);
 
 	if (ret)
 		return fail(pa, c, "xfrm netlink socket", ret);
@@ -361,15 +362,6 @@ int pa_keys_step(struct peerauth *pa, struct pa_conn *c)
 	}
 }
 
-static bool due(const struct peerauth *pa, const struct pa_peer *peer)
-{
-	const struct pa_keys *ks = &peer->keys;
-
-	return !ks->established || ks->wanted ||
-	       (pa->cfg->peer_key_rekey_s &&
-		pa_wall(pa) - ks->last_rekey >= (time_t)pa->cfg->peer_key_rekey_s);
-}
-
 static int path_of(struct peerauth *pa, struct pa_conn *c, struct peerkey_path *p)
 {
 	const struct svrcert_peer *cp;
@@ -399,7 +391,7 @@ int pa_keys_begin(struct peerauth *pa, struct pa_conn *c)
 	}
 	/* As the caller: the lower starts when keys are due, the higher asks
 	 * when it has none; anything else is an authentication only. */
-	if (!cmp || (!c->server && (cmp < 0 ? !due(pa, c->peer) :
+	if (!cmp || (!c->server && (cmp < 0 ? !pa_keys_due(pa, c->peer) :
 				    c->peer->keys.established && !c->peer->keys.wanted)))
 		return 1;
 	a = c->agree = agree_new();
@@ -432,138 +424,9 @@ int pa_keys_timeout(struct peerauth *pa, struct pa_conn *c)
 	return fail(pa, c, "key agreement timed out", 0);
 }
 
-void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why)
-{
-	struct pa_keys *ks = &peer->keys;
-
-	if (!ks->established || !pa->xfrm)
-		return;
-	if (ks->old_in)
-		peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
-	peerkey_policies_remove(pa->xfrm, &ks->path);
-	peerkey_sa_remove(pa->xfrm, &ks->path, ks->spi_in, ks->spi_out);
-	syslog(LOG_WARNING, "peer %s: ESP keys deleted: %s", peer->name, why);
-	ks->established = false;
-	ks->old_in = 0;
-	ks->spi_in = ks->spi_out = 0;
-}
-
-/* Call PEER now (for an agreement, or to ask for one). */
-static void call_now(struct peerauth *pa, struct pa_peer *peer)
-{
-	if (peer->host && !peer->conn && !peer->resolving)
-		peer->next_attempt_ms = pa_now_ms();
-}
-
-/*
- * A peer whose keys outlived rekey interval + peer-key-timeout without a
- * new agreement: its path is declared invalid and its SAs go (an old key
- * is not kept alive by a peer that stopped answering).
- */
-static void expire(struct peerauth *pa, struct pa_peer *peer, time_t wall)
-{
-	const struct pa_keys *ks = &peer->keys;
-	uint32_t rekey = pa->cfg->peer_key_rekey_s;
-
-	if (!ks->established || !rekey ||
-	    wall - ks->last_rekey < (time_t)rekey + (time_t)pa->cfg->peer_key_timeout_s)
-		return;
-	syslog(LOG_CRIT, "peer %s key is invalid: no new agreement within "
-	       "peer-key-timeout (%u s) after the rekey interval", peer->name,
-	       pa->cfg->peer_key_timeout_s);
-	snprintf(peer->keys.failure, sizeof(peer->keys.failure),
-		 "key is invalid: no rekey within peer-key-timeout");
-	peer->keys.failed_at = wall;
-	peer->keys.failures++;
-	pa_keys_cut(pa, peer, "key is invalid (peer-key-timeout)");
-}
-
-int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
-{
-	int64_t next = INT64_MAX;
-	time_t wall = pa_wall(pa);
-
-	for (size_t i = 0; i < pa->n_peers; i++) {
-		struct pa_peer *peer = &pa->peers[i];
-		struct pa_keys *ks = &peer->keys;
-
-		/*
-		 * The rotation timer, and the retry of a failed agreement: the
-		 * lower router calls when keys are due (none yet, old enough,
-		 * asked for), the higher one asks while it has none (an
-		 * agreement that failed on its side only left the lower one
-		 * content), each at most every PEERAUTH_KEY_RETRY_S.
-		 */
-		if (pa->cfg->peer_keys && ks->role_known &&
-		    (ks->lower ? due(pa, peer) : !ks->established) &&
-		    peer->state == SVRCERT_STATE_VALID && now >= ks->next_try_ms) {
-			ks->next_try_ms = now + PEERAUTH_KEY_RETRY_S * 1000;
-			call_now(pa, peer);
-		}
-		expire(pa, peer, wall);
-		if (!ks->old_in)
-			continue;
-		if (ks->old_due_ms > now) {
-			next = ks->old_due_ms < next ? ks->old_due_ms : next;
-			continue;
-		}
-		if (pa->xfrm)
-			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
-		ks->old_in = 0;
-	}
-	return next;
-}
-
-int peerauth_rekey(struct peerauth *pa, const char *name)
-{
-	int n = 0;
-
-	if (!pa->cfg->peer_keys)
-		return -EOPNOTSUPP;
-	for (size_t i = 0; i < pa->n_peers; i++) {
-		struct pa_peer *peer = &pa->peers[i];
-
-		if (name && strcmp(name, peer->name))
-			continue;
-		peer->keys.wanted = true;
-		call_now(pa, peer);
-		n++;
-	}
-	return n || !name ? n : -ENOENT;
-}
-
-int peerauth_keys_cut_all(struct peerauth *pa, const char *why)
-{
-	int n = 0;
-
-	for (size_t i = 0; i < pa->n_peers; i++) {
-		n += pa->peers[i].keys.established;
-		pa_keys_cut(pa, &pa->peers[i], why);
-	}
-	return n;
-}
-
-void pa_keys_start(struct peerauth *pa)
-{
-	unsigned int n_sa = 0, n_pol = 0;
-	int ret;
-
-	if (!pa->cfg->peer_keys)
-		return;
-	/* A previous svrcertd's SAs: their keys are gone with it. */
-	ret = xfrm_get(pa, &(struct svrcert_xfrm *){ NULL });
-	if (!ret)
-		ret = svrcert_xfrm_flush_owned(pa->xfrm, &n_sa, &n_pol);
-	if (ret)
-		syslog(LOG_ERR, "peer keys: xfrm: %s", xerr(pa, ret));
-	else if (n_sa || n_pol)
-		syslog(LOG_NOTICE, "peer keys: removed %u stale SA(s) and %u "
-		       "policy(ies) of a previous run", n_sa, n_pol);
-}
-
 /* An agreement past its first message runs on one of PEER's connections
  * (the lower router's call, or a call it answers). */
-static bool agreeing(const struct peerauth *pa, const struct pa_peer *peer)
+bool pa_keys_agreeing(const struct peerauth *pa, const struct pa_peer *peer)
 {
 	const struct pa_conn *c = peer->conn;
 
@@ -575,28 +438,4 @@ static bool agreeing(const struct peerauth *pa, const struct pa_peer *peer)
 			return true;
 	}
 	return false;
-}
-
-/* A time in the JSON form every output uses, or null for "never". */
-static json_t *json_time_or_null(time_t t)
-{
-	return t ? svrcert_json_time(t) : json_null();
-}
-
-json_t *pa_keys_json(const struct peerauth *pa, const struct pa_peer *peer)
-{
-	const struct pa_keys *ks = &peer->keys;
-
-	return json_pack("{s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:I, s:s, s:I}",
-			 "state", ks->established ? "established" :
-				  agreeing(pa, peer) ? "agreeing" : "none",
-			 "index", (json_int_t)ks->index,
-			 "spi_in", (json_int_t)ks->spi_in,
-			 "spi_out", (json_int_t)ks->spi_out,
-			 "algorithm", SVRCERT_XFRM_AEAD,
-			 "established", json_time_or_null(ks->established_at),
-			 "last_rekey", json_time_or_null(ks->last_rekey),
-			 "rekeys", (json_int_t)ks->rekeys,
-			 "last_failure", ks->failure,
-			 "failures", (json_int_t)ks->failures);
 }

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The life of a peer's ESP keys once agreed (the agreement itself is
+ * peerauth_keys.c): the rotation timer that calls for a new agreement,
+ * the end of an old inbound SA's grace period, expiry ("key is invalid")
+ * at rekey interval + peer-key-timeout, cutting a peer's keys (or all),
+ * a forced rekey, the flush of a previous run's state at start, and the
+ * keys' JSON view (SPIs, index, times; never key bytes).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "lib/util.h"
+#include "peerauth_int.h"
+#include "peerauth_keys_int.h"
+
+/* After a failed agreement, the rotation timer waits this long. */
+#define PEERAUTH_KEY_RETRY_S	10
+
+bool pa_keys_due(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	const struct pa_keys *ks = &peer->keys;
+
+	return !ks->established || ks->wanted ||
+	       (pa->cfg->peer_key_rekey_s &&
+		pa_wall(pa) - ks->last_rekey >= (time_t)pa->cfg->peer_key_rekey_s);
+}
+
+void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why)
+{
+	struct pa_keys *ks = &peer->keys;
+
+	if (!ks->established || !pa->xfrm)
+		return;
+	if (ks->old_in)
+		peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
+	peerkey_policies_remove(pa->xfrm, &ks->path);
+	peerkey_sa_remove(pa->xfrm, &ks->path, ks->spi_in, ks->spi_out);
+	syslog(LOG_WARNING, "peer %s: ESP keys deleted: %s", peer->name, why);
+	ks->established = false;
+	ks->old_in = 0;
+	ks->spi_in = ks->spi_out = 0;
+}
+
+/* Call PEER now (for an agreement, or to ask for one). */
+static void call_now(struct peerauth *pa, struct pa_peer *peer)
+{
+	if (peer->host && !peer->conn && !peer->resolving)
+		peer->next_attempt_ms = pa_now_ms();
+}
+
+/*
+ * A peer whose keys outlived rekey interval + peer-key-timeout without a
+ * new agreement: its path is declared invalid and its SAs go (an old key
+ * is not kept alive by a peer that stopped answering).
+ */
+static void expire(struct peerauth *pa, struct pa_peer *peer, time_t wall)
+{
+	const struct pa_keys *ks = &peer->keys;
+	uint32_t rekey = pa->cfg->peer_key_rekey_s;
+
+	if (!ks->established || !rekey ||
+	    wall - ks->last_rekey < (time_t)rekey + (time_t)pa->cfg->peer_key_timeout_s)
+		return;
+	syslog(LOG_CRIT, "peer %s key is invalid: no new agreement within "
+	       "peer-key-timeout (%u s) after the rekey interval", peer->name,
+	       pa->cfg->peer_key_timeout_s);
+	snprintf(peer->keys.failure, sizeof(peer->keys.failure),
+		 "key is invalid: no rekey within peer-key-timeout");
+	peer->keys.failed_at = wall;
+	peer->keys.failures++;
+	pa_keys_cut(pa, peer, "key is invalid (peer-key-timeout)");
+}
+
+int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	time_t wall = pa_wall(pa);
+
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		struct pa_peer *peer = &pa->peers[i];
+		struct pa_keys *ks = &peer->keys;
+
+		/*
+		 * The rotation timer, and the retry of a failed agreement: the
+		 * lower router calls when keys are due (none yet, old enough,
+		 * asked for), the higher one asks while it has none (an
+		 * agreement that failed on its side only left the lower one
+		 * content), each at most every PEERAUTH_KEY_RETRY_S.
+		 */
+		if (pa->cfg->peer_keys && ks->role_known &&
+		    (ks->lower ? pa_keys_due(pa, peer) : !ks->established) &&
+		    peer->state == SVRCERT_STATE_VALID && now >= ks->next_try_ms) {
+			ks->next_try_ms = now + PEERAUTH_KEY_RETRY_S * 1000;
+			call_now(pa, peer);
+		}
+		expire(pa, peer, wall);
+		if (!ks->old_in)
+			continue;
+		if (ks->old_due_ms > now) {
+			next = ks->old_due_ms < next ? ks->old_due_ms : next;
+			continue;
+		}
+		if (pa->xfrm)
+			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
+		ks->old_in = 0;
+	}
+	return next;
+}
+
+int peerauth_rekey(struct peerauth *pa, const char *name)
+{
+	int n = 0;
+
+	if (!pa->cfg->peer_keys)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		struct pa_peer *peer = &pa->peers[i];
+
+		if (name && strcmp(name, peer->name))
+			continue;
+		peer->keys.wanted = true;
+		call_now(pa, peer);
+		n++;
+	}
+	return n || !name ? n : -ENOENT;
+}
+
+int peerauth_keys_cut_all(struct peerauth *pa, const char *why)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < pa->n_peers; i++) {
+		n += pa->peers[i].keys.established;
+		pa_keys_cut(pa, &pa->peers[i], why);
+	}
+	return n;
+}
+
+void pa_keys_start(struct peerauth *pa)
+{
+	unsigned int n_sa = 0, n_pol = 0;
+	int ret;
+
+	if (!pa->cfg->peer_keys)
+		return;
+	/* A previous svrcertd's SAs: their keys are gone with it. */
+	ret = pa_keys_xfrm(pa, &(struct svrcert_xfrm *){ NULL });
+	if (!ret)
+		ret = svrcert_xfrm_flush_owned(pa->xfrm, &n_sa, &n_pol);
+	if (ret)
+		syslog(LOG_ERR, "peer keys: xfrm: %s", pa_keys_xerr(pa, ret));
+	else if (n_sa || n_pol)
+		syslog(LOG_NOTICE, "peer keys: removed %u stale SA(s) and %u "
+		       "policy(ies) of a previous run", n_sa, n_pol);
+}
+
+/* A time in the JSON form every output uses, or null for "never". */
+static json_t *json_time_or_null(time_t t)
+{
+	return t ? svrcert_json_time(t) : json_null();
+}
+
+json_t *pa_keys_json(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	const struct pa_keys *ks = &peer->keys;
+
+	return json_pack("{s:s, s:I, s:I, s:I, s:s, s:o, s:o, s:I, s:s, s:I}",
+			 "state", ks->established ? "established" :
+				  pa_keys_agreeing(pa, peer) ? "agreeing" : "none",
+			 "index", (json_int_t)ks->index,
+			 "spi_in", (json_int_t)ks->spi_in,
+			 "spi_out", (json_int_t)ks->spi_out,
+			 "algorithm", SVRCERT_XFRM_AEAD,
+			 "established", json_time_or_null(ks->established_at),
+			 "last_rekey", json_time_or_null(ks->last_rekey),
+			 "rekeys", (json_int_t)ks->rekeys,
+			 "last_failure", ks->failure,
+			 "failures", (json_int_t)ks->failures);
+}
