@@ -7,7 +7,7 @@
  *
  *   esp_peer -r server|client -L LOCAL -R REMOTE -p PORT -d STATE_DIR
  *            [-n SLOT] [-k COUNT] [-O OLD_IN:OLD_OUT] [-g GRACE_S]
- *            [-s SOFT_S -H HARD_S]
+ *            [-s REKEY_S -H TIMEOUT_S]
  *   esp_peer -F                      flush svrcert's SAs and policies
  *
  * The server listens on LOCAL:PORT for one call, the client calls
@@ -23,6 +23,8 @@
  * SA, so deleting it is what moves senders to the new one. The inbound
  * one stays GRACE_S seconds for what the peer still sends on its old SA
  * (make-before-break); the program waits for the last deletion.
+ * -s/-H: the SAs' kernel lifetimes as svrcertd's for that rekey interval
+ * and peer-key-timeout (peerkey_lifetimes); none by default.
  * Exit status 0, 1 on any failure (why on stderr), 2 on usage errors.
  */
 #include <arpa/inet.h>
@@ -48,7 +50,7 @@ struct opts {
 	struct svrcert_nl_addr local, remote;
 	uint16_t port;
 	const char *dir;
-	unsigned int slot, grace, soft, hard, count;
+	unsigned int slot, grace, rekey, timeout, count;
 	uint32_t old_in, old_out;
 };
 
@@ -202,7 +204,7 @@ static void agree(const struct opts *o, struct svrcert_xfrm *x, SSL *ssl,
 		die(err, e);
 	if ((e = peerkey_derive(ssl, &mine, &theirs, index, k)))
 		die("derive", e);
-	if ((e = peerkey_sa_install_in(x, p, k, o->soft, o->hard))) {
+	if ((e = peerkey_sa_install_in(x, p, k, o->rekey, o->timeout))) {
 		fprintf(stderr, "esp_peer: inbound SA %#x %ld s after ALLOCSPI\n", k->spi_in,
 			(long)(time(NULL) - t_alloc));
 		die(svrcert_xfrm_errmsg(x)[0] ? svrcert_xfrm_errmsg(x) : "inbound SA", e);
@@ -212,7 +214,7 @@ static void agree(const struct opts *o, struct svrcert_xfrm *x, SSL *ssl,
 	recv_msg(ssl, &ready, PEERKEY_F_READY);
 	if (ready.spi != k->spi_out || ready.index != index)
 		die("READY for another key", EPROTO);
-	if ((e = peerkey_sa_install_out(x, p, k, o->soft, o->hard)))
+	if ((e = peerkey_sa_install_out(x, p, k, o->rekey, o->timeout)))
 		die(svrcert_xfrm_errmsg(x)[0] ? svrcert_xfrm_errmsg(x) : "outbound SA", e);
 	store_close(&st);
 }
@@ -236,8 +238,8 @@ static void parse(int argc, char **argv, struct opts *o)
 				exit(2);
 			break;
 		case 'g': o->grace = (unsigned int)atoi(optarg); break;
-		case 's': o->soft = (unsigned int)atoi(optarg); break;
-		case 'H': o->hard = (unsigned int)atoi(optarg); break;
+		case 's': o->rekey = (unsigned int)atoi(optarg); break;
+		case 'H': o->timeout = (unsigned int)atoi(optarg); break;
 		case 'F': o->flush = true; break;
 		default: exit(2);
 		}

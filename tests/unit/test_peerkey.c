@@ -7,7 +7,8 @@
  * every input changes the key, a connection never yields keys twice, a
  * new handshake gives new keys; the persisted key index never goes back
  * and refuses an index already used, across "restarts" (a new store);
- * the policy set of a peering, in a network namespace of its own.
+ * the policy set of a peering, in a network namespace of its own; the
+ * SAs' kernel lifetimes (soft, hard, jitter), computed and read back.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -403,6 +404,142 @@ static void test_policies(void **state)
 	svrcert_xfrm_close(x);
 }
 
+/* R < soft < R + T < hard, each in its jitter window (peerkey.h). */
+static uint32_t check_window(uint32_t r, uint32_t t, uint32_t soft, uint32_t hard)
+{
+	uint32_t j = (r + t / 2) / 25 < t / 4 ? (r + t / 2) / 25 : t / 4;
+
+	assert_true(r < soft && soft < r + t && r + t < hard);
+	assert_true(soft >= r + t / 2 - j && soft <= r + t / 2 + j);
+	assert_true(hard >= r + t + PEERKEY_HARD_MARGIN_S &&
+		    hard <= r + t + PEERKEY_HARD_MARGIN_S + j);
+	return j;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The SA lifetimes: exact edges, "never", the configuration's extremes,
+ * inputs no configuration allows (no wrap), and jitter that spreads. */
+static void test_lifetimes(void **state)
+{
+	static const uint32_t rs[] = { 3600, 86400, 720 * 3600 }, ts[] = { 10, 3600, 86400 };
+	static uint32_t softs[2000];
+	uint32_t soft = 1, hard = 1, seed = 1;
+
+	/* never: no time limit at all, whatever the rest */
+	peerkey_lifetimes(0, 3600, 0x12345678, &soft, &hard);
+	assert_true(soft == 0 && hard == 0);
+	peerkey_lifetimes(0, UINT32_MAX, UINT32_MAX, &soft, &hard);
+	assert_true(soft == 0 && hard == 0);
+	/* the defaults, 24 h and 3600 s: j = min(88200 / 25, 900) = 900 */
+	peerkey_lifetimes(86400, 3600, 0, &soft, &hard);
+	assert_true(soft == 87300 && hard == 90120);
+	peerkey_lifetimes(86400, 3600, UINT32_MAX, &soft, &hard);
+	assert_true(soft == 89100 && hard == 91020);
+	/* the shortest, 1 h and 10 s: j = 2 */
+	peerkey_lifetimes(3600, 10, 0, &soft, &hard);
+	assert_true(soft == 3603 && hard == 3730);
+	peerkey_lifetimes(3600, 10, UINT32_MAX, &soft, &hard);
+	assert_true(soft == 3607 && hard == 3732);
+	/* the longest, 720 h and 1 d: j = T/4 = 21600 */
+	peerkey_lifetimes(720 * 3600, 86400, 0, &soft, &hard);
+	assert_true(soft == 2613600 && hard == 2678520);
+	peerkey_lifetimes(720 * 3600, 86400, UINT32_MAX, &soft, &hard);
+	assert_true(soft == 2656800 && hard == 2700120);
+	/* past uint32 seconds: clamped, soft still before hard */
+	peerkey_lifetimes(UINT32_MAX, UINT32_MAX, UINT32_MAX, &soft, &hard);
+	assert_true(hard == UINT32_MAX && soft == UINT32_MAX - 1);
+	peerkey_lifetimes(UINT32_MAX - 100, 86400, 0, &soft, &hard);
+	assert_true(hard == UINT32_MAX && soft == UINT32_MAX - 1);
+	peerkey_lifetimes(UINT32_MAX - 200, 10, 0, &soft, &hard);
+	assert_true(soft == UINT32_MAX - 197 && hard == UINT32_MAX - 70);
+
+	/* every draw inside the window, and the draws spread over it */
+	for (size_t a = 0; a < 3; a++) {
+		for (size_t b = 0; b < 3; b++) {
+			size_t i, distinct = 1, want;
+			uint32_t j = 0;
+
+			for (i = 0; i < 2000; i++) {
+				seed = seed * 1664525u + 1013904223u;	/* fixed LCG */
+				peerkey_lifetimes(rs[a], ts[b], seed, &softs[i], &hard);
+				j = check_window(rs[a], ts[b], softs[i], hard);
+			}
+			qsort(softs, 2000, sizeof(softs[0]), cmp_u32);
+			for (i = 1; i < 2000; i++)
+				distinct += softs[i] != softs[i - 1];
+			/* at least half the window's values (of at most 1000) */
+			want = (2 * j + 1 < 1000 ? 2 * j + 1 : 1000) / 2;
+			if (distinct < want)
+				print_message("# R %u T %u: %zu distinct, want %zu\n", rs[a], ts[b], distinct, want);
+			assert_true(distinct >= want);
+		}
+	}
+}
+
+/* The kernel's idea of one SA; -errno if it has none. */
+static int sa_life(struct svrcert_xfrm *x, const struct svrcert_nl_addr *dst, uint32_t spi,
+		   struct svrcert_xfrm_sa_info *info)
+{
+	return svrcert_xfrm_sa_get(x, dst, spi, info);
+}
+
+/*
+ * SAs installed as svrcertd installs them carry the lifetimes of its
+ * rekey interval and peer-key-timeout, each its own jitter, read back from
+ * the kernel in a namespace of our own. A kernel without rfc4106(gcm(aes))
+ * (the development host's) refuses the SA, which is all that is checked
+ * then; 86-peerkeys.sh checks the lifetimes on both guest kernels.
+ */
+static void test_sa_lifetimes(void **state)
+{
+	struct peerkey_path p = { .reqid = SVRCERT_XFRM_REQID(5) };
+	struct peerkey_keys k = { .index = 1, .spi_out = 0x5001 };
+	struct svrcert_xfrm_sa_info in, out, never;
+	struct svrcert_xfrm *x;
+	int err;
+
+	if (unshare(CLONE_NEWNET))
+		skip();
+	assert_int_equal(svrcert_nl_addr_parse("10.85.1.1", &p.local), 0);
+	assert_int_equal(svrcert_nl_addr_parse("10.85.2.1", &p.remote), 0);
+	memset(k.in, 0x11, sizeof(k.in));
+	memset(k.out, 0x22, sizeof(k.out));
+	assert_int_equal(svrcert_xfrm_open(&x), 0);
+	assert_int_equal(svrcert_xfrm_allocspi(x, &p.remote, &p.local, p.reqid, 0, 0,
+					       &k.spi_in), 0);
+	err = peerkey_sa_install_in(x, &p, &k, 86400, 3600);
+	if (err) {
+		print_message("# the kernel refused the SA: %s (%s); 86-peerkeys.sh "
+			      "checks lifetimes in the guest\n", strerror(-err),
+			      svrcert_xfrm_errmsg(x));
+		assert_true(err == -ENOSYS || err == -EPROTONOSUPPORT || err == -ENOENT);
+		peerkey_sa_remove(x, &p, k.spi_in, 0);
+		svrcert_xfrm_close(x);
+		return;		/* run-unit counts a skip as a failure */
+	}
+	assert_int_equal(peerkey_sa_install_out(x, &p, &k, 86400, 3600), 0);
+	assert_int_equal(sa_life(x, &p.local, k.spi_in, &in), 0);
+	assert_int_equal(sa_life(x, &p.remote, k.spi_out, &out), 0);
+	check_window(86400, 3600, (uint32_t)in.soft_secs, (uint32_t)in.hard_secs);
+	check_window(86400, 3600, (uint32_t)out.soft_secs, (uint32_t)out.hard_secs);
+	/* both equal by chance: about 1 in 1.6 million */
+	assert_true(in.soft_secs != out.soft_secs || in.hard_secs != out.hard_secs);
+	/* rekey never: no time limit */
+	k.spi_out = 0x5002;
+	assert_int_equal(peerkey_sa_install_out(x, &p, &k, 0, 3600), 0);
+	assert_int_equal(sa_life(x, &p.remote, k.spi_out, &never), 0);
+	assert_true(never.soft_secs == 0 && never.hard_secs == 0);
+	assert_int_equal(peerkey_sa_remove(x, &p, k.spi_in, 0x5001), 0);
+	assert_int_equal(peerkey_sa_remove(x, &p, 0, 0x5002), 0);
+	svrcert_xfrm_close(x);
+}
+
 static int group_setup(void **state)
 {
 	key_s = EVP_EC_gen("P-256");
@@ -437,6 +574,8 @@ int main(void)
 		cmocka_unit_test(test_derive_needs_tls13),
 		cmocka_unit_test(test_index_store),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_lifetimes),
+		cmocka_unit_test(test_sa_lifetimes),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

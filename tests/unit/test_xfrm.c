@@ -268,6 +268,7 @@ static void test_sa_decoding(void **state)
 	assert_memory_equal(&info.src.v4, &A.v4, 4);
 	assert_true(info.bytes == 1234 && info.packets == 5);
 	assert_true(info.add_time == 1700000000);
+	assert_true(info.soft_secs == 100 && info.hard_secs == 130);	/* sa_fill's */
 	assert_int_equal(info.integrity_failed, 2);
 	assert_string_equal(info.alg, "rfc4106(gcm(aes))");
 	/* the key in the reply buffer is gone, the name is kept */

@@ -93,6 +93,7 @@ struct svrcert_xfrm_sa_info {
 	uint8_t proto;			/* IPPROTO_ESP for ours */
 	uint64_t bytes, packets;	/* counted since install */
 	uint64_t add_time;		/* epoch seconds, 0 if larval */
+	uint64_t soft_secs, hard_secs;	/* lifetimes from add; 0: none */
 	uint32_t replay_drops, integrity_failed;
 	char alg[64];			/* "" if none (larval) */
 };

@@ -369,6 +369,8 @@ int xfrm_parse_sa(struct nlmsghdr *nlh, struct svrcert_xfrm_sa_info *out)
 	out->bytes = info->curlft.bytes;
 	out->packets = info->curlft.packets;
 	out->add_time = info->curlft.add_time;
+	out->soft_secs = info->lft.soft_add_expires_seconds;
+	out->hard_secs = info->lft.hard_add_expires_seconds;
 	out->replay_drops = info->stats.replay;
 	out->integrity_failed = info->stats.integrity_failed;
 	return 0;

@@ -210,7 +210,8 @@ static int derive_in(struct peerauth *pa, struct pa_conn *c)
 	ret = peerkey_derive(c->ssl, &a->mine, &a->theirs, index, &a->k);
 	if (ret)
 		return fail(pa, c, "key derivation (TLS exporter)", ret);
-	ret = peerkey_sa_install_in(pa->xfrm, &a->path, &a->k, 0, 0);
+	ret = peerkey_sa_install_in(pa->xfrm, &a->path, &a->k, pa->cfg->peer_key_rekey_s,
+				    pa->cfg->peer_key_timeout_s);
 	if (ret)
 		return fail(pa, c, "inbound SA", ret);
 	a->in_installed = true;
@@ -225,7 +226,8 @@ static int finish(struct peerauth *pa, struct pa_conn *c)
 {
 	struct pa_agree *a = c->agree;
 	struct pa_keys *ks = &c->peer->keys;
-	int ret = peerkey_sa_install_out(pa->xfrm, &a->path, &a->k, 0, 0);
+	int ret = peerkey_sa_install_out(pa->xfrm, &a->path, &a->k, pa->cfg->peer_key_rekey_s,
+					 pa->cfg->peer_key_timeout_s);
 
 	if (ret)
 		return fail(pa, c, "outbound SA", ret);

@@ -136,14 +136,47 @@ int peerkey_policies_install(struct svrcert_xfrm *x, const struct peerkey_path *
 int peerkey_policies_remove(struct svrcert_xfrm *x, const struct peerkey_path *p);
 
 /*
+ * The kernel's time lifetimes of one SA (seconds from its install), a
+ * safety net under svrcertd's own timers. With rekey interval R
+ * (REKEY_S; 0: never) and peer-key-timeout T (TIMEOUT_S), svrcertd starts
+ * a new agreement at R and declares the keys invalid, deleting their SAs
+ * itself, at R + T (peerauth_keys_timers.c). The kernel's limits come
+ * later, so the daemon always acts first:
+ *
+ *	j    = min((R + T/2) / 25, T/4)		(4 %, see below)
+ *	soft = R + T/2 + [-j, +j]		(in [R + T/4, R + 3T/4])
+ *	hard = R + T + PEERKEY_HARD_MARGIN_S + [0, j]
+ *
+ * so R < soft < R + T < hard. The soft limit only makes the kernel tell
+ * xfrm listeners (ip xfrm monitor) that a key outlived its rekey; the hard
+ * one deletes the SA if svrcertd did not (stopped, hung). RND, random per
+ * SA, picks the jitter: SAs agreed in the same second (every peer after a
+ * restart, `peer rekey --all`) would otherwise reach their limits in the
+ * same second too, a burst of expire events and, at hard, of deletions
+ * with every peer at once. 4 % of the lifetime spreads them over minutes
+ * to hours; j stays under T/4 so soft stays inside (R, R + T).
+ *
+ * REKEY_S 0: both 0 (no time limit; such keys never expire in svrcertd
+ * either). Computed in 64 bits: any uint32 input gives soft < hard <=
+ * UINT32_MAX, no wrap (the configuration's ranges stay far below).
+ */
+#define PEERKEY_HARD_MARGIN_S	120	/* > an agreement's handshake timeout:
+					 * the inbound SA is installed that
+					 * much before the agreement counts */
+void peerkey_lifetimes(uint32_t rekey_s, uint32_t timeout_s, uint32_t rnd,
+		       uint32_t *soft_s, uint32_t *hard_s);
+
+/*
  * Inbound SA of K: UPDSA on K->spi_in (allocated before the offer), or,
- * when that reservation has expired, NEWSA on the same SPI.
+ * when that reservation has expired, NEWSA on the same SPI. Its lifetimes
+ * are peerkey_lifetimes(REKEY_S, TIMEOUT_S) with a fresh random jitter.
  */
 int peerkey_sa_install_in(struct svrcert_xfrm *x, const struct peerkey_path *p,
-			  const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s);
-/* Outbound SA of K (NEWSA, K->spi_out): only after the peer said READY. */
+			  const struct peerkey_keys *k, uint32_t rekey_s, uint32_t timeout_s);
+/* Outbound SA of K (NEWSA, K->spi_out): only after the peer said READY;
+ * lifetimes as the inbound one's, with its own jitter. */
 int peerkey_sa_install_out(struct svrcert_xfrm *x, const struct peerkey_path *p,
-			   const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s);
+			   const struct peerkey_keys *k, uint32_t rekey_s, uint32_t timeout_s);
 /* Both SAs of a key index (0: that one is skipped); absent ones are fine. */
 int peerkey_sa_remove(struct svrcert_xfrm *x, const struct peerkey_path *p,
 		      uint32_t spi_in, uint32_t spi_out);

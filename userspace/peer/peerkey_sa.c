@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
 
 #include "peerkey.h"
 
@@ -90,8 +92,31 @@ int peerkey_policies_remove(struct svrcert_xfrm *x, const struct peerkey_path *p
 	return err;
 }
 
+void peerkey_lifetimes(uint32_t rekey_s, uint32_t timeout_s, uint32_t rnd,
+		       uint32_t *soft_s, uint32_t *hard_s)
+{
+	uint64_t r = rekey_s, t = timeout_s, j, soft, hard;
+
+	if (!rekey_s) {
+		*soft_s = *hard_s = 0;
+		return;
+	}
+	j = (r + t / 2) / 25;
+	if (j > t / 4)
+		j = t / 4;
+	/* the low 16 bits place soft in [-j, +j], the high 16 hard in [0, j] */
+	soft = r + t / 2 - j + (((rnd & 0xffffu) * (2 * j + 1)) >> 16);
+	hard = r + t + PEERKEY_HARD_MARGIN_S + (((rnd >> 16) * (j + 1)) >> 16);
+	if (hard > UINT32_MAX)
+		hard = UINT32_MAX;
+	if (soft >= hard)
+		soft = hard - 1;
+	*soft_s = (uint32_t)soft;
+	*hard_s = (uint32_t)hard;
+}
+
 static int sa_install(struct svrcert_xfrm *x, const struct peerkey_path *p, bool in,
-		      const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s,
+		      const struct peerkey_keys *k, uint32_t rekey_s, uint32_t timeout_s,
 		      bool update)
 {
 	struct svrcert_xfrm_sa sa = {
@@ -99,11 +124,16 @@ static int sa_install(struct svrcert_xfrm *x, const struct peerkey_path *p, bool
 		.dst = in ? p->local : p->remote,
 		.spi = in ? k->spi_in : k->spi_out,
 		.reqid = p->reqid,
-		.soft_secs = soft_s,
-		.hard_secs = hard_s,
 	};
+	uint32_t rnd = 0;
 	int err;
 
+	/* each SA its own jitter; no randomness: none, the limits stay safe */
+	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1) {
+		rnd = 0;
+		ERR_clear_error();
+	}
+	peerkey_lifetimes(rekey_s, timeout_s, rnd, &sa.soft_secs, &sa.hard_secs);
 	memcpy(sa.key, in ? k->in : k->out, sizeof(sa.key));
 	err = svrcert_xfrm_sa_add(x, &sa, update);
 	OPENSSL_cleanse(sa.key, sizeof(sa.key));
@@ -111,9 +141,9 @@ static int sa_install(struct svrcert_xfrm *x, const struct peerkey_path *p, bool
 }
 
 int peerkey_sa_install_in(struct svrcert_xfrm *x, const struct peerkey_path *p,
-			  const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s)
+			  const struct peerkey_keys *k, uint32_t rekey_s, uint32_t timeout_s)
 {
-	int err = sa_install(x, p, true, k, soft_s, hard_s, true);
+	int err = sa_install(x, p, true, k, rekey_s, timeout_s, true);
 
 	/*
 	 * The SPI is agreed with the peer: if its reservation lapsed (the
@@ -121,14 +151,14 @@ int peerkey_sa_install_in(struct svrcert_xfrm *x, const struct peerkey_path *p,
 	 * be slow), claim it outright; -EEXIST if someone else took it.
 	 */
 	if (err == -ENOENT)
-		err = sa_install(x, p, true, k, soft_s, hard_s, false);
+		err = sa_install(x, p, true, k, rekey_s, timeout_s, false);
 	return err;
 }
 
 int peerkey_sa_install_out(struct svrcert_xfrm *x, const struct peerkey_path *p,
-			   const struct peerkey_keys *k, uint32_t soft_s, uint32_t hard_s)
+			   const struct peerkey_keys *k, uint32_t rekey_s, uint32_t timeout_s)
 {
-	return sa_install(x, p, false, k, soft_s, hard_s, false);
+	return sa_install(x, p, false, k, rekey_s, timeout_s, false);
 }
 
 int peerkey_sa_remove(struct svrcert_xfrm *x, const struct peerkey_path *p,
