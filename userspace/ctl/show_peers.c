@@ -120,6 +120,13 @@ static void auth_text(json_t *auth)
 	if ((v = auth_str(auth, "last_authentication")))
 		printf(" (%s, via %s)", v, auth_str(auth, "via") ?: "?");
 	putchar('\n');
+	/* fail-hard severed the peering (Documentation/peerauth.md) */
+	if ((v = auth_str(auth, "peering")) && !strcmp(v, "severed")) {
+		json_t *sev = json_object_get(auth, "severed");
+
+		printf("  peering: severed since %s: %s\n",
+		       auth_str(sev, "since") ?: "?", auth_str(sev, "reason") ?: "?");
+	}
 	if ((v = auth_str(auth, "identity")))
 		printf("  identity: %s\n", v);
 	if ((v = auth_str(auth, "reason")))

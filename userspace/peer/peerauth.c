@@ -247,8 +247,10 @@ static void attempt_done(struct peerauth *pa, struct pa_peer *peer, bool ok)
 	peer->resolving = NULL;
 	pa_conn_free(peer->conn);
 	peer->conn = NULL;
+	/* A severed peer is called only to see a new certificate. */
 	peer->next_attempt_ms = pa_now_ms() +
-		(ok ? (int64_t)pa->p.revalidate_s * 1000 :
+		(peer->severed ? pa_sever_retry_ms(pa) :
+		 ok ? (int64_t)pa->p.revalidate_s * 1000 :
 		      backoff_ms(pa, peer->failures));
 }
 
@@ -438,7 +440,7 @@ static void run_timers(struct peerauth *pa)
 		for (size_t i = 0; i < pa->n_peers; i++) {
 			pa_rejudge(pa, &pa->peers[i], "revalidate");
 			if (pa->peers[i].host && !pa->peers[i].conn &&
-			    !pa->peers[i].resolving)
+			    !pa->peers[i].resolving && !pa->peers[i].severed)
 				pa->peers[i].next_attempt_ms = now;
 		}
 	}
@@ -504,7 +506,8 @@ static void reschedule_all(struct peerauth *pa)
 		peer->conn = NULL;
 		peer->failures = 0;
 		if (peer->host)
-			peer->next_attempt_ms = pa_now_ms();
+			peer->next_attempt_ms = pa_now_ms() +
+				(peer->severed ? pa_sever_retry_ms(pa) : 0);
 	}
 }
 
@@ -528,6 +531,8 @@ int peerauth_check_own_cert(struct peerauth *pa)
 	/* Called after any change to the state directory (trusted CAs
 	 * too): the cached trust is read again at the next judgement. */
 	pa_trust_invalidate(pa);
+	/* svrcertctl set may have changed the policy (policy-override.json) */
+	pa_sever_recheck(pa);
 	pa_own_cert_hash(pa, now);
 	if (!memcmp(now, pa->own_cert_hash, sizeof(now)))
 		return 0;

@@ -51,6 +51,8 @@ struct pa_keys {
 	int64_t agreed_ms;		/* monotonic: the last agreement done */
 	unsigned int rekeys, failures;
 	char failure[300];
+	bool invalid;			/* "key is invalid" alarm raised */
+	time_t invalid_since;
 };
 
 struct pa_peer {
@@ -90,6 +92,11 @@ struct pa_peer {
 	time_t refused_at;
 	unsigned int refused_n;
 	struct pa_keys keys;
+	/* fail-hard with peer-validation and a bad certificate: the peering
+	 * is severed until a judgement finds it good (peerauth_sever.c) */
+	bool severed;
+	time_t severed_since;
+	char severed_why[480];
 };
 
 struct peerauth {
@@ -217,10 +224,27 @@ int pa_keys_timeout(struct peerauth *pa, struct pa_conn *c);
 void pa_keys_conn_free(struct pa_conn *c);
 /* Delete PEER's SAs and policies now (WHY is logged). */
 void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why);
-/* Old inbound SAs past their grace go; the next such deadline. */
+/* Rotation, expiry, old inbound SAs past their grace
+ * (peerauth_keys_timers.c); the next deadline of these. */
 int64_t pa_keys_timers(struct peerauth *pa, int64_t now);
 void pa_keys_start(struct peerauth *pa);
 json_t *pa_keys_json(const struct peerauth *pa, const struct pa_peer *peer);
+
+/* peerauth_sever.c: fail-hard severs a peering. */
+/* fail-hard with peer-validation on (svrcert.conf and svrcertctl set's
+ * runtime override): a bad certificate severs. */
+bool pa_sever_policy(const struct peerauth *pa);
+/* How long a severed peer waits for this router's next call. */
+int64_t pa_sever_retry_ms(const struct peerauth *pa);
+/* PEER was just judged (its state set): sever, keep severed or resume.
+ * KEEP is the connection the judgement came on (NULL: none), which the
+ * caller closes itself. */
+void pa_sever_judged(struct peerauth *pa, struct pa_peer *peer,
+		     const struct pa_conn *keep, const char *via);
+/* The policy may have changed: resume or sever every judged peer. */
+void pa_sever_recheck(struct peerauth *pa);
+/* null, or {"since", "reason"} of a severed peering. */
+json_t *pa_sever_json(const struct pa_peer *peer);
 
 /* peerauth.c */
 struct svrcert_peer;

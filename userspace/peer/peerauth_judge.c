@@ -228,12 +228,14 @@ static void cache_cert(struct pa_peer *peer, X509 *leaf, STACK_OF(X509) *chain)
 			  sizeof(peer->identity));
 }
 
-/* Record one judgement of LEAF for PEER and act on it. */
+/* Record one judgement of LEAF for PEER (made on connection C, NULL: the
+ * cached certificate) and act on it. */
 static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
 		   STACK_OF(X509) *chain, enum svrcert_cert_state state,
 		   enum svrcert_problem problem, const char *reason,
-		   const char *via, const char *remote)
+		   const char *via, const struct pa_conn *c)
 {
+	const char *remote = c ? c->remote : "cached";
 	bool changed = state != peer->state || !peer->cert ||
 		       X509_cmp(leaf, peer->cert);
 
@@ -254,6 +256,8 @@ static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
 	/* Periodic results that change nothing are not re-sent. */
 	if (changed || strncmp(peer->kernel, "bound", 5))
 		bind_peer(pa, peer);
+	/* fail-hard with peer-validation: severed (peerauth_sever.c) */
+	pa_sever_judged(pa, peer, c, via);
 	/* fail-hard: a bad certificate loses its keys at once (peerauth_keys.c) */
 	if (state != SVRCERT_STATE_VALID && pa->cfg->failure_mode == SVRCERT_FAIL_HARD) {
 		pa->pending[PA_P_SA_CUT].n += peer->keys.established && pa->xfrm;
@@ -324,7 +328,7 @@ void pa_judge_received(struct peerauth *pa, struct pa_conn *c)
 	}
 	peer->failures = 0;
 	record(pa, peer, leaf, chain, state, problem, reason,
-	       c->server ? "server" : "client", c->remote);
+	       c->server ? "server" : "client", c);
 	c->peer = peer;		/* judged: keys may follow (peerauth_keys.c) */
 }
 
@@ -343,7 +347,7 @@ bool pa_rejudge(struct peerauth *pa, struct pa_peer *peer, const char *via)
 	if (state == before && problem == peer->problem)
 		return false;
 	record(pa, peer, peer->cert, peer->chain, state, problem, reason, via,
-	       "cached");
+	       NULL);
 	return true;
 }
 

@@ -41,6 +41,9 @@ static void carry_over(struct pa_peer *new, struct pa_peer *old)
 	new->refused_at = old->refused_at;
 	memcpy(new->refused, old->refused, sizeof(new->refused));
 	new->keys = old->keys;
+	new->severed = old->severed;
+	new->severed_since = old->severed_since;
+	memcpy(new->severed_why, old->severed_why, sizeof(new->severed_why));
 	/* Same host: its addresses stay valid callers until looked up again. */
 	if (new->host && old->host && !strcmp(new->host, old->host)) {
 		memcpy(new->resolved, old->resolved, sizeof(new->resolved));
@@ -118,6 +121,8 @@ int peerauth_reconfigure(struct peerauth *pa, const struct svrcert_config *cfg,
 	}
 	/* The key storage may have changed; and judge everyone again. */
 	ret = peerauth_own_cert_changed(pa, err, lret ? 0 : errlen);
+	/* fail-hard or peer-validation may have changed: sever, resume. */
+	pa_sever_recheck(pa);
 	return lret ? lret : ret == -ENOMEM ? -ENOMEM : 0;
 }
 
@@ -240,6 +245,10 @@ static json_t *peer_json(const struct peerauth *pa, const struct pa_peer *peer)
 	json_object_set_new(o, "accept_any_source", json_boolean(peer->any_source));
 	json_object_set_new(o, "source_refused", refused_json(peer));
 	json_object_set_new(o, "keys", pa_keys_json(pa, peer));
+	/* fail-hard severed it (peerauth_sever.c) */
+	json_object_set_new(o, "peering", json_string(peer->severed ?
+						      "severed" : "active"));
+	json_object_set_new(o, "severed", pa_sever_json(peer));
 	return o;
 }
 
