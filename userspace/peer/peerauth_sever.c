@@ -137,7 +137,7 @@ static void sever(struct peerauth *pa, struct pa_peer *peer,
 	memcpy(peer->severed_why, why, sizeof(why));
 	close_conns(pa, peer, keep);
 	pa->pending[PA_P_SA_CUT].n += peer->keys.established && pa->xfrm;
-	/* the reason the keys go, as the fail-hard cut below would say it */
+	/* the log names the state, as peerauth_judge.c's fail-hard cut does */
 	pa_keys_cut(pa, peer, cert_state_name(peer->state));
 	syslog(LOG_CRIT, "peer %s: peering severed: %s; called again only "
 	       "every %u s to look for a new certificate", peer->name, why,
