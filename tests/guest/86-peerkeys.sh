@@ -43,7 +43,21 @@ why_not() {
 		tap_diag "R$n daemon log (tail):" "$(tail -n 20 "$(e2e_dir "$n")/daemon.log" 2>/dev/null)"
 	done
 }
-step() { tap_diag "---- $1 (t+$(( $(date +%s) - T0 ))s)"; }
+# SVRCERT_DEMO=1 (scripts/demo runs this after 80-e2e.sh) narrates the
+# steps with the real `svrcertctl` output, as 80-e2e.sh does.
+step() {
+	if [ "$E2E_DEMO" = 1 ]; then
+		e2e_section "$1"
+	else
+		tap_diag "---- $1 (t+$(( $(date +%s) - T0 ))s)"
+	fi
+}
+# demo: router N's ESP SAs as `ip xfrm state` prints them, the key replaced
+demo_xfrm() {
+	[ "$E2E_DEMO" = 1 ] || return 0
+	printf '\nR%s# ip xfrm state    (key bytes replaced by <key>)\n' "$1"
+	ip -n "$(e2e_ns "$1")" xfrm state | sed -e 's/0x[0-9a-f]\{40,\}/<key>/' -e 's/^/    /'
+}
 
 require_cmd openssl jq "$E2E_PY"
 [ -x "$SVRCERTD" ] || require 1 "$SVRCERTD exists (make all)"
@@ -102,6 +116,10 @@ tap_result $ok "both namespaces hold both SAs (rfc4106(gcm(aes)))"
 pol=$(ip -n "$(e2e_ns 1)" xfrm policy | grep -c "proto esp")
 [ "$pol" -ge 2 ]
 tap_result $? "R1 holds the policies requiring ESP ($pol templates)"
+e2e_say "R1 and R2 authenticated each other (mutual TLS 1.3) and agreed ESP keys"
+e2e_say "over the same connection; each installed them through xfrm:"
+e2e_show 1 show peers security
+demo_xfrm 1
 
 step "marker traffic R2 -> R1 on the wire"
 cat >"$E2E/sniff.py" <<'PYEOF'
@@ -159,6 +177,8 @@ udp=$(sed -n 's/.*udp=\([0-9]*\).*/\1/p' <<<"$c")
 tap_result $? "R1 received all $N marker packets from R2"
 [ "${esp:-0}" -ge "$N" ] && [ "${marker:-1}" -eq 0 ] && [ "${udp:-1}" -eq 0 ]
 tap_result $? "the link carried ESP ($esp frames), never the marker ($marker) nor plain UDP ($udp)"
+e2e_say "R2 sent $N UDP packets carrying a plaintext marker to R1; R1 received $got."
+e2e_say "A capture on R1's link saw $esp ESP frames, the marker $marker times, plain UDP $udp times."
 
 # show stats security COUNTER: "peer rekey success" -> its value at router N
 sec_count() {
@@ -193,6 +213,9 @@ sec=$(rctl 1 show peers security r2 2>&1)
 tap_diag "$sec"
 grep -q "rekeys: *$((rk1 + 1))" <<<"$sec" && grep -q "$(printf '0x%08x' "$nin1")" <<<"$sec"
 tap_result $? "svrcertctl show peers security shows the new SPI and the rekey"
+e2e_say "svrcertctl peer rekey --all: a new TLS handshake, new keys and SPIs;"
+e2e_say "the new SAs go in before the old ones leave (make-before-break)."
+e2e_show 1 show peers security r2
 # old outbound SAs at once (R1's out1 at R1, R2's out at R2 = in1)
 ! sa_has 1 "$out1" && ! sa_has 2 "$in1"
 tap_result $? "the old outbound SAs are gone at once"
@@ -244,6 +267,11 @@ tap_result $? "R1's log says why the keys went"
 sa_cut_counted() { [ "$(sec_count 1 "peer SA deleted")" = 1 ]; }
 wait_for 30 sa_cut_counted
 tap_result $? "show stats security: R1 counts one peer's SAs deleted for revocation ($(sec_count 1 "peer SA deleted"))"
+e2e_say "The CA revoked R2; at its next CRL poll R1 judged R2 revoked and deleted"
+e2e_say "R2's SAs and policies (fail-hard): no key is left for a revoked router."
+e2e_show 1 show peers r2
+demo_xfrm 1
+e2e_show 1 show stats security
 
 tap_diag "86-peerkeys took $(( $(date +%s) - T0 )) s"
 tap_done

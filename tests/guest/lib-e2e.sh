@@ -63,7 +63,7 @@ e2e_say() {
 }
 
 e2e_section() {
-	klog_marker "80-e2e: $1"	# progress on the guest console, live
+	klog_marker "${0##*/}: $1"	# progress on the guest console, live
 	local t="t+$(( $(date +%s) - E2E_T0 ))s"
 	if [ "$E2E_DEMO" = 1 ]; then
 		printf '\n==== %s ==== (%s)\n' "$1" "$t"
