@@ -15,6 +15,10 @@
 #include <sched.h>
 
 #include "test_peerauth_fixture.h"
+#include "lib/util.h"
+#include "netlink/nl_util.h"
+#include "peer/peerauth_int.h"
+#include "peer/peerauth_keys_int.h"
 
 static bool have_netns;
 
@@ -195,6 +199,130 @@ static void test_keys_off(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* R's "peer-key" alarm (a new reference), or NULL. */
+static json_t *key_alarm(struct router *r)
+{
+	json_t *all = peerauth_alarms_json(r->pa), *a, *found = NULL;
+	size_t i;
+
+	json_array_foreach(all, i, a)
+		if (!strcmp(json_string_value(json_object_get(a, "id")), PEERAUTH_KEY_ALARM_ID))
+			found = json_incref(a);
+	json_decref(all);
+	return found;
+}
+
+static bool key_alarm_raised(struct fx *f)
+{
+	json_t *a = key_alarm(&f->r1);
+	bool raised = a != NULL;
+
+	json_decref(a);
+	return raised;
+}
+
+/* STATE_DIR/peer-alarms.json: how many alarms with ID. */
+static size_t alarms_in_file(struct router *r, const char *id)
+{
+	char *text = NULL;
+	json_t *arr, *a;
+	size_t i, n = 0;
+
+	assert_int_equal(store_read(&r->st, PEERAUTH_ALARMS_FILE, &text, NULL), 0);
+	arr = json_loads(text, 0, NULL);
+	free(text);
+	assert_true(json_is_array(arr));
+	json_array_foreach(arr, i, a)
+		n += !strcmp(json_string_value(json_object_get(a, "id")), id);
+	json_decref(arr);
+	return n;
+}
+
+static const char *keys_str(struct router *r, const char *member, char *buf, size_t len)
+{
+	json_t *k = keys_of(r);
+
+	snprintf(buf, len, "%s", json_string_value(json_object_get(k, member)) ?: "");
+	json_decref(k);
+	return buf;
+}
+
+/*
+ * Keys that reach rekey interval + peer-key-timeout without a new
+ * agreement (the peer stopped answering): "peer r2 key is invalid", a
+ * critical alarm in the set svrcertd shows (show alarms, peer-alarms.json),
+ * kept across a restart, cleared by the next agreement. r1 alone, its peer
+ * passive and never started, the wall clock faked (pa->p.now); keys are
+ * recorded as a completed agreement records them (pa_keys_installed: this
+ * host's kernel has no GCM for a real agreement; 86-peerkeys.sh has one).
+ */
+static void test_key_invalid_alarm(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1 };
+	struct peerkey_keys k = { .index = 5, .spi_in = 0x1001, .spi_out = 0x1002 };
+	struct peerkey_path path = { .reqid = SVRCERT_XFRM_REQID(7) };
+	time_t t0 = time(NULL), expiry;
+	char buf[300], ts[32];
+	json_t *a;
+	int to;
+
+	if (!have_netns)
+		skip();
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.1", &path.local), 0);
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.2", &path.remote), 0);
+	install(&f->r1, "cert.pem", "r1.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2", 0);
+	keys_on(&f->r1);
+	router_start(&f->r1);
+	expiry = t0 + f->r1.cfg.peer_key_rekey_s + f->r1.cfg.peer_key_timeout_s;
+	f->r1.pa->p.now = t0;
+	pa_keys_installed(f->r1.pa, &f->r1.pa->peers[0], &k, &path);
+	assert_string_equal(keys_str(&f->r1, "state", buf, sizeof(buf)), "established");
+
+	/* 5 s before: the loop is told to wake then, not at its hourly timers */
+	f->r1.pa->p.now = expiry - 5;
+	to = peerauth_timeout_ms(f->r1.pa);
+	print_message("# 5 s before the expiry the loop sleeps %d ms\n", to);
+	assert_true(to > 3000 && to <= 5000);
+	assert_false(key_alarm_raised(f));
+
+	f->r1.pa->p.now = expiry;
+	assert_true(drive(rs, 1, key_alarm_raised, f, 5000));
+	a = key_alarm(&f->r1);
+	assert_string_equal(json_string_value(json_object_get(a, "severity")), "critical");
+	assert_string_equal(json_string_value(json_object_get(a, "peer")), "r2");
+	assert_non_null(strstr(json_string_value(json_object_get(a, "message")),
+			       "peer r2 key is invalid"));
+	svrcert_time_iso8601(expiry, ts, sizeof(ts));
+	assert_string_equal(json_string_value(json_object_get(a, "raised")), ts);
+	json_decref(a);
+	assert_string_equal(keys_str(&f->r1, "state", buf, sizeof(buf)), "none");
+	assert_string_equal(keys_str(&f->r1, "last_failure", buf, sizeof(buf)),
+			    "key is invalid: no rekey within peer-key-timeout");
+	assert_int_equal(alarms_in_file(&f->r1, PEERAUTH_KEY_ALARM_ID), 1);
+	assert_int_equal(alarms_in_file(&f->r1, PEERAUTH_ALARM_ID), 0);
+	drive(rs, 1, never, f, 300);	/* raised once, and it stays */
+	assert_true(key_alarm_raised(f));
+
+	/* a restart keeps it (its keys were flushed, none agreed yet) */
+	peerauth_free(f->r1.pa);
+	router_start(&f->r1);
+	f->r1.pa->p.now = expiry + 60;
+	a = key_alarm(&f->r1);
+	assert_non_null(a);
+	assert_string_equal(json_string_value(json_object_get(a, "raised")), ts);
+	json_decref(a);
+	assert_false(f->r1.pa->peers[0].alarm);	/* not the certificate's */
+
+	/* new keys agreed: cleared, in the file too */
+	k.index = 6;
+	pa_keys_installed(f->r1.pa, &f->r1.pa->peers[0], &k, &path);
+	assert_false(key_alarm_raised(f));
+	assert_int_equal(alarms_in_file(&f->r1, PEERAUTH_KEY_ALARM_ID), 0);
+	assert_string_equal(keys_str(&f->r1, "state", buf, sizeof(buf)), "established");
+}
+
 static int keys_group_setup(void **state)
 {
 	have_netns = unshare(CLONE_NEWNET) == 0 && !system("ip link set lo up");
@@ -208,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lower_calls_higher_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_invalid_alarm, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, keys_group_setup, group_teardown);

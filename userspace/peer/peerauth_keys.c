@@ -225,7 +225,6 @@ static int derive_in(struct peerauth *pa, struct pa_conn *c)
 static int finish(struct peerauth *pa, struct pa_conn *c)
 {
 	struct pa_agree *a = c->agree;
-	struct pa_keys *ks = &c->peer->keys;
 	int ret = peerkey_sa_install_out(pa->xfrm, &a->path, &a->k, pa->cfg->peer_key_rekey_s,
 					 pa->cfg->peer_key_timeout_s);
 
@@ -236,33 +235,9 @@ static int finish(struct peerauth *pa, struct pa_conn *c)
 		peerkey_sa_remove(pa->xfrm, &a->path, 0, a->k.spi_out);
 		return fail(pa, c, "policies", ret);
 	}
-	if (ks->established) {
-		/* an inbound SA still in its grace period goes now */
-		if (ks->old_in)
-			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
-		peerkey_sa_remove(pa->xfrm, &ks->path, 0, ks->spi_out);
-		ks->old_in = ks->spi_in;
-		ks->old_path = ks->path;
-		ks->old_due_ms = pa_now_ms() + PEERKEY_GRACE_S * 1000;
-		ks->rekeys++;
-		pa->pending[PA_P_REKEY_OK].n++;
-	} else {
-		ks->established_at = pa_wall(pa);
-	}
-	ks->established = true;
-	ks->wanted = false;
-	ks->index = a->k.index;
-	ks->spi_in = a->k.spi_in;
-	ks->spi_out = a->k.spi_out;
-	ks->path = a->path;
-	ks->last_rekey = pa_wall(pa);
-	ks->agreed_ms = pa_now_ms();
-	ks->failure[0] = '\0';
+	pa_keys_installed(pa, c->peer, &a->k, &a->path);
 	peerkey_keys_wipe(&a->k);
 	a->in_installed = false;
-	syslog(LOG_INFO, "peer %s: ESP keys of index %llu installed (SPI in %#x, "
-	       "out %#x)", c->peer->name, (unsigned long long)ks->index, ks->spi_in,
-	       ks->spi_out);
 	a->phase = PK_CLOSE;
 	return 0;
 }

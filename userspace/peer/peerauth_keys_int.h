@@ -19,8 +19,17 @@ const char *pa_keys_xerr(const struct peerauth *pa, int err);
 bool pa_keys_agreeing(const struct peerauth *pa, const struct pa_peer *peer);
 
 /* peerauth_keys_timers.c */
+/* A new agreement's SAs and policies are in (K, PATH): the replaced keys
+ * go (outbound at once, inbound after PEERKEY_GRACE_S), the new ones are
+ * recorded, a "key is invalid" alarm clears. */
+void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
+		       const struct peerkey_keys *k, const struct peerkey_path *path);
 /* Keys are due with PEER: none yet, asked for, or older than the rekey
  * interval. */
 bool pa_keys_due(const struct peerauth *pa, const struct pa_peer *peer);
+
+/* peerauth_alarm.c: the critical PEERAUTH_KEY_ALARM_ID alarm of PEER,
+ * raised when its keys are declared invalid, cleared by new keys. */
+void pa_key_alarm_set(struct peerauth *pa, struct pa_peer *peer, bool raised);
 
 #endif

@@ -28,6 +28,41 @@ bool pa_keys_due(const struct peerauth *pa, const struct pa_peer *peer)
 		pa_wall(pa) - ks->last_rekey >= (time_t)pa->cfg->peer_key_rekey_s);
 }
 
+void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
+		       const struct peerkey_keys *k, const struct peerkey_path *path)
+{
+	struct pa_keys *ks = &peer->keys;
+
+	if (ks->established) {
+		/* an inbound SA still in its grace period goes now */
+		if (ks->old_in && pa->xfrm)
+			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
+		if (pa->xfrm)
+			peerkey_sa_remove(pa->xfrm, &ks->path, 0, ks->spi_out);
+		ks->old_in = ks->spi_in;
+		ks->old_path = ks->path;
+		ks->old_due_ms = pa_now_ms() + PEERKEY_GRACE_S * 1000;
+		ks->rekeys++;
+		pa->pending[PA_P_REKEY_OK].n++;
+	} else {
+		ks->established_at = pa_wall(pa);
+	}
+	ks->established = true;
+	ks->wanted = false;
+	ks->index = k->index;
+	ks->spi_in = k->spi_in;
+	ks->spi_out = k->spi_out;
+	ks->path = *path;
+	ks->last_rekey = pa_wall(pa);
+	ks->agreed_ms = pa_now_ms();
+	ks->failure[0] = '\0';
+	syslog(LOG_INFO, "peer %s: ESP keys of index %llu installed (SPI in %#x, "
+	       "out %#x)", peer->name, (unsigned long long)ks->index, ks->spi_in,
+	       ks->spi_out);
+	if (ks->invalid)
+		pa_key_alarm_set(pa, peer, false);
+}
+
 void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why)
 {
 	struct pa_keys *ks = &peer->keys;
@@ -54,7 +89,8 @@ static void call_now(struct peerauth *pa, struct pa_peer *peer)
 /*
  * A peer whose keys outlived rekey interval + peer-key-timeout without a
  * new agreement: its path is declared invalid and its SAs go (an old key
- * is not kept alive by a peer that stopped answering).
+ * is not kept alive by a peer that stopped answering), with the critical
+ * alarm "peer X key is invalid" until a new agreement succeeds.
  */
 static void expire(struct peerauth *pa, struct pa_peer *peer, time_t wall)
 {
@@ -72,11 +108,45 @@ static void expire(struct peerauth *pa, struct pa_peer *peer, time_t wall)
 	peer->keys.failed_at = wall;
 	peer->keys.failures++;
 	pa_keys_cut(pa, peer, "key is invalid (peer-key-timeout)");
+	pa_key_alarm_set(pa, peer, true);
+}
+
+/* Wall-clock time AT on the monotonic clock of NOW (WALL). */
+static int64_t mono_of(int64_t now, time_t wall, int64_t at)
+{
+	return at <= (int64_t)wall ? now : now + (at - (int64_t)wall) * 1000;
+}
+
+/*
+ * When PEER's keys next need this timer (monotonic ms): they turn invalid
+ * at last rekey + R + T; the lower router's are due at last rekey + R; a
+ * due agreement (or the higher router's ask) is retried at next_try_ms.
+ * The loop's other timers can be an hour apart: without these it could
+ * sleep through a rekey or an expiry, and the kernel's hard lifetime,
+ * 120 s after R + T (peerkey_lifetimes), would act before svrcertd.
+ */
+static int64_t key_deadline(const struct peerauth *pa, const struct pa_peer *peer,
+			    int64_t now, time_t wall)
+{
+	const struct pa_keys *ks = &peer->keys;
+	int64_t r = pa->cfg->peer_key_rekey_s, next = INT64_MAX, t = INT64_MAX;
+
+	if (ks->established && r)
+		next = mono_of(now, wall, (int64_t)ks->last_rekey + r +
+			       pa->cfg->peer_key_timeout_s);
+	if (!pa->cfg->peer_keys || !ks->role_known ||
+	    peer->state != SVRCERT_STATE_VALID)
+		return next;
+	if (ks->lower ? pa_keys_due(pa, peer) : !ks->established)
+		t = ks->next_try_ms;
+	else if (ks->lower && r)
+		t = mono_of(now, wall, (int64_t)ks->last_rekey + r);
+	return t < next ? t : next;
 }
 
 int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
 {
-	int64_t next = INT64_MAX;
+	int64_t next = INT64_MAX, t;
 	time_t wall = pa_wall(pa);
 
 	for (size_t i = 0; i < pa->n_peers; i++) {
@@ -97,6 +167,8 @@ int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
 			call_now(pa, peer);
 		}
 		expire(pa, peer, wall);
+		t = key_deadline(pa, peer, now, wall);
+		next = t < next ? t : next;
 		if (!ks->old_in)
 			continue;
 		if (ks->old_due_ms > now) {
