@@ -247,6 +247,7 @@ static void test_writer_refuses(void **state)
 
 static void test_collect_state(void **state)
 {
+	static const char peers[] = "[{\"id\": \"peer-key\", \"peer\": \"r2\", \"severity\": \"critical\", \"state\": \"invalid\", \"message\": \"peer r2 key is invalid\", \"raised\": \"2026-12-06T01:02:03Z\"}]";
 	struct svrcert_env env;
 	struct svrcert_env_args args = { rf.conf, NULL };
 	char err[512], *text = NULL;
@@ -255,7 +256,11 @@ static void test_collect_state(void **state)
 	assert_int_equal(svrcert_env_open(&env, &args, err, sizeof(err)), 0);
 	assert_int_equal(counters_inc(&env.st, CNT_IMPORT_FAILURE, "private-key"), 0);
 	assert_int_equal(counters_inc(&env.st, CNT_CSR_SUCCESS, NULL), 0);
+	/* svrcertd's per-peer alarms, labelled by peer */
+	assert_int_equal(store_write(&env.st, STORE_PEER_ALARMS, peers, strlen(peers),
+				     STORE_MODE_PUBLIC), 0);
 	assert_int_equal(svrcert_metrics_collect(&env, NULL, &text, NULL), 0);
+	assert_int_equal(store_remove(&env.st, STORE_PEER_ALARMS), 0);
 	svrcert_env_close(&env);
 	assert_int_equal(validate(text, &v), 0);
 	/* every counter of lib/counters, once, by result */
@@ -278,6 +283,9 @@ static void test_collect_state(void **state)
 	/* the test CA bundle's expiry, the alarms, the own certificate */
 	assert_non_null(strstr(text, "\nsvrcert_trusted_ca_expiry_timestamp_seconds{bundle=\"test\",index=\"0\",subject=\""));
 	assert_non_null(strstr(text, "\nsvrcert_alarm_active{alarm=\"certificate-expiring\"} 0\n"));
+	assert_non_null(strstr(text, "\nsvrcert_alarm_active{alarm=\"peer-key\",peer=\"r2\"} 1\n"));
+	assert_non_null(strstr(text, "\nsvrcert_alarm_raised_timestamp_seconds{alarm=\"peer-key\","
+			       "severity=\"critical\",peer=\"r2\"} 1796518923\n"));
 	assert_non_null(strstr(text, "\nsvrcert_certificate_installed 0\n"));
 	assert_true(v_has_family(&v, "svrcert_crl_next_update_timestamp_seconds"));
 	assert_true(v_has_family(&v, "svrcert_kernel_module_loaded"));

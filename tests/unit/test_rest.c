@@ -165,12 +165,40 @@ static void test_unauthenticated(void **state)
 	expect_401(NULL, "bearer token");
 }
 
+/* GET /alarms lists svrcertd's per-peer alarms (STATE_DIR/peer-alarms.json)
+ * after the own certificate's, as svrcertctl show alarms does. */
+static void assert_peer_alarm_listed(struct rf_resp *r)
+{
+	static const char peers[] = "[{\"id\": \"peer-key\", \"peer\": \"r2\", \"severity\": \"critical\", \"state\": \"invalid\", \"message\": \"peer r2 key is invalid\", \"raised\": \"2026-12-06T01:02:03Z\"}]";
+	char path[PATH_MAX];
+	json_t *o, *a, *found = NULL;
+	size_t i;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/" STORE_PEER_ALARMS, rf.state);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(peers, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(rf_request("GET", "/api/v1/alarms", oper_tok, NULL, r), 200);
+	unlink(path);
+	o = json_loads(r->body, 0, NULL);
+	json_array_foreach(json_object_get(o, "alarms"), i, a)
+		if (!strcmp(json_string_value(json_object_get(a, "id")) ?: "", "peer-key"))
+			found = a;
+	assert_non_null(found);
+	assert_string_equal(json_string_value(json_object_get(found, "peer")), "r2");
+	assert_string_equal(json_string_value(json_object_get(found, "severity")), "critical");
+	json_decref(o);
+}
+
 static void test_scope(void **state)
 {
 	struct rf_resp *r = malloc(sizeof(*r));
 
 	assert_int_equal(rf_request("GET", "/api/v1/stats", oper_tok, NULL, r), 200);
 	assert_int_equal(rf_request("GET", "/api/v1/alarms", oper_tok, NULL, r), 200);
+	assert_peer_alarm_listed(r);
 	assert_int_equal(rf_request("GET", "/api/v1/crl", oper_tok, NULL, r), 200);
 	assert_int_equal(rf_request("POST", "/api/v1/private-key", oper_tok, "{}", r), 403);
 	assert_non_null(strstr(rf_error(r), "configure"));

@@ -24,6 +24,8 @@
 #define STORE_CSR		"csr.pem"
 #define STORE_CERT		"cert.pem"
 #define STORE_ALARMS		"alarms.json"
+/* svrcertd's per-peer alarms (peer-certificate, peer-key: peerauth_alarm.c) */
+#define STORE_PEER_ALARMS	"peer-alarms.json"
 #define STORE_COUNTERS		"counters.json"
 #define STORE_AUDIT_LOG		"audit.log"
 #define STORE_TRUSTED_CA_DIR	"trusted-ca"	/* NAME.pem + NAME.mode */

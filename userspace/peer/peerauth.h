@@ -57,7 +57,7 @@
 #define PEERAUTH_AUDIT_TYPE		"system.peer_authentication"
 #define PEERAUTH_ALARM_ID		"peer-certificate"
 #define PEERAUTH_KEY_ALARM_ID		"peer-key"	/* keys invalid */
-#define PEERAUTH_ALARMS_FILE		"peer-alarms.json"	/* in state-dir */
+#define PEERAUTH_ALARMS_FILE		STORE_PEER_ALARMS	/* in state-dir */
 #define PEERAUTH_DEF_REVALIDATE_S	3600u
 #define PEERAUTH_DEF_HANDSHAKE_MS	10000u
 #define PEERAUTH_BACKOFF_MIN_MS		1000u

@@ -10,6 +10,8 @@
 #include "import_trust.h"
 #include "lib/counters.h"
 #include "lib/metrics.h"
+#include "lib/store_json.h"
+#include "lib/util.h"
 #include "metrics_collect.h"
 #include "netlink/nl.h"
 #include "netlink/nl_util.h"
@@ -193,15 +195,45 @@ static bool raised(const struct alarm_set *set, const char *id)
 	return false;
 }
 
+static const char *member(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+/* svrcertd's per-peer alarms (peer-certificate, peer-key) as it persists
+ * them, labelled by peer: what `svrcertctl show alarms` lists. */
+static void peer_alarms(struct metrics *m, json_t *peers, bool times)
+{
+	time_t t;
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(peers, i, a) {
+		if (!times)
+			metrics_u64(m, 1, "alarm", member(a, "id"), "peer", member(a, "peer"),
+				    NULL);
+		else if (!svrcert_time_parse_iso8601(member(a, "raised"), &t))
+			metrics_i64(m, (int64_t)t, "alarm", member(a, "id"), "severity",
+				    member(a, "severity"), "peer", member(a, "peer"), NULL);
+	}
+}
+
 static void alarms(struct metrics *m, const struct svrcert_env *env)
 {
 	static const char *const known[] = { ALARM_EXPIRING, ALARM_INVALID,
 		ALARM_NO_CERT, ALARM_TRUSTED_CA_REFUSED };
 	struct alarm_set set = { .n = 0 };
+	json_t *peers = NULL;
 	size_t i;
 
 	if (alarm_load(&env->st, &set))
 		set.n = 0;
+	if (store_read_json(&env->st, STORE_PEER_ALARMS, &peers) || !json_is_array(peers)) {
+		json_decref(peers);
+		peers = NULL;	/* json_array_foreach skips NULL */
+	}
 	metrics_family(m, "svrcert_alarm_active", "gauge", "1 while the "
 		       "alarm is raised (show alarms)");
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -215,12 +247,15 @@ static void alarms(struct metrics *m, const struct svrcert_env *env)
 		if (k == sizeof(known) / sizeof(known[0]))
 			metrics_u64(m, 1, "alarm", set.v[i].id, NULL);
 	}
+	peer_alarms(m, peers, false);
 	metrics_family(m, "svrcert_alarm_raised_timestamp_seconds", "gauge",
 		       "When each raised alarm was raised at its severity");
 	for (i = 0; i < set.n; i++)
 		metrics_i64(m, (int64_t)set.v[i].raised, "alarm", set.v[i].id,
 			    "severity", alarm_severity_name(set.v[i].severity),
 			    NULL);
+	peer_alarms(m, peers, true);
+	json_decref(peers);
 }
 
 /* One family of packets by verdict and reason (received or sent). */

@@ -9,6 +9,7 @@
 #include "lib/counters.h"
 #include "crl/crl_master.h"
 #include "lib/ctlsock.h"
+#include "lib/store_json.h"
 #include "pki/import_trust.h"
 #include "rest_int.h"
 
@@ -161,15 +162,23 @@ void rest_alarms(struct rest_req *r)
 {
 	struct svrcert_env env;
 	struct alarm_set set;
+	json_t *all, *peers = NULL;
 
 	if (rest_env_open(r, &env))
 		return;
-	if (alarm_load(&env.st, &set))
+	if (alarm_load(&env.st, &set)) {
 		rest_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s/%s: cannot be "
 			   "read", env.st.dir, STORE_ALARMS);
-	else
-		rest_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "alarms",
-						     alarm_set_json(&set)));
+	} else {
+		/* then svrcertd's per-peer alarms, as svrcertctl show alarms
+		 * lists them from the state directory */
+		all = alarm_set_json(&set);
+		if (!store_read_json(&env.st, STORE_PEER_ALARMS, &peers) &&
+		    json_is_array(peers))
+			json_array_extend(all, peers);
+		json_decref(peers);
+		rest_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "alarms", all));
+	}
 	svrcert_env_close(&env);
 }
 
