@@ -54,7 +54,7 @@ static void svrcert_events_mark(struct svrcert_net *sn,
 	if (what != SVRCERT_SEEN_FAIL_HARD_DROP)
 		svrcert_stats_first_seen(sn->stats.pcpu, what);
 	svrcert_events_queue(&sn->events, peer, what, reason, now);
-	queue_work(svrcert_wq, &sn->events.work);
+	kthread_queue_work(svrcert_events_worker, &sn->events.work);
 }
 
 void __svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
@@ -160,7 +160,7 @@ static void svrcert_events_send(struct svrcert_net *sn,
 	sn->events.sent++;
 }
 
-static void svrcert_events_work(struct work_struct *work)
+static void svrcert_events_work(struct kthread_work *work)
 {
 	struct svrcert_net *sn = container_of(work, struct svrcert_net,
 					      events.work);
@@ -176,7 +176,7 @@ int svrcert_events_init(struct svrcert_net *sn)
 {
 	struct svrcert_events *ev = &sn->events;
 
-	INIT_WORK(&ev->work, svrcert_events_work);
+	kthread_init_work(&ev->work, svrcert_events_work);
 	spin_lock_init(&ev->queue_lock);
 	ev->head = 0;
 	ev->len = 0;
@@ -196,7 +196,7 @@ int svrcert_events_init(struct svrcert_net *sn)
  */
 void svrcert_events_exit(struct svrcert_net *sn)
 {
-	cancel_work_sync(&sn->events.work);
+	kthread_cancel_work_sync(&sn->events.work);
 	svrcert_events_free(sn);
 }
 

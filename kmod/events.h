@@ -3,18 +3,18 @@
  * Events: the data path notes the first packet of a peer in a bad state
  * (a bit per peer) and queues a copy of what the event reports -- peer
  * name, fingerprint, reason, time -- in a fixed per-netns ring, then kicks
- * a work item. The worker builds SVRCERT_CMD_EVENT messages from the
- * copies and multicasts them to the "events" group, at most
- * SVRCERT_EVENTS_PER_SEC per second per netns. Because an event carries
- * its own snapshot, deleting or replacing the peer before the worker runs
- * loses nothing.
+ * its work on the module's event thread (svrcert_events_worker). The
+ * worker builds SVRCERT_CMD_EVENT messages from the copies and multicasts
+ * them to the "events" group, at most SVRCERT_EVENTS_PER_SEC per second
+ * per netns. Because an event carries its own snapshot, deleting or
+ * replacing the peer before the worker runs loses nothing.
  */
 #ifndef _SVRCERT_EVENTS_H
 #define _SVRCERT_EVENTS_H
 
+#include <linux/kthread.h>
 #include <linux/spinlock.h>
 #include <linux/time64.h>
-#include <linux/workqueue.h>
 #include <linux/svrcert.h>
 
 #define SVRCERT_EVENTS_PER_SEC	20
@@ -39,7 +39,7 @@ struct svrcert_event_rec {
 };
 
 struct svrcert_events {
-	struct work_struct work;
+	struct kthread_work work;	/* on svrcert_events_worker */
 	/* Data path (any CPU, softirq) vs worker: the ring and overflow. */
 	spinlock_t queue_lock;
 	struct svrcert_event_rec *queue;

@@ -18,6 +18,7 @@
 #include "x509.h"
 
 EXPORT_SYMBOL_GPL(svrcert_wq);
+EXPORT_SYMBOL_GPL(svrcert_events_worker);
 EXPORT_SYMBOL_GPL(svrcert_attr_policy);
 EXPORT_SYMBOL_GPL(svrcert_policy_defaults);
 EXPORT_SYMBOL_GPL(svrcert_revset_module_init);

@@ -23,6 +23,7 @@ module_param_named(max_peers, svrcert_max_peers, uint, 0444);
 MODULE_PARM_DESC(max_peers, "Most peers per network namespace (default 65536)");
 
 struct workqueue_struct *svrcert_wq;
+struct kthread_worker *svrcert_events_worker;
 
 /* Kbuild defines SVRCERT_KUNIT when it also builds svrcert_kunit.ko. */
 #ifdef SVRCERT_KUNIT
@@ -48,9 +49,14 @@ static int __init svrcert_init(void)
 	svrcert_wq = alloc_workqueue("svrcert", WQ_UNBOUND, 0);
 	if (!svrcert_wq)
 		goto err_cache;
+	svrcert_events_worker = kthread_create_worker(0, "svrcert_events");
+	if (IS_ERR(svrcert_events_worker)) {
+		err = PTR_ERR(svrcert_events_worker);
+		goto err_wq;
+	}
 	err = svrcert_netns_register();
 	if (err)
-		goto err_wq;
+		goto err_worker;
 	err = svrcert_genl_register();
 	if (err)
 		goto err_netns;
@@ -60,6 +66,8 @@ static int __init svrcert_init(void)
 
 err_netns:
 	svrcert_netns_unregister();
+err_worker:
+	kthread_destroy_worker(svrcert_events_worker);
 err_wq:
 	rcu_barrier();
 	destroy_workqueue(svrcert_wq);
@@ -72,6 +80,8 @@ static void __exit svrcert_exit(void)
 {
 	svrcert_genl_unregister();
 	svrcert_netns_unregister();
+	/* Every namespace's exit cancelled its event work. */
+	kthread_destroy_worker(svrcert_events_worker);
 	/* call_rcu() callbacks and queued rcu_work belong to this module. */
 	rcu_barrier();
 	destroy_workqueue(svrcert_wq);

@@ -89,7 +89,8 @@ int svrcert_netns_activate(struct svrcert_net *sn)
 	if (err) {
 		/*
 		 * No hook ran, so the work was never queued: no
-		 * cancel_work_sync() under sn->lock, which the worker takes.
+		 * kthread_cancel_work_sync() under sn->lock, which the
+		 * worker takes.
 		 */
 		svrcert_events_free(sn);
 		return err;

@@ -4,7 +4,8 @@
 # Allocation failures, injected one at a time at every slab allocation an
 # operation makes (failslab through /proc/thread-self/fail-nth): peer add,
 # peer replace, a bulk-load chunk and commit, and a namespace's first
-# configuration (which sets up its data path). Every
+# configuration (which sets up its data path); and (the task filter on
+# svrcert's event thread) event delivery. Every
 # failure must leave the peer table and the live set exactly as before
 # (or, when only the reply was lost, exactly as after), and the run must
 # end without a splat or a kmemleak report (the rig checks both). One
@@ -42,7 +43,7 @@ echo 0 >$FI/times
 	echo 11 >/sys/kernel/debug/fail_page_alloc/min-order
 
 python3 - "$PKI/peer.der" "$T_N" "$WORK/count" <<'EOF'
-import ctypes, os, socket, struct, sys
+import ctypes, fcntl, os, socket, struct, sys, time
 
 cert = open(sys.argv[1], "rb").read()
 revkey = bytes(range(32))
@@ -268,6 +269,168 @@ for n in range(1, 201):
         bad.append(f"fault {n}: err {err}, peer-validation {pv}, want {want}")
 tap(not bad, f"first configuration of a namespace: {n - 1} injected failures, "
     "each left it unconfigured", "\n".join(bad[:5]))
+
+
+# Event delivery runs in svrcert's own thread ("svrcert_events"), where
+# fail-nth (a task's own) cannot reach: failslab's task filter can. Only
+# that thread is marked make-it-fail, and `space` picks which of its slab
+# allocations fails: each allocation first spends its size from it, the
+# first one that finds too little left fails, and `times` 1 makes that the
+# only one. Stepping `space` by 128 bytes (less than any allocation of the
+# path: the message, its trimmed copy, the clone for a second listener,
+# kmemleak's records of each) fails every allocation of one delivery in
+# turn, until a delivery goes through with nothing failed.
+# Each step deletes and adds the peer (a new record: its first packet is
+# news again), sends it one packet over loopback, and waits for the
+# worker's verdict in the counters (an event the rate limit suppressed,
+# nothing having failed, is tried again after a pause: the guest's clock
+# under TCG can make the steps come faster than they look). What must
+# hold, for each failure:
+# the event was either never built (counted suppressed, no listener gets
+# it) or multicast (counted sent, and each of two listeners gets it or
+# ENOBUFS, netlink's word for a lost message); the next event with
+# nothing failing reaches both; kmemleak (the rig) finds nothing.
+def events_sweep():
+    def comm(pid):
+        try:
+            return open(f"/proc/{pid}/comm").read().strip()
+        except OSError:         # gone meanwhile
+            return ""
+    ev_pid = [d for d in os.listdir("/proc")
+              if d.isdigit() and comm(d) == "svrcert_events"]
+    if len(ev_pid) != 1:
+        tap(False, "event delivery: one svrcert_events thread", ev_pid)
+        return
+    fi = "/sys/kernel/debug/failslab/"
+    def fset(name, v):
+        with open(fi + name, "w") as f:
+            f.write(str(v))
+    if libc.unshare(0x40000000):
+        tap(False, "event delivery: unshare", ctypes.get_errno())
+        return
+    g = Genl()
+    # lo up (SIOCSIFFLAGS, IFF_UP): 127.0.0.2 is the peer, and a packet to
+    # it passes the outbound hook with the peer's address as destination
+    sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fcntl.ioctl(sk, 0x8914, struct.pack("16sH22x", b"lo", 1))
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.2", 4800))
+    fam, g.fam = g.fam, 0x10                        # the events group
+    _, msgs = g.xfer(3, nla(2, b"svrcert\0"))
+    g.fam = fam
+    grp = None
+    for gr in split_all(attrs(msgs[0])[7]):
+        a = attrs(gr)
+        if a[1].rstrip(b"\0") == b"events":
+            grp = struct.unpack("I", a[2])[0]
+    listeners = []
+    for _ in range(2):
+        ls = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
+        ls.bind((0, 0))
+        ls.setsockopt(270, 1, grp)                      # ADD_MEMBERSHIP
+        ls.setblocking(False)
+        listeners.append(ls)
+    assert g.xfer(2, nla(2, b"\x01") + nla(4, b"\x01"))[0] == 0  # validate, self valid
+    def ev_counts():
+        _, msgs = g.xfer(15)
+        st = attrs(attrs(msgs[0])[10])
+        return struct.unpack("Q", st[12])[0], struct.unpack("Q", st[13])[0]
+    def heard(ls):
+        """Events this listener got since last asked, or 'ENOBUFS'."""
+        got = []
+        while True:
+            try:
+                buf = ls.recv(65536)
+            except BlockingIOError:
+                return got
+            except OSError as e:
+                if e.errno != 105:
+                    raise
+                got.append("ENOBUFS")
+                continue
+            ev = attrs(attrs(buf[20:])[11])
+            got.append(ev[2].rstrip(b"\0").decode())
+    def one_event(step, arm):
+        """Trigger one event; (sent, suppressed) moved, what each heard."""
+        g.xfer(13, peer(name_of(step - 1)))
+        p = nla(1, name_of(step).encode() + b"\0") + nla(2, cert) + \
+            nla(6, revkey) + nla(3, b"\x02") + \
+            nest(4, nla(1, socket.inet_aton("127.0.0.2")))
+        assert g.xfer(11, nest(9, p))[0] == 0
+        c0 = ev_counts()
+        if arm:
+            arm()
+        sk.sendto(b"x", ("127.0.0.2", 4800))
+        end = time.monotonic() + 60
+        while ev_counts() == c0 and time.monotonic() < end:
+            time.sleep(0.05)
+        c1 = ev_counts()
+        time.sleep(0.1)         # at most 20 events a second are sent
+        return (c1[0] - c0[0], c1[1] - c0[1]), [heard(ls) for ls in listeners]
+    def paced_event(arm):
+        """one_event, again after a pause while the rate limit (not a
+        failure: nothing fired) suppressed it; (moved, heard, fired)."""
+        nonlocal step
+        for _ in range(3):
+            step += 1
+            moved, got = one_event(step, arm)
+            fired = open(fi + "times").read().strip() == "0"
+            fset("times", 0)
+            if fired or moved != (0, 1):
+                break
+            time.sleep(1.5)
+        return moved, got, fired
+    name_of = lambda n: f"ev{n}"
+    mark = f"/proc/{ev_pid[0]}/make-it-fail"
+    fset("times", 0)
+    fset("probability", 100)
+    fset("task-filter", "Y")
+    with open(mark, "w") as f:
+        f.write("1")
+    bad, outcomes, step, space = [], {}, 0, 1
+    try:
+        while space < 65536:
+            def arm():
+                fset("space", space)
+                fset("times", 1)
+            moved, got, fired = paced_event(arm)
+            me = name_of(step)
+            if not fired:
+                if moved != (1, 0) or got != [[me], [me]]:
+                    bad.append(f"no fault: {moved} {got}")
+                break
+            if moved == (0, 1) and got == [[], []]:
+                kind = "lost before sending, counted suppressed"
+            elif moved == (1, 0) and all(h in ([me], ["ENOBUFS"]) for h in got):
+                kind = ("sent" if got == [[me], [me]] else
+                        "sent, a listener told ENOBUFS")
+            else:
+                kind = None
+                bad.append(f"space {space}: counters {moved}, heard {got}")
+            outcomes[kind] = outcomes.get(kind, 0) + 1
+            # nothing failing: the next event reaches both listeners
+            moved, got, _ = paced_event(None)
+            if moved != (1, 0) or got != [[name_of(step)]] * 2:
+                bad.append(f"after space {space}: {moved} {got}")
+            space += 128
+    finally:
+        fset("times", 0)
+        with open(mark, "w") as f:
+            f.write("0")
+        fset("task-filter", "N")
+        fset("probability", 0)
+        fset("space", 0)
+    g.sk.close()
+    for ls in listeners:
+        ls.close()
+    sk.close()
+    sink.close()
+    libc.setns(home, 0x40000000)
+    if "lost before sending, counted suppressed" not in outcomes:
+        bad.append("no failure ever lost an event")
+    tap(not bad, f"event delivery: {sum(outcomes.values())} injected "
+        f"failures: {outcomes}", "\n".join(bad[:5]))
+events_sweep()
 
 open(sys.argv[3], "w").write(f"{ok_n} {fail_n}\n")
 EOF

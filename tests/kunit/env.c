@@ -30,6 +30,15 @@ int svrcert_kunit_env_init(struct kunit_suite *suite)
 		svrcert_revset_module_exit();
 		return -ENOMEM;
 	}
+	svrcert_events_worker = kthread_create_worker(0, "svrcert-kunit-ev");
+	if (IS_ERR(svrcert_events_worker)) {
+		err = PTR_ERR(svrcert_events_worker);
+		svrcert_events_worker = NULL;
+		destroy_workqueue(svrcert_wq);
+		svrcert_wq = NULL;
+		svrcert_revset_module_exit();
+		return err;
+	}
 	svrcert_kunit_owns_env = true;
 	return 0;
 }
@@ -41,6 +50,8 @@ void svrcert_kunit_env_exit(struct kunit_suite *suite)
 	rcu_barrier();		/* queue_rcu_work() callbacks have queued */
 	destroy_workqueue(svrcert_wq);	/* ... and the work has run */
 	svrcert_wq = NULL;
+	kthread_destroy_worker(svrcert_events_worker);
+	svrcert_events_worker = NULL;
 	svrcert_revset_module_exit();
 	svrcert_kunit_owns_env = false;
 }
