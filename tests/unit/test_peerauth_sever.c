@@ -81,9 +81,10 @@ static bool never(struct fx *f)
 }
 
 /* r1 first (r2 calls it at once), passive unless R1_CALLS; r2 calls r1
- * under peer-validation PV and failure-mode FM. */
+ * under peer-validation PV and failure-mode FM, [crl] backoff-interval
+ * BACKOFF_S (0: the default, 60 s). */
 static void start_pair(struct fx *f, bool pv, enum svrcert_failure_mode fm,
-		       bool r1_calls)
+		       bool r1_calls, unsigned int backoff_s)
 {
 	install(&f->r1, "cert.pem", "bad-revoked.pem");
 	router_config(&f->r1, "r1", file_key("r1.key"), "r2",
@@ -93,6 +94,8 @@ static void start_pair(struct fx *f, bool pv, enum svrcert_failure_mode fm,
 	router_config(&f->r2, "r2", file_key("r2.key"), "r1", f->r1.port);
 	f->r2.cfg.peer_validation = pv;
 	f->r2.cfg.failure_mode = fm;
+	if (backoff_s)
+		f->r2.cfg.crl_backoff_s = backoff_s;
 	router_start(&f->r2);
 	run_until_judged(f, 1, 1);
 	assert_false(is_severed(f));
@@ -130,7 +133,7 @@ static void test_sever_on_revocation(void **state)
 	struct router *rs[] = { &f->r1, &f->r2 };
 	json_t *p, *sev;
 
-	start_pair(f, true, SVRCERT_FAIL_HARD, false);
+	start_pair(f, true, SVRCERT_FAIL_HARD, false, 0);
 	hold_call(f);
 	publish_crl(f);
 
@@ -167,7 +170,7 @@ static void test_no_reauth_while_revoked(void **state)
 	unsigned int seen_r1, seen_r2;
 	json_t *p;
 
-	start_pair(f, true, SVRCERT_FAIL_HARD, true);
+	start_pair(f, true, SVRCERT_FAIL_HARD, true, 0);
 	run_until_judged(f, 2, 2);
 	publish_crl(f);
 	assert_true(is_severed(f));
@@ -202,16 +205,46 @@ static void test_no_reauth_while_revoked(void **state)
 				    "%s/audit.log) = 1", f->r2.dir), 0);
 }
 
-static bool r2_resumed(struct fx *f)
-{
-	return !is_severed(f);
-}
-
 static unsigned int want_r1_results;
 
 static bool r2_called_r1(struct fx *f)
 {
 	return results(&f->r1, "r2") >= want_r1_results;
+}
+
+/* r1 keeps its revoked certificate and does not call: r2 calls it after
+ * backoff-interval (1 s here), then 1 s, 2 s, 4 s later: it looks for a
+ * new certificate less and less often. */
+static void test_severed_backoff(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1, &f->r2 };
+	static const int nominal[] = { 1, 1, 2, 4 };
+	json_t *p;
+	int n;
+
+	start_pair(f, true, SVRCERT_FAIL_HARD, false, 1);
+	publish_crl(f);
+	for (size_t k = 0; k < 4; k++) {
+		if (k) {	/* r2's k-th call to look: still revoked */
+			want_r1_results = results(&f->r1, "r2") + 1;
+			assert_true(drive(rs, 2, r2_called_r1, f, 15000));
+		}
+		p = r1_at_r2(f);
+		assert_string_equal(str_of(p, "peering"), "severed");
+		assert_string_equal(str_of(p, "state"), "revoked");
+		n = next_in_s(p);
+		json_decref(p);
+		/* "next in N s" rounds up; allow a second of a slow loop */
+		print_message("# after %zu call(s): next in %d s\n", k, n);
+		assert_true(n <= nominal[k] && n >= nominal[k] - 1);
+	}
+	assert_true(is_severed(f));
+}
+
+static bool r2_resumed(struct fx *f)
+{
+	return !is_severed(f);
 }
 
 /* After a resume r2 calls r1 at once. */
@@ -236,7 +269,7 @@ static void test_resume_new_certificate(void **state)
 	struct fx *f = *state;
 	struct router *rs[] = { &f->r1, &f->r2 };
 
-	start_pair(f, true, SVRCERT_FAIL_HARD, true);
+	start_pair(f, true, SVRCERT_FAIL_HARD, true, 0);
 	publish_crl(f);
 	assert_true(is_severed(f));
 	install(&f->r1, "cert.pem", "r1.pem");
@@ -250,7 +283,7 @@ static void test_resume_crl_gone(void **state)
 {
 	struct fx *f = *state;
 
-	start_pair(f, true, SVRCERT_FAIL_HARD, false);
+	start_pair(f, true, SVRCERT_FAIL_HARD, false, 0);
 	publish_crl(f);
 	assert_true(is_severed(f));
 	assert_int_equal(fixture_sh("rm %s/crl/int.crl", f->r2.dir), 0);
@@ -265,7 +298,7 @@ static void test_resume_policy_override(void **state)
 	struct fx *f = *state;
 	struct policy_override o = { .has_fm = true, .fm = SVRCERT_FAIL_SOFT };
 
-	start_pair(f, true, SVRCERT_FAIL_HARD, false);
+	start_pair(f, true, SVRCERT_FAIL_HARD, false, 0);
 	publish_crl(f);
 	assert_true(is_severed(f));
 	assert_int_equal(policy_override_save(&f->r2.st, &o), 0);
@@ -284,7 +317,7 @@ static void no_sever(struct fx *f, bool pv, enum svrcert_failure_mode fm)
 {
 	json_t *p;
 
-	start_pair(f, pv, fm, false);
+	start_pair(f, pv, fm, false, 0);
 	hold_call(f);
 	publish_crl(f);
 	assert_peer(&f->r2, "r1", SVRCERT_STATE_REVOKED, SVRCERT_P_REVOKED,
@@ -413,6 +446,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_sever_on_revocation),
 		T(test_no_reauth_while_revoked),
+		T(test_severed_backoff),
 		T(test_resume_new_certificate),
 		T(test_resume_crl_gone),
 		T(test_resume_policy_override),

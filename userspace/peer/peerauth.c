@@ -249,9 +249,10 @@ static void attempt_done(struct peerauth *pa, struct pa_peer *peer, bool ok)
 	peer->conn = NULL;
 	/* A severed peer is called only to see a new certificate. */
 	peer->next_attempt_ms = pa_now_ms() +
-		(peer->severed ? pa_sever_retry_ms(pa) :
+		(peer->severed ? pa_sever_retry_ms(pa, peer) :
 		 ok ? (int64_t)pa->p.revalidate_s * 1000 :
 		      backoff_ms(pa, peer->failures));
+	peer->severed_calls += peer->severed;
 }
 
 /* Connect to the next address host resolved to; when none is left, the
@@ -507,7 +508,7 @@ static void reschedule_all(struct peerauth *pa)
 		peer->failures = 0;
 		if (peer->host)
 			peer->next_attempt_ms = pa_now_ms() +
-				(peer->severed ? pa_sever_retry_ms(pa) : 0);
+				(peer->severed ? pa_sever_retry_ms(pa, peer) : 0);
 	}
 }
 

@@ -96,6 +96,7 @@ struct pa_peer {
 	 * is severed until a judgement finds it good (peerauth_sever.c) */
 	bool severed;
 	time_t severed_since;
+	unsigned int severed_calls;	/* our calls since, for the backoff */
 	char severed_why[480];
 };
 
@@ -235,7 +236,7 @@ json_t *pa_keys_json(const struct peerauth *pa, const struct pa_peer *peer);
  * runtime override): a bad certificate severs. */
 bool pa_sever_policy(const struct peerauth *pa);
 /* How long a severed peer waits for this router's next call. */
-int64_t pa_sever_retry_ms(const struct peerauth *pa);
+int64_t pa_sever_retry_ms(const struct peerauth *pa, const struct pa_peer *peer);
 /* PEER was just judged (its state set): sever, keep severed or resume.
  * KEEP is the connection the judgement came on (NULL: none), which the
  * caller closes itself. */

@@ -23,10 +23,11 @@
  *  - its calls are still accepted (TLS handshake, judgement, counted and
  *    audited as always); still bad, the connection is closed right after
  *    the judgement and nothing follows (no keys); good, the peering resumes;
- *  - this router calls it only every backoff-interval ([crl], default
- *    60 s), to see a new certificate of a peer that does not call: not at
- *    the periodic re-authentication, a reload or an own-certificate change,
- *    and never for keys (the key timers want a valid peer);
+ *  - this router calls it only to see a new certificate of a peer that
+ *    does not call: after backoff-interval ([crl], default 60 s), doubled
+ *    after each call that found it still bad, up to the revalidate period;
+ *    not at the periodic re-authentication, a reload or an own-certificate
+ *    change, and never for keys (the key timers want a valid peer);
  *  - its cached certificate is judged again whenever the held CRLs or
  *    learned keys change (a CRL without its serial, the key removed) and
  *    every revalidate period (dates).
@@ -58,9 +59,19 @@ bool pa_sever_policy(const struct peerauth *pa)
 	return pv && fm == SVRCERT_FAIL_HARD;
 }
 
-int64_t pa_sever_retry_ms(const struct peerauth *pa)
+/* backoff-interval, doubled after each of our calls that found the peer
+ * still bad, up to the revalidate period: a peer that keeps its bad
+ * certificate costs less and less (and one that gets a new one calls us). */
+int64_t pa_sever_retry_ms(const struct peerauth *pa, const struct pa_peer *peer)
 {
-	return (int64_t)pa->p.backoff_max_s * 1000;
+	int64_t base = (int64_t)pa->p.backoff_max_s * 1000, ms = base;
+	int64_t max = (int64_t)pa->p.revalidate_s * 1000;
+
+	for (unsigned int i = 0; i < peer->severed_calls && ms < max; i++)
+		ms *= 2;
+	if (ms <= max)
+		return ms;
+	return base > max ? base : max;
 }
 
 static void audit_peering(struct peerauth *pa, const struct pa_peer *peer,
@@ -81,10 +92,11 @@ static void audit_peering(struct peerauth *pa, const struct pa_peer *peer,
  * inbound SA it installed goes too (one still waiting has none). */
 static void cut_short(struct peerauth *pa, struct pa_conn *c)
 {
-	unsigned int before = c->peer->keys.failures;
+	unsigned int before;
 
 	if (!c->agree)
 		return;
+	before = c->peer->keys.failures;
 	pa_keys_timeout(pa, c);
 	if (c->peer->keys.failures != before)
 		snprintf(c->peer->keys.failure, sizeof(c->peer->keys.failure),
@@ -114,7 +126,8 @@ static void close_conns(struct peerauth *pa, struct pa_peer *peer,
 		pa_resolve_abandon(peer->resolving);
 		peer->resolving = NULL;
 		if (peer->host)
-			peer->next_attempt_ms = pa_now_ms() + pa_sever_retry_ms(pa);
+			peer->next_attempt_ms = pa_now_ms() +
+						pa_sever_retry_ms(pa, peer);
 	}
 }
 
@@ -134,14 +147,15 @@ static void sever(struct peerauth *pa, struct pa_peer *peer,
 	}
 	peer->severed = true;
 	peer->severed_since = pa_wall(pa);
+	peer->severed_calls = 0;
 	memcpy(peer->severed_why, why, sizeof(why));
 	close_conns(pa, peer, keep);
 	pa->pending[PA_P_SA_CUT].n += peer->keys.established && pa->xfrm;
 	/* the log names the state, as peerauth_judge.c's fail-hard cut does */
 	pa_keys_cut(pa, peer, cert_state_name(peer->state));
-	syslog(LOG_CRIT, "peer %s: peering severed: %s; called again only "
-	       "every %u s to look for a new certificate", peer->name, why,
-	       pa->p.backoff_max_s);
+	syslog(LOG_CRIT, "peer %s: peering severed: %s; called again in %u s "
+	       "(then less and less often) to look for a new certificate",
+	       peer->name, why, pa->p.backoff_max_s);
 	audit_peering(pa, peer, "severed", why, via);
 }
 

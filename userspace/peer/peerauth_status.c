@@ -43,6 +43,7 @@ static void carry_over(struct pa_peer *new, struct pa_peer *old)
 	new->keys = old->keys;
 	new->severed = old->severed;
 	new->severed_since = old->severed_since;
+	new->severed_calls = old->severed_calls;
 	memcpy(new->severed_why, old->severed_why, sizeof(new->severed_why));
 	/* Same host: its addresses stay valid callers until looked up again. */
 	if (new->host && old->host && !strcmp(new->host, old->host)) {
