@@ -142,6 +142,11 @@ else
 	e2e_say "R1 fetched the new CRL on its own (polling-interval 5s); R2's revocation key is in R1's kernel."
 	wait_for "$WAIT" e2e_peer_is 1 r2 revoked
 	tap_result $? "R1 judged R2 again at once: daemon and kernel say revoked" || why_not 1
+	# severed in the same turn as the judgement (Documentation/peerauth.md)
+	assert_eq "fail-hard: R1 severed the peering with R2 (show peers r2 -j)" severed \
+		"$(rctl 1 show peers r2 -j | jq -r .authentication.peering)"
+	assert_eq "show peers r2 prints it: peering: severed since TIME: REASON" 1 \
+		"$(rctl 1 show peers r2 | grep -c '^  peering: severed since 20.*: certificate revoked: .*(fail-hard)$')"
 	e2e_show 1 show peers r2
 	wait_for "$WAIT" e2e_learned 1 "$R2_REVKEY" revoked
 	tap_result $? "R1 learned R2's key as revoked at runtime: a source of its master list" ||
@@ -158,6 +163,8 @@ else
 	e2e_write_conf 1 MODE=fail-soft
 	assert_ok "R1: svrcertctl daemon reload" rctl 1 daemon reload
 	assert_eq "R1's kernel is fail-soft" fail-soft "$(rctl 1 show policy -j | jq -r .failure_mode)"
+	assert_eq "fail-soft: the reload resumed the peering with R2 (still revoked)" "active revoked" \
+		"$(rctl 1 show peers r2 -j | jq -r '"\(.authentication.peering) \(.authentication.state)"')"
 	e2e_burst 2 1 "$N"
 	assert_eq "fail-soft: R2's packets pass" "$N" "$E2E_RX"
 	assert_eq "fail-soft: counted as accepted revoked" "accepted.revoked=$N" "$E2E_MOVED"
@@ -177,6 +184,8 @@ R2_CERT=$E2E_LAST_CERT
 R2_FP=$(e2e_fingerprint "$R2_CERT")
 wait_for "$WAIT" e2e_peer_is 1 r2 valid "$R2_FP"
 tap_result $? "R2 re-authenticated by itself (own certificate replaced): R1 binds the new one, valid" || why_not 1 2
+assert_eq "R1 resumed the peering with R2 (its new certificate is good)" active \
+	"$(rctl 1 show peers r2 -j | jq -r .authentication.peering)"
 e2e_burst 2 1 "$N"
 assert_eq "R2's packets reach R1 again" "$N" "$E2E_RX"
 assert_eq "counted accepted ok" "accepted.ok=$N" "$E2E_MOVED"
