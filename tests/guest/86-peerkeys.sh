@@ -8,7 +8,8 @@
 #
 #  1. both daemons report the keys established, one's SPI in is the
 #     other's SPI out, and `ip xfrm state` in each namespace holds both
-#     SAs as rfc4106(gcm(aes))
+#     SAs as rfc4106(gcm(aes)), with soft/hard lifetimes in the jitter
+#     window of the default rekey interval and peer-key-timeout
 #  2. marker traffic R2 -> R1: every packet arrives, R1's link (captured
 #     in the switch namespace) carries ESP and never the marker
 #  3. `svrcertctl peer rekey --all`: a new agreement (new TLS handshake),
@@ -16,7 +17,10 @@
 #     says so; the old outbound SAs go at once, the old inbound ones after
 #     the 30 s grace period
 #  4. no key bytes in the daemons' logs, audit logs or "peers" replies
-#  5. the CA revokes R2 (fail-hard): after R1's next CRL poll R1 deletes
+#  5. R2's svrcertd killed (SIGKILL) and restarted: it removes all the SAs
+#     and policies the killed run left in the kernel, the pair agrees new
+#     keys, and R2's kernel holds those and none of the killed run's SAs
+#  6. the CA revokes R2 (fail-hard): after R1's next CRL poll R1 deletes
 #     R2's SAs and policies
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -116,6 +120,18 @@ tap_result $ok "both namespaces hold both SAs (rfc4106(gcm(aes)))"
 pol=$(ip -n "$(e2e_ns 1)" xfrm policy | grep -c "proto esp")
 [ "$pol" -ge 2 ]
 tap_result $? "R1 holds the policies requiring ESP ($pol templates)"
+# The SAs' kernel lifetimes (peerkey_lifetimes; the defaults R 86400 s and
+# T 3600 s): soft in [87300, 89100], hard in [90120, 91020], each SA its
+# own jitter.
+life() {	# N SPI(decimal): "SOFT HARD", that SA's add-expiry seconds
+	ip -s -n "$(e2e_ns "$1")" xfrm state list spi "$(printf '0x%08x' "$2")" 2>/dev/null |
+		sed -n 's/.*expire add: soft \([0-9]*\)(sec), hard \([0-9]*\)(sec).*/\1 \2/p'
+}
+in_window() { [ "$1" -ge 87300 ] && [ "$1" -le 89100 ] && [ "$2" -ge 90120 ] && [ "$2" -le 91020 ]; }
+l_in=$(life 1 "$in1") l_out=$(life 1 "$out1")
+# shellcheck disable=SC2086 # two numbers each
+in_window $l_in && in_window $l_out && [ "$l_in" != "$l_out" ]
+tap_result $? "R1's SAs expire soft/hard after ${l_in// //} s (in) and ${l_out// //} s (out): inside the window, jittered apart"
 e2e_say "R1 and R2 authenticated each other (mutual TLS 1.3) and agreed ESP keys"
 e2e_say "over the same connection; each installed them through xfrm:"
 e2e_show 1 show peers security
@@ -250,6 +266,48 @@ for k in $keys; do
 done
 [ -n "$keys" ] && [ $leak -eq 0 ]
 tap_result $? "no key ($(wc -w <<<"$keys") read back from the kernel) in logs, audit or status"
+step "R2's svrcertd killed (SIGKILL) and restarted: no stale state, keys again"
+# The kernel keeps a killed daemon's SAs and policies; the new svrcertd
+# removes them at start (pa_keys_start) and the pair agrees new keys.
+t_kill=$(date +%s)
+# One dump per look (a process start costs about a second in a TCG guest).
+n_pol2=$(ip -n "$(e2e_ns 2)" xfrm policy | grep -c '^src')
+kill -KILL "$E2E_DAEMON_PID_2" 2>/dev/null
+wait "$E2E_DAEMON_PID_2" 2>/dev/null
+st2=$(ip -n "$(e2e_ns 2)" xfrm state)
+n_sa_killed=$(grep -c 'aead rfc4106' <<<"$st2")
+grep -q "spi $(printf '0x%08x' "$in1")" <<<"$st2" && grep -q "spi $(printf '0x%08x' "$out1")" <<<"$st2"
+tap_result $? "the killed daemon's SAs are still in R2's kernel ($n_sa_killed)"
+e2e_daemon_start 2
+rekeyed_after_kill() {	# sets K1, K2: the new keys at R1 and R2
+	K1=$(e2e_peer_json 1 r2 | jq -c .keys) && K2=$(e2e_peer_json 2 r1 | jq -c .keys) &&
+		jq -en --argjson a "$K1" --argjson b "$K2" --argjson old "$out1" \
+			'$b.state == "established" and $b.spi_in != $old and
+			 $b.spi_in == $a.spi_out and $b.spi_out == $a.spi_in'
+}
+K1= K2=
+wait_for "$WAIT" rekeyed_after_kill
+rc=$?
+[ $rc -eq 0 ] || why_not
+tap_result $rc "R1 and R2 agreed new keys after R2's restart ($(( $(date +%s) - t_kill )) s after the kill)"
+tap_diag "R1: $K1" "R2: $K2"
+# None of the killed run's SAs is left, the new ones are in. (A second
+# agreement right after the first is allowed: its replaced inbound SA
+# then waits out its grace period beside them.)
+st2=$(ip -n "$(e2e_ns 2)" xfrm state)
+! grep -q -e "spi $(printf '0x%08x' "$in1")" -e "spi $(printf '0x%08x' "$out1")" <<<"$st2" &&
+	grep -q "spi $(printf '0x%08x' "$(jq -r .spi_in <<<"$K2")")" <<<"$st2" &&
+	grep -q "spi $(printf '0x%08x' "$(jq -r .spi_out <<<"$K2")")" <<<"$st2"
+tap_result $? "R2's kernel holds the new SAs and none of the killed run's"
+n_pol2b=$(ip -n "$(e2e_ns 2)" xfrm policy | grep -c '^src')
+[ "$n_pol2b" -eq "$n_pol2" ]
+tap_result $? "R2's kernel holds as many svrcert policies as before the kill ($n_pol2b, $n_pol2)"
+grep -q "removed $n_sa_killed stale SA(s) and $n_pol2 policy(ies) of a previous run" \
+	"$(e2e_dir 2)/daemon.log"
+tap_result $? "R2's new svrcertd removed all $n_sa_killed SAs and $n_pol2 policies the killed one left"
+read -r in1 out1 <<<"$(jq -r '"\(.spi_in) \(.spi_out)"' <<<"$K1")"
+tap_diag "kill to keys again and checked: $(( $(date +%s) - t_kill )) s"
+
 step "revocation cuts the keys (fail-hard)"
 "$SVRCERT_TOP/tests/pki/mkpki.sh" revoke "$PKI" "$R2_CERT" >/dev/null 2>&1 && e2e_crl_publish
 cut() {
