@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The life of a peer's ESP keys once agreed (the agreement itself is
- * peerauth_keys.c): the rotation timer that calls for a new agreement,
- * the end of an old inbound SA's grace period, expiry ("key is invalid")
- * at rekey interval + peer-key-timeout, cutting a peer's keys (or all),
- * a forced rekey, the flush of a previous run's state at start, and the
- * keys' JSON view (SPIs, index, times; never key bytes).
+ * peerauth_keys.c): the record of a completed agreement (the replaced
+ * keys' removal, the key-invalid alarm cleared), the rotation timer that
+ * calls for a new agreement, the end of an old inbound SA's grace period,
+ * expiry ("key is invalid", a critical alarm) at rekey interval +
+ * peer-key-timeout, the loop's deadlines for these, cutting a peer's keys
+ * (or all), a forced rekey, the flush of a previous run's state at start,
+ * and the keys' JSON view (SPIs, index, times; never key bytes).
  */
 #include <errno.h>
 #include <stdio.h>
