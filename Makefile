@@ -131,7 +131,8 @@ fuzz:
 	scripts/run-fuzz --long
 
 bench: all
-	scripts/bench-datapath
+	scripts/bench-datapath --ipv6 --outbound --unconfigured
+	scripts/bench-keys
 	scripts/bench-crl
 
 # ---- install -------------------------------------------------------------
