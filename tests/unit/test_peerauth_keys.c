@@ -179,6 +179,49 @@ static void test_lower_calls_higher_answers(void **state)
 	json_decref(k2);
 }
 
+/*
+ * The higher router with no keys asks on its call (REQUEST) and hangs up;
+ * the lower calls back. The rotation timer must not ask again at once: a
+ * second REQUEST crossed the agreement the first one started and made a
+ * second agreement (seen after a restart on the debug guest). Here only
+ * the higher has an endpoint to call, so each of its calls is one valid
+ * judgement at the lower; within 3 s there must be exactly one.
+ */
+static void test_higher_asks_once(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1, &f->r2 };
+	uint8_t fp1[32], fp2[32];
+	X509 *x1 = testpki_cert("r1.pem"), *x2 = testpki_cert("r2.pem");
+	struct router *hi, *lo;
+	json_t *st;
+
+	if (!have_netns)
+		skip();
+	assert_int_equal(svrcert_fingerprint_sha256(x1, fp1), 0);
+	assert_int_equal(svrcert_fingerprint_sha256(x2, fp2), 0);
+	X509_free(x1);
+	X509_free(x2);
+	hi = memcmp(fp1, fp2, 32) > 0 ? &f->r1 : &f->r2;
+	lo = hi == &f->r1 ? &f->r2 : &f->r1;
+	install(&f->r1, "cert.pem", "r1.pem");
+	install(&f->r2, "cert.pem", "r2.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2", hi == &f->r1 ? f->r2.port : 0);
+	router_config(&f->r2, "r2", file_key("r2.key"), "r1", hi == &f->r2 ? f->r1.port : 0);
+	keys_on(&f->r1);
+	keys_on(&f->r2);
+	router_start(lo);
+	router_start(hi);
+	drive(rs, 2, never, f, 3000);
+	st = peerauth_status_json(lo->pa);
+	print_message("# the higher's calls judged at the lower: %lld\n",
+		      json_integer_value(json_object_get(json_object_get(st, "counters"),
+							 "valid")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "counters"),
+							    "valid")), 1);
+	json_decref(st);
+}
+
 /* peer-keys off (the default): authentication only, no index written. */
 static void test_keys_off(void **state)
 {
@@ -335,6 +378,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lower_calls_higher_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_higher_asks_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_invalid_alarm, setup, teardown),
 	};

@@ -379,6 +379,11 @@ int pa_keys_begin(struct peerauth *pa, struct pa_conn *c)
 	if (path_of(pa, c, &a->path))
 		return fail(pa, c, "connection addresses", 0);
 	c->deadline_ms = pa_now_ms() + (int64_t)pa->p.handshake_ms;
+	/* This call starts or asks for an agreement: the rotation timer must
+	 * not call again for it at once (a second REQUEST from the higher
+	 * router would cross the agreement it asked for and make a second). */
+	if (!c->server)
+		c->peer->keys.next_try_ms = pa_now_ms() + PEERAUTH_KEY_RETRY_S * 1000;
 	if (c->server) {
 		a->phase = PK_WAIT;
 	} else if (a->lower) {

@@ -10,6 +10,10 @@
 
 #include "peerauth_int.h"
 
+/* The rotation timer calls (or asks) at most this often: after a failed
+ * agreement, and after a call that started one or asked for one. */
+#define PEERAUTH_KEY_RETRY_S	10
+
 /* peerauth_keys.c */
 /* The xfrm handle, opened on first use. */
 int pa_keys_xfrm(struct peerauth *pa, struct svrcert_xfrm **out);

@@ -18,9 +18,6 @@
 #include "peerauth_int.h"
 #include "peerauth_keys_int.h"
 
-/* After a failed agreement, the rotation timer waits this long. */
-#define PEERAUTH_KEY_RETRY_S	10
-
 bool pa_keys_due(const struct peerauth *pa, const struct pa_peer *peer)
 {
 	const struct pa_keys *ks = &peer->keys;
