@@ -11,10 +11,13 @@
 #ifndef SVRCERT_TEST_PEERAUTH_FIXTURE_H
 #define SVRCERT_TEST_PEERAUTH_FIXTURE_H
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -226,6 +229,39 @@ static __attribute__((unused)) bool drive(struct router **rs, size_t n,
 static __attribute__((unused)) bool r2_never(struct fx *f)
 {
 	return false;
+}
+
+/*
+ * A raw TLS client with CTX on r2's listener: connects over loopback and
+ * runs the handshake for up to TRIES turns, driving r2 between them.
+ * Returns the last SSL_connect() result (1: handshake done); *SSLP and
+ * *FDP are the caller's to free and close.
+ */
+static __attribute__((unused)) int raw_client_to_r2(struct fx *f, SSL_CTX *ctx, int tries,
+						    SSL **sslp, int *fdp)
+{
+	struct router *rs[] = { &f->r2 };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd, r = -1;
+	SSL *ssl;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_port = htons(f->r2.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	for (int i = 0; i < tries && r != 1; i++) {
+		r = SSL_connect(ssl);
+		if (r <= 0 && SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ &&
+		    SSL_get_error(ssl, r) != SSL_ERROR_WANT_WRITE)
+			break;
+		drive(rs, 1, r2_never, f, 20);
+	}
+	*sslp = ssl;
+	*fdp = fd;
+	return r;
 }
 
 static unsigned int want_r1, want_r2;

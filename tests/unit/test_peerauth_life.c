@@ -35,10 +35,9 @@ static void test_tls12_client_refused(void **state)
 {
 	struct fx *f = *state;
 	struct router *rs[] = { &f->r2 };
-	struct sockaddr_in sa = { .sin_family = AF_INET };
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	SSL *ssl;
-	int fd, r = -1, i;
+	int fd, i;
 
 	start_r2(f);
 	assert_non_null(ctx);
@@ -47,21 +46,7 @@ static void test_tls12_client_refused(void **state)
 						      SSL_FILETYPE_PEM), 1);
 	assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, testpki_path("r1.key"),
 						     SSL_FILETYPE_PEM), 1);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_port = htons(f->r2.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	ssl = SSL_new(ctx);
-	SSL_set_fd(ssl, fd);
-	for (i = 0; i < 100 && r != 1; i++) {
-		r = SSL_connect(ssl);
-		if (r <= 0 && SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ &&
-		    SSL_get_error(ssl, r) != SSL_ERROR_WANT_WRITE)
-			break;
-		drive(rs, 1, r2_never, f, 20);
-	}
-	assert_int_not_equal(r, 1);
+	assert_int_not_equal(raw_client_to_r2(f, ctx, 100, &ssl, &fd), 1);
 	assert_int_equal(ERR_GET_REASON(ERR_peek_last_error()),
 			 SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);
 	ERR_clear_error();

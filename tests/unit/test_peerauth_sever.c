@@ -347,11 +347,8 @@ static void test_no_peer_validation_no_sever(void **state)
 /* A raw TLS client as r1 (bad-revoked.pem on r1's key) on r2's listener. */
 static SSL *r1_client(struct fx *f, SSL_CTX **ctxp, int *fdp)
 {
-	struct router *rs[] = { &f->r2 };
-	struct sockaddr_in sa = { .sin_family = AF_INET };
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	SSL *ssl;
-	int fd, r = -1;
 
 	assert_non_null(ctx);
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
@@ -359,23 +356,8 @@ static SSL *r1_client(struct fx *f, SSL_CTX **ctxp, int *fdp)
 				testpki_path("bad-revoked.pem")), 1);
 	assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, testpki_path("r1.key"),
 						     SSL_FILETYPE_PEM), 1);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	sa.sin_port = htons(f->r2.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	ssl = SSL_new(ctx);
-	SSL_set_fd(ssl, fd);
-	for (int i = 0; i < 500 && r != 1; i++) {
-		r = SSL_connect(ssl);
-		if (r <= 0 && SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ &&
-		    SSL_get_error(ssl, r) != SSL_ERROR_WANT_WRITE)
-			break;
-		drive(rs, 1, r2_never, f, 20);
-	}
-	assert_int_equal(r, 1);
+	assert_int_equal(raw_client_to_r2(f, ctx, 500, &ssl, fdp), 1);
 	*ctxp = ctx;
-	*fdp = fd;
 	return ssl;
 }
 
