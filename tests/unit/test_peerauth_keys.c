@@ -93,22 +93,30 @@ static uint64_t counter_of(struct router *r, const char *key)
 	return v;
 }
 
+/* r1's certificate has the lower SHA-256 fingerprint: r1 is the router
+ * that starts agreements (peerauth_keys.c). */
+static bool r1_is_lower(void)
+{
+	uint8_t fp1[32], fp2[32];
+	X509 *x1 = testpki_cert("r1.pem"), *x2 = testpki_cert("r2.pem");
+
+	assert_int_equal(svrcert_fingerprint_sha256(x1, fp1), 0);
+	assert_int_equal(svrcert_fingerprint_sha256(x2, fp2), 0);
+	X509_free(x1);
+	X509_free(x2);
+	return memcmp(fp1, fp2, 32) < 0;
+}
+
 static void test_lower_calls_higher_answers(void **state)
 {
 	struct fx *f = *state;
 	struct router *rs[] = { &f->r1, &f->r2 };
-	uint8_t fp1[32], fp2[32];
-	X509 *x1 = testpki_cert("r1.pem"), *x2 = testpki_cert("r2.pem");
 	bool r1_lower;
 	json_t *k1, *k2;
 
 	if (!have_netns)
 		skip();
-	assert_int_equal(svrcert_fingerprint_sha256(x1, fp1), 0);
-	assert_int_equal(svrcert_fingerprint_sha256(x2, fp2), 0);
-	X509_free(x1);
-	X509_free(x2);
-	r1_lower = memcmp(fp1, fp2, 32) < 0;
+	r1_lower = r1_is_lower();
 	print_message("# the lower fingerprint is %s's: it calls\n", r1_lower ? "r1" : "r2");
 	/* Only the lower calls: one agreement, no REQUEST round. */
 	install(&f->r1, "cert.pem", "r1.pem");
@@ -191,18 +199,12 @@ static void test_higher_asks_once(void **state)
 {
 	struct fx *f = *state;
 	struct router *rs[] = { &f->r1, &f->r2 };
-	uint8_t fp1[32], fp2[32];
-	X509 *x1 = testpki_cert("r1.pem"), *x2 = testpki_cert("r2.pem");
 	struct router *hi, *lo;
 	json_t *st;
 
 	if (!have_netns)
 		skip();
-	assert_int_equal(svrcert_fingerprint_sha256(x1, fp1), 0);
-	assert_int_equal(svrcert_fingerprint_sha256(x2, fp2), 0);
-	X509_free(x1);
-	X509_free(x2);
-	hi = memcmp(fp1, fp2, 32) > 0 ? &f->r1 : &f->r2;
+	hi = r1_is_lower() ? &f->r2 : &f->r1;
 	lo = hi == &f->r1 ? &f->r2 : &f->r1;
 	install(&f->r1, "cert.pem", "r1.pem");
 	install(&f->r2, "cert.pem", "r2.pem");
