@@ -80,10 +80,12 @@ t_ok $? "fail-hard, peers validated"
 # python3 is the receiver too (three sockets it drains) and starts the
 # sender (in $NS_A) once the peers hold their anchors.
 t0=$(date +%s)
-ip netns exec "$NS_B" python3 - "$WORK/peer.der" "$T_N" "$WORK/count" "$OPS" \
+PYTHONPATH=$here ip netns exec "$NS_B" python3 - "$WORK/peer.der" "$T_N" "$WORK/count" "$OPS" \
 	"$SRC" "ip netns exec $NS_A $TOOLS/udpsend -S $SRC -n 24 -d $B4 -N 3 -p $PORT -r $RATE" \
 	"$PORT" "$B4 $DST2 $DST3" <<'EOF'
 import ipaddress, random, socket, struct, subprocess, sys, time
+
+from svrcert_genl import Genl, attrs, nla, u64
 
 (cert_path, tap_n, count_file, ops, src, sender, port, dsts) = sys.argv[1:]
 cert = open(cert_path, "rb").read()
@@ -122,53 +124,6 @@ def tap(good, desc, diag=""):
         fail_n += 1
         for line in str(diag).splitlines():
             print("#", line, flush=True)
-
-def nla(t, data):
-    n = 4 + len(data)
-    return struct.pack("HH", n, t) + data + b"\0" * (-n % 4)
-
-def attrs(buf):
-    out, off = {}, 0
-    while off + 4 <= len(buf):
-        n, t = struct.unpack_from("HH", buf, off)
-        if n < 4:
-            break
-        out.setdefault(t & 0x3fff, buf[off + 4:off + n])
-        off += (n + 3) & ~3
-    return out
-
-def u64(b):
-    return struct.unpack("Q", b)[0]
-
-class Genl:
-    def __init__(self):
-        self.sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
-        self.sk.bind((0, 0))
-        self.seq, self.fam = 0, 0x10
-        _, msgs = self.xfer(3, nla(2, b"svrcert\0"))  # CTRL_CMD_GETFAMILY
-        self.fam = struct.unpack("H", attrs(msgs[0])[1][:2])[0]
-
-    def build(self, cmd, payload=b""):
-        self.seq += 1
-        body = struct.pack("BBH", cmd, 1, 0) + payload
-        return struct.pack("IHHII", 16 + len(body), self.fam, 1 | 4,
-                           self.seq, 0) + body
-
-    def xfer(self, cmd, payload=b""):
-        """(0 or -errno, genl payloads of the reply)."""
-        self.sk.send(self.build(cmd, payload))
-        return self.recv()
-
-    def recv(self):
-        msgs = []
-        while True:
-            buf, off = self.sk.recv(1 << 16), 0
-            while off + 16 <= len(buf):
-                n, typ, _, _, _ = struct.unpack_from("IHHII", buf, off)
-                if typ == 2:                    # NLMSG_ERROR; 0 = ack
-                    return struct.unpack_from("i", buf, off + 16)[0], msgs
-                msgs.append(buf[off + 20:off + n])
-                off += (n + 3) & ~3
 
 nl = Genl()
 base = ipaddress.IPv4Address(src)
