@@ -25,7 +25,13 @@
 
 #define DEADLINE_S	3
 #define SLOW_N		16	/* = connection-limit: all of it */
-#define GIVE_UP_S	15	/* well below the 30 s inactivity timeout */
+#define GIVE_UP_S	15	/* for handshakes under load */
+/* How long a slow client keeps dribbling after its handshake: below the
+ * 30 s inactivity timeout (which the dribble never lets fire anyway), and
+ * far above any bound below, so only the deadline can free a slot in
+ * time; the bounds are generous because CI runs this beside two guests. */
+#define SLOW_HOLD_S	25
+#define SERVED_WITHIN_S	12	/* without the deadline: >= SLOW_HOLD_S */
 
 static char *admin_tok;
 
@@ -90,32 +96,61 @@ static bool closed_by_server(SSL *ssl, int fd, int wait_ms)
 	return SSL_read(ssl, buf, sizeof(buf)) <= 0;
 }
 
+/*
+ * A TLS connection to the daemon, tried again for a while: a slot the
+ * previous test's clients held is free only once the server has seen
+ * their close, and until then the connection limit refuses us.
+ * Returns the SSL with its socket, NULL if none in GIVE_UP_S; *T0 is
+ * when the successful attempt began.
+ */
+static SSL *connect_retrying(SSL_CTX *ctx, double *t0)
+{
+	double first = now_s();
+
+	do {
+		SSL *ssl = SSL_new(ctx);
+		int fd;
+
+		*t0 = now_s();
+		fd = tcp_connect();
+		if (fd >= 0 && SSL_set_fd(ssl, fd) && SSL_connect(ssl) == 1)
+			return ssl;
+		SSL_free(ssl);
+		if (fd >= 0)
+			close(fd);
+		usleep(100 * 1000);
+	} while (now_s() - first < GIVE_UP_S);
+	return NULL;
+}
+
 static void *slow_client(void *arg)
 {
 	struct slow *s = arg;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	SSL *ssl = SSL_new(ctx);
-	int fd = tcp_connect();
-	double t0 = now_s();
+	double t0, held_from;
+	SSL *ssl;
 
 	s->cut_after = -1;
-	if (fd < 0 || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1)
+	ssl = connect_retrying(ctx, &t0);
+	if (!ssl)
 		goto out;
 	__atomic_store_n(&s->connected, true, __ATOMIC_RELEASE);
+	held_from = now_s();
 	if (SSL_write(ssl, s->head, (int)strlen(s->head)) <= 0)
 		goto out;
-	while (now_s() - t0 < GIVE_UP_S) {
-		if (closed_by_server(ssl, fd, 1000) ||
+	while (now_s() - held_from < SLOW_HOLD_S) {
+		if (closed_by_server(ssl, SSL_get_fd(ssl), 1000) ||
 		    SSL_write(ssl, s->body ? "x" : "X", 1) <= 0) {
 			s->cut_after = now_s() - t0;
 			break;
 		}
 	}
 out:
-	SSL_free(ssl);
+	if (ssl) {
+		close(SSL_get_fd(ssl));
+		SSL_free(ssl);
+	}
 	SSL_CTX_free(ctx);
-	if (fd >= 0)
-		close(fd);
 	return NULL;
 }
 
@@ -148,7 +183,7 @@ static void test_slow_senders_cut_at_deadline(void **state)
 				   "Content-Length: 1000\r\n\r\n{";
 	struct rf_resp *r = malloc(sizeof(*r));
 	struct slow s[SLOW_N];
-	double t0 = now_s(), worst = 0;
+	double worst = 0;
 	int i;
 
 	memset(s, 0, sizeof(s));
@@ -165,15 +200,14 @@ static void test_slow_senders_cut_at_deadline(void **state)
 		assert_true(s[i].connected);
 		if (s[i].cut_after < 0)
 			fail_msg("slow client %d (%s) never cut off in %d s", i,
-				 s[i].body ? "body" : "headers", GIVE_UP_S);
+				 s[i].body ? "body" : "headers", SLOW_HOLD_S);
 		if (s[i].cut_after > worst)
 			worst = s[i].cut_after;
 		assert_true(s[i].cut_after >= DEADLINE_S - 0.5);
 	}
 	fprintf(stderr, "# %d slow clients cut off after at most %.1f s\n",
 		SLOW_N - 1, worst);
-	assert_true(worst < DEADLINE_S + 2.5);
-	assert_true(now_s() - t0 < GIVE_UP_S);
+	assert_true(worst < SERVED_WITHIN_S);
 	/* the slots are free again */
 	assert_int_equal(rf_request("GET", "/api/v1/stats", admin_tok, NULL, r), 200);
 	free(r);
@@ -200,11 +234,12 @@ static void test_limit_freed_by_deadline(void **state)
 	t0 = now_s();
 	/* refused while the limit is held: try again until served */
 	while ((st = rf_request("GET", "/api/v1/stats", admin_tok, NULL, r)) != 200 &&
-	       now_s() - t0 < GIVE_UP_S)
+	       now_s() - t0 < SERVED_WITHIN_S)
 		usleep(200 * 1000);
-	fprintf(stderr, "# served after %.1f s with the limit held\n", now_s() - t0);
+	fprintf(stderr, "# served after %.1f s with the limit held (HTTP %ld)\n",
+		now_s() - t0, st);
 	assert_int_equal(st, 200);
-	assert_true(now_s() - t0 < DEADLINE_S + 3);
+	assert_true(now_s() - t0 < SERVED_WITHIN_S);
 	for (i = 0; i < SLOW_N; i++) {
 		pthread_join(s[i].th, NULL);
 		assert_true(s[i].cut_after > 0);
