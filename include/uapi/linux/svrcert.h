@@ -82,6 +82,17 @@ enum svrcert_cmd {
 	SVRCERT_CMD_GET_STATS,		/* -> SVRCERT_A_STATS */
 	SVRCERT_CMD_RESET_STATS,	/* zero the counters */
 	SVRCERT_CMD_EVENT,		/* multicast only: SVRCERT_A_EVENT */
+	SVRCERT_CMD_APPLY_KEYS_DELTA,	/* SVRCERT_A_KEYS added and/or
+					 * SVRCERT_A_KEYS_DEL removed, on the
+					 * live set as ONE atomic step: a
+					 * packet sees the set before or after,
+					 * never a mix, and a key kept is never
+					 * absent. All or nothing: -ENOSPC past
+					 * max_keys, -EINVAL for a key in both
+					 * lists, the set unchanged. Adding a
+					 * present key or removing an absent
+					 * one is no error. Reply:
+					 * SVRCERT_A_KEY_COUNT */
 	__SVRCERT_CMD_MAX
 };
 #define SVRCERT_CMD_MAX (__SVRCERT_CMD_MAX - 1)
@@ -113,6 +124,8 @@ enum svrcert_attr {
 	SVRCERT_A_STATS,		/* nest: enum svrcert_stats_attr */
 	SVRCERT_A_EVENT,		/* nest: enum svrcert_event_attr */
 	SVRCERT_A_PAD,
+	SVRCERT_A_KEYS_DEL,		/* binary as SVRCERT_A_KEYS: the keys
+					 * APPLY_KEYS_DELTA removes */
 	__SVRCERT_A_MAX
 };
 #define SVRCERT_A_MAX (__SVRCERT_A_MAX - 1)
@@ -184,6 +197,9 @@ enum svrcert_stats_attr {
 					 * received) */
 	SVRCERT_STATS_A_TX_DROPPED,	/* nest: as SVRCERT_STATS_A_TX_ACCEPTED */
 	SVRCERT_STATS_A_TX_NOT_PEER,	/* u64 packets sent to non-peers */
+	SVRCERT_STATS_A_KEYS_DELTAS,	/* u64 APPLY_KEYS_DELTAs applied */
+	SVRCERT_STATS_A_KEYS_LOADS,	/* u64 bulk loads committed (LOAD_COMMIT);
+					 * neither is zeroed by RESET_STATS */
 	__SVRCERT_STATS_A_MAX
 };
 #define SVRCERT_STATS_A_MAX (__SVRCERT_STATS_A_MAX - 1)
