@@ -75,7 +75,12 @@ void __svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
 	default:
 		break;
 	}
-	if (dropped)
+	/*
+	 * Not for an unprotected packet: anyone can forge one with the
+	 * peer's address, and it would use up the once-per-peer event that
+	 * a real certificate failure must raise.
+	 */
+	if (dropped && reason != SVRCERT_REASON_UNPROTECTED)
 		svrcert_events_mark(sn, peer, SVRCERT_SEEN_FAIL_HARD_DROP,
 				    reason, now);
 }

@@ -14,19 +14,129 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 
+#include <net/xfrm.h>
+
 #include "hooks.h"
 #include "netns.h"
 #include "verdict.h"
 
+/*
+ * Did xfrm decrypt @skb with an ESP SA whose source is an address of
+ * @peer? Only xfrm_input() fills the sec_path, after the SA (found by our
+ * destination address and the SPI) authenticated the packet, and it
+ * holds a reference on each state for the skb's life: reading them needs
+ * no lock. The SA's source is compared, not only "some sec_path", because
+ * xfrm finds an inbound SA without looking at the source address: the
+ * holder of another peer's key could otherwise wrap a packet with this
+ * peer's address in its own ESP.
+ */
+static bool svrcert_esp_from(const struct svrcert_peer *peer,
+			     const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_XFRM)
+	const struct sec_path *sp = skb_sec_path(skb);
+	const struct xfrm_state *x;
+	struct in6_addr src;
+	u32 j;
+	int i;
+
+	for (i = 0; sp && i < sp->len; i++) {
+		x = sp->xvec[i];
+		if (x->id.proto != IPPROTO_ESP)
+			continue;
+		if (x->props.family == AF_INET)
+			ipv6_addr_set_v4mapped(x->props.saddr.a4, &src);
+		else if (x->props.family == AF_INET6)
+			src = x->props.saddr.in6;
+		else
+			continue;
+		for (j = 0; j < peer->naddrs; j++)
+			if (ipv6_addr_equal(&src, &peer->addrs[j]))
+				return true;
+	}
+#endif
+	return false;
+}
+
+/*
+ * A packet received from @peer, which requires ESP: @proto its transport
+ * protocol, @thoff where that header is (-1: a non-first fragment).
+ * Unprotected unless it is
+ *  - ESP itself: the carrier, not yet decrypted (this hook is at
+ *    PRE_ROUTING, before xfrm_input()). Its content, once decrypted,
+ *    comes back through PRE_ROUTING (xfrm4/6_transport_finish(), or
+ *    ip_rcv() after GRO decapsulation) with the sec_path, and is judged
+ *    then; a forged ESP packet fails xfrm's authentication and goes
+ *    nowhere;
+ *  - of a protocol the peer's ESP does not cover (protect = ...);
+ *  - decrypted by an ESP SA of this peer (svrcert_esp_from());
+ *  - TCP to our or from the peer's authentication port, exempt as in
+ *    svrcertd's xfrm policies (it must work before keys exist).
+ * A fragment whose ports are not in it is not the authentication channel
+ * (TCP, DF set), so a plain one is unprotected.
+ */
+static bool svrcert_unprotected(const struct svrcert_peer *peer,
+				const struct sk_buff *skb, u8 proto, int thoff)
+{
+	__be16 _ports[2];
+	const __be16 *ports;
+
+	if (proto == IPPROTO_ESP ||
+	    (peer->esp_proto && proto != peer->esp_proto) ||
+	    svrcert_esp_from(peer, skb))
+		return false;
+	if (proto != IPPROTO_TCP || thoff < 0)
+		return true;
+	ports = skb_header_pointer(skb, thoff, sizeof(_ports), _ports);
+	if (!ports)
+		return true;
+	return !((peer->auth_port && ntohs(ports[1]) == peer->auth_port) ||
+		 (peer->peer_auth_port &&
+		  ntohs(ports[0]) == peer->peer_auth_port));
+}
+
+/* svrcert_unprotected() for a packet whose network header is at hand. */
+static bool svrcert_skb_unprotected(const struct svrcert_peer *peer,
+				    const struct sk_buff *skb)
+{
+	__be16 frag_off = 0;
+	u8 nexthdr, _nh;
+	const u8 *nh;
+	int thoff;
+
+	if (ip_hdr(skb)->version == 4) {
+		thoff = ntohs(ip_hdr(skb)->frag_off) & IP_OFFSET ? -1 :
+			ip_hdrlen(skb);
+		return svrcert_unprotected(peer, skb, ip_hdr(skb)->protocol,
+					   thoff);
+	}
+	nexthdr = ipv6_hdr(skb)->nexthdr;
+	thoff = ipv6_skip_exthdr(skb, sizeof(struct ipv6hdr), &nexthdr,
+				 &frag_off);
+	if (thoff >= 0 && (frag_off & htons(IP6_OFFSET))) {
+		/*
+		 * Without nf_defrag_ipv6, IPv6 reassembles after this hook;
+		 * on a later fragment ipv6_skip_exthdr() stops at the
+		 * fragment header, whose first byte says what is fragmented
+		 * (ESP, for a large ESP packet).
+		 */
+		nh = skb_header_pointer(skb, thoff, sizeof(_nh), &_nh);
+		nexthdr = nh ? *nh : NEXTHDR_FRAGMENT;
+		thoff = -1;
+	}
+	return svrcert_unprotected(peer, skb, nexthdr, thoff);
+}
+
 enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 				   const struct svrcert_policy *pol,
+				   const struct sk_buff *skb,
 				   const struct in6_addr *addr,
 				   enum svrcert_dir dir,
 				   enum svrcert_reason *reason)
 {
 	struct svrcert_peer *peer;
 	enum svrcert_verdict verdict;
-	bool dropped;
+	bool dropped, unprotected;
 	time64_t now;
 
 	peer = svrcert_peer_lookup(&sn->peers, addr);
@@ -37,8 +147,11 @@ enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 	}
 	/* Every packet: a certificate that expires mid-flow is caught. */
 	now = ktime_get_real_seconds();
+	/* Only received packets: xfrm protects sent ones after this hook. */
+	unprotected = dir == SVRCERT_DIR_RX && peer->esp_required &&
+		      svrcert_skb_unprotected(peer, skb);
 	verdict = svrcert_verdict(&peer->cert, rcu_dereference(sn->revset),
-				  now, pol, reason);
+				  now, pol, unprotected, reason);
 	dropped = verdict == SVRCERT_VERDICT_DROP;
 	svrcert_stats_packet(sn->stats.pcpu, dir, dropped, *reason);
 	svrcert_peer_count(peer, dir, dropped);
@@ -85,7 +198,8 @@ svrcert_hook4(struct svrcert_net *sn, struct sk_buff *skb, enum svrcert_dir dir)
 		return NF_ACCEPT;
 	ipv6_addr_set_v4mapped(dir == SVRCERT_DIR_RX ? iph->saddr : iph->daddr,
 			       &addr);
-	if (svrcert_judge(sn, pol, &addr, dir, &reason) == SVRCERT_VERDICT_DROP)
+	if (svrcert_judge(sn, pol, skb, &addr, dir, &reason) ==
+	    SVRCERT_VERDICT_DROP)
 		return NF_DROP;
 	return NF_ACCEPT;
 }
@@ -116,8 +230,8 @@ svrcert_hook6(struct svrcert_net *sn, struct sk_buff *skb, enum svrcert_dir dir)
 	pol = rcu_dereference(sn->policy);
 	if (svrcert_ipv6_outside_window(pol, skb))
 		return NF_ACCEPT;
-	if (svrcert_judge(sn, pol, dir == SVRCERT_DIR_RX ? &ip6h->saddr :
-							   &ip6h->daddr,
+	if (svrcert_judge(sn, pol, skb, dir == SVRCERT_DIR_RX ? &ip6h->saddr :
+								&ip6h->daddr,
 			  dir, &reason) == SVRCERT_VERDICT_DROP)
 		return NF_DROP;
 	return NF_ACCEPT;

@@ -9,6 +9,7 @@
 
 struct svrcert_net;
 struct svrcert_policy;
+struct sk_buff;
 
 /*
  * Received: netfilter PRE_ROUTING, after defrag and the raw table, before
@@ -32,11 +33,13 @@ int svrcert_hooks_register(struct svrcert_net *sn);
 void svrcert_hooks_unregister(struct svrcert_net *sn);
 
 /*
- * Judge one packet from (@dir RX) or to (TX) @addr (v4-mapped for IPv4)
- * and count it. RCU, BHs off.
+ * Judge one packet @skb from (@dir RX) or to (TX) @addr (v4-mapped for
+ * IPv4) and count it. @skb is looked at only when received from a peer
+ * that requires ESP. RCU, BHs off.
  */
 enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 				   const struct svrcert_policy *pol,
+				   const struct sk_buff *skb,
 				   const struct in6_addr *addr,
 				   enum svrcert_dir dir,
 				   enum svrcert_reason *reason);

@@ -34,6 +34,8 @@ EXPORT_SYMBOL_GPL(svrcert_revset_walk_begin);
 EXPORT_SYMBOL_GPL(svrcert_revset_walk_next);
 EXPORT_SYMBOL_GPL(svrcert_revset_walk_end);
 EXPORT_SYMBOL_GPL(svrcert_revset_mem);
+EXPORT_SYMBOL_GPL(svrcert_revset_delta_prepare);
+EXPORT_SYMBOL_GPL(svrcert_revset_delta_finish);
 EXPORT_SYMBOL_GPL(svrcert_verdict);
 EXPORT_SYMBOL_GPL(svrcert_judge);
 EXPORT_SYMBOL_GPL(svrcert_stats_init);

@@ -105,6 +105,8 @@ const struct nla_policy svrcert_attr_policy[SVRCERT_A_MAX + 1] = {
 	[SVRCERT_A_STATS] = { .type = NLA_REJECT },
 	[SVRCERT_A_EVENT] = { .type = NLA_REJECT },
 	[SVRCERT_A_PAD] = { .type = NLA_REJECT },
+	[SVRCERT_A_KEYS_DEL] = NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+						      svrcert_validate_keys),
 };
 
 /*
@@ -250,7 +252,11 @@ static int svrcert_stats_fill_locked(struct sk_buff *skb, struct svrcert_net *sn
 	    nla_put_u64_64bit(skb, SVRCERT_STATS_A_EVENTS_SENT, sn->events.sent,
 			      SVRCERT_STATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, SVRCERT_STATS_A_EVENTS_SUPPRESSED,
-			      sn->events.suppressed, SVRCERT_STATS_A_PAD))
+			      sn->events.suppressed, SVRCERT_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, SVRCERT_STATS_A_KEYS_DELTAS, sn->keys_deltas,
+			      SVRCERT_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, SVRCERT_STATS_A_KEYS_LOADS, sn->keys_loads,
+			      SVRCERT_STATS_A_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -317,6 +323,7 @@ static const struct genl_ops svrcert_genl_ops[] = {
 	},
 	SVRCERT_DO(SVRCERT_CMD_GET_STATS, svrcert_nl_get_stats),
 	SVRCERT_DO(SVRCERT_CMD_RESET_STATS, svrcert_nl_reset_stats),
+	SVRCERT_DO(SVRCERT_CMD_APPLY_KEYS_DELTA, svrcert_nl_apply_keys_delta),
 };
 
 static const struct genl_multicast_group svrcert_genl_mcgrps[] = {

@@ -48,6 +48,7 @@ int svrcert_nl_load_begin(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_load_chunk(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info);
 int svrcert_nl_load_abort(struct sk_buff *skb, struct genl_info *info);
+int svrcert_nl_apply_keys_delta(struct sk_buff *skb, struct genl_info *info);
 void svrcert_nl_keys_release(struct net *net, u32 portid);
 
 /* netlink_peers.c */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Revocation set commands: incremental add/delete/flush on the live set,
- * the bulk load (begin, chunks, commit, abort) into a staging set, and the
- * key dump.
+ * the atomic delta, the bulk load (begin, chunks, commit, abort) into a
+ * staging set, and the key dump.
  *
  * A bulk load belongs to the netlink socket that began it: another socket
  * gets -EBUSY, and the load is dropped when its socket closes. A chunk that
@@ -100,6 +100,64 @@ int svrcert_nl_flush_keys(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/* Reply of LOAD_COMMIT and APPLY_KEYS_DELTA: keys in the live set. */
+static int svrcert_key_count_fill(struct sk_buff *skb, void *arg)
+{
+	return nla_put_u32(skb, SVRCERT_A_KEY_COUNT, *(u32 *)arg);
+}
+
+static void svrcert_delta_errmsg(struct genl_info *info, int err)
+{
+	if (err == -ENOSPC)
+		NL_SET_ERR_MSG(info->extack,
+			       "revocation set would exceed module parameter max_keys; nothing changed");
+	else if (err == -EINVAL)
+		NL_SET_ERR_MSG(info->extack,
+			       "a key is both in SVRCERT_A_KEYS and SVRCERT_A_KEYS_DEL; nothing changed");
+	else if (err)
+		NL_SET_ERR_MSG(info->extack, "out of memory; nothing changed");
+}
+
+/*
+ * Keys added and removed as one change of the live set: prepared invisibly
+ * (revset.c), published with the pointer swap of a new view of the same
+ * table, then tidied once readers of the old view are gone. The work is
+ * O(keys in the delta) and two grace periods, not O(set) as a bulk load.
+ */
+int svrcert_nl_apply_keys_delta(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *add = info->attrs[SVRCERT_A_KEYS];
+	struct nlattr *del = info->attrs[SVRCERT_A_KEYS_DEL];
+	struct svrcert_net *sn = svrcert_info_net(info);
+	struct svrcert_revset_delta d;
+	u32 count = 0;
+	int err;
+
+	if (!add && !del) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing SVRCERT_A_KEYS and SVRCERT_A_KEYS_DEL");
+		return -EINVAL;
+	}
+	mutex_lock(&sn->lock);
+	err = svrcert_netns_activate(sn);
+	if (!err)	/* lengths: the policy checked them */
+		err = svrcert_revset_delta_prepare(svrcert_live(sn),
+				add ? nla_data(add) : NULL,
+				add ? nla_len(add) / SVRCERT_KEY_LEN : 0,
+				del ? nla_data(del) : NULL,
+				del ? nla_len(del) / SVRCERT_KEY_LEN : 0, &d);
+	if (!err) {
+		svrcert_netns_swap_revset(sn, d.next);
+		svrcert_revset_delta_finish(&d);
+		sn->keys_deltas++;
+		count = svrcert_revset_count(d.next);
+	}
+	mutex_unlock(&sn->lock);
+	svrcert_delta_errmsg(info, err);
+	return err ?: svrcert_nl_reply(info, SVRCERT_CMD_APPLY_KEYS_DELTA,
+				      svrcert_key_count_fill, &count);
+}
+
 /* Is the staging set there and ours? Caller holds sn->lock. */
 static int svrcert_load_owned(struct svrcert_net *sn, struct genl_info *info)
 {
@@ -183,11 +241,6 @@ out:
 	return err;
 }
 
-static int svrcert_commit_fill(struct sk_buff *skb, void *arg)
-{
-	return nla_put_u32(skb, SVRCERT_A_KEY_COUNT, *(u32 *)arg);
-}
-
 int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct svrcert_net *sn = svrcert_info_net(info);
@@ -199,13 +252,14 @@ int svrcert_nl_load_commit(struct sk_buff *skb, struct genl_info *info)
 	if (!err) {
 		count = svrcert_revset_count(sn->staging);
 		svrcert_netns_swap_revset(sn, sn->staging);
+		sn->keys_loads++;
 		sn->staging = NULL;
 		WRITE_ONCE(sn->staging_portid, 0);
 	}
 	mutex_unlock(&sn->lock);
 	/* The swap is done; a lost reply does not undo it. */
 	return err ?: svrcert_nl_reply(info, SVRCERT_CMD_LOAD_COMMIT,
-				      svrcert_commit_fill, &count);
+				      svrcert_key_count_fill, &count);
 }
 
 int svrcert_nl_load_abort(struct sk_buff *skb, struct genl_info *info)

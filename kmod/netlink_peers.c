@@ -82,9 +82,40 @@ static int svrcert_parse_cert(struct svrcert_peer *peer, struct nlattr **tb,
 	return 0;
 }
 
+/* ESP's four attributes: each one left out is @old's (or 0 for a new peer). */
+static int svrcert_parse_esp(struct svrcert_peer *peer, struct svrcert_peer *old,
+			     struct nlattr **tb, struct netlink_ext_ack *extack)
+{
+	struct nlattr *a;
+
+	if (old) {
+		peer->esp_required = old->esp_required;
+		peer->esp_proto = old->esp_proto;
+		peer->auth_port = old->auth_port;
+		peer->peer_auth_port = old->peer_auth_port;
+	}
+	if (tb[SVRCERT_PEER_A_ESP_REQUIRED])
+		peer->esp_required = nla_get_u8(tb[SVRCERT_PEER_A_ESP_REQUIRED]);
+	a = tb[SVRCERT_PEER_A_ESP_PROTO];
+	if (a && nla_get_u8(a) == IPPROTO_ESP) {
+		/* ESP is the carrier: it cannot itself arrive inside ESP. */
+		NL_SET_ERR_MSG_ATTR(extack, a, "ESP cannot protect ESP (50)");
+		return -EINVAL;
+	}
+	if (a)
+		peer->esp_proto = nla_get_u8(a);
+	if (tb[SVRCERT_PEER_A_AUTH_PORT])
+		peer->auth_port = nla_get_u16(tb[SVRCERT_PEER_A_AUTH_PORT]);
+	if (tb[SVRCERT_PEER_A_PEER_AUTH_PORT])
+		peer->peer_auth_port =
+			nla_get_u16(tb[SVRCERT_PEER_A_PEER_AUTH_PORT]);
+	return 0;
+}
+
 /*
  * Fill @peer from the SVRCERT_A_PEER nest. When replacing (@old set),
- * certificate, addresses and state may be left out and are kept.
+ * certificate, addresses, state and the ESP attributes may be left out
+ * and are kept.
  */
 int svrcert_parse_peer(struct svrcert_peer *peer, struct svrcert_peer *old,
 		       struct nlattr **tb, struct netlink_ext_ack *extack)
@@ -92,6 +123,9 @@ int svrcert_parse_peer(struct svrcert_peer *peer, struct svrcert_peer *old,
 	int err;
 
 	nla_strscpy(peer->name, tb[SVRCERT_PEER_A_NAME], sizeof(peer->name));
+	err = svrcert_parse_esp(peer, old, tb, extack);
+	if (err)
+		return err;
 	if (tb[SVRCERT_PEER_A_CERT]) {
 		err = svrcert_parse_cert(peer, tb, extack);
 		if (err)
@@ -261,9 +295,10 @@ static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
 	struct svrcert_peer_sums n;
 
 	rcu_read_lock();
+	/* The verdict of a packet that is protected, or needs not be. */
 	verdict = svrcert_verdict(c, rcu_dereference(sn->revset),
 				  ktime_get_real_seconds(),
-				  rcu_dereference(sn->policy), &reason);
+				  rcu_dereference(sn->policy), false, &reason);
 	rcu_read_unlock();
 	svrcert_peer_counters_read(peer, &n);
 	nest = nla_nest_start(skb, SVRCERT_A_PEER);
@@ -277,6 +312,10 @@ static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
 	    nla_put_s64(skb, SVRCERT_PEER_A_NOT_AFTER, c->not_after, SVRCERT_PEER_A_PAD) ||
 	    nla_put_u8(skb, SVRCERT_PEER_A_VERDICT, verdict) ||
 	    nla_put_u8(skb, SVRCERT_PEER_A_REASON, reason) ||
+	    nla_put_u8(skb, SVRCERT_PEER_A_ESP_REQUIRED, peer->esp_required) ||
+	    nla_put_u8(skb, SVRCERT_PEER_A_ESP_PROTO, peer->esp_proto) ||
+	    nla_put_u16(skb, SVRCERT_PEER_A_AUTH_PORT, peer->auth_port) ||
+	    nla_put_u16(skb, SVRCERT_PEER_A_PEER_AUTH_PORT, peer->peer_auth_port) ||
 	    svrcert_fill_counters(skb, &n))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);

@@ -34,6 +34,8 @@ struct svrcert_net {
 	struct svrcert_revset *staging;		/* bulk load in progress */
 	u32 staging_portid;			/* netlink socket that owns it */
 	u32 keys_gen;				/* bumped on every set change */
+	u64 keys_deltas;			/* APPLY_KEYS_DELTAs applied */
+	u64 keys_loads;				/* bulk loads committed */
 	struct svrcert_peers peers;
 	struct svrcert_stats stats;
 	struct svrcert_events events;

@@ -51,6 +51,15 @@ struct svrcert_peer {
 	 * certificate): it gates the event, which is queued as a copy.
 	 */
 	unsigned long seen;
+	/*
+	 * ESP: what svrcertd installed for this peer (UAPI's
+	 * SVRCERT_PEER_A_ESP_*). Fixed for the record's life (a change is a
+	 * replace), so the data path reads them plainly.
+	 */
+	bool esp_required;
+	u8 esp_proto;			/* 0: all IP */
+	u16 auth_port;			/* ours; 0: none */
+	u16 peer_auth_port;		/* the peer's; 0: none */
 	u32 naddrs;
 	struct in6_addr addrs[SVRCERT_PEER_ADDRS_MAX];
 	char name[SVRCERT_PEER_NAME_MAX + 1];

@@ -12,8 +12,26 @@
 #include <linux/workqueue.h>
 #include <linux/svrcert.h>
 
-struct svrcert_revset {
+/*
+ * The keys of a set: one hash table, shared by the set's views (see
+ * struct svrcert_revset). Written only by the netns writer.
+ */
+struct svrcert_revtab {
 	struct rhashtable ht;
+	u32 count;		/* keys in the newest view */
+	u32 epoch;		/* the newest view's epoch; never 0 */
+	refcount_t views;	/* views pointing here */
+};
+
+/*
+ * What readers dereference: a view of a table at one epoch. A delta
+ * publishes a new view (same table, next epoch) with one pointer store, so
+ * a packet, which reads the live pointer once, judges all its lookups at
+ * one epoch: the whole delta or none of it (see svrcert_revset_delta_*).
+ */
+struct svrcert_revset {
+	struct svrcert_revtab *tab;
+	u32 epoch;		/* fixed: which tagged entries this view sees */
 	/*
 	 * Changes whenever the keys a reader can find change, and is unique
 	 * among all sets: a peer's cached "revoked?" answer carries the
@@ -21,9 +39,22 @@ struct svrcert_revset {
 	 */
 	unsigned long gen;
 	u32 max_keys;		/* insert beyond this fails with -ENOSPC */
-	u32 count;		/* keys in the set; written by the writer */
 	refcount_t ref;		/* the live/staging pointer, open dumps */
 	struct rcu_work destroy_work;
+};
+
+struct svrcert_key;
+
+/*
+ * A prepared delta: @next is the view to publish in place of the live one;
+ * the rest is for svrcert_revset_delta_finish().
+ */
+struct svrcert_revset_delta {
+	struct svrcert_revset *next;
+	struct svrcert_key **added;
+	struct svrcert_key **gone;
+	u32 n_added;
+	u32 n_gone;
 };
 
 /* Resumable position of a dump (see svrcert_revset_walk_next()). */
@@ -55,6 +86,11 @@ int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 		       u32 *added);
 int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
 		       u32 *removed);
+int svrcert_revset_delta_prepare(struct svrcert_revset *live,
+				 const u8 *add, u32 n_add,
+				 const u8 *del, u32 n_del,
+				 struct svrcert_revset_delta *d);
+void svrcert_revset_delta_finish(struct svrcert_revset_delta *d);
 u32 svrcert_revset_count(const struct svrcert_revset *set);
 u64 svrcert_revset_mem(struct svrcert_revset *set);
 void svrcert_revset_walk_begin(struct svrcert_revset_walk *w,

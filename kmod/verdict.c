@@ -39,7 +39,8 @@ static bool svrcert_revoked(struct svrcert_peer_cert *cert,
 static enum svrcert_reason svrcert_reason_of(struct svrcert_peer_cert *cert,
 					     struct svrcert_revset *live,
 					     time64_t now,
-					     const struct svrcert_policy *pol)
+					     const struct svrcert_policy *pol,
+					     bool unprotected)
 {
 	if (pol->self_state != SVRCERT_STATE_VALID &&
 	    (pol->peer_validation || pol->self_state != SVRCERT_STATE_UNKNOWN))
@@ -60,6 +61,13 @@ static enum svrcert_reason svrcert_reason_of(struct svrcert_peer_cert *cert,
 		return SVRCERT_REASON_EXPIRED;
 	if (cert->state != SVRCERT_STATE_VALID)
 		return SVRCERT_REASON_INVALID;	/* unknown future state */
+	/*
+	 * Last: a packet that only claims the peer's address says nothing
+	 * about its certificate, but a bad certificate is news whatever
+	 * the packet.
+	 */
+	if (unprotected)
+		return SVRCERT_REASON_UNPROTECTED;
 	return SVRCERT_REASON_OK;
 }
 
@@ -67,9 +75,10 @@ enum svrcert_verdict svrcert_verdict(struct svrcert_peer_cert *cert,
 				     struct svrcert_revset *live,
 				     time64_t now,
 				     const struct svrcert_policy *pol,
+				     bool unprotected,
 				     enum svrcert_reason *reason)
 {
-	*reason = svrcert_reason_of(cert, live, now, pol);
+	*reason = svrcert_reason_of(cert, live, now, pol, unprotected);
 	if (*reason == SVRCERT_REASON_OK || *reason == SVRCERT_REASON_DISABLED)
 		return SVRCERT_VERDICT_ACCEPT;
 	return pol->failure_mode == SVRCERT_FAIL_HARD ? SVRCERT_VERDICT_DROP :

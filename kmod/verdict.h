@@ -33,6 +33,8 @@ struct svrcert_peer_cert {
 };
 
 /*
+ * @unprotected: the packet came from a peer that requires ESP without it
+ * (the hook's finding); it matters only when the certificate is fine.
  * The only side effect: @cert->revoked_cache. Caller holds rcu_read_lock()
  * (for @live).
  */
@@ -40,6 +42,7 @@ enum svrcert_verdict svrcert_verdict(struct svrcert_peer_cert *cert,
 				     struct svrcert_revset *live,
 				     time64_t now,
 				     const struct svrcert_policy *pol,
+				     bool unprotected,
 				     enum svrcert_reason *reason);
 
 #endif /* _SVRCERT_VERDICT_H */

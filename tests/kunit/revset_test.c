@@ -3,7 +3,10 @@
  * KUnit: the revocation set. Incremental add/delete, the bound (-ENOSPC
  * with the set untouched), memory per key, the dump cursor, and the swap
  * semantics: a reader looking up a key that is in every set it can see
- * never misses, however often the sets are swapped under it.
+ * never misses, however often the sets are swapped under it. Atomic
+ * deltas: the live view sees none of a prepared delta, the published one
+ * all of it, a failing delta changes nothing, and a reader never sees half
+ * of one.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
@@ -114,7 +117,8 @@ static void revset_memory_per_key(struct kunit *test)
 	msleep(200);
 	mem = svrcert_revset_mem(set);
 	kunit_info(test, "%u keys: %llu bytes, %llu per key", n, mem, mem / n);
-	KUNIT_EXPECT_LE(test, mem, 64ULL * n);
+	/* 48-byte entries (key, hash link, two delta tags) + 21.3 B of table. */
+	KUNIT_EXPECT_LE(test, mem, 72ULL * n);
 	svrcert_revset_destroy(set);
 }
 
@@ -291,6 +295,226 @@ static void revset_swap_never_hits(struct kunit *test)
 	swap_rounds(test, false, SWAP_ROUNDS);
 }
 
+/* Keys @from..@to of @keys (seed order): how many @set sees. */
+static u32 seen_range(struct svrcert_revset *set, const u8 *keys, u32 from,
+		      u32 to)
+{
+	u32 i, n = 0;
+
+	for (i = from; i < to; i++)
+		n += contains(set, keys + i * SVRCERT_KEY_LEN);
+	return n;
+}
+
+/* Publish a prepared delta the way the netlink command does, minus netns. */
+static struct svrcert_revset *delta_publish(struct svrcert_revset *live,
+					    struct svrcert_revset_delta *d)
+{
+	svrcert_revset_delta_finish(d);
+	svrcert_revset_destroy(live);	/* no reader in this test */
+	return d->next;
+}
+
+/*
+ * Keys 0..9 in the set; a delta adds 10..14 and removes 0..2. Prepared,
+ * the live view still sees exactly 0..9 and the view to publish exactly
+ * 3..14; after finishing, the new view is unchanged, count 12.
+ */
+static void revset_delta_atomic(struct kunit *test)
+{
+	struct svrcert_revset *set = svrcert_revset_create(0, 100);
+	u8 *keys = alloc_keys(test, 15, 7);
+	struct svrcert_revset_delta d;
+	u32 added;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, 10, &added), 0);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_delta_prepare(set,
+			keys + 10 * SVRCERT_KEY_LEN, 5, keys, 3, &d), 0);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 0, 10), 10U);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 10, 15), 0U);
+	KUNIT_EXPECT_EQ(test, seen_range(d.next, keys, 0, 3), 0U);
+	KUNIT_EXPECT_EQ(test, seen_range(d.next, keys, 3, 15), 12U);
+	/* A peer's cached answer is invalidated by the new view. */
+	KUNIT_EXPECT_NE(test, svrcert_revset_gen(set), svrcert_revset_gen(d.next));
+	set = delta_publish(set, &d);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 0, 3), 0U);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 3, 15), 12U);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 12U);
+	/* A second delta on the new view: tags were cleared by the first. */
+	KUNIT_ASSERT_EQ(test, svrcert_revset_delta_prepare(set, keys, 3,
+			keys + 10 * SVRCERT_KEY_LEN, 5, &d), 0);
+	set = delta_publish(set, &d);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 0, 10), 10U);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 10, 15), 0U);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 10U);
+	svrcert_revset_destroy(set);
+}
+
+/* After a failed delta: 0..9 seen, 10..14 not, count 10. */
+static void expect_unchanged(struct kunit *test, struct svrcert_revset *set,
+			     const u8 *keys)
+{
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 0, 10), 10U);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 10, 15), 0U);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 10U);
+}
+
+/*
+ * All or nothing: past max_keys (-ENOSPC) and with a key both added and
+ * removed (-EINVAL) the set is as before, and the next delta still works
+ * (the removal tags of the failed one were undone). Exactly at the bound
+ * the delta fits, removals counted. Freed entries: kmemleak.
+ */
+static void revset_delta_all_or_nothing(struct kunit *test)
+{
+	struct svrcert_revset *set = svrcert_revset_create(0, 12);
+	u8 *keys = alloc_keys(test, 15, 8);
+	u8 *both = alloc_keys(test, 2, 8);	/* keys 0 and 1 */
+	struct svrcert_revset_delta d;
+	u32 added;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, 10, &added), 0);
+	/* 10 - 2 + 5 = 13 > 12 */
+	KUNIT_EXPECT_EQ(test, svrcert_revset_delta_prepare(set,
+			keys + 10 * SVRCERT_KEY_LEN, 5, keys, 2, &d), -ENOSPC);
+	expect_unchanged(test, set, keys);
+	/* Key 0 added and removed; key 12 would be added. */
+	memcpy(both + SVRCERT_KEY_LEN, keys + 12 * SVRCERT_KEY_LEN,
+	       SVRCERT_KEY_LEN);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_delta_prepare(set, both, 2,
+			keys, 3, &d), -EINVAL);
+	expect_unchanged(test, set, keys);
+	/* 10 - 3 + 5 = 12: fits. */
+	KUNIT_ASSERT_EQ(test, svrcert_revset_delta_prepare(set,
+			keys + 10 * SVRCERT_KEY_LEN, 5, keys, 3, &d), 0);
+	set = delta_publish(set, &d);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 0, 3), 0U);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 3, 15), 12U);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 12U);
+	svrcert_revset_destroy(set);
+}
+
+/*
+ * Removing absent keys and adding present ones are no-ops, duplicates in
+ * either list count once, and a delta with only one list works.
+ */
+static void revset_delta_noops(struct kunit *test)
+{
+	struct svrcert_revset *set = svrcert_revset_create(0, 100);
+	u8 *keys = alloc_keys(test, 15, 9);
+	u8 *dup = alloc_keys(test, 4, 9);	/* keys 0..3 */
+	struct svrcert_revset_delta d;
+	u32 added;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, 10, &added), 0);
+	/* Add present 0..4, remove absent 10..14: nothing changes. */
+	KUNIT_ASSERT_EQ(test, svrcert_revset_delta_prepare(set, keys, 5,
+			keys + 10 * SVRCERT_KEY_LEN, 5, &d), 0);
+	set = delta_publish(set, &d);
+	expect_unchanged(test, set, keys);
+	/* Remove 0, 1, 0, 1: two keys gone; count 8. */
+	memcpy(dup + 2 * SVRCERT_KEY_LEN, dup, 2 * SVRCERT_KEY_LEN);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_delta_prepare(set, NULL, 0,
+			dup, 4, &d), 0);
+	set = delta_publish(set, &d);
+	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 0, 2), 0U);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 8U);
+	/* Add 0, 1, 0, 1: back to 10. */
+	KUNIT_ASSERT_EQ(test, svrcert_revset_delta_prepare(set, dup, 4,
+			NULL, 0, &d), 0);
+	set = delta_publish(set, &d);
+	expect_unchanged(test, set, keys);
+	svrcert_revset_destroy(set);
+}
+
+struct delta_ctx {
+	struct svrcert_revset __rcu *live;
+	u8 keys[3 * SVRCERT_KEY_LEN];	/* K (kept), X, Y */
+	atomic_long_t lookups;
+	atomic_long_t torn;
+	struct completion started;
+};
+
+/*
+ * Reads the live pointer once per "packet", as the hooks do, and looks up
+ * three keys: K is in every state; deltas alternate X and Y, so exactly
+ * one of them is seen unless a packet saw half a delta.
+ */
+static int delta_reader(void *arg)
+{
+	struct delta_ctx *ctx = arg;
+	struct svrcert_revset *set;
+	bool first = true, k, x, y;
+
+	while (!kthread_should_stop()) {
+		rcu_read_lock();
+		set = rcu_dereference(ctx->live);
+		k = svrcert_revset_contains(set, ctx->keys);
+		x = svrcert_revset_contains(set, ctx->keys + SVRCERT_KEY_LEN);
+		y = svrcert_revset_contains(set, ctx->keys + 2 * SVRCERT_KEY_LEN);
+		rcu_read_unlock();
+		if (!k || x == y)
+			atomic_long_inc(&ctx->torn);
+		atomic_long_inc(&ctx->lookups);
+		if (first) {
+			complete(&ctx->started);
+			first = false;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+#define DELTA_ROUNDS	30
+
+static void revset_delta_never_torn(struct kunit *test)
+{
+	struct delta_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	u8 *others = alloc_keys(test, SWAP_SET_KEYS, 10);
+	struct svrcert_revset *set, *old;
+	struct svrcert_revset_delta d;
+	struct task_struct *reader;
+	u32 r, added;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	fill_keys(ctx->keys, 3, 11);
+	init_completion(&ctx->started);
+	set = svrcert_revset_create(0, SWAP_SET_KEYS + 3);
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, others, SWAP_SET_KEYS,
+						 &added), 0);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, ctx->keys, 2, &added), 0);
+	RCU_INIT_POINTER(ctx->live, set);
+	reader = kthread_run(delta_reader, ctx, "svrcert-delta-test");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(reader));
+	wait_for_completion(&ctx->started);
+	for (r = 0; r < DELTA_ROUNDS; r++) {
+		/* Even rounds: X out, Y in; odd rounds the reverse. */
+		const u8 *in = ctx->keys + (r & 1 ? 1 : 2) * SVRCERT_KEY_LEN;
+		const u8 *out = ctx->keys + (r & 1 ? 2 : 1) * SVRCERT_KEY_LEN;
+
+		if (svrcert_revset_delta_prepare(set, in, 1, out, 1, &d))
+			break;
+		old = rcu_replace_pointer(ctx->live, d.next, true);
+		svrcert_revset_delta_finish(&d);
+		svrcert_revset_destroy_rcu(old);
+		set = d.next;
+		cond_resched();
+	}
+	kthread_stop(reader);
+	KUNIT_EXPECT_EQ(test, r, DELTA_ROUNDS);
+	kunit_info(test, "%ld lookups across %u deltas",
+		   atomic_long_read(&ctx->lookups), DELTA_ROUNDS);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&ctx->lookups), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ctx->torn), 0L);
+	svrcert_revset_destroy_rcu(rcu_dereference_protected(ctx->live, true));
+	rcu_barrier();
+	flush_workqueue(svrcert_wq);
+}
+
 static struct kunit_case revset_test_cases[] = {
 	KUNIT_CASE(revset_add_del),
 	KUNIT_CASE(revset_bound),
@@ -299,6 +523,10 @@ static struct kunit_case revset_test_cases[] = {
 	KUNIT_CASE(revset_dump_cursor),
 	KUNIT_CASE(revset_swap_always_hits),
 	KUNIT_CASE(revset_swap_never_hits),
+	KUNIT_CASE(revset_delta_atomic),
+	KUNIT_CASE(revset_delta_all_or_nothing),
+	KUNIT_CASE(revset_delta_noops),
+	KUNIT_CASE(revset_delta_never_torn),
 	{}
 };
 

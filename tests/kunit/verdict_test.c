@@ -2,8 +2,9 @@
 /*
  * KUnit: the verdict for every combination of peer state, revocation
  * (none, by revocation key, by fingerprint), time (before, within, after
- * the validity window, and its two edges), failure mode, peer-validation
- * and own state, checked against an expectation written independently:
+ * the validity window, and its two edges), failure mode, peer-validation,
+ * own state and an unprotected packet (esp_test.c finds that one on real
+ * skbs), checked against an expectation written independently:
  * an own certificate known to be bad first, then every condition that
  * applies as a bit per reason, the lowest one winning, relying only on
  * the UAPI promise that the reasons are numbered in the order they are
@@ -31,7 +32,8 @@ static const time64_t times[] = { NB - 1, NB, (NB + NA) / 2, NA, NA + 1 };
 
 static enum svrcert_reason expected_reason(u8 state, enum revoked_how how,
 					   time64_t now,
-					   const struct svrcert_policy *pol)
+					   const struct svrcert_policy *pol,
+					   bool unprotected)
 {
 	unsigned long applies = 0;
 
@@ -66,6 +68,8 @@ static enum svrcert_reason expected_reason(u8 state, enum revoked_how how,
 		applies |= BIT(SVRCERT_REASON_NOT_YET_VALID);
 	if (now > NA)
 		applies |= BIT(SVRCERT_REASON_EXPIRED);
+	if (unprotected)
+		applies |= BIT(SVRCERT_REASON_UNPROTECTED);
 	if (!applies)
 		return SVRCERT_REASON_OK;
 	return __ffs(applies);
@@ -106,8 +110,9 @@ static void verdict_all_combinations(struct kunit *test)
 	struct svrcert_policy pol;
 	enum svrcert_reason reason, want;
 	enum svrcert_verdict verdict;
-	unsigned int state, how, t, mode, val, self, checked = 0;
+	unsigned int state, how, t, mode, val, self, unprot, checked = 0;
 
+	for (unprot = 0; unprot <= 1; unprot++)
 	for (state = 0; state <= SVRCERT_STATE_MAX; state++)
 	for (how = 0; how < REVOKED_HOW_N; how++)
 	for (t = 0; t < ARRAY_SIZE(times); t++)
@@ -119,21 +124,21 @@ static void verdict_all_combinations(struct kunit *test)
 		pol.failure_mode = mode;
 		pol.self_state = self;
 		make_cert(ctx, state, how);
-		want = expected_reason(state, how, times[t], &pol);
+		want = expected_reason(state, how, times[t], &pol, unprot);
 		rcu_read_lock();
 		verdict = svrcert_verdict(&ctx->cert, ctx->set, times[t], &pol,
-					  &reason);
+					  unprot, &reason);
 		rcu_read_unlock();
 		KUNIT_EXPECT_EQ_MSG(test, reason, want,
-				    "state=%u revoked=%u t=%u mode=%u val=%u self=%u",
-				    state, how, t, mode, val, self);
+				    "state=%u revoked=%u t=%u mode=%u val=%u self=%u unprot=%u",
+				    state, how, t, mode, val, self, unprot);
 		KUNIT_EXPECT_EQ_MSG(test, verdict == SVRCERT_VERDICT_DROP,
 				    expected_drop(want, &pol),
-				    "state=%u revoked=%u t=%u mode=%u val=%u self=%u",
-				    state, how, t, mode, val, self);
+				    "state=%u revoked=%u t=%u mode=%u val=%u self=%u unprot=%u",
+				    state, how, t, mode, val, self, unprot);
 		checked++;
 	}
-	KUNIT_EXPECT_EQ(test, checked, 6U * 3 * 5 * 2 * 2 * 6);
+	KUNIT_EXPECT_EQ(test, checked, 2U * 6 * 3 * 5 * 2 * 2 * 6);
 }
 
 /* The set is looked up under RCU, as on the data path. */
@@ -144,7 +149,7 @@ static enum svrcert_verdict judge(struct verdict_ctx *ctx, time64_t now,
 	enum svrcert_verdict verdict;
 
 	rcu_read_lock();
-	verdict = svrcert_verdict(&ctx->cert, ctx->set, now, pol, reason);
+	verdict = svrcert_verdict(&ctx->cert, ctx->set, now, pol, false, reason);
 	rcu_read_unlock();
 	return verdict;
 }
@@ -211,7 +216,7 @@ static enum svrcert_reason reason_in(struct verdict_ctx *ctx,
 	enum svrcert_reason reason;
 
 	rcu_read_lock();
-	svrcert_verdict(&ctx->cert, set, NB, pol, &reason);
+	svrcert_verdict(&ctx->cert, set, NB, pol, false, &reason);
 	rcu_read_unlock();
 	return reason;
 }
@@ -338,7 +343,9 @@ static enum svrcert_verdict judge_packet(struct verdict_ctx *ctx,
 		cert->not_after += now - t;
 		local_bh_disable();
 		rcu_read_lock();
-		verdict = svrcert_judge(env->sn, pol, &env->addr, dir, reason);
+		/* No skb: this peer does not require ESP, none is looked at. */
+		verdict = svrcert_judge(env->sn, pol, NULL, &env->addr, dir,
+					reason);
 		rcu_read_unlock();
 		local_bh_enable();
 	} while (ktime_get_real_seconds() != now);
@@ -394,7 +401,7 @@ static void judge_both_directions_all_combinations(struct kunit *test)
 		pol.failure_mode = mode;
 		pol.self_state = self;
 		make_cert(ctx, state, how);
-		want = expected_reason(state, how, times[t], &pol);
+		want = expected_reason(state, how, times[t], &pol, false);
 		verdict = judge_packet(ctx, &env, &pol, times[t], dir, &reason,
 				       &p0);
 		KUNIT_EXPECT_EQ_MSG(test, reason, want,
@@ -433,7 +440,7 @@ static void judge_not_peer_both_directions(struct kunit *test)
 		svrcert_stats_read(&env.sn->stats, env.before);
 		local_bh_disable();
 		rcu_read_lock();
-		KUNIT_EXPECT_EQ(test, svrcert_judge(env.sn, &pol, &env.other,
+		KUNIT_EXPECT_EQ(test, svrcert_judge(env.sn, &pol, NULL, &env.other,
 						    dir, &reason),
 				SVRCERT_VERDICT_ACCEPT);
 		rcu_read_unlock();

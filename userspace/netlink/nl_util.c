@@ -30,6 +30,7 @@ static const char *const reason_names[] = {
 	[SVRCERT_REASON_REVOKED] = "revoked",
 	[SVRCERT_REASON_NOT_YET_VALID] = "not-yet-valid",
 	[SVRCERT_REASON_EXPIRED] = "expired",
+	[SVRCERT_REASON_UNPROTECTED] = "unprotected",
 };
 
 static const char *const failure_mode_names[] = {

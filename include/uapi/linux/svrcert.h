@@ -158,6 +158,23 @@ enum svrcert_peer_attr {
 	SVRCERT_PEER_A_PAD,
 	SVRCERT_PEER_A_TX_ACCEPTED,	/* u64 packets to it passed; get */
 	SVRCERT_PEER_A_TX_DROPPED,	/* u64 packets to it dropped; get */
+	SVRCERT_PEER_A_ESP_REQUIRED,	/* u8 0/1: its keys are installed, so
+					 * what SVRCERT_PEER_A_ESP_PROTO names
+					 * must arrive ESP-protected by an SA
+					 * from one of its addresses, or it is
+					 * SVRCERT_REASON_UNPROTECTED; default
+					 * 0; set/get */
+	SVRCERT_PEER_A_ESP_PROTO,	/* u8 IP protocol ESP protects, 0 (the
+					 * default) all; ESP itself (50) is
+					 * refused (-EINVAL); set/get */
+	SVRCERT_PEER_A_AUTH_PORT,	/* u16 TCP port this router's peering
+					 * listener has: TCP to it from the
+					 * peer is exempt from ESP; 0 none;
+					 * set/get */
+	SVRCERT_PEER_A_PEER_AUTH_PORT,	/* u16 TCP port of the peer's listener:
+					 * TCP from it is exempt; 0 none;
+					 * set/get. REPLACE_PEER keeps those of
+					 * these four it leaves out */
 	__SVRCERT_PEER_A_MAX
 };
 #define SVRCERT_PEER_A_MAX (__SVRCERT_PEER_A_MAX - 1)
@@ -274,6 +291,14 @@ enum svrcert_reason {
 					 * fingerprint in the live set */
 	SVRCERT_REASON_NOT_YET_VALID,	/* now < notBefore (or state says so) */
 	SVRCERT_REASON_EXPIRED,		/* now > notAfter (or state says so) */
+	SVRCERT_REASON_UNPROTECTED,	/* received from a peer whose certificate
+					 * is fine but that requires ESP
+					 * (SVRCERT_PEER_A_ESP_REQUIRED): not
+					 * ESP itself, not its authentication
+					 * channel, and not decrypted by an ESP
+					 * SA from the peer. Received only:
+					 * packets sent are judged by their
+					 * certificate alone */
 	__SVRCERT_REASON_MAX
 };
 #define SVRCERT_REASON_MAX (__SVRCERT_REASON_MAX - 1)
