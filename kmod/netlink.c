@@ -89,6 +89,10 @@ const struct nla_policy svrcert_peer_policy[SVRCERT_PEER_A_MAX + 1] = {
 	[SVRCERT_PEER_A_PAD] = { .type = NLA_REJECT },
 	[SVRCERT_PEER_A_TX_ACCEPTED] = { .type = NLA_REJECT },
 	[SVRCERT_PEER_A_TX_DROPPED] = { .type = NLA_REJECT },
+	[SVRCERT_PEER_A_ESP_REQUIRED] = NLA_POLICY_MAX(NLA_U8, 1),
+	[SVRCERT_PEER_A_ESP_PROTO] = { .type = NLA_U8 },
+	[SVRCERT_PEER_A_AUTH_PORT] = { .type = NLA_U16 },
+	[SVRCERT_PEER_A_PEER_AUTH_PORT] = { .type = NLA_U16 },
 };
 
 const struct nla_policy svrcert_attr_policy[SVRCERT_A_MAX + 1] = {
