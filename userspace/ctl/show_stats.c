@@ -36,6 +36,8 @@ static const struct counter counters[] = {
 	C32("peers-max", "peers_max", peers_max),
 	C64("events-sent", "events_sent", events_sent),
 	C64("events-suppressed", "events_suppressed", events_suppressed),
+	C64("keys-deltas", "keys_deltas", keys_deltas),
+	C64("keys-loads", "keys_loads", keys_loads),
 };
 #undef C64
 #undef C32

@@ -43,12 +43,6 @@ struct peerauth;
 #define DAEMON_CRL_MAX_FDS		(DAEMON_CRL_SOURCES_MAX + 2)
 #define DAEMON_CRL_SOURCES_MAX		32
 
-/* Diffs up to this many keys (added + removed) go to the kernel as
- * KEYS_ADD / KEYS_DEL; larger ones as one atomic bulk load (swap). Below
- * it the incremental messages are fewer and the kernel keeps its table;
- * above it the swap is both faster and all-or-nothing. */
-#define DAEMON_CRL_DIFF_MAX		4096
-
 /* Without a controller notification, check the kernel this often. */
 #define DAEMON_CRL_KERNEL_CHECK_S	10
 

@@ -111,8 +111,9 @@ const char *crl_src_state(const struct crl_src *c, time_t now);
 /* Replace the kernel's revocation set with M (atomic swap). */
 int crl_kernel_load(struct crl_kernel *k, const struct svrcert_master *m);
 
-/* Move the kernel from OLD to NEW: KEYS_DEL/KEYS_ADD when the difference
- * is small and the kernel is known to hold OLD, else a swap. */
+/* Move the kernel from OLD to NEW: one atomic APPLY_KEYS_DELTA when the
+ * difference fits one message and the kernel is known to hold OLD, else a
+ * bulk load and swap (svrcert_nl_feed_plan()). */
 int crl_kernel_apply(struct crl_kernel *k, const struct svrcert_master *old,
 		     const struct svrcert_master *nw);
 

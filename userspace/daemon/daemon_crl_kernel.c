@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The CRL manager's kernel side: feed the master list to svrcert.ko and
- * notice when the module (re)appears, so a freshly loaded module never runs
- * with an empty revocation set for longer than it takes to feed it.
+ * The CRL manager's kernel side: feed the master list to svrcert.ko (a
+ * change as one atomic delta, a resync or a large change as a bulk load and
+ * swap) and notice when the module (re)appears, so a freshly loaded module
+ * never runs with an empty revocation set for longer than it takes to feed
+ * it.
  *
  * Detection: the genetlink controller multicasts CTRL_CMD_NEWFAMILY /
  * DELFAMILY on its "notify" group when a family registers or goes away
@@ -81,46 +83,65 @@ int crl_kernel_load(struct crl_kernel *k, const struct svrcert_master *m)
 	return 0;
 }
 
-static int apply_diff(struct crl_kernel *k, const svrcert_revkey_t *added,
-		      size_t na, const svrcert_revkey_t *removed, size_t nr)
+/* One APPLY_KEYS_DELTA: the kernel's set moves whole or not at all. */
+static int apply_delta(struct crl_kernel *k, const svrcert_revkey_t *added,
+		       size_t na, const svrcert_revkey_t *removed, size_t nr)
 {
 	struct svrcert_nl *nl;
-	struct svrcert_kstats st;
 	int ret = open_nl(k, &nl);
 
 	if (ret)
 		return ret;
-	ret = nr ? svrcert_nl_keys_del(nl, (const svrcert_key_t *)removed, nr) : 0;
-	if (!ret && na)
-		ret = svrcert_nl_keys_add(nl, (const svrcert_key_t *)added, na);
-	if (!ret && !svrcert_nl_stats_get(nl, &st))
-		k->live = st.keys;
+	ret = svrcert_nl_keys_delta(nl, (const svrcert_key_t *)added, na,
+				    (const svrcert_key_t *)removed, nr,
+				    &k->live);
+	if (ret)
+		snprintf(k->msg, sizeof(k->msg), "delta +%zu -%zu failed: %s%s%s",
+			 na, nr, strerror(-ret), *svrcert_nl_errmsg(nl) ? ": " : "",
+			 svrcert_nl_errmsg(nl));
+	else
+		snprintf(k->msg, sizeof(k->msg), "fed +%zu -%zu keys (delta), "
+			 "kernel holds %u", na, nr, k->live);
 	svrcert_nl_close(nl);
-	if (!ret)
-		snprintf(k->msg, sizeof(k->msg), "fed +%zu -%zu keys "
-			 "(incremental), kernel holds %u", na, nr, k->live);
 	return ret;
 }
 
+/*
+ * The kernel is known to hold OLD only when it was fed and the module
+ * instance is the same (a reload gets a new family id); otherwise, and for
+ * a change too large for one delta (svrcert_nl_feed_plan() says why), the
+ * whole list is loaded and swapped in.
+ */
 int crl_kernel_apply(struct crl_kernel *k, const struct svrcert_master *old,
 		     const struct svrcert_master *nw)
 {
 	svrcert_revkey_t *added = NULL, *removed = NULL;
 	size_t na = 0, nr = 0;
+	bool known;
 	int ret;
 
-	if (!k->fed || !old || crl_kernel_family() != k->family)
-		return crl_kernel_load(k, nw);
-	ret = svrcert_revkeys_diff(old->keys, old->n, nw->keys, nw->n,
-				   &added, &na, &removed, &nr);
-	if (!ret && na + nr > DAEMON_CRL_DIFF_MAX)
+	known = k->fed && old && crl_kernel_family() == k->family;
+	ret = known ? svrcert_revkeys_diff(old->keys, old->n, nw->keys, nw->n,
+					   &added, &na, &removed, &nr) : 0;
+	if (ret)
+		return ret;
+	switch (svrcert_nl_feed_plan(known, na, nr)) {
+	case SVRCERT_FEED_NONE:
+		snprintf(k->msg, sizeof(k->msg), "kernel holds the list already");
+		break;
+	case SVRCERT_FEED_DELTA:
+		ret = apply_delta(k, added, na, removed, nr);
+		if (!ret)
+			break;
+		/* All or nothing, so the kernel should still hold OLD; but
+		 * a refused delta means it holds something else (emptied
+		 * or filled by hand): swapping in NEW is right either way. */
+		syslog(LOG_WARNING, "CRL: %s; swapping the whole list in",
+		       k->msg);
+		/* fall through */
+	case SVRCERT_FEED_LOAD:
 		ret = crl_kernel_load(k, nw);
-	else if (!ret && apply_diff(k, added, na, removed, nr)) {
-		/* KEYS_ADD/DEL are not atomic across messages: a failure
-		 * half-way leaves an unknown set, so replace it whole. */
-		syslog(LOG_WARNING, "CRL: incremental kernel update failed, "
-		       "swapping the whole list in");
-		ret = crl_kernel_load(k, nw);
+		break;
 	}
 	free(added);
 	free(removed);

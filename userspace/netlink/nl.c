@@ -458,6 +458,8 @@ static int parse_stats(struct nlmsghdr *nlh, void *arg)
 	U32(peers_max, SVRCERT_STATS_A_PEERS_MAX);
 	U64(events_sent, SVRCERT_STATS_A_EVENTS_SENT);
 	U64(events_suppressed, SVRCERT_STATS_A_EVENTS_SUPPRESSED);
+	U64(keys_deltas, SVRCERT_STATS_A_KEYS_DELTAS);
+	U64(keys_loads, SVRCERT_STATS_A_KEYS_LOADS);
 #undef U64
 #undef U32
 	return err;

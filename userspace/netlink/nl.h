@@ -84,6 +84,36 @@ int svrcert_nl_keys_load(struct svrcert_nl *nl, const svrcert_key_t *keys,
 			 size_t n, uint32_t *live);
 
 /*
+ * Add ADD[0..NA) and remove DEL[0..ND) as one atomic change of the live set
+ * (SVRCERT_CMD_APPLY_KEYS_DELTA): one message, so NA and ND are each at
+ * most SVRCERT_KEYS_PER_ATTR_MAX (-E2BIG beyond; use svrcert_nl_keys_load).
+ * On error the live set is unchanged. *LIVE (optional): keys after.
+ */
+int svrcert_nl_keys_delta(struct svrcert_nl *nl, const svrcert_key_t *add,
+			  size_t na, const svrcert_key_t *del, size_t nd,
+			  uint32_t *live);
+
+/*
+ * How to move the kernel from the list it was last fed to a new one that
+ * differs by NA added and ND removed keys. KNOWN: the kernel is known to
+ * hold that list (fed, same module instance, no failed change since).
+ *
+ * The threshold: a delta whenever it fits one APPLY_KEYS_DELTA message
+ * (NA and ND each <= SVRCERT_KEYS_PER_ATTR_MAX = 2040), because only one
+ * message is one atomic step; its kernel cost is O(NA + ND) lookups and
+ * inserts plus two RCU grace periods under the netns mutex (milliseconds),
+ * while a bulk load rebuilds the whole set (about 2 s per 10^6 keys in a
+ * TCG guest, and twice the set's memory until the swap). Anything larger,
+ * or an unknown kernel, gets the bulk load and swap.
+ */
+enum svrcert_feed {
+	SVRCERT_FEED_NONE,	/* nothing to do */
+	SVRCERT_FEED_DELTA,	/* svrcert_nl_keys_delta() */
+	SVRCERT_FEED_LOAD,	/* svrcert_nl_keys_load() */
+};
+enum svrcert_feed svrcert_nl_feed_plan(bool known, size_t na, size_t nd);
+
+/*
  * Dump the live set. CB gets the keys message by message; a non-zero
  * return from CB stops the dump and is returned. -EAGAIN: the set changed
  * during the dump (the keys delivered may mix old and new); retry.
@@ -169,6 +199,8 @@ struct svrcert_kstats {
 	uint32_t peers_max;
 	uint64_t events_sent;
 	uint64_t events_suppressed;
+	uint64_t keys_deltas;		/* APPLY_KEYS_DELTAs applied */
+	uint64_t keys_loads;		/* bulk loads committed */
 };
 
 int svrcert_nl_stats_get(struct svrcert_nl *nl, struct svrcert_kstats *out);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Revocation set over netlink: incremental add/del, flush, dump, bulk load. */
+/*
+ * Revocation set over netlink: incremental add/del, the atomic delta,
+ * flush, dump, bulk load.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -132,6 +135,46 @@ int svrcert_nl_keys_load(struct svrcert_nl *nl, const svrcert_key_t *keys,
 	if (live)
 		*live = count;
 	return 0;
+}
+
+enum svrcert_feed svrcert_nl_feed_plan(bool known, size_t na, size_t nd)
+{
+	if (!known)
+		return SVRCERT_FEED_LOAD;
+	if (!na && !nd)
+		return SVRCERT_FEED_NONE;
+	if (na <= SVRCERT_KEYS_PER_ATTR_MAX && nd <= SVRCERT_KEYS_PER_ATTR_MAX)
+		return SVRCERT_FEED_DELTA;
+	return SVRCERT_FEED_LOAD;
+}
+
+int svrcert_nl_keys_delta(struct svrcert_nl *nl, const svrcert_key_t *add,
+			  size_t na, const svrcert_key_t *del, size_t nd,
+			  uint32_t *live)
+{
+	size_t room = NLA_HDRLEN * 2 + (na + nd) * SVRCERT_KEY_LEN;
+	uint32_t count = 0;
+	struct nl_msg *msg;
+	int err;
+
+	if (na > SVRCERT_KEYS_PER_ATTR_MAX || nd > SVRCERT_KEYS_PER_ATTR_MAX)
+		return -E2BIG;
+	if (!na && !nd)
+		return 0;
+	msg = nl_request(nl, SVRCERT_CMD_APPLY_KEYS_DELTA, 0, room);
+	if (!msg)
+		return -ENOMEM;
+	if ((na && nla_put(msg, SVRCERT_A_KEYS, (int)(na * SVRCERT_KEY_LEN),
+			   add) < 0) ||
+	    (nd && nla_put(msg, SVRCERT_A_KEYS_DEL, (int)(nd * SVRCERT_KEY_LEN),
+			   del) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = nl_transact(nl, msg, parse_key_count, &count);
+	if (!err && live)
+		*live = count;
+	return err;
 }
 
 struct dump_keys {
