@@ -393,6 +393,13 @@ static void put_template(struct builder *b, uint8_t cmd)
 		if (!pristine && one_in(10))
 			put_keys(b, SVRCERT_A_KEYS);	/* a second blob */
 		break;
+	case SVRCERT_CMD_APPLY_KEYS_DELTA:
+		/* Added, removed or both; overlaps and repeats now and then. */
+		if (pristine || !one_in(3))
+			put_keys(b, SVRCERT_A_KEYS);
+		if (pristine || !one_in(3))
+			put_keys(b, SVRCERT_A_KEYS_DEL);
+		break;
 	case SVRCERT_CMD_LOAD_BEGIN:
 		if (!pristine && one_in(2))
 			put_u32(b, SVRCERT_A_KEY_COUNT,
@@ -643,7 +650,7 @@ static const char *const cmd_names[] = {
 	"UNSPEC", "GET_POLICY", "SET_POLICY", "ADD_KEYS", "DEL_KEYS", "FLUSH_KEYS",
 	"GET_KEYS", "LOAD_BEGIN", "LOAD_CHUNK", "LOAD_COMMIT", "LOAD_ABORT",
 	"ADD_PEER", "REPLACE_PEER", "DEL_PEER", "GET_PEERS", "GET_STATS",
-	"RESET_STATS", "EVENT",
+	"RESET_STATS", "EVENT", "APPLY_KEYS_DELTA",
 };
 
 /* The kernel's answer to the request with sequence number SEQ: its error,
