@@ -482,6 +482,34 @@ static void test_value_parsers(void **state)
 	assert_string_equal(svrcert_validation_mode_name(SVRCERT_MODE_WARN), "warn");
 }
 
+/* [crl] discover (issue 15 item 5): default yes, the usual boolean words. */
+static void test_crl_discover(void **state)
+{
+	static const struct {
+		const char *word;
+		bool want;
+	} words[] = { { "no", false }, { "off", false }, { "false", false },
+		      { "0", false }, { "Yes", true }, { "on", true },
+		      { "enabled", true }, { "1", true } };
+	struct svrcert_config c;
+	char text[200], err[600];
+
+	assert_int_equal(load(MIN, &c, err, sizeof(err)), 0);
+	assert_true(c.crl_discover);
+	svrcert_config_free(&c);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		snprintf(text, sizeof(text), MIN "[crl]\ndiscover = %s\n",
+			 words[i].word);
+		assert_int_equal(load(text, &c, err, sizeof(err)), 0);
+		assert_int_equal(c.crl_discover, words[i].want);
+		svrcert_config_free(&c);
+	}
+	assert_int_not_equal(load(MIN "[crl]\ndiscover = sometimes\n", &c, err,
+				  sizeof(err)), 0);
+	assert_non_null(strstr(err, "[crl] discover: \"sometimes\" must be "
+			       "true or false"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_value_parsers),
 		cmocka_unit_test(test_peer_key_settings),
+		cmocka_unit_test(test_crl_discover),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,6 +58,8 @@ static json_t *crl_sources(const struct svrcert_env *env)
 	for (i = 0; env->have_cfg && i < env->cfg.n_crl_urls; i++)
 		json_array_append_new(json_object_get(o, "urls"),
 				      json_string(env->cfg.crl_urls[i]));
+	json_object_set_new(o, "discover", json_boolean(!env->have_cfg ||
+							env->cfg.crl_discover));
 	return o;
 }
 
@@ -172,8 +174,28 @@ static void print_source(const struct crl_view *v, const char *url,
 		       num(s, "next_fetch_s"));
 }
 
+/* " (discovered: own, peer r2)" for a discovered source. */
+static const char *discovered_note(json_t *src, char *out, size_t len)
+{
+	json_t *it;
+	size_t i, used;
+
+	if (!json_is_true(json_object_get(src, "discovered")))
+		return " (svrcertd only, not in the configuration)";
+	used = (size_t)snprintf(out, len, " (discovered:");
+	json_array_foreach(json_object_get(src, "referenced_by"), i, it)
+		if (used < len)
+			used += (size_t)snprintf(out + used, len - used, "%s %s",
+						 i ? "," : "",
+						 json_string_value(it));
+	if (used < len)
+		snprintf(out + used, len - used, ")");
+	return out;
+}
+
 static void print_sources(const struct crl_view *v)
 {
+	char note[400];
 	json_t *it;
 	size_t i;
 
@@ -184,11 +206,12 @@ static void print_sources(const struct crl_view *v)
 	       v->live ? "" : "; svrcertd is not running: no fetch state");
 	json_array_foreach(json_object_get(v->src, "urls"), i, it)
 		print_source(v, json_string_value(it), "");
-	/* a reload not yet done: what the running svrcertd still fetches */
+	/* discovered (certificates' CRL distribution points), then, after a
+	 * reload not yet done, what the running svrcertd still fetches */
 	json_array_foreach(json_object_get(v->live, "sources"), i, it)
 		if (!configured(v, str(it, "url")))
-			print_source(v, str(it, "url"), " (svrcertd only, "
-				     "not in the configuration)");
+			print_source(v, str(it, "url"),
+				     discovered_note(it, note, sizeof(note)));
 	if (!json_array_size(json_object_get(v->src, "urls")) &&
 	    !json_array_size(json_object_get(v->live, "sources")))
 		printf("  none\n");

@@ -272,14 +272,16 @@ static void sources_release(struct crl_mgr *crl)
 	crl->n = 0;
 }
 
-/* Sources for the configured URLs; one already held (by URL) is kept with
- * its CRL and schedule. A new one first holds what the last run published. */
+/* Sources for the configured URLs, then the discovered ones; one already
+ * held (by URL) is kept with its CRL and schedule. A new one first holds
+ * what the last run published. */
 static int sources_set(struct crl_mgr *crl)
 {
 	const struct svrcert_config *cf = cfg(crl);
-	size_t n = cf ? cf->n_crl_urls : 0, i, j;
+	size_t n = cf ? cf->n_crl_urls : 0, i, j, ncfg;
 	STACK_OF(X509) *trusted = NULL;
 	struct crl_src *nw;
+	const char *u;
 	char err[512];
 
 	if (n > DAEMON_CRL_SOURCES_MAX) {
@@ -287,22 +289,27 @@ static int sources_set(struct crl_mgr *crl)
 		       n, DAEMON_CRL_SOURCES_MAX);
 		n = DAEMON_CRL_SOURCES_MAX;
 	}
+	ncfg = n;
+	n += crl->disc ? crl->disc->n : 0;	/* bounded to fit */
 	nw = calloc(n ? n : 1, sizeof(*nw));
 	if (!nw)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
+		u = i < ncfg ? cf->crl_urls[i] : crl->disc->u[i - ncfg].url;
 		for (j = 0; j < crl->n; j++)
 			if (crl->src[j].s.url[0] &&
-			    !strcmp(crl->src[j].s.url, cf->crl_urls[i]))
+			    !strcmp(crl->src[j].s.url, u))
 				break;
 		if (j < crl->n) {
 			nw[i] = crl->src[j];
+			nw[i].discovered = i >= ncfg;
 			/* moved, with every CRL it holds: url "" marks it */
 			memset(&crl->src[j].s, 0, sizeof(crl->src[j].s));
 			continue;
 		}
-		if (svrcert_crl_source_init(&nw[i].s, cf->crl_urls[i])) {
-			syslog(LOG_ERR, "CRL: url too long: %s", cf->crl_urls[i]);
+		nw[i].discovered = i >= ncfg;
+		if (svrcert_crl_source_init(&nw[i].s, u)) {
+			syslog(LOG_ERR, "CRL: url too long: %s", u);
 			continue;
 		}
 		if (!trusted)
@@ -376,6 +383,7 @@ int daemon_crl_start(struct daemon *d)
 	}
 	curl_ready = true;
 	crl->f = svrcert_fetcher_new(fetch_done, crl);
+	crl_discover_start(crl);
 	if (!crl->f || sources_set(crl))
 		return -ENOMEM;
 	/* Held CRLs that differ from the published master (none published,
@@ -404,6 +412,7 @@ void daemon_crl_stop(struct daemon *d)
 		svrcert_fetcher_free(crl->f);
 		crl_kernel_watch_close(&crl->kernel);
 		crl_learn_stop(crl);
+		crl_discover_stop(crl);
 		sources_release(crl);
 		if (crl->have_master)
 			svrcert_master_release(&crl->master);
@@ -424,6 +433,7 @@ void daemon_crl_reload(struct daemon *d)
 		return;
 	}
 	crl->reload_pending = false;
+	crl_discover_update(crl);
 	sources_set(crl);
 	crl_commit(crl, NULL, NULL);
 	crl->alarms_dirty = true;
@@ -526,7 +536,7 @@ void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n)
 	    crl_events_read(&crl->learn))
 		crl->learn.scan_pending = true;
 	svrcert_fetcher_process(crl->f, fds + w, n > w ? n - w : 0);
-	if (crl->reload_pending)
+	if (crl_discover_process(crl) || crl->reload_pending)
 		daemon_crl_reload(crl->d);
 	for (i = 0; i < crl->n; i++)
 		if (!crl->src[i].in_flight && crl->src[i].due <= crl_mono())
@@ -571,7 +581,8 @@ json_t *daemon_crl_fetch_now(struct daemon *d, const char *url, bool force)
 		json_decref(started);
 		json_decref(attempts);
 		return json_pack("{s:b, s:s}", "ok", 0, "error",
-				 "not a configured CRL url ([crl] url)");
+				 "not a configured CRL url ([crl] url) "
+				 "nor a discovered one");
 	}
 	return json_pack("{s:b, s:o, s:o}", "ok", 1, "started", started,
 			 "attempts", attempts);

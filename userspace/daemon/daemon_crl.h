@@ -42,6 +42,15 @@ struct peerauth;
  * controller socket + svrcert's "events" group. */
 #define DAEMON_CRL_MAX_FDS		(DAEMON_CRL_SOURCES_MAX + 2)
 #define DAEMON_CRL_SOURCES_MAX		32
+/* CRL discovery ([crl] discover): at most this many discovered sources,
+ * and never more than the configured ones leave of DAEMON_CRL_SOURCES_MAX.
+ * The own certificate's and the CAs' URLs are taken first, then the
+ * peers' in configuration order; the rest is logged, not fetched. */
+#define DAEMON_CRL_DISCOVER_MAX		16
+/* The own certificate and the CAs are looked at again this often (a
+ * peer's new certificate at once). */
+#define DAEMON_CRL_DISCOVER_CHECK_S	10
+
 
 /* Without a controller notification, check the kernel this often. */
 #define DAEMON_CRL_KERNEL_CHECK_S	10

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "lib/counters.h"
+#include "crl/crl_discover.h"
 #include "crl/crl_fetch.h"
 #include "crl/crl_learned.h"
 #include "crl/crl_master.h"
@@ -55,6 +56,7 @@ struct crl_learn {
 /* One configured URL and its schedule. */
 struct crl_src {
 	struct svrcert_crl_source s;
+	bool discovered;	/* from a certificate's CRL distribution point */
 	time_t due;		/* CLOCK_MONOTONIC s: next fetch starts */
 	bool in_flight;
 	bool forced;		/* this transfer: operator's --force */
@@ -92,6 +94,13 @@ struct crl_mgr {
 	bool own_check_pending;
 	unsigned int pending[CNT__MAX];	/* counts not yet persisted */
 	struct crl_learn learn;
+	/* CRL discovery (daemon_crl_discover.c): the URLs followed, who
+	 * refers to each; what was last said about those not followed. */
+	struct svrcert_discover *disc;
+	size_t disc_over;
+	uint64_t disc_judged;	/* peer judgements when last looked */
+	time_t disc_next;	/* CLOCK_MONOTONIC s: look at own cert, CAs */
+	char disc_ignored_logged[512], disc_over_logged[512];
 };
 
 /* D's CRL manager, NULL when not running. */
@@ -149,6 +158,15 @@ void crl_delta_process(struct crl_mgr *crl);	/* start due fetches */
 /* RES of a delta transfer is handled (true), or not one (false). */
 bool crl_delta_done(struct crl_mgr *crl, struct svrcert_fetch_result *res);
 json_t *crl_delta_json(const struct crl_src *c);
+
+/* daemon_crl_discover.c: the discovered URLs (crl->disc). update/process
+ * return true when they changed (the sources are to be set again). */
+void crl_discover_start(struct crl_mgr *crl);	/* + crl-discovered.json */
+void crl_discover_stop(struct crl_mgr *crl);
+bool crl_discover_update(struct crl_mgr *crl);
+bool crl_discover_process(struct crl_mgr *crl);
+json_t *crl_discover_refs_json(const struct crl_mgr *crl, const char *url);
+json_t *crl_discover_json(const struct crl_mgr *crl);
 
 /* daemon_crl_learn.c */
 void crl_learn_start(struct crl_mgr *crl);	/* load learned.json */

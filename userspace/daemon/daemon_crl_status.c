@@ -234,6 +234,7 @@ static json_t *source_json(const struct crl_src *c, time_t now)
 	if (o) {
 		json_object_set_new(o, "previous_issuers", prev_json(&c->s));
 		json_object_set_new(o, "delta", crl_delta_json(c));
+		json_object_set_new(o, "discovered", json_boolean(c->discovered));
 	}
 	return o;
 }
@@ -258,10 +259,16 @@ json_t *daemon_crl_json(struct daemon *d)
 		return json_pack("{s:b, s:s}", "ok", 0, "error",
 				 "the CRL manager is not running");
 	}
-	for (i = 0; i < crl->n; i++)
-		json_array_append_new(srcs, source_json(&crl->src[i], now));
+	for (i = 0; i < crl->n; i++) {
+		json_t *o = source_json(&crl->src[i], now);
+
+		if (o && crl->src[i].discovered)
+			json_object_set_new(o, "referenced_by",
+				crl_discover_refs_json(crl, crl->src[i].s.url));
+		json_array_append_new(srcs, o);
+	}
 	return json_pack("{s:b, s:o, s:{s:I, s:b, s:I, s:s}, s:I, s:I, s:o, "
-			 "s:o}", "ok", 1, "sources", srcs,
+			 "s:o, s:o}", "ok", 1, "sources", srcs,
 			 "master", "keys",
 			 (json_int_t)(crl->have_master ? crl->master.n : 0),
 			 "kernel_fed", crl->kernel.fed,
@@ -272,5 +279,6 @@ json_t *daemon_crl_json(struct daemon *d)
 			 "backoff_interval_s", (json_int_t)(cf ?
 				cf->crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
 			 "alarms", alarms_json(crl, now),
-			 "learned", crl_learn_json(crl));
+			 "learned", crl_learn_json(crl),
+			 "discovery", crl_discover_json(crl));
 }

@@ -144,6 +144,9 @@ struct svrcert_config {
 	uint32_t crl_connect_timeout_s;	/* connect-timeout = (default 10s) */
 	uint64_t crl_max_size;		/* max-size = bytes, K/M/G suffix
 					 * (default 256M) */
+	bool crl_discover;		/* discover = (default yes): follow
+					 * the certificates' CRL
+					 * distribution points */
 
 	/* [peer "NAME"] */
 	struct svrcert_peer *peers;

@@ -21,6 +21,7 @@ int conf_defaults(struct conf_ctx *c, const char *fname)
 	cfg->crl_timeout_s = SVRCERT_DEF_CRL_TIMEOUT_S;
 	cfg->crl_connect_timeout_s = SVRCERT_DEF_CRL_CONNECT_S;
 	cfg->crl_max_size = SVRCERT_DEF_CRL_MAX_SIZE;
+	cfg->crl_discover = true;
 	cfg->rest_token_lifetime_s = SVRCERT_DEF_REST_TOKEN_S;
 	cfg->rest_body_max = SVRCERT_DEF_REST_BODY_MAX;
 	cfg->rest_connections = SVRCERT_DEF_REST_CONNECTIONS;

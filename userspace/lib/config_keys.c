@@ -51,6 +51,7 @@ static const struct key_def keys[] = {
 	{ S_CRL, "timeout", V_DUR_S, CF(crl_timeout_s) },
 	{ S_CRL, "connect-timeout", V_DUR_S, CF(crl_connect_timeout_s) },
 	{ S_CRL, "max-size", V_SIZE, CF(crl_max_size) },
+	{ S_CRL, "discover", V_BOOL, CF(crl_discover) },
 	{ S_PEER, "address", V_ADDRS, 0 },
 	{ S_PEER, "authenticate", V_ENDPOINT, PR(authenticate) },
 	{ S_PEER, "accept-any-source", V_BOOL, PR(accept_any_source) },

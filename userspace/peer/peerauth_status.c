@@ -167,6 +167,14 @@ int peerauth_peer_status(const struct peerauth *pa, const char *name,
 	return 0;
 }
 
+void peerauth_peer_certs(const struct peerauth *pa, peerauth_cert_fn fn,
+			 void *ctx)
+{
+	for (size_t i = 0; i < pa->n_peers; i++)
+		if (pa->peers[i].cert)
+			fn(pa->peers[i].name, pa->peers[i].cert, ctx);
+}
+
 /* What the outgoing attempt is doing now, for "show peers". */
 static void attempt_text(const struct pa_peer *peer, char *out, size_t len)
 {

@@ -67,6 +67,7 @@ void rest_crl_get(struct rest_req *r)
 		      "backoff_interval_s",
 		      (json_int_t)(c ? c->crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
 		      "held", held, "published", svrcert_master_published_crls(env.st.dir));
+	json_object_set_new(o, "discover", json_boolean(!c || c->crl_discover));
 	mgr = ask_loop(&env, json_pack("{s:s}", "command", "crl"), &missing);
 	if (mgr) {
 		json_object_del(mgr, "ok");
