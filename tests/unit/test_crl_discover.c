@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 #include <cmocka.h>
 
 #include <openssl/pem.h>
@@ -18,6 +19,26 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "test_crl_fixture.h"
 #include "crl/crl_discover.h"
+#include "pki/pki.h"
+
+/* What the daemon does per certificate: pki.h reads the URIs, the set
+ * takes each. Returns how many http(s) URIs X names. */
+static int svrcert_discover_cert(struct svrcert_discover *d, X509 *x,
+				 const char *ref)
+{
+	char **urls;
+	size_t n, i;
+	int web = 0;
+
+	assert_int_equal(svrcert_cert_crl_urls(x, &urls, &n), 0);
+	for (i = 0; i < n; i++) {
+		web += !strncasecmp(urls[i], "http://", 7) ||
+		       !strncasecmp(urls[i], "https://", 8);
+		assert_int_equal(svrcert_discover_add(d, urls[i], ref), 0);
+	}
+	svrcert_strv_free(urls, n);
+	return web;
+}
 
 /* A self-signed certificate NAME.pem; CDP: the -addext value, or NULL. */
 static X509 *cert(const char *name, const char *cdp)

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/x509v3.h>
-
 #include "crl_discover.h"
 
 struct svrcert_discover *svrcert_discover_new(size_t max,
@@ -117,51 +115,4 @@ int svrcert_discover_add(struct svrcert_discover *d, const char *url,
 	}
 	add_ref(e, ref);
 	return 0;
-}
-
-/* The fullName URIs of one DistributionPoint. */
-static int add_point(struct svrcert_discover *d, const DIST_POINT *dp,
-		     const char *ref)
-{
-	const GENERAL_NAMES *names;
-	int i, found = 0;
-
-	/* A nameRelativeToCRLIssuer names no location we could fetch. */
-	if (!dp->distpoint || dp->distpoint->type != 0)
-		return 0;
-	names = dp->distpoint->name.fullname;
-	for (i = 0; i < sk_GENERAL_NAME_num(names); i++) {
-		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
-		const ASN1_IA5STRING *uri;
-		char url[SVRCERT_DISCOVER_URL_MAX];
-		int len;
-
-		if (gn->type != GEN_URI)
-			continue;
-		uri = gn->d.uniformResourceIdentifier;
-		len = ASN1_STRING_length(uri);
-		/* an embedded NUL would make the URL another than signed */
-		if (len <= 0 || len >= (int)sizeof(url) ||
-		    memchr(ASN1_STRING_get0_data(uri), 0, (size_t)len))
-			continue;
-		memcpy(url, ASN1_STRING_get0_data(uri), (size_t)len);
-		url[len] = '\0';
-		found += web_url(url);
-		svrcert_discover_add(d, url, ref);
-	}
-	return found;
-}
-
-int svrcert_discover_cert(struct svrcert_discover *d, X509 *x, const char *ref)
-{
-	CRL_DIST_POINTS *pts;
-	int crit = 0, i, found = 0;
-
-	pts = X509_get_ext_d2i(x, NID_crl_distribution_points, &crit, NULL);
-	if (!pts)
-		return crit == -1 ? 0 : -EBADMSG;	/* -1: absent */
-	for (i = 0; i < sk_DIST_POINT_num(pts); i++)
-		found += add_point(d, sk_DIST_POINT_value(pts, i), ref);
-	CRL_DIST_POINTS_free(pts);
-	return found;
 }

@@ -7,9 +7,9 @@
  * "peer <name>"), so that it can be dropped when nothing does any more.
  *
  *	struct svrcert_discover *d = svrcert_discover_new(max, cfg_urls, n);
- *	svrcert_discover_cert(d, own_cert, "own");
- *	svrcert_discover_cert(d, ca, "ca /O=.../CN=...");	// each CA
- *	svrcert_discover_cert(d, peer_cert, "peer r2");		// each peer
+ *	svrcert_discover_add(d, url, "own");	// each URL of the own cert
+ *	svrcert_discover_add(d, url, "ca /O=.../CN=...");	// each CA's
+ *	svrcert_discover_add(d, url, "peer r2");		// each peer's
  *	... d->u[0 .. d->n) are the URLs to follow, in the order found ...
  *
  * Only http and https URLs are followed (what the fetcher speaks); other
@@ -23,7 +23,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <openssl/x509.h>
 
 #define SVRCERT_DISCOVER_URL_MAX	1024	/* = svrcert_crl_source url */
 #define SVRCERT_DISCOVER_REF_LEN	96
@@ -53,13 +52,6 @@ struct svrcert_discover *svrcert_discover_new(size_t max,
 					      const char *const *skip,
 					      size_t nskip);
 void svrcert_discover_free(struct svrcert_discover *d);
-
-/*
- * Add the distribution point URIs of X, referred to by REF. Returns how many
- * http(s) URIs X names (0 without the extension), or -errno: -EBADMSG when
- * the extension cannot be decoded (OpenSSL's X509_get_ext_d2i).
- */
-int svrcert_discover_cert(struct svrcert_discover *d, X509 *x, const char *ref);
 
 /* Add URL (http or https, else ignored) referred to by REF. 0, or -EINVAL
  * for a URL too long. */

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 
 #include "lib/store.h"
+#include "pki/pki.h"
 #include "daemon.h"
 #include "daemon_crl.h"
 #include "daemon_crl_int.h"
@@ -37,6 +38,19 @@ static size_t bound(const struct svrcert_config *cf)
 	return room < DAEMON_CRL_DISCOVER_MAX ? room : DAEMON_CRL_DISCOVER_MAX;
 }
 
+/* X's CRL distribution point URIs, referred to by REF. */
+static void add_cert(struct svrcert_discover *nw, X509 *x, const char *ref)
+{
+	char **urls;
+	size_t n, i;
+
+	if (svrcert_cert_crl_urls(x, &urls, &n))
+		return;
+	for (i = 0; i < n; i++)
+		svrcert_discover_add(nw, urls[i], ref);
+	svrcert_strv_free(urls, n);
+}
+
 static void add_own(struct crl_mgr *crl, struct svrcert_discover *nw)
 {
 	char *pem = NULL;
@@ -48,9 +62,8 @@ static void add_own(struct crl_mgr *crl, struct svrcert_discover *nw)
 		return;
 	b = BIO_new_mem_buf(pem, (int)len);
 	x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	if (x && svrcert_discover_cert(nw, x, "own") < 0)
-		syslog(LOG_WARNING, "CRL discovery: this router's certificate "
-		       "has a cRLDistributionPoints that does not decode");
+	if (x)
+		add_cert(nw, x, "own");
 	X509_free(x);
 	BIO_free(b);
 	free(pem);
@@ -66,7 +79,7 @@ static void add_cas(struct crl_mgr *crl, struct svrcert_discover *nw)
 
 		X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
 		snprintf(ref, sizeof(ref), "ca %.80s", subj);
-		svrcert_discover_cert(nw, x, ref);
+		add_cert(nw, x, ref);
 	}
 	sk_X509_pop_free(cas, X509_free);
 }
@@ -90,7 +103,7 @@ static void add_peer(const char *name, X509 *cert, void *ctx)
 	if (i == w->cf->n_peers)
 		return;
 	snprintf(ref, sizeof(ref), "peer %s", name);
-	svrcert_discover_cert(w->nw, cert, ref);
+	add_cert(w->nw, cert, ref);
 	w->seen[w->nseen++] = name;
 }
 
