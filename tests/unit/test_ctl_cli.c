@@ -211,6 +211,33 @@ static void test_options_before_after(void **state)
 	assert_file_has(f->err, "--state-dir needs a value");
 }
 
+/* -n NETNS, before the command: a namespace by name or path; a bad one
+ * is named and nothing runs. (The guest tests run every kernel command
+ * through -n, on two routers' namespaces with exact counters.) */
+static void test_netns(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(ctl(f, "-n"), 2);
+	assert_file_has(f->err, "-n needs a NETNS");
+	assert_int_equal(ctl(f, "-n svrcert-no-such-ns -c %s --state-dir %s/st "
+			     "user list", f->conf, f->dir), 1);
+	assert_file_has(f->err, "/run/netns/svrcert-no-such-ns");
+	assert_file_empty(f->out);
+	assert_int_equal(ctl(f, "--netns .. user list"), 1);
+	assert_file_has(f->err, "'..' is not a namespace name");
+	/* a path: this process's own namespace, entered again (root) */
+	assert_int_equal(ctl(f, "-n /proc/self/ns/net -j -c %s --state-dir %s/st "
+			     "user list", f->conf, f->dir), 0);
+	assert_file_has(f->out, "[]");
+	/* not a namespace file */
+	assert_int_equal(ctl(f, "-n %s user list", f->conf), 1);
+	assert_file_has(f->err, "Invalid argument");
+	/* only run options: the usage */
+	assert_int_equal(ctl(f, "-n /proc/self/ns/net"), 2);
+	assert_file_has(f->err, "usage: svrcertctl");
+}
+
 static void write_batch(struct fx *f, const char *name, const char *text)
 {
 	char path[160];
@@ -331,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_command_help, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_before_after, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_netns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_stdin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_lifecycle, setup,

@@ -13,6 +13,8 @@
  *   discover = no                  -> no source, the CRL and key dropped
  *   discover = yes, own cert with  -> a second discovered source ("own"),
  *   another CDP installed             gone again when cert.pem is removed
+ *   restart, a configured peer's   -> followed before the peer is heard
+ *   URL in crl-discovered.json        from; dropped when the peer is deleted
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +33,8 @@
 static char own_url[256];
 static uint8_t r2_key[32];
 
-static void write_conf(const char *crl_extra)
+/* [crl] CRL_EXTRA; PEERS: [peer] sections. */
+static void write_conf_peers(const char *crl_extra, const char *peers)
 {
 	char text[3 * PATH_MAX];
 
@@ -40,11 +43,16 @@ static void write_conf(const char *crl_extra)
 		 "[trusted-ca \"a\"]\nfile = %s/a.pem\n"
 		 "[crl]\n%s"
 		 "polling-interval = 1h\nbackoff-interval = 1s\n"
-		 "timeout = 5s\nconnect-timeout = 2s\n"
+		 "timeout = 5s\nconnect-timeout = 2s\n%s"
 		 "[daemon]\nstate-dir = %s/state\ncontrol-socket = %s/ctl.sock\n"
 		 "audit-log = %s/state/audit.log\n",
-		 fx_dir, crl_extra, fx_dir, fx_dir, fx_dir);
+		 fx_dir, crl_extra, peers, fx_dir, fx_dir, fx_dir);
 	fx_save("svrcert.conf", text, strlen(text));
+}
+
+static void write_conf(const char *crl_extra)
+{
+	write_conf_peers(crl_extra, "");
 }
 
 /* `crl status -j` until jq's EXPR holds on it (30 s). */
@@ -258,6 +266,43 @@ static void test_unreferenced_removed(void **state)
 	stop_daemon();
 }
 
+/*
+ * Across a restart: a configured peer that has not authenticated yet keeps
+ * the URLs its last certificate named (crl-discovered.json), so their CRLs
+ * are held and fetched before it is heard from; deleting the peer drops
+ * them. The CA's source is held from its published copy before any fetch.
+ */
+static void test_peer_url_until_peer_deleted(void **state)
+{
+	char text[1200], expr[1000];
+
+	snprintf(text, sizeof(text), "{\"version\": 1, \"sources\": [{\"url\": "
+		 "\"%s\", \"refs\": [\"peer rx\"]}, {\"url\": \"%s\", "
+		 "\"refs\": [\"peer gone\"]}]}", own_url,
+		 "http://127.0.0.1:1/gone.crl");
+	fx_save("state/crl-discovered.json", text, strlen(text));
+	fx_run("mv www/a.crl www/a.crl.off");	/* restart: nothing to fetch */
+	write_conf_peers("", "[peer \"rx\"]\naddress = 192.0.2.9\n");
+	start_daemon();
+	wait_r2(true);
+	snprintf(expr, sizeof(expr), ".sources | length == 2 and "
+		 ".[0].url == \"%s\" and .[0].referenced_by == "
+		 "[\"ca /O=svrcert test/CN=discover CA\"] and "
+		 ".[1].url == \"%s\" and .[1].referenced_by == [\"peer rx\"] "
+		 "and .[1].state == \"ok\"", url, own_url);
+	wait_status(expr);
+	wait_r2(true);		/* the CA's CRL, held though unreachable */
+	fx_run("mv www/a.crl.off www/a.crl");
+	write_conf("");
+	kill(daemon_pid, SIGHUP);
+	snprintf(expr, sizeof(expr), ".sources | length == 1 and "
+		 ".[0].url == \"%s\"", url);
+	wait_status(expr);
+	fx_run("jq -e '.crls | length == 1' state/index.json");
+	fx_run("jq -e '.sources | length == 1' state/crl-discovered.json");
+	stop_daemon();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_configured_duplicate_fetched_once),
 		cmocka_unit_test(test_discover_no),
 		cmocka_unit_test(test_unreferenced_removed),
+		cmocka_unit_test(test_peer_url_until_peer_deleted),
 	};
 
 	(void)fx_load;

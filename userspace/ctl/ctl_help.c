@@ -96,6 +96,9 @@ void ctl_help_all(FILE *f, const struct ctl_cmd *table)
 		"                       '#' comments); stop at the first that "
 		"fails\n"
 		"      --force          with -b: run every line, fail at the end\n"
+		"  -n, --netns NETNS    in network namespace NETNS (a name in "
+		"/run/netns,\n"
+		"                       or a path), as ip -n; needs CAP_SYS_ADMIN\n"
 		"  -h, --help           this help\n"
 		"  -V, --version        the version\n"
 		"\ncommands:\n", global_options);

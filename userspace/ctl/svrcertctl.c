@@ -12,9 +12,13 @@
  * -j is handed to the commands that print JSON and means nothing to the
  * others, as with ip -j.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/svrcert.h>
 
@@ -234,8 +238,42 @@ int ctl_run(int argc, char **argv, bool json)
 /* The options before the command that only the whole run takes. */
 struct run_opts {
 	const char *batch;
+	const char *netns;
 	bool force, help, version;
 };
+
+/*
+ * -n NETNS, as ip -n: run in the network namespace NETNS (a name under
+ * /run/netns, as `ip netns add` makes, or a path such as /proc/PID/ns/net).
+ * Only the network namespace changes, so svrcert.ko's state of that
+ * namespace is what the netlink commands see, while files and svrcertd's
+ * control socket are found as before -- unlike `ip netns exec`, which
+ * also remounts /sys and costs a program start. Returns 0 or -1 (printed).
+ */
+static int enter_netns(const char *netns)
+{
+	char path[4096];
+	int fd, ret = 0;
+
+	if (strchr(netns, '/'))
+		snprintf(path, sizeof(path), "%s", netns);
+	else if (!*netns || !strcmp(netns, ".") || !strcmp(netns, "..") ||
+		 snprintf(path, sizeof(path), "/run/netns/%s", netns) >=
+		 (int)sizeof(path)) {
+		fprintf(stderr, "svrcertctl: -n: '%s' is not a namespace name\n",
+			netns);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		fprintf(stderr, "svrcertctl: -n %s: %s: %s\n", netns, path,
+			strerror(errno));
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
 
 /*
  * Take the run options before the command out of ARGV (the shared options
@@ -257,6 +295,12 @@ static int take_run_opts(int argc, char **argv, struct run_opts *ro)
 				return -1;
 			}
 			ro->batch = argv[++i];
+		} else if (!strcmp(a, "-n") || !strcmp(a, "--netns")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "svrcertctl: %s needs a NETNS\n", a);
+				return -1;
+			}
+			ro->netns = argv[++i];
 		} else if (!strcmp(a, "--force")) {
 			ro->force = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -304,6 +348,12 @@ int main(int argc, char **argv)
 			"with -b FILE (a command's own --force comes after it)\n");
 		return CTL_USAGE;
 	}
+	if (n == 1 && !ro.batch) {	/* only run options: no command */
+		ctl_help_all(stderr, commands);
+		return CTL_USAGE;
+	}
+	if (ro.netns && enter_netns(ro.netns))
+		return CTL_FAIL;
 	if (!ro.batch)
 		return ctl_run(n - 1, argv + 1, false);
 	/* -b: the shared options on the command line hold for every line. */
