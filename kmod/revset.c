@@ -3,23 +3,14 @@
  * Revocation set.
  *
  * An rhashtable of 32-byte keys. Entries come from a dedicated slab cache
- * and carry the hash link, the key and two epoch tags (48 bytes), so that
- * with the bucket table (8 bytes per bucket, load factor 0.375..0.75) a key
- * costs at most ~70 bytes. There is no rcu_head in an entry for that
+ * and carry nothing but the hash link and the key (40 bytes), so that with
+ * the bucket table (8 bytes per bucket, load factor 0.375..0.75) a key
+ * costs at most ~62 bytes. There is no rcu_head in an entry for that
  * reason: a writer that removes entries from a set readers can see waits
- * for a grace period per request before freeing them, and a whole set is
+ * for one grace period per request before freeing them, and a whole set is
  * destroyed from an rcu_work.
  *
- * Atomic deltas. Readers reach the table through a view (struct
- * svrcert_revset) whose epoch never changes. A delta to epoch T inserts
- * its new entries tagged born = T and tags the entries it removes dies = T;
- * a view at epoch T-1 (the live one) ignores the first and still sees the
- * second. Publishing the view at T (one pointer store) flips the whole
- * delta at once, and a packet reads that pointer once, so all its lookups
- * agree. After a grace period no reader holds the old view: the removed
- * entries are unlinked, the born tags cleared (so tags only ever live for
- * one delta and the u32 epoch cannot alias), and after a second grace
- * period the removed entries are freed. Outside a delta every tag is 0.
+ * A set is a view of a table (revset.h); atomic deltas: revset_delta.c.
  *
  * Writers are serialised by the caller (the netns config mutex); readers
  * only need rcu_read_lock().
@@ -32,27 +23,7 @@
 #include <asm/unaligned.h>
 
 #include "main.h"
-#include "revset.h"
-
-struct svrcert_key {
-	struct rhash_head node;
-	u8 key[SVRCERT_KEY_LEN];
-	u32 born;	/* visible from this epoch on; 0: always */
-	u32 dies;	/* invisible from this epoch on; 0: never */
-};
-
-/*
- * Tags are 0 or the epoch of the delta in progress, and a reader's epoch
- * is that one or the one before: the signed difference orders them across
- * a wrap of the u32.
- */
-static bool svrcert_key_visible(const struct svrcert_key *e, u32 epoch)
-{
-	u32 born = READ_ONCE(e->born), dies = READ_ONCE(e->dies);
-
-	return (!born || (s32)(epoch - born) >= 0) &&
-	       (!dies || (s32)(epoch - dies) < 0);
-}
+#include "revset_int.h"
 
 /*
  * Keys are SHA-256 digests, uniform already, so their first 64 bits
@@ -109,8 +80,8 @@ void svrcert_revset_module_exit(void)
 }
 
 /* A view of @tab at @epoch; the caller accounts for it in tab->views. */
-static struct svrcert_revset *svrcert_revset_view(struct svrcert_revtab *tab,
-						 u32 epoch, u32 max_keys)
+struct svrcert_revset *svrcert_revset_view(struct svrcert_revtab *tab,
+					   u32 epoch, u32 max_keys)
 {
 	struct svrcert_revset *set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
 
@@ -201,10 +172,25 @@ void svrcert_revset_destroy_rcu(struct svrcert_revset *set)
 /* Caller holds rcu_read_lock(). */
 bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key)
 {
+	struct svrcert_revpend *p;
 	struct svrcert_key *e;
 
 	e = rhashtable_lookup(&set->tab->ht, key, svrcert_key_params);
-	return e && svrcert_key_visible(e, set->epoch);
+	if (!e)
+		return false;
+	/*
+	 * A delta publishes its record before it inserts an entry (release
+	 * in rcu_assign_pointer()), and clears it only when no reader can
+	 * find an entry it names: having found @e, we see the record.
+	 */
+	smp_rmb();
+	p = rcu_dereference(set->tab->pending);
+	if (likely(!p))
+		return true;
+	/* Only epochs T-1 and T are in use while a record exists. */
+	if ((s32)(set->epoch - p->epoch) < 0)
+		return !svrcert_ent_in(p->ent, p->n_added, e);
+	return !svrcert_ent_in(p->ent + p->n_added, p->n_gone, e);
 }
 
 /* The set's own count: writers are serialised by the caller. */
@@ -213,8 +199,7 @@ u32 svrcert_revset_count(const struct svrcert_revset *set)
 	return READ_ONCE(set->tab->count);
 }
 
-static int svrcert_revset_insert(struct svrcert_revset *set,
-				 struct svrcert_key *entry)
+int svrcert_revset_insert(struct svrcert_revset *set, struct svrcert_key *entry)
 {
 	int tries = SVRCERT_INSERT_RETRIES;
 	int err;
@@ -270,12 +255,12 @@ static int svrcert_revset_room(struct svrcert_revset *set, const u8 *keys,
 }
 
 /*
- * Insert @entries[0..n), filled from @keys and tagged @born. On return the
- * inserted ones are packed at the front of @entries (*@done of them);
- * duplicates, and on error every entry not inserted, were freed.
+ * Insert @entries[0..n), filled from @keys. On return the inserted ones
+ * are packed at the front of @entries (*@done of them); duplicates, and on
+ * error every entry not inserted, were freed.
  */
 static int svrcert_revset_insert_all(struct svrcert_revset *set,
-				     const u8 *keys, u32 n, u32 born,
+				     const u8 *keys, u32 n,
 				     struct svrcert_key **entries, u32 *done)
 {
 	struct svrcert_key *entry;
@@ -286,8 +271,6 @@ static int svrcert_revset_insert_all(struct svrcert_revset *set,
 	for (i = 0; i < n; i++) {
 		entry = entries[i];
 		memcpy(entry->key, keys + i * SVRCERT_KEY_LEN, SVRCERT_KEY_LEN);
-		entry->born = born;
-		entry->dies = 0;
 		err = svrcert_revset_insert(set, entry);
 		if (err == -EEXIST) {	/* in the set, or twice in the batch */
 			kmem_cache_free(svrcert_key_cache, entry);
@@ -330,7 +313,7 @@ int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = svrcert_revset_insert_all(set, keys, n, 0, entries, &done);
+	err = svrcert_revset_insert_all(set, keys, n, entries, &done);
 	if (err) {
 		svrcert_revset_rollback(set, entries, done);
 		if (done)	/* SLUB warns about an empty bulk free */
@@ -376,159 +359,32 @@ int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
 	return 0;
 }
 
-/*
- * Delta step 1: tag the present keys of @del dies = @epoch, each once.
- * Views before @epoch still see them.
- */
-static void svrcert_delta_mark(struct svrcert_revtab *tab, const u8 *del,
-			       u32 n, u32 epoch, struct svrcert_revset_delta *d)
+struct svrcert_key *svrcert_tab_lookup(struct svrcert_revtab *tab,
+				       const u8 *key)
 {
-	struct svrcert_key *e;
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		e = rhashtable_lookup_fast(&tab->ht, del + i * SVRCERT_KEY_LEN,
-					   svrcert_key_params);
-		if (e && e->dies != epoch) {	/* not listed twice */
-			WRITE_ONCE(e->dies, epoch);
-			d->gone[d->n_gone++] = e;
-		}
-	}
+	return rhashtable_lookup_fast(&tab->ht, key, svrcert_key_params);
 }
 
-/* A key both added and removed is a malformed delta (-EINVAL). */
-static int svrcert_delta_overlap(struct svrcert_revtab *tab, const u8 *add,
-				 u32 n, u32 epoch)
+void svrcert_tab_remove(struct svrcert_revtab *tab, struct svrcert_key *e)
 {
-	struct svrcert_key *e;
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		e = rhashtable_lookup_fast(&tab->ht, add + i * SVRCERT_KEY_LEN,
-					   svrcert_key_params);
-		if (e && e->dies == epoch)
-			return -EINVAL;
-	}
-	return 0;
+	rhashtable_remove_fast(&tab->ht, &e->node, svrcert_key_params);
 }
 
-/*
- * Undo a delta that was never published: no reader saw its entries (born
- * in the future) nor missed the marked ones (dying in the future), but a
- * reader may be walking a chain through an inserted entry, hence the grace
- * period before freeing.
- */
-static void svrcert_delta_undo(struct svrcert_revtab *tab,
-			       struct svrcert_revset_delta *d)
+bool svrcert_keys_alloc(struct svrcert_key **v, u32 n)
 {
-	u32 i;
-
-	for (i = 0; i < d->n_gone; i++)
-		WRITE_ONCE(d->gone[i]->dies, 0);
-	for (i = 0; i < d->n_added; i++)
-		rhashtable_remove_fast(&tab->ht, &d->added[i]->node,
-				       svrcert_key_params);
-	if (d->n_added) {
-		synchronize_rcu();
-		kmem_cache_free_bulk(svrcert_key_cache, d->n_added,
-				     (void **)d->added);
-	}
-	kvfree(d->added);
-	kvfree(d->gone);
-	svrcert_revset_destroy(d->next);	/* never published */
-	memset(d, 0, sizeof(*d));
+	return !n || kmem_cache_alloc_bulk(svrcert_key_cache, GFP_KERNEL, n,
+					   (void **)v);
 }
 
-/* The arrays, the entries to insert and the view to publish. */
-static int svrcert_delta_alloc(struct svrcert_revset *live, u32 epoch,
-			       u32 n_add, u32 n_del,
-			       struct svrcert_revset_delta *d)
+void svrcert_keys_free(struct svrcert_key **v, u32 n)
 {
-	d->next = svrcert_revset_view(live->tab, epoch, live->max_keys);
-	if (!d->next)
-		return -ENOMEM;
-	refcount_inc(&live->tab->views);	/* d->next's */
-	d->gone = kvcalloc(n_del, sizeof(*d->gone), GFP_KERNEL);
-	d->added = kvcalloc(n_add, sizeof(*d->added), GFP_KERNEL);
-	if (!d->gone || !d->added)
-		return -ENOMEM;
-	/* All or nothing: a failed bulk allocation frees what it got. */
-	if (n_add && !kmem_cache_alloc_bulk(svrcert_key_cache, GFP_KERNEL,
-					    n_add, (void **)d->added))
-		return -ENOMEM;
-	return 0;
+	if (n)	/* SLUB warns about an empty bulk free */
+		kmem_cache_free_bulk(svrcert_key_cache, n, (void **)v);
 }
 
-/*
- * Prepare @add and @del as one change of the newest view @live, all or
- * nothing: on error the set is as it was. Adding a present key or removing
- * an absent one is not an error. On success the caller publishes d->next
- * in place of @live (one pointer store: the change is then seen whole) and
- * calls svrcert_revset_delta_finish(). Writers serialised by the caller.
- */
-int svrcert_revset_delta_prepare(struct svrcert_revset *live,
-				 const u8 *add, u32 n_add,
-				 const u8 *del, u32 n_del,
-				 struct svrcert_revset_delta *d)
+void svrcert_key_free_one(struct svrcert_key *e)
 {
-	struct svrcert_revtab *tab = live->tab;
-	u32 epoch = tab->epoch + 1 ?: 1;	/* 0 means "untagged" */
-	u32 done = 0;
-	int err;
-
-	memset(d, 0, sizeof(*d));
-	if (WARN_ON_ONCE(live->epoch != tab->epoch))
-		return -EINVAL;		/* not the newest view */
-	err = svrcert_delta_alloc(live, epoch, n_add, n_del, d);
-	if (err)
-		goto undo;
-	svrcert_delta_mark(tab, del, n_del, epoch, d);
-	err = svrcert_delta_overlap(tab, add, n_add, epoch);
-	if (err) {
-		if (n_add)	/* SLUB warns about an empty bulk free */
-			kmem_cache_free_bulk(svrcert_key_cache, n_add,
-					     (void **)d->added);
-		goto undo;
-	}
-	err = svrcert_revset_insert_all(live, add, n_add, epoch, d->added,
-					&done);
-	d->n_added = done;
-	if (!err && (u64)tab->count - d->n_gone + d->n_added > live->max_keys)
-		err = -ENOSPC;
-	if (err)
-		goto undo;
-	tab->epoch = epoch;
-	return 0;
-undo:
-	svrcert_delta_undo(tab, d);
-	return err;
-}
-
-/*
- * After d->next was published: once no reader holds an older view, the
- * removed entries can go and the new ones lose their tags.
- */
-void svrcert_revset_delta_finish(struct svrcert_revset_delta *d)
-{
-	struct svrcert_revtab *tab = d->next->tab;
-	u32 i;
-
-	WRITE_ONCE(tab->count, tab->count + d->n_added - d->n_gone);
-	synchronize_rcu();	/* readers of the view before are done */
-	for (i = 0; i < d->n_added; i++)
-		WRITE_ONCE(d->added[i]->born, 0);
-	for (i = 0; i < d->n_gone; i++)
-		rhashtable_remove_fast(&tab->ht, &d->gone[i]->node,
-				       svrcert_key_params);
-	if (d->n_gone) {
-		synchronize_rcu();	/* nor on the unlinked entries */
-		kmem_cache_free_bulk(svrcert_key_cache, d->n_gone,
-				     (void **)d->gone);
-	}
-	kvfree(d->added);
-	kvfree(d->gone);
-	d->added = NULL;
-	d->gone = NULL;
+	kmem_cache_free(svrcert_key_cache, e);
 }
 
 /* Bytes the set holds: entries, bucket table and the set itself. */

@@ -16,10 +16,14 @@
  * The keys of a set: one hash table, shared by the set's views (see
  * struct svrcert_revset). Written only by the netns writer.
  */
+struct svrcert_revpend;
+
 struct svrcert_revtab {
 	struct rhashtable ht;
+	/* The delta in progress, for readers (revset.c); NULL outside one. */
+	struct svrcert_revpend __rcu *pending;
 	u32 count;		/* keys in the newest view */
-	u32 epoch;		/* the newest view's epoch; never 0 */
+	u32 epoch;		/* the newest view's epoch */
 	refcount_t views;	/* views pointing here */
 };
 
@@ -51,10 +55,12 @@ struct svrcert_key;
  */
 struct svrcert_revset_delta {
 	struct svrcert_revset *next;
-	struct svrcert_key **added;
-	struct svrcert_key **gone;
+	struct svrcert_revpend *pend;	/* its record, published on the table */
+	struct svrcert_key **own;	/* entries inserted: [0..n_added) */
+	struct svrcert_key **spare;	/* entries not inserted */
 	u32 n_added;
-	u32 n_gone;
+	u32 n_spare;
+	u32 n_gone;			/* present keys it removes */
 };
 
 /* Resumable position of a dump (see svrcert_revset_walk_next()). */

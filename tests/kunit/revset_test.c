@@ -117,8 +117,7 @@ static void revset_memory_per_key(struct kunit *test)
 	msleep(200);
 	mem = svrcert_revset_mem(set);
 	kunit_info(test, "%u keys: %llu bytes, %llu per key", n, mem, mem / n);
-	/* 48-byte entries (key, hash link, two delta tags) + 21.3 B of table. */
-	KUNIT_EXPECT_LE(test, mem, 72ULL * n);
+	KUNIT_EXPECT_LE(test, mem, 64ULL * n);
 	svrcert_revset_destroy(set);
 }
 
@@ -341,7 +340,7 @@ static void revset_delta_atomic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 0, 3), 0U);
 	KUNIT_EXPECT_EQ(test, seen_range(set, keys, 3, 15), 12U);
 	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 12U);
-	/* A second delta on the new view: tags were cleared by the first. */
+	/* A second delta on the new view: the first's record is gone. */
 	KUNIT_ASSERT_EQ(test, svrcert_revset_delta_prepare(set, keys, 3,
 			keys + 10 * SVRCERT_KEY_LEN, 5, &d), 0);
 	set = delta_publish(set, &d);
@@ -363,8 +362,8 @@ static void expect_unchanged(struct kunit *test, struct svrcert_revset *set,
 /*
  * All or nothing: past max_keys (-ENOSPC) and with a key both added and
  * removed (-EINVAL) the set is as before, and the next delta still works
- * (the removal tags of the failed one were undone). Exactly at the bound
- * the delta fits, removals counted. Freed entries: kmemleak.
+ * (the failed one left no record behind). Exactly at the bound the delta
+ * fits, removals counted. Freed entries: kmemleak.
  */
 static void revset_delta_all_or_nothing(struct kunit *test)
 {
