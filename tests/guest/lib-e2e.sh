@@ -89,7 +89,8 @@ rctl() {
 	(
 		export SVRCERT_CONFIG="$d/svrcert.conf" SVRCERT_STATE_DIR="$d/state" \
 			SVRCERT_CONTROL_SOCKET="$d/ctl.sock"
-		exec ip netns exec "$(e2e_ns "$n")" "$SVRCERTCTL" "$@"
+		# -n, not ip netns exec: one program start instead of two
+		exec "$SVRCERTCTL" -n "$(e2e_ns "$n")" "$@"
 	)
 }
 
@@ -357,7 +358,7 @@ e2e_recv_start() {
 	ip netns exec "$(e2e_ns "$1")" "$E2E_TOOLS/udprecv" -p "$E2E_PORT" \
 		-o "$E2E_RECV_OUT" >/dev/null &
 	E2E_RECV_PID=$!
-	for _ in $(seq 200); do
+	for _ in {1..200}; do
 		[ -s "$E2E_RECV_OUT" ] && return 0
 		sleep 0.05
 	done
