@@ -95,15 +95,35 @@ static bool svrcert_unprotected(const struct svrcert_peer *peer,
 		  ntohs(ports[0]) == peer->peer_auth_port));
 }
 
-/* svrcert_unprotected() for a packet whose network header is at hand. */
+/*
+ * Does @peer's ESP run from @src? svrcertd keys one path per peer: its
+ * other addresses send plain, legitimately.
+ */
+static bool svrcert_esp_covers(const struct svrcert_peer *peer,
+			       const struct in6_addr *src)
+{
+	u32 i;
+
+	if (!peer->n_esp_addrs)
+		return true;
+	for (i = 0; i < peer->n_esp_addrs; i++)
+		if (ipv6_addr_equal(src, &peer->esp_addrs[i]))
+			return true;
+	return false;
+}
+
+/* svrcert_unprotected() for a packet from @src, its network header at hand. */
 static bool svrcert_skb_unprotected(const struct svrcert_peer *peer,
-				    const struct sk_buff *skb)
+				    const struct sk_buff *skb,
+				    const struct in6_addr *src)
 {
 	__be16 frag_off = 0;
 	u8 nexthdr, _nh;
 	const u8 *nh;
 	int thoff;
 
+	if (!svrcert_esp_covers(peer, src))
+		return false;
 	if (ip_hdr(skb)->version == 4) {
 		thoff = ntohs(ip_hdr(skb)->frag_off) & IP_OFFSET ? -1 :
 			ip_hdrlen(skb);
@@ -149,7 +169,7 @@ enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 	now = ktime_get_real_seconds();
 	/* Only received packets: xfrm protects sent ones after this hook. */
 	unprotected = dir == SVRCERT_DIR_RX && peer->esp_required &&
-		      svrcert_skb_unprotected(peer, skb);
+		      svrcert_skb_unprotected(peer, skb, addr);
 	verdict = svrcert_verdict(&peer->cert, rcu_dereference(sn->revset),
 				  now, pol, unprotected, reason);
 	dropped = verdict == SVRCERT_VERDICT_DROP;

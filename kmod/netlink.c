@@ -93,6 +93,7 @@ const struct nla_policy svrcert_peer_policy[SVRCERT_PEER_A_MAX + 1] = {
 	[SVRCERT_PEER_A_ESP_PROTO] = { .type = NLA_U8 },
 	[SVRCERT_PEER_A_AUTH_PORT] = { .type = NLA_U16 },
 	[SVRCERT_PEER_A_PEER_AUTH_PORT] = { .type = NLA_U16 },
+	[SVRCERT_PEER_A_ESP_ADDRS] = NLA_POLICY_NESTED(svrcert_addr_policy),
 };
 
 const struct nla_policy svrcert_attr_policy[SVRCERT_A_MAX + 1] = {

@@ -16,7 +16,9 @@
 #include "netns.h"
 #include "x509.h"
 
-static int svrcert_parse_addrs(struct svrcert_peer *peer, struct nlattr *nest,
+/* A nest of enum svrcert_addr_attr into @addrs (v4-mapped), *@n of them. */
+static int svrcert_parse_addrs(struct in6_addr *addrs, u32 *n,
+			       struct nlattr *nest,
 			       struct netlink_ext_ack *extack)
 {
 	struct in6_addr addr;
@@ -24,29 +26,29 @@ static int svrcert_parse_addrs(struct svrcert_peer *peer, struct nlattr *nest,
 	int rem;
 	u32 i;
 
-	peer->naddrs = 0;
+	*n = 0;
 	nla_for_each_nested(attr, nest, rem) {
 		if (nla_type(attr) == SVRCERT_ADDR_A_IPV4)
 			ipv6_addr_set_v4mapped(nla_get_in_addr(attr), &addr);
 		else
 			addr = nla_get_in6_addr(attr);
-		for (i = 0; i < peer->naddrs; i++) {
-			if (ipv6_addr_equal(&peer->addrs[i], &addr)) {
+		for (i = 0; i < *n; i++) {
+			if (ipv6_addr_equal(&addrs[i], &addr)) {
 				NL_SET_ERR_MSG_ATTR(extack, attr,
 						    "duplicate peer address");
 				return -EINVAL;
 			}
 		}
-		if (peer->naddrs == SVRCERT_PEER_ADDRS_MAX) {
+		if (*n == SVRCERT_PEER_ADDRS_MAX) {
 			NL_SET_ERR_MSG_ATTR(extack, attr,
 					    "more than SVRCERT_PEER_ADDRS_MAX addresses");
 			return -EINVAL;
 		}
-		peer->addrs[peer->naddrs++] = addr;
+		addrs[(*n)++] = addr;
 	}
-	if (!peer->naddrs) {
+	if (!*n) {
 		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "peer needs at least one address");
+				    "at least one address is needed");
 		return -EINVAL;
 	}
 	return 0;
@@ -82,7 +84,7 @@ static int svrcert_parse_cert(struct svrcert_peer *peer, struct nlattr **tb,
 	return 0;
 }
 
-/* ESP's four attributes: each one left out is @old's (or 0 for a new peer). */
+/* ESP's five attributes: each one left out is @old's (or 0 for a new peer). */
 static int svrcert_parse_esp(struct svrcert_peer *peer, struct svrcert_peer *old,
 			     struct nlattr **tb, struct netlink_ext_ack *extack)
 {
@@ -93,6 +95,16 @@ static int svrcert_parse_esp(struct svrcert_peer *peer, struct svrcert_peer *old
 		peer->esp_proto = old->esp_proto;
 		peer->auth_port = old->auth_port;
 		peer->peer_auth_port = old->peer_auth_port;
+		peer->n_esp_addrs = old->n_esp_addrs;
+		memcpy(peer->esp_addrs, old->esp_addrs, sizeof(peer->esp_addrs));
+	}
+	if (tb[SVRCERT_PEER_A_ESP_ADDRS]) {
+		int err = svrcert_parse_addrs(peer->esp_addrs, &peer->n_esp_addrs,
+					      tb[SVRCERT_PEER_A_ESP_ADDRS],
+					      extack);
+
+		if (err)
+			return err;
 	}
 	if (tb[SVRCERT_PEER_A_ESP_REQUIRED])
 		peer->esp_required = nla_get_u8(tb[SVRCERT_PEER_A_ESP_REQUIRED]);
@@ -145,7 +157,8 @@ int svrcert_parse_peer(struct svrcert_peer *peer, struct svrcert_peer *old,
 	else
 		peer->cert.state = old ? old->cert.state : SVRCERT_STATE_UNKNOWN;
 	if (tb[SVRCERT_PEER_A_ADDRS])
-		return svrcert_parse_addrs(peer, tb[SVRCERT_PEER_A_ADDRS], extack);
+		return svrcert_parse_addrs(peer->addrs, &peer->naddrs,
+					   tb[SVRCERT_PEER_A_ADDRS], extack);
 	if (!old) {
 		NL_SET_ERR_MSG(extack, "missing SVRCERT_PEER_A_ADDRS");
 		return -EINVAL;
@@ -245,18 +258,21 @@ int svrcert_nl_del_peer(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int svrcert_fill_addrs(struct sk_buff *skb,
-			      const struct svrcert_peer *peer)
+static int svrcert_fill_addrs(struct sk_buff *skb, int type,
+			      const struct in6_addr *addrs, u32 n)
 {
-	struct nlattr *nest = nla_nest_start(skb, SVRCERT_PEER_A_ADDRS);
+	struct nlattr *nest;
 	const struct in6_addr *a;
 	u32 i;
 	int err;
 
+	if (!n)
+		return 0;	/* ESP_ADDRS never set (ADDRS has at least one) */
+	nest = nla_nest_start(skb, type);
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = 0; i < peer->naddrs; i++) {
-		a = &peer->addrs[i];
+	for (i = 0; i < n; i++) {
+		a = &addrs[i];
 		if (ipv6_addr_v4mapped(a))
 			err = nla_put_in_addr(skb, SVRCERT_ADDR_A_IPV4,
 					      a->s6_addr32[3]);
@@ -305,7 +321,8 @@ static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
 	if (!nest ||
 	    nla_put_string(skb, SVRCERT_PEER_A_NAME, peer->name) ||
 	    nla_put_u8(skb, SVRCERT_PEER_A_STATE, c->state) ||
-	    svrcert_fill_addrs(skb, peer) ||
+	    svrcert_fill_addrs(skb, SVRCERT_PEER_A_ADDRS, peer->addrs,
+			       peer->naddrs) ||
 	    nla_put(skb, SVRCERT_PEER_A_FINGERPRINT, SVRCERT_KEY_LEN, c->fingerprint) ||
 	    nla_put(skb, SVRCERT_PEER_A_REVKEY, SVRCERT_KEY_LEN, c->revkey) ||
 	    nla_put_s64(skb, SVRCERT_PEER_A_NOT_BEFORE, c->not_before, SVRCERT_PEER_A_PAD) ||
@@ -316,6 +333,8 @@ static int svrcert_fill_peer(struct sk_buff *skb, struct svrcert_net *sn,
 	    nla_put_u8(skb, SVRCERT_PEER_A_ESP_PROTO, peer->esp_proto) ||
 	    nla_put_u16(skb, SVRCERT_PEER_A_AUTH_PORT, peer->auth_port) ||
 	    nla_put_u16(skb, SVRCERT_PEER_A_PEER_AUTH_PORT, peer->peer_auth_port) ||
+	    svrcert_fill_addrs(skb, SVRCERT_PEER_A_ESP_ADDRS, peer->esp_addrs,
+			       peer->n_esp_addrs) ||
 	    svrcert_fill_counters(skb, &n))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);

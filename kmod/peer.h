@@ -60,6 +60,8 @@ struct svrcert_peer {
 	u8 esp_proto;			/* 0: all IP */
 	u16 auth_port;			/* ours; 0: none */
 	u16 peer_auth_port;		/* the peer's; 0: none */
+	u32 n_esp_addrs;		/* 0: ESP covers all of addrs */
+	struct in6_addr esp_addrs[SVRCERT_PEER_ADDRS_MAX];
 	u32 naddrs;
 	struct in6_addr addrs[SVRCERT_PEER_ADDRS_MAX];
 	char name[SVRCERT_PEER_NAME_MAX + 1];

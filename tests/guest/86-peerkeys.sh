@@ -11,7 +11,12 @@
 #     SAs as rfc4106(gcm(aes)), with soft/hard lifetimes in the jitter
 #     window of the default rekey interval and peer-key-timeout
 #  2. marker traffic R2 -> R1: every packet arrives, R1's link (captured
-#     in the switch namespace) carries ESP and never the marker
+#     in the switch namespace) carries ESP and never the marker; R1's
+#     svrcert.ko counts it ok, never unprotected
+#  2b. svrcert.ko requires ESP from R2 (show peers), and R3's plain UDP
+#     claiming R2's address is counted unprotected: dropped by it under
+#     fail-hard, counted under fail-soft and still not delivered (the
+#     inbound xfrm policy requires ESP)
 #  3. `svrcertctl peer rekey --all`: a new agreement (new TLS handshake),
 #     new SPIs and the next index on both sides, `show peers security`
 #     says so; the old outbound SAs go at once, the old inbound ones after
@@ -178,6 +183,7 @@ ip netns exec "$E2E_NS-sw" "$E2E_PY" "$E2E/sniff.py" p1 "$cap" "$E2E_PORT" 2>"$c
 spid=$!
 on_exit "kill $spid 2>/dev/null"
 wait_for 60 test -e "$cap.ready" || tap_diag "capture not ready"
+e2e_snap 1 "$E2E/s0"
 e2e_recv_start 1 || tap_diag "receiver at R1 not ready"
 ip netns exec "$(e2e_ns 2)" "$E2E_PY" "$E2E/marker.py" "$(e2e_addr 2)" "$(e2e_addr 1)" "$E2E_PORT" "$N"
 sleep 2
@@ -193,8 +199,47 @@ udp=$(sed -n 's/.*udp=\([0-9]*\).*/\1/p' <<<"$c")
 tap_result $? "R1 received all $N marker packets from R2"
 [ "${esp:-0}" -ge "$N" ] && [ "${marker:-1}" -eq 0 ] && [ "${udp:-1}" -eq 0 ]
 tap_result $? "the link carried ESP ($esp frames), never the marker ($marker) nor plain UDP ($udp)"
+# Each packet twice at PRE_ROUTING: as ESP, then decrypted with its sec_path.
+e2e_snap 1 "$E2E/s1"
+moved=$(e2e_moved "$E2E/s0" "$E2E/s1")
+ok=$(sed -n 's/^accepted\.ok=\([0-9]*\)$/\1/p' <<<"$moved")
+[ "${ok:-0}" -ge "$N" ]
+tap_result $? "R1's svrcert.ko counted R2's ESP traffic ok, nothing else ($moved)"
+
 e2e_say "R2 sent $N UDP packets carrying a plaintext marker to R1; R1 received $got."
 e2e_say "A capture on R1's link saw $esp ESP frames, the marker $marker times, plain UDP $udp times."
+
+step "plain packets claiming R2's address: unprotected"
+esp=$(rctl 1 show peers r2 -j |
+	jq -r '.esp | "\(.required) \(.from | join(",")) \(.protect) \(.auth_port) \(.peer_auth_port)"')
+assert_eq "R1's kernel requires ESP from R2's address, all IP, but TCP to and from $E2E_AUTH_PORT" \
+	"true $(e2e_addr 2) all $E2E_AUTH_PORT $E2E_AUTH_PORT" "$esp"
+# R3 sends with R2's source address (IP_TRANSPARENT); sw forwards it (the
+# guest's rp_filter is the kernel's default, 0).
+spoofed() {	# WANT: R1's counters moved by exactly that since s0
+	e2e_snap 1 "$E2E/s1"
+	moved=$(e2e_moved "$E2E/s0" "$E2E/s1")
+	[ "$moved" = "$1" ]
+}
+spoof() {	# COUNT WANT: R3 -> R1 claiming R2; sets moved (polled up to 30 s)
+	cp "$E2E/s1" "$E2E/s0"
+	ip netns exec "$(e2e_ns 3)" "$E2E_TOOLS/udpsend" -s "$(e2e_addr 2)" -d "$(e2e_addr 1)" \
+		-p "$E2E_PORT" -c "$1" -r 500 >/dev/null
+	wait_for 30 spoofed "$2"
+}
+e2e_recv_start 1 || tap_diag "receiver at R1 not ready"
+spoof 20 dropped.unprotected=20
+assert_eq "fail-hard: R3's 20 plain packets as R2 counted and dropped as unprotected" \
+	"dropped.unprotected=20" "$moved"
+rctl 1 set failure-mode fail-soft
+spoof 20 accepted.unprotected=20
+assert_eq "fail-soft: counted as unprotected and passed on by svrcert.ko" \
+	"accepted.unprotected=20" "$moved"
+rctl 1 set failure-mode fail-hard
+got=$(e2e_recv_stop)
+assert_eq "none of the 40 delivered (fail-soft: xfrm's inbound policy drops them)" 0 "$got"
+e2e_say "R3 sent plain UDP with R2's address: R1's svrcert.ko counted it unprotected"
+e2e_say "(and dropped it under fail-hard); ESP from R2 itself counted ok."
 
 # show stats security COUNTER: "peer rekey success" -> its value at router N
 sec_count() {

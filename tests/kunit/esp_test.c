@@ -278,6 +278,25 @@ static void esp_proto_narrows(struct kunit *test)
 	expect_rx(test, &p, SVRCERT_REASON_OK, "icmp, protect=udp");
 }
 
+/*
+ * ESP runs from the IPv4 address only (svrcertd keys one path): the IPv6
+ * one sends plain, legitimately; the IPv4 one must not.
+ */
+static void esp_addrs_narrow(struct kunit *test)
+{
+	struct esp_env *env = test->priv;
+	struct pkt p = { .proto = IPPROTO_UDP, .dport = 9 };
+
+	env->peer->esp_required = true;
+	ipv6_addr_set_v4mapped(PEER4, &env->peer->esp_addrs[0]);
+	env->peer->n_esp_addrs = 1;
+	expect_rx(test, &p, SVRCERT_REASON_UNPROTECTED, "udp from the ESP address");
+	p.v6 = true;
+	expect_rx(test, &p, SVRCERT_REASON_OK, "udp6 from another address");
+	env->peer->esp_addrs[0] = env->peer6;
+	expect_rx(test, &p, SVRCERT_REASON_UNPROTECTED, "udp6, ESP from there");
+}
+
 /* Ports 0: no exemption at all. */
 static void esp_no_auth_ports(struct kunit *test)
 {
@@ -327,6 +346,7 @@ static struct kunit_case esp_test_cases[] = {
 	KUNIT_CASE(esp_required_unprotected),
 	KUNIT_CASE(esp_not_required_unchanged),
 	KUNIT_CASE(esp_proto_narrows),
+	KUNIT_CASE(esp_addrs_narrow),
 	KUNIT_CASE(esp_no_auth_ports),
 	KUNIT_CASE(esp_other_reasons_first),
 	{}

@@ -39,6 +39,10 @@ struct binding_log {
 	size_t n_addrs;
 	unsigned int unbinds;
 	char unbound[64];
+	bool esp_required;
+	uint8_t esp_proto;
+	uint16_t auth_port, peer_auth_port;
+	struct svrcert_addr esp_addr;
 };
 
 struct router {
@@ -75,6 +79,11 @@ static __attribute__((unused)) int record_bind(const struct peerauth_binding *b,
 	if (b->cert_der)
 		memcpy(log->der, b->cert_der, log->der_len);
 	log->n_addrs = b->n_addrs;
+	log->esp_required = b->esp_required;
+	log->esp_proto = b->esp_proto;
+	log->auth_port = b->auth_port;
+	log->peer_auth_port = b->peer_auth_port;
+	log->esp_addr = b->esp_addr;
 	return 0;
 }
 

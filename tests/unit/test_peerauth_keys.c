@@ -306,7 +306,9 @@ static void test_key_invalid_alarm(void **state)
 	struct fx *f = *state;
 	struct router *rs[] = { &f->r1 };
 	struct peerkey_keys k = { .index = 5, .spi_in = 0x1001, .spi_out = 0x1002 };
-	struct peerkey_path path = { .reqid = SVRCERT_XFRM_REQID(7) };
+	struct peerkey_path path = { .reqid = SVRCERT_XFRM_REQID(7), .proto = 17,
+				     .local_auth_port = 4430,
+				     .remote_auth_port = 4431 };
 	time_t t0 = time(NULL), expiry;
 	char buf[300], ts[32];
 	json_t *a;
@@ -324,6 +326,13 @@ static void test_key_invalid_alarm(void **state)
 	f->r1.pa->p.now = t0;
 	pa_keys_installed(f->r1.pa, &f->r1.pa->peers[0], &k, &path);
 	assert_string_equal(keys_str(&f->r1, "state", buf, sizeof(buf)), "established");
+	/* svrcert.ko told: ESP required, for what and but for which ports */
+	assert_true(f->r1.bound.esp_required);
+	assert_int_equal(f->r1.bound.esp_proto, 17);
+	assert_int_equal(f->r1.bound.auth_port, 4430);
+	assert_int_equal(f->r1.bound.peer_auth_port, 4431);
+	assert_int_equal(f->r1.bound.esp_addr.family, AF_INET);	/* from the peer's end */
+	assert_memory_equal(&f->r1.bound.esp_addr.v4, &path.remote.v4, 4);
 
 	/* 5 s before: the loop is told to wake then, not at its hourly timers */
 	f->r1.pa->p.now = expiry - 5;
@@ -343,6 +352,7 @@ static void test_key_invalid_alarm(void **state)
 	assert_string_equal(json_string_value(json_object_get(a, "raised")), ts);
 	json_decref(a);
 	assert_string_equal(keys_str(&f->r1, "state", buf, sizeof(buf)), "none");
+	assert_false(f->r1.bound.esp_required);	/* keys cut: no longer */
 	assert_string_equal(keys_str(&f->r1, "last_failure", buf, sizeof(buf)),
 			    "key is invalid: no rekey within peer-key-timeout");
 	assert_int_equal(alarms_in_file(&f->r1, PEERAUTH_KEY_ALARM_ID), 1);

@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 #include "ctl_nl.h"
+#include "lib/config.h"
 #include "lib/ctlsock.h"
 #include "lib/util.h"
 #include "netlink/nl_util.h"
@@ -140,6 +141,58 @@ static void auth_text(json_t *auth)
 		printf("  binding: %s\n", v);
 }
 
+/* The protected protocol as svrcert.conf's protect = names it. */
+static const char *protect_text(int proto, char *buf, size_t len)
+{
+	const char *name = svrcert_protect_name((uint8_t)proto);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "%d", proto);
+	return buf;
+}
+
+/* {"required", "from", "protect", "auth_port", "peer_auth_port"}: UAPI's
+ * ESP_*; "from" [] when ESP would cover all the peer's addresses. */
+static json_t *esp_json(const struct svrcert_peer_info *p)
+{
+	char num[8], addr[INET6_ADDRSTRLEN];
+	json_t *from = json_array();
+	size_t i;
+
+	for (i = 0; from && i < p->n_esp_addrs; i++)
+		json_array_append_new(from, json_string(svrcert_nl_addr_format(&p->esp_addrs[i],
+									      addr, sizeof(addr))));
+	return json_pack("{s:b, s:o*, s:s, s:i, s:i}", "required", p->esp_required, "from", from,
+			 "protect", protect_text(p->esp_proto, num, sizeof(num)),
+			 "auth_port", p->auth_port, "peer_auth_port", p->peer_auth_port);
+}
+
+/* "esp: required from 10.80.2.1 (protect all; exempt: tcp to 4480, tcp from 4480)" */
+static void esp_text(const struct svrcert_peer_info *p)
+{
+	char num[8], addr[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (!p->esp_required) {
+		printf("  esp: not required\n");
+		return;
+	}
+	printf("  esp: required from");
+	for (i = 0; i < p->n_esp_addrs; i++)
+		printf(" %s", svrcert_nl_addr_format(&p->esp_addrs[i], addr, sizeof(addr)));
+	if (!p->n_esp_addrs)
+		printf(" all its addresses");
+	printf(" (protect %s", protect_text(p->esp_proto, num, sizeof(num)));
+	if (p->auth_port || p->peer_auth_port)
+		printf("; exempt:");
+	if (p->auth_port)
+		printf(" tcp to %d%s", p->auth_port, p->peer_auth_port ? "," : "");
+	if (p->peer_auth_port)
+		printf(" tcp from %d", p->peer_auth_port);
+	printf(")\n");
+}
+
 static json_t *peer_json(const struct svrcert_peer_info *p, json_t *auth)
 {
 	char hex[SVRCERT_KEY_HEX_LEN + 1], addr[INET6_ADDRSTRLEN];
@@ -167,6 +220,7 @@ static json_t *peer_json(const struct svrcert_peer_info *p, json_t *auth)
 	json_object_set_new(o, "rx_dropped", ctl_json_u64(p->rx_dropped));
 	json_object_set_new(o, "tx_accepted", ctl_json_u64(p->tx_accepted));
 	json_object_set_new(o, "tx_dropped", ctl_json_u64(p->tx_dropped));
+	json_object_set_new(o, "esp", esp_json(p));
 	if (auth)
 		json_object_set(o, "authentication", auth);
 	return o;
@@ -192,6 +246,7 @@ static void peer_text(const struct svrcert_peer_info *p, json_t *auth)
 	printf("  rx-dropped: %llu\n", (unsigned long long)p->rx_dropped);
 	printf("  tx-accepted: %llu\n", (unsigned long long)p->tx_accepted);
 	printf("  tx-dropped: %llu\n", (unsigned long long)p->tx_dropped);
+	esp_text(p);
 	auth_text(auth);
 }
 

@@ -158,6 +158,16 @@ struct svrcert_peer_info {
 	uint64_t rx_dropped;
 	uint64_t tx_accepted;		/* packets to it */
 	uint64_t tx_dropped;
+
+	/* ESP (SVRCERT_PEER_A_ESP_*): sent only with esp_set (otherwise a
+	 * replace keeps the kernel's), reported always */
+	bool esp_set;
+	bool esp_required;		/* keys installed: plain is unprotected */
+	int esp_proto;			/* IP protocol protected, 0 all */
+	int auth_port;			/* TCP to it exempt (ours), 0 none */
+	int peer_auth_port;		/* TCP from it exempt (the peer's) */
+	size_t n_esp_addrs;		/* where ESP runs from; 0: all addrs */
+	struct svrcert_nl_addr esp_addrs[SVRCERT_PEER_ADDRS_MAX];
 };
 
 /*

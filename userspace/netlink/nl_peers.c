@@ -6,15 +6,16 @@
 
 #include "nl_priv.h"
 
-static int put_addrs(struct nl_msg *msg, const struct svrcert_peer_info *info)
+static int put_addrs(struct nl_msg *msg, int type, const struct svrcert_nl_addr *addrs,
+		     size_t n)
 {
-	struct nlattr *nest = nla_nest_start(msg, SVRCERT_PEER_A_ADDRS | NLA_F_NESTED);
+	struct nlattr *nest = nla_nest_start(msg, type | NLA_F_NESTED);
 	size_t i;
 
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = 0; i < info->n_addrs; i++) {
-		const struct svrcert_nl_addr *a = &info->addrs[i];
+	for (i = 0; i < n; i++) {
+		const struct svrcert_nl_addr *a = &addrs[i];
 		int err;
 
 		if (a->family == AF_INET)
@@ -30,6 +31,20 @@ static int put_addrs(struct nl_msg *msg, const struct svrcert_peer_info *info)
 	return 0;
 }
 
+static int put_esp(struct nl_msg *msg, const struct svrcert_peer_info *info)
+{
+	if (!info->esp_set)
+		return 0;
+	if (nla_put_u8(msg, SVRCERT_PEER_A_ESP_REQUIRED, info->esp_required) < 0 ||
+	    nla_put_u8(msg, SVRCERT_PEER_A_ESP_PROTO, (uint8_t)info->esp_proto) < 0 ||
+	    nla_put_u16(msg, SVRCERT_PEER_A_AUTH_PORT, (uint16_t)info->auth_port) < 0 ||
+	    nla_put_u16(msg, SVRCERT_PEER_A_PEER_AUTH_PORT, (uint16_t)info->peer_auth_port) < 0)
+		return -EMSGSIZE;
+	if (info->n_esp_addrs)
+		return put_addrs(msg, SVRCERT_PEER_A_ESP_ADDRS, info->esp_addrs, info->n_esp_addrs);
+	return 0;
+}
+
 static int put_peer(struct nl_msg *msg, const struct svrcert_peer_info *info)
 {
 	struct nlattr *nest = nla_nest_start(msg, SVRCERT_A_PEER | NLA_F_NESTED);
@@ -41,10 +56,11 @@ static int put_peer(struct nl_msg *msg, const struct svrcert_peer_info *info)
 	    (nla_put(msg, SVRCERT_PEER_A_CERT, (int)info->cert_der_len, info->cert_der) < 0 ||
 	     nla_put(msg, SVRCERT_PEER_A_REVKEY, SVRCERT_KEY_LEN, info->revkey) < 0))
 		return -EMSGSIZE;
-	if (nla_put_u8(msg, SVRCERT_PEER_A_STATE, (uint8_t)info->state) < 0)
+	if (nla_put_u8(msg, SVRCERT_PEER_A_STATE, (uint8_t)info->state) < 0 ||
+	    put_esp(msg, info))
 		return -EMSGSIZE;
 	if (info->n_addrs) {
-		err = put_addrs(msg, info);
+		err = put_addrs(msg, SVRCERT_PEER_A_ADDRS, info->addrs, info->n_addrs);
 		if (err)
 			return err;
 	}
@@ -122,23 +138,24 @@ int svrcert_nl_peer_del(struct svrcert_nl *nl, const char *name)
 
 /* ---- replies ------------------------------------------------------------ */
 
-static int parse_addrs(const struct nlattr *nest, struct svrcert_peer_info *p)
+/* ADDRS into ADDRS[0..SVRCERT_PEER_ADDRS_MAX), *N of them. */
+static int parse_addrs(const struct nlattr *nest, struct svrcert_nl_addr *addrs, size_t *n)
 {
 	struct nlattr *a;
 	int rem;
 
 	nla_for_each_nested(a, (struct nlattr *)nest, rem) {
-		struct svrcert_nl_addr *addr = &p->addrs[p->n_addrs];
+		struct svrcert_nl_addr *addr = &addrs[*n];
 		int type = nla_type(a);
 
 		if (type != SVRCERT_ADDR_A_IPV4 && type != SVRCERT_ADDR_A_IPV6)
 			continue;
-		if (p->n_addrs >= SVRCERT_PEER_ADDRS_MAX)
+		if (*n >= SVRCERT_PEER_ADDRS_MAX)
 			return -EPROTO;
 		addr->family = type == SVRCERT_ADDR_A_IPV4 ? AF_INET : AF_INET6;
 		if (nl_get_bin(a, &addr->v6, type == SVRCERT_ADDR_A_IPV4 ? 4 : 16))
 			return -EPROTO;
-		p->n_addrs++;
+		(*n)++;
 	}
 	return 0;
 }
@@ -146,7 +163,7 @@ static int parse_addrs(const struct nlattr *nest, struct svrcert_peer_info *p)
 static int parse_peer_nest(const struct nlattr *nest, struct svrcert_peer_info *p)
 {
 	struct nlattr *tb[SVRCERT_PEER_A_MAX + 1];
-	int err;
+	int err, required = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->reason = -1;
@@ -157,7 +174,9 @@ static int parse_peer_nest(const struct nlattr *nest, struct svrcert_peer_info *
 	if (!err)
 		err = nl_get_u8(tb[SVRCERT_PEER_A_STATE], &p->state);
 	if (!err && tb[SVRCERT_PEER_A_ADDRS])
-		err = parse_addrs(tb[SVRCERT_PEER_A_ADDRS], p);
+		err = parse_addrs(tb[SVRCERT_PEER_A_ADDRS], p->addrs, &p->n_addrs);
+	if (!err && tb[SVRCERT_PEER_A_ESP_ADDRS])
+		err = parse_addrs(tb[SVRCERT_PEER_A_ESP_ADDRS], p->esp_addrs, &p->n_esp_addrs);
 #define OPT(attr, getter, ...) \
 	if (!err && tb[attr]) err = getter(tb[attr], __VA_ARGS__)
 	OPT(SVRCERT_PEER_A_FINGERPRINT, nl_get_bin, p->fingerprint, SVRCERT_KEY_LEN);
@@ -170,7 +189,12 @@ static int parse_peer_nest(const struct nlattr *nest, struct svrcert_peer_info *
 	OPT(SVRCERT_PEER_A_RX_DROPPED, nl_get_u64, &p->rx_dropped);
 	OPT(SVRCERT_PEER_A_TX_ACCEPTED, nl_get_u64, &p->tx_accepted);
 	OPT(SVRCERT_PEER_A_TX_DROPPED, nl_get_u64, &p->tx_dropped);
+	OPT(SVRCERT_PEER_A_ESP_REQUIRED, nl_get_u8, &required);
+	OPT(SVRCERT_PEER_A_ESP_PROTO, nl_get_u8, &p->esp_proto);
+	OPT(SVRCERT_PEER_A_AUTH_PORT, nl_get_u16, &p->auth_port);
+	OPT(SVRCERT_PEER_A_PEER_AUTH_PORT, nl_get_u16, &p->peer_auth_port);
 #undef OPT
+	p->esp_required = required != 0;
 	return err;
 }
 

@@ -80,6 +80,13 @@ struct peerauth_binding {
 	size_t cert_der_len;
 	const struct svrcert_addr *addrs;
 	size_t n_addrs;
+	/* Its ESP keys are installed (peerauth_keys.c): svrcert.ko then counts
+	 * what arrives from esp_addr without ESP as unprotected, but for TCP
+	 * to auth_port or from peer_auth_port (0: none), as the xfrm policies */
+	bool esp_required;
+	uint8_t esp_proto;		/* protected IP protocol, 0 all */
+	uint16_t auth_port, peer_auth_port;
+	struct svrcert_addr esp_addr;	/* the peer's end of its one ESP path */
 };
 /* Returns 0, or -errno with MSG set (-ENOENT: module not loaded). */
 typedef int (*peerauth_bind_fn)(const struct peerauth_binding *b, void *ctx,

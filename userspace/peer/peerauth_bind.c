@@ -46,13 +46,21 @@ static int bind_revkey(const struct peerauth_binding *b,
 	return ret;
 }
 
+_Static_assert(sizeof(struct svrcert_addr) == sizeof(struct svrcert_nl_addr),
+	       "the binding's addresses are copied as they are");
+
 int pa_default_bind(const struct peerauth_binding *b, void *ctx, char *msg,
 		    size_t msglen)
 {
 	struct peerauth *pa = ctx;
 	struct svrcert_peer_info info = { .state = b->state,
 					  .cert_der = b->cert_der,
-					  .cert_der_len = b->cert_der_len };
+					  .cert_der_len = b->cert_der_len,
+					  .esp_set = true,
+					  .esp_required = b->esp_required,
+					  .esp_proto = b->esp_proto,
+					  .auth_port = b->auth_port,
+					  .peer_auth_port = b->peer_auth_port };
 	struct svrcert_nl *nl;
 	int ret;
 
@@ -68,6 +76,10 @@ int pa_default_bind(const struct peerauth_binding *b, void *ctx, char *msg,
 	/* Same layout by design (nl.h): family + in/in6 union. */
 	for (size_t i = 0; i < info.n_addrs; i++)
 		memcpy(&info.addrs[i], &b->addrs[i], sizeof(info.addrs[i]));
+	if (b->esp_required) {
+		memcpy(&info.esp_addrs[0], &b->esp_addr, sizeof(info.esp_addrs[0]));
+		info.n_esp_addrs = 1;
+	}
 	ret = svrcert_nl_peer_add(nl, &info, true);
 	if (ret) {
 		snprintf(msg, msglen, "%s%s%s", strerror(-ret),

@@ -178,6 +178,9 @@ void pa_transport_failed(struct peerauth *pa, struct pa_peer *peer,
 int pa_default_bind(const struct peerauth_binding *b, void *ctx, char *msg,
 		    size_t msglen);
 int pa_default_unbind(const char *name, void *ctx);
+/* Tell the binder (svrcert.ko) PEER's state, certificate, addresses and
+ * whether its ESP keys are installed; the result goes to peer->kernel. */
+void pa_bind_peer(struct peerauth *pa, struct pa_peer *peer);
 void pa_nl_close(struct peerauth *pa);
 void pa_peer_clear(struct pa_peer *peer);
 void pa_trust_invalidate(struct peerauth *pa);

@@ -186,11 +186,13 @@ static void audit(struct peerauth *pa, const char *name, X509 *leaf,
 		    state == SVRCERT_STATE_VALID);
 }
 
-static void bind_peer(struct peerauth *pa, struct pa_peer *peer)
+void pa_bind_peer(struct peerauth *pa, struct pa_peer *peer)
 {
+	const struct pa_keys *ks = &peer->keys;
 	struct peerauth_binding b = { .name = peer->name, .state = peer->state,
 				      .addrs = peer->addrs,
-				      .n_addrs = peer->n_addrs };
+				      .n_addrs = peer->n_addrs,
+				      .esp_required = ks->established };
 	unsigned char *der = NULL;
 	int len = peer->cert ? i2d_X509(peer->cert, &der) : 0;
 	char msg[160] = "";
@@ -199,6 +201,13 @@ static void bind_peer(struct peerauth *pa, struct pa_peer *peer)
 	if (len > 0) {
 		b.cert_der = der;
 		b.cert_der_len = (size_t)len;
+	}
+	if (ks->established) {
+		b.esp_proto = ks->path.proto;
+		b.auth_port = ks->path.local_auth_port;
+		b.peer_auth_port = ks->path.remote_auth_port;
+		/* Same layout by design (netlink/nl.h). */
+		memcpy(&b.esp_addr, &ks->path.remote, sizeof(b.esp_addr));
 	}
 	ret = pa->p.bind(&b, pa->p.bind_ctx, msg, sizeof(msg));
 	if (!ret)
@@ -255,7 +264,7 @@ static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
 	       cert_state_name(state), reason[0] ? ": " : "", reason);
 	/* Periodic results that change nothing are not re-sent. */
 	if (changed || strncmp(peer->kernel, "bound", 5))
-		bind_peer(pa, peer);
+		pa_bind_peer(pa, peer);
 	/* fail-hard with peer-validation: severed (peerauth_sever.c) */
 	pa_sever_judged(pa, peer, c, via);
 	/* fail-hard: a bad certificate loses its keys at once (peerauth_keys.c) */
@@ -386,7 +395,7 @@ int peerauth_rebind_all(struct peerauth *pa)
 	for (i = 0; i < pa->n_peers; i++) {
 		if (!pa->peers[i].results)
 			continue;
-		bind_peer(pa, &pa->peers[i]);
+		pa_bind_peer(pa, &pa->peers[i]);
 		n++;
 	}
 	return n;

@@ -58,6 +58,9 @@ void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
 	syslog(LOG_INFO, "peer %s: ESP keys of index %llu installed (SPI in %#x, "
 	       "out %#x)", peer->name, (unsigned long long)ks->index, ks->spi_in,
 	       ks->spi_out);
+	/* After the policies: svrcert.ko now requires ESP from it (again: a
+	 * rekey may follow a failed bind). */
+	pa_bind_peer(pa, peer);
 	if (ks->invalid)
 		pa_key_alarm_set(pa, peer, false);
 }
@@ -68,12 +71,19 @@ void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why)
 
 	if (!ks->established || !pa->xfrm)
 		return;
+	/*
+	 * svrcert.ko stops requiring ESP before the SAs and policies go, so
+	 * no plain packet in between counts as unprotected. Only a peer the
+	 * kernel has (one removed from the configuration is unbound next).
+	 */
+	ks->established = false;
+	if (!strncmp(peer->kernel, "bound", 5))
+		pa_bind_peer(pa, peer);
 	if (ks->old_in)
 		peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
 	peerkey_policies_remove(pa->xfrm, &ks->path);
 	peerkey_sa_remove(pa->xfrm, &ks->path, ks->spi_in, ks->spi_out);
 	syslog(LOG_WARNING, "peer %s: ESP keys deleted: %s", peer->name, why);
-	ks->established = false;
 	ks->old_in = 0;
 	ks->spi_in = ks->spi_out = 0;
 }

@@ -174,7 +174,12 @@ enum svrcert_peer_attr {
 	SVRCERT_PEER_A_PEER_AUTH_PORT,	/* u16 TCP port of the peer's listener:
 					 * TCP from it is exempt; 0 none;
 					 * set/get. REPLACE_PEER keeps those of
-					 * these four it leaves out */
+					 * these five it leaves out */
+	SVRCERT_PEER_A_ESP_ADDRS,	/* nest of 1..SVRCERT_PEER_ADDRS_MAX
+					 * enum svrcert_addr_attr: the source
+					 * addresses ESP_REQUIRED applies to
+					 * (where the peer's SAs run from);
+					 * never set: all its ADDRS; set/get */
 	__SVRCERT_PEER_A_MAX
 };
 #define SVRCERT_PEER_A_MAX (__SVRCERT_PEER_A_MAX - 1)
