@@ -6,27 +6,31 @@
  * DER/addresses, counters, audit and alarm. Fixture: test_peerauth_fixture.h.
  */
 #include "test_peerauth_fixture.h"
+#include "pki/import.h"
 #include "pki/pki.h"
 
 /* What CRL discovery sees of R's peers (peerauth_peer_certs): "NAME URL"
  * of each peer's certificate's first CRL distribution point. */
-static void peer_cdp(const char *name, X509 *cert, void *ctx)
+static void peer_cdp(const char *name, X509 *cert,
+		     enum svrcert_cert_state state, void *ctx)
 {
 	char *out = ctx, **urls;
 	size_t n, used = strlen(out);
 
 	assert_int_equal(svrcert_cert_crl_urls(cert, &urls, &n), 0);
-	snprintf(out + used, 512 - used, "%s%s %s", used ? "; " : "", name,
-		 n ? urls[0] : "-");
+	snprintf(out + used, 512 - used, "%s%s %s %s", used ? "; " : "", name,
+		 cert_state_name(state), n ? urls[0] : "-");
 	svrcert_strv_free(urls, n);
 }
 
-/* R's peers as discovery sees them: just PEER, whose CDP is the PKI's. */
-static void assert_peer_cdps(struct router *r, const char *peer)
+/* R's peers as discovery sees them: just PEER, judged STATE, whose CDP is
+ * the PKI's. */
+static void assert_peer_cdps(struct router *r, const char *peer,
+			     const char *state)
 {
 	char got[512] = "", exp[512];
 
-	snprintf(exp, sizeof(exp), "%s %s", peer, getenv("PKI_CRL_URL") ?
+	snprintf(exp, sizeof(exp), "%s %s %s", peer, state, getenv("PKI_CRL_URL") ?
 		 getenv("PKI_CRL_URL") : "http://127.0.0.1:8080/int.crl");
 	peerauth_peer_certs(r->pa, peer_cdp, got);
 	assert_string_equal(got, exp);
@@ -48,8 +52,8 @@ static void test_mutual_ok(void **state)
 	assert_int_equal(f->r1.bound.calls, 1);
 	assert_int_equal(f->r2.bound.calls, 1);
 	/* CRL discovery finds each side's peer certificate (and its CDP) */
-	assert_peer_cdps(&f->r2, "r1");
-	assert_peer_cdps(&f->r1, "r2");
+	assert_peer_cdps(&f->r2, "r1", "valid");
+	assert_peer_cdps(&f->r1, "r2", "valid");
 
 	j = peerauth_status_json(f->r2.pa);
 	p0 = json_array_get(json_object_get(j, "peers"), 0);
@@ -188,8 +192,9 @@ static void test_revoked_by_crl_update(void **state)
 		    "bad-revoked.pem");
 	assert_int_equal(f->r2.bound.calls, 2);
 	assert_counters(&f->r2, 1, 0, 0, 1);
-	/* still offered to CRL discovery: the CRL that revoked it stays */
-	assert_peer_cdps(&f->r2, "r1");
+	/* still offered to CRL discovery, as revoked: the daemon keeps
+	 * following the URLs of its last valid certificate */
+	assert_peer_cdps(&f->r2, "r1", "revoked");
 	/* Judging again changes nothing and binds nothing. */
 	assert_int_equal(peerauth_crl_updated(f->r2.pa), 0);
 	assert_int_equal(f->r2.bound.calls, 2);

@@ -91,7 +91,8 @@ struct peer_walk {
 	size_t nseen;
 };
 
-static void add_peer(const char *name, X509 *cert, void *ctx)
+static void add_peer(const char *name, X509 *cert,
+		     enum svrcert_cert_state state, void *ctx)
 {
 	struct peer_walk *w = ctx;
 	char ref[SVRCERT_DISCOVER_REF_LEN];
@@ -100,15 +101,19 @@ static void add_peer(const char *name, X509 *cert, void *ctx)
 	/* peer authentication may not have taken a reload in yet */
 	for (i = 0; i < w->cf->n_peers && strcmp(w->cf->peers[i].name, name); i++)
 		;
-	if (i == w->cf->n_peers)
+	/* Only a certificate judged good says where to look: anyone can
+	 * present one naming any URL, and a peer judged revoked must keep
+	 * following the CRL that revoked it (add_peers carries it over). */
+	if (i == w->cf->n_peers || state != SVRCERT_STATE_VALID)
 		return;
 	snprintf(ref, sizeof(ref), "peer %s", name);
 	add_cert(w->nw, cert, ref);
 	w->seen[w->nseen++] = name;
 }
 
-/* Peers of the configuration: the URLs of the certificate each holds; one
- * not authenticated yet (since a restart) keeps the URLs it had. */
+/* Peers of the configuration: the URLs of the certificate each was last
+ * judged valid with; one not so judged (since a restart, or its
+ * certificate now bad) keeps the URLs it had. */
 static void add_peers(struct crl_mgr *crl, struct svrcert_discover *nw)
 {
 	const struct svrcert_config *cf = cfg(crl);

@@ -202,8 +202,10 @@ int peerauth_peer_status(const struct peerauth *pa, const char *name,
  * of STATE_DIR/peer-alarms.json. */
 json_t *peerauth_alarms_json(const struct peerauth *pa);
 /* Each peer holding a certificate (the last one judged, whatever the
- * result), in configuration order: FN(name, cert, ctx). For CRL discovery. */
-typedef void (*peerauth_cert_fn)(const char *name, X509 *cert, void *ctx);
+ * result), in configuration order: FN(name, cert, state judged, ctx). For
+ * CRL discovery. */
+typedef void (*peerauth_cert_fn)(const char *name, X509 *cert,
+				 enum svrcert_cert_state state, void *ctx);
 void peerauth_peer_certs(const struct peerauth *pa, peerauth_cert_fn fn,
 			 void *ctx);
 /* The "peers" control reply (see Documentation/peerauth.md). */

@@ -172,7 +172,8 @@ void peerauth_peer_certs(const struct peerauth *pa, peerauth_cert_fn fn,
 {
 	for (size_t i = 0; i < pa->n_peers; i++)
 		if (pa->peers[i].cert)
-			fn(pa->peers[i].name, pa->peers[i].cert, ctx);
+			fn(pa->peers[i].name, pa->peers[i].cert,
+			   pa->peers[i].state, ctx);
 }
 
 /* What the outgoing attempt is doing now, for "show peers". */
