@@ -35,7 +35,7 @@ struct svrcert_revtab {
  */
 struct svrcert_revset {
 	struct svrcert_revtab *tab;
-	u32 epoch;		/* fixed: which tagged entries this view sees */
+	u32 epoch;		/* fixed: before or after a delta in progress */
 	/*
 	 * Changes whenever the keys a reader can find change, and is unique
 	 * among all sets: a peer's cached "revoked?" answer carries the

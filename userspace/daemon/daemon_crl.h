@@ -51,7 +51,6 @@ struct peerauth;
  * peer's new certificate at once). */
 #define DAEMON_CRL_DISCOVER_CHECK_S	10
 
-
 /* Without a controller notification, check the kernel this often. */
 #define DAEMON_CRL_KERNEL_CHECK_S	10
 
