@@ -55,7 +55,7 @@ static void write_conf(const char *crl_extra)
 	write_conf_peers(crl_extra, "");
 }
 
-/* `crl status -j` until jq's EXPR holds on it (30 s). */
+/* `crl status -j` until jq's EXPR holds on it (60 s: CI runs loaded). */
 static void wait_status(const char *expr)
 {
 	static char out[65536];
@@ -64,7 +64,7 @@ static void wait_status(const char *expr)
 
 	snprintf(cmd, sizeof(cmd), "cd '%s' && jq -e '%s' status.json "
 		 ">/dev/null 2>&1", fx_dir, expr);
-	for (t = 0; t < 300; t++) {
+	for (t = 0; t < 600; t++) {
 		if (!ctl(out, sizeof(out), "crl status -j")) {
 			fx_save("status.json", out, strlen(out));
 			if (!system(cmd))
@@ -76,7 +76,7 @@ static void wait_status(const char *expr)
 		 expr, fx_dir);
 }
 
-/* The published master list holds r2's key (WANT) within 30 s. */
+/* The published master list holds r2's key (WANT) within 60 s. */
 static void wait_r2(bool want)
 {
 	struct svrcert_master m = { 0 };
@@ -85,7 +85,7 @@ static void wait_r2(bool want)
 	int t;
 
 	fx_path(path, sizeof(path), "state/master.bin");
-	for (t = 0; t < 300; t++) {
+	for (t = 0; t < 600; t++) {
 		if (!svrcert_master_load(path, &m, err, sizeof(err))) {
 			has = svrcert_revkeys_contains(m.keys, m.n, r2_key);
 			svrcert_master_release(&m);
