@@ -109,17 +109,19 @@ recv_start() {
 
 # recv_stop: stop the counter, print the number received.
 recv_stop() {
-	[ -n "$RECV_PID" ] || return 1
-	kill -TERM "$RECV_PID" 2>/dev/null
-	wait "$RECV_PID" 2>/dev/null
+	local pid=$RECV_PID line
+	[ -n "$pid" ] || return 1
 	RECV_PID=
-	# bash, not sed: a program start costs ~0.5 s on the debug kernel
-	local line
+	kill -TERM "$pid" 2>/dev/null
+	# udprecv writes its final count, then exits. Bash only, no sed: a
+	# program start costs ~0.5 s on the debug kernel.
+	await_exit "$pid"
 	while IFS= read -r line; do
 		[[ $line =~ ^received=([0-9]*) ]] || continue
 		echo "${BASH_REMATCH[1]}"
 		return 0
 	done <"$RECV_OUT"
+	return 1
 }
 
 # recv_field NAME: first/last from the last recv_stop's file.

@@ -67,6 +67,8 @@
 #                               may raise it, never lower it
 # Misc:
 #   wait_for SECS CMD...        retry CMD every 0.2 s until it succeeds
+#   await_exit PID              until PID has exited, even when it is not
+#                               this shell's child (a command substitution)
 #   require_cmd NAME...         tap_skip + exit 0 when a program is missing
 
 SVRCERT_TOP=${SVRCERT_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -370,6 +372,21 @@ wait_for() {
 		[ "$EPOCHSECONDS" -lt "$end" ] || return 1
 		sleep 0.2
 	done
+}
+
+# await_exit PID: until PID has exited. wait, when PID is this shell's
+# child; otherwise -- called in a command substitution, rx=$(recv_stop),
+# whose subshell is not the parent -- poll /proc until PID is gone or a
+# zombie (its parent, blocked on our output, reaps it later). 20 s at most.
+await_exit() {
+	local st
+	wait "$1" 2>/dev/null && return 0
+	for _ in {1..400}; do
+		read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" || return 0
+		[ "$st" != Z ] || return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 require_cmd() {
