@@ -325,9 +325,11 @@ sys.exit(0 if json.loads(buf).get("ok") else 1)
 EOF
 }
 
-# e2e_peer_json N PEER: svrcertd's "peers" entry for PEER at router N.
+# e2e_peer_json N PEER: svrcertd's "peers" entry for PEER at router N, as
+# `show peers PEER -j` carries it under "authentication" (one svrcertctl:
+# a python start costs seconds on the debug kernel).
 e2e_peer_json() {
-	e2e_daemon_cmd "$1" peers | jq -c --arg p "$2" '.peers[] | select(.name == $p)'
+	rctl "$1" show peers "$2" -j 2>/dev/null | jq -c '.authentication // empty'
 }
 
 # e2e_peer_is N PEER STATE [KEY]: daemon and kernel of router N both hold
@@ -368,7 +370,7 @@ e2e_recv_start() {
 e2e_recv_stop() {
 	[ -n "$E2E_RECV_PID" ] || return 1
 	kill -TERM "$E2E_RECV_PID" 2>/dev/null
-	wait "$E2E_RECV_PID" 2>/dev/null
+	await_exit "$E2E_RECV_PID"	# its final count is written by then
 	E2E_RECV_PID=
 	sed -n 's/^received=\([0-9]*\).*/\1/p' "$E2E_RECV_OUT"
 }
