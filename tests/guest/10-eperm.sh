@@ -49,9 +49,9 @@ t_is "$(grep -Ec '^cmd=(1|3|5|6|14|15|16) .* error=0$' "$WORK/root.txt")" 7 \
 check_all_eperm() {	# WHO FILE
 	local who=$1 f=$2
 	t_is "$(grep -Ev '^cmd=(0|17) ' "$f" | grep -vc 'error=EPERM$')" 0 \
-		"$who: every command (1..16) refused with EPERM"
-	t_is "$(grep -Ev '^cmd=(0|17) ' "$f" | grep -c 'error=EPERM$')" 16 \
-		"$who: 16 commands tried"
+		"$who: every command (1..16, 18) refused with EPERM"
+	t_is "$(grep -Ev '^cmd=(0|17) ' "$f" | grep -c 'error=EPERM$')" 17 \
+		"$who: 17 commands tried"
 	# UNSPEC and EVENT have no operation: EPERM or EOPNOTSUPP, never 0.
 	t_is "$(grep -E '^cmd=(0|17) ' "$f" | grep -Evc 'error=(EPERM|EOPNOTSUPP)$')" 0 \
 		"$who: UNSPEC and EVENT refused too"

@@ -153,7 +153,7 @@ def get_peer(name):
             "tx_acc": u64(p[14]), "tx_drop": u64(p[15])}
 
 REASONS = ["unspec", "ok", "disabled", "self_invalid", "unauthenticated",
-           "invalid", "revoked", "not_yet_valid", "expired"]
+           "invalid", "revoked", "not_yet_valid", "expired", "unprotected"]
 
 def stats():
     err, msgs = nl.xfer(15)
@@ -163,7 +163,8 @@ def stats():
     for key, t in (("acc", 1), ("drop", 2), ("tx_acc", 15), ("tx_drop", 16)):
         for r, v in attrs(s[t]).items():
             if r:
-                out[f"{key}.{REASONS[r]}"] = u64(v)
+                name = REASONS[r] if r < len(REASONS) else f"reason{r}"
+                out[f"{key}.{name}"] = u64(v)
     for key, t in (("not_peer", 3), ("seen_expired", 4), ("seen_invalid", 5),
                    ("seen_revoked", 6), ("events_sent", 12),
                    ("events_suppressed", 13)):
