@@ -55,27 +55,6 @@ static void write_conf(const char *crl_extra)
 	write_conf_peers(crl_extra, "");
 }
 
-/* `crl status -j` until jq's EXPR holds on it (60 s: CI runs loaded). */
-static void wait_status(const char *expr)
-{
-	static char out[65536];
-	char cmd[PATH_MAX + 600];
-	int t;
-
-	snprintf(cmd, sizeof(cmd), "cd '%s' && jq -e '%s' status.json "
-		 ">/dev/null 2>&1", fx_dir, expr);
-	for (t = 0; t < 600; t++) {
-		if (!ctl(out, sizeof(out), "crl status -j")) {
-			fx_save("status.json", out, strlen(out));
-			if (!system(cmd))
-				return;
-		}
-		usleep(100000);
-	}
-	fail_msg("crl status never satisfied: %s (last in %s/status.json)",
-		 expr, fx_dir);
-}
-
 /* The published master list holds r2's key (WANT) within 60 s. */
 static void wait_r2(bool want)
 {

@@ -45,27 +45,6 @@ static void write_conf(bool peer)
 	fx_save("svrcert.conf", text, strlen(text));
 }
 
-/* `crl status -j` until jq's EXPR holds on it (60 s: CI runs loaded). */
-static void wait_status(const char *expr)
-{
-	static char out[65536];
-	char cmd[PATH_MAX + 600];
-	int t;
-
-	snprintf(cmd, sizeof(cmd), "cd '%s' && jq -e '%s' status.json "
-		 ">/dev/null 2>&1", fx_dir, expr);
-	for (t = 0; t < 600; t++) {
-		if (!ctl(out, sizeof(out), "crl status -j")) {
-			fx_save("status.json", out, strlen(out));
-			if (!system(cmd))
-				return;
-		}
-		usleep(100000);
-	}
-	fail_msg("crl status never satisfied: %s (last in %s/status.json)",
-		 expr, fx_dir);
-}
-
 static int free_port(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };

@@ -65,6 +65,28 @@ static __attribute__((unused)) int ctl(char *out, size_t outlen, const char *arg
 	return WEXITSTATUS(pclose(p));
 }
 
+/* `crl status -j` until jq's EXPR holds on it (60 s: CI runs loaded); the
+ * last reply stays in status.json. */
+static __attribute__((unused)) void wait_status(const char *expr)
+{
+	static char out[65536];
+	char cmd[PATH_MAX + 600];
+	int t;
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && jq -e '%s' status.json "
+		 ">/dev/null 2>&1", fx_dir, expr);
+	for (t = 0; t < 600; t++) {
+		if (!ctl(out, sizeof(out), "crl status -j")) {
+			fx_save("status.json", out, strlen(out));
+			if (!system(cmd))
+				return;
+		}
+		usleep(100000);
+	}
+	fail_msg("crl status never satisfied: %s (last in %s/status.json)",
+		 expr, fx_dir);
+}
+
 /* Serve FILE on the URL, fetch it now; svrcertctl's exit status (0: the
  * CRL was accepted) and its output in OUT. */
 static __attribute__((unused)) int serve_fetch(const char *file, char *out, size_t outlen)
