@@ -3,6 +3,7 @@
  * peerload - bind many peers at once, for the data-path benchmark.
  *
  *   peerload -c TEMPLATE.der -n COUNT -b BASE_ADDR [-p PREFIX] [-s STATE]
+ *            [-e AUTH_PORT]
  *
  * Adds COUNT peers named PREFIX0 .. PREFIX<COUNT-1> (default prefix "b"),
  * peer i on address BASE_ADDR + i (IPv4; IPv6: +i in the low 32 bits), over
@@ -11,7 +12,9 @@
  * replaced by i, so every peer has its own fingerprint and revocation key
  * (the kernel reads the certificate's fields; it does not verify the
  * signature -- that is userspace's job -- so the patched copies load).
- * TEMPLATE's serial must be at least 5 bytes long.
+ * TEMPLATE's serial must be at least 5 bytes long. -e: every peer has ESP
+ * required (all protocols, from its address), TCP to AUTH_PORT exempt, as
+ * svrcertd binds a peer whose keys are installed (scripts/bench-esp).
  *
  * Prints "added N peers in S s (R peers/s)"; exit 0, or 1 on the first
  * error (reported with the kernel's message).
@@ -129,7 +132,7 @@ static int cert_revkey(const unsigned char *der, size_t n, uint8_t out[SVRCERT_K
 static int usage(void)
 {
 	fprintf(stderr, "usage: peerload -c TEMPLATE.der -n COUNT -b BASE_ADDR "
-		"[-p PREFIX] [-s STATE]\n");
+		"[-p PREFIX] [-s STATE] [-e AUTH_PORT]\n");
 	return 2;
 }
 
@@ -139,19 +142,20 @@ int main(int argc, char **argv)
 	struct svrcert_peer_info info;
 	struct svrcert_nl_addr base;
 	unsigned int count = 0, i;
-	int c, err, state = SVRCERT_STATE_VALID;
+	int c, err, state = SVRCERT_STATE_VALID, esp_port = -1;
 	unsigned char *der;
 	struct svrcert_nl *nl;
 	size_t n, slen;
 	long off;
 	double t0, t;
 
-	while ((c = getopt(argc, argv, "c:n:b:p:s:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:b:p:s:e:h")) != -1) {
 		switch (c) {
 		case 'c': tmpl = optarg; break;
 		case 'n': count = strtoul(optarg, NULL, 0); break;
 		case 'b': base_s = optarg; break;
 		case 'p': prefix = optarg; break;
+		case 'e': esp_port = atoi(optarg); break;
 		case 's':
 			if (svrcert_nl_state_parse(optarg, &state) < 0)
 				return usage();
@@ -188,6 +192,10 @@ int main(int argc, char **argv)
 		addr_nth(&base, i, &info.addrs[0]);
 		info.cert_der = der;
 		info.cert_der_len = n;
+		if (esp_port >= 0) {
+			info.esp_set = info.esp_required = true;
+			info.auth_port = esp_port;
+		}
 		err = cert_revkey(der, n, info.revkey) ?:
 		      svrcert_nl_peer_add(nl, &info, false);
 		if (err < 0) {
