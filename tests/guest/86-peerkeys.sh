@@ -38,12 +38,6 @@ N=200
 T0=$(date +%s)
 trap 'exit 143' TERM INT
 
-require() {
-	[ "$1" -eq 0 ] && { tap_ok "$2"; return 0; }
-	tap_not_ok "$2" "${@:3}" "later steps need this; stopping"
-	tap_done
-	exit 1
-}
 why_not() {
 	local n
 	for n in 1 2; do
@@ -75,30 +69,11 @@ for t in udpsend udprecv; do
 done
 
 step "network, CA, identities"
-e2e_init
-e2e_ca_init || require 1 "test CA"
-e2e_crl_server_start
-# The test PKI's leaves and their keys in files: the TPM path is
-# 80-e2e.sh's, and its key generation costs minutes in a loaded TCG guest.
-for n in 1 2; do
-	d=$(e2e_dir "$n")
-	e2e_write_conf "$n" PEERS=$((3 - n))
-	install -m 0600 "$PKI/r$n.key" "$d/state/key.pem"
-	openssl pkey -in "$PKI/r$n.key" -pubout -out "$d/state/key.pub.pem"	# what import checks
-	sed -i -e "/^listen = /a peer-keys = yes" \
-		-e "s|^storage = tpm-blob|storage = file\nkey-file = $d/state/key.pem|" \
-		-e "/^tcti = /d" "$d/svrcert.conf"
-	rctl "$n" import "$PKI/r$n.pem" --identity "r$n" >"$E2E/prov$n.log" 2>&1 ||
-		require 1 "R$n's certificate imported" "$(tail -5 "$E2E/prov$n.log")"
-done
+e2e_keys_pair
 R2_CERT=$PKI/r2.pem
 
 step "daemons up; keys agreed"
 for n in 1 2; do e2e_daemon_start "$n"; done
-keys_up() {
-	[ "$(e2e_peer_json 1 r2 | jq -r .keys.state)" = established ] &&
-		[ "$(e2e_peer_json 2 r1 | jq -r .keys.state)" = established ]
-}
 wait_for "$WAIT" keys_up
 rc=$?
 [ $rc -eq 0 ] || why_not
@@ -112,10 +87,6 @@ in2=$(jq -r .spi_in <<<"$k2") out2=$(jq -r .spi_out <<<"$k2")
 	[ "$(jq -r .index <<<"$k1")" = "$(jq -r .index <<<"$k2")" ]
 tap_result $? "the SPIs match crosswise (R1 in $in1 = R2 out $out2, R1 out $out1 = R2 in $in2), one key index"
 
-sa_has() {	# N SPI(decimal): the namespace holds an ESP SA with that SPI and our AEAD
-	ip -n "$(e2e_ns "$1")" xfrm state list spi "$(printf '0x%08x' "$2")" 2>/dev/null |
-		grep -q 'aead rfc4106(gcm(aes))'
-}
 ok=0
 for n in 1 2; do
 	for spi in "$in1" "$out1"; do sa_has "$n" "$spi" || ok=1; done

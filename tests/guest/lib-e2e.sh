@@ -38,6 +38,12 @@
 #   e2e_section TITLE        a step heading (demo: a banner)
 #   e2e_show N ARGS...       demo: print `svrcertctl ARGS` of router N
 #   e2e_say TEXT             demo: a line of narration
+#   require STATUS DESC [DIAG...]  ok, or not ok and stop the test here
+# Peer keys (86-peerkeys.sh, 87-peerkeys-life.sh):
+#   e2e_keys_pair [LINE...]  network, CA, CRL server; R1 and R2 peering,
+#                            [daemon] peer-keys = yes (+ LINEs), keys in files
+#   keys_up                  both daemons hold established keys
+#   sa_has N SPI             router N holds our ESP SA of that SPI (decimal)
 
 E2E_TOOLS=${SVRCERT_TOOLS:-$SVRCERT_TOP/build/tools}
 E2E_PY=/usr/bin/python3		# /root (pyenv shims) is a tmpfs in the guest
@@ -416,6 +422,50 @@ e2e_burst() {
 	e2e_snap "$to" "$E2E/after"
 	E2E_MOVED=$(e2e_moved "$E2E/before" "$E2E/after")
 	e2e_say "R$from -> R$to: sent $E2E_SENT, received $E2E_RX; R$to's counters: $E2E_MOVED"
+}
+
+# ---- peer keys ---------------------------------------------------------------
+
+# A step every later one needs: stop here, saying why.
+require() {
+	[ "$1" -eq 0 ] && { tap_ok "$2"; return 0; }
+	tap_not_ok "$2" "${@:3}" "later steps need this; stopping"
+	tap_done
+	exit 1
+}
+
+# e2e_keys_pair [LINE...]: e2e_init, the CA and its CRL server, and R1 and
+# R2 peering with each other with [daemon] peer-keys = yes and LINEs
+# ("peer-key-timeout = 20s"). Their keys are the test PKI's, in files: the
+# TPM path is 80-e2e.sh's, and its key generation costs minutes in a
+# loaded TCG guest. The test PKI's r1.pem and r2.pem are imported.
+e2e_keys_pair() {
+	local n d line add=(-e "/^listen = /a peer-keys = yes")
+	for line in "$@"; do add+=(-e "/^listen = /a $line"); done
+	e2e_init
+	e2e_ca_init || require 1 "test CA"
+	e2e_crl_server_start
+	for n in 1 2; do
+		d=$(e2e_dir "$n")
+		e2e_write_conf "$n" PEERS=$((3 - n))
+		install -m 0600 "$PKI/r$n.key" "$d/state/key.pem"
+		openssl pkey -in "$PKI/r$n.key" -pubout -out "$d/state/key.pub.pem"	# what import checks
+		sed -i "${add[@]}" \
+			-e "s|^storage = tpm-blob|storage = file\nkey-file = $d/state/key.pem|" \
+			-e "/^tcti = /d" "$d/svrcert.conf"
+		rctl "$n" import "$PKI/r$n.pem" --identity "r$n" >"$E2E/prov$n.log" 2>&1 ||
+			require 1 "R$n's certificate imported" "$(tail -5 "$E2E/prov$n.log")"
+	done
+}
+
+keys_up() {
+	[ "$(e2e_peer_json 1 r2 | jq -r .keys.state)" = established ] &&
+		[ "$(e2e_peer_json 2 r1 | jq -r .keys.state)" = established ]
+}
+
+sa_has() {	# N SPI(decimal): the namespace holds an ESP SA with that SPI and our AEAD
+	ip -n "$(e2e_ns "$1")" xfrm state list spi "$(printf '0x%08x' "$2")" 2>/dev/null |
+		grep -q 'aead rfc4106(gcm(aes))'
 }
 
 # ---- setup and teardown ------------------------------------------------------
