@@ -17,6 +17,8 @@
 
 #include "lib/policy_override.h"
 #include "test_peerauth_fixture.h"
+#include "netlink/nl_util.h"
+#include "peer/peerauth_keys_int.h"
 
 static bool have_netns;
 
@@ -344,6 +346,70 @@ static void test_no_peer_validation_no_sever(void **state)
 	no_sever(*state, false, SVRCERT_FAIL_HARD);
 }
 
+/*
+ * svrcertctl set failure-mode fail-soft over svrcert.conf's fail-hard (its
+ * record in the state directory): a revocation then keeps the peer's ESP
+ * keys (alarm only), as it keeps the peering; back to fail-hard, the
+ * daemon's check severs and cuts them. r2 has peer keys (a namespace of
+ * its own); r1's are recorded as a completed agreement records them (no
+ * GCM on this host; 86-peerkeys.sh runs the real ones).
+ */
+static void test_fail_soft_override_keeps_keys(void **state)
+{
+	struct fx *f = *state;
+	struct policy_override o = { .has_fm = true, .fm = SVRCERT_FAIL_SOFT };
+	struct peerkey_keys k = { .index = 3, .spi_in = 0x2001, .spi_out = 0x2002 };
+	struct peerkey_path path = { .reqid = SVRCERT_XFRM_REQID(9), .proto = 17,
+				     .local_auth_port = 4430,
+				     .remote_auth_port = 4431 };
+	struct svrcert_config cfg;
+	char err[256];
+	json_t *p;
+
+	if (!have_netns)
+		skip();
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.1", &path.local), 0);
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.2", &path.remote), 0);
+	install(&f->r1, "cert.pem", "bad-revoked.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2", 0);
+	router_start(&f->r1);
+	install(&f->r2, "cert.pem", "r2.pem");
+	router_config(&f->r2, "r2", file_key("r2.key"), "r1", f->r1.port);
+	strncat(f->r2.conf_text, "peer-keys = yes\n",
+		sizeof(f->r2.conf_text) - strlen(f->r2.conf_text) - 1);
+	assert_int_equal(svrcert_config_load_string(f->r2.conf_text, "test.conf",
+						    &cfg, err, sizeof(err)), 0);
+	svrcert_config_free(&f->r2.cfg);
+	f->r2.cfg = cfg;
+	f->r2.cfg.peer_validation = true;
+	f->r2.cfg.failure_mode = SVRCERT_FAIL_HARD;
+	router_start(&f->r2);
+	run_until_judged(f, 1, 1);
+	pa_keys_installed(f->r2.pa, &f->r2.pa->peers[0], &k, &path);
+	assert_true(f->r2.bound.esp_required);
+
+	assert_int_equal(policy_override_save(&f->r2.st, &o), 0);
+	publish_crl(f);
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_REVOKED, SVRCERT_P_REVOKED,
+		    "bad-revoked.pem");
+	p = r1_at_r2(f);
+	assert_string_equal(str_of(p, "peering"), "active");
+	assert_true(json_is_object(json_object_get(p, "alarm")));
+	assert_string_equal(str_of(json_object_get(p, "keys"), "state"), "established");
+	json_decref(p);
+	assert_true(f->r2.bound.esp_required);
+	assert_int_equal(f->r2.bound.state, SVRCERT_STATE_REVOKED);
+
+	/* back to svrcert.conf's fail-hard: severed, keys cut */
+	assert_int_equal(policy_override_save(&f->r2.st, &(struct policy_override){ 0 }), 0);
+	assert_int_equal(peerauth_check_own_cert(f->r2.pa), 0);
+	assert_true(is_severed(f));
+	p = r1_at_r2(f);
+	assert_string_equal(str_of(json_object_get(p, "keys"), "state"), "none");
+	json_decref(p);
+	assert_false(f->r2.bound.esp_required);
+}
+
 /* A raw TLS client as r1 (bad-revoked.pem on r1's key) on r2's listener. */
 static SSL *r1_client(struct fx *f, SSL_CTX **ctxp, int *fdp)
 {
@@ -435,6 +501,7 @@ int main(void)
 		T(test_fail_soft_no_sever),
 		T(test_no_peer_validation_no_sever),
 		T(test_incoming_closed),
+		T(test_fail_soft_override_keeps_keys),
 #undef T
 	};
 

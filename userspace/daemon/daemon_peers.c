@@ -154,9 +154,10 @@ void daemon_peers_own_state(struct daemon *d)
 	const struct own_cert_status *s = &d->status;
 	char why[160];
 
+	/* fail-hard as the kernel has it: svrcertctl set's override too */
 	if (!d->peers.pa || !d->env.have_cfg || !s->present ||
 	    s->state == SVRCERT_STATE_VALID ||
-	    d->env.cfg.failure_mode != SVRCERT_FAIL_HARD)
+	    !peerauth_fail_hard(d->peers.pa))
 		return;
 	snprintf(why, sizeof(why), "this router's own certificate is %s (fail-hard)",
 		 cert_state_name(s->state));

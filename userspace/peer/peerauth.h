@@ -189,6 +189,10 @@ int peerauth_rekey(struct peerauth *pa, const char *name);
 /* Delete every peer's SAs and policies now (this router's own certificate
  * turned bad under fail-hard); WHY is logged. Returns how many peers. */
 int peerauth_keys_cut_all(struct peerauth *pa, const char *why);
+/* failure-mode is fail-hard: svrcert.conf's, with svrcertctl set's runtime
+ * override on top (policy-override.json), as the kernel has it. A bad
+ * certificate (a peer's, or this router's own) then loses its keys. */
+bool peerauth_fail_hard(const struct peerauth *pa);
 
 /* Listening port actually bound (tests listen on port 0), 0 if none. */
 uint16_t peerauth_listen_port(const struct peerauth *pa);

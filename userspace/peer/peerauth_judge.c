@@ -267,8 +267,9 @@ static void record(struct peerauth *pa, struct pa_peer *peer, X509 *leaf,
 		pa_bind_peer(pa, peer);
 	/* fail-hard with peer-validation: severed (peerauth_sever.c) */
 	pa_sever_judged(pa, peer, c, via);
-	/* fail-hard: a bad certificate loses its keys at once (peerauth_keys.c) */
-	if (state != SVRCERT_STATE_VALID && pa->cfg->failure_mode == SVRCERT_FAIL_HARD) {
+	/* fail-hard (svrcertctl set's override included, as for severing):
+	 * a bad certificate loses its keys at once (peerauth_keys.c) */
+	if (state != SVRCERT_STATE_VALID && peerauth_fail_hard(pa)) {
 		pa->pending[PA_P_SA_CUT].n += peer->keys.established && pa->xfrm;
 		pa_keys_cut(pa, peer, cert_state_name(state));
 	}

@@ -45,18 +45,36 @@
 #include "pki/import.h"
 #include "peerauth_int.h"
 
-bool pa_sever_policy(const struct peerauth *pa)
+/* svrcert.conf's policy with svrcertctl set's override on top: what the
+ * kernel enforces. */
+static void policy(const struct peerauth *pa, bool *pv,
+		   enum svrcert_failure_mode *fm)
 {
 	struct policy_override o;
-	enum svrcert_failure_mode fm;
 	int pmin, pmax;
-	bool pv;
 
 	/* A damaged record is ignored (o is then empty), as the daemon's
 	 * policy push does: svrcert.conf's policy applies. */
 	policy_override_load(pa->p.st, &o);
-	policy_override_apply(&o, pa->cfg, &pv, &fm, &pmin, &pmax);
+	policy_override_apply(&o, pa->cfg, pv, fm, &pmin, &pmax);
+}
+
+bool pa_sever_policy(const struct peerauth *pa)
+{
+	enum svrcert_failure_mode fm;
+	bool pv;
+
+	policy(pa, &pv, &fm);
 	return pv && fm == SVRCERT_FAIL_HARD;
+}
+
+bool peerauth_fail_hard(const struct peerauth *pa)
+{
+	enum svrcert_failure_mode fm;
+	bool pv;
+
+	policy(pa, &pv, &fm);
+	return fm == SVRCERT_FAIL_HARD;
 }
 
 /* backoff-interval, doubled after each of our calls that found the peer
