@@ -78,6 +78,8 @@ struct daemon {
 	unsigned int check_interval_s;
 	bool check_option;		/* --check-interval: not the config's */
 	int sig_fd, timer_fd;
+	int clock_fd;			/* readable when the wall clock is set */
+	long long clock_offset_ms;	/* wall - monotonic, for the log */
 	int lock_fd;			/* holds STATE_DIR/svrcertd.lock */
 	bool have_group;
 	gid_t group;

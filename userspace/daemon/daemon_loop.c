@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pki/alarm.h"
@@ -56,6 +58,64 @@ static int open_timerfd(unsigned int interval_s)
 		return -errno;
 	}
 	return fd;
+}
+
+/* Wall-clock minus monotonic time, ms: what a step of the wall clock moves. */
+static long long wall_offset_ms(void)
+{
+	struct timespec wall, mono;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return ((long long)wall.tv_sec - mono.tv_sec) * 1000 +
+	       (wall.tv_nsec - mono.tv_nsec) / 1000000;
+}
+
+/*
+ * A CLOCK_REALTIME timer that never expires (its time is the largest
+ * there is) but is cancelled when the wall clock is set (clock_settime,
+ * settimeofday, an NTP step; TFD_TIMER_CANCEL_ON_SET): its fd turns
+ * readable and the loop wakes. poll() sleeps on the monotonic clock, while
+ * a peer's keys expire on the wall clock (rekey interval +
+ * peer-key-timeout, peerauth_keys_timers.c): a deadline computed before a
+ * step forward would otherwise be acted on only when something else woke
+ * the loop. Every turn computes every deadline anew from the clocks, so
+ * waking is all a step needs.
+ */
+static int open_clock_watch(void)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = sizeof(time_t) > 4 ? (time_t)INT64_MAX :
+					(time_t)INT32_MAX },
+	};
+	int fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
+			    &its, NULL)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* The clock watch is readable: a read fails with ECANCELED after a step
+ * (and re-arms the watch for the next one). */
+static void clock_stepped(struct daemon *d)
+{
+	uint64_t n;
+	long long off, step;
+
+	if (read(d->clock_fd, &n, sizeof(n)) >= 0 || errno != ECANCELED)
+		return;
+	off = wall_offset_ms();
+	step = off - d->clock_offset_ms;
+	syslog(LOG_NOTICE, "wall clock stepped by %+lld s: timers follow the "
+	       "new time", (step + (step < 0 ? -500 : 500)) / 1000);
+	d->clock_offset_ms = off;
 }
 
 static int control_group(struct daemon *d)
@@ -173,7 +233,7 @@ int daemon_setup(struct daemon *d)
 	char err[512];
 	int ret;
 
-	d->sig_fd = d->timer_fd = d->lock_fd = d->ctl.fd = -1;
+	d->sig_fd = d->timer_fd = d->clock_fd = d->lock_fd = d->ctl.fd = -1;
 	ret = svrcert_env_open(&d->env, &d->args, err, sizeof(err));
 	if (ret) {
 		syslog(LOG_ERR, "refusing to start: %s", err);
@@ -206,6 +266,11 @@ int daemon_setup(struct daemon *d)
 		       d->sig_fd : d->timer_fd)));
 		return -EIO;
 	}
+	d->clock_offset_ms = wall_offset_ms();
+	d->clock_fd = open_clock_watch();
+	if (d->clock_fd < 0)	/* the loop still wakes for its own timers */
+		syslog(LOG_WARNING, "cannot watch the wall clock for steps: %s",
+		       strerror(-d->clock_fd));
 	if (daemon_ctl_start(d))	/* logged */
 		return -EIO;
 	syslog(LOG_INFO, "started: state %s, config %s, control socket %s, "
@@ -228,6 +293,8 @@ void daemon_teardown(struct daemon *d)
 	daemon_ctl_stop(d);
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
+	if (d->clock_fd >= 0)
+		close(d->clock_fd);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	svrcert_env_close(&d->env);
@@ -353,7 +420,7 @@ static int earliest(int a, int b)
 
 int daemon_run(struct daemon *d)
 {
-	enum { N_OWN = 2 };	/* signalfd, timerfd */
+	enum { N_OWN = 3 };	/* signalfd, check timer, clock watch */
 	uint64_t expirations;
 
 	while (!d->stop) {
@@ -361,6 +428,7 @@ int daemon_run(struct daemon *d)
 				  DAEMON_PEERS_MAX_FDS + DAEMON_CRL_MAX_FDS] = {
 			{ .fd = d->sig_fd, .events = POLLIN },
 			{ .fd = d->timer_fd, .events = POLLIN },
+			{ .fd = d->clock_fd, .events = POLLIN },	/* -1: ignored */
 		};
 		struct pollfd *ctl = fds + N_OWN, *peers, *crl;
 		size_t n_ctl, n_peers, n_crl;
@@ -385,6 +453,8 @@ int daemon_run(struct daemon *d)
 		if ((fds[1].revents & POLLIN) &&
 		    read(d->timer_fd, &expirations, sizeof(expirations)) > 0)
 			daemon_check(d);
+		if (fds[2].revents & POLLIN)
+			clock_stepped(d);
 		/* Every turn, also on timeout: clients' deadlines, handshakes
 		 * and their timers, fetches. */
 		daemon_ctl_process(d, ctl, n_ctl);
