@@ -378,6 +378,179 @@ static void test_key_invalid_alarm(void **state)
 	assert_string_equal(keys_str(&f->r1, "state", buf, sizeof(buf)), "established");
 }
 
+/* Agreements R's keys went through, completed or failed. */
+static long long agreements(struct router *r)
+{
+	json_t *k = keys_of(r);
+	long long n = json_integer_value(json_object_get(k, "rekeys")) +
+		      json_integer_value(json_object_get(k, "failures"));
+
+	json_decref(k);
+	return n;
+}
+
+static long long base1, base2;
+
+/* One agreement more on both routers than at base1/base2. */
+static bool both_agreed_again(struct fx *f)
+{
+	return agreements(&f->r1) > base1 && agreements(&f->r2) > base2;
+}
+
+static bool no_keying(struct fx *f)
+{
+	return !pa_keys_conn_open(f->r1.pa, &f->r1.pa->peers[0]) &&
+	       !pa_keys_conn_open(f->r2.pa, &f->r2.pa->peers[0]);
+}
+
+/* Both routers call each other (either may be the lower once r1's
+ * certificate is replaced), judge each other and end the first agreement
+ * (this host's kernel refuses the SA; one with GCM completes it); then
+ * nothing keys for a moment. */
+static void pair_up(struct fx *f)
+{
+	struct router *rs[] = { &f->r1, &f->r2 };
+
+	install(&f->r1, "cert.pem", "r1.pem");
+	install(&f->r2, "cert.pem", "r2.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2", f->r2.port);
+	router_config(&f->r2, "r2", file_key("r2.key"), "r1", f->r1.port);
+	keys_on(&f->r1);
+	keys_on(&f->r2);
+	router_start(&f->r2);
+	router_start(&f->r1);
+	assert_true(drive(rs, 2, both_ended, f, 30000));
+	drive(rs, 2, never, f, 500);	/* what the first one set off */
+	assert_true(drive(rs, 2, no_keying, f, 15000));
+}
+
+/* Keys recorded on R as a completed agreement records them (mirrored on
+ * the two routers), under the certificates in use now. */
+static void keys_recorded(struct router *r, bool first)
+{
+	struct peerkey_keys k = { .index = 7, .spi_in = first ? 0x2001 : 0x2002,
+				  .spi_out = first ? 0x2002 : 0x2001 };
+	struct peerkey_path path = { .reqid = SVRCERT_XFRM_REQID(9), .proto = 0 };
+	char buf[32];
+
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.1", &path.local), 0);
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.1", &path.remote), 0);
+	pa_keys_installed(r->pa, &r->pa->peers[0], &k, &path);
+	assert_string_equal(keys_str(r, "state", buf, sizeof(buf)), "established");
+}
+
+/*
+ * This router's certificate replaced (same key, new certificate): the
+ * keys agreed under the old one stay in force, and the pair agrees new
+ * ones under the new one on its own, whichever router is the lower now.
+ * Before, a new certificate only re-authenticated: the keys exported from
+ * a TLS session the old certificate authenticated lived on until the
+ * rekey interval. On this host the agreement fails at the SA (no GCM),
+ * which is enough: it was started, and the old keys survive its failure.
+ */
+static void test_own_cert_rekeys(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1, &f->r2 };
+	char buf[32];
+
+	if (!have_netns)
+		skip();
+	pair_up(f);
+	keys_recorded(&f->r1, true);
+	keys_recorded(&f->r2, false);
+	base1 = agreements(&f->r1);
+	base2 = agreements(&f->r2);
+	drive(rs, 2, never, f, 1500);
+	assert_int_equal(agreements(&f->r1), base1);	/* nothing due */
+	assert_int_equal(agreements(&f->r2), base2);
+
+	install(&f->r1, "cert.pem", "exp-40d.pem");	/* same key, new cert */
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 1);
+	assert_string_equal(keys_str(&f->r1, "state", buf, sizeof(buf)), "established");
+	assert_true(drive(rs, 2, both_agreed_again, f, 20000));
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE, "exp-40d.pem");
+	/* completed (a GCM kernel) or failed: keys in force either way */
+	assert_string_equal(keys_str(&f->r1, "state", buf, sizeof(buf)), "established");
+	assert_string_equal(keys_str(&f->r2, "state", buf, sizeof(buf)), "established");
+}
+
+/*
+ * The router that did not change sees the peer's new certificate at its
+ * judgement and finds its keys due too: here r1's own record is made
+ * after its change (so r1 alone would not rekey), r2's before.
+ */
+static void test_peer_cert_rekeys(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1, &f->r2 };
+
+	if (!have_netns)
+		skip();
+	pair_up(f);
+	keys_recorded(&f->r2, false);
+	install(&f->r1, "cert.pem", "exp-40d.pem");
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 1);
+	keys_recorded(&f->r1, true);
+	base1 = agreements(&f->r1);
+	base2 = agreements(&f->r2);
+	assert_true(drive(rs, 2, both_agreed_again, f, 20000));
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE, "exp-40d.pem");
+}
+
+/* R's lower router has its offer out: the agreement is past its start. */
+static struct router *offering;
+
+static bool offered(struct fx *f)
+{
+	const struct pa_conn *c = offering->pa->peers[0].conn;
+
+	return c && pa_keys_conn_busy(c);
+}
+
+/*
+ * An agreement under way when this router's certificate is replaced runs
+ * to its end (its keys are stale at once and the next agreement replaces
+ * them): cut short, the higher router's inbound SA, which the lower one
+ * may already send on, would go with it. The lower router has sent its
+ * offer when it gets a new certificate (its key, the test CA); its call
+ * stays open, and ends as the agreement ends (here: the higher's kernel
+ * refuses the SA). Before, the change closed it at once.
+ */
+static void test_agreement_outlives_cert_change(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1, &f->r2 };
+	struct router *lo, *hi;
+	const char *lo_name;
+
+	if (!have_netns)
+		skip();
+	lo = r1_is_lower() ? &f->r1 : &f->r2;
+	hi = lo == &f->r1 ? &f->r2 : &f->r1;
+	lo_name = lo == &f->r1 ? "r1" : "r2";
+	install(&f->r1, "cert.pem", "r1.pem");
+	install(&f->r2, "cert.pem", "r2.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2", lo == &f->r1 ? f->r2.port : 0);
+	router_config(&f->r2, "r2", file_key("r2.key"), "r1", lo == &f->r2 ? f->r1.port : 0);
+	keys_on(&f->r1);
+	keys_on(&f->r2);
+	assert_int_equal(fixture_sh("openssl req -new -key %s/%s.key -subj '/O=svrcert test/CN=%s' "
+				    "-out %s/new.csr 2>/dev/null && tests/pki/mkpki.sh sign %s "
+				    "%s/new.csr %s/new.pem >/dev/null 2>&1", testpki_dir, lo_name,
+				    lo_name, lo->dir, testpki_dir, lo->dir, lo->dir), 0);
+	router_start(hi);
+	router_start(lo);
+	offering = lo;
+	assert_true(drive(rs, 2, offered, f, 30000));
+
+	assert_int_equal(fixture_sh("cp %s/new.pem %s/cert.pem", lo->dir, lo->dir), 0);
+	assert_int_equal(peerauth_check_own_cert(lo->pa), 1);
+	assert_non_null(lo->pa->peers[0].conn);		/* kept */
+	assert_true(pa_keys_conn_busy(lo->pa->peers[0].conn));
+	assert_true(drive(rs, 2, both_ended, f, 30000));
+}
+
 static int keys_group_setup(void **state)
 {
 	have_netns = unshare(CLONE_NEWNET) == 0 && !system("ip link set lo up");
@@ -393,6 +566,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_higher_asks_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_invalid_alarm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_cert_rekeys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_cert_rekeys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agreement_outlives_cert_change, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, keys_group_setup, group_teardown);

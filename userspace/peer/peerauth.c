@@ -496,11 +496,25 @@ void peerauth_process(struct peerauth *pa, const struct pollfd *fds, size_t n)
 	run_timers(pa);
 }
 
+/*
+ * This router's certificate changed: the connections in their handshake
+ * presented the old one and go, and every peer is called again at once.
+ * A key agreement already under way completes (its keys, agreed under the
+ * old certificate, are stale at once and replaced by the next one): cut
+ * short, it would delete an inbound SA the peer may already send on.
+ */
 static void reschedule_all(struct peerauth *pa)
 {
+	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
+		if (pa->incoming[i] && !pa_keys_conn_busy(pa->incoming[i])) {
+			pa_conn_free(pa->incoming[i]);
+			pa->incoming[i] = NULL;
+		}
 	for (size_t i = 0; i < pa->n_peers; i++) {
 		struct pa_peer *peer = &pa->peers[i];
 
+		if (peer->conn && pa_keys_conn_busy(peer->conn))
+			continue;	/* its end schedules the next call */
 		pa_resolve_abandon(peer->resolving);
 		peer->resolving = NULL;
 		pa_conn_free(peer->conn);
@@ -514,8 +528,6 @@ static void reschedule_all(struct peerauth *pa)
 
 int peerauth_own_cert_changed(struct peerauth *pa, char *err, size_t errlen)
 {
-	/* Handshakes in flight used the old certificate: start over. */
-	incoming_free(pa);
 	pa_trust_invalidate(pa);
 	identity_reload(pa);
 	reschedule_all(pa);
@@ -537,8 +549,12 @@ int peerauth_check_own_cert(struct peerauth *pa)
 	pa_own_cert_hash(pa, now);
 	if (!memcmp(now, pa->own_cert_hash, sizeof(now)))
 		return 0;
+	/* Established keys stay in force: those agreed under the old
+	 * certificate are due for a rekey (pa_keys_due), which replaces them
+	 * make-before-break on the new authentication. */
 	syslog(LOG_INFO, "peer auth: own certificate replaced; "
-	       "authenticating every peer again");
+	       "authenticating every peer again%s", pa->cfg->peer_keys ?
+	       " and agreeing new keys (the old ones stay until then)" : "");
 	peerauth_own_cert_changed(pa, err, sizeof(err));
 	return 1;
 }

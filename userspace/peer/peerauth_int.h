@@ -49,6 +49,11 @@ struct pa_keys {
 	int64_t old_due_ms;
 	time_t established_at, last_rekey, failed_at;
 	int64_t agreed_ms;		/* monotonic: the last agreement done */
+	/* The certificates the keys were agreed under: SHA-256 of this
+	 * router's cert.pem as loaded (own_cert_hash) and the peer's
+	 * fingerprint. Either replaced since: new keys are due. */
+	uint8_t own_cert[SVRCERT_DIGEST_LEN];
+	uint8_t peer_cert[SVRCERT_DIGEST_LEN];
 	unsigned int rekeys, failures;
 	char failure[300];
 	bool invalid;			/* "key is invalid" alarm raised */
@@ -226,6 +231,8 @@ int pa_keys_begin(struct peerauth *pa, struct pa_conn *c);
 int pa_keys_step(struct peerauth *pa, struct pa_conn *c);
 int pa_keys_timeout(struct peerauth *pa, struct pa_conn *c);
 void pa_keys_conn_free(struct pa_conn *c);
+/* C carries a key agreement past its first message (SAs may be in). */
+bool pa_keys_conn_busy(const struct pa_conn *c);
 /* Delete PEER's SAs and policies now (WHY is logged). */
 void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why);
 /* Rotation, expiry, old inbound SAs past their grace

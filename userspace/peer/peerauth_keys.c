@@ -51,6 +51,8 @@ struct pa_agree {
 	bool offered;			/* our offer is queued or sent */
 	bool in_installed;
 	int64_t begun_ms;		/* monotonic: this connection's start */
+	/* the certificates it runs under (pa_keys.own_cert, peer_cert) */
+	uint8_t own_cert[SVRCERT_DIGEST_LEN], peer_cert[SVRCERT_DIGEST_LEN];
 	struct peerkey_offer mine, theirs;
 	struct peerkey_keys k;
 	struct peerkey_path path;
@@ -236,6 +238,11 @@ static int finish(struct peerauth *pa, struct pa_conn *c)
 		return fail(pa, c, "policies", ret);
 	}
 	pa_keys_installed(pa, c->peer, &a->k, &a->path);
+	/* Not the certificates in use now: this router's may have been
+	 * replaced while the agreement ran (it was let finish), and then
+	 * these keys are stale at once. */
+	memcpy(c->peer->keys.own_cert, a->own_cert, sizeof(a->own_cert));
+	memcpy(c->peer->keys.peer_cert, a->peer_cert, sizeof(a->peer_cert));
 	peerkey_keys_wipe(&a->k);
 	a->in_installed = false;
 	a->phase = PK_CLOSE;
@@ -369,12 +376,14 @@ int pa_keys_begin(struct peerauth *pa, struct pa_conn *c)
 	/* As the caller: the lower starts when keys are due, the higher asks
 	 * when it has none; anything else is an authentication only. */
 	if (!cmp || (!c->server && (cmp < 0 ? !pa_keys_due(pa, c->peer) :
-				    c->peer->keys.established && !c->peer->keys.wanted)))
+				    !pa_keys_asks(pa, c->peer))))
 		return 1;
 	a = c->agree = agree_new();
 	if (!a)
 		return fail(pa, c, "no memory for the key agreement", 0);
 	a->begun_ms = pa_now_ms();
+	memcpy(a->own_cert, pa->own_cert_hash, sizeof(a->own_cert));
+	memcpy(a->peer_cert, c->peer->fingerprint, sizeof(a->peer_cert));
 	a->lower = cmp < 0;
 	if (path_of(pa, c, &a->path))
 		return fail(pa, c, "connection addresses", 0);
@@ -406,18 +415,34 @@ int pa_keys_timeout(struct peerauth *pa, struct pa_conn *c)
 	return fail(pa, c, "key agreement timed out", 0);
 }
 
+bool pa_keys_conn_busy(const struct pa_conn *c)
+{
+	return c->agree && c->agree->phase != PK_WAIT;
+}
+
 /* An agreement past its first message runs on one of PEER's connections
  * (the lower router's call, or a call it answers). */
 bool pa_keys_agreeing(const struct peerauth *pa, const struct pa_peer *peer)
 {
 	const struct pa_conn *c = peer->conn;
 
-	if (c && c->agree && c->agree->phase != PK_WAIT)
+	if (c && pa_keys_conn_busy(c))
 		return true;
 	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++) {
 		c = pa->incoming[i];
-		if (c && c->agree && c->peer == peer && c->agree->phase != PK_WAIT)
+		if (c && c->peer == peer && pa_keys_conn_busy(c))
 			return true;
 	}
+	return false;
+}
+
+bool pa_keys_conn_open(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	if (peer->conn && peer->conn->agree)
+		return true;
+	for (size_t i = 0; i < PEERAUTH_MAX_INCOMING; i++)
+		if (pa->incoming[i] && pa->incoming[i]->agree &&
+		    pa->incoming[i]->peer == peer)
+			return true;
 	return false;
 }

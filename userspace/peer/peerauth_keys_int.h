@@ -21,6 +21,8 @@ int pa_keys_xfrm(struct peerauth *pa, struct svrcert_xfrm **out);
 const char *pa_keys_xerr(const struct peerauth *pa, int err);
 /* An agreement with PEER is past its first message on some connection. */
 bool pa_keys_agreeing(const struct peerauth *pa, const struct pa_peer *peer);
+/* A connection with PEER carries, or waits for, a key agreement. */
+bool pa_keys_conn_open(const struct peerauth *pa, const struct pa_peer *peer);
 
 /* peerauth_keys_timers.c */
 /* A new agreement's SAs and policies are in (K, PATH): the replaced keys
@@ -28,9 +30,12 @@ bool pa_keys_agreeing(const struct peerauth *pa, const struct pa_peer *peer);
  * recorded, a "key is invalid" alarm clears. */
 void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
 		       const struct peerkey_keys *k, const struct peerkey_path *path);
-/* Keys are due with PEER: none yet, asked for, or older than the rekey
- * interval. */
+/* Keys are due with PEER (the lower router agrees): none yet, asked for,
+ * older than the rekey interval, or stale. */
 bool pa_keys_due(const struct peerauth *pa, const struct pa_peer *peer);
+/* The higher router asks PEER for keys: it has none, an operator asked,
+ * or they are stale. */
+bool pa_keys_asks(const struct peerauth *pa, const struct pa_peer *peer);
 
 /* peerauth_alarm.c: the critical PEERAUTH_KEY_ALARM_ID alarm of PEER,
  * raised when its keys are declared invalid, cleared by new keys. */

@@ -18,13 +18,50 @@
 #include "peerauth_int.h"
 #include "peerauth_keys_int.h"
 
+/*
+ * Keys agreed under a certificate no longer in use: this router's cert.pem
+ * was replaced, or the peer was judged with another certificate since.
+ * The TLS session they were exported from was authenticated by the old
+ * one, so an agreement under the new one is due (make-before-break, like
+ * any rekey: the old keys stay in force until then).
+ */
+static bool stale(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	const struct pa_keys *ks = &peer->keys;
+
+	return ks->established &&
+	       (memcmp(ks->own_cert, pa->own_cert_hash, sizeof(ks->own_cert)) ||
+		memcmp(ks->peer_cert, peer->fingerprint, sizeof(ks->peer_cert)));
+}
+
 bool pa_keys_due(const struct peerauth *pa, const struct pa_peer *peer)
 {
 	const struct pa_keys *ks = &peer->keys;
 
-	return !ks->established || ks->wanted ||
+	return !ks->established || ks->wanted || stale(pa, peer) ||
 	       (pa->cfg->peer_key_rekey_s &&
 		pa_wall(pa) - ks->last_rekey >= (time_t)pa->cfg->peer_key_rekey_s);
+}
+
+bool pa_keys_asks(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	return !peer->keys.established || peer->keys.wanted || stale(pa, peer);
+}
+
+/* The rotation timer calls PEER (or asks it) now or at next_try_ms: the
+ * lower when keys are due, the higher when it has none or they are stale
+ * (an operator's rekey calls at once). Never while a connection with PEER
+ * carries an agreement: it may be the one wanted (the peer's own call
+ * with a new certificate), and a REQUEST crossing it would make a second. */
+static bool wants_call(const struct peerauth *pa, const struct pa_peer *peer)
+{
+	const struct pa_keys *ks = &peer->keys;
+
+	return pa->cfg->peer_keys && ks->role_known &&
+	       peer->state == SVRCERT_STATE_VALID &&
+	       (ks->lower ? pa_keys_due(pa, peer) :
+			    !ks->established || stale(pa, peer)) &&
+	       !pa_keys_conn_open(pa, peer);
 }
 
 void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
@@ -54,6 +91,8 @@ void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
 	ks->path = *path;
 	ks->last_rekey = pa_wall(pa);
 	ks->agreed_ms = pa_now_ms();
+	memcpy(ks->own_cert, pa->own_cert_hash, sizeof(ks->own_cert));
+	memcpy(ks->peer_cert, peer->fingerprint, sizeof(ks->peer_cert));
 	ks->failure[0] = '\0';
 	syslog(LOG_INFO, "peer %s: ESP keys of index %llu installed (SPI in %#x, "
 	       "out %#x)", peer->name, (unsigned long long)ks->index, ks->spi_in,
@@ -132,7 +171,9 @@ static int64_t mono_of(int64_t now, time_t wall, int64_t at)
  * due agreement (or the higher router's ask) is retried at next_try_ms.
  * The loop's other timers can be an hour apart: without these it could
  * sleep through a rekey or an expiry, and the kernel's hard lifetime,
- * 120 s after R + T (peerkey_lifetimes), would act before svrcertd.
+ * 120 s after R + T (peerkey_lifetimes), would act before svrcertd. While
+ * a keying connection is open its end (an event, or its deadline) wakes
+ * the loop.
  */
 static int64_t key_deadline(const struct peerauth *pa, const struct pa_peer *peer,
 			    int64_t now, time_t wall)
@@ -144,9 +185,9 @@ static int64_t key_deadline(const struct peerauth *pa, const struct pa_peer *pee
 		next = mono_of(now, wall, (int64_t)ks->last_rekey + r +
 			       pa->cfg->peer_key_timeout_s);
 	if (!pa->cfg->peer_keys || !ks->role_known ||
-	    peer->state != SVRCERT_STATE_VALID)
+	    peer->state != SVRCERT_STATE_VALID || pa_keys_conn_open(pa, peer))
 		return next;
-	if (ks->lower ? pa_keys_due(pa, peer) : !ks->established)
+	if (wants_call(pa, peer))
 		t = ks->next_try_ms;
 	else if (ks->lower && r)
 		t = mono_of(now, wall, (int64_t)ks->last_rekey + r);
@@ -169,9 +210,7 @@ int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
 		 * agreement that failed on its side only left the lower one
 		 * content), each at most every PEERAUTH_KEY_RETRY_S.
 		 */
-		if (pa->cfg->peer_keys && ks->role_known &&
-		    (ks->lower ? pa_keys_due(pa, peer) : !ks->established) &&
-		    peer->state == SVRCERT_STATE_VALID && now >= ks->next_try_ms) {
+		if (wants_call(pa, peer) && now >= ks->next_try_ms) {
 			ks->next_try_ms = now + PEERAUTH_KEY_RETRY_S * 1000;
 			call_now(pa, peer);
 		}
