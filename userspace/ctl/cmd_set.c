@@ -175,9 +175,35 @@ static void merge(struct policy_override *o, const struct set_request *q)
 }
 
 /*
+ * Tell the running svrcertd at once (its "check"): severing and resuming
+ * peerings follow the policy, and without this they would wait for its
+ * next periodic check, up to an hour. The kernel has the policy already,
+ * so a daemon that does not answer costs a warning, not the command.
+ */
+static void notify_daemon(struct svrcert_env *env)
+{
+	json_t *req = json_pack("{s:s}", "command", "check"), *resp = NULL;
+	int ret;
+
+	ret = req ? ctlsock_request(svrcert_env_control_socket(env), req, &resp) :
+		    -ENOMEM;
+	if (!ret && !json_is_true(json_object_get(resp, "ok")))
+		ret = -EPROTO;
+	if (ret)
+		fprintf(stderr, "svrcertctl: set: applied and recorded, but "
+			"svrcertd was not told (%s): its next check applies it "
+			"to the peerings\n", ret == -EPROTO ?
+			json_string_value(json_object_get(resp, "error")) ?: "refused" :
+			strerror(-ret));
+	json_decref(resp);
+	json_decref(req);
+}
+
+/*
  * After the kernel took it: record the override where the running svrcertd
- * finds it at its next reload. Without a svrcertd there is nothing to
- * keep it from (it starts from svrcert.conf, and says so in the man page).
+ * finds it at its next reload, and tell svrcertd. Without a svrcertd there
+ * is nothing to keep it from (it starts from svrcert.conf, and says so in
+ * the man page).
  */
 static void record(struct svrcert_env *env, const struct set_request *q)
 {
@@ -198,6 +224,7 @@ static void record(struct svrcert_env *env, const struct set_request *q)
 		merge(&o, q);
 		ret = policy_override_save(&env->st, &o);
 	}
+	store_unlock(&env->st);	/* the daemon's check takes it */
 	if (ret) {
 		fprintf(stderr, "svrcertctl: set: applied, but not recorded in "
 			"%s/%s (%s): svrcertd's next reload restores svrcert.conf's "
@@ -209,6 +236,7 @@ static void record(struct svrcert_env *env, const struct set_request *q)
 	if (*what)
 		printf("runtime override (kept by svrcertd's reload, ended by "
 		       "'set SETTING config' or a restart): %s\n", what);
+	notify_daemon(env);
 }
 
 static int apply(struct svrcert_env *env, bool have_env, struct set_request *q)
