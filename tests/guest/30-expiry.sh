@@ -93,6 +93,11 @@ for fam in 4 6; do
 		"IPv$fam: peer-cert-expired counted once"
 	t_is "$(ctl show peers short -j | jq -r '"\(.verdict)/\(.reason)"')" "drop/expired" \
 		"IPv$fam: show peers now says drop/expired"
+	# bound valid (nothing re-judged it), dropped by the kernel's clock:
+	# the text says which view is which
+	t_is "$(ctl show peers short | grep -c -e '^  state: valid$' \
+		-e "^  verdict: drop (expired: not-after has passed by the kernel's clock; state is svrcertd's last judgement)$")" 2 \
+		"IPv$fam: show peers text explains state valid beside verdict drop"
 done
 
 t_done

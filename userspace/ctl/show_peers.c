@@ -226,6 +226,29 @@ static json_t *peer_json(const struct svrcert_peer_info *p, json_t *auth)
 	return o;
 }
 
+/*
+ * "state" is svrcertd's last judgement, bound into the kernel; the verdict
+ * is the kernel's, per packet, by its own clock and revocation set. They
+ * differ when a certificate expired or a revocation arrived since that
+ * judgement: say so, or "state: valid" beside "verdict: drop" reads as a
+ * contradiction.
+ */
+static const char *kernel_only_reason(const struct svrcert_peer_info *p)
+{
+	if (p->state != SVRCERT_STATE_VALID)
+		return NULL;
+	switch (p->reason) {
+	case SVRCERT_REASON_EXPIRED:
+		return "not-after has passed by the kernel's clock";
+	case SVRCERT_REASON_NOT_YET_VALID:
+		return "not-before is still ahead by the kernel's clock";
+	case SVRCERT_REASON_REVOKED:
+		return "its key is in the kernel's revocation set";
+	default:
+		return NULL;
+	}
+}
+
 static void peer_text(const struct svrcert_peer_info *p, json_t *auth)
 {
 	char hex[SVRCERT_KEY_HEX_LEN + 1], addr[INET6_ADDRSTRLEN], when[40];
@@ -240,8 +263,12 @@ static void peer_text(const struct svrcert_peer_info *p, json_t *auth)
 	printf("  revocation-key: %s\n", svrcert_nl_key_format(p->revkey, hex));
 	printf("  not-before: %s\n", ctl_time_format(p->not_before, when, sizeof(when)));
 	printf("  not-after: %s\n", ctl_time_format(p->not_after, when, sizeof(when)));
-	printf("  verdict: %s (%s)\n", svrcert_nl_verdict_name(p->verdict),
+	printf("  verdict: %s (%s", svrcert_nl_verdict_name(p->verdict),
 	       svrcert_nl_reason_name(p->reason));
+	if (kernel_only_reason(p))
+		printf(": %s; state is svrcertd's last judgement",
+		       kernel_only_reason(p));
+	printf(")\n");
 	printf("  rx-accepted: %llu\n", (unsigned long long)p->rx_accepted);
 	printf("  rx-dropped: %llu\n", (unsigned long long)p->rx_dropped);
 	printf("  tx-accepted: %llu\n", (unsigned long long)p->tx_accepted);
