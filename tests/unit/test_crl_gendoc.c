@@ -5,7 +5,9 @@
  * the format is refused with its own message; the bytes of a 10-key delta;
  * the apply rules: no state, rollback (older generation), the same
  * generation again, a delta from another base, a delta whose keys disagree
- * with the held set, and the delta that fits.
+ * with the held set, and the delta that fits; the held state saved and
+ * loaded (a restarted router still refuses a rollback), a file cut short or
+ * altered refused.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,9 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "crl/crl_gendoc.h"
+#include "lib/store.h"
+#include "lib/util.h"
 
 #define T0		1800000000
 
@@ -178,11 +183,57 @@ static void test_format(void **state)
 	free(der);
 }
 
+/* The held state across a router restart: saved, loaded equal, and the
+ * rollback rule still holds; what is not a complete file is refused. */
+static void test_held_file(void **state)
+{
+	static const uint8_t k123[] = { 1, 2, 3 }, k1[] = { 1 };
+	struct svrcert_gen_held h = { 0 }, back;
+	struct svrcert_gen_update u;
+	char dir[] = "/tmp/svrcert-held.XXXXXX", path[64], err[256];
+	uint8_t *b = NULL;
+	size_t len = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/held.bin", dir);
+	assert_int_equal(svrcert_gen_held_load(path, &back, err, sizeof(err)),
+			 -ENOENT);
+	mk(&u, SVRCERT_GEN_FULL, 7, 0, 5, 100, k123, 3, NULL, 0);
+	assert_int_equal(apply(&h, &u, err), 0);
+	assert_int_equal(svrcert_gen_held_save(path, &h, err, sizeof(err)), 0);
+	assert_int_equal(svrcert_gen_held_load(path, &back, err, sizeof(err)), 0);
+	assert_true(back.have);
+	assert_int_equal(back.gen, 5);
+	assert_int_equal(back.time, 100);
+	assert_memory_equal(back.epoch, h.epoch, SVRCERT_GEN_EPOCH_LEN);
+	assert_int_equal(back.n, 3);
+	assert_memory_equal(back.keys, h.keys, 3 * SVRCERT_REVKEY_LEN);
+	mk(&u, SVRCERT_GEN_FULL, 7, 0, 4, 200, k1, 1, NULL, 0);
+	assert_int_equal(apply(&back, &u, err), -ESTALE);
+	svrcert_gen_held_release(&back);
+	assert_int_equal(svrcert_read_file(path, 1 << 20, &b, &len), 0);
+	assert_int_equal(atomic_write_file(path, b, len - 1, 0644), 0);
+	assert_int_equal(svrcert_gen_held_load(path, &back, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "cut short"));
+	assert_false(back.have);
+	b[len - 1] ^= 1;
+	assert_int_equal(atomic_write_file(path, b, len, 0644), 0);
+	assert_int_equal(svrcert_gen_held_load(path, &back, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "checksum mismatch"));
+	free(b);
+	unlink(path);
+	rmdir(dir);
+	svrcert_gen_held_release(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apply_rules),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_held_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,6 +96,25 @@ struct svrcert_gen_held {
 void svrcert_gen_held_release(struct svrcert_gen_held *h);
 
 /*
+ * A router's held state on disk, so that a restart keeps it (without it,
+ * a restarted router would take any genuine full set, an old one
+ * replayed included). Integers big-endian:
+ *	  0  8 magic "SVRCHLD\0"    8  4 version (1)   12  4 header length (96)
+ *	 16 16 epoch               32  8 generation   40  8 time
+ *	 48  8 key count N         56 32 SHA-256 of bytes 0..55 and the keys
+ *	 88  8 0                   96 32N keys, ascending
+ * Saved atomically (atomic_write_file); the loader reads only PATH, never
+ * a temp file, and takes nothing unless every check passes: -ENOENT when
+ * absent, -EBADMSG naming the problem, -errno of the read.
+ */
+#define SVRCERT_GEN_HELD_MAGIC	"SVRCHLD"	/* + NUL: 8 bytes */
+#define SVRCERT_GEN_HELD_HDR_LEN	96
+int svrcert_gen_held_save(const char *path, const struct svrcert_gen_held *h,
+			  char *err, size_t errlen);
+int svrcert_gen_held_load(const char *path, struct svrcert_gen_held *h,
+			  char *err, size_t errlen);
+
+/*
  * Apply a verified update U to H. 0: H now is U's generation (or already
  * was: nothing changed). Refused, H unchanged, ERR naming the problem:
  *   -ESTALE  rollback: a generation older than the one held, or a full
