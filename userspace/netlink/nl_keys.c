@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "nl_priv.h"
 
@@ -17,17 +19,47 @@
  */
 #define LOAD_WINDOW 64
 
-static struct nl_msg *keys_msg(struct svrcert_nl *nl, uint8_t cmd,
-			       const svrcert_key_t *keys, size_t n)
+/*
+ * One chunk: the headers from libnl, the keys straight from the caller's
+ * array as a second iovec. Copying 64 KiB of keys into a zeroed libnl
+ * buffer per chunk cost about 64 instructions per key under TCG, a tenth
+ * of the whole load (Documentation/performance.md). Sent with sendmsg()
+ * itself: libnl's send hooks would read the message as one buffer.
+ */
+static int send_keys_chunk(struct nl_transact *t, uint8_t cmd,
+			   const svrcert_key_t *keys, size_t n)
 {
-	size_t len = n * SVRCERT_KEY_LEN;
-	struct nl_msg *msg = nl_request(nl, cmd, 0, NLA_HDRLEN + len);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	size_t len = n * SVRCERT_KEY_LEN;	/* a multiple of 4: no padding */
+	struct nl_msg *msg = nl_request(t->nl, cmd, 0, NLA_HDRLEN);
+	struct iovec iov[2];
+	struct msghdr mh = {
+		.msg_name = &kernel, .msg_namelen = sizeof(kernel),
+		.msg_iov = iov, .msg_iovlen = 2,
+	};
+	struct nlmsghdr *nlh;
+	struct nlattr *a;
+	int err = 0;
 
-	if (msg && nla_put(msg, SVRCERT_A_KEYS, (int)len, keys) < 0) {
+	if (!msg)
+		return -ENOMEM;
+	a = nla_reserve(msg, SVRCERT_A_KEYS, 0);
+	if (!a || NLA_HDRLEN + len > UINT16_MAX) {
 		nlmsg_free(msg);
-		msg = NULL;
+		return -EMSGSIZE;
 	}
-	return msg;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	nl_complete_msg(t->nl->sk, msg);	/* port, sequence, ACK */
+	nlh = nlmsg_hdr(msg);
+	iov[0] = (struct iovec){ .iov_base = nlh, .iov_len = nlh->nlmsg_len };
+	iov[1] = (struct iovec){ .iov_base = (void *)keys, .iov_len = len };
+	nlh->nlmsg_len += (uint32_t)len;
+	if (sendmsg(nl_socket_get_fd(t->nl->sk), &mh, 0) < 0)
+		err = -errno;
+	nlmsg_free(msg);
+	if (!err)
+		t->pending++;
+	return err;
 }
 
 /* Send KEYS in chunks, at most WINDOW unacknowledged; stop at the first error. */
@@ -42,9 +74,8 @@ static int send_chunks(struct svrcert_nl *nl, uint8_t cmd, const svrcert_key_t *
 	while (off < n && !err && !t.error) {
 		size_t chunk = n - off < SVRCERT_KEYS_PER_ATTR_MAX ?
 			       n - off : SVRCERT_KEYS_PER_ATTR_MAX;
-		struct nl_msg *msg = keys_msg(nl, cmd, keys + off, chunk);
 
-		err = msg ? nl_send_pipelined(&t, msg) : -ENOMEM;
+		err = send_keys_chunk(&t, cmd, keys + off, chunk);
 		off += chunk;
 		if (!err && t.pending >= window)
 			err = nl_wait_pending(&t, window - 1);
