@@ -23,6 +23,7 @@ EXPORT_SYMBOL_GPL(svrcert_attr_policy);
 EXPORT_SYMBOL_GPL(svrcert_policy_defaults);
 EXPORT_SYMBOL_GPL(svrcert_revset_module_init);
 EXPORT_SYMBOL_GPL(svrcert_revset_module_exit);
+EXPORT_SYMBOL_GPL(svrcert_revset_shape);
 EXPORT_SYMBOL_GPL(svrcert_revset_create);
 EXPORT_SYMBOL_GPL(svrcert_revset_destroy);
 EXPORT_SYMBOL_GPL(svrcert_revset_destroy_rcu);

@@ -16,8 +16,10 @@
  * only need rcu_read_lock().
  */
 #include <linux/delay.h>
+#include <linux/hash.h>
 #include <linux/jhash.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <asm/unaligned.h>
@@ -33,7 +35,8 @@
  * seed still keeps hostile CRL contents from being steered into one
  * chain: that would take many SHA-256 outputs agreeing in 64 bits.
  */
-static u32 svrcert_key_hash(const void *data, u32 len, u32 seed)
+static __always_inline u32 svrcert_key_hash(const void *data, u32 len,
+					    u32 seed)
 {
 	const u32 *w = data;
 
@@ -47,6 +50,58 @@ static const struct rhashtable_params svrcert_key_params = {
 	.hashfn = svrcert_key_hash,
 	.automatic_shrinking = true,
 };
+
+/*
+ * One rhashtable starts at 2^17 buckets at most (rhashtable_params.
+ * nelem_hint is 16 bits wide) and grows by doubling in its deferred
+ * worker: every doubling moves all keys inserted so far, and inserts
+ * meanwhile take rhashtable's slow path. Loading 10^6 keys into one table
+ * grew it four times and cost 1.6 times the instructions per key of a
+ * load the table could hold (Documentation/performance.md). So a set made
+ * for a larger bulk load is spread over shards, rhashtables presized to
+ * 2^17 buckets each, as many as keep each under its 75 % growth threshold
+ * (98 304 keys) by 2 048, over 6 standard deviations of a random split:
+ * the load never resizes, with the public rhashtable API only. The count
+ * need not be a power of two: a table of 2^17 buckets (1 MiB and a header)
+ * comes from kmalloc, rounded up to 2 MiB, so buckets cost 2 MiB per
+ * 96 256 keys, 21.8 B per key, whereas a power of two of shards would
+ * leave them as little as 37.5 % full (over 64 B per key in all). A key's
+ * shard comes from its bits 64..95, which its shard's own hash does not
+ * read, xor a per-set random seed, multiplied (a multiply: jhash here cost
+ * a load 40 instructions per key) and scaled to the count, so a CRL cannot
+ * simply pick its keys' shard (and if one did fill, it would just grow as
+ * any table does).
+ */
+#define SVRCERT_SHARD_KEYS	96256U
+#define SVRCERT_SHARDS_MAX	256U	/* presized up to 24 641 536 keys */
+
+/*
+ * How a set for @size_hint keys is cut: shards, and the nelem_hint of
+ * each. Up to U16_MAX keys one table, sized by the hint as rhashtable
+ * does it; beyond, shards of 2^17 buckets (nelem_hint U16_MAX).
+ */
+void svrcert_revset_shape(u32 size_hint, u32 *nshards, u32 *shard_hint)
+{
+	u64 want = div_u64((u64)size_hint + SVRCERT_SHARD_KEYS - 1,
+			   SVRCERT_SHARD_KEYS);
+
+	*nshards = size_hint <= U16_MAX ? 1 :
+		   (u32)min_t(u64, want, SVRCERT_SHARDS_MAX);
+	*shard_hint = min_t(u32, size_hint, U16_MAX);
+}
+
+/* The shard that holds @key, if any does. */
+static __always_inline struct rhashtable *
+svrcert_shard(const struct svrcert_revtab *tab, const u8 *key)
+{
+	u32 w;
+
+	if (tab->nshards == 1)
+		return tab->shards;
+	w = get_unaligned((const u32 *)key + 2);
+	return &tab->shards[reciprocal_scale((w ^ tab->shard_seed) *
+					     GOLDEN_RATIO_32, tab->nshards)];
+}
 
 /* Source of set generations; 0 is never handed out (an empty cache). */
 static atomic_long_t svrcert_revset_gen_last = ATOMIC_LONG_INIT(0);
@@ -95,39 +150,54 @@ struct svrcert_revset *svrcert_revset_view(struct svrcert_revtab *tab,
 	return set;
 }
 
+static void svrcert_key_free(void *ptr, void *arg)
+{
+	kmem_cache_free(svrcert_key_cache, ptr);
+}
+
+/* The first @inited shards of @tab were set up: free them and their keys. */
+static void svrcert_revtab_free(struct svrcert_revtab *tab, u32 inited)
+{
+	while (inited--)
+		rhashtable_free_and_destroy(&tab->shards[inited],
+					    svrcert_key_free, NULL);
+	kvfree(tab->shards);
+	kfree(tab);
+}
+
 /*
- * rhashtable_params.nelem_hint is 16 bits wide: a larger hint starts the
- * table at 2^17 buckets and the load grows it through rhashtable's own
- * deferred resize. Only the public API is used; the price is a few
- * doublings while a multi-million-key set loads.
+ * An empty set sized for @size_hint keys (at most @max_keys count): its
+ * shards' tables are allocated now, so a bulk load of that many keys
+ * never resizes them.
  */
 struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys)
 {
 	struct rhashtable_params params = svrcert_key_params;
 	struct svrcert_revtab *tab;
 	struct svrcert_revset *set;
+	u32 i = 0, n, per;
 
+	svrcert_revset_shape(min(size_hint, max_keys), &n, &per);
 	tab = kzalloc(sizeof(*tab), GFP_KERNEL_ACCOUNT);
 	if (!tab)
 		return NULL;
-	params.nelem_hint = min3(size_hint, max_keys, (u32)U16_MAX);
-	if (rhashtable_init(&tab->ht, &params)) {
-		kfree(tab);
-		return NULL;
-	}
+	tab->shards = kvcalloc(n, sizeof(*tab->shards), GFP_KERNEL_ACCOUNT);
+	if (!tab->shards)
+		goto err;
+	params.nelem_hint = per;
+	for (; i < n; i++)
+		if (rhashtable_init(&tab->shards[i], &params))
+			goto err;
+	tab->nshards = n;
+	tab->shard_seed = get_random_u32();
 	tab->epoch = 1;
 	refcount_set(&tab->views, 1);
 	set = svrcert_revset_view(tab, tab->epoch, max_keys);
-	if (!set) {
-		rhashtable_destroy(&tab->ht);
-		kfree(tab);
-	}
-	return set;
-}
-
-static void svrcert_key_free(void *ptr, void *arg)
-{
-	kmem_cache_free(svrcert_key_cache, ptr);
+	if (set)
+		return set;
+err:
+	svrcert_revtab_free(tab, i);
+	return NULL;
 }
 
 /*
@@ -138,11 +208,8 @@ void svrcert_revset_destroy(struct svrcert_revset *set)
 {
 	if (!set)
 		return;
-	if (refcount_dec_and_test(&set->tab->views)) {
-		rhashtable_free_and_destroy(&set->tab->ht, svrcert_key_free,
-					    NULL);
-		kfree(set->tab);
-	}
+	if (refcount_dec_and_test(&set->tab->views))
+		svrcert_revtab_free(set->tab, set->tab->nshards);
 	kfree(set);
 }
 
@@ -175,7 +242,8 @@ bool svrcert_revset_contains(struct svrcert_revset *set, const u8 *key)
 	struct svrcert_revpend *p;
 	struct svrcert_key *e;
 
-	e = rhashtable_lookup(&set->tab->ht, key, svrcert_key_params);
+	e = rhashtable_lookup(svrcert_shard(set->tab, key), key,
+			      svrcert_key_params);
 	if (!e)
 		return false;
 	/*
@@ -205,7 +273,9 @@ int svrcert_revset_insert(struct svrcert_revset *set, struct svrcert_key *entry)
 	int err;
 
 	do {
-		err = rhashtable_lookup_insert_fast(&set->tab->ht, &entry->node,
+		err = rhashtable_lookup_insert_fast(svrcert_shard(set->tab,
+								  entry->key),
+						    &entry->node,
 						    svrcert_key_params);
 		if (err != -EBUSY && err != -ENOMEM)
 			break;
@@ -227,8 +297,7 @@ static void svrcert_revset_rollback(struct svrcert_revset *set,
 	u32 i;
 
 	for (i = 0; i < inserted; i++)
-		rhashtable_remove_fast(&set->tab->ht, &entries[i]->node,
-				       svrcert_key_params);
+		svrcert_tab_remove(set->tab, entries[i]);
 	/* A reader may have cached an answer from a key seen meanwhile. */
 	svrcert_revset_changed(set);
 	synchronize_rcu();
@@ -248,8 +317,7 @@ static int svrcert_revset_room(struct svrcert_revset *set, const u8 *keys,
 	if (count + n <= set->max_keys)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!rhashtable_lookup_fast(&set->tab->ht, keys + i * SVRCERT_KEY_LEN,
-					    svrcert_key_params))
+		if (!svrcert_tab_lookup(set->tab, keys + i * SVRCERT_KEY_LEN))
 			fresh++;
 	return count + fresh > set->max_keys ? -ENOSPC : 0;
 }
@@ -340,11 +408,8 @@ int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
 	if (!gone)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		entry = rhashtable_lookup_fast(&set->tab->ht,
-					       keys + i * SVRCERT_KEY_LEN,
-					       svrcert_key_params);
-		if (entry && !rhashtable_remove_fast(&set->tab->ht, &entry->node,
-						     svrcert_key_params))
+		entry = svrcert_tab_lookup(set->tab, keys + i * SVRCERT_KEY_LEN);
+		if (entry && !svrcert_tab_remove(set->tab, entry))
 			gone[count++] = entry;
 	}
 	if (count) {
@@ -362,12 +427,15 @@ int svrcert_revset_del(struct svrcert_revset *set, const u8 *keys, u32 n,
 struct svrcert_key *svrcert_tab_lookup(struct svrcert_revtab *tab,
 				       const u8 *key)
 {
-	return rhashtable_lookup_fast(&tab->ht, key, svrcert_key_params);
+	return rhashtable_lookup_fast(svrcert_shard(tab, key), key,
+				      svrcert_key_params);
 }
 
-void svrcert_tab_remove(struct svrcert_revtab *tab, struct svrcert_key *e)
+/* 0, or -ENOENT when @e is not in the set. */
+int svrcert_tab_remove(struct svrcert_revtab *tab, struct svrcert_key *e)
 {
-	rhashtable_remove_fast(&tab->ht, &e->node, svrcert_key_params);
+	return rhashtable_remove_fast(svrcert_shard(tab, e->key), &e->node,
+				      svrcert_key_params);
 }
 
 bool svrcert_keys_alloc(struct svrcert_key **v, u32 n)
@@ -387,31 +455,65 @@ void svrcert_key_free_one(struct svrcert_key *e)
 	kmem_cache_free(svrcert_key_cache, e);
 }
 
-/* Bytes the set holds: entries, bucket table and the set itself. */
+/* Bytes the set holds: entries, bucket tables, shards and the set itself. */
 u64 svrcert_revset_mem(struct svrcert_revset *set)
 {
+	struct svrcert_revtab *tab = set->tab;
 	const struct bucket_table *tbl;
-	u64 bytes;
+	u64 bytes = 0;
+	u32 i;
 
 	rcu_read_lock();
-	tbl = rht_dereference_rcu(set->tab->ht.tbl, &set->tab->ht);
-	bytes = sizeof(*tbl) + (u64)tbl->size * sizeof(tbl->buckets[0]);
+	for (i = 0; i < tab->nshards; i++) {
+		tbl = rht_dereference_rcu(tab->shards[i].tbl, &tab->shards[i]);
+		bytes += sizeof(*tbl) + (u64)tbl->size * sizeof(tbl->buckets[0]);
+	}
 	rcu_read_unlock();
-	return bytes + sizeof(*set) + sizeof(*set->tab) +
+	return bytes + sizeof(*set) + sizeof(*tab) +
+	       (u64)tab->nshards * sizeof(tab->shards[0]) +
 	       (u64)svrcert_revset_count(set) * kmem_cache_size(svrcert_key_cache);
 }
 
 /*
- * A dump walks the set with rhashtable's walker, which the table keeps
- * informed of resizes, across as many netlink messages as it takes. The
- * walk pins the set: it may outlive its time as the live set.
+ * A dump walks the set's shards in turn with rhashtable's walker, which
+ * the shard keeps informed of resizes, across as many netlink messages as
+ * it takes. The walk pins the set: it may outlive its time as the live
+ * set.
  */
 void svrcert_revset_walk_begin(struct svrcert_revset_walk *w,
 			       struct svrcert_revset *set)
 {
 	refcount_inc(&set->ref);
 	w->set = set;
-	rhashtable_walk_enter(&set->tab->ht, &w->iter);
+	w->shard = 0;
+	rhashtable_walk_enter(set->tab->shards, &w->iter);
+}
+
+/* Up to @max keys of the current shard into @out; *@end: shard done. */
+static u32 svrcert_revset_walk_shard(struct svrcert_revset_walk *w, u8 *out,
+				     u32 max, bool *resized, bool *end)
+{
+	struct svrcert_key *entry;
+	u32 n = 0;
+
+	*end = false;
+	if (rhashtable_walk_start_check(&w->iter) == -EAGAIN)
+		*resized = true;
+	while (n < max) {
+		entry = rhashtable_walk_next(&w->iter);
+		if (IS_ERR(entry)) {
+			*resized = true;	/* -EAGAIN: started over */
+			continue;
+		}
+		if (!entry) {
+			*end = true;
+			break;
+		}
+		memcpy(out + n * SVRCERT_KEY_LEN, entry->key, SVRCERT_KEY_LEN);
+		n++;
+	}
+	rhashtable_walk_stop(&w->iter);
+	return n;
 }
 
 /*
@@ -423,24 +525,19 @@ void svrcert_revset_walk_begin(struct svrcert_revset_walk *w,
 u32 svrcert_revset_walk_next(struct svrcert_revset_walk *w, u8 *out, u32 max,
 			     bool *resized)
 {
-	struct svrcert_key *entry;
+	struct svrcert_revtab *tab = w->set->tab;
 	u32 n = 0;
+	bool end;
 
-	if (rhashtable_walk_start_check(&w->iter) == -EAGAIN)
-		*resized = true;
-	while (n < max) {
-		entry = rhashtable_walk_next(&w->iter);
-		if (IS_ERR(entry)) {
-			*resized = true;	/* -EAGAIN: started over */
-			continue;
-		}
-		if (!entry)
-			break;
-		memcpy(out + n * SVRCERT_KEY_LEN, entry->key, SVRCERT_KEY_LEN);
-		n++;
+	for (;;) {
+		n += svrcert_revset_walk_shard(w, out + n * SVRCERT_KEY_LEN,
+					       max - n, resized, &end);
+		if (!end || w->shard + 1 == tab->nshards)
+			return n;
+		/* The next shard: a walker is registered on one table. */
+		rhashtable_walk_exit(&w->iter);
+		rhashtable_walk_enter(&tab->shards[++w->shard], &w->iter);
 	}
-	rhashtable_walk_stop(&w->iter);
-	return n;
 }
 
 void svrcert_revset_walk_end(struct svrcert_revset_walk *w)

@@ -19,7 +19,13 @@
 struct svrcert_revpend;
 
 struct svrcert_revtab {
-	struct rhashtable ht;
+	/*
+	 * The keys, spread over @nshards hash tables (1 for any set not made
+	 * for a bulk load of more than 65 535 keys; revset.c).
+	 */
+	struct rhashtable *shards;
+	u32 nshards;
+	u32 shard_seed;		/* random: which shard a key is in */
 	/* The delta in progress, for readers (revset.c); NULL outside one. */
 	struct svrcert_revpend __rcu *pending;
 	u32 count;		/* keys in the newest view */
@@ -65,13 +71,15 @@ struct svrcert_revset_delta {
 
 /* Resumable position of a dump (see svrcert_revset_walk_next()). */
 struct svrcert_revset_walk {
-	struct rhashtable_iter iter;
+	struct rhashtable_iter iter;	/* in shards[shard] */
 	struct svrcert_revset *set;
+	u32 shard;
 };
 
 int svrcert_revset_module_init(void);
 void svrcert_revset_module_exit(void);
 
+void svrcert_revset_shape(u32 size_hint, u32 *nshards, u32 *shard_hint);
 struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys);
 void svrcert_revset_destroy(struct svrcert_revset *set);
 void svrcert_revset_destroy_rcu(struct svrcert_revset *set);

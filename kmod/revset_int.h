@@ -50,7 +50,7 @@ struct svrcert_revset *svrcert_revset_view(struct svrcert_revtab *tab,
 int svrcert_revset_insert(struct svrcert_revset *set, struct svrcert_key *entry);
 struct svrcert_key *svrcert_tab_lookup(struct svrcert_revtab *tab,
 				       const u8 *key);
-void svrcert_tab_remove(struct svrcert_revtab *tab, struct svrcert_key *e);
+int svrcert_tab_remove(struct svrcert_revtab *tab, struct svrcert_key *e);
 /* @n entries from the slab into @v, all or none. */
 bool svrcert_keys_alloc(struct svrcert_key **v, u32 n);
 /* Back to the slab; the bulk free writes to @v. */

@@ -121,28 +121,6 @@ static void revset_memory_per_key(struct kunit *test)
 	svrcert_revset_destroy(set);
 }
 
-/*
- * A size hint beyond rhashtable's 16-bit nelem_hint is capped, and one
- * beyond INT_MAX does not wrap anything: the load just grows the table.
- */
-static void revset_large_hint(struct kunit *test)
-{
-	const u32 n = 5000;
-	struct svrcert_revset *set = svrcert_revset_create(U32_MAX, U32_MAX);
-	u8 *keys = alloc_keys(test, n, 6);
-	u32 i, added = 0, missing = 0;
-
-	KUNIT_ASSERT_NOT_NULL(test, set);
-	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 0U);
-	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, n, &added), 0);
-	KUNIT_EXPECT_EQ(test, added, n);
-	for (i = 0; i < n; i++)
-		missing += !contains(set, keys + i * SVRCERT_KEY_LEN);
-	KUNIT_EXPECT_EQ(test, missing, 0U);
-	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), n);
-	svrcert_revset_destroy(set);
-}
-
 /* Walk @w to its end in pieces of 7 keys, marking each key in @seen. */
 static u32 walk_rest(struct kunit *test, struct svrcert_revset_walk *w,
 		     u8 *seen, u32 n, u32 pieces, bool *resized)
@@ -159,6 +137,82 @@ static u32 walk_rest(struct kunit *test, struct svrcert_revset_walk *w,
 		total += got;
 	}
 	return total;
+}
+
+/*
+ * One rhashtable starts at 2^17 buckets at most (nelem_hint is 16 bits),
+ * so a set made for a larger load is cut into shards of 2^17 buckets, at
+ * most 96 256 keys each. The cut at its edges, and past INT_MAX: nothing
+ * wraps, at most 256 shards.
+ */
+static void revset_shape(struct kunit *test)
+{
+	static const u32 cases[][3] = {	/* hint, shards, hint per shard */
+		{ 0, 1, 0 },
+		{ 1000, 1, 1000 },
+		{ U16_MAX, 1, U16_MAX },
+		{ U16_MAX + 1, 1, U16_MAX },
+		{ 96256, 1, U16_MAX },
+		{ 96257, 2, U16_MAX },
+		{ 1000000, 11, U16_MAX },
+		{ 10000000, 104, U16_MAX },
+		{ U32_MAX, 256, U16_MAX },
+	};
+	u32 i, n, per;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		svrcert_revset_shape(cases[i][0], &n, &per);
+		KUNIT_EXPECT_EQ_MSG(test, n, cases[i][1], "hint %u", cases[i][0]);
+		KUNIT_EXPECT_EQ_MSG(test, per, cases[i][2], "hint %u", cases[i][0]);
+	}
+}
+
+/*
+ * A set made for 10^6 keys holds tables for them from the start: 11
+ * shards of 2^17 buckets, not one table of 2^17 that the load doubles four
+ * times (each doubling moving every key so far). Keys spread over the
+ * shards are each found by lookup, sent once by a dump in pieces that
+ * cross shards, and deleted.
+ */
+static void revset_presized(struct kunit *test)
+{
+	const u32 n = 5000;
+	struct svrcert_revset *set = svrcert_revset_create(1000000, U32_MAX);
+	u8 *keys = alloc_keys(test, n, 8);
+	u8 *seen = kunit_kzalloc(test, n, GFP_KERNEL);
+	u32 i, added, removed, missing = 0, twice = 0;
+	struct svrcert_revset_walk w;
+	bool resized = false;
+
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	KUNIT_EXPECT_EQ(test, set->tab->nshards, 11U);
+	KUNIT_EXPECT_GE(test, svrcert_revset_mem(set), 11ULL * 8 << 17);
+	/* Bytes 8.. choose the shard: random, unlike fill_keys()' 0x5a. */
+	for (i = 0; i < n; i++)
+		get_random_bytes(keys + i * SVRCERT_KEY_LEN + 8,
+				 SVRCERT_KEY_LEN - 8);
+	KUNIT_ASSERT_EQ(test, svrcert_revset_add(set, keys, n, &added), 0);
+	KUNIT_EXPECT_EQ(test, added, n);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), n);
+	for (i = 0; i < n; i++)
+		missing += !contains(set, keys + i * SVRCERT_KEY_LEN);
+	KUNIT_EXPECT_EQ(test, missing, 0U);
+	svrcert_revset_walk_begin(&w, set);
+	KUNIT_EXPECT_EQ(test, walk_rest(test, &w, seen, n, U32_MAX, &resized), n);
+	svrcert_revset_walk_end(&w);
+	for (i = 0; i < n; i++) {
+		missing += !seen[i];
+		twice += seen[i] > 1;
+	}
+	KUNIT_EXPECT_EQ(test, missing, 0U);
+	KUNIT_EXPECT_EQ(test, twice, 0U);
+	KUNIT_EXPECT_FALSE(test, resized);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_del(set, keys, n, &removed), 0);
+	KUNIT_EXPECT_EQ(test, removed, n);
+	KUNIT_EXPECT_EQ(test, svrcert_revset_count(set), 0U);
+	KUNIT_EXPECT_FALSE(test, contains(set, keys));
+	svrcert_revset_destroy(set);
 }
 
 /*
@@ -518,7 +572,8 @@ static struct kunit_case revset_test_cases[] = {
 	KUNIT_CASE(revset_add_del),
 	KUNIT_CASE(revset_bound),
 	KUNIT_CASE(revset_memory_per_key),
-	KUNIT_CASE(revset_large_hint),
+	KUNIT_CASE(revset_shape),
+	KUNIT_CASE(revset_presized),
 	KUNIT_CASE(revset_dump_cursor),
 	KUNIT_CASE(revset_swap_always_hits),
 	KUNIT_CASE(revset_swap_never_hits),
