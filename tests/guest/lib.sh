@@ -344,6 +344,7 @@ REPLACE_OPS       10000   5000    46-replace: REPLACE_PEERs under traffic (debug
 REPLACE_PPS       4000    200     46-replace: packets per second (debug: one CPU for sender, receivers and replacements)
 CRL_KILLS         50      10      70-crl: SIGKILL publish rounds (a property of the daemon, not of the kernel: 24 rounds took 240 s on debug)
 CRL_KILL_BUDGET   420     600     70-crl: seconds after which the SIGKILL rounds stop early (>= 10 rounds either way; on debug only a guard: 10 rounds take ~100 s)
+PEERKEY_PPS       200     50      86-peerkeys: packets per second each way during the 20 rekeys (debug, one vCPU on a loaded host: at 200 each way the TLS handshakes and CRL fetches of the daemons timed out)
 '
 
 scale() {
