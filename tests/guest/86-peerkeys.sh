@@ -23,8 +23,7 @@
 #     (new TLS handshake) with the next index and new SPIs on both sides,
 #     0 packets lost, every SA its own key (R1's `ip xfrm monitor SA`,
 #     compared in the guest, never printed), right after the last the old
-#     outbound SAs gone and the old inbound ones still there, gone after
-#     the 30 s grace period; `show peers security` and `show stats
+#     SAs, in and out, still there, gone after the 30 s grace period; `show peers security` and `show stats
 #     security` count the rekeys
 #  4. no key bytes in the daemons' logs, audit logs or "peers" replies
 #  5. R2's svrcertd killed (SIGKILL) and restarted: it removes all the SAs
@@ -280,7 +279,9 @@ fp1=$(e2e_peer_json 2 r1 | jq -r .fingerprint)
 # first to ask for one: two).
 lo=1; [[ $fp2 < $fp1 ]] && lo=2
 ok1=$(sec_count 1 "peer rekey success") ok2=$(sec_count 2 "peer rekey success")
-ip -n "$(e2e_ns 1)" xfrm monitor SA >"$E2E/mon1" 2>&1 &
+# line-buffered: killed at the end, a block-buffered monitor would lose
+# its last block and may leave a line cut inside a key
+stdbuf -oL ip -n "$(e2e_ns 1)" xfrm monitor SA >"$E2E/mon1" 2>&1 &
 mon=$!
 on_exit "kill $mon 2>/dev/null"
 for n in 1 2; do
@@ -334,20 +335,24 @@ for ((i = 1; i <= REKEYS; i++)); do
 		[ "$IN1" != "$(printf '0x%x' "$in1")" ] && [ "$OUT1" != "$(printf '0x%x' "$out1")" ] ||
 		bad+=("rekey $i: R1 index $I1 in $IN1 out $OUT1, R2 index $I2 in $IN2 out $OUT2")
 	[ $i -gt 1 ] || first="index $I1 (R1 in $IN1, out $OUT1)"
-	idx=$I1 in1=$((IN1)) out1=$((OUT1)) done_n=$i
+	old_in1=$in1 old_out1=$out1 idx=$I1 in1=$((IN1)) out1=$((OUT1)) done_n=$i
 done
 t_last=$EPOCHSECONDS
 [ ${#bad[@]} -eq 0 ] || why_not
 assert_eq "$REKEYS rekeys asked at R$lo ($(( t_last - t_rk )) s): each a new index on both sides ($first ... index $idx), new SPIs crosswise" \
 	"$REKEYS ok" "$done_n $( [ ${#bad[@]} -eq 0 ] && echo ok || printf '%s; ' "${bad[@]}")"
-# Right after the last: the old outbound SAs are gone, the old inbound ones
-# still there (make-before-break: R1's old inbound is R2's old outbound).
+# Right after the last: the new SAs and the replaced pair, in and out,
+# kept for the grace period (make-before-break: R1's old inbound is R2's
+# old outbound; the senders already moved to the new outbound SA when it
+# was added); the pair replaced before is gone.
 st1=$(ip -n "$(e2e_ns 1)" xfrm state) st2=$(ip -n "$(e2e_ns 2)" xfrm state)
 n1=$(grep -c 'proto esp spi' <<<"$st1") n2=$(grep -c 'proto esp spi' <<<"$st2")
-[ "$n1" -eq 3 ] && [ "$n2" -eq 3 ] &&
+[ "$n1" -eq 4 ] && [ "$n2" -eq 4 ] &&
 	grep -q "spi $(printf '0x%08x' "$in1")" <<<"$st1" && grep -q "spi $(printf '0x%08x' "$out1")" <<<"$st1" &&
-	grep -q "spi $(printf '0x%08x' "$in1")" <<<"$st2" && grep -q "spi $(printf '0x%08x' "$out1")" <<<"$st2"
-tap_result $? "after the last: each side holds the new SAs and its old inbound one only ($n1, $n2 SAs)"
+	grep -q "spi $(printf '0x%08x' "$in1")" <<<"$st2" && grep -q "spi $(printf '0x%08x' "$out1")" <<<"$st2" &&
+	grep -q "spi $(printf '0x%08x' "$old_in1")" <<<"$st1" && grep -q "spi $(printf '0x%08x' "$old_out1")" <<<"$st1" &&
+	grep -q "spi $(printf '0x%08x' "$old_in1")" <<<"$st2" && grep -q "spi $(printf '0x%08x' "$old_out1")" <<<"$st2"
+tap_result $? "after the last: each side holds the new SAs and the replaced pair only ($n1, $n2 SAs)"
 sec=$(rctl 1 show peers security r2 2>&1)
 grep -q "rekeys: *$((rk1 + REKEYS))" <<<"$sec" && grep -q "$(printf '0x%08x' "$in1")" <<<"$sec"
 tap_result $? "svrcertctl show peers security: the last SPI in, $((rk1 + REKEYS)) rekeys" || tap_diag "$sec"
@@ -365,11 +370,12 @@ wait_for 20 rx_is "${RK_RECV[1]}" "$E2E/rk-recv1" "${sent21:-x}"
 wait_for 20 rx_is "${RK_RECV[2]}" "$E2E/rk-recv2" "${sent12:-x}"
 for n in 1 2; do kill -TERM "${RK_RECV[n]}"; wait "${RK_RECV[n]}"; done
 got1=$(rx_field "$E2E/rk-recv1") got2=$(rx_field "$E2E/rk-recv2")
-# (A send the kernel refused, udpsend's "failed", is shown, not counted:
-# 1 in ~9 000 was seen at R2 in 2 of 4 stock runs, cause not known yet.)
-[ "${sent21:-0}" -gt 0 ] && [ "${sent12:-0}" -gt 0 ] &&
+# A send the kernel refused (udpsend's "failed") is a loss too: it was seen
+# (1 in ~9 000) while the replaced outbound SA was deleted at once, and
+# is why that SA now stays for the grace period (peerauth.md).
+[ "${sent21:-0}" -gt 0 ] && [ "${sent12:-0}" -gt 0 ] && [ "$fail21$fail12" = 00 ] &&
 	[ "$got1" = "$sent21" ] && [ "$got2" = "$sent12" ]
-tap_result $? "0 packets lost across the rekeys: R2 -> R1 sent $sent21, received $got1; R1 -> R2 sent $sent12, received $got2 (sends refused: $fail21, $fail12)"
+tap_result $? "0 packets lost across the rekeys, none refused: R2 -> R1 sent $sent21 (refused $fail21), received $got1; R1 -> R2 sent $sent12 (refused $fail12), received $got2"
 
 rekeys_counted() {
 	[ "$(sec_count 1 "peer rekey success")" = $((ok1 + REKEYS)) ] &&
@@ -391,10 +397,12 @@ left=$(( EPOCHSECONDS - t_last ))
 grep -q "spi $(printf '0x%08x' "$in1")" <<<"$st1" && grep -q "spi $(printf '0x%08x' "$out1")" <<<"$st1" &&
 	grep -q "spi $(printf '0x%08x' "$in1")" <<<"$st2" && grep -q "spi $(printf '0x%08x' "$out1")" <<<"$st2" ||
 	rc=1
-tap_result $rc "the old inbound SAs are gone after the grace period (seen ${left}s after the last rekey): the newest 2 SAs on each side"
+tap_result $rc "the old SAs, in and out, are gone after the grace period (seen ${left}s after the last rekey): the newest 2 SAs on each side"
 kill "$mon"
 wait "$mon" 2>/dev/null
-awk '/proto esp spi/ { spi = $4 } /aead/ { print spi, $3 }' "$E2E/mon1" >>"$E2E/keys"
+# whole SPIs and keys only (32-byte key + 4-byte salt)
+awk '/proto esp spi/ { spi = $4 } /aead/ && length($3) == 74 && $3 ~ /^0x[0-9a-f]+$/ { print spi, $3 }' \
+	"$E2E/mon1" >>"$E2E/keys"
 sort -u "$E2E/keys" >"$E2E/keys.u"
 n_sa=$(wc -l <"$E2E/keys.u")
 n_spi=$(cut -d' ' -f1 "$E2E/keys.u" | sort -u | wc -l)
@@ -504,7 +512,7 @@ wait_for "$WAIT" rebound 1 r2 && P1=$P && wait_for 60 rebound 2 r1 && wait_for 6
 rc=$?
 [ $rc -eq 0 ] || why_not
 tap_result $rc "svrcertd bound the peers again: R1 requires ESP from R2, R2 from R1 (show peers), fail-hard again ($(( EPOCHSECONDS - t_rl )) s after the unload)"
-# Every SA now was there before (an old inbound SA may have ended its grace
+# Every SA now was there before (an old pair may have ended its grace
 # period meanwhile), the keys' own SAs among them on both sides.
 subset() {	# A B: A is not empty and every SPI:KEY of A is in B
 	local w

@@ -44,7 +44,7 @@ struct pa_keys {
 	uint64_t index;
 	uint32_t spi_in, spi_out;
 	struct peerkey_path path;
-	uint32_t old_in;		/* replaced inbound SA in its grace */
+	uint32_t old_in, old_out;	/* the replaced SAs, in their grace */
 	struct peerkey_path old_path;
 	int64_t old_due_ms;
 	time_t established_at, last_rekey, failed_at;

@@ -12,8 +12,8 @@
  * the two certificates, so two agreements never cross.
  *
  * Make-before-break: inbound SA, READY both ways, outbound SA, policies;
- * the replaced outbound SA goes at once (a socket's cached bundle keeps
- * using a valid old SA), the replaced inbound one PEERKEY_GRACE_S later.
+ * the replaced SAs PEERKEY_GRACE_S later (adding the outbound SA moves the
+ * senders; deleting the old one at once could fail a packet in flight).
  *
  * The agreement state holds key bytes between two turns of the loop: it
  * lives in its own mapping, excluded from core dumps (MADV_DONTDUMP) and

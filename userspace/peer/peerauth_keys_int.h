@@ -26,7 +26,7 @@ bool pa_keys_conn_open(const struct peerauth *pa, const struct pa_peer *peer);
 
 /* peerauth_keys_timers.c */
 /* A new agreement's SAs and policies are in (K, PATH): the replaced keys
- * go (outbound at once, inbound after PEERKEY_GRACE_S), the new ones are
+ * go after PEERKEY_GRACE_S, the new ones are
  * recorded, a "key is invalid" alarm clears. */
 void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
 		       const struct peerkey_keys *k, const struct peerkey_path *path);

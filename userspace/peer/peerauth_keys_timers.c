@@ -70,12 +70,20 @@ void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
 	struct pa_keys *ks = &peer->keys;
 
 	if (ks->established) {
-		/* an inbound SA still in its grace period goes now */
-		if (ks->old_in && pa->xfrm)
-			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
-		if (pa->xfrm)
-			peerkey_sa_remove(pa->xfrm, &ks->path, 0, ks->spi_out);
+		/* SAs still in their grace period go now: replaced twice */
+		if ((ks->old_in || ks->old_out) && pa->xfrm)
+			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in,
+					  ks->old_out);
+		/*
+		 * The replaced pair stays for the grace period, the outbound
+		 * SA too: adding the new one (NEWSA) already moved every
+		 * sender, a new lookup to the newest SA and a cached bundle by
+		 * the genid the add bumped on the older one. Deleted now, it
+		 * would fail a packet that took its route before the add and
+		 * reaches ESP after the delete (-EINVAL to the sender).
+		 */
 		ks->old_in = ks->spi_in;
+		ks->old_out = ks->spi_out;
 		ks->old_path = ks->path;
 		ks->old_due_ms = pa_now_ms() + PEERKEY_GRACE_S * 1000;
 		ks->rekeys++;
@@ -118,12 +126,12 @@ void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why)
 	ks->established = false;
 	if (!strncmp(peer->kernel, "bound", 5))
 		pa_bind_peer(pa, peer);
-	if (ks->old_in)
-		peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
+	if (ks->old_in || ks->old_out)
+		peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, ks->old_out);
 	peerkey_policies_remove(pa->xfrm, &ks->path);
 	peerkey_sa_remove(pa->xfrm, &ks->path, ks->spi_in, ks->spi_out);
 	syslog(LOG_WARNING, "peer %s: ESP keys deleted: %s", peer->name, why);
-	ks->old_in = 0;
+	ks->old_in = ks->old_out = 0;
 	ks->spi_in = ks->spi_out = 0;
 }
 
@@ -217,15 +225,16 @@ int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
 		expire(pa, peer, wall);
 		t = key_deadline(pa, peer, now, wall);
 		next = t < next ? t : next;
-		if (!ks->old_in)
+		if (!ks->old_in && !ks->old_out)
 			continue;
 		if (ks->old_due_ms > now) {
 			next = ks->old_due_ms < next ? ks->old_due_ms : next;
 			continue;
 		}
 		if (pa->xfrm)
-			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, 0);
-		ks->old_in = 0;
+			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in,
+					  ks->old_out);
+		ks->old_in = ks->old_out = 0;
 	}
 	return next;
 }
