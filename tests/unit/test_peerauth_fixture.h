@@ -130,6 +130,21 @@ static __attribute__((unused)) void router_config(struct router *r, const char *
 	r->cfg = cfg;
 }
 
+/* [daemon] peer-keys = yes on top of R's configuration. */
+static __attribute__((unused)) void keys_on(struct router *r)
+{
+	struct svrcert_config cfg;
+	char err[256];
+
+	strncat(r->conf_text, "peer-keys = yes\n",
+		sizeof(r->conf_text) - strlen(r->conf_text) - 1);
+	assert_int_equal(svrcert_config_load_string(r->conf_text, "test.conf", &cfg, err,
+						    sizeof(err)), 0);
+	assert_true(cfg.peer_keys);
+	svrcert_config_free(&r->cfg);
+	r->cfg = cfg;
+}
+
 static __attribute__((unused)) void install(struct router *r, const char *name, const char *pki_file)
 {
 	assert_int_equal(fixture_sh("cp %s %s/%s", testpki_path(pki_file),

@@ -23,20 +23,6 @@
 static bool have_netns;
 
 /* peer-keys = yes: [daemon] is the last section router_config writes. */
-static void keys_on(struct router *r)
-{
-	struct svrcert_config cfg;
-	char err[256];
-
-	strncat(r->conf_text, "peer-keys = yes\n",
-		sizeof(r->conf_text) - strlen(r->conf_text) - 1);
-	assert_int_equal(svrcert_config_load_string(r->conf_text, "test.conf", &cfg, err,
-						    sizeof(err)), 0);
-	assert_true(cfg.peer_keys);
-	svrcert_config_free(&r->cfg);
-	r->cfg = cfg;
-}
-
 static json_t *keys_of(struct router *r)
 {
 	json_t *j = peerauth_status_json(r->pa);

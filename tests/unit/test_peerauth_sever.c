@@ -362,8 +362,6 @@ static void test_fail_soft_override_keeps_keys(void **state)
 	struct peerkey_path path = { .reqid = SVRCERT_XFRM_REQID(9), .proto = 17,
 				     .local_auth_port = 4430,
 				     .remote_auth_port = 4431 };
-	struct svrcert_config cfg;
-	char err[256];
 	json_t *p;
 
 	if (!have_netns)
@@ -375,12 +373,7 @@ static void test_fail_soft_override_keeps_keys(void **state)
 	router_start(&f->r1);
 	install(&f->r2, "cert.pem", "r2.pem");
 	router_config(&f->r2, "r2", file_key("r2.key"), "r1", f->r1.port);
-	strncat(f->r2.conf_text, "peer-keys = yes\n",
-		sizeof(f->r2.conf_text) - strlen(f->r2.conf_text) - 1);
-	assert_int_equal(svrcert_config_load_string(f->r2.conf_text, "test.conf",
-						    &cfg, err, sizeof(err)), 0);
-	svrcert_config_free(&f->r2.cfg);
-	f->r2.cfg = cfg;
+	keys_on(&f->r2);
 	f->r2.cfg.peer_validation = true;
 	f->r2.cfg.failure_mode = SVRCERT_FAIL_HARD;
 	router_start(&f->r2);
@@ -443,8 +436,6 @@ static void test_incoming_closed(void **state)
 {
 	struct fx *f = *state;
 	struct router *rs[] = { &f->r2 };
-	struct svrcert_config cfg;
-	char err[256];
 	SSL_CTX *ctx;
 	SSL *ssl;
 	int fd, i;
@@ -453,12 +444,7 @@ static void test_incoming_closed(void **state)
 		skip();
 	install(&f->r2, "cert.pem", "r2.pem");
 	router_config(&f->r2, "r2", file_key("r2.key"), "r1", 0);
-	strncat(f->r2.conf_text, "peer-keys = yes\n",
-		sizeof(f->r2.conf_text) - strlen(f->r2.conf_text) - 1);
-	assert_int_equal(svrcert_config_load_string(f->r2.conf_text, "test.conf",
-						    &cfg, err, sizeof(err)), 0);
-	svrcert_config_free(&f->r2.cfg);
-	f->r2.cfg = cfg;
+	keys_on(&f->r2);
 	f->r2.cfg.peer_validation = true;
 	f->r2.cfg.failure_mode = SVRCERT_FAIL_HARD;
 	router_start(&f->r2);
