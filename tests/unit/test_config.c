@@ -510,6 +510,47 @@ static void test_crl_discover(void **state)
 			       "true or false"));
 }
 
+/* [conductor]: defaults, every key read, the checks with their messages. */
+static void test_conductor(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "enable = yes\n", "[conductor] listen: required with enable = yes" },
+		{ "listen = 127.0.0.1\n", "[conductor] listen: \"127.0.0.1\" must be HOST:PORT" },
+		{ "max-connections = 0\n", "[conductor] max-connections: \"0\" must be a whole number" },
+		{ "max-connections = 70000\n", "[conductor] max-connections: must be 1 to 65536" },
+		{ "max-wait = 121\n", "[conductor] max-wait: must be 1s to 120s" },
+		{ "max-wait = 0\n", "[conductor] max-wait: \"0\" must be a duration" },
+		{ "enable = maybe\n", "[conductor] enable: \"maybe\" must be true or false" },
+		{ "port = 1\n", "[conductor] port: unknown key" },
+	};
+	struct svrcert_config c;
+	char text[300], err[600];
+
+	assert_int_equal(load(MIN, &c, err, sizeof(err)), 0);
+	assert_false(c.conductor);
+	assert_null(c.conductor_listen.host);
+	assert_int_equal(c.conductor_conns, 10000);
+	assert_int_equal(c.conductor_wait_s, 60);
+	svrcert_config_free(&c);
+	assert_int_equal(load(MIN "[conductor]\nenable = yes\nlisten = [::1]:4481\n"
+			      "max-connections = 20000\nmax-wait = 2m\n", &c, err,
+			      sizeof(err)), 0);
+	assert_true(c.conductor);
+	assert_string_equal(c.conductor_listen.host, "::1");
+	assert_int_equal(c.conductor_listen.port, 4481);
+	assert_int_equal(c.conductor_conns, 20000);
+	assert_int_equal(c.conductor_wait_s, 120);
+	svrcert_config_free(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), MIN "[conductor]\n%s", bad[i].text);
+		assert_int_not_equal(load(text, &c, err, sizeof(err)), 0);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("%s: got \"%s\"", bad[i].text, err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_value_parsers),
 		cmocka_unit_test(test_peer_key_settings),
 		cmocka_unit_test(test_crl_discover),
+		cmocka_unit_test(test_conductor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,7 +24,7 @@
 static const char *const section_kinds[] = {
 	[S_ROUTER] = "router", [S_KEY] = "key", [S_TRUSTED_CA] = "trusted-ca",
 	[S_CRL] = "crl", [S_PEER] = "peer", [S_DAEMON] = "daemon",
-	[S_REST] = "rest",
+	[S_REST] = "rest", [S_CONDUCTOR] = "conductor",
 };
 
 void conf_error(struct conf_ctx *c, int line, const char *fmt, ...)
@@ -374,5 +374,6 @@ void svrcert_config_free(struct svrcert_config *cfg)
 	free(cfg->rest_listen.host);
 	free(cfg->rest_certificate);
 	free(cfg->rest_key);
+	free(cfg->conductor_listen.host);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -10,6 +10,8 @@
  *   [peer "NAME"]                 one per SVR peer (also [peer:NAME])
  *   [daemon]                      state dir, control socket, audit log, listen
  *   [rest]                        svrcertd's HTTPS REST API (rest.h)
+ *   [conductor]                   svrcertd serving the revocation state
+ *                                 (Documentation/conductor.md)
  *
  * Every error (syntax, unknown section or key, duplicate key, bad value,
  * missing required item) fails the whole load with one message of the form
@@ -45,6 +47,10 @@
 #define SVRCERT_DEF_REST_CONNECTIONS	1024u	/* [rest] connection-limit */
 #define SVRCERT_DEF_REST_PER_ADDRESS	64u	/* [rest] per-address-limit */
 #define SVRCERT_DEF_REST_REQUEST_S	30u	/* [rest] request-timeout */
+#define SVRCERT_DEF_CONDUCTOR_CONNS	10000u	/* [conductor] max-connections */
+#define SVRCERT_CONDUCTOR_CONNS_MAX	65536u
+#define SVRCERT_DEF_CONDUCTOR_WAIT_S	60u	/* [conductor] max-wait */
+#define SVRCERT_CONDUCTOR_WAIT_MAX_S	120u
 #define SVRCERT_DEF_METRICS_INTERVAL_S	60u	/* [daemon] metrics-interval */
 #define SVRCERT_DEF_CHECK_INTERVAL_S	3600u	/* [daemon] check-interval */
 #define SVRCERT_DEF_PEER_KEY_REKEY_S	86400u	/* [daemon] peer-key-rekey-interval */
@@ -180,6 +186,13 @@ struct svrcert_config {
 					 * limit, 64) */
 	uint32_t rest_request_timeout_s; /* request-timeout = (1s..1h, 30s):
 					 * whole request, headers and body */
+	/* [conductor] (Documentation/conductor.md) */
+	bool conductor;			/* enable = (default no) */
+	struct svrcert_endpoint conductor_listen; /* listen = host:port
+					 * (required with enable) */
+	uint32_t conductor_conns;	/* max-connections = (1..65536, 10000) */
+	uint32_t conductor_wait_s;	/* max-wait = (1s..120s, 60s): longest
+					 * hold of a long-poll */
 };
 
 /*

@@ -27,6 +27,8 @@ int conf_defaults(struct conf_ctx *c, const char *fname)
 	cfg->rest_connections = SVRCERT_DEF_REST_CONNECTIONS;
 	cfg->rest_per_address = SVRCERT_DEF_REST_PER_ADDRESS;
 	cfg->rest_request_timeout_s = SVRCERT_DEF_REST_REQUEST_S;
+	cfg->conductor_conns = SVRCERT_DEF_CONDUCTOR_CONNS;
+	cfg->conductor_wait_s = SVRCERT_DEF_CONDUCTOR_WAIT_S;
 	cfg->metrics_interval_s = SVRCERT_DEF_METRICS_INTERVAL_S;
 	cfg->check_interval_s = SVRCERT_DEF_CHECK_INTERVAL_S;
 	cfg->peer_key_rekey_s = SVRCERT_DEF_PEER_KEY_REKEY_S;
@@ -111,6 +113,25 @@ static void check_rest(struct conf_ctx *c)
 		conf_error(c, line, "[rest] request-timeout: must be 1s to 1h");
 }
 
+/* The conductor serves mutual TLS on its own listener; a long-poll held
+ * longer than 2 minutes would outlast ordinary proxies' idle timeouts. */
+static void check_conductor(struct conf_ctx *c)
+{
+	const struct svrcert_config *cfg = &c->cfg;
+	const struct conf_section *cs = find_section(c, S_CONDUCTOR);
+	int line = cs ? cs->line : 0;
+
+	if (cfg->conductor && !cfg->conductor_listen.host)
+		conf_error(c, line, "[conductor] listen: required with enable = "
+			   "yes");
+	else if (cfg->conductor_conns > SVRCERT_CONDUCTOR_CONNS_MAX)
+		conf_error(c, line, "[conductor] max-connections: must be 1 to "
+			   "%u", SVRCERT_CONDUCTOR_CONNS_MAX);
+	else if (cfg->conductor_wait_s > SVRCERT_CONDUCTOR_WAIT_MAX_S)
+		conf_error(c, line, "[conductor] max-wait: must be 1s to %us",
+			   SVRCERT_CONDUCTOR_WAIT_MAX_S);
+}
+
 /* node_exporter's textfile collector reads *.prom only. */
 static void check_metrics(struct conf_ctx *c)
 {
@@ -165,6 +186,8 @@ void conf_finish(struct conf_ctx *c)
 	check_peers(c);
 	if (!c->failed)
 		check_rest(c);
+	if (!c->failed)
+		check_conductor(c);
 	if (!c->failed)
 		check_metrics(c);
 	if (!c->failed)

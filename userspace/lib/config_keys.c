@@ -75,6 +75,10 @@ static const struct key_def keys[] = {
 	{ S_REST, "connection-limit", V_COUNT, CF(rest_connections) },
 	{ S_REST, "per-address-limit", V_COUNT, CF(rest_per_address) },
 	{ S_REST, "request-timeout", V_DUR_S, CF(rest_request_timeout_s) },
+	{ S_CONDUCTOR, "enable", V_BOOL, CF(conductor) },
+	{ S_CONDUCTOR, "listen", V_ENDPOINT, CF(conductor_listen) },
+	{ S_CONDUCTOR, "max-connections", V_COUNT, CF(conductor_conns) },
+	{ S_CONDUCTOR, "max-wait", V_DUR_S, CF(conductor_wait_s) },
 };
 
 const char *conf_section_name(const struct conf_ctx *c,

@@ -9,7 +9,8 @@
 
 #include "config.h"
 
-enum conf_kind { S_ROUTER, S_KEY, S_TRUSTED_CA, S_CRL, S_PEER, S_DAEMON, S_REST, S__N };
+enum conf_kind { S_ROUTER, S_KEY, S_TRUSTED_CA, S_CRL, S_PEER, S_DAEMON, S_REST,
+		S_CONDUCTOR, S__N };
 
 struct conf_section {
 	int kind;
