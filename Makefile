@@ -39,6 +39,8 @@ CTL_SRC := $(sort $(wildcard userspace/ctl/*.c))
 D_SRC := $(sort $(wildcard userspace/daemon/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HELPER_SRC := $(sort $(wildcard tests/tools/*.c))
+# code the tools share (tests/tools/shared/), linked into each of them
+TOOL_SHARED_SRC := $(sort $(wildcard tests/tools/shared/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(O_US)/%.o)
 CTL_OBJ := $(CTL_SRC:%.c=$(O_US)/%.o)
@@ -48,6 +50,7 @@ CTL := $(O_US)/svrcertctl
 DAEMON := $(O_US)/svrcertd
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O_US)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/tools/%.c=$(O_US)/tools/%)
+TOOL_SHARED_OBJ := $(TOOL_SHARED_SRC:%.c=$(O_US)/%.o)
 
 .PHONY: all modules userspace check check-deps check-unit check-fuzz \
 	check-kunit check-guest check-guest-stock check-guest-debug demo fuzz \
@@ -80,9 +83,11 @@ $(O_US)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(PKG_LIBS) -lcmocka
 
-$(O_US)/tools/%: tests/tools/%.c $(LIBA)
+$(TOOL_SHARED_OBJ): $(wildcard tests/tools/shared/*.h)
+
+$(O_US)/tools/%: tests/tools/%.c $(TOOL_SHARED_OBJ) $(LIBA) $(wildcard tests/tools/shared/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(US_CFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS)
+	$(CC) $(US_CFLAGS) -o $@ $< $(TOOL_SHARED_OBJ) $(LIBA) $(PKG_LIBS)
 
 unit-bins: $(UNIT_BIN)
 
