@@ -14,6 +14,7 @@
 
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -22,6 +23,7 @@
 
 #define SVRCERTD_CHECK_INTERVAL_S	3600
 
+struct conductor;
 struct crl_mgr;
 struct peerauth;
 struct rest_server;
@@ -72,6 +74,16 @@ struct daemon_metrics {
 	bool failing;		/* the last write failed (logged once) */
 };
 
+/* daemon_conductor.c's part ([conductor]). */
+struct daemon_conductor {
+	struct conductor *c;		/* NULL: not serving */
+	uint8_t settings[32];		/* what it was started with (SHA-256) */
+	uint64_t cert_stamp;		/* cert.pem it serves with */
+	uint64_t master_stamp;		/* master.bin last handed over */
+	bool have_master;
+	int64_t retry_ms;		/* CLOCK_MONOTONIC; 0: none */
+};
+
 struct daemon {
 	struct svrcert_env_args args;
 	struct svrcert_env env;		/* the configuration in force */
@@ -95,6 +107,7 @@ struct daemon {
 	struct daemon_peers peers;	/* daemon_peers.c */
 	struct daemon_rest rest;	/* daemon_rest.c */
 	struct daemon_metrics metrics;	/* daemon_metrics.c */
+	struct daemon_conductor conductor;	/* daemon_conductor.c */
 };
 
 /* daemon_loop.c */

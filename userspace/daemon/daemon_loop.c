@@ -18,6 +18,7 @@
 #include "lib/ctlsock.h"
 #include "lib/policy_override.h"
 #include "daemon.h"
+#include "daemon_conductor.h"
 #include "daemon_crl.h"
 #include "daemon_peers.h"
 #include "daemon_rest.h"
@@ -280,6 +281,7 @@ int daemon_setup(struct daemon *d)
 	daemon_check(d);
 	daemon_push_policy(d);
 	daemon_peers_start(d);	/* a bad listen address is logged, not fatal */
+	daemon_conductor_start(d);	/* likewise */
 	/* Last: its thread inherits the blocked signals, and its requests
 	 * notify us through the control socket, which must exist. */
 	return daemon_rest_start(d);
@@ -288,6 +290,7 @@ int daemon_setup(struct daemon *d)
 void daemon_teardown(struct daemon *d)
 {
 	daemon_rest_stop(d);
+	daemon_conductor_stop(d);
 	daemon_crl_stop(d);
 	daemon_peers_stop(d);
 	daemon_ctl_stop(d);
@@ -390,6 +393,7 @@ out:
 	log_trusted_cas(d);
 	daemon_peers_reload(d);	/* the old configuration is gone */
 	daemon_crl_reload(d);
+	daemon_conductor_reload(d);
 	syslog(LOG_INFO, "configuration reloaded from %s",
 	       d->env.have_cfg ? d->env.cfg.path : "(none, defaults)");
 	daemon_check(d);
@@ -425,24 +429,29 @@ int daemon_run(struct daemon *d)
 
 	while (!d->stop) {
 		struct pollfd fds[N_OWN + DAEMON_CTL_MAX_FDS +
-				  DAEMON_PEERS_MAX_FDS + DAEMON_CRL_MAX_FDS] = {
+				  DAEMON_PEERS_MAX_FDS + DAEMON_CRL_MAX_FDS +
+				  DAEMON_CONDUCTOR_MAX_FDS] = {
 			{ .fd = d->sig_fd, .events = POLLIN },
 			{ .fd = d->timer_fd, .events = POLLIN },
 			{ .fd = d->clock_fd, .events = POLLIN },	/* -1: ignored */
 		};
-		struct pollfd *ctl = fds + N_OWN, *peers, *crl;
-		size_t n_ctl, n_peers, n_crl;
+		struct pollfd *ctl = fds + N_OWN, *peers, *crl, *cond;
+		size_t n_ctl, n_peers, n_crl, n_cond;
 
 		n_ctl = daemon_ctl_pollfds(d, ctl, DAEMON_CTL_MAX_FDS);
 		peers = ctl + n_ctl;
 		n_peers = daemon_peers_pollfds(d, peers, DAEMON_PEERS_MAX_FDS);
 		crl = peers + n_peers;
 		n_crl = daemon_crl_pollfds(d, crl, DAEMON_CRL_MAX_FDS);
-		if (poll(fds, N_OWN + n_ctl + n_peers + n_crl,
+		cond = crl + n_crl;
+		n_cond = daemon_conductor_pollfds(d, cond,
+						  DAEMON_CONDUCTOR_MAX_FDS);
+		if (poll(fds, N_OWN + n_ctl + n_peers + n_crl + n_cond,
 			 earliest(daemon_ctl_timeout_ms(d),
 				  earliest(daemon_peers_timeout_ms(d),
 				  earliest(daemon_crl_timeout_ms(d),
-					   daemon_metrics_timeout_ms(d))))) < 0) {
+				  earliest(daemon_conductor_timeout_ms(d),
+					   daemon_metrics_timeout_ms(d)))))) < 0) {
 			if (errno == EINTR)
 				continue;
 			syslog(LOG_ERR, "poll: %m");
@@ -460,6 +469,8 @@ int daemon_run(struct daemon *d)
 		daemon_ctl_process(d, ctl, n_ctl);
 		daemon_peers_process(d, peers, n_peers);
 		daemon_crl_process(d, crl, n_crl);
+		daemon_conductor_process(d, cond, n_cond);	/* after the CRL
+						 * manager's publish */
 		daemon_metrics_process(d);
 	}
 	return 0;

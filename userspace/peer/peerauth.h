@@ -54,6 +54,8 @@
 #include "lib/store.h"
 #include "pki/validate.h"
 
+#include <openssl/evp.h>
+
 #define PEERAUTH_AUDIT_TYPE		"system.peer_authentication"
 #define PEERAUTH_ALARM_ID		"peer-certificate"
 #define PEERAUTH_KEY_ALARM_ID		"peer-key"	/* keys invalid */
@@ -68,6 +70,12 @@
 #define PEERAUTH_MAX_FDS	(2 + PEERAUTH_MAX_INCOMING + PEERAUTH_MAX_OUTGOING)
 
 struct peerauth;
+
+/* peerauth_key.c: this router's key as OpenSSL's TLS can sign with it
+ * (the TPM bridge, or the key file of key-storage = file); also the
+ * conductor's (conductor/). */
+int pa_load_key(const struct svrcert_config *cfg, struct svrcert_store *st,
+		EVP_PKEY **out, char *err, size_t errlen);
 
 /*
  * What a peer is bound with in the kernel. The default binder is the

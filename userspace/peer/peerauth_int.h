@@ -150,9 +150,6 @@ struct peerauth {
 int64_t pa_now_ms(void);
 time_t pa_wall(const struct peerauth *pa);
 
-/* peerauth_key.c: this router's key as OpenSSL's TLS can use it. */
-int pa_load_key(const struct svrcert_config *cfg, struct svrcert_store *st,
-		EVP_PKEY **out, char *err, size_t errlen);
 
 /* peerauth_tls.c */
 int pa_identity_load(struct peerauth *pa, char *err, size_t errlen);

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Judging a router after the TLS handshake with the runtime rules
+ * (svrcert_validate_cert, as peer authentication judges a peer): chain to
+ * a trusted CA, algorithms, dates, EKU, not revoked by the CRLs and the
+ * master list this conductor holds. No identity is required: any router
+ * of the authority may fetch its revocation state. A refused router is
+ * still served one answer, 403 naming why (conductor_http.c), and is
+ * logged and audited by name.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "conductor_int.h"
+#include "crl/crl_master.h"
+#include "pki/import_trust.h"
+#include "pki/validate.h"
+
+void cd_trust_free(struct conductor *c)
+{
+	X509_STORE_free(c->trust);
+	c->trust = NULL;
+	svrcert_keyset_free(&c->revoked);
+	svrcert_keyset_init(&c->revoked);
+}
+
+/* What the trust was read from: the CRL and trusted-CA directories (files
+ * are replaced by rename) and the master list; a stat() per handshake. */
+static void trust_stamp(const struct conductor *c, uint64_t out[3])
+{
+	static const char *const names[3] = {
+		TRUST_DIR_CRL, STORE_TRUSTED_CA_DIR, SVRCERT_MASTER_FILE,
+	};
+	char path[4200];
+	struct stat sb;
+
+	for (size_t i = 0; i < 3; i++) {
+		out[i] = 0;
+		if (!store_path(c->p.st, names[i], path, sizeof(path)) &&
+		    !stat(path, &sb))
+			out[i] = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+				 (uint64_t)sb.st_mtim.tv_nsec + sb.st_ino +
+				 (uint64_t)sb.st_size;
+	}
+}
+
+static int trust_get(struct conductor *c, char *err, size_t errlen)
+{
+	uint64_t stamp[3];
+	int ret;
+
+	trust_stamp(c, stamp);
+	if (c->trust && !memcmp(stamp, c->trust_stamp, sizeof(stamp)))
+		return 0;
+	cd_trust_free(c);
+	memcpy(c->trust_stamp, stamp, sizeof(stamp));
+	ret = trust_store_build(c->p.st, c->p.cfg, &c->trust, err, errlen);
+	if (!ret)
+		ret = trust_held_crls(c->p.st, &c->revoked, err, errlen);
+	if (ret)	/* never judge without the revocations held */
+		cd_trust_free(c);
+	return ret;
+}
+
+/* The first word of a 403: what a router's operator acts on. */
+static const char *state_word(enum svrcert_cert_state s)
+{
+	switch (s) {
+	case SVRCERT_STATE_REVOKED:
+		return "revoked";
+	case SVRCERT_STATE_EXPIRED:
+		return "expired";
+	case SVRCERT_STATE_NOT_YET_VALID:
+		return "not-yet-valid";
+	default:
+		return "untrusted";
+	}
+}
+
+static void audit_refusal(struct conductor *c, struct cd_conn *cn,
+			  const char *word, const char *reason)
+{
+	char desc[200];
+
+	snprintf(desc, sizeof(desc), "Conductor refused %s: %s", cn->who,
+		 word);
+	if (c->p.audit)
+		audit_event(c->p.audit, CONDUCTOR_AUDIT_TYPE, desc,
+			    json_pack("{s:s, s:s, s:s, s:s}", "subject", cn->who,
+				      "state", word, "reason", reason,
+				      "remote", cn->remote), false);
+}
+
+static void refuse(struct conductor *c, struct cd_conn *cn, const char *word,
+		   const char *reason)
+{
+	cn->refused = true;
+	snprintf(cn->why, sizeof(cn->why), "%s: %.*s", word,
+		 (int)(sizeof(cn->why) - 16), reason);
+	c->stats.refused++;
+	syslog(LOG_WARNING, "conductor: refused %s from %s: %s", cn->who,
+	       cn->remote, cn->why);
+	audit_refusal(c, cn, word, reason);
+}
+
+/* The problems' messages, "; "-separated, into BUF. */
+static void reasons(const struct svrcert_problems *p, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->n && n + 1 < len; i++) {
+		if (p->v[i].warning)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "; " : "",
+				      p->v[i].msg);
+	}
+}
+
+void cd_judge(struct conductor *c, struct cd_conn *cn)
+{
+	X509 *leaf = SSL_get0_peer_certificate(cn->ssl);
+	struct svrcert_validate_params vp = { .now = 0 };
+	struct svrcert_validated v = { 0 };
+	struct svrcert_problems p;
+	enum svrcert_cert_state state;
+	char err[300], reason[sizeof(cn->why) - 16] = "";
+
+	snprintf(cn->who, sizeof(cn->who), "(no certificate)");
+	if (!leaf) {	/* the TLS layer requires one; never reached */
+		refuse(c, cn, "untrusted", "no certificate");
+		return;
+	}
+	svrcert_name_text(X509_get_subject_name(leaf), cn->who, sizeof(cn->who));
+	if (trust_get(c, err, sizeof(err))) {
+		refuse(c, cn, "untrusted", err);
+		return;
+	}
+	vp.store = c->trust;
+	vp.revoked_keys = &c->revoked;
+	svrcert_problems_init(&p);
+	svrcert_validate_cert(leaf, SSL_get_peer_cert_chain(cn->ssl), &vp, &v,
+			      &p);
+	state = svrcert_problem_state(svrcert_problems_first(&p));
+	reasons(&p, reason, sizeof(reason));
+	svrcert_problems_free(&p);
+	svrcert_validated_free(&v);
+	if (state != SVRCERT_STATE_VALID)
+		refuse(c, cn, state_word(state), reason);
+}

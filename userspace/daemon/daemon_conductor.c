@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/* svrcertd's conductor role: daemon_conductor.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "conductor/conductor.h"
+#include "crl/crl_master.h"
+#include "daemon.h"
+#include "daemon_conductor.h"
+
+#define RETRY_MS	1000
+
+/* What the running conductor was started with (a digest of it): a reload
+ * that changes none of it keeps the routers' connections. */
+static void settings(const struct daemon *d, uint8_t out[32])
+{
+	const struct svrcert_config *c = &d->env.cfg;
+	char *text = NULL;
+	int n;
+
+	n = asprintf(&text, "%d %s %u %u %u %s %s %d %u %s",
+		     d->env.have_cfg && c->conductor,
+		     c->conductor_listen.host ?: "", c->conductor_listen.port,
+		     c->conductor_conns, c->conductor_wait_s, d->env.st.dir,
+		     c->router_name ?: "", (int)d->env.key_storage,
+		     d->env.tpm_handle, d->env.tcti ?: "");
+	memset(out, 0, 32);
+	if (n > 0)
+		EVP_Digest(text, (size_t)n, out, NULL, EVP_sha256(), NULL);
+	free(text);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* master.bin's identity: rewritten by rename, so inode, time and size. */
+static uint64_t stamp_of(const char *path, bool *exists)
+{
+	struct stat sb;
+
+	*exists = !stat(path, &sb);
+	return *exists ? (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+			 (uint64_t)sb.st_mtim.tv_nsec + sb.st_ino +
+			 (uint64_t)sb.st_size : 0;
+}
+
+/* The own certificate's: a new one (import) is a new TLS identity. */
+static uint64_t cert_stamp(const struct daemon *d)
+{
+	char path[4200];
+	bool exists;
+
+	store_path(&d->env.st, STORE_CERT, path, sizeof(path));
+	return stamp_of(path, &exists);
+}
+
+void daemon_conductor_start(struct daemon *d)
+{
+	struct daemon_conductor *dc = &d->conductor;
+	struct conductor_params p = {
+		.cfg = &d->env.cfg, .st = &d->env.st, .audit = &d->env.audit,
+		.storage = d->env.key_storage, .tpm_handle = d->env.tpm_handle,
+		.tcti = d->env.tcti,
+	};
+	struct conductor_stats s;
+	char err[512];
+
+	settings(d, dc->settings);
+	dc->cert_stamp = cert_stamp(d);
+	dc->have_master = false;
+	if (!d->env.have_cfg || !d->env.cfg.conductor || dc->c)
+		return;
+	if (conductor_start(&dc->c, &p, err, sizeof(err))) {
+		syslog(LOG_ERR, "conductor not started: %s", err);
+		return;
+	}
+	conductor_stats(dc->c, &s);
+	syslog(LOG_INFO, "conductor: listening on %s port %u, at most %u "
+	       "routers, long-polls held up to %u s",
+	       d->env.cfg.conductor_listen.host, s.port,
+	       d->env.cfg.conductor_conns, d->env.cfg.conductor_wait_s);
+	dc->retry_ms = 0;
+}
+
+void daemon_conductor_stop(struct daemon *d)
+{
+	conductor_stop(d->conductor.c);
+	d->conductor.c = NULL;
+}
+
+void daemon_conductor_reload(struct daemon *d)
+{
+	uint8_t now[sizeof(d->conductor.settings)];
+
+	settings(d, now);
+	if (d->conductor.c && !memcmp(now, d->conductor.settings, sizeof(now)))
+		return;
+	daemon_conductor_stop(d);
+	daemon_conductor_start(d);
+}
+
+size_t daemon_conductor_pollfds(struct daemon *d, struct pollfd *fds,
+				size_t max)
+{
+	if (!d->conductor.c || !max)
+		return 0;
+	fds[0] = (struct pollfd){ .fd = conductor_fd(d->conductor.c),
+				  .events = POLLIN };
+	return 1;
+}
+
+int daemon_conductor_timeout_ms(struct daemon *d)
+{
+	struct daemon_conductor *dc = &d->conductor;
+	int t;
+
+	if (!dc->c)
+		return -1;
+	t = conductor_timeout_ms(dc->c);
+	/* master.bin and cert.pem are looked at every turn, and at least
+	 * once a second when nothing else wakes the loop. */
+	return t < 0 || t > RETRY_MS ? RETRY_MS : t;
+}
+
+/* The published master list, when it changed since the last one handed
+ * over (or that one could not be taken). */
+static void follow_master(struct daemon *d)
+{
+	struct daemon_conductor *dc = &d->conductor;
+	struct svrcert_master m = { 0 };
+	char path[4200], err[512];
+	bool exists;
+	uint64_t st;
+	int ret;
+
+	store_path(&d->env.st, SVRCERT_MASTER_FILE, path, sizeof(path));
+	st = stamp_of(path, &exists);
+	if (!exists || (dc->have_master && st == dc->master_stamp) ||
+	    (dc->retry_ms && mono_ms() < dc->retry_ms))
+		return;
+	ret = svrcert_master_load(path, &m, err, sizeof(err));
+	if (!ret) {
+		ret = conductor_master(dc->c, m.keys, m.n, err, sizeof(err));
+		svrcert_master_release(&m);
+	}
+	if (ret < 0) {	/* the journal could not be written: again soon */
+		syslog(LOG_ERR, "conductor: master list not taken (retrying): "
+		       "%s", err);
+		dc->retry_ms = mono_ms() + RETRY_MS;
+		return;
+	}
+	dc->retry_ms = 0;
+	dc->master_stamp = st;
+	dc->have_master = true;
+}
+
+void daemon_conductor_process(struct daemon *d, const struct pollfd *fds,
+			      size_t n)
+{
+	struct daemon_conductor *dc = &d->conductor;
+
+	if (!dc->c)
+		return;
+	if (cert_stamp(d) != dc->cert_stamp) {
+		syslog(LOG_NOTICE, "conductor: own certificate replaced: "
+		       "serving with the new one");
+		daemon_conductor_stop(d);
+		daemon_conductor_start(d);
+		if (!dc->c)
+			return;
+	}
+	conductor_process(dc->c);
+	follow_master(d);
+}
