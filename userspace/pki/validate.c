@@ -143,15 +143,16 @@ static bool sig_alg_allowed(X509 *cert)
 }
 
 static bool check_public_key_kind(X509 *cert, int depth, bool warn,
-				  struct svrcert_problems *p, const char *who)
+				  struct svrcert_problems *p)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
-	char group[64] = "";
+	char group[64] = "", who[200];
 	size_t glen = 0;
 	int nid;
 
 	if (!pk) {
 		ERR_clear_error();
+		label(cert, who, sizeof(who));
 		svrcert_problems_add(p, SVRCERT_P_KEY_TYPE, warn, depth,
 				     "%s: public key cannot be decoded", who);
 		return false;
@@ -159,12 +160,14 @@ static bool check_public_key_kind(X509 *cert, int depth, bool warn,
 	if (EVP_PKEY_is_a(pk, "RSA") || EVP_PKEY_is_a(pk, "RSA-PSS")) {
 		if (EVP_PKEY_get_bits(pk) >= 2048)
 			return true;
+		label(cert, who, sizeof(who));
 		svrcert_problems_add(p, SVRCERT_P_RSA_SIZE, warn, depth,
 				     "%s: RSA key of %d bits is too small (at least 2048)",
 				     who, EVP_PKEY_get_bits(pk));
 		return false;
 	}
 	if (!EVP_PKEY_is_a(pk, "EC")) {
+		label(cert, who, sizeof(who));
 		svrcert_problems_add(p, SVRCERT_P_KEY_TYPE, warn, depth,
 				     "%s: public key type %s is not allowed (RSA or EC only)",
 				     who, EVP_PKEY_get0_type_name(pk));
@@ -177,6 +180,7 @@ static bool check_public_key_kind(X509 *cert, int depth, bool warn,
 	/* OpenSSL names explicit parameters that equal a named curve after that
 	 * curve; RFC 5480 2.1.1 allows only the namedCurve OID in certificates. */
 	if (!svrcert_ec_named_curve(pk)) {
+		label(cert, who, sizeof(who));
 		svrcert_problems_add(p, SVRCERT_P_EC_CURVE, warn, depth,
 				     "%s: EC key with explicit curve parameters (%s) is not allowed (named curves P-256, P-384 or P-521 only, RFC 5480)",
 				     who, group);
@@ -185,6 +189,7 @@ static bool check_public_key_kind(X509 *cert, int depth, bool warn,
 	nid = OBJ_txt2nid(group);
 	if (nid == NID_X9_62_prime256v1 || nid == NID_secp384r1 || nid == NID_secp521r1)
 		return true;
+	label(cert, who, sizeof(who));
 	svrcert_problems_add(p, SVRCERT_P_EC_CURVE, warn, depth,
 			     "%s: EC curve %s is not allowed (P-256, P-384 or P-521 only)",
 			     who, group);
@@ -197,25 +202,27 @@ bool svrcert_check_algorithms(X509 *cert, int depth, bool warn,
 	char who[200];
 	bool ok = true;
 
-	label(cert, who, sizeof(who));
 	if (!sig_alg_allowed(cert)) {
 		char alg[80];
 
 		ERR_clear_error();
+		label(cert, who, sizeof(who));
 		OBJ_obj2txt(alg, sizeof(alg), OBJ_nid2obj(X509_get_signature_nid(cert)), 0);
 		svrcert_problems_add(p, SVRCERT_P_SIG_ALG, warn, depth,
 				     "%s: signature algorithm %s is not allowed (SHA-256/384/512 with RSA, ECDSA or RSA-PSS only)",
 				     who, X509_get_signature_nid(cert) != NID_undef ? alg : "(unknown)");
 		ok = false;
 	}
-	return check_public_key_kind(cert, depth, warn, p, who) && ok;
+	return check_public_key_kind(cert, depth, warn, p) && ok;
 }
 
-static bool extensions_valid(X509 *cert, int depth, struct svrcert_problems *p,
-			     const char *who)
+static bool extensions_valid(X509 *cert, int depth, struct svrcert_problems *p)
 {
+	char who[200];
+
 	if (!(X509_get_extension_flags(cert) & EXFLAG_INVALID))
 		return true;
+	label(cert, who, sizeof(who));
 	svrcert_problems_add(p, SVRCERT_P_PARSE, false, depth,
 			     "%s: has malformed or duplicate extensions", who);
 	return false;
@@ -226,15 +233,16 @@ bool svrcert_check_ca(X509 *cert, int depth, bool warn, struct svrcert_problems 
 	int idx = X509_get_ext_by_NID(cert, NID_basic_constraints, -1);
 	char who[200];
 
-	label(cert, who, sizeof(who));
-	if (!extensions_valid(cert, depth, p, who))
+	if (!extensions_valid(cert, depth, p))
 		return false;
 	if (idx < 0 || !(X509_get_extension_flags(cert) & EXFLAG_CA)) {
+		label(cert, who, sizeof(who));
 		svrcert_problems_add(p, SVRCERT_P_CA_FALSE, warn, depth,
 				     "%s: is used as a CA but lacks basicConstraints CA:TRUE", who);
 		return false;
 	}
 	if (!X509_EXTENSION_get_critical(X509_get_ext(cert, idx))) {
+		label(cert, who, sizeof(who));
 		svrcert_problems_add(p, SVRCERT_P_CA_NOT_CRITICAL, warn, depth,
 				     "%s: basicConstraints CA:TRUE is not marked critical", who);
 		return false;
@@ -248,9 +256,11 @@ bool svrcert_check_leaf(X509 *cert, bool warn, struct svrcert_problems *p)
 	char who[200];
 	bool ok = true;
 
-	label(cert, who, sizeof(who));
-	if (!extensions_valid(cert, 0, p, who))
+	if (!extensions_valid(cert, 0, p))
 		return false;
+	if ((flags & (EXFLAG_CA | EXFLAG_XKUSAGE)) != EXFLAG_XKUSAGE ||
+	    !(X509_get_extended_key_usage(cert) & (XKU_SSL_CLIENT | XKU_SSL_SERVER)))
+		label(cert, who, sizeof(who));
 	if (flags & EXFLAG_CA) {
 		svrcert_problems_add(p, SVRCERT_P_LEAF_IS_CA, warn, 0,
 				     "%s: is a CA (basicConstraints CA:TRUE) and cannot be a router certificate",
@@ -278,6 +288,8 @@ bool svrcert_check_dates(X509 *cert, int depth, time_t now, bool warn,
 	int after = X509_cmp_time(X509_get0_notAfter(cert), &now);
 	char who[200], when[32];
 
+	if (before < 0 && after > 0)
+		return true;
 	label(cert, who, sizeof(who));
 	if (before == 0 || after == 0) {
 		svrcert_problems_add(p, SVRCERT_P_PARSE, false, depth,

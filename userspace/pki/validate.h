@@ -142,6 +142,31 @@ typedef bool (*svrcert_revoked_fn)(const uint8_t revkey[SVRCERT_DIGEST_LEN],
 				   const uint8_t fp[SVRCERT_DIGEST_LEN],
 				   void *ctx);
 
+/*
+ * Signatures already verified (strongSwan's cert_cache): pairs of subject
+ * and issuer certificate, each by the SHA-256 of its DER. That a signature
+ * verifies is a fact about those bytes, so an entry never goes stale; the
+ * cache is only bounded (least recently used of a set evicted). A chain
+ * whose every link is known skips only the signature computations: chain
+ * building, the issuers' key usage, dates and every rule of
+ * svrcert_validate_cert still run each time. Not thread-safe: one owner.
+ */
+struct svrcert_sigcache;
+struct svrcert_sigcache_stats {
+	uint64_t hits;			/* chains walked without a signature */
+	uint64_t misses;		/* chains verified by OpenSSL's walk */
+	uint64_t added, evicted;
+	size_t used, capacity;		/* entries */
+};
+/* ENTRIES (rounded up to a multiple of 4) bounds the cache; NULL: ENOMEM. */
+struct svrcert_sigcache *svrcert_sigcache_new(size_t entries);
+void svrcert_sigcache_free(struct svrcert_sigcache *c);
+/* Remember that ISSUER's key verifies SUBJECT's signature (callers: only
+ * after OpenSSL verified it; tests). 0 or -ENOMEM/-EINVAL. */
+int svrcert_sigcache_add(struct svrcert_sigcache *c, X509 *subject, X509 *issuer);
+void svrcert_sigcache_get_stats(const struct svrcert_sigcache *c,
+				struct svrcert_sigcache_stats *out);
+
 struct svrcert_validate_params {
 	X509_STORE *store;		/* required: trusted CAs */
 	time_t now;			/* 0: time(NULL) */
@@ -150,6 +175,7 @@ struct svrcert_validate_params {
 	svrcert_revoked_fn revoked;	/* NULL and keyset NULL: not checked */
 	void *revoked_ctx;
 	struct svrcert_keyset *revoked_keys; /* checked with both key kinds */
+	struct svrcert_sigcache *sigcache; /* NULL: every signature verified */
 };
 
 /* What an accepted certificate is; filled also on rejection when known. */

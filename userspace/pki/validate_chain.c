@@ -11,6 +11,7 @@
 
 #include "lib/util.h"
 #include "validate.h"
+#include "validate_sigcache.h"
 
 /* ---- trusted CA bundles */
 
@@ -100,6 +101,15 @@ int svrcert_store_add_certs(X509_STORE *store, STACK_OF(X509) *certs)
 
 /* ---- chain verification */
 
+/* What the callbacks of one X509_verify_cert see (its app data). */
+struct chain_ctx {
+	struct svrcert_problems *p;
+	size_t untrusted;		/* UNTRUSTED problems reported */
+	struct svrcert_sigcache *cache;
+	X509_STORE_CTX_verify_fn full;	/* OpenSSL's own walk */
+	bool full_walk;
+};
+
 /*
  * OpenSSL's chain errors become problems. Dates and CA flags are left to
  * our own rules (below), which apply to every certificate of the chain and
@@ -108,7 +118,8 @@ int svrcert_store_add_certs(X509_STORE *store, STACK_OF(X509) *certs)
  */
 static int verify_cb(int ok, X509_STORE_CTX *ctx)
 {
-	struct svrcert_problems *p = X509_STORE_CTX_get_app_data(ctx);
+	struct chain_ctx *cc = X509_STORE_CTX_get_app_data(ctx);
+	struct svrcert_problems *p = cc->p;
 	int err = X509_STORE_CTX_get_error(ctx);
 	X509 *cur = X509_STORE_CTX_get_current_cert(ctx);
 	char subj[160] = "";
@@ -121,6 +132,7 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
 	case X509_V_ERR_INVALID_CA:
 		return 1;
 	}
+	cc->untrusted++;
 	/* One message per certificate: OpenSSL may add a follow-up error
 	 * ("unable to verify the first certificate") for the same cause. */
 	for (size_t i = 0; i < p->n; i++)
@@ -136,20 +148,35 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
 	return 1;	/* keep going: report every problem */
 }
 
-static int verify_chain(X509 *leaf, STACK_OF(X509) *extra, X509_STORE *store,
-			time_t now, STACK_OF(X509) **chain, struct svrcert_problems *p)
+/* The signature and date walk, through the signature cache. */
+static int verify_sigs(X509_STORE_CTX *ctx)
+{
+	struct chain_ctx *cc = X509_STORE_CTX_get_app_data(ctx);
+
+	return svrcert_sigcache_walk(cc->cache, ctx, cc->full, &cc->full_walk);
+}
+
+static int verify_chain(X509 *leaf, STACK_OF(X509) *extra,
+			const struct svrcert_validate_params *vp, time_t now,
+			STACK_OF(X509) **chain, struct svrcert_problems *p)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	int ret = 0;
+	struct chain_ctx cc = { .p = p, .cache = vp->sigcache };
+	int ret = 0, ok;
 
-	if (!ctx || X509_STORE_CTX_init(ctx, store, leaf, extra) != 1) {
+	if (!ctx || X509_STORE_CTX_init(ctx, vp->store, leaf, extra) != 1) {
 		X509_STORE_CTX_free(ctx);
 		return -ENOMEM;
 	}
-	X509_STORE_CTX_set_app_data(ctx, p);
+	X509_STORE_CTX_set_app_data(ctx, &cc);
 	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
 	X509_STORE_CTX_set_time(ctx, 0, now);
-	if (X509_verify_cert(ctx) < 0 && !svrcert_problems_has(p, SVRCERT_P_UNTRUSTED)) {
+	if (cc.cache) {
+		cc.full = X509_STORE_CTX_get_verify(ctx);
+		X509_STORE_CTX_set_verify(ctx, verify_sigs);
+	}
+	ok = X509_verify_cert(ctx);
+	if (ok < 0 && !svrcert_problems_has(p, SVRCERT_P_UNTRUSTED)) {
 		svrcert_problems_add(p, SVRCERT_P_UNTRUSTED, false, 0,
 				     "chain verification failed: %s",
 				     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
@@ -157,6 +184,11 @@ static int verify_chain(X509 *leaf, STACK_OF(X509) *extra, X509_STORE *store,
 	*chain = X509_STORE_CTX_get1_chain(ctx);
 	if (!*chain)
 		ret = -ENOMEM;
+	/* The callback lets verification go on after any error and reports
+	 * every one but dates and CA flags: none reported, every signature of
+	 * the chain verified. */
+	else if (ok == 1 && cc.full_walk && !cc.untrusted)
+		svrcert_sigcache_learn(cc.cache, *chain);
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();
 	return ret;
@@ -175,23 +207,42 @@ static void check_issuers(STACK_OF(X509) *chain, time_t now,
 	}
 }
 
-static bool is_revoked(const struct svrcert_validate_params *vp, X509 *cert,
-		       int depth, struct svrcert_problems *p)
-{
+/* A certificate's two revocation keys (the kernel's set holds both kinds),
+ * computed once for the leaf: the check and the result both need them. */
+struct cert_keys {
 	uint8_t rk[SVRCERT_DIGEST_LEN], fp[SVRCERT_DIGEST_LEN];
+	int rk_err, fp_err;
+};
+
+static void cert_keys(X509 *cert, struct cert_keys *k)
+{
+	k->rk_err = svrcert_revkey_from_cert(cert, k->rk);
+	k->fp_err = svrcert_fingerprint_sha256(cert, k->fp);
+}
+
+/* KNOWN: CERT's keys, or NULL to compute them. */
+static bool is_revoked(const struct svrcert_validate_params *vp, X509 *cert,
+		       int depth, const struct cert_keys *known,
+		       struct svrcert_problems *p)
+{
 	char subj[160], serial[80], issuer[160];
+	struct cert_keys k;
 	bool hit = false;
 
-	if (svrcert_revkey_from_cert(cert, rk) || svrcert_fingerprint_sha256(cert, fp)) {
+	if (!known)
+		cert_keys(cert, &k);
+	if (known ? known->rk_err || known->fp_err : k.rk_err || k.fp_err) {
 		svrcert_problems_add(p, SVRCERT_P_INTERNAL, false, depth,
 				     "cannot compute the revocation key");
 		return true;
 	}
+	if (!known)
+		known = &k;
 	if (vp->revoked_keys)
-		hit = svrcert_keyset_contains(vp->revoked_keys, rk) ||
-		      svrcert_keyset_contains(vp->revoked_keys, fp);
+		hit = svrcert_keyset_contains(vp->revoked_keys, known->rk) ||
+		      svrcert_keyset_contains(vp->revoked_keys, known->fp);
 	if (!hit && vp->revoked)
-		hit = vp->revoked(rk, fp, vp->revoked_ctx);
+		hit = vp->revoked(known->rk, known->fp, vp->revoked_ctx);
 	if (!hit)
 		return false;
 	svrcert_name_text(X509_get_subject_name(cert), subj, sizeof(subj));
@@ -204,14 +255,17 @@ static bool is_revoked(const struct svrcert_validate_params *vp, X509 *cert,
 }
 
 static void fill_result(struct svrcert_validated *out, X509 *leaf,
-			STACK_OF(X509) *chain, enum svrcert_problem first)
+			STACK_OF(X509) *chain, enum svrcert_problem first,
+			const struct cert_keys *k)
 {
 	memset(out, 0, sizeof(*out));
 	if (X509_up_ref(leaf) == 1)
 		out->leaf = leaf;
 	out->chain = chain;
-	svrcert_revkey_from_cert(leaf, out->revkey);
-	svrcert_fingerprint_sha256(leaf, out->fingerprint);
+	if (!k->rk_err)
+		memcpy(out->revkey, k->rk, sizeof(out->revkey));
+	if (!k->fp_err)
+		memcpy(out->fingerprint, k->fp, sizeof(out->fingerprint));
 	out->not_before = svrcert_cert_not_before(leaf);
 	out->not_after = svrcert_cert_not_after(leaf);
 	out->state = svrcert_problem_state(first);
@@ -224,6 +278,7 @@ int svrcert_validate_cert(X509 *leaf, STACK_OF(X509) *extra,
 	time_t now = vp->now ? vp->now : time(NULL);
 	size_t errors_before = p->n_errors;
 	STACK_OF(X509) *chain = NULL;
+	struct cert_keys lk;
 	int ret;
 
 	/* Dates first: an expired certificate is counted as expired. */
@@ -239,20 +294,25 @@ int svrcert_validate_cert(X509 *leaf, STACK_OF(X509) *extra,
 				     "no trusted CA configured");
 		ret = 0;
 	} else {
-		ret = verify_chain(leaf, extra, vp->store, now, &chain, p);
+		ret = verify_chain(leaf, extra, vp, now, &chain, p);
 	}
 	if (!ret && chain)
 		check_issuers(chain, now, p);
 	if (!ret && p->n_errors != errors_before)
 		ret = -EKEYREJECTED;
+	if (out || vp->revoked_keys || vp->revoked)
+		cert_keys(leaf, &lk);
 	/* Step 3 only for a certificate that passed step 2. */
-	for (int i = 0; !ret && chain && i < sk_X509_num(chain); i++)
+	for (int i = 0; !ret && chain && i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+
 		if ((vp->revoked_keys || vp->revoked) &&
-		    is_revoked(vp, sk_X509_value(chain, i), i, p))
+		    is_revoked(vp, x, i, x == leaf ? &lk : NULL, p))
 			ret = -EKEYREVOKED;
+	}
 	if (out)
 		fill_result(out, leaf, chain, ret == -ENOMEM ? SVRCERT_P_INTERNAL :
-			    svrcert_problems_first(p));
+			    svrcert_problems_first(p), &lk);
 	else
 		sk_X509_pop_free(chain, X509_free);
 	return ret;
