@@ -14,13 +14,17 @@
  * TCP connection and mutual TLS 1.3 handshake with this router's CA-signed
  * certificate (TLS 1.3 only, no tickets), the peer's certificate judged by
  * the runtime rules (svrcert_validate_cert: chain to CA.pem, dates, name
- * PEER_NAME), then the key schedule of peerkey.h: ALLOCSPI, offers, index
+ * PEER_NAME, the held revocation keys -- none here --, through one
+ * signature cache for the process as svrcertd's) and its fingerprint
+ * taken, then the key schedule of peerkey.h: ALLOCSPI, offers, index
  * floor committed (STATE_DIR/peer-keys/pI, synced), keys derived, inbound
  * SA, READY, outbound SA, policies (UPDPOLICY), and the SAs the agreement
  * replaces deleted. Unlike svrcertd the old inbound SA goes at once, not
  * after the 30 s grace (same netlink work, earlier). -B (hub): bind the
- * peer in svrcert.ko again with ESP required after every agreement, as
- * svrcertd does (peerauth_bind.c); needs the module and the namespace
+ * peer in svrcert.ko with ESP required after every agreement, as svrcertd
+ * does (pa_bind_peer, peerauth_bind.c): sent only when the binding's digest
+ * differs from the last one the kernel took, so a rekey that keeps path
+ * and certificate sends nothing; needs the module and the namespace
  * configured. Each peer has its own SAs and policies (reqid slot i).
  *
  * Round 0 establishes all PEERS, then REKEYS rounds rekey every peer, one
@@ -57,6 +61,7 @@
 
 #include "netlink/nl.h"
 #include "netlink/nl_util.h"
+#include "peer/peerauth.h"
 #include "peer/peerkey.h"
 #include "pki/pki.h"
 #include "pki/validate.h"
@@ -83,7 +88,11 @@ struct run {
 	struct svrcert_store st;
 	SSL_CTX *ctx;
 	X509_STORE *trust;
+	struct svrcert_keyset revoked;	/* svrcertd's held CRLs: none */
+	struct svrcert_sigcache *sigcache;
+	uint8_t fp[SVRCERT_DIGEST_LEN];	/* the judged peer's fingerprint */
 	uint32_t *old_in, *old_out;	/* per peer: the SAs to replace */
+	uint8_t (*bound)[SVRCERT_DIGEST_LEN]; /* per peer: what the kernel took */
 	double cpu[PH_N], mark;		/* this round's CPU per phase */
 };
 
@@ -160,11 +169,14 @@ static void setup_tls(struct run *r)
 	X509_free(ca);
 }
 
-/* The runtime rules on the peer's certificate, as peerauth_judge.c. */
+/* The runtime rules on the peer's certificate, as peerauth_judge.c's
+ * judge(); its fingerprint as cache_cert() takes it. */
 static void judge(struct run *r, SSL *ssl)
 {
-	struct svrcert_validate_params vp = { .store = r->trust,
-					      .expected_name = r->o.peer_name };
+	struct svrcert_validate_params vp = { .store = r->trust, .now = time(NULL),
+					      .expected_name = r->o.peer_name,
+					      .revoked_keys = &r->revoked,
+					      .sigcache = r->sigcache };
 	struct svrcert_validated v = { 0 };
 	struct svrcert_problems p;
 	int e;
@@ -174,6 +186,8 @@ static void judge(struct run *r, SSL *ssl)
 				  &vp, &v, &p);
 	if (e)
 		die(p.n ? p.v[0].msg : "peer certificate", e);
+	if (svrcert_fingerprint_sha256(SSL_get0_peer_certificate(ssl), r->fp))
+		die("fingerprint", EINVAL);
 	svrcert_problems_free(&p);
 	svrcert_validated_free(&v);
 }
@@ -249,25 +263,40 @@ static void agree(struct run *r, SSL *ssl, const struct peerkey_path *p, const c
 	lap(r, PH_SA);
 }
 
-/* svrcertd binds the peer again once its keys are in (peerauth_bind.c). */
+/* svrcertd binds the peer once its keys are in (pa_bind_peer), unless the
+ * kernel holds that binding already; the request as its default binder's
+ * (peerauth_bind.c). */
 static void bind_peer(struct run *r, SSL *ssl, unsigned int i)
 {
 	X509 *leaf = SSL_get0_peer_certificate(ssl);
-	struct svrcert_peer_info info = { .state = SVRCERT_STATE_VALID, .n_addrs = 1,
-					  .esp_set = true, .esp_required = true,
-					  .auth_port = r->o.port, .n_esp_addrs = 1 };
+	struct svrcert_addr addr = { .family = AF_INET };
+	struct peerauth_binding b = { .state = SVRCERT_STATE_VALID, .addrs = &addr,
+				      .n_addrs = 1, .esp_required = true,
+				      .auth_port = r->o.port, .cert_fp = r->fp };
+	uint8_t digest[SVRCERT_DIGEST_LEN], revkey[SVRCERT_KEY_LEN];
+	struct svrcert_peer_info info;
 	unsigned char *der = NULL;
-	int len = i2d_X509(leaf, &der), e;
+	char name[16];
+	int len, e;
 
-	snprintf(info.name, sizeof(info.name), "f%u", i);
-	info.addrs[0] = info.esp_addrs[0] = nl_addr_of(r->o.remote, i);
-	info.cert_der = der;
-	info.cert_der_len = len > 0 ? (size_t)len : 0;
-	e = len > 0 ? svrcert_revkey_from_cert(leaf, info.revkey) : -EINVAL;
+	snprintf(name, sizeof(name), "f%u", i);
+	b.name = name;
+	addr.v4.s_addr = htonl(ntohl(r->o.remote.s_addr) + i);
+	b.esp_addr = addr;
+	peerauth_binding_digest(&b, digest);
+	if (!memcmp(digest, r->bound[i], sizeof(digest)))
+		return;
+	len = i2d_X509(leaf, &der);
+	e = len > 0 ? svrcert_revkey_from_cert(leaf, revkey) : -EINVAL;
+	b.cert_der = der;
+	b.cert_der_len = len > 0 ? (size_t)len : 0;
+	b.revkey = revkey;
+	peerauth_binding_info(&b, &info);
 	if (!e)
 		e = svrcert_nl_peer_add(r->nl, &info, true);
 	if (e)
 		die(svrcert_nl_errmsg(r->nl)[0] ? svrcert_nl_errmsg(r->nl) : "bind", e);
+	memcpy(r->bound[i], digest, sizeof(digest));
 	OPENSSL_free(der);
 }
 
@@ -490,6 +519,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	setup_tls(&r);
+	svrcert_keyset_init(&r.revoked);
+	r.sigcache = svrcert_sigcache_new(PEERAUTH_SIGCACHE_ENTRIES);
+	if (!r.sigcache)
+		die("memory", ENOMEM);
 	if ((e = svrcert_xfrm_open(&r.x)))
 		die("xfrm socket", e);
 	if (r.o.bind && (e = svrcert_nl_open(&r.nl)) < 0)
@@ -498,7 +531,8 @@ int main(int argc, char **argv)
 		die("state directory", e);
 	r.old_in = calloc(r.o.peers, sizeof(*r.old_in));
 	r.old_out = calloc(r.o.peers, sizeof(*r.old_out));
-	if (!r.old_in || !r.old_out)
+	r.bound = calloc(r.o.peers, sizeof(*r.bound));
+	if (!r.old_in || !r.old_out || !r.bound)
 		die("memory", ENOMEM);
 	if (r.o.hub) {
 		sa = sin_of(r.o.local, 0, r.o.port);
@@ -517,6 +551,9 @@ int main(int argc, char **argv)
 	svrcert_xfrm_close(r.x);
 	SSL_CTX_free(r.ctx);
 	X509_STORE_free(r.trust);
+	svrcert_keyset_free(&r.revoked);
+	svrcert_sigcache_free(r.sigcache);
+	free(r.bound);
 	free(r.old_in);
 	free(r.old_out);
 	return 0;

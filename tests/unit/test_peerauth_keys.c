@@ -279,6 +279,48 @@ static const char *keys_str(struct router *r, const char *member, char *buf, siz
 }
 
 /*
+ * A rekey keeps path and certificate, only the SPIs change, which the
+ * kernel's binding does not hold: svrcert.ko is told once (pa_bind_peer
+ * skips a binding equal to the one it took). A changed path is bound, and
+ * a reloaded module gets every peer again (peerauth_rebind_all).
+ */
+static void test_rekey_binds_once(void **state)
+{
+	struct fx *f = *state;
+	struct peerkey_keys k = { .index = 5, .spi_in = 0x1001, .spi_out = 0x1002 };
+	struct peerkey_path path = { .reqid = SVRCERT_XFRM_REQID(7), .proto = 17,
+				     .local_auth_port = 4430,
+				     .remote_auth_port = 4431 };
+	unsigned int calls;
+
+	if (!have_netns)
+		skip();
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.1", &path.local), 0);
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.2", &path.remote), 0);
+	install(&f->r1, "cert.pem", "r1.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2", 0);
+	keys_on(&f->r1);
+	router_start(&f->r1);
+	pa_keys_installed(f->r1.pa, &f->r1.pa->peers[0], &k, &path);
+	assert_true(f->r1.bound.esp_required);
+	calls = f->r1.bound.calls;
+	assert_true(calls >= 1);
+	k = (struct peerkey_keys){ .index = 6, .spi_in = 0x2001, .spi_out = 0x2002 };
+	pa_keys_installed(f->r1.pa, &f->r1.pa->peers[0], &k, &path);
+	assert_int_equal(f->r1.bound.calls, calls);		/* nothing new */
+	assert_string_equal(f->r1.pa->peers[0].kernel, "bound: unknown");
+	path.proto = 6;
+	k = (struct peerkey_keys){ .index = 7, .spi_in = 0x3001, .spi_out = 0x3002 };
+	pa_keys_installed(f->r1.pa, &f->r1.pa->peers[0], &k, &path);
+	assert_int_equal(f->r1.bound.calls, calls + 1);	/* new path */
+	assert_int_equal(f->r1.bound.esp_proto, 6);
+	f->r1.pa->peers[0].results = 1;		/* rebind_all takes judged peers */
+	assert_int_equal(peerauth_rebind_all(f->r1.pa), 1);
+	assert_int_equal(f->r1.bound.calls, calls + 2);	/* a fresh module */
+	assert_true(f->r1.bound.esp_required);
+}
+
+/*
  * Keys that reach rekey interval + peer-key-timeout without a new
  * agreement (the peer stopped answering): "peer r2 key is invalid", a
  * critical alarm in the set svrcertd shows (show alarms, peer-alarms.json),
@@ -552,6 +594,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_higher_asks_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_invalid_alarm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_binds_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_cert_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_cert_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agreement_outlives_cert_change, setup, teardown),

@@ -115,6 +115,11 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 	pa->listen_fd = -1;
 	pa->resolve_pipe[0] = pa->resolve_pipe[1] = -1;
 	svrcert_keyset_init(&pa->revoked);
+	pa->sigcache = svrcert_sigcache_new(PEERAUTH_SIGCACHE_ENTRIES);
+	if (!pa->sigcache) {
+		free(pa);
+		return -ENOMEM;
+	}
 	if (!pa->p.revalidate_s)
 		pa->p.revalidate_s = PEERAUTH_DEF_REVALIDATE_S;
 	if (!pa->p.handshake_ms)
@@ -170,6 +175,7 @@ void peerauth_free(struct peerauth *pa)
 	free(pa->listen_host);
 	pa_trust_invalidate(pa);
 	svrcert_keyset_free(&pa->revoked);
+	svrcert_sigcache_free(pa->sigcache);
 	pa_identity_free(pa);
 	pa_nl_close(pa);
 	svrcert_xfrm_close(pa->xfrm);	/* the kernel keeps the SAs */

@@ -65,6 +65,10 @@
 #define PEERAUTH_BACKOFF_MIN_MS		1000u
 #define PEERAUTH_MAX_INCOMING		32
 #define PEERAUTH_MAX_OUTGOING		64	/* attempts at once; the rest wait */
+/* Signatures verified before (validate.h, svrcert_sigcache): a peer's
+ * certificate is judged again at every rekey. Entries are chain links
+ * (72 B each), rarely more than 2 per peer: some 2 000 peers. */
+#define PEERAUTH_SIGCACHE_ENTRIES	4096
 /* Most descriptors peerauth_pollfds() returns: listening socket, name
  * lookups done, handshakes. */
 #define PEERAUTH_MAX_FDS	(2 + PEERAUTH_MAX_INCOMING + PEERAUTH_MAX_OUTGOING)
@@ -86,6 +90,9 @@ struct peerauth_binding {
 	enum svrcert_cert_state state;
 	const uint8_t *cert_der;	/* NULL: no certificate received */
 	size_t cert_der_len;
+	/* With cert_der: its SHA-256 and its revocation key (UAPI Keys: the
+	 * kernel does not canonicalise issuer names) */
+	const uint8_t *cert_fp, *revkey;
 	const struct svrcert_addr *addrs;
 	size_t n_addrs;
 	/* Its ESP keys are installed (peerauth_keys.c): svrcert.ko then counts
@@ -96,6 +103,15 @@ struct peerauth_binding {
 	uint16_t auth_port, peer_auth_port;
 	struct svrcert_addr esp_addr;	/* the peer's end of its one ESP path */
 };
+/* SHA-256 over all a binding tells the kernel, the certificate by its
+ * cert_fp: an equal digest for a peer bound before would change nothing in
+ * the kernel, and is not sent (a rekey keeps path and certificate). */
+void peerauth_binding_digest(const struct peerauth_binding *b,
+			     uint8_t out[SVRCERT_DIGEST_LEN]);
+/* The netlink request the default binder sends for B (netlink/nl.h). */
+struct svrcert_peer_info;
+void peerauth_binding_info(const struct peerauth_binding *b,
+			   struct svrcert_peer_info *info);
 /* Returns 0, or -errno with MSG set (-ENOENT: module not loaded). */
 typedef int (*peerauth_bind_fn)(const struct peerauth_binding *b, void *ctx,
 				char *msg, size_t msglen);

@@ -92,6 +92,9 @@ struct pa_peer {
 	bool alarm;
 	time_t alarm_since;
 	char kernel[200];
+	/* peerauth_binding_digest of the last binding the kernel took
+	 * ("bound" in kernel); zero: none, bind whatever comes */
+	uint8_t bound_digest[SVRCERT_DIGEST_LEN];
 	char transport[400];		/* last TLS/TCP failure, "" if none */
 	char refused[400];		/* last call refused for its source */
 	time_t refused_at;
@@ -135,6 +138,7 @@ struct peerauth {
 #define PA_STAMP_N	3
 	uint64_t trust_stamp[PA_STAMP_N]; /* what it was read from */
 	struct svrcert_keyset revoked;	/* cached held-CRL keys */
+	struct svrcert_sigcache *sigcache; /* PEERAUTH_SIGCACHE_ENTRIES */
 	/* counters.h's peer counts, in pa_persist_counts()'s order: slots
 	 * 0..2 are the certificate results (count() in peerauth_judge.c) */
 #define PA_P_REKEY_OK	3

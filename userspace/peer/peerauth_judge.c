@@ -91,6 +91,7 @@ static int judge(struct peerauth *pa, X509 *leaf, STACK_OF(X509) *chain,
 	}
 	vp.store = pa->trust;
 	vp.revoked_keys = &pa->revoked;
+	vp.sigcache = pa->sigcache;
 	svrcert_problems_init(&p);
 	svrcert_validate_cert(leaf, chain, &vp, &v, &p);
 	*problem = svrcert_problems_first(&p);
@@ -186,6 +187,22 @@ static void audit(struct peerauth *pa, const char *name, X509 *leaf,
 		    state == SVRCERT_STATE_VALID);
 }
 
+/* The certificate as the kernel takes it: DER and revocation key. */
+static int bind_cert(struct peerauth_binding *b, X509 *cert, unsigned char **der,
+		     uint8_t revkey[SVRCERT_KEY_LEN], char *msg, size_t msglen)
+{
+	int len = i2d_X509(cert, der);
+
+	if (len <= 0 || svrcert_revkey_from_cert(cert, revkey)) {
+		snprintf(msg, msglen, "cannot encode the certificate or compute its revocation key");
+		return -EINVAL;
+	}
+	b->cert_der = *der;
+	b->cert_der_len = (size_t)len;
+	b->revkey = revkey;
+	return 0;
+}
+
 void pa_bind_peer(struct peerauth *pa, struct pa_peer *peer)
 {
 	const struct pa_keys *ks = &peer->keys;
@@ -193,15 +210,13 @@ void pa_bind_peer(struct peerauth *pa, struct pa_peer *peer)
 				      .addrs = peer->addrs,
 				      .n_addrs = peer->n_addrs,
 				      .esp_required = ks->established };
+	uint8_t digest[SVRCERT_DIGEST_LEN], revkey[SVRCERT_KEY_LEN];
 	unsigned char *der = NULL;
-	int len = peer->cert ? i2d_X509(peer->cert, &der) : 0;
 	char msg[160] = "";
-	int ret;
+	int ret = 0;
 
-	if (len > 0) {
-		b.cert_der = der;
-		b.cert_der_len = (size_t)len;
-	}
+	if (peer->cert)
+		b.cert_fp = peer->fingerprint;	/* cache_cert() */
 	if (ks->established) {
 		b.esp_proto = ks->path.proto;
 		b.auth_port = ks->path.local_auth_port;
@@ -209,15 +224,26 @@ void pa_bind_peer(struct peerauth *pa, struct pa_peer *peer)
 		/* Same layout by design (netlink/nl.h). */
 		memcpy(&b.esp_addr, &ks->path.remote, sizeof(b.esp_addr));
 	}
-	ret = pa->p.bind(&b, pa->p.bind_ctx, msg, sizeof(msg));
+	/* A rekey keeps path and certificate (the SPIs are not the kernel's
+	 * business): the kernel holds this binding already. */
+	peerauth_binding_digest(&b, digest);
+	if (!strncmp(peer->kernel, "bound", 5) &&
+	    !memcmp(digest, peer->bound_digest, sizeof(digest)))
+		return;
+	if (peer->cert)
+		ret = bind_cert(&b, peer->cert, &der, revkey, msg, sizeof(msg));
 	if (!ret)
+		ret = pa->p.bind(&b, pa->p.bind_ctx, msg, sizeof(msg));
+	if (!ret) {
 		snprintf(peer->kernel, sizeof(peer->kernel), "bound: %s",
 			 cert_state_name(peer->state));
-	else
+		memcpy(peer->bound_digest, digest, sizeof(digest));
+	} else {
 		snprintf(peer->kernel, sizeof(peer->kernel), "not bound: %s",
 			 msg[0] ? msg : strerror(-ret));
-	if (ret)
+		memset(peer->bound_digest, 0, sizeof(peer->bound_digest));
 		syslog(LOG_WARNING, "peer %s: %s", peer->name, peer->kernel);
+	}
 	OPENSSL_free(der);
 }
 
@@ -396,6 +422,7 @@ int peerauth_rebind_all(struct peerauth *pa)
 	for (i = 0; i < pa->n_peers; i++) {
 		if (!pa->peers[i].results)
 			continue;
+		pa->peers[i].kernel[0] = '\0';	/* whatever it said, gone */
 		pa_bind_peer(pa, &pa->peers[i]);
 		n++;
 	}
