@@ -510,6 +510,56 @@ static void test_crl_discover(void **state)
 			       "true or false"));
 }
 
+/* [crl] conductor (issue 15 item 2): https://HOST[:PORT] only, kept
+ * without a trailing slash; conductor-name defaults to a host name and is
+ * required for an address; refusals with their messages. */
+static void test_crl_conductor(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "conductor = http://c1:4481\n", "[crl] conductor: \"http://c1:4481\" must be https://HOST or https://HOST:PORT" },
+		{ "conductor = https://c1:4481/v1\n", "must be https://HOST or https://HOST:PORT (no path" },
+		{ "conductor = https://u@c1:4481\n", "must be https://HOST" },
+		{ "conductor = https://c1:4481?x=1\n", "must be https://HOST" },
+		{ "conductor = https://\n", "must be https://HOST" },
+		{ "conductor = https://c1:0\n", "port must be 1-65535" },
+		{ "conductor = https://c1:4481\nconductor = https://c2\n", "[crl] conductor: set twice" },
+		{ "conductor = https://10.0.0.1:4481\n", "[crl] conductor-name: required when conductor's host is an address" },
+		{ "conductor = https://[::1]:4481\n", "[crl] conductor-name: required when conductor's host is an address" },
+		{ "conductor-name = r1\n", "[crl] conductor-name: only used with conductor" },
+		{ "conductor = https://c1\nconductor-name = bad name\n", "[crl] conductor-name: \"bad name\" must be 1-63 characters" },
+	};
+	struct svrcert_config c;
+	char text[400], err[600];
+
+	assert_int_equal(load(MIN, &c, err, sizeof(err)), 0);
+	assert_null(c.crl_conductor);
+	assert_null(c.crl_conductor_name);
+	svrcert_config_free(&c);
+	assert_int_equal(load(MIN "[crl]\nconductor = https://c1.example.net:4481/\n",
+			      &c, err, sizeof(err)), 0);
+	assert_string_equal(c.crl_conductor, "https://c1.example.net:4481");
+	assert_string_equal(c.crl_conductor_name, "c1.example.net");
+	svrcert_config_free(&c);
+	assert_int_equal(load(MIN "[crl]\nconductor = https://[::1]:4481\n"
+			      "conductor-name = r1\n", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.crl_conductor, "https://[::1]:4481");
+	assert_string_equal(c.crl_conductor_name, "r1");
+	svrcert_config_free(&c);
+	assert_int_equal(load(MIN "[crl]\nconductor = https://c1\n", &c, err,
+			      sizeof(err)), 0);
+	assert_string_equal(c.crl_conductor_name, "c1");
+	svrcert_config_free(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), MIN "[crl]\n%s", bad[i].text);
+		assert_int_not_equal(load(text, &c, err, sizeof(err)), 0);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("%s: got \"%s\", want \"%s\"", bad[i].text,
+				 err, bad[i].msg);
+	}
+}
+
 /* [conductor]: defaults, every key read, the checks with their messages. */
 static void test_conductor(void **state)
 {
@@ -566,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_peer_key_settings),
 		cmocka_unit_test(test_crl_discover),
 		cmocka_unit_test(test_conductor),
+		cmocka_unit_test(test_crl_conductor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

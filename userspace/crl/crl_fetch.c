@@ -26,6 +26,9 @@ struct xfer {
 	struct svrcert_fetch_result res;
 	size_t max_size, alloc;
 	bool too_big;
+	bool error_text;
+	int (*tls_setup)(void *ssl_ctx, void *arg);
+	void *tls_arg;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -196,6 +199,30 @@ unsigned int svrcert_fetcher_running(const struct svrcert_fetcher *f)
 	return f->running;
 }
 
+unsigned int svrcert_fetcher_cancel(struct svrcert_fetcher *f, void *user)
+{
+	struct xfer *x = f->xfers, *next;
+	unsigned int n = 0;
+
+	for (; x; x = next) {
+		next = x->next;
+		if (x->res.user != user)
+			continue;
+		xfer_unlink(f, x);
+		xfer_free(x);
+		n++;
+	}
+	return n;
+}
+
+static CURLcode on_ssl_ctx(CURL *easy, void *ssl_ctx, void *userp)
+{
+	struct xfer *x = userp;
+
+	return x->tls_setup(ssl_ctx, x->tls_arg) ? CURLE_SSL_CERTPROBLEM :
+						   CURLE_OK;
+}
+
 static int check_scheme(const char *url)
 {
 	CURLU *u = curl_url();
@@ -259,6 +286,13 @@ static void set_options(struct xfer *x, const struct svrcert_fetch_req *req)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	if (req->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+	if (x->tls_setup) {
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, x);
+		/* tls_setup's verify callback judges the certificate,
+		 * its identity included (see crl_fetch.h) */
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 }
 
 int svrcert_fetcher_add(struct svrcert_fetcher *f,
@@ -278,6 +312,9 @@ int svrcert_fetcher_add(struct svrcert_fetcher *f,
 	x->easy = curl_easy_init();
 	x->max_size = req->max_size ? req->max_size : SVRCERT_FETCH_MAX_SIZE;
 	x->res.user = req->user;
+	x->error_text = req->error_text;
+	x->tls_setup = req->tls_setup;
+	x->tls_arg = req->tls_arg;
 	snprintf(x->res.url, sizeof(x->res.url), "%s", req->url);
 	rc = x->easy ? 0 : -ENOMEM;
 	if (!rc)
@@ -374,6 +411,21 @@ static int map_error(struct xfer *x, CURLcode code)
 	return err;
 }
 
+/* ": <the body's first line>" (printable ASCII, at most 300 bytes). */
+static void append_text(struct svrcert_fetch_result *r)
+{
+	size_t used = strlen(r->msg), n = 0;
+
+	if (!r->body_len || used + 8 >= sizeof(r->msg))
+		return;
+	strcpy(r->msg + used, ": ");
+	used += 2;
+	while (n < r->body_len && n < 300 && used + 1 < sizeof(r->msg) &&
+	       r->body[n] >= 0x20 && r->body[n] < 0x7f)
+		r->msg[used++] = (char)r->body[n++];
+	r->msg[used] = '\0';
+}
+
 static void finish(struct svrcert_fetcher *f, struct xfer *x, CURLcode code)
 {
 	struct svrcert_fetch_result *r = &x->res;
@@ -393,6 +445,8 @@ static void finish(struct svrcert_fetcher *f, struct xfer *x, CURLcode code)
 		r->err = -EBADMSG;
 		snprintf(r->msg, sizeof(r->msg), "HTTP %ld from %s",
 			 r->http_code, r->url);
+		if (x->error_text)
+			append_text(r);
 	}
 	if (r->status != SVRCERT_FETCH_OK) {
 		free(r->body);

@@ -47,6 +47,17 @@ struct svrcert_fetch_req {
 	long total_timeout_ms;		/* 0: default */
 	size_t max_size;		/* 0: default */
 	const char *ca_file;		/* https trust; NULL: system default */
+	/* https with a client identity and the caller's own judgement of
+	 * the server (the conductor: Documentation/conductor.md): called
+	 * with the connection's SSL_CTX (OpenSSL) before the handshake, it
+	 * sets the client certificate and key and a certificate verify
+	 * callback; 0 or -errno (the transfer fails). Host names are then
+	 * not matched by curl: the callback checks the identity it wants. */
+	int (*tls_setup)(void *ssl_ctx, void *arg);
+	void *tls_arg;
+	bool error_text;		/* an HTTP error's text/plain body (first
+					 * line, 300 bytes at most) goes into
+					 * msg: the server says why */
 	void *user;			/* handed back in the result */
 };
 
@@ -86,6 +97,10 @@ int svrcert_fetcher_add(struct svrcert_fetcher *f,
 
 /* Transfers started and not yet reported. */
 unsigned int svrcert_fetcher_running(const struct svrcert_fetcher *f);
+
+/* Drop the transfers whose req.user was USER, without a callback. How
+ * many were dropped. */
+unsigned int svrcert_fetcher_cancel(struct svrcert_fetcher *f, void *user);
 
 /* Fill up to max pollfds with curl's sockets; returns how many. */
 size_t svrcert_fetcher_pollfds(const struct svrcert_fetcher *f,

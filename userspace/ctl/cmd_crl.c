@@ -87,6 +87,21 @@ static const char *str(json_t *o, const char *key)
 	return s ? s : "-";
 }
 
+/* The [crl] conductor source (Documentation/conductor.md). */
+static void print_conductor(json_t *c)
+{
+	if (!json_is_object(c))
+		return;
+	printf("  conductor %s (%s)\n    state %s%s\n    epoch %s, generation %"
+	       JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT " keys\n    last "
+	       "answer %s: %s\n", str(c, "url"), str(c, "name"),
+	       str(c, "state"), json_is_true(json_object_get(c, "fallback")) ?
+	       " (CRL sources fetched meanwhile)" : "", str(c, "epoch"),
+	       json_integer_value(json_object_get(c, "generation")),
+	       json_integer_value(json_object_get(c, "keys")),
+	       str(c, "last_fetch"), str(c, "last_result"));
+}
+
 void ctl_crl_print_status(json_t *st)
 {
 	json_t *it, *m = json_object_get(st, "master");
@@ -116,6 +131,7 @@ void ctl_crl_print_status(json_t *st)
 	}
 	if (!json_array_size(json_object_get(st, "sources")))
 		printf("  no [crl] url configured\n");
+	print_conductor(json_object_get(st, "conductor"));
 }
 
 /* Wait until every started URL has a new result; print them. */

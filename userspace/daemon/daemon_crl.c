@@ -82,7 +82,8 @@ int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 
 	for (i = 0; i < crl->n; i++)
 		srcs[i] = &crl->src[i].s;
-	ret = svrcert_learned_master_keys(&crl->learn.l, &learned, &nl);
+	ret = svrcert_learned_master_keys(&crl->learn.l, &learned, &nl) ?:
+	      crl_cond_add_keys(crl, &learned, &nl);
 	if (!ret)
 		ret = svrcert_master_build(srcs, crl->n, learned, nl, time(NULL),
 					   &nw);
@@ -200,8 +201,8 @@ static void fetch_done(struct svrcert_fetch_result *res, void *ctx)
 	struct crl_mgr *crl = ctx;
 	time_t now = time(NULL);
 
-	if (crl_delta_done(crl, res))
-		return;		/* a delta CRL's transfer */
+	if (crl_delta_done(crl, res) || crl_cond_done(crl, res))
+		return;		/* a delta CRL's or the conductor's transfer */
 	c->in_flight = false;
 	c->attempts++;
 	c->last_fetch = now;
@@ -384,6 +385,7 @@ int daemon_crl_start(struct daemon *d)
 	curl_ready = true;
 	crl->f = svrcert_fetcher_new(fetch_done, crl);
 	crl_discover_start(crl);
+	crl_cond_start(crl);
 	if (!crl->f || sources_set(crl))
 		return -ENOMEM;
 	/* Held CRLs that differ from the published master (none published,
@@ -410,6 +412,7 @@ void daemon_crl_stop(struct daemon *d)
 	if (crl) {
 		crl_flush_counters(crl);
 		svrcert_fetcher_free(crl->f);
+		crl_cond_stop(crl);
 		crl_kernel_watch_close(&crl->kernel);
 		crl_learn_stop(crl);
 		crl_discover_stop(crl);
@@ -421,18 +424,28 @@ void daemon_crl_stop(struct daemon *d)
 	d->crl = NULL;
 }
 
+static bool sources_in_flight(const struct crl_mgr *crl)
+{
+	for (size_t i = 0; i < crl->n; i++)
+		if (crl->src[i].in_flight || crl->src[i].delta_in_flight)
+			return true;
+	return false;
+}
+
 void daemon_crl_reload(struct daemon *d)
 {
 	struct crl_mgr *crl = crl_of(d);
 
 	if (!crl)
 		return;
-	/* Transfers in flight point at the sources: let them finish first. */
-	if (svrcert_fetcher_running(crl->f)) {
+	/* Transfers in flight point at the sources: let them finish first
+	 * (the conductor's long-poll points at crl->cond, which stays). */
+	if (sources_in_flight(crl)) {
 		crl->reload_pending = true;
 		return;
 	}
 	crl->reload_pending = false;
+	crl_cond_reload(crl);
 	crl_discover_update(crl);
 	sources_set(crl);
 	crl_commit(crl, NULL, NULL);
@@ -471,7 +484,7 @@ int daemon_crl_timeout_ms(struct daemon *d)
 	if (!crl)
 		return -1;
 	next = crl->next_kernel_check;
-	for (i = 0; i < crl->n; i++) {
+	for (i = 0; i < crl->n && !crl_cond_standby(crl); i++) {
 		if (!crl->src[i].in_flight && crl->src[i].due < next)
 			next = crl->src[i].due;
 		if (crl_delta_wanted(&crl->src[i]) &&
@@ -482,6 +495,8 @@ int daemon_crl_timeout_ms(struct daemon *d)
 	if (crl->publish_pending || crl->reload_pending || crl->alarms_dirty ||
 	    crl->learn.save_pending)
 		t = t > 1000 ? 1000 : t;
+	i = (size_t)crl_cond_timeout_ms(crl);
+	t = (int)i >= 0 && (int)i < t ? (int)i : t;
 	i = (size_t)svrcert_fetcher_timeout_ms(crl->f);
 	return (int)i >= 0 && (int)i < t ? (int)i : t;
 }
@@ -538,10 +553,14 @@ void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n)
 	svrcert_fetcher_process(crl->f, fds + w, n > w ? n - w : 0);
 	if (crl_discover_process(crl) || crl->reload_pending)
 		daemon_crl_reload(crl->d);
-	for (i = 0; i < crl->n; i++)
+	/* With a conductor answering, the CRL sources stand by: it is the
+	 * one that fetches the CAs' CRLs for the authority. */
+	crl_cond_fallback(crl);
+	for (i = 0; i < crl->n && !crl_cond_standby(crl); i++)
 		if (!crl->src[i].in_flight && crl->src[i].due <= crl_mono())
 			start_fetch(crl, &crl->src[i]);
 	crl_delta_process(crl);
+	crl_cond_process(crl);
 	if (crl->next_kernel_check <= crl_mono())
 		check_kernel(crl);
 	crl_learn_process(crl);

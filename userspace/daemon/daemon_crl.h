@@ -38,9 +38,10 @@
 struct daemon;
 struct peerauth;
 
-/* curl's sockets (one per transfer, all sources at once) + the genetlink
- * controller socket + svrcert's "events" group. */
-#define DAEMON_CRL_MAX_FDS		(DAEMON_CRL_SOURCES_MAX + 2)
+/* curl's sockets (one per transfer, all sources at once, and the
+ * conductor's) + the genetlink controller socket + svrcert's "events"
+ * group. */
+#define DAEMON_CRL_MAX_FDS		(DAEMON_CRL_SOURCES_MAX + 3)
 #define DAEMON_CRL_SOURCES_MAX		32
 /* CRL discovery ([crl] discover): at most this many discovered sources,
  * and never more than the configured ones leave of DAEMON_CRL_SOURCES_MAX.

@@ -58,7 +58,7 @@ void crl_delta_process(struct crl_mgr *crl)
 {
 	size_t i;
 
-	for (i = 0; i < crl->n; i++) {
+	for (i = 0; i < crl->n && !crl_cond_standby(crl); i++) {
 		struct crl_src *c = &crl->src[i];
 
 		if (crl_delta_wanted(c) && !c->delta_in_flight &&

@@ -18,6 +18,7 @@
 #include "lib/counters.h"
 #include "crl/crl_discover.h"
 #include "crl/crl_fetch.h"
+#include "crl/crl_gendoc.h"
 #include "crl/crl_learned.h"
 #include "crl/crl_master.h"
 #include "crl/crl_source.h"
@@ -77,6 +78,33 @@ struct crl_src {
 	char delta_result[400];
 };
 
+/* The [crl] conductor source (daemon_crl_conductor.c). */
+#define CRL_CONDUCTOR_HELD_FILE	"conductor-held.bin"
+#define CRL_CONDUCTOR_WAIT_S	60	/* the long-poll's wait= */
+#define CRL_CONDUCTOR_FALLBACK_AFTER 3	/* failures in a row: the CRL
+					 * sources are fetched again */
+struct crl_conductor {
+	char url[2100];		/* https://host:port; "" = not configured */
+	char name[SVRCERT_GENDOC_NAME_MAX + 1]; /* identity it must have */
+	struct svrcert_gen_held held;	/* also in CRL_CONDUCTOR_HELD_FILE */
+	bool save_pending;	/* the held file could not be written yet */
+	bool in_flight;
+	bool resync;		/* a delta did not apply: ask for the full set */
+	bool unreachable;	/* the last transfer failed */
+	bool refused;		/* the last answer was 403 */
+	bool invalid;		/* the last document was rejected */
+	int64_t due_ms;		/* CLOCK_MONOTONIC ms: next request */
+	int64_t started_ms;	/* the request in flight or last made */
+	unsigned int failures;	/* consecutive, for the backoff */
+	unsigned int attempts;
+	time_t last_fetch;
+	char result[700];
+	char tls_why[400];	/* why TLS setup or the server check failed */
+	bool alarm[CRL_ALARM__MAX];
+	time_t alarm_raised[CRL_ALARM__MAX];
+	char tag;		/* res->user of its transfers */
+};
+
 struct crl_mgr {
 	bool started;
 	struct daemon *d;
@@ -94,6 +122,8 @@ struct crl_mgr {
 	bool own_check_pending;
 	unsigned int pending[CNT__MAX];	/* counts not yet persisted */
 	struct crl_learn learn;
+	struct crl_conductor cond;
+	bool fallback;		/* the conductor failed: sources fetched */
 	/* CRL discovery (daemon_crl_discover.c): the URLs followed, who
 	 * refers to each; what was last said about those not followed. */
 	struct svrcert_discover *disc;
@@ -167,6 +197,31 @@ bool crl_discover_update(struct crl_mgr *crl);
 bool crl_discover_process(struct crl_mgr *crl);
 json_t *crl_discover_refs_json(const struct crl_mgr *crl, const char *url);
 json_t *crl_discover_json(const struct crl_mgr *crl);
+
+/* daemon_crl_conductor.c: the [crl] conductor source. */
+void crl_cond_start(struct crl_mgr *crl);	/* + its held file */
+void crl_cond_stop(struct crl_mgr *crl);
+/* The configuration changed: true when the conductor did (its held state
+ * is dropped; the caller commits). */
+bool crl_cond_reload(struct crl_mgr *crl);
+/* A conductor is configured and answers (fewer than
+ * CRL_CONDUCTOR_FALLBACK_AFTER failures in a row): the CRL sources stand
+ * by (no fetches of their own). */
+bool crl_cond_standby(const struct crl_mgr *crl);
+void crl_cond_process(struct crl_mgr *crl);	/* start the request */
+/* Sources due at once when the conductor has just failed enough. */
+void crl_cond_fallback(struct crl_mgr *crl);
+/* *KEYS / *N (malloc'd, sorted) plus the held keys. 0 or -ENOMEM. */
+int crl_cond_add_keys(const struct crl_mgr *crl, svrcert_revkey_t **keys,
+		      size_t *n);
+int crl_cond_timeout_ms(const struct crl_mgr *crl);
+/* RES of the conductor's transfer is handled (true), or not one. */
+bool crl_cond_done(struct crl_mgr *crl, struct svrcert_fetch_result *res);
+bool crl_cond_alarm_wanted(const struct crl_conductor *c,
+			   enum crl_alarm_kind k);
+void crl_cond_alarm_message(const struct crl_conductor *c,
+			    enum crl_alarm_kind k, char *buf, size_t len);
+json_t *crl_cond_json(const struct crl_mgr *crl);
 
 /* daemon_crl_learn.c */
 void crl_learn_start(struct crl_mgr *crl);	/* load learned.json */

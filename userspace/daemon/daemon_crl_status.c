@@ -37,13 +37,16 @@ static const char *const alarm_ids[CRL_ALARM__MAX] = {
 	[CRL_ALARM_ISSUER] = "crl-issuer-changed",
 };
 
-static bool wanted(const struct crl_src *c, enum crl_alarm_kind k, time_t now)
+static bool wanted(const struct crl_mgr *crl, const struct crl_src *c,
+		   enum crl_alarm_kind k, time_t now)
 {
 	switch (k) {
 	case CRL_ALARM_UNREACHABLE:
 		return c->unreachable || c->delta_unreachable;
 	case CRL_ALARM_STALE:
-		return svrcert_crl_source_stale(&c->s, now);
+		/* standing by for the conductor, it is not fetched */
+		return !crl_cond_standby(crl) &&
+		       svrcert_crl_source_stale(&c->s, now);
 	case CRL_ALARM_INVALID:
 		return c->invalid || c->delta_invalid;
 	case CRL_ALARM_ISSUER:
@@ -124,6 +127,16 @@ static json_t *alarms_json(const struct crl_mgr *crl, time_t now)
 				"raised", ts));
 		}
 	}
+	for (k = 0; k < CRL_ALARM__MAX; k++) {
+		if (!crl->cond.alarm[k])
+			continue;
+		crl_cond_alarm_message(&crl->cond, k, msg, sizeof(msg));
+		svrcert_time_iso8601(crl->cond.alarm_raised[k], ts, sizeof(ts));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+			"id", alarm_ids[k], "severity",
+			alarm_severity_name(ALARM_SEV_MAJOR), "source",
+			crl->cond.url, "message", msg, "raised", ts));
+	}
 	(void)now;
 	return a;
 }
@@ -140,6 +153,33 @@ static int store_alarms(struct crl_mgr *crl, time_t now)
 	return ret;
 }
 
+/* The conductor's alarms, as a source's; true when one changed. */
+static bool cond_alarms_sync(struct crl_conductor *c, time_t now)
+{
+	bool changed = false;
+	char msg[1100];
+	int k;
+
+	for (k = 0; k < CRL_ALARM__MAX; k++) {
+		bool want = crl_cond_alarm_wanted(c, k);
+
+		if (want == c->alarm[k])
+			continue;
+		changed = true;
+		c->alarm[k] = want;
+		if (want) {
+			c->alarm_raised[k] = now;
+			crl_cond_alarm_message(c, k, msg, sizeof(msg));
+			syslog(LOG_WARNING, "alarm raised: %s (major): %s",
+			       alarm_ids[k], msg);
+		} else {
+			syslog(LOG_NOTICE, "alarm cleared: %s (major): %s",
+			       alarm_ids[k], c->url);
+		}
+	}
+	return changed;
+}
+
 void crl_alarms_sync(struct crl_mgr *crl)
 {
 	time_t now = time(NULL);
@@ -152,7 +192,7 @@ void crl_alarms_sync(struct crl_mgr *crl)
 		struct crl_src *c = &crl->src[i];
 
 		for (k = 0; k < CRL_ALARM__MAX; k++) {
-			bool want = wanted(c, k, now);
+			bool want = wanted(crl, c, k, now);
 
 			if (want == c->alarm[k])
 				continue;
@@ -169,6 +209,7 @@ void crl_alarms_sync(struct crl_mgr *crl)
 			}
 		}
 	}
+	changed |= cond_alarms_sync(&crl->cond, now);
 	if (!changed)
 		return;
 	if (store_alarms(crl, now))
@@ -239,6 +280,17 @@ static json_t *source_json(const struct crl_src *c, time_t now)
 	return o;
 }
 
+static json_t *source_json_in(const struct crl_mgr *crl,
+			      const struct crl_src *c, time_t now)
+{
+	json_t *o = source_json(c, now);
+
+	if (o)
+		json_object_set_new(o, "standby",
+				    json_boolean(crl_cond_standby(crl)));
+	return o;
+}
+
 json_t *daemon_crl_alarms_json(struct daemon *d)
 {
 	struct crl_mgr *crl = crl_of(d);
@@ -260,7 +312,7 @@ json_t *daemon_crl_json(struct daemon *d)
 				 "the CRL manager is not running");
 	}
 	for (i = 0; i < crl->n; i++) {
-		json_t *o = source_json(&crl->src[i], now);
+		json_t *o = source_json_in(crl, &crl->src[i], now);
 
 		if (o && crl->src[i].discovered)
 			json_object_set_new(o, "referenced_by",
@@ -268,7 +320,7 @@ json_t *daemon_crl_json(struct daemon *d)
 		json_array_append_new(srcs, o);
 	}
 	return json_pack("{s:b, s:o, s:{s:I, s:b, s:I, s:s}, s:I, s:I, s:o, "
-			 "s:o, s:o}", "ok", 1, "sources", srcs,
+			 "s:o, s:o, s:o}", "ok", 1, "sources", srcs,
 			 "master", "keys",
 			 (json_int_t)(crl->have_master ? crl->master.n : 0),
 			 "kernel_fed", crl->kernel.fed,
@@ -280,5 +332,6 @@ json_t *daemon_crl_json(struct daemon *d)
 				cf->crl_backoff_s : SVRCERT_DEF_BACKOFF_S),
 			 "alarms", alarms_json(crl, now),
 			 "learned", crl_learn_json(crl),
-			 "discovery", crl_discover_json(crl));
+			 "discovery", crl_discover_json(crl),
+			 "conductor", crl_cond_json(crl));
 }

@@ -359,6 +359,8 @@ void svrcert_config_free(struct svrcert_config *cfg)
 	for (size_t i = 0; i < cfg->n_crl_urls; i++)
 		free(cfg->crl_urls[i]);
 	free(cfg->crl_urls);
+	free(cfg->crl_conductor);
+	free(cfg->crl_conductor_name);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		free(cfg->peers[i].name);
 		free(cfg->peers[i].addrs);

@@ -153,6 +153,12 @@ struct svrcert_config {
 	bool crl_discover;		/* discover = (default yes): follow
 					 * the certificates' CRL
 					 * distribution points */
+	char *crl_conductor;		/* conductor = https://HOST[:PORT]
+					 * (NULL: none; Documentation/
+					 * conductor.md) */
+	char *crl_conductor_name;	/* conductor-name = the identity its
+					 * certificate must carry (default:
+					 * HOST, when a name) */
 
 	/* [peer "NAME"] */
 	struct svrcert_peer *peers;

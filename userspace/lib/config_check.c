@@ -132,6 +132,39 @@ static void check_conductor(struct conf_ctx *c)
 			   SVRCERT_CONDUCTOR_WAIT_MAX_S);
 }
 
+/* [crl] conductor: the identity its certificate must carry. Router
+ * certificates name routers (CN, urn:ssr:peering:NAME), not hosts, so a
+ * host given as an address names nobody. */
+static void check_crl_conductor(struct conf_ctx *c)
+{
+	struct svrcert_config *cfg = &c->cfg;
+	const struct conf_section *cs = find_section(c, S_CRL);
+	struct svrcert_addr a;
+	char host[300];
+	const char *h;
+	size_t n;
+
+	if (!cfg->crl_conductor) {
+		if (cfg->crl_conductor_name)
+			conf_error(c, cs ? cs->line : 0, "[crl] conductor-name: "
+				   "only used with conductor");
+		return;
+	}
+	if (cfg->crl_conductor_name)
+		return;
+	h = cfg->crl_conductor + 8;
+	n = h[0] == '[' ? 0 : strcspn(h, ":");
+	snprintf(host, sizeof(host), "%.*s", (int)n, h);
+	if (!n || !svrcert_parse_addr(host, &a) ||
+	    !conf_name_ok(host, strlen(host)))
+		conf_error(c, cs ? cs->line : 0, "[crl] conductor-name: required "
+			   "when conductor's host is an address (the "
+			   "conductor's certificate names a router: CN or SAN "
+			   "urn:ssr:peering:NAME)");
+	else if (!(cfg->crl_conductor_name = strdup(host)))
+		conf_error(c, 0, "out of memory");
+}
+
 /* node_exporter's textfile collector reads *.prom only. */
 static void check_metrics(struct conf_ctx *c)
 {
@@ -188,6 +221,8 @@ void conf_finish(struct conf_ctx *c)
 		check_rest(c);
 	if (!c->failed)
 		check_conductor(c);
+	if (!c->failed)
+		check_crl_conductor(c);
 	if (!c->failed)
 		check_metrics(c);
 	if (!c->failed)

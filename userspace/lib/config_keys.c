@@ -18,7 +18,7 @@
 enum vtype {
 	V_NAME, V_STR, V_PATH, V_BOOL, V_DUR_H, V_DUR_S, V_FAILMODE, V_MODE,
 	V_STORAGE, V_HANDLE, V_PORTS, V_SIZE, V_URL, V_ADDRS, V_ENDPOINT, V_GROUP,
-	V_COUNT, V_REKEY, V_PROTECT,
+	V_COUNT, V_REKEY, V_PROTECT, V_CONDUCTOR,
 };
 
 struct key_def {
@@ -52,6 +52,8 @@ static const struct key_def keys[] = {
 	{ S_CRL, "connect-timeout", V_DUR_S, CF(crl_connect_timeout_s) },
 	{ S_CRL, "max-size", V_SIZE, CF(crl_max_size) },
 	{ S_CRL, "discover", V_BOOL, CF(crl_discover) },
+	{ S_CRL, "conductor", V_CONDUCTOR, CF(crl_conductor) },
+	{ S_CRL, "conductor-name", V_NAME, CF(crl_conductor_name) },
 	{ S_PEER, "address", V_ADDRS, 0 },
 	{ S_PEER, "authenticate", V_ENDPOINT, PR(authenticate) },
 	{ S_PEER, "accept-any-source", V_BOOL, PR(accept_any_source) },
@@ -246,6 +248,41 @@ static int add_url(struct svrcert_config *cfg, const char *v, const char **why)
 	return 0;
 }
 
+/* https://HOST[:PORT] and nothing else: the request path is the
+ * conductor's API (/v1/revocation), and only TLS carries the router's
+ * identity. Kept without a trailing slash. */
+static int set_conductor(char **dst, const char *v, const char **why)
+{
+	const char *host = v + 8, *end, *colon;
+	struct svrcert_endpoint ep = { 0 };
+	size_t n = strlen(v);
+	char hp[300];
+	int ret;
+
+	*why = "must be https://HOST or https://HOST:PORT (no path, query or "
+	       "user), at most 300 bytes";
+	if (strncasecmp(v, "https://", 8) || n > 300)
+		return -EINVAL;
+	if (n > 8 && v[n - 1] == '/')
+		n--;
+	end = v + n;
+	if (end == host || memchr(host, '/', (size_t)(end - host)) ||
+	    memchr(host, '@', (size_t)(end - host)) ||
+	    memchr(host, '?', (size_t)(end - host)))
+		return -EINVAL;
+	/* HOST alone: parse_endpoint wants a port */
+	colon = host[0] == '[' ? strstr(host, "]:") : strchr(host, ':');
+	snprintf(hp, sizeof(hp), "%.*s%s", (int)(end - host), host,
+		 colon && colon < end ? "" : ":443");
+	ret = parse_endpoint(hp, &ep, why);
+	free(ep.host);
+	if (ret)
+		return ret;
+	free(*dst);
+	*dst = strndup(v, n);
+	return *dst ? 0 : -ENOMEM;
+}
+
 /* "address = A[, B ...]"; repeatable. */
 static int add_addrs(struct svrcert_peer *peer, const char *v, const char **why,
 		     char *bad, size_t badlen)
@@ -392,6 +429,8 @@ static int set_value(struct conf_ctx *c, const struct key_def *k, void *obj,
 		return parse_ports(v, (uint16_t *)field, why);
 	case V_URL:
 		return add_url(&c->cfg, v, why);
+	case V_CONDUCTOR:
+		return set_conductor((char **)field, v, why);
 	case V_ADDRS:
 		return add_addrs(obj, v, why, bad, badlen);
 	case V_ENDPOINT:
