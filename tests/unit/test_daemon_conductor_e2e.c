@@ -8,6 +8,9 @@
  * revokes r3 and the conductor fetches the new CRL: the router's waiting
  * long-poll brings the signed delta, and r3's revocation key is in the
  * router's published list within seconds, with no router polling the CA.
+ * Then the router's key in a real swtpm (tpm-blob, its certificate issued
+ * by the test CA from a CSR the TPM signed): the handshake with the
+ * conductor signs in the TPM, and the router holds the full set.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,14 +25,17 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "swtpm_fixture.h"
 #include "test_crl_fixture.h"
 #include "test_daemon_crl_fixture.h"
 #include "../pki/testpki.h"
 
 #include "lib/ctlsock.h"
 #include "lib/store.h"
+#include "pki/csr.h"
 #include "pki/import_trust.h"
 #include "pki/pki.h"
+#include "tpm/tpm.h"
 
 static pid_t cond_pid;
 static char cond_sock[PATH_MAX];
@@ -84,6 +90,30 @@ static void provision_conductor(void)
 	store_close(&st);
 }
 
+/* The router's [key]: r2.key in a file, or (TCTI) a TPM blob. */
+static void write_router_conf(const char *tcti)
+{
+	char text[3 * PATH_MAX], key[PATH_MAX + 64];
+
+	if (tcti)
+		snprintf(key, sizeof(key), "storage = tpm-blob\ntcti = %s\n",
+			 tcti);
+	else
+		snprintf(key, sizeof(key), "storage = file\nkey-file = %s/r2.key\n",
+			 fx_dir);
+	snprintf(text, sizeof(text),
+		 "[router]\nname = r2\n[key]\n%s"
+		 "[trusted-ca \"pki\"]\nfile = %s\n"
+		 "[crl]\nconductor = https://127.0.0.1:%u\n"
+		 "conductor-name = r1\ndiscover = no\n"
+		 "backoff-interval = 2s\ntimeout = 5s\nconnect-timeout = 2s\n"
+		 "[daemon]\nstate-dir = %s/state\ncontrol-socket = %s/ctl.sock\n"
+		 "audit-log = %s/state/audit.log\n",
+		 key, testpki_path("bundle.pem"), cport, fx_dir, fx_dir,
+		 fx_dir);
+	fx_save("svrcert.conf", text, strlen(text));
+}
+
 static void write_confs(void)
 {
 	char text[3 * PATH_MAX];
@@ -98,18 +128,7 @@ static void write_confs(void)
 		 "[conductor]\nenable = yes\nlisten = 127.0.0.1:%u\n",
 		 fx_port, fx_dir, cond_sock, fx_dir, cport);
 	fx_save("cond.conf", text, strlen(text));
-	snprintf(text, sizeof(text),
-		 "[router]\nname = r2\n"
-		 "[key]\nstorage = file\nkey-file = %s/r2.key\n"
-		 "[trusted-ca \"pki\"]\nfile = %s\n"
-		 "[crl]\nconductor = https://127.0.0.1:%u\n"
-		 "conductor-name = r1\ndiscover = no\n"
-		 "backoff-interval = 2s\ntimeout = 5s\nconnect-timeout = 2s\n"
-		 "[daemon]\nstate-dir = %s/state\ncontrol-socket = %s/ctl.sock\n"
-		 "audit-log = %s/state/audit.log\n",
-		 fx_dir, testpki_path("bundle.pem"), cport, fx_dir, fx_dir,
-		 fx_dir);
-	fx_save("svrcert.conf", text, strlen(text));
+	write_router_conf(NULL);
 }
 
 static void start_conductor(void)
@@ -251,10 +270,51 @@ static void test_router_follows_real_conductor(void **state)
 	stop_daemon();
 }
 
+/* A new router state: r2's key made in swtpm, its CSR signed there and
+ * issued by the test CA; the router authenticates to the conductor with
+ * it and takes the full set (both CRL keys by now). */
+static void test_router_key_in_tpm(void **state)
+{
+	const struct tpm_key_spec spec = TPM_KEY_SPEC_DEFAULT;
+	struct csr_request rq = { .common_name = "r2" };
+	struct swtpm_fixture tpm;
+	struct svrcert_store st;
+	svrcert_revkey_t r3;
+	char *pem = NULL, err[256], dir[PATH_MAX];
+	EVP_PKEY *key = NULL;
+	struct tpm_ctx t;
+
+	revkey_of(testpki_path("r3.pem"), r3);
+	assert_int_equal(swtpm_start(&tpm), 0);
+	fx_run("rm -rf state && mkdir state");
+	fx_path(dir, sizeof(dir), "state");
+	assert_int_equal(store_open(&st, dir), 0);
+	assert_int_equal(tpm_ctx_open(&t, TPM_KEY_STORAGE_TPM, NULL), 0);
+	assert_int_equal(tpm_key_generate_spec(&t, &st, &spec, false), 0);
+	assert_int_equal(tpm_key_load(&t, &st, &key), 0);
+	assert_int_equal(csr_build_pem(&t, key, "r2", &rq, &pem, err,
+				       sizeof(err)), 0);
+	EVP_PKEY_free(key);
+	tpm_ctx_close(&t);
+	store_close(&st);
+	fx_save("state/csr.pem", pem, strlen(pem));
+	free(pem);
+	fx_run("'%s/../../tests/pki/mkpki.sh' sign pki state/csr.pem "
+	       "state/cert.pem 30", fx_bindir);
+	fx_run("grep -q 'TSS2 PRIVATE KEY' state/key.pem");
+	write_router_conf(tpm.tcti);
+	start_daemon();
+	wait_status(".conductor.state == \"ok\" and .conductor.keys == 2");
+	assert_true(router_holds(r3, 1));
+	stop_daemon();
+	swtpm_stop(&tpm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_router_follows_real_conductor),
+		cmocka_unit_test(test_router_key_in_tpm),
 	};
 
 	(void)fx_trust;
