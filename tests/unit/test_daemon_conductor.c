@@ -20,7 +20,9 @@
  *     alarm, state kept, the url fetched again; a TLS server that is not
  *     conductor r1 (r3's certificate) refused; back: standby again;
  *   restart with the conductor down: the held state (conductor-held.bin)
- *     and its keys are in force before any answer.
+ *     and its keys are in force before any answer;
+ *   a reload naming another conductor: the held state and its keys go, the
+ *     server (r1) is refused as not that conductor; named back: full set.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -146,7 +148,8 @@ static void delta(const uint8_t *epoch, uint64_t base, uint64_t gen,
 
 /* ---- the router ------------------------------------------------------------ */
 
-static void write_conf(void)
+/* The router's configuration, expecting conductor NAME. */
+static void write_conf(const char *name)
 {
 	char text[4 * PATH_MAX];
 
@@ -157,13 +160,13 @@ static void write_conf(void)
 		 "[trusted-ca \"pki\"]\nfile = %s\n"
 		 "[trusted-ca \"a\"]\nfile = %s/a.pem\n"
 		 "[crl]\nurl = %s\nconductor = https://127.0.0.1:%d/\n"
-		 "conductor-name = r1\ndiscover = no\n"
+		 "conductor-name = %s\ndiscover = no\n"
 		 "polling-interval = 1h\nbackoff-interval = 2s\n"
 		 "timeout = 5s\nconnect-timeout = 2s\n"
 		 "[daemon]\nstate-dir = %s/state\ncontrol-socket = %s/ctl.sock\n"
 		 "audit-log = %s/state/audit.log\n",
 		 fx_dir, testpki_path("bundle.pem"), fx_dir, url, cond_port,
-		 fx_dir, fx_dir, fx_dir);
+		 name, fx_dir, fx_dir, fx_dir);
 	fx_save("svrcert.conf", text, strlen(text));
 }
 
@@ -229,7 +232,7 @@ static int group_setup(void **state)
 	for (unsigned int i = 0; i < 2; i++)
 		key(kb[i], 0xb0, i);
 	cond_start(0, "r1-chain.pem", "r1.key");
-	write_conf();
+	write_conf("r1");
 	return 0;
 }
 
@@ -445,6 +448,29 @@ static void test_held_state_survives_restart(void **state)
 	stop_daemon();
 }
 
+/* Another conductor by a reload (conductor-name r9): what r1 said goes
+ * (file and keys), and neither r1's server nor its documents pass as r9's;
+ * r1 again: its full set. */
+static void test_conductor_changed_by_reload(void **state)
+{
+	start_daemon();
+	wait_status(".conductor.state == \"ok\" and .conductor.generation == 2");
+	write_conf("r9");
+	kill(daemon_pid, SIGHUP);
+	wait_status(".conductor.name == \"r9\" and .conductor.keys == 0 and "
+		    ".conductor.epoch == null and (.conductor.last_result // \"\" "
+		    "| test(\"conductor r9: \"))");
+	fx_run("test ! -e state/conductor-held.bin");
+	master_has(ca_crl.nkeys, ka, 1, false);
+	write_conf("r1");
+	kill(daemon_pid, SIGHUP);
+	wait_status(".conductor.name == \"r1\" and .conductor.state == \"ok\" "
+		    "and .conductor.generation == 2 and .conductor.keys == 1");
+	master_has(1 + ca_crl.nkeys, ka, 1, true);
+	fx_run("test -s state/conductor-held.bin");
+	stop_daemon();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_other_epoch_and_resync),
 		cmocka_unit_test(test_refused_and_down),
 		cmocka_unit_test(test_held_state_survives_restart),
+		cmocka_unit_test(test_conductor_changed_by_reload),
 	};
 
 	(void)fx_load;
