@@ -528,6 +528,7 @@ static void test_crl_conductor(void **state)
 		{ "conductor = https://10.0.0.1:4481\n", "[crl] conductor-name: required when conductor's host is an address" },
 		{ "conductor = https://[::1]:4481\n", "[crl] conductor-name: required when conductor's host is an address" },
 		{ "conductor-name = r1\n", "[crl] conductor-name: only used with conductor" },
+		{ "conductor = https://c123456789012345678901234567890123456789012345678901234567890123\n", "[crl] conductor-name: required when conductor's host is an address or longer than a name (63)" },
 		{ "conductor = https://c1\nconductor-name = bad name\n", "[crl] conductor-name: \"bad name\" must be 1-63 characters" },
 	};
 	struct svrcert_config c;

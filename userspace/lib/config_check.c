@@ -158,9 +158,10 @@ static void check_crl_conductor(struct conf_ctx *c)
 	if (!n || !svrcert_parse_addr(host, &a) ||
 	    !conf_name_ok(host, strlen(host)))
 		conf_error(c, cs ? cs->line : 0, "[crl] conductor-name: required "
-			   "when conductor's host is an address (the "
+			   "when conductor's host is an address%s (the "
 			   "conductor's certificate names a router: CN or SAN "
-			   "urn:ssr:peering:NAME)");
+			   "urn:ssr:peering:NAME)", n && svrcert_parse_addr(host,
+			   &a) ? " or longer than a name (63)" : "");
 	else if (!(cfg->crl_conductor_name = strdup(host)))
 		conf_error(c, 0, "out of memory");
 }
