@@ -57,10 +57,14 @@ static void resume(struct conductor *c, struct cd_req *r)
 	MHD_resume_connection(r->mc);
 }
 
+/* In external mode MHD does not wake itself for a resumed connection: it
+ * is answered at the next MHD_run, which is made now, and again at the
+ * next turn (c->mhd_kick: a timeout of 0). */
 void cd_http_wake(struct conductor *c, bool all)
 {
 	int64_t now = cd_now_ms();
 	struct cd_req *r = c->waiting, *next;
+	bool any = false;
 
 	c->next_wait_ms = 0;
 	for (; r; r = next) {
@@ -68,9 +72,14 @@ void cd_http_wake(struct conductor *c, bool all)
 		if (all || r->deadline_ms <= now) {
 			r->expired = !all;
 			resume(c, r);
+			any = true;
 		} else if (!c->next_wait_ms || r->deadline_ms < c->next_wait_ms) {
 			c->next_wait_ms = r->deadline_ms;
 		}
+	}
+	if (any) {
+		c->mhd_kick = true;
+		cd_http_run(c);
 	}
 }
 
@@ -79,6 +88,7 @@ void cd_http_conn_gone(struct conductor *c, struct cd_conn *cn)
 	if (cn->req) {	/* answered into a closed socket: MHD lets go */
 		cn->req->expired = true;
 		resume(c, cn->req);
+		c->mhd_kick = true;	/* not from here: MHD may be running */
 	}
 }
 
@@ -414,14 +424,18 @@ void cd_http_stop(struct conductor *c)
 
 void cd_http_run(struct conductor *c)
 {
-	if (c->mhd)
-		MHD_run(c->mhd);
+	if (!c->mhd)
+		return;
+	c->mhd_kick = false;
+	MHD_run(c->mhd);
 }
 
 int cd_http_timeout_ms(const struct conductor *c)
 {
 	MHD_UNSIGNED_LONG_LONG t;
 
+	if (c->mhd && c->mhd_kick)
+		return 0;
 	if (!c->mhd || MHD_get_timeout(c->mhd, &t) != MHD_YES)
 		return -1;
 	return t > 3600000 ? 3600000 : (int)t;

@@ -80,6 +80,7 @@ struct conductor {
 	SSL_CTX *ctx;
 	struct MHD_Daemon *mhd;
 	int mhd_ep;
+	bool mhd_kick;			/* connections resumed: run MHD */
 	struct cd_conn **conns;		/* max_conns slots */
 	size_t n_conns;
 	struct cd_conn **by_fd;		/* MHD's end -> connection */
