@@ -7,7 +7,8 @@
  * router's long-poll is answered, with the signed delta holding exactly
  * r3's key, as soon as the CA's next CRL (revoking r3) is fetched; r3 is
  * then refused (403 revoked); the published CRL is served byte for byte;
- * the generation continues across a restart of the daemon.
+ * the generation continues across a restart of the daemon; without a
+ * certificate the daemon runs without conductor until one is installed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -189,7 +190,7 @@ static void full_set(size_t nkeys, struct svrcert_gen_update *u)
 {
 	struct resp r = { 0 };
 
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 200; i++) {
 		free(r.body);
 		r = as("r2", "/v1/revocation", 5);
 		if (r.code == 200) {
@@ -337,6 +338,21 @@ static void test_conductor_serves_the_crl_manager(void **state)
 	r = as("r2", p.path, 5);
 	assert_int_equal(r.code, 304);
 	free(r.body);
+	stop_daemon();
+
+	/* No certificate: no conductor (svrcertd runs on); the certificate
+	 * installed: the conductor starts. */
+	fx_run("mv state/cert.pem cert.saved");
+	start_daemon();
+	sleep(1);
+	r = as("r2", "/v1/revocation", 5);
+	assert_int_equal(r.rc, CURLE_COULDNT_CONNECT);
+	free(r.body);
+	fx_run("cp cert.saved state/cert.pem.tmp && mv state/cert.pem.tmp "
+	       "state/cert.pem");
+	full_set(2, &u);	/* retried for 10 s at most */
+	svrcert_gen_update_release(&u);
+	fx_run("grep -q 'conductor not started: .*cert' daemon.log");
 	stop_daemon();
 }
 

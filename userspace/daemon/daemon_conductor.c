@@ -171,6 +171,10 @@ void daemon_conductor_process(struct daemon *d, const struct pollfd *fds,
 {
 	struct daemon_conductor *dc = &d->conductor;
 
+	/* Not started for want of a certificate: an import starts it. */
+	if (!dc->c && d->env.have_cfg && d->env.cfg.conductor &&
+	    cert_stamp(d) != dc->cert_stamp)
+		daemon_conductor_start(d);
 	if (!dc->c)
 		return;
 	if (cert_stamp(d) != dc->cert_stamp) {
