@@ -216,6 +216,7 @@ int conductor_start(struct conductor **out, const struct conductor_params *p,
 		return ret;
 	}
 	c->stats.port = c->port;
+	c->stats.max_conns = c->p.max_conns;
 	*out = c;
 	return 0;
 }

@@ -96,6 +96,7 @@ int conductor_master(struct conductor *c, const svrcert_revkey_t *keys,
 /* For status and tests. */
 struct conductor_stats {
 	uint16_t port;
+	unsigned int max_conns;		/* as the open-file limit allows */
 	uint64_t generation;
 	uint8_t epoch[16];
 	size_t connections, waiting;

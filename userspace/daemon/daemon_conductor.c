@@ -89,8 +89,8 @@ void daemon_conductor_start(struct daemon *d)
 	conductor_stats(dc->c, &s);
 	syslog(LOG_INFO, "conductor: listening on %s port %u, at most %u "
 	       "routers, long-polls held up to %u s",
-	       d->env.cfg.conductor_listen.host, s.port,
-	       d->env.cfg.conductor_conns, d->env.cfg.conductor_wait_s);
+	       d->env.cfg.conductor_listen.host, s.port, s.max_conns,
+	       d->env.cfg.conductor_wait_s);
 	dc->retry_ms = 0;
 }
 
