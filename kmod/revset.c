@@ -43,11 +43,30 @@ static __always_inline u32 svrcert_key_hash(const void *data, u32 len,
 	return jhash_2words(get_unaligned(&w[0]), get_unaligned(&w[1]), seed);
 }
 
+/*
+ * 0 when @obj holds the key. rhashtable's default is an out-of-line
+ * memcmp() per chain entry; two different keys here almost always differ
+ * in their first word already.
+ */
+static __always_inline int svrcert_key_cmp(struct rhashtable_compare_arg *arg,
+					   const void *obj)
+{
+	const u64 *a = arg->key;
+	const u64 *b = (const u64 *)((const struct svrcert_key *)obj)->key;
+
+	if (get_unaligned(&a[0]) != get_unaligned(&b[0]))
+		return 1;
+	return ((get_unaligned(&a[1]) ^ get_unaligned(&b[1])) |
+		(get_unaligned(&a[2]) ^ get_unaligned(&b[2])) |
+		(get_unaligned(&a[3]) ^ get_unaligned(&b[3]))) != 0;
+}
+
 static const struct rhashtable_params svrcert_key_params = {
 	.head_offset = offsetof(struct svrcert_key, node),
 	.key_offset = offsetof(struct svrcert_key, key),
 	.key_len = SVRCERT_KEY_LEN,
 	.hashfn = svrcert_key_hash,
+	.obj_cmpfn = svrcert_key_cmp,
 	.automatic_shrinking = true,
 };
 
@@ -162,6 +181,7 @@ static void svrcert_revtab_free(struct svrcert_revtab *tab, u32 inited)
 		rhashtable_free_and_destroy(&tab->shards[inited],
 					    svrcert_key_free, NULL);
 	kvfree(tab->shards);
+	kvfree(tab->batch);
 	kfree(tab);
 }
 
@@ -184,6 +204,13 @@ struct svrcert_revset *svrcert_revset_create(u32 size_hint, u32 max_keys)
 	tab->shards = kvcalloc(n, sizeof(*tab->shards), GFP_KERNEL_ACCOUNT);
 	if (!tab->shards)
 		goto err;
+	if (size_hint > SVRCERT_KEYS_PER_ATTR_MAX) {
+		tab->batch = kvmalloc_array(SVRCERT_KEYS_PER_ATTR_MAX,
+					    sizeof(*tab->batch),
+					    GFP_KERNEL_ACCOUNT);
+		if (!tab->batch)
+			goto err;
+	}
 	params.nelem_hint = per;
 	for (; i < n; i++)
 		if (rhashtable_init(&tab->shards[i], &params))
@@ -267,27 +294,46 @@ u32 svrcert_revset_count(const struct svrcert_revset *set)
 	return READ_ONCE(set->tab->count);
 }
 
-int svrcert_revset_insert(struct svrcert_revset *set, struct svrcert_key *entry)
+/*
+ * rhashtable_lookup_insert_fast() failed with -EBUSY or -ENOMEM: the table
+ * is over 100% and its atomic emergency resize failed; rhashtable's
+ * deferred resize runs in process context with GFP_KERNEL. Give it time
+ * instead of failing the load.
+ */
+static noinline int svrcert_insert_retry(struct svrcert_revtab *tab,
+					 struct svrcert_key *entry)
 {
 	int tries = SVRCERT_INSERT_RETRIES;
 	int err;
 
 	do {
-		err = rhashtable_lookup_insert_fast(svrcert_shard(set->tab,
-								  entry->key),
+		msleep(20);
+		err = rhashtable_lookup_insert_fast(svrcert_shard(tab, entry->key),
 						    &entry->node,
 						    svrcert_key_params);
-		if (err != -EBUSY && err != -ENOMEM)
-			break;
-		/*
-		 * The table is over 100% and its atomic emergency resize
-		 * failed; rhashtable's deferred resize runs in process
-		 * context with GFP_KERNEL. Give it time instead of failing
-		 * the load.
-		 */
-		msleep(20);
-	} while (--tries);
+	} while ((err == -EBUSY || err == -ENOMEM) && --tries);
 	return err;
+}
+
+/*
+ * Inlined into the bulk loop: a call per key, with the registers the
+ * inlined rhashtable insert saves, cost ~10 instructions per key.
+ */
+static __always_inline int svrcert_insert_one(struct svrcert_revtab *tab,
+					      struct svrcert_key *entry)
+{
+	int err = rhashtable_lookup_insert_fast(svrcert_shard(tab, entry->key),
+						&entry->node,
+						svrcert_key_params);
+
+	if (unlikely(err == -EBUSY || err == -ENOMEM))
+		err = svrcert_insert_retry(tab, entry);
+	return err;
+}
+
+int svrcert_revset_insert(struct svrcert_revset *set, struct svrcert_key *entry)
+{
+	return svrcert_insert_one(set->tab, entry);
 }
 
 /* Undo part of a batch: the entries were visible, so wait a grace period. */
@@ -331,15 +377,15 @@ static int svrcert_revset_insert_all(struct svrcert_revset *set,
 				     const u8 *keys, u32 n,
 				     struct svrcert_key **entries, u32 *done)
 {
+	struct svrcert_revtab *tab = set->tab;
 	struct svrcert_key *entry;
-	u32 i;
+	u32 i, k = 0;
 	int err = 0;
 
-	*done = 0;
 	for (i = 0; i < n; i++) {
 		entry = entries[i];
 		memcpy(entry->key, keys + i * SVRCERT_KEY_LEN, SVRCERT_KEY_LEN);
-		err = svrcert_revset_insert(set, entry);
+		err = svrcert_insert_one(tab, entry);
 		if (err == -EEXIST) {	/* in the set, or twice in the batch */
 			kmem_cache_free(svrcert_key_cache, entry);
 			err = 0;
@@ -350,10 +396,11 @@ static int svrcert_revset_insert_all(struct svrcert_revset *set,
 					     (void **)&entries[i]);
 			break;
 		}
-		entries[(*done)++] = entry;
+		entries[k++] = entry;
 		if (!(i % 512))
 			cond_resched();
 	}
+	*done = k;
 	return err;
 }
 
@@ -366,13 +413,15 @@ static int svrcert_revset_insert_all(struct svrcert_revset *set,
 int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 		       u32 *added)
 {
-	struct svrcert_key **entries;
+	struct svrcert_key **entries = set->tab->batch;
 	u32 done = 0;
 	int err;
 
-	entries = kvmalloc_array(n, sizeof(*entries), GFP_KERNEL);
-	if (!entries)
-		return -ENOMEM;
+	if (!entries || n > SVRCERT_KEYS_PER_ATTR_MAX) {
+		entries = kvmalloc_array(n, sizeof(*entries), GFP_KERNEL);
+		if (!entries)
+			return -ENOMEM;
+	}
 	err = svrcert_revset_room(set, keys, n);
 	if (err)
 		goto out;
@@ -394,7 +443,8 @@ int svrcert_revset_add(struct svrcert_revset *set, const u8 *keys, u32 n,
 	}
 	*added = done;
 out:
-	kvfree(entries);
+	if (entries != set->tab->batch)
+		kvfree(entries);
 	return err;
 }
 
@@ -469,6 +519,8 @@ u64 svrcert_revset_mem(struct svrcert_revset *set)
 		bytes += sizeof(*tbl) + (u64)tbl->size * sizeof(tbl->buckets[0]);
 	}
 	rcu_read_unlock();
+	if (tab->batch)
+		bytes += SVRCERT_KEYS_PER_ATTR_MAX * sizeof(tab->batch[0]);
 	return bytes + sizeof(*set) + sizeof(*tab) +
 	       (u64)tab->nshards * sizeof(tab->shards[0]) +
 	       (u64)svrcert_revset_count(set) * kmem_cache_size(svrcert_key_cache);
