@@ -20,6 +20,16 @@
 #define LOAD_WINDOW 64
 
 /*
+ * Keys per LOAD_CHUNK. The kernel copies a message of this size into a
+ * vmalloc()ed buffer sized for it and its skb_shared_info (320 bytes on
+ * Debian's 6.1 kernel), whose pages are zeroed one by one (init_on_alloc).
+ * 2037 keys make 65 208 bytes of message: 16 pages exactly; the attribute's
+ * maximum, 2040, took a 17th page, about 2 guest instructions per key
+ * (Documentation/performance.md).
+ */
+#define LOAD_CHUNK_KEYS 2037
+
+/*
  * One chunk: the headers from libnl, the keys straight from the caller's
  * array as a second iovec. Copying 64 KiB of keys into a zeroed libnl
  * buffer per chunk cost about 64 instructions per key under TCG, a tenth
@@ -62,9 +72,12 @@ static int send_keys_chunk(struct nl_transact *t, uint8_t cmd,
 	return err;
 }
 
-/* Send KEYS in chunks, at most WINDOW unacknowledged; stop at the first error. */
+/*
+ * Send KEYS in chunks of at most MAX keys, at most WINDOW unacknowledged;
+ * stop at the first error.
+ */
 static int send_chunks(struct svrcert_nl *nl, uint8_t cmd, const svrcert_key_t *keys,
-		       size_t n, int window)
+		       size_t n, size_t max, int window)
 {
 	struct nl_transact t;
 	size_t off = 0;
@@ -72,8 +85,7 @@ static int send_chunks(struct svrcert_nl *nl, uint8_t cmd, const svrcert_key_t *
 
 	nl_transact_init(&t, nl);
 	while (off < n && !err && !t.error) {
-		size_t chunk = n - off < SVRCERT_KEYS_PER_ATTR_MAX ?
-			       n - off : SVRCERT_KEYS_PER_ATTR_MAX;
+		size_t chunk = n - off < max ? n - off : max;
 
 		err = send_keys_chunk(&t, cmd, keys + off, chunk);
 		off += chunk;
@@ -89,12 +101,14 @@ static int send_chunks(struct svrcert_nl *nl, uint8_t cmd, const svrcert_key_t *
 
 int svrcert_nl_keys_add(struct svrcert_nl *nl, const svrcert_key_t *keys, size_t n)
 {
-	return n ? send_chunks(nl, SVRCERT_CMD_ADD_KEYS, keys, n, 1) : 0;
+	return n ? send_chunks(nl, SVRCERT_CMD_ADD_KEYS, keys, n,
+				 SVRCERT_KEYS_PER_ATTR_MAX, 1) : 0;
 }
 
 int svrcert_nl_keys_del(struct svrcert_nl *nl, const svrcert_key_t *keys, size_t n)
 {
-	return n ? send_chunks(nl, SVRCERT_CMD_DEL_KEYS, keys, n, 1) : 0;
+	return n ? send_chunks(nl, SVRCERT_CMD_DEL_KEYS, keys, n,
+				 SVRCERT_KEYS_PER_ATTR_MAX, 1) : 0;
 }
 
 static int simple_cmd(struct svrcert_nl *nl, uint8_t cmd)
@@ -154,7 +168,8 @@ int svrcert_nl_keys_load(struct svrcert_nl *nl, const svrcert_key_t *keys,
 	err = load_begin(nl, n);
 	if (err)
 		return err;	/* nothing staged (-EBUSY: someone else's load) */
-	err = send_chunks(nl, SVRCERT_CMD_LOAD_CHUNK, keys, n, LOAD_WINDOW);
+	err = send_chunks(nl, SVRCERT_CMD_LOAD_CHUNK, keys, n, LOAD_CHUNK_KEYS,
+			  LOAD_WINDOW);
 	if (!err) {
 		msg = nl_request(nl, SVRCERT_CMD_LOAD_COMMIT, 0, 0);
 		err = msg ? nl_transact(nl, msg, parse_key_count, &count) : -ENOMEM;
