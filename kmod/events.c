@@ -17,8 +17,9 @@ static const u8 svrcert_event_type[SVRCERT_SEEN_COUNT] = {
 /*
  * Copy the event into the ring. Only the first packet of a peer in each
  * state gets here (the seen bit), so the lock is never taken per packet.
- * irqsave: the hooks run in softirq, the KUnit suites with BHs off, and
- * neither should have to know about the other.
+ * irqsave: the hooks run in softirq or, for a locally sent packet, in
+ * process context, the KUnit suites with BHs off, and none should have to
+ * know about the others.
  */
 static void svrcert_events_queue(struct svrcert_events *ev,
 				 const struct svrcert_peer *peer,

@@ -61,9 +61,9 @@ void __svrcert_events_note(struct svrcert_net *sn, struct svrcert_peer *peer,
 			   time64_t now);
 
 /*
- * Data path, under RCU with BHs off: note the verdict of one packet from
- * @peer. Inline so that the common packet (accepted, ok or validation
- * off) costs one compare, not a call.
+ * Data path, under RCU (context: see svrcert_stats_packet()): note the
+ * verdict of one packet from @peer. Inline so that the common packet
+ * (accepted, ok or validation off) costs one compare, not a call.
  */
 static inline void svrcert_events_note(struct svrcert_net *sn,
 				       struct svrcert_peer *peer,

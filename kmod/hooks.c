@@ -112,24 +112,32 @@ static bool svrcert_esp_covers(const struct svrcert_peer *peer,
 	return false;
 }
 
-/* svrcert_unprotected() for a packet from @src, its network header at hand. */
-static bool svrcert_skb_unprotected(const struct svrcert_peer *peer,
-				    const struct sk_buff *skb,
-				    const struct in6_addr *src)
+/*
+ * svrcert_unprotected() for a packet received from @peer, its network
+ * header at hand; its source is the address the hook judged. Out of line:
+ * only the packets of peers that require ESP come here, and inline its
+ * locals would cost every packet a stack canary.
+ */
+static noinline bool svrcert_skb_unprotected(const struct svrcert_peer *peer,
+					     const struct sk_buff *skb)
 {
+	struct in6_addr src4;
 	__be16 frag_off = 0;
 	u8 nexthdr, _nh;
 	const u8 *nh;
 	int thoff;
 
-	if (!svrcert_esp_covers(peer, src))
-		return false;
 	if (ip_hdr(skb)->version == 4) {
+		ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr, &src4);
+		if (!svrcert_esp_covers(peer, &src4))
+			return false;
 		thoff = ntohs(ip_hdr(skb)->frag_off) & IP_OFFSET ? -1 :
 			ip_hdrlen(skb);
 		return svrcert_unprotected(peer, skb, ip_hdr(skb)->protocol,
 					   thoff);
 	}
+	if (!svrcert_esp_covers(peer, &ipv6_hdr(skb)->saddr))
+		return false;
 	nexthdr = ipv6_hdr(skb)->nexthdr;
 	thoff = ipv6_skip_exthdr(skb, sizeof(struct ipv6hdr), &nexthdr,
 				 &frag_off);
@@ -147,12 +155,15 @@ static bool svrcert_skb_unprotected(const struct svrcert_peer *peer,
 	return svrcert_unprotected(peer, skb, nexthdr, thoff);
 }
 
-enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
-				   const struct svrcert_policy *pol,
-				   const struct sk_buff *skb,
-				   const struct in6_addr *addr,
-				   enum svrcert_dir dir,
-				   enum svrcert_reason *reason)
+/*
+ * svrcert_judge(), inline into each hook (@dir a constant there) with the
+ * peer lookup and the verdict: as calls, with their register saves and
+ * stack canaries, they were a good part of the hook's cost.
+ */
+static __always_inline enum svrcert_verdict
+svrcert_judge_inline(struct svrcert_net *sn, const struct svrcert_policy *pol,
+		     const struct sk_buff *skb, const struct in6_addr *addr,
+		     enum svrcert_dir dir, enum svrcert_reason *reason)
 {
 	struct svrcert_peer *peer;
 	enum svrcert_verdict verdict;
@@ -169,9 +180,10 @@ enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 	now = ktime_get_real_seconds();
 	/* Only received packets: xfrm protects sent ones after this hook. */
 	unprotected = dir == SVRCERT_DIR_RX && peer->esp_required &&
-		      svrcert_skb_unprotected(peer, skb, addr);
-	verdict = svrcert_verdict(&peer->cert, rcu_dereference(sn->revset),
-				  now, pol, unprotected, reason);
+		      svrcert_skb_unprotected(peer, skb);
+	verdict = svrcert_verdict_inline(&peer->cert,
+					 rcu_dereference(sn->revset), now, pol,
+					 unprotected, reason);
 	dropped = verdict == SVRCERT_VERDICT_DROP;
 	svrcert_stats_packet(sn->stats.pcpu, dir, dropped, *reason);
 	svrcert_peer_count(peer, dir, dropped);
@@ -179,9 +191,20 @@ enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 	return verdict;
 }
 
-static bool svrcert_port_in_window(const struct svrcert_policy *pol,
-				   const struct sk_buff *skb, u8 proto,
-				   int thoff)
+enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
+				   const struct svrcert_policy *pol,
+				   const struct sk_buff *skb,
+				   const struct in6_addr *addr,
+				   enum svrcert_dir dir,
+				   enum svrcert_reason *reason)
+{
+	return svrcert_judge_inline(sn, pol, skb, addr, dir, reason);
+}
+
+/* Out of line: its locals would cost every packet a stack canary. */
+static noinline bool
+svrcert_port_in_window(const struct svrcert_policy *pol,
+		       const struct sk_buff *skb, u8 proto, int thoff)
 {
 	__be16 _ports[2];
 	const __be16 *ports;
@@ -203,7 +226,7 @@ static bool svrcert_port_in_window(const struct svrcert_policy *pol,
  * sent. The window is on the destination port either way (the port the
  * packet is for). Inline into each hook, so @dir is a constant there.
  */
-static __always_inline unsigned int
+static inline unsigned int
 svrcert_hook4(struct svrcert_net *sn, struct sk_buff *skb, enum svrcert_dir dir)
 {
 	const struct iphdr *iph = ip_hdr(skb);
@@ -218,21 +241,20 @@ svrcert_hook4(struct svrcert_net *sn, struct sk_buff *skb, enum svrcert_dir dir)
 		return NF_ACCEPT;
 	ipv6_addr_set_v4mapped(dir == SVRCERT_DIR_RX ? iph->saddr : iph->daddr,
 			       &addr);
-	if (svrcert_judge(sn, pol, skb, &addr, dir, &reason) ==
+	if (svrcert_judge_inline(sn, pol, skb, &addr, dir, &reason) ==
 	    SVRCERT_VERDICT_DROP)
 		return NF_DROP;
 	return NF_ACCEPT;
 }
 
-static bool svrcert_ipv6_outside_window(const struct svrcert_policy *pol,
-					const struct sk_buff *skb)
+/* Out of line, as svrcert_port_in_window(). */
+static noinline bool svrcert_ipv6_outside_window(const struct svrcert_policy *pol,
+						 const struct sk_buff *skb)
 {
 	u8 nexthdr = ipv6_hdr(skb)->nexthdr;
 	__be16 frag_off = 0;
 	int thoff;
 
-	if (svrcert_policy_all_ports(pol))
-		return false;
 	thoff = ipv6_skip_exthdr(skb, sizeof(struct ipv6hdr), &nexthdr,
 				 &frag_off);
 	if (thoff < 0 || (frag_off & htons(IP6_OFFSET)))
@@ -240,7 +262,7 @@ static bool svrcert_ipv6_outside_window(const struct svrcert_policy *pol,
 	return !svrcert_port_in_window(pol, skb, nexthdr, thoff);
 }
 
-static __always_inline unsigned int
+static inline unsigned int
 svrcert_hook6(struct svrcert_net *sn, struct sk_buff *skb, enum svrcert_dir dir)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
@@ -248,52 +270,65 @@ svrcert_hook6(struct svrcert_net *sn, struct sk_buff *skb, enum svrcert_dir dir)
 	enum svrcert_reason reason;
 
 	pol = rcu_dereference(sn->policy);
-	if (svrcert_ipv6_outside_window(pol, skb))
+	if (!svrcert_policy_all_ports(pol) &&
+	    svrcert_ipv6_outside_window(pol, skb))
 		return NF_ACCEPT;
-	if (svrcert_judge(sn, pol, skb, dir == SVRCERT_DIR_RX ? &ip6h->saddr :
-								&ip6h->daddr,
-			  dir, &reason) == SVRCERT_VERDICT_DROP)
+	if (svrcert_judge_inline(sn, pol, skb,
+				 dir == SVRCERT_DIR_RX ? &ip6h->saddr :
+							 &ip6h->daddr,
+				 dir, &reason) == SVRCERT_VERDICT_DROP)
 		return NF_DROP;
 	return NF_ACCEPT;
 }
 
-/* Received: PRE_ROUTING always runs in softirq, BHs are off. */
-static unsigned int svrcert_hook_ipv4_in(void *priv, struct sk_buff *skb,
-					 const struct nf_hook_state *state)
+/*
+ * The four hooks are flattened: every inline function under them is
+ * expanded in place, the peer table's rhashtable lookup with its hash and
+ * compare included (left to itself the compiler makes that one call per
+ * packet, with the v4-mapped key on the stack and a stack canary).
+ *
+ * Received: PRE_ROUTING always runs in softirq, BHs are off.
+ */
+static __flatten unsigned int
+svrcert_hook_ipv4_in(void *priv, struct sk_buff *skb,
+		     const struct nf_hook_state *state)
 {
 	return svrcert_hook4(priv, skb, SVRCERT_DIR_RX);
 }
 
-static unsigned int svrcert_hook_ipv6_in(void *priv, struct sk_buff *skb,
-					 const struct nf_hook_state *state)
+static __flatten unsigned int
+svrcert_hook_ipv6_in(void *priv, struct sk_buff *skb,
+		     const struct nf_hook_state *state)
 {
 	return svrcert_hook6(priv, skb, SVRCERT_DIR_RX);
 }
 
 /*
  * Sent: a forwarded packet comes in softirq, but a locally sent one in
- * process context, preemptible under preemptible RCU. The per-CPU
- * counters need BHs off (as nft_counter and ip_tables do there).
+ * process context, preemptible under preemptible RCU: the per-CPU
+ * counters need the task kept on its CPU (svrcert_count_begin()).
  */
-static unsigned int svrcert_hook_ipv4_out(void *priv, struct sk_buff *skb,
-					  const struct nf_hook_state *state)
+static __flatten unsigned int
+svrcert_hook_ipv4_out(void *priv, struct sk_buff *skb,
+		      const struct nf_hook_state *state)
 {
 	unsigned int verdict;
 
-	local_bh_disable();
+	svrcert_count_begin();
 	verdict = svrcert_hook4(priv, skb, SVRCERT_DIR_TX);
-	local_bh_enable();
+	svrcert_count_end();
 	return verdict;
 }
 
-static unsigned int svrcert_hook_ipv6_out(void *priv, struct sk_buff *skb,
-					  const struct nf_hook_state *state)
+static __flatten unsigned int
+svrcert_hook_ipv6_out(void *priv, struct sk_buff *skb,
+		      const struct nf_hook_state *state)
 {
 	unsigned int verdict;
 
-	local_bh_disable();
+	svrcert_count_begin();
 	verdict = svrcert_hook6(priv, skb, SVRCERT_DIR_TX);
-	local_bh_enable();
+	svrcert_count_end();
 	return verdict;
 }
 

@@ -35,7 +35,7 @@ void svrcert_hooks_unregister(struct svrcert_net *sn);
 /*
  * Judge one packet @skb from (@dir RX) or to (TX) @addr (v4-mapped for
  * IPv4) and count it. @skb is looked at only when received from a peer
- * that requires ESP. RCU, BHs off.
+ * that requires ESP. RCU; BHs off or see svrcert_count_begin().
  */
 enum svrcert_verdict svrcert_judge(struct svrcert_net *sn,
 				   const struct svrcert_policy *pol,

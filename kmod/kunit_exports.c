@@ -53,7 +53,6 @@ EXPORT_SYMBOL_GPL(svrcert_peers_init);
 EXPORT_SYMBOL_GPL(svrcert_peers_exit);
 EXPORT_SYMBOL_GPL(svrcert_peer_alloc);
 EXPORT_SYMBOL_GPL(svrcert_peer_find);
-EXPORT_SYMBOL_GPL(svrcert_peer_lookup);
 EXPORT_SYMBOL_GPL(svrcert_peer_publish);
 EXPORT_SYMBOL_GPL(svrcert_peer_counters_read);
 EXPORT_SYMBOL_GPL(svrcert_peer_next);

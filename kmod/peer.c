@@ -15,41 +15,6 @@
 
 #include "peer.h"
 
-struct svrcert_addr {
-	struct rhash_head node;
-	struct in6_addr addr;
-	struct svrcert_peer __rcu *peer;
-	struct rcu_head rcu;
-};
-
-/*
- * Every packet in the port window looks its source up here, peer or not:
- * the IPv6 socket-table hash (three words through jhash's final mix) and
- * an inline 16-byte compare, instead of jhash2 over four words and an
- * out-of-line memcmp().
- */
-static u32 svrcert_addr_hash(const void *data, u32 len, u32 seed)
-{
-	return __ipv6_addr_jhash(data, seed);
-}
-
-static int svrcert_addr_cmp(struct rhashtable_compare_arg *arg,
-			    const void *obj)
-{
-	const struct svrcert_addr *a = obj;
-
-	return !ipv6_addr_equal(&a->addr, arg->key);
-}
-
-static const struct rhashtable_params svrcert_addr_params = {
-	.head_offset = offsetof(struct svrcert_addr, node),
-	.key_offset = offsetof(struct svrcert_addr, addr),
-	.key_len = sizeof(struct in6_addr),
-	.hashfn = svrcert_addr_hash,
-	.obj_cmpfn = svrcert_addr_cmp,
-	.automatic_shrinking = true,
-};
-
 /*
  * Names are looked up by every peer command: a hash, not a list walk, so
  * loading n peers costs O(n). Keys are the NUL-terminated names.
@@ -144,16 +109,6 @@ struct svrcert_peer *svrcert_peer_next(struct svrcert_peers *peers,
 	if (peer)
 		(*cursor)++;
 	return peer;
-}
-
-/* Caller holds rcu_read_lock(). */
-struct svrcert_peer *svrcert_peer_lookup(struct svrcert_peers *peers,
-					 const struct in6_addr *addr)
-{
-	struct svrcert_addr *a;
-
-	a = rhashtable_lookup(&peers->addrs, addr, svrcert_addr_params);
-	return a ? rcu_dereference(a->peer) : NULL;
 }
 
 static struct svrcert_addr *svrcert_addr_get(struct svrcert_peers *peers,

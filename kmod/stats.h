@@ -78,11 +78,39 @@ void svrcert_stats_read(struct svrcert_stats *stats,
 void svrcert_stats_reset(struct svrcert_stats *stats);
 
 /*
- * Data path only: softirq, or process context with BHs off (the outbound
- * hook disables them for locally sent packets; the KUnit suites). Either
- * way this CPU's counters cannot be entered twice at once and the task
- * cannot migrate, so this_cpu_ptr() without a preempt_disable() of its
- * own (CONFIG_DEBUG_PREEMPT checks it).
+ * Around the data path's work in process context, where a locally sent
+ * packet reaches the outbound hooks (preemptible under preemptible RCU).
+ * On 64-bit a counter is a local64_t: its increment is one instruction,
+ * which an interrupt or a softirq on this CPU cannot split, so staying on
+ * this CPU is all the counters need and preemption off does it, for a
+ * fraction of what local_bh_disable() and local_bh_enable() cost. On
+ * 32-bit an update is a seqcount write section, which a softirq's update
+ * must not nest into: BHs off.
+ */
+static inline void svrcert_count_begin(void)
+{
+#if BITS_PER_LONG == 64
+	preempt_disable();
+#else
+	local_bh_disable();
+#endif
+}
+
+static inline void svrcert_count_end(void)
+{
+#if BITS_PER_LONG == 64
+	preempt_enable();
+#else
+	local_bh_enable();
+#endif
+}
+
+/*
+ * Data path only: softirq, or process context between
+ * svrcert_count_begin() and _end() (the outbound hooks, for locally sent
+ * packets), or with BHs off (the KUnit suites). Either way the task cannot
+ * migrate, so this_cpu_ptr() without a preempt_disable() of its own
+ * (CONFIG_DEBUG_PREEMPT checks it).
  */
 static inline void svrcert_stats_packet(struct svrcert_pcpu_stats __percpu *stats,
 					enum svrcert_dir dir, bool dropped,

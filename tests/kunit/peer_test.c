@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the peer table under a concurrent reader.
+ * KUnit: the peer table under a concurrent reader, and its address hash.
  *
  * A kthread plays the data path: under rcu_read_lock() with BHs off it
  * looks the peer's addresses up and counts a packet into whatever record
@@ -13,6 +13,7 @@
  * once after a failed insert is a use-after-free KASAN reports.
  */
 #include <kunit/test.h>
+#include <linux/bitmap.h>
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/slab.h>
@@ -271,10 +272,115 @@ static void peer_cursor_survives_changes(struct kunit *test)
 	rcu_barrier();
 }
 
+#define MIXED_PEERS	4096
+
+/* Peer m<i>'s address: 10.200.x.y (v4-mapped) for even i, fd00::i for odd. */
+static void mixed_addr(u32 i, struct in6_addr *a)
+{
+	if (i % 2)
+		ipv6_addr_set(a, htonl(0xfd000000), 0, 0, htonl(i));
+	else
+		ipv6_addr_set_v4mapped(htonl(0x0ac80000 + i), a);
+}
+
+/* Share of @n buckets that @n hashes fill, in percent. */
+static u32 filled_pct(struct kunit *test, const struct in6_addr *addrs,
+		      u32 n, u32 seed)
+{
+	unsigned long *used = kunit_kzalloc(test, BITS_TO_LONGS(n) *
+					    sizeof(long), GFP_KERNEL);
+	u32 i;
+
+	if (!used)
+		return 0;
+	for (i = 0; i < n; i++)
+		__set_bit(svrcert_addr_hash(&addrs[i], sizeof(addrs[i]), seed) &
+			  (n - 1), used);
+	return bitmap_weight(used, n) * 100 / n;
+}
+
+/*
+ * The address table with IPv4 (v4-mapped, hashed by one word) and IPv6
+ * peers through its resizes: each found as itself, look-alikes not (the
+ * same 32 bits IPv4-compatible, NAT64, or v4-mapped without the prefix).
+ * The hash spreads runs of addresses that differ in low bits only or in
+ * high bits only over the buckets as a random function would (a table of
+ * n filled with n random keys has ~63 % of its buckets used; an address
+ * taken as its own hash fills 1 bucket with the second run), and depends
+ * on the table's seed.
+ */
+static void peer_addr_hash_mixed(struct kunit *test)
+{
+	struct svrcert_peers *peers = kunit_kzalloc(test, sizeof(*peers),
+						    GFP_KERNEL);
+	struct in6_addr *run = kunit_kcalloc(test, MIXED_PEERS, sizeof(*run),
+					     GFP_KERNEL);
+	struct svrcert_peer *peer, *found;
+	struct in6_addr a, b;
+	u32 i, same = 0, pct;
+	__be32 v4;
+
+	KUNIT_ASSERT_NOT_NULL(test, peers);
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	KUNIT_ASSERT_EQ(test, svrcert_peers_init(peers), 0);
+	for (i = 0; i < MIXED_PEERS && test->status == KUNIT_SUCCESS; i++) {
+		peer = svrcert_peer_alloc();
+		KUNIT_ASSERT_NOT_NULL(test, peer);
+		snprintf(peer->name, sizeof(peer->name), "m%u", i);
+		mixed_addr(i, &peer->addrs[0]);
+		peer->naddrs = 1;
+		KUNIT_EXPECT_EQ(test, svrcert_peer_publish(peers, peer, NULL,
+							   U32_MAX, NULL), 0);
+	}
+	rcu_read_lock();
+	for (i = 0; i < MIXED_PEERS; i++) {
+		mixed_addr(i, &a);
+		found = svrcert_peer_lookup(peers, &a);
+		KUNIT_EXPECT_TRUE_MSG(test, found &&
+				      ipv6_addr_equal(&found->addrs[0], &a),
+				      "peer m%u", i);
+		v4 = a.s6_addr32[3];
+		ipv6_addr_set(&b, 0, 0, 0, v4);
+		KUNIT_EXPECT_NULL(test, svrcert_peer_lookup(peers, &b));
+		ipv6_addr_set(&b, htonl(0x0064ff9b), 0, 0, v4);
+		KUNIT_EXPECT_NULL(test, svrcert_peer_lookup(peers, &b));
+		ipv6_addr_set(&b, 0, 0, htonl(0xfffe), v4);
+		KUNIT_EXPECT_NULL(test, svrcert_peer_lookup(peers, &b));
+	}
+	rcu_read_unlock();
+	svrcert_peers_exit(peers);
+	rcu_barrier();
+
+	for (i = 0; i < MIXED_PEERS; i++)	/* 10.20.0.1 ... */
+		ipv6_addr_set_v4mapped(htonl(0x0a140001 + i), &run[i]);
+	pct = filled_pct(test, run, MIXED_PEERS, 1);
+	KUNIT_EXPECT_GE_MSG(test, pct, 58U, "IPv4, low bits");
+	for (i = 0; i < MIXED_PEERS; i++)	/* (i / 64).(i % 64).0.1 */
+		ipv6_addr_set_v4mapped(htonl(((i / 64) << 24) |
+					     ((i % 64) << 16) | 1), &run[i]);
+	pct = filled_pct(test, run, MIXED_PEERS, 1);
+	KUNIT_EXPECT_GE_MSG(test, pct, 58U, "IPv4, high bits");
+	for (i = 0; i < MIXED_PEERS; i++)	/* fd30::1 ... */
+		ipv6_addr_set(&run[i], htonl(0xfd300000), 0, 0, htonl(i + 1));
+	pct = filled_pct(test, run, MIXED_PEERS, 1);
+	KUNIT_EXPECT_GE_MSG(test, pct, 58U, "IPv6, low bits");
+	for (i = 0; i < MIXED_PEERS; i++)	/* fd30:i::1 */
+		ipv6_addr_set(&run[i], htonl(0xfd300000 | i), 0, 0, htonl(1));
+	pct = filled_pct(test, run, MIXED_PEERS, 1);
+	KUNIT_EXPECT_GE_MSG(test, pct, 58U, "IPv6, high bits");
+	for (i = 0; i < MIXED_PEERS; i++) {
+		mixed_addr(i, &a);
+		same += svrcert_addr_hash(&a, sizeof(a), 1) ==
+			svrcert_addr_hash(&a, sizeof(a), 2);
+	}
+	KUNIT_EXPECT_LE(test, same, 8U);
+}
+
 static struct kunit_case peer_test_cases[] = {
 	KUNIT_CASE(peer_replace_under_reader),
 	KUNIT_CASE(peer_load_is_linear),
 	KUNIT_CASE(peer_cursor_survives_changes),
+	KUNIT_CASE(peer_addr_hash_mixed),
 	{}
 };
 
