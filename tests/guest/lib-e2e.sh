@@ -35,6 +35,13 @@
 #   e2e_recv_start N / e2e_recv_stop   count UDP arriving at router N
 #   e2e_send FROM TO ARGS... udpsend from router FROM to router TO, prints sent
 #   e2e_snap N FILE          `show stats -j` of router N
+#   e2e_await SECS N ERE CMD...  wait_for SECS CMD, CMD tried when router
+#                            N's daemon logs a line matching ERE (or every
+#                            10 s): no program per poll in between
+#   e2e_listening PID PORT   PID's namespace listens on TCP PORT (bash)
+#   e2e_fingerprint CERT / e2e_not_after CERT / e2e_revkey CERT
+#                            SHA-256 of the DER / notAfter (epoch) / the
+#                            revocation key (pki_revkey's), one openssl each
 #   e2e_section TITLE        a step heading (demo: a banner)
 #   e2e_show N ARGS...       demo: print `svrcertctl ARGS` of router N
 #   e2e_say TEXT             demo: a line of narration
@@ -57,7 +64,18 @@ E2E=
 PKI=
 E2E_RECV_PID=
 E2E_RECV_OUT=
-E2E_T0=$(date +%s)
+E2E_T0=$EPOCHSECONDS
+
+# SVRCERT_E2E_TRACE=1: each command the test runs, with the time it began,
+# into $SVRCERT_OUT/e2e-trace/TEST.log (bash xtrace; "C" lists the call
+# sites, the test's own line last but one), to see where the time goes.
+if [ "${SVRCERT_E2E_TRACE:-0}" = 1 ] && [ -d "${SVRCERT_OUT:-}" ]; then
+	mkdir -p "$SVRCERT_OUT/e2e-trace"
+	exec {E2E_TRACE_FD}>"$SVRCERT_OUT/e2e-trace/${0##*/}.log"
+	BASH_XTRACEFD=$E2E_TRACE_FD
+	PS4='+${EPOCHREALTIME} L${LINENO} C${BASH_LINENO[*]} '
+	set -x
+fi
 
 e2e_addr() { echo "10.80.$1.1"; }
 e2e_addr6() { echo "fd80:$1::1"; }
@@ -70,7 +88,7 @@ e2e_say() {
 
 e2e_section() {
 	klog_marker "${0##*/}: $1"	# progress on the guest console, live
-	local t="t+$(( $(date +%s) - E2E_T0 ))s"
+	local t="t+$((EPOCHSECONDS - E2E_T0))s"
 	if [ "$E2E_DEMO" = 1 ]; then
 		printf '\n==== %s ==== (%s)\n' "$1" "$t"
 	else
@@ -91,12 +109,12 @@ e2e_show() {
 rctl() {
 	local n=$1 d
 	shift
-	d=$(e2e_dir "$n")
+	d=$E2E/r$n	# e2e_dir, without a fork for $(...)
 	(
 		export SVRCERT_CONFIG="$d/svrcert.conf" SVRCERT_STATE_DIR="$d/state" \
 			SVRCERT_CONTROL_SOCKET="$d/ctl.sock"
 		# -n, not ip netns exec: one program start instead of two
-		exec "$SVRCERTCTL" -n "$(e2e_ns "$n")" "$@"
+		exec "$SVRCERTCTL" -n "$E2E_NS-r$n" "$@"
 	)
 }
 
@@ -106,31 +124,43 @@ rctl() {
 # debug kernel every process start costs about a second, and this was 60 of
 # them. Fixed MACs (02:80:0:0:N:01 router, :fe its switch port) let both
 # sides' static neighbours be written without reading the other side first.
+# The namespaces are made as lib.sh's ns_create makes them (quiet IPv6: no
+# DAD, no RS, no RA; lo up; removed at exit), but in one ip -batch with a
+# sysctl each (ns_create starts three programs per namespace), and lo goes
+# up in each namespace's own batch. No $(...) for names: a fork apiece.
 e2e_net_up() {
-	local sw=$E2E_NS-sw n ns rmac smac
-	ns_create "$sw" || return 1
-	ip netns exec "$sw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
-	for n in 1 2 3; do ns_create "$(e2e_ns "$n")" || return 1; done
+	local sw=$E2E_NS-sw n ns rmac smac k q= b=
+	for k in accept_dad dad_transmits router_solicitations accept_ra; do
+		q+=" net.ipv6.conf.all.$k=0 net.ipv6.conf.default.$k=0"
+	done
+	LIB_NETNS+=("$sw" "$E2E_NS-r1" "$E2E_NS-r2" "$E2E_NS-r3")
+	for ns in "$sw" "$E2E_NS-r1" "$E2E_NS-r2" "$E2E_NS-r3"; do
+		b+="netns add $ns"$'\n'
+	done
+	b+="netns exec $sw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1$q"$'\n'
+	for n in 1 2 3; do b+="netns exec $E2E_NS-r$n sysctl -qw$q"$'\n'; done
+	ip -batch - <<<"$b" >/dev/null || return 1
+	b="link set lo up"$'\n'"addr add $E2E_CRL_ADDR/32 dev lo"$'\n'
 	for n in 1 2 3; do
 		rmac=02:80:00:00:0$n:01 smac=02:80:00:00:0$n:fe
-		cat <<-EOF
-		link add p$n address $smac type veth peer name eth0 address $rmac netns $(e2e_ns "$n")
-		link set p$n addrgenmode none
-		addr add 10.80.$n.254/24 dev p$n
-		addr add fd80:$n::fe/64 dev p$n nodad
-		link set p$n up
-		neigh replace $(e2e_addr "$n") lladdr $rmac dev p$n nud permanent
-		neigh replace $(e2e_addr6 "$n") lladdr $rmac dev p$n nud permanent
-		EOF
-	done | ip -n "$sw" -batch - || return 1
-	ip -n "$sw" addr add "$E2E_CRL_ADDR/32" dev lo || return 1
+		b+="link add p$n address $smac type veth peer name eth0 address $rmac netns $E2E_NS-r$n
+link set p$n addrgenmode none
+addr add 10.80.$n.254/24 dev p$n
+addr add fd80:$n::fe/64 dev p$n nodad
+link set p$n up
+neigh replace 10.80.$n.1 lladdr $rmac dev p$n nud permanent
+neigh replace fd80:$n::1 lladdr $rmac dev p$n nud permanent
+"
+	done
+	ip -n "$sw" -batch - <<<"$b" || return 1
 	for n in 1 2 3; do
-		ns=$(e2e_ns "$n") smac=02:80:00:00:0$n:fe
+		ns=$E2E_NS-r$n smac=02:80:00:00:0$n:fe
 		# Static neighbours: no ARP/ND, nothing judged but what we send.
 		ip -n "$ns" -batch - <<-EOF || return 1
+		link set lo up
 		link set eth0 addrgenmode none
-		addr add $(e2e_addr "$n")/24 dev eth0
-		addr add $(e2e_addr6 "$n")/64 dev eth0 nodad
+		addr add 10.80.$n.1/24 dev eth0
+		addr add fd80:$n::1/64 dev eth0 nodad
 		link set eth0 up
 		route add default via 10.80.$n.254
 		route add ::/0 via fd80:$n::fe
@@ -148,7 +178,13 @@ e2e_net_up() {
 e2e_ca_init() {
 	PKI=$E2E/pki
 	if [ -n "${SVRCERT_E2E_PKI:-}" ]; then
-		cp -a "$SVRCERT_E2E_PKI" "$PKI" || return 1
+		# what the e2e tests use (the intermediate CA, its database and CRL,
+		# the bundle, r1-r3), not all 165 files over 9p
+		mkdir -p "$PKI/ca-int/newcerts" &&
+		cp -a "$SVRCERT_E2E_PKI"/{ca.cnf,bundle.pem,int.pem,int.key,int.crl.pem,int.crl.der} \
+			"$SVRCERT_E2E_PKI"/r[123].{key,pem} "$PKI/" &&
+		cp -a "$SVRCERT_E2E_PKI"/ca-int/{index.txt,index.txt.attr,serial,crlnumber} \
+			"$PKI/ca-int/" || return 1
 	else
 		PKI_CRL_URL=$E2E_CRL_URL "$SVRCERT_TOP/tests/pki/mkpki.sh" "$PKI" \
 			>"$E2E/mkpki.log" 2>&1 || return 1
@@ -161,7 +197,7 @@ e2e_ca_init() {
 # sees half a file; mtime moves on, so a conditional GET sees the change).
 e2e_crl_publish() {
 	cp "$PKI/int.crl.der" "$E2E/www/.int.crl.tmp" &&
-	touch -d "@$(( $(date +%s) + 1 ))" "$E2E/www/.int.crl.tmp" &&
+	touch -d "@$((EPOCHSECONDS + 1))" "$E2E/www/.int.crl.tmp" &&
 	mv "$E2E/www/.int.crl.tmp" "$E2E/www/int.crl"
 }
 
@@ -171,21 +207,30 @@ e2e_crl_server_start() {
 		>"$E2E/crl-server.log" 2>&1 &
 	E2E_CRL_PID=$!
 	on_exit "kill $E2E_CRL_PID 2>/dev/null"
-	# Each try starts two pythons: seconds apiece on a loaded debug guest
-	# (20 s was once not enough there); a server that answers ends it.
-	wait_for 90 ip netns exec "$(e2e_ns 1)" "$E2E_PY" -c \
-		"import urllib.request as u; u.urlopen('$E2E_CRL_URL', timeout=2).read()"
+	# A python with urllib per try cost seconds on a loaded debug guest
+	# (20 s was once not enough there): first, in bash, until the server
+	# listens; then a GET from R1's namespace by bash (a fraction of a
+	# python's start) that must be answered 200.
+	wait_for 90 e2e_listening "$E2E_CRL_PID" 8080
+	wait_for 90 ip netns exec "$(e2e_ns 1)" bash -c '
+		exec 3<>"/dev/tcp/$1/8080" || exit 1
+		printf "GET /%s HTTP/1.0\r\nHost: %s\r\n\r\n" "${2##*/}" "$1" >&3
+		read -r -t 5 l <&3 && [[ $l == "HTTP/"*" 200 "* ]]' _ "$E2E_CRL_ADDR" "$E2E_CRL_URL"
 }
 
 # e2e_issue CSR OUT START END: the intermediate CA issues a leaf valid from
 # START to END (epoch seconds). mkpki.sh sign counts in days; the expiry
 # steps need seconds, so this asks the same CA (its ca.cnf and database).
+# One program: the dates come from bash's printf, not date(1) (a program
+# start is seconds on the debug kernel).
 e2e_issue() {
+	local start end
+	TZ=UTC0 printf -v start '%(%Y%m%d%H%M%S)TZ' "$3"
+	TZ=UTC0 printf -v end '%(%Y%m%d%H%M%S)TZ' "$4"
 	PKI_CA_DIR="$PKI/ca-int" PKI_CRL_URL=$E2E_CRL_URL openssl ca -batch -notext \
 		-config "$PKI/ca.cnf" -cert "$PKI/int.pem" -keyfile "$PKI/int.key" \
 		-in "$1" -out "$2" -extensions leaf \
-		-startdate "$(date -u -d "@$3" +%Y%m%d%H%M%SZ)" \
-		-enddate "$(date -u -d "@$4" +%Y%m%d%H%M%SZ)" >"$2.log" 2>&1
+		-startdate "$start" -enddate "$end" >"$2.log" 2>&1
 }
 
 # ---- routers -----------------------------------------------------------------
@@ -256,13 +301,21 @@ e2e_tpm_start() {
 		--log "file=$d/swtpm.log" &
 	eval "E2E_TPM_PID_$n=$!"
 	on_exit "kill $! 2>/dev/null"
-	wait_for 20 ip netns exec "$(e2e_ns "$n")" bash -c 'exec 3<>/dev/tcp/127.0.0.1/2321'
+	# the router's namespace (ip netns exec became swtpm) has it listening:
+	# read in bash, where a connection from that namespace took two
+	# program starts per try. 60 s: on a debug guest beside a load of 25
+	# the background start alone took 15 s, and 20 s ran out.
+	wait_for 60 e2e_listening "$!" 2321
 }
 
 # e2e_provision N [DAYS | +SECS] [NAME]: the seed's four steps. The key is
 # made once per router (a new certificate reuses it, as an operator would).
+# Sets E2E_LAST_CERT and E2E_LAST_NOTAFTER (epoch seconds, as issued).
+# The CA signs with e2e_issue for both kinds of lifetime: the validity
+# mkpki.sh sign gives (from an hour ago to DAYS from now) in one openssl
+# run, where mkpki.sh costs a bash and two date runs more.
 e2e_provision() {
-	local n=$1 life=${2:-365} name=${3:-r$1} d now out secs
+	local n=$1 life=${2:-365} name=${3:-r$1} d out start end
 	d=$(e2e_dir "$n")
 	if [ ! -f "$d/state/key.pem" ]; then
 		rctl "$n" key generate >"$d/keygen.log" 2>&1 || { cat "$d/keygen.log"; return 1; }
@@ -272,19 +325,12 @@ e2e_provision() {
 	E2E_CERT_N=$((${E2E_CERT_N:-0} + 1))
 	out=$d/cert-$E2E_CERT_N.pem
 	case $life in
-	+*)
-		now=$(date +%s)
-		secs=${life#+}
-		e2e_issue "$d/req.csr" "$out" $((now - 60)) $((now + secs)) ||
-			{ cat "$out.log"; return 1; }
-		;;
-	*)
-		PKI_CRL_URL=$E2E_CRL_URL "$SVRCERT_TOP/tests/pki/mkpki.sh" sign "$PKI" \
-			"$d/req.csr" "$out" "$life" >"$out.log" 2>&1 || { cat "$out.log"; return 1; }
-		;;
+	+*) start=$((EPOCHSECONDS - 60)) end=$((EPOCHSECONDS + ${life#+})) ;;
+	*) start=$((EPOCHSECONDS - 3600)) end=$((EPOCHSECONDS + life * 86400)) ;;
 	esac
+	e2e_issue "$d/req.csr" "$out" "$start" "$end" || { cat "$out.log"; return 1; }
 	# shellcheck disable=SC2034 # for the caller: the certificate just issued
-	E2E_LAST_CERT=$out
+	E2E_LAST_CERT=$out E2E_LAST_NOTAFTER=$end
 	rctl "$n" import "$out" --identity "$name" >"$d/import.log" 2>&1 ||
 		{ cat "$d/import.log"; return 1; }
 }
@@ -298,6 +344,10 @@ e2e_daemon_start() {
 	pid=$!
 	eval "E2E_DAEMON_PID_$n=$pid"
 	on_exit "kill $pid 2>/dev/null"
+	# Its control socket first, in bash (a stopped daemon removes it): a
+	# svrcertctl per try costs seconds on the debug kernel, and the CPU
+	# the starting daemon needs. Then the daemon must answer.
+	wait_for 30 test -S "$d/ctl.sock"
 	wait_for 30 rctl "$n" daemon status
 }
 
@@ -312,9 +362,11 @@ e2e_daemon_stop() {
 }
 
 # e2e_daemon_cmd N COMMAND: send {"command": COMMAND} and print the reply
-# line; status 1 if there is no reply or it says "ok": false.
+# line; status 1 if there is no reply or it says "ok": false. The socket
+# is a path, the same from every network namespace: no ip netns exec, and
+# python without site (-S): program starts cost seconds on the debug kernel.
 e2e_daemon_cmd() {
-	ip netns exec "$(e2e_ns "$1")" "$E2E_PY" - "$(e2e_dir "$1")/ctl.sock" "$2" <<'EOF'
+	"$E2E_PY" -S - "$(e2e_dir "$1")/ctl.sock" "$2" <<'EOF'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(20)
@@ -342,10 +394,15 @@ e2e_peer_json() {
 # PEER in STATE (and, with KEY, both hold the certificate of fingerprint
 # KEY). `show peers NAME -j` carries the kernel's record and, under
 # "authentication", svrcertd's: one svrcertctl and one jq per poll.
+# The reply it judged is left in E2E_PEER_JSON, for checks of the same
+# moment without another svrcertctl. An empty reply fails: jq 1.6's -e
+# exits 0 on no input at all, so a svrcertctl that printed nothing (no
+# such peer in the kernel) passed here before.
 e2e_peer_is() {
-	rctl "$1" show peers "$2" -j 2>/dev/null |
-		jq -e --arg s "$3" --arg k "${4:-}" '.state == $s and .authentication.state == $s and
-			($k == "" or (.fingerprint == $k and .authentication.fingerprint == $k))' >/dev/null
+	E2E_PEER_JSON=$(rctl "$1" show peers "$2" -j 2>/dev/null)
+	[ -n "$E2E_PEER_JSON" ] && jq -e --arg s "$3" --arg k "${4:-}" '.state == $s and .authentication.state == $s and
+		($k == "" or (.fingerprint == $k and .authentication.fingerprint == $k))' \
+		>/dev/null <<<"$E2E_PEER_JSON"
 }
 
 # e2e_learned N KEY REASON: router N's svrcertd holds KEY among its learned
@@ -355,8 +412,115 @@ e2e_learned() {
 		'.learned.keys[] | select((.key | ascii_downcase) == $k) | .reason')" = "$3" ]
 }
 
+# SHA-256 of the certificate's DER, lower-case hex: one openssl, no
+# sha256sum and cut.
 e2e_fingerprint() {
-	openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1
+	local fp
+	fp=$(openssl x509 -in "$1" -noout -fingerprint -sha256) || return 1
+	fp=${fp#*=}
+	fp=${fp//:/}
+	echo "${fp,,}"
+}
+
+# e2e_not_after CERT: CERT's notAfter in epoch seconds. E2E_LAST_NOTAFTER
+# when CERT is E2E_LAST_CERT and says that date (one openssl and bash's
+# printf), else date(1) parses it.
+e2e_not_after() {
+	local na want
+	na=$(openssl x509 -in "$1" -noout -enddate) || return 1
+	na=${na#notAfter=}
+	if [ "$1" = "${E2E_LAST_CERT:-}" ] && [ -n "${E2E_LAST_NOTAFTER:-}" ]; then
+		LC_ALL=C TZ=UTC0 printf -v want '%(%b %e %H:%M:%S %Y GMT)T' "$E2E_LAST_NOTAFTER"
+		[ "$na" != "$want" ] || { echo "$E2E_LAST_NOTAFTER"; return 0; }
+	fi
+	date -u -d "$na" +%s
+}
+
+# e2e_revkey CERT: pki_revkey's key (tests/pki/revkey.sh: SHA-256 of the
+# issuer's canonical Name DER, then the serial's DER) built in bash from
+# the issuer text and serial one openssl prints, as revkey.sh builds them;
+# revkey.sh starts some fifteen programs, half a minute on a loaded debug
+# kernel. A name it cannot build (a type other than C, ST, L, O, OU, CN;
+# a value of 100 bytes or more) goes to pki_revkey (lib-pki.sh). Checked
+# against revkey.sh on the 42 certificates of mkpki.sh's PKI: all equal.
+e2e_revkey() {
+	local out serial issuer rdn k v t name= hex i b LC_ALL=C
+	local -a rdns
+	out=$(openssl x509 -in "$1" -noout -serial -issuer -nameopt compat) || return 1
+	serial=${out%%$'\n'*} issuer=${out#*$'\n'}
+	serial=${serial#serial=} issuer=${issuer#issuer=/}
+	IFS=/ read -ra rdns <<<"$issuer"
+	for rdn in "${rdns[@]}"; do
+		k=${rdn%%=*} v=${rdn#*=}
+		case $k in
+		C) t=06 ;; L) t=07 ;; ST) t=08 ;; O) t=0a ;; OU) t=0b ;; CN) t=03 ;;
+		*) pki_revkey "$1"; return ;;
+		esac
+		# revkey.sh's canonical value: white space runs as one space,
+		# stripped, A-Z folded to a-z, a UTF8String
+		v=${v//[$'\t\n\v\f\r']/ }
+		while [[ $v == *"  "* ]]; do v=${v//"  "/ }; done
+		v=${v# } v=${v% }
+		v=${v,,}
+		[ ${#v} -lt 100 ] || { pki_revkey "$1"; return; }
+		hex=
+		for ((i = 0; i < ${#v}; i++)); do printf -v b '%02x' "'${v:i:1}"; hex+=$b; done
+		# SET { SEQUENCE { OID 2.5.4.t, UTF8String v } }
+		printf -v b '31%02x30%02x06035504%s0c%02x%s' $((${#v} + 9)) $((${#v} + 7)) "$t" ${#v} "$hex"
+		name+=$b
+	done
+	[ $((${#name} / 2)) -lt 128 ] || { pki_revkey "$1"; return; }
+	serial=${serial,,}
+	[[ $serial == [89a-f]* ]] && serial=00$serial
+	printf -v hex '30%02x%s02%02x%s' $((${#name} / 2)) "$name" $((${#serial} / 2)) "$serial"
+	b=
+	for ((i = 0; i < ${#hex}; i += 2)); do b+="\\x${hex:i:2}"; done
+	out=$(printf '%b' "$b" | sha256sum) || return 1
+	echo "${out%% *}"
+}
+
+# e2e_listening PID PORT: the network namespace of PID has a TCP socket
+# listening on PORT (its /proc/PID/net/tcp, read in bash: waiting for a
+# server costs no program per try).
+e2e_listening() {
+	local port l st
+	printf -v port '%04X' "$2"
+	while read -r _ l _ st _; do
+		[[ $l == *:"$port" && $st == 0A ]] && return 0
+	done <"/proc/$1/net/tcp"
+	return 1
+}
+
+# e2e_await SECS N ERE CMD...: wait_for SECS CMD, where CMD is costly (a
+# svrcertctl and a jq: seconds on the debug kernel, and CPU taken from the
+# daemon being waited for). CMD runs once at once, then again only after
+# router N's svrcertd has logged a line matching ERE (up to three times
+# after it: the log line may come just before what CMD checks), or every
+# 10 s whatever the log says; the log is read in bash. What CMD checks
+# decides, never the log: a line that does not come only makes it slower.
+e2e_await() {
+	local secs=$1 n=$2 ere=$3 end fd l part= tries=0 next st=1
+	shift 3
+	end=$((EPOCHSECONDS + secs))
+	exec {fd}<"$(e2e_dir "$n")/daemon.log" || { wait_for "$secs" "$@"; return; }
+	while IFS= read -r -u "$fd" l; do :; done
+	part=$l
+	next=$EPOCHSECONDS
+	while :; do
+		while IFS= read -r -u "$fd" l; do
+			[[ $part$l =~ $ere ]] && tries=3
+			part=
+		done
+		part+=$l
+		if [ "$tries" -gt 0 ] || [ "$EPOCHSECONDS" -ge "$next" ]; then
+			if "$@" >/dev/null 2>&1; then st=0; break; fi
+			tries=$((tries > 0 ? tries - 1 : 0)) next=$((EPOCHSECONDS + 10))
+		fi
+		[ "$EPOCHSECONDS" -lt "$end" ] || break
+		sleep 0.2
+	done
+	exec {fd}<&-
+	return $st
 }
 
 # ---- traffic and counters ----------------------------------------------------
@@ -378,19 +542,25 @@ e2e_recv_stop() {
 	kill -TERM "$E2E_RECV_PID" 2>/dev/null
 	await_exit "$E2E_RECV_PID"	# its final count is written by then
 	E2E_RECV_PID=
-	sed -n 's/^received=\([0-9]*\).*/\1/p' "$E2E_RECV_OUT"
+	e2e_recv_field received
 }
 
+# udprecv's "received=N first=T last=T", read in bash
 e2e_recv_field() {
-	sed -n "s/.* $1=\\([0-9.]*\\).*/\\1/p" "$E2E_RECV_OUT"
+	local l
+	read -r l <"$E2E_RECV_OUT" || return 1
+	[[ " $l" =~ \ $1=([0-9.]*) ]] && echo "${BASH_REMATCH[1]}"
 }
 
 # e2e_send FROM TO [udpsend options]: prints the number sent.
 e2e_send() {
 	local from=$1 to=$2
 	shift 2
-	ip netns exec "$(e2e_ns "$from")" "$E2E_TOOLS/udpsend" -s "$(e2e_addr "$from")" \
-		-d "$(e2e_addr "$to")" -p "$E2E_PORT" "$@" | sed -n 's/^sent=\([0-9]*\).*/\1/p'
+	local out
+	out=$(ip netns exec "$(e2e_ns "$from")" "$E2E_TOOLS/udpsend" -s "$(e2e_addr "$from")" \
+		-d "$(e2e_addr "$to")" -p "$E2E_PORT" "$@")
+	[[ $out =~ (^|$'\n')sent=([0-9]+) ]] && echo "${BASH_REMATCH[2]}"
+	return 0
 }
 
 e2e_snap() {
