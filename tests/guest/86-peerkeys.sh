@@ -40,7 +40,9 @@
 #  8. R2 gets a new certificate; R1 judges it valid
 #  9. the CA revokes that one under fail-hard: R1 deletes R2's SAs and
 #     policies in the turn that takes the CRL in (its log: within 1 s of
-#     the CRL's keys being fed), counted once (none under fail-soft)
+#     the CRL's keys being fed), counted once (none under fail-soft);
+#     after that no packet from R2 passes R1's svrcert.ko (50 sent: none
+#     delivered, none accepted, each dropped as revoked)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -651,6 +653,22 @@ wait_for 30 sa_cut_counted
 tap_result $? "show stats security: R1 counts one peer's SAs deleted for revocation, none under fail-soft ($(sec_count 1 "peer SA deleted"))"
 e2e_say "The CA revoked R2's new certificate; under fail-hard R1 deleted R2's SAs and"
 e2e_say "policies in the turn that took the CRL in: no key is left for a revoked router."
+
+# After the set change nothing from R2 passes R1's svrcert.ko: R2 (fail-soft,
+# its keys kept) still sends ESP that R1 can no longer open, or plain UDP
+# once its keys go; either way R1's kernel judges R2 revoked on the first
+# packet. R2's daemon may call R1's authentication port meanwhile: those
+# packets are R2's too, so the per-peer counts are compared, not exact.
+step "after the cut: no packet from R2 passes R1"
+peer_rx() { rctl 1 show peers r2 -j | jq -r '"\(.rx_accepted) \(.rx_dropped)"'; }
+read -r acc0 drop0 <<<"$(peer_rx)"
+e2e_burst 2 1 50
+read -r acc1 drop1 <<<"$(peer_rx)"
+revoked=$(sed -n 's/.*dropped\.revoked=\([0-9]*\).*/\1/p' <<<"$E2E_MOVED")
+[ "${E2E_SENT:-0}" -eq 50 ] && [ "${E2E_RX:-1}" -eq 0 ] &&
+	[ "$acc1" = "$acc0" ] && [ $((drop1 - drop0)) -ge 50 ] && [ "${revoked:-0}" -ge 50 ] &&
+	[[ $E2E_MOVED != *accepted.* ]]
+tap_result $? "R2's 50 packets after the cut: $E2E_RX delivered, R1's svrcert.ko accepted $((acc1 - acc0)) and dropped $((drop1 - drop0)) from R2 ($E2E_MOVED)"
 e2e_show 1 show peers r2
 demo_xfrm 1
 e2e_show 1 show stats security
