@@ -25,6 +25,11 @@
 #   int.{key,pem}             intermediate CA, CA:TRUE critical
 #   bundle.pem                int.pem + root.pem (a trusted-CA bundle)
 #   r1 r2 r3 .{key,pem}       leaves CN=rN, EKU clientAuth+serverAuth
+#   r1 r2 r3 .pub.pem         their public keys (a state directory's
+#                             key.pub.pem, without an openssl run in a guest)
+#   c.{key,pem,pub.pem}       leaf CN=c (a conductor), its CRL distribution
+#                             point PKI_CRL_URL's directory + disc.crl;
+#                             issued last, so the serials above stay as they were
 #   rN-san.{key,pem}          leaves CN=<uuid>, SAN URI urn:ssr:peering:rN
 #   r1-rsa.{key,pem}          RSA 2048 leaf CN=r1, signed with SHA-256
 #   r1-pss.pem                r1-rsa.key, CA signature RSA-PSS/SHA-256 by
@@ -306,6 +311,17 @@ make_expiry_leaves() {
 	issue "$dir" int "$dir/tmp.csr" "$dir/exp-minus1d.pem" leaf $((-30 * D)) $((-1 * D))
 }
 
+# 88-conductor.sh's conductor: its own CRL distribution point is a second
+# URL on the e2e CRL server, the source the conductor discovers. Public
+# keys as svrcertctl key generate writes key.pub.pem.
+make_conductor_leaf() {
+	local dir=$1 r
+	(PKI_CRL_URL=${PKI_CRL_URL%/*}/disc.crl; leaf "$dir" c "/O=svrcert test/CN=c" leaf)
+	for r in r1 r2 r3 c; do
+		openssl pkey -in "$dir/$r.key" -pubout -out "$dir/$r.pub.pem"
+	done
+}
+
 revoke() {
 	PKI_CA_DIR="$1/ca-int" openssl ca -batch -config "$1/ca.cnf" -cert "$1/int.pem" \
 		-keyfile "$1/int.key" -revoke "$2" -crl_reason keyCompromise 2>/dev/null ||
@@ -325,6 +341,7 @@ build_all() {
 	gen_crl "$dir" int
 	gen_crl "$dir" root
 	gen_crl "$dir" int-explicit
+	make_conductor_leaf "$dir"
 	rm -f "$dir/tmp.csr" "$dir/tmp.key" "$dir/tmp.p8" "$dir/root.crl.der"
 }
 
