@@ -55,6 +55,8 @@
 E2E_TOOLS=${SVRCERT_TOOLS:-$SVRCERT_TOP/build/tools}
 E2E_PY=/usr/bin/python3		# /root (pyenv shims) is a tmpfs in the guest
 E2E_NS=e2e$$
+# the routers' numbers (88-conductor.sh adds a fourth, its conductor)
+E2E_ROUTERS=${E2E_ROUTERS:-1 2 3}
 E2E_PORT=4800
 E2E_AUTH_PORT=4480
 E2E_CRL_ADDR=10.80.0.254
@@ -133,15 +135,17 @@ e2e_net_up() {
 	for k in accept_dad dad_transmits router_solicitations accept_ra; do
 		q+=" net.ipv6.conf.all.$k=0 net.ipv6.conf.default.$k=0"
 	done
-	LIB_NETNS+=("$sw" "$E2E_NS-r1" "$E2E_NS-r2" "$E2E_NS-r3")
-	for ns in "$sw" "$E2E_NS-r1" "$E2E_NS-r2" "$E2E_NS-r3"; do
-		b+="netns add $ns"$'\n'
+	LIB_NETNS+=("$sw")
+	b="netns add $sw"$'\n'
+	for n in $E2E_ROUTERS; do
+		LIB_NETNS+=("$E2E_NS-r$n")
+		b+="netns add $E2E_NS-r$n"$'\n'
 	done
 	b+="netns exec $sw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1$q"$'\n'
-	for n in 1 2 3; do b+="netns exec $E2E_NS-r$n sysctl -qw$q"$'\n'; done
+	for n in $E2E_ROUTERS; do b+="netns exec $E2E_NS-r$n sysctl -qw$q"$'\n'; done
 	ip -batch - <<<"$b" >/dev/null || return 1
 	b="link set lo up"$'\n'"addr add $E2E_CRL_ADDR/32 dev lo"$'\n'
-	for n in 1 2 3; do
+	for n in $E2E_ROUTERS; do
 		rmac=02:80:00:00:0$n:01 smac=02:80:00:00:0$n:fe
 		b+="link add p$n address $smac type veth peer name eth0 address $rmac netns $E2E_NS-r$n
 link set p$n addrgenmode none
@@ -153,7 +157,7 @@ neigh replace fd80:$n::1 lladdr $rmac dev p$n nud permanent
 "
 	done
 	ip -n "$sw" -batch - <<<"$b" || return 1
-	for n in 1 2 3; do
+	for n in $E2E_ROUTERS; do
 		ns=$E2E_NS-r$n smac=02:80:00:00:0$n:fe
 		# Static neighbours: no ARP/ND, nothing judged but what we send.
 		ip -n "$ns" -batch - <<-EOF || return 1
@@ -643,13 +647,13 @@ sa_has() {	# N SPI(decimal): the namespace holds an ESP SA with that SPI and our
 e2e_cleanup() {
 	local n
 	[ -z "$E2E_RECV_PID" ] || kill "$E2E_RECV_PID" 2>/dev/null
-	for n in 1 2 3; do e2e_daemon_stop "$n"; done
+	for n in $E2E_ROUTERS; do e2e_daemon_stop "$n"; done
 	# kept per test (out/e2e/80-e2e/r1-daemon.log): a later e2e test in the
 	# same guest would overwrite the logs of the one that failed
 	if [ -n "${SVRCERT_OUT:-}" ] && [ -d "$SVRCERT_OUT" ] && [ -n "$E2E" ]; then
 		local keep=$SVRCERT_OUT/e2e/$(basename "$0" .sh)
 		mkdir -p "$keep"
-		for n in 1 2 3; do
+		for n in $E2E_ROUTERS; do
 			cp "$E2E/r$n/daemon.log" "$keep/r$n-daemon.log" 2>/dev/null
 			cp "$E2E/r$n/state/audit.log" "$keep/r$n-audit.log" 2>/dev/null
 		done
@@ -658,9 +662,10 @@ e2e_cleanup() {
 }
 
 e2e_init() {
-	local n
+	local n d=()
 	E2E=$(mktemp -d /tmp/e2e.XXXXXX)
 	on_exit e2e_cleanup
-	for n in 1 2 3; do mkdir -p "$E2E/r$n/state"; done
+	for n in $E2E_ROUTERS; do d+=("$E2E/r$n/state"); done
+	mkdir -p "${d[@]}"	# one program, not one per router
 	e2e_net_up
 }
