@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
+#include "crl/crl_revkey.h"
 #include "crl/crl_walk.h"
 #include "pki/pki.h"
 #include "lib/util.h"
@@ -94,6 +96,86 @@ static void test_crl_entry_key(void **state)
 	X509_CRL_free(crl);
 	X509_free(revoked);
 	X509_free(good);
+}
+
+static X509_NAME *name_of(const char *o, const char *cn)
+{
+	X509_NAME *n = X509_NAME_new();
+
+	assert_non_null(n);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+				(const unsigned char *)o, -1, -1, 0), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				(const unsigned char *)cn, -1, -1, 0), 1);
+	return n;
+}
+
+/* svrcert_keyset_add_crl canonicalizes an issuer once for all its entries
+ * (not once per entry: 7 s of CPU for a 1 M-entry CRL), so the name must
+ * change exactly where an indirect CRL's certificateIssuer says: each
+ * entry's key is svrcert_revkey_compute() of the issuer in force there. */
+static void test_keyset_crl_issuer_runs(void **state)
+{
+	/* entry i's certificateIssuer (NULL: the one before stays) */
+	static const char *const gives[][2] = {
+		{ NULL, NULL }, { NULL, NULL },
+		{ "Other", "Second  CA" }, { NULL, NULL },
+		{ "svrcert test", "THIRD ca" }, { NULL, NULL },
+		{ "Other", "second ca" },
+	};
+	const size_t n = sizeof(gives) / sizeof(gives[0]);
+	X509_NAME *crl_issuer = name_of("svrcert test", "CRL CA");
+	const X509_NAME *in_force = crl_issuer;
+	X509_NAME *names[8] = { NULL };
+	X509_CRL *crl = X509_CRL_new();
+	struct svrcert_keyset ks;
+	uint8_t want[32];
+	size_t i;
+
+	assert_non_null(crl);
+	assert_int_equal(X509_CRL_set_issuer_name(crl, crl_issuer), 1);
+	svrcert_keyset_init(&ks);
+	for (i = 0; i < n; i++) {
+		X509_REVOKED *r = X509_REVOKED_new();
+		ASN1_INTEGER *sn = ASN1_INTEGER_new();
+
+		assert_non_null(r);
+		assert_int_equal(ASN1_INTEGER_set(sn, 4096 + (long)i), 1);
+		assert_int_equal(X509_REVOKED_set_serialNumber(r, sn), 1);
+		ASN1_INTEGER_free(sn);
+		if (gives[i][0]) {
+			GENERAL_NAMES *gs = GENERAL_NAMES_new();
+			GENERAL_NAME *g = GENERAL_NAME_new();
+
+			names[i] = name_of(gives[i][0], gives[i][1]);
+			GENERAL_NAME_set0_value(g, GEN_DIRNAME,
+						X509_NAME_dup(names[i]));
+			sk_GENERAL_NAME_push(gs, g);
+			assert_int_equal(X509_REVOKED_add1_ext_i2d(r,
+				NID_certificate_issuer, gs, 1, 0), 1);
+			GENERAL_NAMES_free(gs);
+		}
+		assert_int_equal(X509_CRL_add0_revoked(crl, r), 1);
+	}
+	assert_int_equal(svrcert_keyset_add_crl(&ks, crl), 0);
+	assert_int_equal(ks.n, n);
+	for (i = 0; i < n; i++) {
+		ASN1_INTEGER *sn = ASN1_INTEGER_new();
+
+		assert_int_equal(ASN1_INTEGER_set(sn, 4096 + (long)i), 1);
+		if (names[i])
+			in_force = names[i];
+		assert_int_equal(svrcert_revkey_compute(in_force, sn, want), 0);
+		assert_memory_equal(ks.keys[i], want, 32);
+		ASN1_INTEGER_free(sn);
+	}
+	/* the runs differ: a key made from a stale issuer would show */
+	assert_memory_not_equal(ks.keys[2], ks.keys[1], 32);
+	for (i = 0; i < n; i++)
+		X509_NAME_free(names[i]);
+	svrcert_keyset_free(&ks);
+	X509_CRL_free(crl);
+	X509_NAME_free(crl_issuer);
 }
 
 /* The CRL manager's walker (crl_walk.c, no X509_CRL) and this library
@@ -318,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_revkey_matches_asn1parse),
 		cmocka_unit_test(test_crl_entry_key),
 		cmocka_unit_test(test_crl_walker_agrees),
+		cmocka_unit_test(test_keyset_crl_issuer_runs),
 		cmocka_unit_test(test_fingerprints),
 		cmocka_unit_test(test_names_and_extensions),
 		cmocka_unit_test(test_dates_and_serial),

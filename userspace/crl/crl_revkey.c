@@ -110,29 +110,42 @@ int svrcert_name_canon_der(const X509_NAME *name, unsigned char **der,
 	return ret;
 }
 
-int svrcert_revkey_compute(const X509_NAME *issuer, const ASN1_INTEGER *serial,
-			   uint8_t out[32])
+int svrcert_revkey_from_canon(const unsigned char *canon, size_t canon_len,
+			      const ASN1_INTEGER *serial, uint8_t out[32])
 {
-	unsigned char *name_der = NULL, *serial_der = NULL;
+	unsigned char *serial_der = NULL;
 	EVP_MD_CTX *md = NULL;
-	size_t name_len = 0;
-	int serial_len, ret;
+	int serial_len, ret = 0;
 
-	if (!issuer || !serial)
+	if (!canon || !serial)
 		return -EINVAL;
-	ret = svrcert_name_canon_der(issuer, &name_der, &name_len);
-	serial_len = ret ? 0 : i2d_ASN1_INTEGER(serial, &serial_der);
-	if (!ret && serial_len <= 0)
+	serial_len = i2d_ASN1_INTEGER(serial, &serial_der);
+	if (serial_len <= 0)
 		ret = -EINVAL;
 	if (!ret && !(md = EVP_MD_CTX_new()))
 		ret = -ENOMEM;
 	if (!ret && (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-		     EVP_DigestUpdate(md, name_der, name_len) != 1 ||
+		     EVP_DigestUpdate(md, canon, canon_len) != 1 ||
 		     EVP_DigestUpdate(md, serial_der, (size_t)serial_len) != 1 ||
 		     EVP_DigestFinal_ex(md, out, NULL) != 1))
 		ret = -ENOMEM;
 	EVP_MD_CTX_free(md);
-	OPENSSL_free(name_der);
 	OPENSSL_free(serial_der);
+	return ret;
+}
+
+int svrcert_revkey_compute(const X509_NAME *issuer, const ASN1_INTEGER *serial,
+			   uint8_t out[32])
+{
+	unsigned char *name_der = NULL;
+	size_t name_len = 0;
+	int ret;
+
+	if (!issuer || !serial)
+		return -EINVAL;
+	ret = svrcert_name_canon_der(issuer, &name_der, &name_len);
+	if (!ret)
+		ret = svrcert_revkey_from_canon(name_der, name_len, serial, out);
+	OPENSSL_free(name_der);
 	return ret;
 }

@@ -263,6 +263,9 @@ int svrcert_keyset_add_crl(struct svrcert_keyset *ks, X509_CRL *crl)
 	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
 	const X509_NAME *issuer = X509_CRL_get_issuer(crl);
 	GENERAL_NAMES *cur_gens = NULL;
+	unsigned char *canon = NULL;	/* ISSUER's canonical DER: made once
+					 * per issuer, not once per entry */
+	size_t canon_len = 0;
 	int ret = 0;
 
 	for (int i = 0; i < sk_X509_REVOKED_num(revs) && !ret; i++) {
@@ -277,6 +280,8 @@ int svrcert_keyset_add_crl(struct svrcert_keyset *ks, X509_CRL *crl)
 			GENERAL_NAMES_free(cur_gens);
 			cur_gens = gens;
 			issuer = NULL;
+			OPENSSL_free(canon);
+			canon = NULL;
 			for (int j = 0; j < sk_GENERAL_NAME_num(gens); j++) {
 				GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, j);
 
@@ -290,11 +295,15 @@ int svrcert_keyset_add_crl(struct svrcert_keyset *ks, X509_CRL *crl)
 			ret = -EBADMSG;
 			break;
 		}
-		ret = svrcert_revkey_from_issuer_serial(issuer,
-				X509_REVOKED_get0_serialNumber(r), key);
+		if (!canon)
+			ret = svrcert_name_canon_der(issuer, &canon, &canon_len);
+		if (!ret)
+			ret = svrcert_revkey_from_canon(canon, canon_len,
+					X509_REVOKED_get0_serialNumber(r), key);
 		if (!ret)
 			ret = svrcert_keyset_add(ks, key);
 	}
+	OPENSSL_free(canon);
 	GENERAL_NAMES_free(cur_gens);
 	return ret;
 }
