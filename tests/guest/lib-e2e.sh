@@ -644,6 +644,16 @@ sa_has() {	# N SPI(decimal): the namespace holds an ESP SA with that SPI and our
 
 # ---- setup and teardown ------------------------------------------------------
 
+# e2e_copy SRC DST: a text file (a log) copied by bash, not cp: two per
+# router at every e2e test's exit, a program start each (seconds on the
+# debug kernel). Nothing when SRC is missing.
+e2e_copy() {
+	local x
+	[ -f "$1" ] || return 0
+	IFS= read -r -d '' x <"$1"
+	printf '%s' "$x" >"$2"
+}
+
 e2e_cleanup() {
 	local n
 	[ -z "$E2E_RECV_PID" ] || kill "$E2E_RECV_PID" 2>/dev/null
@@ -654,8 +664,8 @@ e2e_cleanup() {
 		local keep=$SVRCERT_OUT/e2e/$(basename "$0" .sh)
 		mkdir -p "$keep"
 		for n in $E2E_ROUTERS; do
-			cp "$E2E/r$n/daemon.log" "$keep/r$n-daemon.log" 2>/dev/null
-			cp "$E2E/r$n/state/audit.log" "$keep/r$n-audit.log" 2>/dev/null
+			e2e_copy "$E2E/r$n/daemon.log" "$keep/r$n-daemon.log"
+			e2e_copy "$E2E/r$n/state/audit.log" "$keep/r$n-audit.log"
 		done
 	fi
 	[ -z "$E2E" ] || rm -rf "$E2E"
