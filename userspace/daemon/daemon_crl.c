@@ -104,6 +104,12 @@ int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 			       "%s", crl->kernel.msg);
 		else
 			syslog(LOG_INFO, "CRL: %s", crl->kernel.msg);
+	} else {
+		/* Nothing to feed. Callers log kernel.msg after a commit (a
+		 * key learned that the list held already): the last feed's
+		 * outcome would read as this commit's. */
+		snprintf(crl->kernel.msg, sizeof(crl->kernel.msg), "kernel holds "
+			 "the list already (%u keys)", crl->kernel.live);
 	}
 	if (crl->have_master)
 		svrcert_master_release(&crl->master);
