@@ -270,9 +270,137 @@ static void test_router_follows_real_conductor(void **state)
 	stop_daemon();
 }
 
+/* `svrcertctl [-c cond.conf] show conductor -j` (the router's, or with
+ * COND the conductor's) until jq's EXPR holds; the reply in show.json. */
+static void wait_show(bool cond, const char *expr)
+{
+	static char out[65536];
+	char cmd[PATH_MAX + 600], args[PATH_MAX + 64];
+
+	snprintf(args, sizeof(args), "%s%s%sshow conductor -j", cond ? "-c '" :
+		 "", cond ? fx_dir : "", cond ? "/cond.conf' " : "");
+	snprintf(cmd, sizeof(cmd), "cd '%s' && jq -e '%s' show.json "
+		 ">/dev/null 2>&1", fx_dir, expr);
+	for (int t = 0; t < 300; t++) {
+		if (!ctl(out, sizeof(out), args)) {
+			fx_save("show.json", out, strlen(out));
+			if (!system(cmd))
+				return;
+		}
+		usleep(100000);
+	}
+	fail_msg("show conductor never satisfied: %s (last in %s/show.json)",
+		 expr, fx_dir);
+}
+
+/* CERT (on KEY) asks the conductor for the full set: its HTTP status. */
+static void expect_refused(const char *cert, const char *key)
+{
+	fx_run("test \"$(curl -sk --tlsv1.3 --cert pki/%s --key pki/%s -o "
+	       "/dev/null -w '%%{http_code}' https://127.0.0.1:%u/v1/revocation)"
+	       "\" = 403", cert, key, cport);
+}
+
+/* svrcertctl show conductor on both sides (issue 15): the conductor's
+ * generation, routers, answers, bytes, refusals by reason, signatures;
+ * the router's source with its answers, bytes, last success and failure.
+ * Both the JSON and the text, and never a key. */
+static void test_show_conductor(void **state)
+{
+	char expr[600], out[16384];
+	long long gen;
+
+	fx_run("jq -e '.conductor.generation' status.json > gen.txt");
+	{
+		size_t len;
+		uint8_t *g = fx_load("gen.txt", &len);
+
+		gen = atoll((char *)g);
+		free(g);
+	}
+	/* Three refused routers, one per reason. */
+	expect_refused("r3.pem", "r3.key");
+	expect_refused("bad-expired.pem", "r1.key");
+	expect_refused("bad-untrusted.pem", "r1.key");
+	snprintf(expr, sizeof(expr), ".source == null and .conductor.running "
+		 "and .conductor.name == \"r1\" and .conductor.generation == "
+		 "%lld and .conductor.keys == 2 and .conductor.refused == "
+		 "{\"revoked\": 1, \"expired\": 1, \"not_yet_valid\": 0, "
+		 "\"untrusted\": 1, \"over_limit\": 0} and "
+		 ".conductor.answers.full >= 1 and .conductor.answers.delta >= 1 "
+		 "and .conductor.signatures >= 2 and .conductor.bytes.sent > 0 "
+		 "and .conductor.accepted >= 4", gen);
+	wait_show(true, expr);
+	fx_run("! grep -qi 'private\\|BEGIN' show.json");
+	snprintf(expr, sizeof(expr), "-c '%s/cond.conf' show conductor", fx_dir);
+	assert_int_equal(ctl(out, sizeof(out), expr), 0);
+	assert_non_null(strstr(out, "conductor r1 on 127.0.0.1\n"));
+	assert_non_null(strstr(out, "refused: 1 revoked, 1 expired, 0 not yet "
+			       "valid, 1 untrusted, 0 over max-connections"));
+
+	/* The router again (it holds GEN): its long-poll waits at the
+	 * conductor, nothing answered yet since it started. */
+	start_daemon();
+	snprintf(expr, sizeof(expr), ".conductor == null and .source.state == "
+		 "\"ok\" and .source.generation == %lld and .source.in_flight "
+		 "and .source.answers == {\"full\": 0, \"delta\": 0, "
+		 "\"not_modified\": 0, \"resync\": 0, \"rejected\": 0} and "
+		 ".source.last_failure == null and .source.fallback == false",
+		 gen);
+	wait_show(false, expr);
+	wait_show(true, ".conductor.waiting == 1 and .conductor.connections "
+		  "== 1");
+	/* A new generation: one delta, in a few hundred bytes. */
+	fx_run("'%s/../../tests/pki/mkpki.sh' revoke pki pki/bad-identity.pem "
+	       "&& cp pki/int.crl.der www/int.crl.tmp && mv www/int.crl.tmp "
+	       "www/int.crl", fx_bindir);
+	fx_run("'%s/../svrcertctl' -c cond.conf crl fetch", fx_bindir);
+	snprintf(expr, sizeof(expr), ".source.generation == %lld and "
+		 ".source.keys == 3 and .source.answers.delta == 1 and "
+		 ".source.bytes_received > 0 and .source.bytes_received < 4096 "
+		 "and .source.last_success != null", gen + 1);
+	wait_show(false, expr);
+	fx_run("jq .source.bytes_received show.json > bytes.txt");
+	{
+		size_t len;
+		uint8_t *b = fx_load("bytes.txt", &len);
+
+		print_message("one revocation: a delta of %lld bytes to the "
+			      "router\n", atoll((char *)b));
+		free(b);
+	}
+	assert_int_equal(ctl(out, sizeof(out), "show conductor"), 0);
+	snprintf(expr, sizeof(expr), "conductor source https://127.0.0.1:%u "
+		 "(r1)\n  state ok", cport);
+	assert_non_null(strstr(out, expr));
+	assert_non_null(strstr(out, "answers: 0 full, 1 delta, 0 not "
+			       "modified, 0 resync, 0 rejected"));
+	assert_non_null(strstr(out, "fallback not in use"));
+	snprintf(expr, sizeof(expr), ".conductor.generation == %lld and "
+		 ".conductor.keys == 3", gen + 1);
+	wait_show(true, expr);
+
+	/* The conductor down: the router's last failure says so; back up,
+	 * the router's long-poll waits at it again (its state says
+	 * "unreachable" until that request is answered: the state is the
+	 * last answer's). */
+	kill(cond_pid, SIGTERM);
+	waitpid(cond_pid, NULL, 0);
+	cond_pid = 0;
+	wait_show(false, ".source.last_failure != null and "
+		  "(.source.last_failure_result | startswith(\"failed: \")) "
+		  "and .source.state == \"unreachable\"");
+	start_conductor();
+	wait_show(true, ".conductor.waiting == 1 and .conductor.answers.full "
+		  "== 0 and .conductor.answers.delta == 0");
+	wait_show(false, ".source.in_flight and .source.answers.delta == 1 and "
+		  ".source.last_failure != null");
+	stop_daemon();
+}
+
 /* A new router state: r2's key made in swtpm, its CSR signed there and
  * issued by the test CA; the router authenticates to the conductor with
- * it and takes the full set (both CRL keys by now). */
+ * it and takes the full set (the three CRL keys by now). */
 static void test_router_key_in_tpm(void **state)
 {
 	const struct tpm_key_spec spec = TPM_KEY_SPEC_DEFAULT;
@@ -304,7 +432,7 @@ static void test_router_key_in_tpm(void **state)
 	fx_run("grep -q 'TSS2 PRIVATE KEY' state/key.pem");
 	write_router_conf(tpm.tcti);
 	start_daemon();
-	wait_status(".conductor.state == \"ok\" and .conductor.keys == 2");
+	wait_status(".conductor.state == \"ok\" and .conductor.keys == 3");
 	assert_true(router_holds(r3, 1));
 	stop_daemon();
 	swtpm_stop(&tpm);
@@ -314,6 +442,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_router_follows_real_conductor),
+		cmocka_unit_test(test_show_conductor),
 		cmocka_unit_test(test_router_key_in_tpm),
 	};
 

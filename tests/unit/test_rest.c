@@ -625,6 +625,35 @@ static void test_peers_security(void **state)
 	free(r);
 }
 
+/* GET /conductor: what `svrcertctl show conductor -j` prints (here
+ * neither a conductor nor a [crl] conductor: both null), only with a
+ * token. The counts themselves: test_daemon_conductor_e2e. */
+static void test_conductor_status(void **state)
+{
+	struct rf_resp *r = malloc(sizeof(*r));
+	char *cmd;
+	json_t *o, *cli;
+	FILE *p;
+
+	assert_int_equal(rf_request("GET", "/api/v1/conductor", NULL, NULL, r), 401);
+	assert_int_equal(rf_request("GET", "/api/v1/conductor", oper_tok, NULL, r), 200);
+	o = json_loads(r->body, 0, NULL);
+	assert_true(json_is_null(json_object_get(o, "conductor")));
+	assert_true(json_is_null(json_object_get(o, "source")));
+	assert_int_equal(json_object_size(o), 2);
+	assert_true(asprintf(&cmd, "%s/build/svrcertctl --config %s show "
+			     "conductor -j", rf_srcdir(), rf.conf) > 0);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	cli = json_loadf(p, 0, NULL);
+	assert_int_equal(pclose(p), 0);
+	assert_true(json_equal(cli, o));
+	json_decref(cli);
+	json_decref(o);
+	free(cmd);
+	free(r);
+}
+
 static void test_deleted_user(void **state)
 {
 	struct rf_resp *r = malloc(sizeof(*r));
@@ -764,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_node_scoped),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_peers_security),
+		cmocka_unit_test(test_conductor_status),
 		cmocka_unit_test(test_deleted_user),
 		cmocka_unit_test(test_token_credentials),
 		cmocka_unit_test(test_audit),

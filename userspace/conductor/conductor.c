@@ -275,6 +275,8 @@ void conductor_stats(const struct conductor *c, struct conductor_stats *s)
 {
 	*s = c->stats;
 	s->generation = c->j.gen;
+	s->gen_time = (int64_t)c->j.time;
+	s->keys = c->ncur;
 	memcpy(s->epoch, c->j.epoch, sizeof(s->epoch));
 	s->connections = c->n_conns;
 	s->waiting = c->n_waiting;

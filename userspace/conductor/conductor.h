@@ -100,10 +100,20 @@ struct conductor_stats {
 	uint64_t generation;
 	uint8_t epoch[16];
 	size_t connections, waiting;
+	size_t keys;			/* in the current generation's set */
+	int64_t gen_time;		/* when it was made (s since 1970) */
 	unsigned long signatures;	/* documents signed since start */
 	unsigned long refused;		/* routers refused after the handshake */
+	/* ... by the first word of their 403 (conductor_judge.c) */
+	unsigned long refused_revoked, refused_expired,
+		      refused_not_yet_valid, refused_untrusted;
 	unsigned long accepted;		/* TCP connections taken */
 	unsigned long rejected;		/* over max-connections */
+	/* Answers since start: /v1/revocation 200 (full set or delta), 304
+	 * (also after If-None-Match), long-polls held; /v1/crl/ files;
+	 * every 4xx/5xx but the 403s. */
+	unsigned long full, deltas, not_modified, held, files, errors;
+	uint64_t bytes_sent, bytes_received;	/* HTTP over TLS, plaintext */
 };
 void conductor_stats(const struct conductor *c, struct conductor_stats *s);
 

@@ -273,6 +273,7 @@ static int pump_in(struct conductor *c, struct cd_conn *cn)
 			return e == SSL_ERROR_WANT_READ ||
 			       e == SSL_ERROR_WANT_WRITE ? 0 : -1;
 		}
+		c->stats.bytes_received += (uint64_t)r;
 		w = write(cn->pair, c->io, (size_t)r);
 		if (w < 0 && errno != EAGAIN)
 			return -1;
@@ -301,6 +302,7 @@ static int pump_out(struct conductor *c, struct cd_conn *cn)
 				       e == SSL_ERROR_WANT_READ ? 0 : -1;
 			}
 			cn->out_off += (size_t)r;
+			c->stats.bytes_sent += (uint64_t)r;
 			if (cn->out_off < cn->out_len)
 				continue;
 			free(cn->out);

@@ -97,7 +97,8 @@ void cd_http_conn_gone(struct conductor *c, struct cd_conn *cn)
 	}
 }
 
-static enum MHD_Result answer_text(struct MHD_Connection *mc,
+static enum MHD_Result answer_text(struct conductor *c,
+				   struct MHD_Connection *mc,
 				   unsigned int status, const char *text,
 				   bool close_after)
 {
@@ -105,6 +106,8 @@ static enum MHD_Result answer_text(struct MHD_Connection *mc,
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
+	if (status != MHD_HTTP_FORBIDDEN)	/* counted by reason */
+		c->stats.errors++;
 	snprintf(body, sizeof(body), "%s\n", text);
 	r = MHD_create_response_from_buffer(strlen(body), body,
 					    MHD_RESPMEM_MUST_COPY);
@@ -130,6 +133,7 @@ static enum MHD_Result not_modified(struct conductor *c,
 
 	if (!r)
 		return MHD_NO;
+	c->stats.not_modified++;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, cd_gen_etag(c));
 	ret = MHD_queue_response(mc, MHD_HTTP_NOT_MODIFIED, r);
 	MHD_destroy_response(r);
@@ -221,10 +225,10 @@ static enum MHD_Result revocation(struct conductor *c, struct cd_req *r)
 	bool nothing_new;
 
 	if (r->has_epoch != r->has_since)
-		return answer_text(r->mc, MHD_HTTP_BAD_REQUEST, "epoch and "
+		return answer_text(c, r->mc, MHD_HTTP_BAD_REQUEST, "epoch and "
 				   "since go together", false);
 	if (r->wait_s && !r->has_since)
-		return answer_text(r->mc, MHD_HTTP_BAD_REQUEST, "wait needs "
+		return answer_text(c, r->mc, MHD_HTTP_BAD_REQUEST, "wait needs "
 				   "epoch and since", false);
 	doc = cd_gen_answer(c, r, &nothing_new, &status);
 	if (nothing_new && r->wait_s && !r->expired) {
@@ -241,6 +245,7 @@ static enum MHD_Result revocation(struct conductor *c, struct cd_req *r)
 		c->waiting = r;
 		r->suspended = true;
 		c->n_waiting++;
+		c->stats.held++;
 		if (r->conn)
 			r->conn->req = r;
 		MHD_suspend_connection(r->mc);
@@ -249,10 +254,14 @@ static enum MHD_Result revocation(struct conductor *c, struct cd_req *r)
 	if (nothing_new)
 		return not_modified(c, r->mc);
 	if (!doc)
-		return answer_text(r->mc, status, status ==
+		return answer_text(c, r->mc, status, status ==
 				   MHD_HTTP_SERVICE_UNAVAILABLE ?
 				   "no generation signed yet" :
 				   "cannot answer", false);
+	if (doc == c->full.resp)
+		c->stats.full++;
+	else
+		c->stats.deltas++;
 	return MHD_queue_response(r->mc, MHD_HTTP_OK, doc);
 }
 
@@ -276,7 +285,7 @@ static enum MHD_Result published(struct conductor *c, struct MHD_Connection *mc,
 	int fd;
 
 	if (!index && !crl_name_ok(name))
-		return answer_text(mc, MHD_HTTP_NOT_FOUND, "not found", false);
+		return answer_text(c, mc, MHD_HTTP_NOT_FOUND, "not found", false);
 	snprintf(rel, sizeof(rel), index ? "%s" : "crl/%s",
 		 index ? SVRCERT_MASTER_INDEX : name);
 	store_path(c->p.st, rel, path, sizeof(path));
@@ -284,7 +293,7 @@ static enum MHD_Result published(struct conductor *c, struct MHD_Connection *mc,
 	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
 		if (fd >= 0)
 			close(fd);
-		return answer_text(mc, MHD_HTTP_NOT_FOUND, "not found", false);
+		return answer_text(c, mc, MHD_HTTP_NOT_FOUND, "not found", false);
 	}
 	r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);	/* owns fd */
 	if (!r) {
@@ -293,6 +302,7 @@ static enum MHD_Result published(struct conductor *c, struct MHD_Connection *mc,
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, index ?
 				"application/json" : "application/pkix-crl");
+	c->stats.files++;
 	ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -323,11 +333,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc,
 		 * answered at the next call, once the request is complete:
 		 * MHD closes a connection answered earlier (no keep-alive). */
 		if (!r->conn || r->conn->refused)
-			return answer_text(mc, MHD_HTTP_FORBIDDEN, r->conn ?
+			return answer_text(c, mc, MHD_HTTP_FORBIDDEN, r->conn ?
 					   r->conn->why :
 					   "untrusted: not judged", true);
 		if (strcmp(method, MHD_HTTP_METHOD_GET))
-			return answer_text(mc, MHD_HTTP_METHOD_NOT_ALLOWED,
+			return answer_text(c, mc, MHD_HTTP_METHOD_NOT_ALLOWED,
 					   "only GET", true);
 		return MHD_YES;
 	}
@@ -336,13 +346,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc,
 		return MHD_YES;
 	}
 	if (!strcmp(url, PATH_REVOCATION))
-		return r->bad[0] ? answer_text(mc, MHD_HTTP_BAD_REQUEST, r->bad,
+		return r->bad[0] ? answer_text(c, mc, MHD_HTTP_BAD_REQUEST, r->bad,
 					       false) : revocation(c, r);
 	if (!strncmp(url, PATH_CRL, strlen(PATH_CRL)))
-		return has_query(mc) ? answer_text(mc, MHD_HTTP_BAD_REQUEST,
+		return has_query(mc) ? answer_text(c, mc, MHD_HTTP_BAD_REQUEST,
 						   "no query here", false) :
 		       published(c, mc, url + strlen(PATH_CRL));
-	return answer_text(mc, MHD_HTTP_NOT_FOUND, "not found", false);
+	return answer_text(c, mc, MHD_HTTP_NOT_FOUND, "not found", false);
 }
 
 static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,

@@ -102,6 +102,10 @@ static void refuse(struct conductor *c, struct cd_conn *cn, const char *word,
 	snprintf(cn->why, sizeof(cn->why), "%s: %.*s", word,
 		 (int)(sizeof(cn->why) - 16), reason);
 	c->stats.refused++;
+	*(!strcmp(word, "revoked") ? &c->stats.refused_revoked :
+	  !strcmp(word, "expired") ? &c->stats.refused_expired :
+	  !strcmp(word, "not-yet-valid") ? &c->stats.refused_not_yet_valid :
+	  &c->stats.refused_untrusted) += 1;
 	syslog(LOG_WARNING, "conductor: refused %s from %s: %s", cn->who,
 	       cn->remote, cn->why);
 	audit_refusal(c, cn, word, reason);

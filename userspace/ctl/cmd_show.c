@@ -23,6 +23,12 @@ static const struct ctl_cmd topics[] = {
 	{ "alarms", show_alarms, "[--check] [-j]",
 	  "active alarms; --check judges the certificate again first",
 	  NULL, NULL, CTL_JSON },
+	{ "conductor", show_conductor, "[-j]",
+	  "the conductor served here, or the router's [crl] conductor",
+	  "Counts since svrcertd started: answers, "
+	  "bytes, refusals by reason, signatures;\n  on a router full sets, "
+	  "deltas, 304s, resyncs, last success and failure.", NULL,
+	  CTL_JSON },
 	{ "events", show_events, "[--type TYPE] [--since TIME] [-j]",
 	  "the audit log, in the seed's layout",
 	  "TYPE: e.g. system.crl_update; TIME: 2025-03-19T20:50:35Z, "

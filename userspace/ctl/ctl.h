@@ -91,5 +91,6 @@ struct svrcert_env;
 int show_crl(struct svrcert_env *env, bool json);
 int show_alarms(int argc, char **argv);		/* show_alarms.c */
 int show_events(int argc, char **argv);		/* show_events.c */
+int show_conductor(int argc, char **argv);	/* show_conductor.c */
 
 #endif

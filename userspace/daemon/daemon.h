@@ -82,6 +82,8 @@ struct daemon_conductor {
 	uint64_t master_stamp;		/* master.bin last handed over */
 	bool have_master;
 	int64_t retry_ms;		/* CLOCK_MONOTONIC; 0: none */
+	time_t started;			/* for show conductor */
+	char error[512];		/* why it did not start, or "" */
 };
 
 struct daemon {

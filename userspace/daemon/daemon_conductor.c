@@ -12,6 +12,7 @@
 
 #include "conductor/conductor.h"
 #include "crl/crl_master.h"
+#include "lib/util.h"
 #include "daemon.h"
 #include "daemon_conductor.h"
 
@@ -84,8 +85,11 @@ void daemon_conductor_start(struct daemon *d)
 		return;
 	if (conductor_start(&dc->c, &p, err, sizeof(err))) {
 		syslog(LOG_ERR, "conductor not started: %s", err);
+		snprintf(dc->error, sizeof(dc->error), "%s", err);
 		return;
 	}
+	dc->error[0] = '\0';
+	dc->started = time(NULL);
 	conductor_stats(dc->c, &s);
 	syslog(LOG_INFO, "conductor: listening on %s port %u, at most %u "
 	       "routers, long-polls held up to %u s",
@@ -187,4 +191,69 @@ void daemon_conductor_process(struct daemon *d, const struct pollfd *fds,
 	}
 	conductor_process(dc->c);
 	follow_master(d);
+}
+
+static json_t *iso_time(time_t t)
+{
+	char buf[40];
+
+	svrcert_time_iso8601(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *stats_json(const struct conductor_stats *s)
+{
+	char epoch[33];
+
+	svrcert_hex(s->epoch, sizeof(s->epoch), epoch);
+	return json_pack("{s:I, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, "
+			 "s:{s:I, s:I, s:I, s:I, s:I}}",
+			 "port", (json_int_t)s->port, "epoch", epoch,
+			 "generation", (json_int_t)s->generation,
+			 "generation_time", iso_time((time_t)s->gen_time),
+			 "keys", (json_int_t)s->keys,
+			 "max_connections", (json_int_t)s->max_conns,
+			 "connections", (json_int_t)s->connections,
+			 "waiting", (json_int_t)s->waiting,
+			 "accepted", (json_int_t)s->accepted,
+			 "signatures", (json_int_t)s->signatures,
+			 "answers", "full", (json_int_t)s->full,
+			 "delta", (json_int_t)s->deltas,
+			 "not_modified", (json_int_t)s->not_modified,
+			 "held", (json_int_t)s->held,
+			 "files", (json_int_t)s->files,
+			 "errors", (json_int_t)s->errors,
+			 "bytes", "sent", (json_int_t)s->bytes_sent,
+			 "received", (json_int_t)s->bytes_received,
+			 "refused", "revoked", (json_int_t)s->refused_revoked,
+			 "expired", (json_int_t)s->refused_expired,
+			 "not_yet_valid", (json_int_t)s->refused_not_yet_valid,
+			 "untrusted", (json_int_t)s->refused_untrusted,
+			 "over_limit", (json_int_t)s->rejected);
+}
+
+json_t *daemon_conductor_json(struct daemon *d)
+{
+	const struct daemon_conductor *dc = &d->conductor;
+	const struct svrcert_config *c = &d->env.cfg;
+	struct conductor_stats s;
+	json_t *o, *st;
+
+	if (!d->env.have_cfg || !c->conductor)
+		return json_null();
+	o = json_pack("{s:s, s:s, s:b}", "listen", c->conductor_listen.host ?
+		      c->conductor_listen.host : "", "name", c->router_name ?
+		      c->router_name : "", "running", dc->c != NULL);
+	if (!dc->c) {
+		json_object_set_new(o, "error", json_string(dc->error[0] ?
+				    dc->error : "not started"));
+		return o;
+	}
+	conductor_stats(dc->c, &s);
+	json_object_set_new(o, "since", iso_time(dc->started));
+	st = stats_json(&s);
+	json_object_update(o, st);
+	json_decref(st);
+	return o;
 }

@@ -19,6 +19,8 @@
 #include <poll.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct daemon;
 
 #define DAEMON_CONDUCTOR_MAX_FDS	1	/* its epoll set */
@@ -34,5 +36,9 @@ size_t daemon_conductor_pollfds(struct daemon *d, struct pollfd *fds,
 int daemon_conductor_timeout_ms(struct daemon *d);
 void daemon_conductor_process(struct daemon *d, const struct pollfd *fds,
 			      size_t n);
+
+/* show conductor: the conductor role's state and counters since it
+ * started (conductor_stats); JSON null when [conductor] is not enabled. */
+json_t *daemon_conductor_json(struct daemon *d);
 
 #endif

@@ -78,6 +78,9 @@ json_t *daemon_crl_json(struct daemon *d);
 /* The raised CRL alarms (empty array when none or not running). */
 json_t *daemon_crl_alarms_json(struct daemon *d);
 json_t *daemon_crl_fetch_now(struct daemon *d, const char *url, bool force);
+/* The [crl] conductor source with its answers since start (show
+ * conductor); JSON null when none is configured. */
+json_t *daemon_crl_conductor_json(struct daemon *d);
 
 /*
  * The learned source (Documentation/crl.md, "Learned keys"): KEY, the

@@ -408,7 +408,10 @@ static void rejected(struct crl_mgr *crl, size_t size, const char *err)
 
 	crl_count(crl, CNT_CRL_INGEST_FAILURE);
 	c->invalid = true;
+	c->rejected++;
 	snprintf(c->result, sizeof(c->result), "rejected: %.500s", err);
+	c->last_failure = time(NULL);
+	snprintf(c->failure, sizeof(c->failure), "%s", c->result);
 	syslog(LOG_ERR, "conductor %s: update rejected, list kept: %s", c->url,
 	       err);
 	audit(crl, false, size, 0, 0, err);
@@ -417,12 +420,14 @@ static void rejected(struct crl_mgr *crl, size_t size, const char *err)
 
 /* Verified and applied: the master list follows, as for a new CRL. */
 static void taken(struct crl_mgr *crl, const struct svrcert_gen_update *u,
-		  size_t size, bool changed)
+		  const struct svrcert_fetch_result *res, bool changed)
 {
 	struct crl_conductor *c = &crl->cond;
-	size_t added = 0, removed = 0;
+	size_t added = 0, removed = 0, size = res->body_len;
 
 	crl_count(crl, CNT_CRL_INGEST_SUCCESS);
+	*(u->kind == SVRCERT_GEN_FULL ? &c->fulls : &c->deltas) += 1;
+	c->last_ok = time(NULL);
 	c->invalid = false;
 	c->resync = false;
 	if (changed) {
@@ -464,11 +469,12 @@ static void got_document(struct crl_mgr *crl, struct svrcert_fetch_result *res)
 		syslog(LOG_NOTICE, "conductor %s: %s", c->url, err);
 		snprintf(c->result, sizeof(c->result), "resync: %.500s", err);
 		c->resync = true;
+		c->resyncs++;
 		c->due_ms = mono_ms();
 	} else if (rc) {
 		rejected(crl, res->body_len, err);
 	} else {
-		taken(crl, &u, res->body_len, !had || c->held.gen != gen ||
+		taken(crl, &u, res, !had || c->held.gen != gen ||
 		      memcmp(epoch, c->held.epoch, sizeof(epoch)));
 	}
 	svrcert_gen_update_release(&u);
@@ -487,6 +493,8 @@ static void failed(struct crl_mgr *crl, struct svrcert_fetch_result *res)
 	else
 		snprintf(c->result, sizeof(c->result), "failed: %.300s%s%.250s",
 			 res->msg, c->tls_why[0] ? ": " : "", c->tls_why);
+	c->last_failure = time(NULL);
+	snprintf(c->failure, sizeof(c->failure), "%s", c->result);
 	backoff(crl);
 	syslog(LOG_WARNING, "conductor %s (attempt %u, next in %lld ms): %s",
 	       c->url, c->failures, (long long)(c->due_ms - mono_ms()),
@@ -511,9 +519,12 @@ bool crl_cond_done(struct crl_mgr *crl, struct svrcert_fetch_result *res)
 	c->unreachable = c->refused = false;
 	if (res->status == SVRCERT_FETCH_NOT_MODIFIED) {
 		c->invalid = false;
+		c->not_modified++;
+		c->last_ok = time(NULL);
 		snprintf(c->result, sizeof(c->result), "not modified");
 		next_poll(crl, false);
 	} else {
+		c->bytes += res->body_len;
 		got_document(crl, res);
 	}
 	return true;

@@ -99,6 +99,11 @@ struct crl_conductor {
 	unsigned int attempts;
 	time_t last_fetch;
 	char result[700];
+	/* For show conductor: since start, what the answers were. */
+	time_t last_ok, last_failure;
+	char failure[700];	/* the last failure's result */
+	unsigned long fulls, deltas, not_modified, resyncs, rejected;
+	uint64_t bytes;		/* documents received (bodies) */
 	char tls_why[400];	/* why TLS setup or the server check failed */
 	bool alarm[CRL_ALARM__MAX];
 	time_t alarm_raised[CRL_ALARM__MAX];

@@ -335,3 +335,41 @@ json_t *daemon_crl_json(struct daemon *d)
 			 "discovery", crl_discover_json(crl),
 			 "conductor", crl_cond_json(crl));
 }
+
+static json_t *time_or_null(time_t t)
+{
+	char buf[40];
+
+	if (!t)
+		return json_null();
+	svrcert_time_iso8601(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* show conductor on a router: crl status's view of the [crl] conductor
+ * source and what its answers were since svrcertd started. */
+json_t *daemon_crl_conductor_json(struct daemon *d)
+{
+	struct crl_mgr *crl = crl_of(d);
+	const struct crl_conductor *c = crl ? &crl->cond : NULL;
+	json_t *o;
+
+	if (!c || !c->url[0])
+		return json_null();
+	o = crl_cond_json(crl);
+	if (!json_is_object(o))
+		return o;
+	json_object_set_new(o, "last_success", time_or_null(c->last_ok));
+	json_object_set_new(o, "last_failure", time_or_null(c->last_failure));
+	json_object_set_new(o, "last_failure_result", c->last_failure ?
+			    json_string(c->failure) : json_null());
+	json_object_set_new(o, "answers", json_pack(
+		"{s:I, s:I, s:I, s:I, s:I}",
+		"full", (json_int_t)c->fulls, "delta", (json_int_t)c->deltas,
+		"not_modified", (json_int_t)c->not_modified,
+		"resync", (json_int_t)c->resyncs,
+		"rejected", (json_int_t)c->rejected));
+	json_object_set_new(o, "bytes_received", json_integer(
+		(json_int_t)c->bytes));
+	return o;
+}

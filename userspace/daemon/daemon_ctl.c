@@ -24,6 +24,7 @@
 #include "pki/alarm.h"
 #include "lib/ctlsock.h"
 #include "daemon.h"
+#include "daemon_conductor.h"
 #include "daemon_crl.h"
 #include "daemon_peers.h"
 #include "lib/util.h"
@@ -130,6 +131,10 @@ static json_t *dispatch(struct daemon *d, const char *line)
 		resp = daemon_crl_fetch_now(d, json_string_value(
 				json_object_get(req, "url")),
 				json_is_true(json_object_get(req, "force")));
+	else if (!strcmp(cmd, "conductor"))
+		resp = json_pack("{s:b, s:o, s:o}", "ok", 1, "conductor",
+				 daemon_conductor_json(d), "source",
+				 daemon_crl_conductor_json(d));
 	else if (!strcmp(cmd, "alarms"))
 		resp = json_pack("{s:b, s:o}", "ok", 1, "alarms", alarms_json(d));
 	else

@@ -129,6 +129,7 @@ void rest_certificate_get(struct rest_req *r);
 
 /* rest_status.c: read-only state and CRLs */
 void rest_crl_get(struct rest_req *r);
+void rest_conductor_get(struct rest_req *r);
 void rest_crl_fetch(struct rest_req *r);
 void rest_stats(struct rest_req *r);
 void rest_alarms(struct rest_req *r);

@@ -61,6 +61,7 @@ static const struct rest_route routes[] = {
 	{ "GET", "/certificate", SCOPE_SHOW, true, false, rest_certificate_get },
 	{ "GET", "/crl", SCOPE_SHOW, true, false, rest_crl_get },
 	{ "POST", "/crl/fetch", SCOPE_CONFIGURE, true, false, rest_crl_fetch },
+	{ "GET", "/conductor", SCOPE_SHOW, true, false, rest_conductor_get },
 	{ "GET", "/stats", SCOPE_SHOW, true, false, rest_stats },
 	{ "GET", "/alarms", SCOPE_SHOW, true, false, rest_alarms },
 	{ "GET", "/peers/security", SCOPE_SHOW, true, false,

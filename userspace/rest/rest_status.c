@@ -131,6 +131,32 @@ out:
 	json_decref(in);
 }
 
+/* svrcertctl show conductor's view: the conductor served here and the
+ * [crl] conductor source, both held by svrcertd's loop. */
+void rest_conductor_get(struct rest_req *r)
+{
+	struct svrcert_env env;
+	json_t *resp;
+	bool missing;
+
+	if (rest_env_open(r, &env))
+		return;
+	resp = ask_loop(&env, json_pack("{s:s}", "command", "conductor"),
+			&missing);
+	if (missing)
+		rest_error(r, MHD_HTTP_NOT_IMPLEMENTED, "this svrcertd has no "
+			   "conductor status");
+	else if (!resp || !json_is_true(json_object_get(resp, "ok")))
+		rest_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "svrcertd's control "
+			   "socket did not answer");
+	else {
+		json_object_del(resp, "ok");
+		rest_reply(r, MHD_HTTP_OK, json_incref(resp));
+	}
+	json_decref(resp);
+	svrcert_env_close(&env);
+}
+
 /* The counters grouped as "show stats security" shows them. */
 void rest_stats(struct rest_req *r)
 {
