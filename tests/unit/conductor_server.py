@@ -13,6 +13,7 @@ seconds. Files in --root, each replaced atomically by the test:
   refuse         while present: 403 with its text
   max-wait       seconds a request is held at most (default 60)
   requests.log   appended: "<path?query> <client CN>" per request
+  inm.log        appended: "<path?query> <If-None-Match, or ->" per request
 
 GET /v1/revocation                     full.der
 GET /v1/revocation?epoch=E&since=G&wait=W
@@ -74,6 +75,9 @@ class Handler(BaseHTTPRequestHandler):
         q = dict(urllib.parse.parse_qsl(u.query))
         with open(os.path.join(self.root, "requests.log"), "a") as f:
             f.write("%s %s\n" % (self.path, self.client_cn()))
+        with open(os.path.join(self.root, "inm.log"), "a") as f:
+            f.write("%s %s\n" % (self.path,
+                                 self.headers.get("If-None-Match", "-")))
         if u.path != "/v1/revocation":
             return self.send(404, b"no such resource\n", "text/plain")
         refuse = read(self.root, "refuse")

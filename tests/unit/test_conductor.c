@@ -6,7 +6,8 @@
  * certificate. The server runs its own poll loop in a thread, as svrcertd's
  * loop would; every document is checked as a router checks it
  * (svrcert_conductor_verify). Cases: the full set with its ETag; a delta
- * since a generation, another epoch's full set; 304; a long-poll answered
+ * since a generation, another epoch's full set; 304; If-None-Match on the
+ * full set (304, and 200 after a new generation); a long-poll answered
  * the moment a generation is made, and one that times out; one signature
  * per document however many fetch it; the published CRL files; 403
  * naming why for a revoked and an untrusted router (logged, audited);
@@ -85,6 +86,75 @@ static void test_delta_and_304(void **state)
 	r = get(path);
 	verify(&r, &u);
 	assert_int_equal(u.kind, SVRCERT_GEN_FULL);
+	svrcert_gen_update_release(&u);
+	free(r.body);
+	stop();
+}
+
+/* If-None-Match on the full set (issue 15): the current generation's
+ * ETag (plain, weak, in a list, or "*") gets 304, no body, no signature,
+ * a few hundred bytes where the full set is thousands; another ETag, or a
+ * new generation, gets 200 and the document. With since the journal
+ * answers, whatever If-None-Match says. */
+static void test_if_none_match(void **state)
+{
+	static const char *const pre[] = { "", "W/", "\"0-0\", ", "*" };
+	struct svrcert_gen_update u = { 0 };
+	struct conductor_stats s0, s;
+	char hdr[200], path[200], etag0[80];
+	uint64_t sent;
+	struct resp r;
+
+	start(16);
+	r = get("/v1/revocation");
+	assert_int_equal(r.code, 200);
+	snprintf(etag0, sizeof(etag0), "%s", r.etag);
+	free(r.body);
+	s0 = stats();
+	sent = s0.bytes_sent;
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(hdr, sizeof(hdr), "If-None-Match: %s%s", pre[i],
+			 i == 3 ? "" : etag0);
+		r = get_hdr("/v1/revocation", hdr);
+		assert_int_equal(r.code, 304);
+		assert_int_equal(r.len, 0);
+		assert_string_equal(r.etag, etag0);
+		free(r.body);
+		s = stats();
+		print_message("%s: 304, %llu bytes sent\n", hdr,
+			      (unsigned long long)(s.bytes_sent - sent));
+		assert_true(s.bytes_sent - sent < 300);
+		sent = s.bytes_sent;
+	}
+	s = stats();
+	assert_int_equal(s.not_modified, s0.not_modified + 4);
+	assert_int_equal(s.full, s0.full);
+	assert_int_equal(s.signatures, s0.signatures);
+	/* Another ETag: the document. */
+	r = get_hdr("/v1/revocation", "If-None-Match: \"0-0\"");
+	verify(&r, &u);
+	assert_true(r.len > 32 * F.m.n);
+	print_message("another ETag: 200, the full set of %zu keys, %zu "
+		      "bytes\n", F.m.n, r.len);
+	svrcert_gen_update_release(&u);
+	free(r.body);
+	/* A new generation: the old ETag gets 200 and the new set. */
+	set_master(18, 2, 4);
+	snprintf(hdr, sizeof(hdr), "If-None-Match: %s", etag0);
+	r = get_hdr("/v1/revocation", hdr);
+	verify(&r, &u);
+	assert_int_equal(u.kind, SVRCERT_GEN_FULL);
+	assert_int_equal(u.gen, s0.generation + 1);
+	expect_etag(&r);
+	assert_string_not_equal(r.etag, etag0);
+	svrcert_gen_update_release(&u);
+	free(r.body);
+	/* since: the journal answers (a delta), If-None-Match aside. */
+	since_path(path, sizeof(path), s0.generation, NULL);
+	snprintf(hdr, sizeof(hdr), "If-None-Match: *");
+	r = get_hdr(path, hdr);
+	verify(&r, &u);
+	assert_int_equal(u.kind, SVRCERT_GEN_DELTA);
 	svrcert_gen_update_release(&u);
 	free(r.body);
 	stop();
@@ -337,6 +407,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_full, test_teardown),
 		cmocka_unit_test_teardown(test_delta_and_304, test_teardown),
+		cmocka_unit_test_teardown(test_if_none_match, test_teardown),
 		cmocka_unit_test_teardown(test_long_poll, test_teardown),
 		cmocka_unit_test_teardown(test_long_poll_timeout, test_teardown),
 		cmocka_unit_test_teardown(test_refused, test_teardown),

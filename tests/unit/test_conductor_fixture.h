@@ -51,14 +51,17 @@ static size_t header_cb(char *p, size_t sz, size_t n, void *ud)
 
 /* METHOD https://127.0.0.1:PORT PATH with the certificate CERT and key
  * KEY; the conductor's chain is checked against CA (its name is not:
- * CN=r1 has no IP SAN). TIMEOUT_S 0: 20 s. */
+ * CN=r1 has no IP SAN). TIMEOUT_S 0: 20 s. HEADER (or NULL): one more
+ * request header line, "Name: value". */
 static __attribute__((unused)) struct resp
-cd_request(uint16_t port, const char *cert, const char *key, const char *ca,
-	   const char *method, const char *path, long timeout_s)
+cd_request_hdr(uint16_t port, const char *cert, const char *key,
+	       const char *ca, const char *method, const char *path,
+	       long timeout_s, const char *header)
 {
 	struct resp r = { 0 };
 	char url[512];
 	CURL *h = curl_easy_init();
+	struct curl_slist *hl = header ? curl_slist_append(NULL, header) : NULL;
 
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", port, path);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -73,13 +76,24 @@ cd_request(uint16_t port, const char *cert, const char *key, const char *ca,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
+	if (hl)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	if (getenv("TEST_VERBOSE"))
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	r.rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.code);
 	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &r.secs);
 	curl_easy_cleanup(h);
+	curl_slist_free_all(hl);
 	return r;
+}
+
+static __attribute__((unused)) struct resp
+cd_request(uint16_t port, const char *cert, const char *key, const char *ca,
+	   const char *method, const char *path, long timeout_s)
+{
+	return cd_request_hdr(port, cert, key, ca, method, path, timeout_s,
+			      NULL);
 }
 
 /* R's document as a router takes it: signed by conductor NAME, chained to

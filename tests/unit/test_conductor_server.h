@@ -242,6 +242,18 @@ static __attribute__((unused)) struct resp get(const char *path)
 	return req("r2", "GET", path);
 }
 
+/* GET PATH as r2 with one more header line ("If-None-Match: ..."). */
+static __attribute__((unused)) struct resp get_hdr(const char *path,
+						   const char *header)
+{
+	char cert[256], key[256];
+
+	snprintf(cert, sizeof(cert), "%s.pem", testpki_path("r2"));
+	snprintf(key, sizeof(key), "%s.key", testpki_path("r2"));
+	return cd_request_hdr(F.port, cert, key, testpki_path("bundle.pem"),
+			      "GET", path, F.client_timeout, header);
+}
+
 static __attribute__((unused)) void verify(const struct resp *r, struct svrcert_gen_update *u)
 {
 	cd_verify(r, F.trust, "r1", u);

@@ -262,6 +262,11 @@ static void test_first_full_fetch(void **state)
 	/* then the long-poll from the held state */
 	fx_run("grep -q '^/v1/revocation?epoch=e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1"
 	       "&since=5&wait=60 r2$' srv/requests.log");
+	/* If-None-Match: none with nothing held, then the held generation's
+	 * ETag (the answer's) */
+	fx_run("head -1 srv/inm.log | grep -qx '/v1/revocation -' && grep -qx "
+	       "'/v1/revocation?epoch=e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1&since=5"
+	       "&wait=60 \"e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1-5\"' srv/inm.log");
 	fx_run("jq -e '.sources[0].standby and .sources[0].attempts == 0 and "
 	       ".conductor.fallback == false' status.json");
 	assert_int_equal(crl_hits(), 0);
@@ -392,6 +397,10 @@ static void test_other_epoch_and_resync(void **state)
 	fx_run("grep -qx '/v1/revocation?epoch=e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2"
 	       "&since=1&wait=60 r2' srv/requests.log && "
 	       "test $(grep -cx '/v1/revocation r2' srv/requests.log) = 2");
+	/* the resync's full request names no ETag: the held set is the one
+	 * in doubt */
+	fx_run("test $(grep -cx '/v1/revocation -' srv/inm.log) = 2 && "
+	       "! grep -q '^/v1/revocation \"' srv/inm.log");
 	master_has(1 + ca_crl.nkeys, ka, 1, true);
 }
 
@@ -440,11 +449,18 @@ static void test_held_state_survives_restart(void **state)
 	wait_status(".conductor.generation == 2 and .conductor.keys == 1 and "
 		    ".conductor.attempts >= 1");
 	master_has(1 + ca_crl.nkeys, ka, 1, true);
+	fx_run(": > srv/requests.log && : > srv/inm.log");
 	cond_start(cond_port, "r1-chain.pem", "r1.key");
-	fx_run(": > srv/requests.log");
 	wait_status(".conductor.state == \"ok\" and .conductor.in_flight");
 	fx_run("grep -q '^/v1/revocation?epoch=e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2"
 	       "&since=2&wait=60 r2$' srv/requests.log");
+	/* No ETag kept across the restart: the first request names none, the
+	 * next the one of the 304 (the server holds 2 s) */
+	fx_run("e='/v1/revocation?epoch=e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2&since=2"
+	       "&wait=60'; for i in $(seq 100); do grep -qx \"$e \\\"e2e2e2e2e2"
+	       "e2e2e2e2e2e2e2e2e2e2e2-2\\\"\" srv/inm.log && break; sleep 0.1; "
+	       "done; head -1 srv/inm.log | grep -qx \"$e -\" && grep -qx \"$e "
+	       "\\\"e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2-2\\\"\" srv/inm.log");
 	stop_daemon();
 }
 

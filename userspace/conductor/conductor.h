@@ -30,7 +30,8 @@
  *       or the full set when the journal cannot answer; 304 when G is
  *       current; &wait=S (clamped to 1..max-wait): held until a new
  *       generation (200) or S seconds (304)
- *   ETag "<epoch hex>-<generation>", Content-Type application/octet-stream
+ *   ETag "<epoch hex>-<generation>", Content-Type application/octet-stream;
+ *       the full request with If-None-Match naming it: 304
  *   GET /v1/crl/index.json, /v1/crl/<name>.crl, /v1/crl/<name>.delta: the
  *       CRL manager's published files, unchanged
  *   refused router: 403, "<revoked|expired|not-yet-valid|untrusted>:

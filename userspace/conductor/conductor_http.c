@@ -218,11 +218,33 @@ static bool has_query(struct MHD_Connection *mc)
 
 /* ---- answers ---------------------------------------------------------- */
 
+/* If-None-Match names ETAG: "*", or a list of entity tags, weak or not
+ * (RFC 9110 13.1.2: the weak comparison). */
+static bool none_match(const char *list, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	while (list && *list) {
+		list += strspn(list, " \t,");
+		if (*list == '*')
+			return true;
+		if (!strncmp(list, "W/", 2))
+			list += 2;
+		if (!strncmp(list, etag, n) &&
+		    (!list[n] || strchr(" \t,", list[n])))
+			return true;
+		list += strcspn(list, ",");
+	}
+	return false;
+}
+
 static enum MHD_Result revocation(struct conductor *c, struct cd_req *r)
 {
 	struct MHD_Response *doc;
 	unsigned int status;
 	bool nothing_new;
+	const char *inm = MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_IF_NONE_MATCH);
 
 	if (r->has_epoch != r->has_since)
 		return answer_text(c, r->mc, MHD_HTTP_BAD_REQUEST, "epoch and "
@@ -231,6 +253,13 @@ static enum MHD_Result revocation(struct conductor *c, struct cd_req *r)
 		return answer_text(c, r->mc, MHD_HTTP_BAD_REQUEST, "wait needs "
 				   "epoch and since", false);
 	doc = cd_gen_answer(c, r, &nothing_new, &status);
+	/* A full request naming the current generation's ETag (a router, or
+	 * a cache in front, that holds it): 304, no document sent. The ETag
+	 * names the generation, and (epoch, generation) one set, so any
+	 * signature of it will do. Only without since: there the journal
+	 * answers, and a long-poll must be held, not answered. */
+	if (doc && !r->has_since && inm && none_match(inm, cd_gen_etag(c)))
+		return not_modified(c, r->mc);
 	if (nothing_new && r->wait_s && !r->expired) {
 		unsigned int w = r->wait_s < c->p.max_wait_s ? r->wait_s :
 				 c->p.max_wait_s;

@@ -337,6 +337,12 @@ static void start(struct crl_mgr *crl)
 	} else {
 		snprintf(url, sizeof(url), "%s/v1/revocation", c->url);
 	}
+	/* The held generation's ETag: the conductor answers a full request
+	 * naming it 304, and so does a web server or cache in front of it
+	 * for any request; never while resyncing (the held set is the one in
+	 * doubt). */
+	if (c->held.have && !c->resync && c->etag[0])
+		req.etag = c->etag;
 	c->tls_why[0] = '\0';
 	c->started_ms = mono_ms();
 	rc = svrcert_fetcher_add(crl->f, &req);
@@ -428,6 +434,7 @@ static void taken(struct crl_mgr *crl, const struct svrcert_gen_update *u,
 	crl_count(crl, CNT_CRL_INGEST_SUCCESS);
 	*(u->kind == SVRCERT_GEN_FULL ? &c->fulls : &c->deltas) += 1;
 	c->last_ok = time(NULL);
+	snprintf(c->etag, sizeof(c->etag), "%s", res->etag);
 	c->invalid = false;
 	c->resync = false;
 	if (changed) {
@@ -470,6 +477,7 @@ static void got_document(struct crl_mgr *crl, struct svrcert_fetch_result *res)
 		snprintf(c->result, sizeof(c->result), "resync: %.500s", err);
 		c->resync = true;
 		c->resyncs++;
+		c->etag[0] = '\0';
 		c->due_ms = mono_ms();
 	} else if (rc) {
 		rejected(crl, res->body_len, err);
@@ -521,6 +529,10 @@ bool crl_cond_done(struct crl_mgr *crl, struct svrcert_fetch_result *res)
 		c->invalid = false;
 		c->not_modified++;
 		c->last_ok = time(NULL);
+		/* names the generation held (also after a restart, which
+		 * keeps no ETag) */
+		if (res->etag[0] && c->held.have && !c->resync)
+			snprintf(c->etag, sizeof(c->etag), "%s", res->etag);
 		snprintf(c->result, sizeof(c->result), "not modified");
 		next_poll(crl, false);
 	} else {

@@ -104,6 +104,7 @@ struct crl_conductor {
 	char failure[700];	/* the last failure's result */
 	unsigned long fulls, deltas, not_modified, resyncs, rejected;
 	uint64_t bytes;		/* documents received (bodies) */
+	char etag[256];		/* of the held generation, for If-None-Match */
 	char tls_why[400];	/* why TLS setup or the server check failed */
 	bool alarm[CRL_ALARM__MAX];
 	time_t alarm_raised[CRL_ALARM__MAX];
