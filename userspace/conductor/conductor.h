@@ -101,7 +101,7 @@ struct conductor_stats {
 	uint64_t generation;
 	uint8_t epoch[16];
 	size_t connections, waiting;
-	size_t keys;			/* in the current generation's set */
+	size_t keys;			/* of the current generation */
 	int64_t gen_time;		/* when it was made (s since 1970) */
 	unsigned long signatures;	/* documents signed since start */
 	unsigned long refused;		/* routers refused after the handshake */
@@ -114,7 +114,8 @@ struct conductor_stats {
 	 * (also after If-None-Match), long-polls held; /v1/crl/ files;
 	 * every 4xx/5xx but the 403s. */
 	unsigned long full, deltas, not_modified, held, files, errors;
-	uint64_t bytes_sent, bytes_received;	/* HTTP over TLS, plaintext */
+	/* HTTP over the TLS, plaintext */
+	uint64_t bytes_sent, bytes_received;
 };
 void conductor_stats(const struct conductor *c, struct conductor_stats *s);
 

@@ -314,7 +314,8 @@ static enum MHD_Result published(struct conductor *c, struct MHD_Connection *mc,
 	int fd;
 
 	if (!index && !crl_name_ok(name))
-		return answer_text(c, mc, MHD_HTTP_NOT_FOUND, "not found", false);
+		return answer_text(c, mc, MHD_HTTP_NOT_FOUND, "not found",
+				   false);
 	snprintf(rel, sizeof(rel), index ? "%s" : "crl/%s",
 		 index ? SVRCERT_MASTER_INDEX : name);
 	store_path(c->p.st, rel, path, sizeof(path));
@@ -322,7 +323,8 @@ static enum MHD_Result published(struct conductor *c, struct MHD_Connection *mc,
 	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
 		if (fd >= 0)
 			close(fd);
-		return answer_text(c, mc, MHD_HTTP_NOT_FOUND, "not found", false);
+		return answer_text(c, mc, MHD_HTTP_NOT_FOUND, "not found",
+				   false);
 	}
 	r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);	/* owns fd */
 	if (!r) {
