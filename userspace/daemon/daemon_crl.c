@@ -118,7 +118,7 @@ int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 	crl_publish(crl, &crl->master);
 	/* A CRL or a learned key may revoke this router's own certificate:
 	 * its alarm and the kernel's self-state follow now, not at the next
-	 * periodic check (daemon_crl_process, once published). */
+	 * periodic check (daemon_crl_own_check, once published). */
 	if (!had || na || nr)
 		crl->own_check_pending = true;
 	if (added)
@@ -572,12 +572,18 @@ void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n)
 	crl_learn_process(crl);
 	if (crl->publish_pending && crl->have_master)
 		crl_publish(crl, &crl->master);
-	if (crl->own_check_pending && !crl->publish_pending) {
-		crl->own_check_pending = false;
-		daemon_check(crl->d);
-	}
 	crl_alarms_sync(crl);
 	crl_flush_counters(crl);
+}
+
+void daemon_crl_own_check(struct daemon *d)
+{
+	struct crl_mgr *crl = crl_of(d);
+
+	if (crl && crl->own_check_pending && !crl->publish_pending) {
+		crl->own_check_pending = false;
+		daemon_check(d);
+	}
 }
 
 json_t *daemon_crl_fetch_now(struct daemon *d, const char *url, bool force)

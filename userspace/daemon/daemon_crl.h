@@ -23,6 +23,7 @@
  *	n = 3 + daemon_crl_pollfds(d, fds + 3, DAEMON_CRL_MAX_FDS);
  *	poll(fds, n, min(..., daemon_crl_timeout_ms(d)));
  *	daemon_crl_process(d, fds + 3, n - 3);	// every turn, also on timeout
+ *	daemon_crl_own_check(d);		// then, after the conductor's turn
  */
 #ifndef SVRCERTD_DAEMON_CRL_H
 #define SVRCERTD_DAEMON_CRL_H
@@ -64,6 +65,11 @@ size_t daemon_crl_pollfds(struct daemon *d, struct pollfd *fds, size_t max);
 /* Poll timeout in ms (-1: none). */
 int daemon_crl_timeout_ms(struct daemon *d);
 void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n);
+/* Every turn, after daemon_conductor_process: when the published list
+ * changed, this router's own certificate is judged again (daemon_check).
+ * That reads every held CRL (about 2 s of CPU for a 1 M-entry CRL), so a
+ * conductor first serves the new generation, then judges. */
+void daemon_crl_own_check(struct daemon *d);
 
 /* After a successful reload has put the new configuration into d->env:
  * sources added / removed, intervals and trusted CAs updated. */

@@ -471,6 +471,7 @@ int daemon_run(struct daemon *d)
 		daemon_crl_process(d, crl, n_crl);
 		daemon_conductor_process(d, cond, n_cond);	/* after the CRL
 						 * manager's publish */
+		daemon_crl_own_check(d);	/* after the conductor served */
 		daemon_metrics_process(d);
 	}
 	return 0;
