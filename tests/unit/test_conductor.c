@@ -10,7 +10,9 @@
  * full set (304, and 200 after a new generation); a long-poll answered
  * the moment a generation is made, and one that times out; one signature
  * per document however many fetch it; the published CRL files; 403
- * naming why for a revoked and an untrusted router (logged, audited);
+ * naming why for a revoked and an untrusted router (logged, audited); a
+ * router revoked while it waits closed, answered nothing, by the
+ * generation that revokes it;
  * 400 / 404 / 405; the connection cap.
  */
 #include "test_conductor_server.h"
@@ -307,6 +309,80 @@ static void test_refused(void **state)
 	stop();
 }
 
+/* A long-poll as WHO (poll_thread's, for another router). */
+struct router_poller {
+	pthread_t t;
+	const char *who;
+	char path[200];
+	struct resp r;
+};
+
+static void *router_poll_thread(void *arg)
+{
+	struct router_poller *p = arg;
+
+	p->r = req(p->who, "GET", p->path);
+	return NULL;
+}
+
+/* r1 (a router like r2 here) revoked while it waits: the generation that
+ * revokes it closes its connection, answered nothing; r2 gets it. */
+static void test_revoked_while_waiting(void **state)
+{
+	struct svrcert_gen_update u = { 0 };
+	struct router_poller p[2] = { { .who = "r1" }, { .who = "r2" } };
+	svrcert_revkey_t k[2];
+	struct conductor_stats s0;
+	char err[300];
+	FILE *f = fopen(testpki_path("r1.pem"), "r");
+	X509 *r1 = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	assert_non_null(r1);
+	assert_int_equal(svrcert_revkey_from_cert(r1, k[1]), 0);
+	X509_free(r1);
+	memcpy(k[0], F.r3key, 32);
+	start(16);
+	s0 = stats();
+	for (int i = 0; i < 2; i++) {
+		since_path(p[i].path, sizeof(p[i].path), s0.generation,
+			   "&wait=30");
+		assert_int_equal(pthread_create(&p[i].t, NULL,
+						router_poll_thread, &p[i]), 0);
+	}
+	for (int i = 0; i < 200 && stats().waiting < 2; i++)
+		usleep(50000);
+	assert_int_equal(stats().waiting, 2);
+	svrcert_master_release(&F.m);
+	assert_int_equal(svrcert_master_build(NULL, 0, k, 2, time(NULL),
+					      &F.m), 0);
+	pthread_mutex_lock(&F.lock);
+	assert_int_equal(conductor_master(F.c, F.m.keys, F.m.n, err,
+					  sizeof(err)), 1);
+	pthread_mutex_unlock(&F.lock);
+	for (int i = 0; i < 2; i++)
+		pthread_join(p[i].t, NULL);
+	print_message("revoked r1 while waiting: curl %d, HTTP %ld\n",
+		      (int)p[0].r.rc, p[0].r.code);
+	assert_int_not_equal(p[0].r.rc, CURLE_OK);
+	assert_int_equal(p[0].r.code, 0);
+	assert_int_equal(p[0].r.len, 0);
+	verify(&p[1].r, &u);
+	assert_int_equal(u.gen, s0.generation + 1);
+	svrcert_gen_update_release(&u);
+	assert_int_equal(stats().refused, s0.refused + 1);
+	assert_int_equal(stats().refused_revoked, s0.refused_revoked + 1);
+	assert_true(audit_has(CONDUCTOR_AUDIT_TYPE, "CN=r1"));
+	free(p[0].r.body);
+	free(p[1].r.body);
+	/* And r1 is refused when it comes back. */
+	p[0].r = req("r1", "GET", "/v1/revocation");
+	assert_int_equal(p[0].r.code, 403);
+	free(p[0].r.body);
+	stop();
+}
+
 static void test_requests(void **state)
 {
 	static const struct {
@@ -411,6 +487,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_long_poll, test_teardown),
 		cmocka_unit_test_teardown(test_long_poll_timeout, test_teardown),
 		cmocka_unit_test_teardown(test_refused, test_teardown),
+		cmocka_unit_test_teardown(test_revoked_while_waiting,
+					  test_teardown),
 		cmocka_unit_test_teardown(test_requests, test_teardown),
 		cmocka_unit_test_teardown(test_connection_cap, test_teardown),
 	};

@@ -215,6 +215,7 @@ int conductor_start(struct conductor **out, const struct conductor_params *p,
 		conductor_stop(c);
 		return ret;
 	}
+	c->next_rejudge_ms = cd_now_ms() + CD_REJUDGE_MS;
 	c->stats.port = c->port;
 	c->stats.max_conns = c->p.max_conns;
 	*out = c;
@@ -268,6 +269,8 @@ int conductor_timeout_ms(const struct conductor *c)
 		t = until(c->next_wait_ms, now);
 	if (c->sign_retry_ms && (t < 0 || until(c->sign_retry_ms, now) < t))
 		t = until(c->sign_retry_ms, now);
+	if (c->n_conns && (t < 0 || until(c->next_rejudge_ms, now) < t))
+		t = until(c->next_rejudge_ms, now);
 	return t;
 }
 
@@ -313,5 +316,7 @@ void conductor_process(struct conductor *c)
 		cd_http_wake(c, false);
 	if (c->sign_retry_ms && c->sign_retry_ms <= now)
 		cd_gen_retry(c);
+	if (c->next_rejudge_ms <= now)
+		cd_rejudge_all(c);	/* expiry while connected */
 	cd_http_run(c);
 }

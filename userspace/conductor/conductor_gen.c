@@ -201,6 +201,9 @@ int conductor_master(struct conductor *c, const svrcert_revkey_t *keys,
 		syslog(LOG_INFO, "conductor: generation %llu, %zu keys",
 		       (unsigned long long)c->j.gen, n);
 	sign_generation(c);
+	/* Before the waiting are answered: a router this generation
+	 * revokes does not receive it. */
+	cd_rejudge_all(c);
 	cd_http_wake(c, true);
 	return ret;
 }

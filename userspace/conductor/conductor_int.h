@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -19,6 +20,8 @@
 /* Delta documents of the current generation kept signed, by base. */
 #define CD_DELTA_CACHE	16
 #define CD_IO_CHUNK	16384	/* one TLS record of plaintext */
+/* Open connections are judged again at least this often (expiry). */
+#define CD_REJUDGE_MS	60000
 
 enum cd_conn_state { CD_HANDSHAKE, CD_OPEN };
 
@@ -44,6 +47,9 @@ struct cd_conn {
 	bool refused;
 	char who[96];			/* the router's subject, for logs */
 	char why[240];			/* refused: the 403's line */
+	/* What judging it again needs, kept when it was judged. */
+	uint8_t revkey[SVRCERT_DIGEST_LEN], fp[SVRCERT_DIGEST_LEN];
+	time_t not_before, not_after;
 	struct cd_req *req;		/* a suspended request of this conn */
 };
 
@@ -89,6 +95,7 @@ struct conductor {
 	struct cd_req *waiting;		/* suspended long-polls */
 	size_t n_waiting;
 	int64_t next_wait_ms;		/* earliest wait deadline */
+	int64_t next_rejudge_ms;	/* the next periodic cd_rejudge_all */
 	/* Judging routers: trusted CAs and held revocations, read again
 	 * when the files they come from change. */
 	X509_STORE *trust;
@@ -129,6 +136,11 @@ void cd_expire_handshakes(struct conductor *c, int64_t now);
 
 /* conductor_judge.c: judge the router of CN (its TLS handshake done). */
 void cd_judge(struct conductor *c, struct cd_conn *cn);
+/* Judge every open connection again from what was kept (dates, revoked
+ * by the files' revocations or the current generation); close the
+ * connection of a router no longer valid, counted and audited as a
+ * refusal. No handshake, no allocation per router. */
+void cd_rejudge_all(struct conductor *c);
 void cd_trust_free(struct conductor *c);
 
 /* conductor_http.c */

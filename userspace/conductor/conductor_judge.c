@@ -7,8 +7,17 @@
  * of the authority may fetch its revocation state. A refused router is
  * still served one answer, 403 naming why (conductor_http.c), and is
  * logged and audited by name.
+ *
+ * A router's access lasts only while it is valid: at each new generation
+ * and every CD_REJUDGE_MS, the open connections are judged again from
+ * what was kept at the handshake (dates, the leaf's revocation key and
+ * fingerprint), and a router no longer valid is refused as at connect and
+ * its connection closed, answered nothing more. The chain is not built
+ * again (that would allocate per router): a CA revoked or no longer
+ * trusted takes effect when its routers reconnect.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <sys/stat.h>
@@ -64,6 +73,24 @@ static int trust_get(struct conductor *c, char *err, size_t errlen)
 	if (ret)	/* never judge without the revocations held */
 		cd_trust_free(c);
 	return ret;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(svrcert_revkey_t));
+}
+
+/* The current generation's set revokes too: the master list may be
+ * handed over (conductor_master) before the file's change is seen. */
+static bool in_generation(const uint8_t rk[SVRCERT_DIGEST_LEN],
+			  const uint8_t fp[SVRCERT_DIGEST_LEN], void *ctx)
+{
+	const struct conductor *c = ctx;
+
+	return c->ncur && (bsearch(rk, c->cur, c->ncur, sizeof(*c->cur),
+				   key_cmp) ||
+			   bsearch(fp, c->cur, c->ncur, sizeof(*c->cur),
+				   key_cmp));
 }
 
 /* The first word of a 403: what a router's operator acts on. */
@@ -146,13 +173,63 @@ void cd_judge(struct conductor *c, struct cd_conn *cn)
 	}
 	vp.store = c->trust;
 	vp.revoked_keys = &c->revoked;
+	vp.revoked = in_generation;
+	vp.revoked_ctx = c;
 	svrcert_problems_init(&p);
 	svrcert_validate_cert(leaf, SSL_get_peer_cert_chain(cn->ssl), &vp, &v,
 			      &p);
+	memcpy(cn->revkey, v.revkey, sizeof(cn->revkey));
+	memcpy(cn->fp, v.fingerprint, sizeof(cn->fp));
+	cn->not_before = v.not_before;
+	cn->not_after = v.not_after;
 	state = svrcert_problem_state(svrcert_problems_first(&p));
 	reasons(&p, reason, sizeof(reason));
 	svrcert_problems_free(&p);
 	svrcert_validated_free(&v);
 	if (state != SVRCERT_STATE_VALID)
 		refuse(c, cn, state_word(state), reason);
+}
+
+/* Why CN's router is no longer valid (its refusal's word), or NULL. */
+static const char *rejudge(struct conductor *c, struct cd_conn *cn,
+			   bool have_trust, time_t now, const char **reason)
+{
+	if (now > cn->not_after) {
+		*reason = "certificate expired while connected";
+		return "expired";
+	}
+	if (now < cn->not_before) {	/* the clock went back */
+		*reason = "certificate not yet valid";
+		return "not-yet-valid";
+	}
+	*reason = "certificate revoked while connected";
+	if (in_generation(cn->revkey, cn->fp, c) ||
+	    (have_trust && (svrcert_keyset_contains(&c->revoked, cn->revkey) ||
+			    svrcert_keyset_contains(&c->revoked, cn->fp))))
+		return "revoked";
+	return NULL;
+}
+
+void cd_rejudge_all(struct conductor *c)
+{
+	time_t now = time(NULL);
+	char err[300];
+	/* Files unreadable for a moment: the generation still revokes,
+	 * and routers are not all dropped for it. */
+	bool have_trust = !trust_get(c, err, sizeof(err));
+	const char *word, *reason;
+
+	c->next_rejudge_ms = cd_now_ms() + CD_REJUDGE_MS;
+	for (size_t i = 0; i < c->p.max_conns; i++) {
+		struct cd_conn *cn = c->conns[i];
+
+		if (!cn || cn->tls_done || cn->state != CD_OPEN || cn->refused)
+			continue;
+		word = rejudge(c, cn, have_trust, now, &reason);
+		if (!word)
+			continue;
+		refuse(c, cn, word, reason);
+		cd_conn_close(c, cn);	/* a waiting request goes with it */
+		cd_conn_free_if_done(c, cn);
+	}
 }
