@@ -38,6 +38,11 @@
 #     fetches it as a discovered source (referenced by "own"), R1's kernel
 #     gets R3's key as one delta, the next generation after step 2's (none
 #     in between: 3 made none), and R1 drops both R2's and R3's packets.
+#     The conductor refuses R3 from then on (judged again on its open
+#     connection when the generation is made). R2 and R3, refused, fall
+#     back to their certificates' CRL distribution point (the CA's URL):
+#     over the whole test the CA's server was asked by the conductor and
+#     by no router the conductor still served (R1 never).
 #
 # Keys are files ([key] storage = file; the test PKI's r1-r3 and c keys):
 # a swtpm per router would be four more processes and a TPM key made in a
@@ -447,9 +452,18 @@ for n in 1 3; do
 	[ -n "${d_last:-}" ] && [ "$d_last" -le $LIMIT_MS ]
 	tap_result $? "no packet of R2's through R$n later than $((LIMIT_MS / 1000)) s after the conductor's fetch (the last: ${d_last:-?} ms)"
 done
+# R1 and R3 learned R2's revocation from the conductor alone. R2 itself,
+# revoked, is refused by the conductor from now on and may fall back to
+# its certificate's CRL distribution point (the CA's URL) after three
+# refusals: it is the one router allowed in the CA's log.
 access_log
-assert_eq "the CA's server was asked by the conductor only (its access log by client address)" \
-	"$C_ADDR" "$ACCESS_FROM" || tap_diag "$ACCESS"
+others=
+for a in $ACCESS_FROM; do
+	[ "$a" = "$C_ADDR" ] || [ "$a" = 10.80.2.1 ] || others+="$a "
+done
+assert_eq "the CA's server was asked by the conductor and by no router it serves (R1, R3 never; its access log by client address)" \
+	"yes ''" "$([[ " $ACCESS_FROM " == *" $C_ADDR "* ]] && echo yes || echo no) '${others% }'" ||
+	tap_diag "$ACCESS"
 
 # ---------------------------------------------------------------------------
 e2e_section "3. No rollback: an older CRL, another issuer's CRL on the CA's URL"
@@ -457,26 +471,45 @@ e2e_copy "$PKI/int.crl.pem" "$E2E/www/int.crl"
 out=$(rctl $C crl fetch --force 2>&1)
 like "the CA's older CRL 1 on its URL: refused by the conductor" \
 	"^$E2E_CRL_URL: rejected: CRL number 01 is lower than the held CRL number 02\$" "$out"
+# The conductor retries a refused CRL after its backoff (1 s here): on a
+# slow guest that retry may take the root's CRL before the fetch asked
+# below, which then finds it held ("same entries"), and a second accepted
+# CRL of the same issuer clears crl-issuer-changed (daemon_crl_status.c).
+# So the change of issuer is checked in the conductor's log, once, and the
+# state in its crl status.
+log_mark $C
 e2e_copy "$PKI/root.crl.pem" "$E2E/www/int.crl"
+# http.server answers If-Modified-Since by whole seconds: a file replaced
+# within the second of the last fetch's Last-Modified would be a 304
+touch -d "@$((EPOCHSECONDS + 2))" "$E2E/www/int.crl"
 out=$(rctl $C crl fetch --force 2>&1)
 like "the root CA's (genuine, empty) CRL on the intermediate's URL: taken, no key less" \
-	"^$E2E_CRL_URL: ok: \\+0 -0 keys\$" "$out"
+	"^$E2E_CRL_URL: ok: (\\+0 -0 keys|same entries)\$" "$out"
+log_wait "$WAIT" "^svrcertd\\[[0-9]+\\]: CRL from $E2E_CRL_URL: issuer .*Root.* replaces .*Intermediate.* there; the CRL held of .* stays in force" $C
+tap_result $? "the conductor logged the change of issuer on the URL: ${LOG_HIT[$C]#*: CRL from }"
 batch $C "$E2E/c.1" "crl status -j"
-assert_eq "the conductor holds the intermediate's CRL 2 as the URL's previous issuer; crl-issuer-changed" \
-	"02 crl-issuer-changed" \
-	"$(jq -r --arg u "$E2E_CRL_URL" '"\(.sources[] | select(.url == $u) | .previous_issuers[0].crl_number) \([.alarms[].id] | join(","))"' "$E2E/c.1")"
+assert_eq "the conductor holds the intermediate's CRL 2 as the URL's previous issuer" \
+	"02" \
+	"$(jq -r --arg u "$E2E_CRL_URL" '.sources[] | select(.url == $u) | .previous_issuers[0].crl_number' "$E2E/c.1")"
 
 # ---------------------------------------------------------------------------
 e2e_section "4. A discovered CRL distribution point revokes R3"
 ca_revoke "$PKI/r3.pem" "$E2E/www/disc.crl"
 require $? "CA: R3 revoked, its CRL 3 on $DISC_URL only" "$(tail -n 5 "$E2E/ca.log")"
-log_mark 1 3
+log_mark 1 $C
 out=$(rctl $C crl fetch --force 2>&1)
 like "the conductor fetched $DISC_URL: R3's key" "^$DISC_URL: ok: \\+1 -0 keys\$" "$out"
-log_wait "$WAIT" "^svrcertd\\[[0-9]+\\]: conductor $C_URL: ok: generation [0-9]+ \\(delta\\), \\+1 -0 keys\$" 1 3
+log_wait "$WAIT" "^svrcertd\\[[0-9]+\\]: conductor $C_URL: ok: generation [0-9]+ \\(delta\\), \\+1 -0 keys\$" 1
 st=$?
-[ $st = 0 ] || why_not $C 1 3
-tap_result $st "R1 and R3 took the next generation: a delta, +1 key"
+[ $st = 0 ] || why_not $C 1
+tap_result $st "R1 took the next generation: a delta, +1 key"
+# R3, revoked by that generation, is cut off by the conductor: judged again
+# on its open connection when the generation is made ("while connected"),
+# or refused at its next connect.
+log_wait "$WAIT" "^svrcertd\\[[0-9]+\\]: conductor: refused O=svrcert test, CN=r3 from [0-9.:]+: revoked: " $C
+st=$?
+[ $st = 0 ] || why_not $C 3
+tap_result $st "the conductor refuses R3 once its generation revokes R3: ${LOG_HIT[$C]#*: conductor: }"
 recv_start 1
 wait_for 30 recv_ready 1
 send_start 2 1 -c 50 -r 200 && send_start 3 1 -c 50 -r 200
@@ -495,9 +528,17 @@ assert_eq "the generation right after step 2's (3's CRLs made none), at R1 and t
 assert_eq "the conductor found $DISC_URL in its own certificate (discovered, referenced by own)" \
 	'true ["own"] 03' \
 	"$(jq -r --arg u "$DISC_URL" 'select(.sources) | .sources[] | select(.url == $u) | "\(.discovered) \(.referenced_by | tojson) \(.crl_number)"' "$E2E/c.2")"
+# R2 (revoked in step 2) and R3 (here), refused by the conductor, fall back
+# to their certificates' CRL distribution point, the CA's URL, after three
+# refusals: they may have asked the CA since, R1, served throughout, never.
 access_log
-assert_eq "the CA's server, over the whole test, was asked by the conductor only" \
-	"$C_ADDR" "$ACCESS_FROM"
+others=
+for a in $ACCESS_FROM; do
+	[ "$a" = "$C_ADDR" ] || [ "$a" = 10.80.2.1 ] || [ "$a" = 10.80.3.1 ] ||
+		others+="$a "
+done
+assert_eq "the CA's server, over the whole test, was asked by the conductor and by no router it served (R1 never; R2, R3 only once refused)" \
+	"yes ''" "$([[ " $ACCESS_FROM " == *" $C_ADDR "* ]] && echo yes || echo no) '${others% }'"
 tap_diag "the CA's access log by client: $ACCESS"
 
 tap_diag "88-conductor took $((EPOCHSECONDS - T0)) s on the $SVRCERT_KERNEL kernel"
