@@ -109,10 +109,7 @@ e2e_usec() {	# SECONDS[.FRACTION] (udprecv's times) in microseconds
 }
 
 require_cmd swtpm openssl jq "$E2E_PY"
-for t in udpsend udprecv; do
-	[ -x "$E2E_TOOLS/$t" ] || require 1 "build/tools/$t exists (make all)"
-done
-[ -x "$SVRCERTD" ] || require 1 "$SVRCERTD exists (make all)"
+e2e_require_built
 
 # ---------------------------------------------------------------------------
 e2e_section "0. The network, the CA and its CRL server"

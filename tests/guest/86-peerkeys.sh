@@ -111,10 +111,7 @@ demo_xfrm() {
 }
 
 require_cmd openssl jq "$E2E_PY"
-[ -x "$SVRCERTD" ] || require 1 "$SVRCERTD exists (make all)"
-for t in udpsend udprecv; do
-	[ -x "$E2E_TOOLS/$t" ] || require 1 "build/tools/$t exists (make all)"
-done
+e2e_require_built
 
 step "network, CA, identities"
 e2e_keys_pair

@@ -125,10 +125,7 @@ keys_pair() {
 alarms_of() { rctl "$1" show alarms -j 2>/dev/null | jq -c '[.[] | select(.id == "peer-key")]'; }
 
 require_cmd openssl jq "$E2E_PY"
-[ -x "$SVRCERTD" ] || require 1 "$SVRCERTD exists (make all)"
-for t in udpsend udprecv; do
-	[ -x "$E2E_TOOLS/$t" ] || require 1 "build/tools/$t exists (make all)"
-done
+e2e_require_built
 
 step "network, CA, identities"
 e2e_keys_pair "peer-key-rekey-interval = 1h" "peer-key-timeout = ${T}s"

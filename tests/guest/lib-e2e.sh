@@ -608,6 +608,16 @@ require() {
 	exit 1
 }
 
+# e2e_require_built: svrcertd and the packet tools the e2e tests drive are
+# built (make all), else stop here.
+e2e_require_built() {
+	local t
+	[ -x "$SVRCERTD" ] || require 1 "$SVRCERTD exists (make all)"
+	for t in udpsend udprecv; do
+		[ -x "$E2E_TOOLS/$t" ] || require 1 "build/tools/$t exists (make all)"
+	done
+}
+
 # e2e_keys_pair [LINE...]: e2e_init, the CA and its CRL server, and R1 and
 # R2 peering with each other with [daemon] peer-keys = yes and LINEs
 # ("peer-key-timeout = 20s"). Their keys are the test PKI's, in files: the
