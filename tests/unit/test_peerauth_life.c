@@ -83,6 +83,42 @@ static void test_own_cert_replaced(void **state)
 	assert_int_equal(f->r1.bound.calls, 1);	/* r2 unchanged: no rebind */
 }
 
+/* The certificate is there but its key is not (yet): no peer is called.
+ * The key arrives without the certificate changing: the next check loads
+ * the identity and calls every peer; a check before that logs nothing new
+ * and changes nothing. */
+static void test_identity_retried_until_loaded(void **state)
+{
+	struct fx *f = *state;
+	char key[PATH_MAX + 16];
+	struct router *rs[] = { &f->r1, &f->r2 };
+	json_t *j;
+
+	start_r2(f);
+	install(&f->r1, "cert.pem", "r1.pem");
+	snprintf(key, sizeof(key), "file:%s/late.key", f->r1.dir);
+	router_config(&f->r1, "r1", key, "r2", f->r2.port);
+	router_start(&f->r1);
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 0);
+	drive(rs, 2, r2_never, f, 300);	/* nothing to wait for */
+	assert_int_equal(results(&f->r2, "r1"), 0);
+	j = peerauth_status_json(f->r1.pa);
+	assert_non_null(strstr(json_string_value(json_object_get(j,
+			"identity_error")), "late.key"));
+	json_decref(j);
+
+	assert_int_equal(fixture_sh("install -m 600 %s %s/late.key",
+				    testpki_path("r1.key"), f->r1.dir), 0);
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 1);
+	run_until_judged(f, 1, 1);
+	assert_peer(&f->r2, "r1", SVRCERT_STATE_VALID, SVRCERT_P_NONE, "r1.pem");
+	j = peerauth_status_json(f->r1.pa);
+	assert_string_equal(json_string_value(json_object_get(j,
+			    "identity_error")), "");
+	json_decref(j);
+	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 0);
+}
+
 /* Reload: a peer that left is unbound, the new one is authenticated. */
 static void test_reconfigure(void **state)
 {
@@ -205,6 +241,7 @@ int main(void)
 		T(test_counter_waits_for_lock),
 		T(test_tls12_client_refused),
 		T(test_own_cert_replaced),
+		T(test_identity_retried_until_loaded),
 		T(test_reconfigure),
 		T(test_unreachable_backoff),
 		T(test_tpm_key),

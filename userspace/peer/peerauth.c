@@ -79,13 +79,21 @@ static int peers_build(struct peerauth *pa, const struct svrcert_config *cfg)
 	return 0;
 }
 
+/* Logged when the reason changes, not at every retry (daemon checks). */
 static void identity_reload(struct peerauth *pa)
 {
-	if (pa_identity_load(pa, pa->ident_err, sizeof(pa->ident_err)))
-		syslog(LOG_WARNING, "peer auth: %s; peers are not "
-		       "authenticated until there is one", pa->ident_err);
-	else
+	char why[sizeof(pa->ident_err)];
+
+	if (!pa_identity_load(pa, why, sizeof(why))) {
+		if (pa->ident_err[0])
+			syslog(LOG_NOTICE, "peer auth: own identity loaded");
 		pa->ident_err[0] = '\0';
+		return;
+	}
+	if (strcmp(why, pa->ident_err))
+		syslog(LOG_WARNING, "peer auth: %s; peers are not "
+		       "authenticated until there is one", why);
+	memcpy(pa->ident_err, why, sizeof(why));
 }
 
 /* A peer that hangs up while OpenSSL writes (an alert, close_notify) must
@@ -553,8 +561,17 @@ int peerauth_check_own_cert(struct peerauth *pa)
 	/* svrcertctl set may have changed the policy (policy-override.json) */
 	pa_sever_recheck(pa);
 	pa_own_cert_hash(pa, now);
-	if (!memcmp(now, pa->own_cert_hash, sizeof(now)))
-		return 0;
+	if (!memcmp(now, pa->own_cert_hash, sizeof(now))) {
+		/* The same certificate, but its load failed (the key not yet
+		 * there, a file being replaced): try again at every check,
+		 * else no peer is called until the certificate changes. */
+		if (pa->client_ctx || !pa->ident_err[0])
+			return 0;
+		identity_reload(pa);
+		if (pa->client_ctx)
+			reschedule_all(pa);
+		return pa->client_ctx ? 1 : 0;
+	}
 	/* Established keys stay in force: those agreed under the old
 	 * certificate are due for a rekey (pa_keys_due), which replaces them
 	 * make-before-break on the new authentication. */

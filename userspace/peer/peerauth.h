@@ -189,7 +189,7 @@ int peerauth_own_cert_changed(struct peerauth *pa, char *err, size_t errlen);
  * daemon's periodic and on-demand check): trusted CAs and held CRLs are
  * read again at the next judgement, and when STATE_DIR/cert.pem changed
  * since it was loaded, behaves as peerauth_own_cert_changed() and
- * returns 1. */
+ * returns 1; also when an identity whose load failed loads now. */
 int peerauth_check_own_cert(struct peerauth *pa);
 /* A new configuration: peers added, removed (unbound) or changed, a new
  * listen address, a new key storage. Everything is authenticated again.
