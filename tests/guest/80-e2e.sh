@@ -53,12 +53,17 @@ require() {
 	exit 1
 }
 
-# The daemons' view when something did not happen, for the TAP log.
+# The daemons' view when something did not happen, for the TAP log. The
+# logs' last lines first: CI's report keeps a failure's first diagnostics.
 why_not() {
 	local n
 	for n in "$@"; do
+		tap_diag "R$n daemon log (tail):" \
+			"$(tail -n 5 "$(e2e_dir "$n")/daemon.log" 2>/dev/null | cut -c1-240)"
+	done
+	for n in "$@"; do
 		tap_diag "R$n daemon peers: $(e2e_daemon_cmd "$n" peers 2>&1 | head -c 3000)"
-		tap_diag "R$n kernel peers: $(rctl "$n" show peers -j 2>&1 | head -c 2000)"
+		tap_diag "R$n kernel peers: $(rctl "$n" show peers -j 2>&1 | jq -c . 2>&1 | head -c 2000)"
 		tap_diag "R$n daemon log (tail):" "$(tail -n 15 "$(e2e_dir "$n")/daemon.log" 2>/dev/null)"
 	done
 }
