@@ -34,7 +34,8 @@ static json_t *ask(const struct svrcert_env *env, json_t *req, bool quiet)
 {
 	const char *path = svrcert_env_control_socket(env);
 	json_t *resp = NULL;
-	int ret = req ? ctlsock_request(path, req, &resp) : -ENOMEM;
+	int ret = req ? ctlsock_request_wait(path, req, &resp,
+					     CTLSOCK_ACTION_TIMEOUT_MS) : -ENOMEM;
 
 	json_decref(req);
 	if (ret == -ENOENT || ret == -ECONNREFUSED) {
@@ -46,9 +47,8 @@ static json_t *ask(const struct svrcert_env *env, json_t *req, bool quiet)
 	}
 	if (ret) {
 		if (!quiet)
-			fprintf(stderr, "svrcertctl: crl: %s\n", ret == -EACCES ?
-				"refused: only root or the control group may ask "
-				"svrcertd" : strerror(-ret));
+			fprintf(stderr, "svrcertctl: crl: %s\n",
+				ctl_daemon_error(ret));
 		return NULL;
 	}
 	if (!json_is_true(json_object_get(resp, "ok"))) {

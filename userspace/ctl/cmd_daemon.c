@@ -134,14 +134,13 @@ int cmd_daemon(int argc, char **argv)
 		return CTL_FAIL;
 	}
 	req = json_pack("{s:s}", "command", argv[1]);
-	ret = req ? ctlsock_request(svrcert_env_control_socket(&env), req, &resp) : -ENOMEM;
+	ret = req ? ctlsock_request_wait(svrcert_env_control_socket(&env), req,
+					 &resp, CTLSOCK_ACTION_TIMEOUT_MS) : -ENOMEM;
 	if (ret == -ENOENT || ret == -ECONNREFUSED)
 		fprintf(stderr, "svrcertctl: daemon: svrcertd is not running (no one listens on %s)\n",
 			svrcert_env_control_socket(&env));
-	else if (ret == -EACCES)
-		fprintf(stderr, "svrcertctl: daemon: refused: only root or the control group may ask svrcertd\n");
 	else if (ret)
-		fprintf(stderr, "svrcertctl: daemon: %s\n", strerror(-ret));
+		fprintf(stderr, "svrcertctl: daemon: %s\n", ctl_daemon_error(ret));
 	else
 		ret = print_response(resp, json);
 	json_decref(req);

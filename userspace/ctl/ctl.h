@@ -37,6 +37,9 @@ struct ctl_cmd {
 const struct ctl_cmd *ctl_find(const struct ctl_cmd *table, const char *name);
 /* True if argv holds "-j" or "--json"; removes it from argv. */
 bool ctl_take_json_flag(int *argc, char **argv);
+/* What to say when svrcertd's reply failed with ERR (-errno): a timeout
+ * says the request may still be carried out. */
+const char *ctl_daemon_error(int err);
 
 /*
  * Run one command line: ARGV[0] is the command (or "help"), options

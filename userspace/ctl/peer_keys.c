@@ -36,12 +36,13 @@ static int ask(const char *what, const struct svrcert_env_args *args, json_t *re
 		fprintf(stderr, "svrcertctl: %s: %s\n", what, err);
 		return CTL_FAIL;
 	}
-	ret = req ? ctlsock_request(svrcert_env_control_socket(&env), req, resp) : -ENOMEM;
+	ret = req ? ctlsock_request_wait(svrcert_env_control_socket(&env), req,
+					 resp, CTLSOCK_ACTION_TIMEOUT_MS) : -ENOMEM;
 	if (ret == -ENOENT || ret == -ECONNREFUSED)
 		fprintf(stderr, "svrcertctl: %s: svrcertd is not running (no one listens on %s)\n",
 			what, svrcert_env_control_socket(&env));
 	else if (ret)
-		fprintf(stderr, "svrcertctl: %s: %s\n", what, strerror(-ret));
+		fprintf(stderr, "svrcertctl: %s: %s\n", what, ctl_daemon_error(ret));
 	else if (!json_is_true(json_object_get(*resp, "ok")))
 		fprintf(stderr, "svrcertctl: %s: %s\n", what,
 			json_string_value(json_object_get(*resp, "error")) ?: "refused");

@@ -87,6 +87,16 @@ const struct ctl_cmd *ctl_find(const struct ctl_cmd *table, const char *name)
 	return NULL;
 }
 
+const char *ctl_daemon_error(int err)
+{
+	if (err == -ETIMEDOUT)
+		return "svrcertd did not answer in time (busy?); it may still "
+		       "carry the request out: see 'svrcertctl daemon status'";
+	if (err == -EACCES)
+		return "refused: only root or the control group may ask svrcertd";
+	return strerror(-err);
+}
+
 bool ctl_take_json_flag(int *argc, char **argv)
 {
 	bool found = false;

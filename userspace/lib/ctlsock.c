@@ -209,7 +209,8 @@ int ctlsock_write_json(int fd, json_t *obj)
 	return ret;
 }
 
-int ctlsock_request(const char *path, json_t *req, json_t **resp)
+int ctlsock_request_wait(const char *path, json_t *req, json_t **resp,
+			 int timeout_ms)
 {
 	struct sockaddr_un sa;
 	char *line = NULL;
@@ -227,7 +228,7 @@ int ctlsock_request(const char *path, json_t *req, json_t **resp)
 	if (!ret)
 		ret = ctlsock_write_json(fd, req);
 	if (!ret)
-		ret = ctlsock_read_line(fd, CTLSOCK_TIMEOUT_MS, &line);
+		ret = ctlsock_read_line(fd, timeout_ms, &line);
 	if (!ret) {
 		*resp = json_loads(line, 0, NULL);
 		ret = *resp ? 0 : -EBADMSG;
@@ -237,4 +238,9 @@ int ctlsock_request(const char *path, json_t *req, json_t **resp)
 	free(line);
 	close(fd);
 	return ret;
+}
+
+int ctlsock_request(const char *path, json_t *req, json_t **resp)
+{
+	return ctlsock_request_wait(path, req, resp, CTLSOCK_TIMEOUT_MS);
 }

@@ -21,6 +21,10 @@
 
 #define CTLSOCK_LINE_MAX	65536
 #define CTLSOCK_TIMEOUT_MS	5000
+/* A request that makes svrcertd act (fetch, rekey, reload) is answered
+ * when the loop gets to it: behind a 1 M-entry CRL's walk or a busy
+ * router's handshakes that is more than seconds. */
+#define CTLSOCK_ACTION_TIMEOUT_MS	30000
 
 /* Bind and listen on PATH (its directory is created 0755), chmod 0660 and
  * chgrp GROUP (when HAVE_GROUP). A stale socket at PATH is replaced; one
@@ -44,7 +48,10 @@ int ctlsock_read_line(int fd, int timeout_ms, char **line);
 int ctlsock_write_json(int fd, json_t *obj);
 
 /* Client: send REQ, receive *RESP. -ENOENT / -ECONNREFUSED when no daemon
- * listens, -EACCES when refused. */
+ * listens, -EACCES when refused; the reply within CTLSOCK_TIMEOUT_MS. */
 int ctlsock_request(const char *path, json_t *req, json_t **resp);
+/* The same, waiting up to TIMEOUT_MS for the reply (-ETIMEDOUT). */
+int ctlsock_request_wait(const char *path, json_t *req, json_t **resp,
+			 int timeout_ms);
 
 #endif
