@@ -193,7 +193,8 @@ int conductor_start(struct conductor **out, const struct conductor_params *p,
 		return svrcert_fail(err, errlen, -ENOMEM, "out of memory");
 	params_of(c, p);
 	c->listen_fd = c->mhd_ep = -1;
-	svrcert_keyset_init(&c->revoked);
+	svrcert_held_init(&c->own_held);
+	c->held = p->held ? p->held : &c->own_held;
 	c->ep = epoll_create1(EPOLL_CLOEXEC);
 	fit_fd_limit(c);
 	c->conns = calloc(c->p.max_conns, sizeof(*c->conns));
@@ -241,6 +242,7 @@ void conductor_stop(struct conductor *c)
 		close(c->ep);
 	SSL_CTX_free(c->ctx);
 	cd_trust_free(c);
+	svrcert_held_free(&c->own_held);
 	cd_gen_close(c);
 	free(c->conns);
 	free(c->by_fd);

@@ -60,6 +60,8 @@
 
 struct conductor;
 
+struct svrcert_held;
+
 struct conductor_params {
 	const struct svrcert_config *cfg;	/* [conductor], [key], CAs */
 	struct svrcert_store *st;		/* key, cert.pem, published CRLs */
@@ -72,6 +74,9 @@ struct conductor_params {
 	uint16_t port;				/* 0 with host: any free port */
 	unsigned int max_conns;
 	unsigned int max_wait_s;
+	/* svrcertd: the revocations its CRL manager lends (held_revs.h),
+	 * shared with its other judges; NULL: the held files, read here. */
+	struct svrcert_held *held;
 };
 
 /* Open the journal, load the TLS identity, listen. -errno with ERR. */

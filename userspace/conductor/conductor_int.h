@@ -15,6 +15,7 @@
 #include "conductor.h"
 #include "crl/crl_gen.h"
 #include "lib/util.h"
+#include "pki/held_revs.h"
 #include "pki/pki.h"
 
 /* Delta documents of the current generation kept signed, by base. */
@@ -96,11 +97,13 @@ struct conductor {
 	size_t n_waiting;
 	int64_t next_wait_ms;		/* earliest wait deadline */
 	int64_t next_rejudge_ms;	/* the next periodic cd_rejudge_all */
-	/* Judging routers: trusted CAs and held revocations, read again
-	 * when the files they come from change. */
+	/* Judging routers: trusted CAs, read again when their files change;
+	 * the held revocations (held_revs.h): p.held, lent by svrcertd's CRL
+	 * manager, or own_held, read from the files. */
 	X509_STORE *trust;
-	struct svrcert_keyset revoked;
-	uint64_t trust_stamp[3];
+	struct svrcert_held own_held;
+	struct svrcert_held *held;
+	uint64_t trust_stamp[1];
 	/* Generations. */
 	struct svrcert_gen_journal j;
 	bool have_j, have_cur;

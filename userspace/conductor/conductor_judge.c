@@ -33,21 +33,17 @@ void cd_trust_free(struct conductor *c)
 {
 	X509_STORE_free(c->trust);
 	c->trust = NULL;
-	svrcert_keyset_free(&c->revoked);
-	svrcert_keyset_init(&c->revoked);
 }
 
-/* What the trust was read from: the CRL and trusted-CA directories (files
- * are replaced by rename) and the master list; a stat() per handshake. */
-static void trust_stamp(const struct conductor *c, uint64_t out[3])
+/* What the trust store was read from: the trusted-CA directory (files are
+ * replaced by rename); a stat() per handshake. */
+static void trust_stamp(const struct conductor *c, uint64_t out[1])
 {
-	static const char *const names[3] = {
-		TRUST_DIR_CRL, STORE_TRUSTED_CA_DIR, SVRCERT_MASTER_FILE,
-	};
+	static const char *const names[1] = { STORE_TRUSTED_CA_DIR };
 	char path[4200];
 	struct stat sb;
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 1; i++) {
 		out[i] = 0;
 		if (!store_path(c->p.st, names[i], path, sizeof(path)) &&
 		    !stat(path, &sb))
@@ -57,22 +53,26 @@ static void trust_stamp(const struct conductor *c, uint64_t out[3])
 	}
 }
 
+/* The held revocations are refreshed at every judgement: a readdir and a
+ * stat per file; nothing is parsed that the CRL manager vouched for or
+ * that was read before in the same version (held_revs.h). An error
+ * (a held file that does not load) means no judgement: never judge
+ * without the revocations held. */
 static int trust_get(struct conductor *c, char *err, size_t errlen)
 {
-	uint64_t stamp[3];
+	uint64_t stamp[1];
 	int ret;
 
 	trust_stamp(c, stamp);
-	if (c->trust && !memcmp(stamp, c->trust_stamp, sizeof(stamp)))
-		return 0;
-	cd_trust_free(c);
-	memcpy(c->trust_stamp, stamp, sizeof(stamp));
-	ret = trust_store_build(c->p.st, c->p.cfg, &c->trust, err, errlen);
-	if (!ret)
-		ret = trust_held_crls(c->p.st, &c->revoked, err, errlen);
-	if (ret)	/* never judge without the revocations held */
+	if (!c->trust || memcmp(stamp, c->trust_stamp, sizeof(stamp))) {
 		cd_trust_free(c);
-	return ret;
+		memcpy(c->trust_stamp, stamp, sizeof(stamp));
+		ret = trust_store_build(c->p.st, c->p.cfg, &c->trust, err,
+					errlen);
+		if (ret)
+			return ret;
+	}
+	return svrcert_held_refresh(c->held, c->p.st, err, errlen);
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -81,7 +81,7 @@ static int key_cmp(const void *a, const void *b)
 }
 
 /* The current generation's set revokes too: the master list may be
- * handed over (conductor_master) before the file's change is seen. */
+ * handed over (conductor_master) before the held set has it. */
 static bool in_generation(const uint8_t rk[SVRCERT_DIGEST_LEN],
 			  const uint8_t fp[SVRCERT_DIGEST_LEN], void *ctx)
 {
@@ -91,6 +91,15 @@ static bool in_generation(const uint8_t rk[SVRCERT_DIGEST_LEN],
 				   key_cmp) ||
 			   bsearch(fp, c->cur, c->ncur, sizeof(*c->cur),
 				   key_cmp));
+}
+
+/* The generation's set or the held revocations (refreshed by trust_get). */
+static bool cd_revoked(const uint8_t rk[SVRCERT_DIGEST_LEN],
+		       const uint8_t fp[SVRCERT_DIGEST_LEN], void *ctx)
+{
+	const struct conductor *c = ctx;
+
+	return in_generation(rk, fp, ctx) || svrcert_held_revoked(rk, fp, c->held);
 }
 
 /* The first word of a 403: what a router's operator acts on. */
@@ -172,8 +181,7 @@ void cd_judge(struct conductor *c, struct cd_conn *cn)
 		return;
 	}
 	vp.store = c->trust;
-	vp.revoked_keys = &c->revoked;
-	vp.revoked = in_generation;
+	vp.revoked = cd_revoked;
 	vp.revoked_ctx = c;
 	svrcert_problems_init(&p);
 	svrcert_validate_cert(leaf, SSL_get_peer_cert_chain(cn->ssl), &vp, &v,
@@ -192,7 +200,7 @@ void cd_judge(struct conductor *c, struct cd_conn *cn)
 
 /* Why CN's router is no longer valid (its refusal's word), or NULL. */
 static const char *rejudge(struct conductor *c, struct cd_conn *cn,
-			   bool have_trust, time_t now, const char **reason)
+			   time_t now, const char **reason)
 {
 	if (now > cn->not_after) {
 		*reason = "certificate expired while connected";
@@ -204,8 +212,7 @@ static const char *rejudge(struct conductor *c, struct cd_conn *cn,
 	}
 	*reason = "certificate revoked while connected";
 	if (in_generation(cn->revkey, cn->fp, c) ||
-	    (have_trust && (svrcert_keyset_contains(&c->revoked, cn->revkey) ||
-			    svrcert_keyset_contains(&c->revoked, cn->fp))))
+	    svrcert_held_revoked(cn->revkey, cn->fp, c->held))
 		return "revoked";
 	return NULL;
 }
@@ -214,18 +221,19 @@ void cd_rejudge_all(struct conductor *c)
 {
 	time_t now = time(NULL);
 	char err[300];
-	/* Files unreadable for a moment: the generation still revokes,
-	 * and routers are not all dropped for it. */
-	bool have_trust = !trust_get(c, err, sizeof(err));
 	const char *word, *reason;
 
+	/* A held file that does not load for a moment: routers are not all
+	 * dropped for it; the generation and what was held before (a failed
+	 * refresh keeps it) still revoke. */
+	(void)trust_get(c, err, sizeof(err));
 	c->next_rejudge_ms = cd_now_ms() + CD_REJUDGE_MS;
 	for (size_t i = 0; i < c->p.max_conns; i++) {
 		struct cd_conn *cn = c->conns[i];
 
 		if (!cn || cn->tls_done || cn->state != CD_OPEN || cn->refused)
 			continue;
-		word = rejudge(c, cn, have_trust, now, &reason);
+		word = rejudge(c, cn, now, &reason);
 		if (!word)
 			continue;
 		refuse(c, cn, word, reason);

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "pki/held_revs.h"
 #include "pki/import.h"
 #include "pki/store_env.h"
 
@@ -110,6 +111,10 @@ struct daemon {
 	struct daemon_rest rest;	/* daemon_rest.c */
 	struct daemon_metrics metrics;	/* daemon_metrics.c */
 	struct daemon_conductor conductor;	/* daemon_conductor.c */
+	/* The revocations the judges check (own certificate, peers,
+	 * conductor): the CRL manager lends its master list and vouches for
+	 * the files it wrote; what else is held is read once per version. */
+	struct svrcert_held held;
 };
 
 /* daemon_loop.c */

@@ -73,7 +73,7 @@ void daemon_conductor_start(struct daemon *d)
 	struct conductor_params p = {
 		.cfg = &d->env.cfg, .st = &d->env.st, .audit = &d->env.audit,
 		.storage = d->env.key_storage, .tpm_handle = d->env.tpm_handle,
-		.tcti = d->env.tcti,
+		.tcti = d->env.tcti, .held = &d->held,
 	};
 	struct conductor_stats s;
 	char err[512];

@@ -63,6 +63,8 @@ int crl_publish(struct crl_mgr *crl, const struct svrcert_master *m)
 	crl->publish_pending = ret != 0;
 	if (ret)
 		syslog(LOG_ERR, "CRL: publishing failed (retrying): %s", err);
+	else if (m == &crl->master)
+		crl_held_vouch(crl);
 	return ret;
 }
 
@@ -115,6 +117,7 @@ int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 		svrcert_master_release(&crl->master);
 	crl->master = nw;
 	crl->have_master = true;
+	crl_held_lend(crl);
 	crl_publish(crl, &crl->master);
 	/* A CRL or a learned key may revoke this router's own certificate:
 	 * its alarm and the kernel's self-state follow now, not at the next
@@ -423,6 +426,7 @@ void daemon_crl_stop(struct daemon *d)
 		crl_learn_stop(crl);
 		crl_discover_stop(crl);
 		sources_release(crl);
+		svrcert_held_unlend(&d->held);
 		if (crl->have_master)
 			svrcert_master_release(&crl->master);
 	}

@@ -67,8 +67,9 @@ int daemon_crl_timeout_ms(struct daemon *d);
 void daemon_crl_process(struct daemon *d, const struct pollfd *fds, size_t n);
 /* Every turn, after daemon_conductor_process: when the published list
  * changed, this router's own certificate is judged again (daemon_check).
- * That reads every held CRL (about 2 s of CPU for a 1 M-entry CRL), so a
- * conductor first serves the new generation, then judges. */
+ * The judges check the master list the CRL manager lends them (d->held,
+ * pki/held_revs.h), so this parses no CRL the manager wrote itself; a
+ * conductor still first serves the new generation, then judges. */
 void daemon_crl_own_check(struct daemon *d);
 
 /* After a successful reload has put the new configuration into d->env:

@@ -188,6 +188,12 @@ void crl_audit_update(struct crl_mgr *crl, struct crl_src *c,
 		      bool success, size_t size, size_t added,
 		      size_t removed, const char *why);
 
+/* daemon_crl_common.c: the master list in force lent to the judges
+ * (d->held, pki/held_revs.h), at every change of it; after a publish, the
+ * files written vouched for. */
+void crl_held_lend(struct crl_mgr *crl);
+void crl_held_vouch(struct crl_mgr *crl);
+
 /* daemon_crl_delta.c: delta CRLs (RFC 5280 5.2.4, 5.2.6). */
 bool crl_delta_wanted(const struct crl_src *c);	/* has a freshestCRL */
 void crl_delta_process(struct crl_mgr *crl);	/* start due fetches */

@@ -235,11 +235,13 @@ int daemon_setup(struct daemon *d)
 	int ret;
 
 	d->sig_fd = d->timer_fd = d->clock_fd = d->lock_fd = d->ctl.fd = -1;
+	svrcert_held_init(&d->held);
 	ret = svrcert_env_open(&d->env, &d->args, err, sizeof(err));
 	if (ret) {
 		syslog(LOG_ERR, "refusing to start: %s", err);
 		return ret;
 	}
+	d->env.ip.held = &d->held;
 	ret = claim(d);
 	if (ret)
 		return ret;
@@ -301,6 +303,7 @@ void daemon_teardown(struct daemon *d)
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	svrcert_env_close(&d->env);
+	svrcert_held_free(&d->held);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);	/* the state directory is free */
 	d->lock_fd = -1;
@@ -381,6 +384,7 @@ out:
 	d->env.ip.st = &d->env.st;
 	d->env.ip.audit = &d->env.audit;
 	d->env.ip.cfg = d->env.have_cfg ? &d->env.cfg : NULL;
+	d->env.ip.held = &d->held;
 	control_group(d);
 	/* Changes the environment only when [tpm] tcti itself changed. */
 	if (tpm_tcti_set(d->env.tcti))

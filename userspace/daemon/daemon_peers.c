@@ -19,7 +19,7 @@ static const struct svrcert_config *config_of(struct daemon *d)
 int daemon_peers_start(struct daemon *d)
 {
 	struct peerauth_params p = { .cfg = config_of(d), .st = &d->env.st,
-				     .audit = &d->env.audit };
+				     .audit = &d->env.audit, .held = &d->held };
 	struct daemon_peers *dp = &d->peers;
 	char err[512];
 	int ret;

@@ -122,7 +122,8 @@ int peerauth_new(const struct peerauth_params *p, struct peerauth **out,
 	pa->cfg = p->cfg;
 	pa->listen_fd = -1;
 	pa->resolve_pipe[0] = pa->resolve_pipe[1] = -1;
-	svrcert_keyset_init(&pa->revoked);
+	svrcert_held_init(&pa->own_held);
+	pa->held = p->held ? p->held : &pa->own_held;
 	pa->sigcache = svrcert_sigcache_new(PEERAUTH_SIGCACHE_ENTRIES);
 	if (!pa->sigcache) {
 		free(pa);
@@ -182,7 +183,7 @@ void peerauth_free(struct peerauth *pa)
 		close(pa->listen_fd);
 	free(pa->listen_host);
 	pa_trust_invalidate(pa);
-	svrcert_keyset_free(&pa->revoked);
+	svrcert_held_free(&pa->own_held);
 	svrcert_sigcache_free(pa->sigcache);
 	pa_identity_free(pa);
 	pa_nl_close(pa);

@@ -118,6 +118,8 @@ typedef int (*peerauth_bind_fn)(const struct peerauth_binding *b, void *ctx,
 /* Remove a peer that left the configuration. */
 typedef int (*peerauth_unbind_fn)(const char *name, void *ctx);
 
+struct svrcert_held;
+
 struct peerauth_params {
 	const struct svrcert_config *cfg; /* required; kept by the caller
 					   * until peerauth_reconfigure/free */
@@ -130,6 +132,9 @@ struct peerauth_params {
 	peerauth_bind_fn bind;		/* NULL: svrcert.ko over netlink */
 	peerauth_unbind_fn unbind;
 	void *bind_ctx;
+	/* The revocations svrcertd's CRL manager lends (held_revs.h), shared
+	 * with its other judges; NULL: the held files, read here. */
+	struct svrcert_held *held;
 };
 
 /* Authentication counters (what authentication saw, not the data path). */

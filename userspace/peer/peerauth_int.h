@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "netlink/xfrm.h"
+#include "pki/held_revs.h"
 #include "peerauth.h"
 #include "peerkey.h"
 
@@ -137,7 +138,8 @@ struct peerauth {
 	X509_STORE *trust;		/* cached trust anchors, NULL: reload */
 #define PA_STAMP_N	3
 	uint64_t trust_stamp[PA_STAMP_N]; /* what it was read from */
-	struct svrcert_keyset revoked;	/* cached held-CRL keys */
+	struct svrcert_held own_held;	/* held CRLs, when p.held is NULL */
+	struct svrcert_held *held;	/* p.held or own_held */
 	struct svrcert_sigcache *sigcache; /* PEERAUTH_SIGCACHE_ENTRIES */
 	/* counters.h's peer counts, in pa_persist_counts()'s order: slots
 	 * 0..2 are the certificate results (count() in peerauth_judge.c) */

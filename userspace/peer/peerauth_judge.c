@@ -13,6 +13,7 @@
 #include "lib/counters.h"
 #include "crl/crl_master.h"
 #include "pki/import.h"
+#include "pki/held_revs.h"
 #include "pki/import_trust.h"
 #include "peerauth_int.h"
 #include "lib/util.h"
@@ -21,8 +22,6 @@ void pa_trust_invalidate(struct peerauth *pa)
 {
 	X509_STORE_free(pa->trust);
 	pa->trust = NULL;
-	svrcert_keyset_free(&pa->revoked);
-	svrcert_keyset_init(&pa->revoked);
 }
 
 /* What the held trust was read from: the CRL and trusted-CA directories
@@ -46,28 +45,26 @@ static void trust_stamp(const struct peerauth *pa, uint64_t out[PA_STAMP_N])
 	}
 }
 
-/* Trusted CAs and held CRLs, read once and kept until they change on disk
- * or something says they may have (CRL update, own-certificate check,
- * reload, periodic): a judgement costs no file reads, however many
- * callers there are. */
+/* Trusted CAs, read once and kept until they change on disk or something
+ * says they may have (CRL update, own-certificate check, reload,
+ * periodic). The revocations: the held set's refresh (held_revs.h) parses
+ * no file the CRL manager vouched for, nor one read before unchanged. */
 static int trust_get(struct peerauth *pa, char *err, size_t errlen)
 {
 	uint64_t stamp[PA_STAMP_N];
 	int ret;
 
 	trust_stamp(pa, stamp);
-	if (pa->trust && !memcmp(stamp, pa->trust_stamp, sizeof(stamp)))
-		return 0;
-	pa_trust_invalidate(pa);
-	memcpy(pa->trust_stamp, stamp, sizeof(stamp));
-	ret = trust_store_build(pa->p.st, pa->cfg, &pa->trust, err, errlen);
-	if (ret)
-		return ret;
-	ret = trust_held_crls(pa->p.st, &pa->revoked, err, errlen);
-	if (ret)
-		/* Never judge without the revocation list we hold. */
+	if (!pa->trust || memcmp(stamp, pa->trust_stamp, sizeof(stamp))) {
 		pa_trust_invalidate(pa);
-	return ret;
+		memcpy(pa->trust_stamp, stamp, sizeof(stamp));
+		ret = trust_store_build(pa->p.st, pa->cfg, &pa->trust, err,
+					errlen);
+		if (ret)
+			return ret;
+	}
+	/* Never judge without the revocation list we hold. */
+	return svrcert_held_refresh(pa->held, pa->p.st, err, errlen);
 }
 
 /* The runtime rules, always strict. Returns 0 when judged (state, problem
@@ -90,7 +87,8 @@ static int judge(struct peerauth *pa, X509 *leaf, STACK_OF(X509) *chain,
 		return ret;
 	}
 	vp.store = pa->trust;
-	vp.revoked_keys = &pa->revoked;
+	vp.revoked = svrcert_held_revoked;
+	vp.revoked_ctx = pa->held;
 	vp.sigcache = pa->sigcache;
 	svrcert_problems_init(&p);
 	svrcert_validate_cert(leaf, chain, &vp, &v, &p);

@@ -11,6 +11,7 @@
 
 #include "crl/crl_master.h"
 #include "lib/counters.h"
+#include "held_revs.h"
 #include "import.h"
 #include "import_trust.h"
 #include "tpm/tpm.h"
@@ -21,7 +22,8 @@
 /* Everything the rules need, built from the state directory and config. */
 struct import_env {
 	X509_STORE *trust;
-	struct svrcert_keyset revoked;
+	struct svrcert_held *held;	/* IP's, or own */
+	struct svrcert_held own;
 	EVP_PKEY *key;
 	char name[128];
 	struct svrcert_validate_params vp;
@@ -30,7 +32,7 @@ struct import_env {
 static void check_env_free(struct import_env *e)
 {
 	X509_STORE_free(e->trust);
-	svrcert_keyset_free(&e->revoked);
+	svrcert_held_free(&e->own);
 	EVP_PKEY_free(e->key);
 	memset(e, 0, sizeof(*e));
 }
@@ -60,10 +62,11 @@ static int check_env_init(const struct import_params *ip,
 	int ret;
 
 	memset(e, 0, sizeof(*e));
-	svrcert_keyset_init(&e->revoked);
+	svrcert_held_init(&e->own);
+	e->held = ip->held ? ip->held : &e->own;
 	ret = trust_store_build(ip->st, ip->cfg, &e->trust, err, errlen);
 	if (!ret)
-		ret = trust_held_crls(ip->st, &e->revoked, err, errlen);
+		ret = svrcert_held_refresh(e->held, ip->st, err, errlen);
 	if (!ret) {
 		ret = tpm_pubkey_load(ip->st, &e->key);
 		if (ret)
@@ -85,7 +88,8 @@ static int check_env_init(const struct import_params *ip,
 	e->vp.now = ip->now;
 	e->vp.expected_name = e->name;
 	e->vp.expected_key = e->key;
-	e->vp.revoked_keys = &e->revoked;
+	e->vp.revoked = svrcert_held_revoked;
+	e->vp.revoked_ctx = e->held;
 	return 0;
 }
 

@@ -36,6 +36,7 @@
 #include "validate.h"
 
 struct import_env;
+struct svrcert_held;
 
 struct import_params {
 	struct svrcert_store *st;
@@ -46,6 +47,9 @@ struct import_params {
 	time_t now;			/* 0: time(NULL) */
 	bool tell_kernel;		/* push the own-certificate state */
 	const struct import_env *env;	/* NULL: read for every call */
+	/* svrcertd: the revocations its CRL manager lends (held_revs.h),
+	 * shared with its other judges; NULL: every held file read. */
+	struct svrcert_held *held;
 };
 
 /*

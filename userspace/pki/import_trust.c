@@ -257,7 +257,7 @@ int trust_store_build(const struct svrcert_store *st,
 	return ret;
 }
 
-static X509_CRL *load_crl(const char *path)
+X509_CRL *trust_crl_load(const char *path)
 {
 	X509_CRL *crl = NULL;
 	BIO *bio = BIO_new_file(path, "rb");
@@ -299,7 +299,7 @@ static int for_each_crl(const struct svrcert_store *st,
 		if (!svrcert_master_crl_name_ok(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		crl = load_crl(path);
+		crl = trust_crl_load(path);
 		ret = fn(path, crl, arg);
 		X509_CRL_free(crl);
 	}

@@ -51,6 +51,9 @@ int trust_store_build(const struct svrcert_store *st,
 		      const struct svrcert_config *cfg, X509_STORE **out,
 		      char *err, size_t errlen);
 
+/* A held CRL file, PEM or DER; NULL when it does not parse. */
+X509_CRL *trust_crl_load(const char *path);
+
 /* Revocation keys of every held CRL and of the master list (empty set when
  * none). A CRL or master list that does not load is an error. */
 int trust_held_crls(const struct svrcert_store *st, struct svrcert_keyset *ks,
