@@ -756,6 +756,17 @@ static void test_sort_unique(void **state)
 	for (i = 1; i < n; i++)
 		assert_true(memcmp(k[i - 1], k[i], 32) < 0);
 	assert_int_equal(svrcert_revkeys_sort_unique(k, 0), 0);
+	/* Sorted already (the sort is skipped), with duplicates: still
+	 * made unique; one key out of order at the end: still sorted. */
+	memcpy(k[n], k[n - 1], 32);
+	memcpy(k[n + 1], k[n - 1], 32);
+	assert_int_equal(svrcert_revkeys_sort_unique(k, n + 2), n);
+	memset(k[n], 0, 32);		/* k[0] is 0...0 00: this one second */
+	k[n][31] = 1;
+	assert_int_equal(svrcert_revkeys_sort_unique(k, n + 1), n + 1);
+	assert_int_equal(k[1][31], 1);
+	for (i = 1; i <= n; i++)
+		assert_true(memcmp(k[i - 1], k[i], 32) < 0);
 	free(k);
 }
 

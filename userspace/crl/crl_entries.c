@@ -548,7 +548,12 @@ size_t svrcert_revkeys_sort_unique(svrcert_revkey_t *keys, size_t n)
 {
 	size_t i, out;
 
-	radix_sort(keys, n, 0);
+	/* Often sorted already (one source, or the conductor's set: every
+	 * update's master list): one compare per key instead of the sort. */
+	for (i = 1; i < n && key_cmp(keys[i - 1], keys[i]) <= 0; i++)
+		;
+	if (i < n)
+		radix_sort(keys, n, 0);
 	for (i = 0, out = 0; i < n; i++)
 		if (!out || key_cmp(keys[out - 1], keys[i]))
 			memmove(keys[out++], keys[i], SVRCERT_REVKEY_LEN);
