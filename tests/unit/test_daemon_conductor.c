@@ -20,7 +20,8 @@
  *     alarm, state kept, the url fetched again; a TLS server that is not
  *     conductor r1 (r3's certificate) refused; back: standby again;
  *   restart with the conductor down: the held state (conductor-held.bin)
- *     and its keys are in force before any answer;
+ *     and its keys are in force before any answer; the conductor back:
+ *     reachable (alarm gone) while its first long-poll is still held;
  *   a reload naming another conductor: the held state and its keys go, the
  *     server (r1) is refused as not that conductor; named back: full set.
  */
@@ -449,9 +450,21 @@ static void test_held_state_survives_restart(void **state)
 	wait_status(".conductor.generation == 2 and .conductor.keys == 1 and "
 		    ".conductor.attempts >= 1");
 	master_has(1 + ca_crl.nkeys, ka, 1, true);
+	assert_true(alarm_for("crl-unreachable"));
 	fx_run(": > srv/requests.log && : > srv/inm.log");
+	/* Back, holding the first long-poll: reachable (and its alarm gone)
+	 * while that request waits, not at its answer. */
+	fx_save("srv/max-wait", "60", 2);
 	cond_start(cond_port, "r1-chain.pem", "r1.key");
-	wait_status(".conductor.state == \"ok\" and .conductor.in_flight");
+	wait_status(".conductor.state == \"ok\" and .conductor.in_flight and "
+		    "(.conductor.last_result | startswith(\"connected, waiting\"))");
+	fx_run("test $(wc -l < srv/requests.log) = 1");
+	for (int i = 0; i < 50 && alarm_for("crl-unreachable"); i++)
+		usleep(100000);
+	assert_false(alarm_for("crl-unreachable"));
+	fx_save("srv/max-wait", "2", 1);	/* the 304, and the next */
+	wait_status(".conductor.state == \"ok\" and .conductor.in_flight and "
+		    ".conductor.last_result == \"not modified\"");
 	fx_run("grep -q '^/v1/revocation?epoch=e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2"
 	       "&since=2&wait=60 r2$' srv/requests.log");
 	/* No ETag kept across the restart: the first request names none, the

@@ -29,6 +29,8 @@ struct xfer {
 	bool error_text;
 	int (*tls_setup)(void *ssl_ctx, void *arg);
 	void *tls_arg;
+	void (*connected)(void *arg);
+	void *connected_arg;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -223,6 +225,18 @@ static CURLcode on_ssl_ctx(CURL *easy, void *ssl_ctx, void *userp)
 						   CURLE_OK;
 }
 
+static int on_prereq(void *userp, char *conn_primary_ip,
+		     char *conn_local_ip, int conn_primary_port,
+		     int conn_local_port)
+{
+	struct xfer *x = userp;
+
+	(void)conn_primary_ip, (void)conn_local_ip;
+	(void)conn_primary_port, (void)conn_local_port;
+	x->connected(x->connected_arg);
+	return CURL_PREREQFUNC_OK;
+}
+
 static int check_scheme(const char *url)
 {
 	CURLU *u = curl_url();
@@ -293,6 +307,10 @@ static void set_options(struct xfer *x, const struct svrcert_fetch_req *req)
 		 * its identity included (see crl_fetch.h) */
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (x->connected) {
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+	}
 }
 
 int svrcert_fetcher_add(struct svrcert_fetcher *f,
@@ -314,6 +332,8 @@ int svrcert_fetcher_add(struct svrcert_fetcher *f,
 	x->res.user = req->user;
 	x->error_text = req->error_text;
 	x->tls_setup = req->tls_setup;
+	x->connected = req->connected;
+	x->connected_arg = req->connected_arg;
 	x->tls_arg = req->tls_arg;
 	snprintf(x->res.url, sizeof(x->res.url), "%s", req->url);
 	rc = x->easy ? 0 : -ENOMEM;

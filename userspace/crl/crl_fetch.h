@@ -55,6 +55,12 @@ struct svrcert_fetch_req {
 	 * not matched by curl: the callback checks the identity it wants. */
 	int (*tls_setup)(void *ssl_ctx, void *arg);
 	void *tls_arg;
+	/* NULL, or called with CONNECTED_ARG once the connection is up (its
+	 * TLS handshake passed) and the request is about to be sent: a
+	 * server that then holds the request (a long-poll) is reachable
+	 * long before its answer comes. */
+	void (*connected)(void *arg);
+	void *connected_arg;
 	bool error_text;		/* an HTTP error's text/plain body (first
 					 * line, 300 bytes at most) goes into
 					 * msg: the server says why */

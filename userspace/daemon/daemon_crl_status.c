@@ -373,3 +373,66 @@ json_t *daemon_crl_conductor_json(struct daemon *d)
 		(json_int_t)c->bytes));
 	return o;
 }
+
+/* ---- the conductor source's status and alarms ---------------------------- */
+
+bool crl_cond_alarm_wanted(const struct crl_conductor *c,
+			   enum crl_alarm_kind k)
+{
+	if (!c->url[0])
+		return false;
+	if (k == CRL_ALARM_UNREACHABLE)
+		return c->unreachable || c->refused;
+	return k == CRL_ALARM_INVALID && c->invalid;
+}
+
+void crl_cond_alarm_message(const struct crl_conductor *c,
+			    enum crl_alarm_kind k, char *buf, size_t len)
+{
+	if (k == CRL_ALARM_INVALID)
+		snprintf(buf, len, "conductor %.300s: update rejected, list "
+			 "kept: %.600s", c->url, c->result);
+	else if (c->refused)
+		snprintf(buf, len, "conductor %.300s refused this router: "
+			 "%.600s", c->url, c->result);
+	else
+		snprintf(buf, len, "conductor %.300s unreachable (%u attempt(s)),"
+			 " list kept: %.600s", c->url, c->failures, c->result);
+}
+
+json_t *crl_cond_json(const struct crl_mgr *crl)
+{
+	const struct crl_conductor *c = &crl->cond;
+	char epoch[2 * SVRCERT_GEN_EPOCH_LEN + 1] = "", fetched[40] = "";
+	const char *state;
+	json_t *al = json_array();
+	int k;
+
+	if (!c->url[0]) {
+		json_decref(al);
+		return json_null();
+	}
+	if (c->held.have)
+		svrcert_hex(c->held.epoch, SVRCERT_GEN_EPOCH_LEN, epoch);
+	if (c->last_fetch)
+		svrcert_time_iso8601(c->last_fetch, fetched, sizeof(fetched));
+	for (k = 0; k < CRL_ALARM__MAX; k++)
+		if (c->alarm[k])
+			json_array_append_new(al, json_string(
+				k == CRL_ALARM_INVALID ? "crl-invalid" :
+							 "crl-unreachable"));
+	state = c->invalid ? "invalid" : c->refused ? "refused" :
+		c->unreachable ? "unreachable" : !c->held.have ?
+		(c->attempts ? "empty" : "pending") : "ok";
+	return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I, s:s?, s:s?, s:i, "
+			 "s:I, s:b, s:b, s:o}", "url", c->url, "name", c->name,
+			 "state", state, "epoch", c->held.have ? epoch : NULL,
+			 "generation", (json_int_t)c->held.gen,
+			 "keys", (json_int_t)c->held.n,
+			 "last_fetch", c->last_fetch ? fetched : NULL,
+			 "last_result", c->attempts ? c->result : NULL,
+			 "failures", (int)c->failures,
+			 "attempts", (json_int_t)c->attempts,
+			 "in_flight", c->in_flight,
+			 "fallback", !crl_cond_standby(crl), "alarms", al);
+}
