@@ -213,10 +213,44 @@ static void test_revoking_crl_raises_alarm_at_once(void **state)
 	stop_daemon();
 }
 
+/* The judges check the CRL manager's list lent in memory (pki/held_revs.h)
+ * and skip only the files it wrote itself: a held CRL placed by hand that
+ * does not parse still fails the own-certificate check at start-up, for a
+ * certificate nothing revokes (r1.pem), and the check passes again once
+ * it is gone. */
+static void test_damaged_held_crl_fails_closed(void **state)
+{
+	struct svrcert_store st;
+	char dir[PATH_MAX];
+	uint8_t *cert;
+	size_t len;
+	int i;
+
+	fx_path(dir, sizeof(dir), "state");
+	assert_int_equal(store_open(&st, dir), 0);
+	cert = testpki_read("r1.pem", &len);
+	assert_int_equal(store_write(&st, STORE_CERT, cert, len, 0644), 0);
+	free(cert);
+	store_unlock(&st);
+	store_close(&st);
+	fx_run("head -c 200 '%s' > state/crl/by-hand.der",
+	       testpki_path("int.crl.der"));
+	start_daemon();
+	assert_non_null(alarm_state("certificate-invalid"));
+	assert_string_equal(alarm_state("certificate-invalid"), "invalid");
+	fx_run("rm state/crl/by-hand.der");
+	json_decref(request("check"));
+	for (i = 0; i < 40 && alarm_state("certificate-invalid"); i++)
+		usleep(50000);
+	assert_null(alarm_state("certificate-invalid"));
+	stop_daemon();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_revoking_crl_raises_alarm_at_once),
+		cmocka_unit_test(test_damaged_held_crl_fails_closed),
 	};
 
 	(void)fx_trust;	/* fixture helpers this test does not need */
