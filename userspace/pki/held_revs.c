@@ -43,6 +43,7 @@ void svrcert_held_free(struct svrcert_held *h)
 {
 	files_free(h->files, h->nfiles, false);
 	svrcert_keyset_free(&h->read);
+	free(h->vouched);
 	svrcert_held_init(h);
 }
 
@@ -307,8 +308,15 @@ bool svrcert_held_vouch(struct svrcert_held *h, const struct svrcert_store *st,
 	for (i = 0; i < h->nvouched; i++)
 		if (!strcmp(h->vouched[i].name, name))
 			break;
-	if (i == SVRCERT_HELD_VOUCH_MAX)
-		return false;
+	if (i == h->capvouched) {
+		size_t cap = i ? i * 2 : 8;
+		void *v = reallocarray(h->vouched, cap, sizeof(*h->vouched));
+
+		if (!v)
+			return false;
+		h->vouched = v;
+		h->capvouched = cap;
+	}
 	snprintf(h->vouched[i].name, sizeof(h->vouched[i].name), "%s", name);
 	h->vouched[i].id = id;
 	h->nvouched += i == h->nvouched;

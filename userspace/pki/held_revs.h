@@ -2,8 +2,8 @@
 /*
  * The revocations a judge checks against: every held CRL
  * (STATE_DIR/crl/) and the master list (STATE_DIR/master.bin), as
- * trust_held_crls() reads them, without parsing them again at every
- * change (issue 15: ~1 s per judge at 1 M entries, in svrcertd's loop).
+ * every judge read them once, without parsing them again at every change
+ * (issue 15: ~1 s per judge at 1 M entries, in svrcertd's loop).
  *
  * Two sources, always both:
  *  - lent: the master list a running CRL manager holds in memory (every
@@ -12,8 +12,8 @@
  *    list (vouched: identified by dev, inode, size and mtime in ns);
  *  - read: every other file (placed by hand, damaged, left by an earlier
  *    run, not yet re-published), parsed once per identity and kept.
- * A file that does not load fails the refresh, as trust_held_crls() does:
- * a damaged CRL or master list never un-revokes anything.
+ * A file that does not load fails the refresh: a damaged CRL or master
+ * list never un-revokes anything.
  *
  * One owner thread: svrcertd shares one struct between its CRL manager
  * (lends, vouches) and its judges (own certificate, peer authentication,
@@ -38,18 +38,18 @@ struct svrcert_file_id {
 
 struct svrcert_held_file;	/* a file read, and its keys */
 
-#define SVRCERT_HELD_VOUCH_MAX	80	/* sources' current + previous CRLs */
+struct svrcert_held_vouched {
+	char name[128];			/* relative to the state directory */
+	struct svrcert_file_id id;
+};
 
 struct svrcert_held {
 	/* Lent by the CRL manager; valid until it lends again or unlends. */
 	const svrcert_revkey_t *lent;	/* ascending, unique */
 	size_t nlent;
 	bool lending;
-	struct {
-		char name[128];		/* relative to the state directory */
-		struct svrcert_file_id id;
-	} vouched[SVRCERT_HELD_VOUCH_MAX];
-	size_t nvouched;
+	struct svrcert_held_vouched *vouched;
+	size_t nvouched, capvouched;
 	/* Read here: the files not vouched for, and their union. */
 	struct svrcert_held_file *files;
 	size_t nfiles;
@@ -91,7 +91,8 @@ void svrcert_held_unlend(struct svrcert_held *h);
  * The CRL manager, right after writing NAME (relative to ST's directory)
  * with the keys FKEYS (NF, ascending): the file needs no reading while
  * it stays this version, if every one of its keys is in the lent list
- * (checked here). True when vouched for.
+ * (checked here). True when vouched for (false also without memory:
+ * the file is then read).
  */
 bool svrcert_held_vouch(struct svrcert_held *h, const struct svrcert_store *st,
 			const char *name, const svrcert_revkey_t *fkeys,

@@ -307,60 +307,6 @@ static int for_each_crl(const struct svrcert_store *st,
 	return ret;
 }
 
-struct crl_keys_arg {
-	struct svrcert_keyset *ks;
-	char *err;
-	size_t errlen;
-};
-
-static int crl_add_keys(const char *path, X509_CRL *crl, void *arg)
-{
-	struct crl_keys_arg *a = arg;
-
-	/* A held CRL that no longer parses must not silently un-revoke. */
-	if (!crl) {
-		snprintf(a->err, a->errlen, "held CRL %s does not parse", path);
-		return -EBADMSG;
-	}
-	return svrcert_keyset_add_crl(a->ks, crl);
-}
-
-/* The CRL manager's master list (every source's keys plus keys learned at
- * runtime), when it publishes into the state directory. */
-static int add_master_keys(const struct svrcert_store *st,
-			   struct svrcert_keyset *ks, char *err, size_t errlen)
-{
-	struct svrcert_master m = { 0 };
-	char path[4200], why[200];
-	size_t i;
-	int ret;
-
-	if (store_path(st, SVRCERT_MASTER_FILE, path, sizeof(path)))
-		return -EINVAL;
-	ret = svrcert_master_load(path, &m, why, sizeof(why));
-	if (ret == -ENOENT)
-		return 0;
-	if (ret) {
-		/* A damaged list must not silently un-revoke anything. */
-		snprintf(err, errlen, "master revocation list %s: %s", path, why);
-		return ret;
-	}
-	for (i = 0; !ret && i < m.n; i++)
-		ret = svrcert_keyset_add(ks, m.keys[i]);
-	svrcert_master_release(&m);
-	return ret;
-}
-
-int trust_held_crls(const struct svrcert_store *st, struct svrcert_keyset *ks,
-		    char *err, size_t errlen)
-{
-	struct crl_keys_arg a = { ks, err, errlen };
-	int ret;
-
-	ret = for_each_crl(st, crl_add_keys, &a);
-	return ret ? ret : add_master_keys(st, ks, err, errlen);
-}
-
 static void asn1_time_text(const ASN1_TIME *t, char *buf, size_t len)
 {
 	struct tm tm;

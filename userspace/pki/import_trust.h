@@ -54,10 +54,8 @@ int trust_store_build(const struct svrcert_store *st,
 /* A held CRL file, PEM or DER; NULL when it does not parse. */
 X509_CRL *trust_crl_load(const char *path);
 
-/* Revocation keys of every held CRL and of the master list (empty set when
- * none). A CRL or master list that does not load is an error. */
-int trust_held_crls(const struct svrcert_store *st, struct svrcert_keyset *ks,
-		    char *err, size_t errlen);
+/* The revocation keys of the held CRLs and the master list, for a judge:
+ * held_revs.h. */
 
 /* [{"file","issuer","last_update","next_update","entries"}] */
 int trust_held_crls_json(const struct svrcert_store *st, json_t **out);
