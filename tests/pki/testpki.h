@@ -56,11 +56,13 @@ static __attribute__((unused)) void testpki_teardown(void)
 	}
 }
 
-/* DIR/NAME into a static-per-call buffer (callers copy if needed). */
+/* DIR/NAME into a static-per-call buffer (callers copy if needed); per
+ * thread: test_conductor's router threads call it at once (shared slots
+ * gave one thread another's name as its CA file: curl error 77). */
 static __attribute__((unused)) const char *testpki_path(const char *name)
 {
-	static char path[4][PATH_MAX + 256];
-	static int slot;
+	static __thread char path[4][PATH_MAX + 256];
+	static __thread int slot;
 
 	slot = (slot + 1) % 4;
 	snprintf(path[slot], sizeof(path[slot]), "%s/%s", testpki_dir, name);
