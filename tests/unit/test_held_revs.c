@@ -127,6 +127,21 @@ static void test_parsed_once_per_version(void **state)
 	assert_false(svrcert_held_contains(&f->h, f->revoked));
 }
 
+/* A held CRL under the longest name a file can have is read too. */
+static void test_long_name_read(void **state)
+{
+	struct fx *f = *state;
+	char err[300], name[256];
+
+	memset(name, 'n', 251);
+	memcpy(name + 251, ".crl", 5);		/* 255 characters */
+	assert_int_equal(fixture_sh("mv %s/crl/int.crl %s/crl/%s", f->dir,
+				    f->dir, name), 0);
+	assert_int_equal(refresh(f, err, sizeof(err)), 0);
+	assert_int_equal(f->h.parsed, 1);
+	assert_true(svrcert_held_contains(&f->h, f->revoked));
+}
+
 static void test_damaged_fails_closed(void **state)
 {
 	struct fx *f = *state;
@@ -247,6 +262,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_parsed_once_per_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_name_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lent_not_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vouch_needs_every_key, setup, teardown),

@@ -11,8 +11,11 @@
 #include "held_revs.h"
 #include "import_trust.h"
 
+_Static_assert(sizeof(TRUST_DIR_CRL "/") == sizeof("crl/"),
+	       "SVRCERT_HELD_NAME_MAX counts \"crl/\"");
+
 struct svrcert_held_file {
-	char name[128];			/* relative to the state directory */
+	char name[SVRCERT_HELD_NAME_MAX];	/* relative to the state dir */
 	struct svrcert_file_id id;
 	struct svrcert_keyset keys;
 	bool fresh;			/* parsed by this refresh */
@@ -169,7 +172,7 @@ static int take(struct svrcert_held *h, const struct svrcert_store *st,
 static int take_all(struct svrcert_held *h, const struct svrcert_store *st,
 		    struct held_list *l, char *err, size_t errlen)
 {
-	char dir[4200], name[300];
+	char dir[4200], name[SVRCERT_HELD_NAME_MAX];
 	struct dirent *de;
 	DIR *d;
 	int ret = 0;
@@ -180,9 +183,9 @@ static int take_all(struct svrcert_held *h, const struct svrcert_store *st,
 	if (!d && errno != ENOENT)
 		ret = -errno;
 	while (!ret && d && (de = readdir(d))) {
-		if (!svrcert_master_crl_name_ok(de->d_name) ||
-		    strlen(de->d_name) > 100)
+		if (!svrcert_master_crl_name_ok(de->d_name))
 			continue;
+		/* d_name is at most NAME_MAX: every held CRL is read */
 		snprintf(name, sizeof(name), TRUST_DIR_CRL "/%s", de->d_name);
 		ret = take(h, st, name, l, err, errlen);
 	}

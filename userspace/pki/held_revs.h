@@ -38,8 +38,12 @@ struct svrcert_file_id {
 
 struct svrcert_held_file;	/* a file read, and its keys */
 
+/* "crl/" and any file name (NAME_MAX), relative to the state directory:
+ * a held CRL under a longer name than the buffer would go unread. */
+#define SVRCERT_HELD_NAME_MAX	(sizeof("crl/") + 255)
+
 struct svrcert_held_vouched {
-	char name[128];			/* relative to the state directory */
+	char name[SVRCERT_HELD_NAME_MAX];
 	struct svrcert_file_id id;
 };
 
