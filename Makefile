@@ -79,7 +79,8 @@ $(CTL): $(CTL_OBJ) $(LIBA)
 $(DAEMON): $(D_OBJ) $(LIBA)
 	$(CC) $(US_LDFLAGS) -o $@ $(D_OBJ) $(LIBA) $(PKG_LIBS)
 
-$(O_US)/tests/%: tests/unit/%.c $(LIBA)
+# Their fixtures are headers (tests/unit/*.h, tests/pki/testpki.h).
+$(O_US)/tests/%: tests/unit/%.c $(LIBA) $(wildcard tests/unit/*.h tests/pki/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(US_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(PKG_LIBS) -lcmocka
 
