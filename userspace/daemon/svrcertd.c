@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -76,6 +77,11 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	int logopt = LOG_PID, ret;
 
+	/* The revocation list's arrays (32 MB per million keys, several at
+	 * each update) come from mmap and go back to the system when freed:
+	 * glibc's moving threshold would keep them in the heap, and the
+	 * daemon's resident size at its largest list ever. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (parse_args(&d, argc, argv, &logopt)) {
 		usage(stderr);
 		return 2;
