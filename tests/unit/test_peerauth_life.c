@@ -5,6 +5,9 @@
  * waiting for the state lock, and a key held in a real swtpm signing the
  * handshake. Fixture: test_peerauth_fixture.h.
  */
+#include <arpa/inet.h>
+#include <pthread.h>
+
 #include "test_peerauth_fixture.h"
 
 /* svrcertctl holds the state lock: the loop does not wait for it, and the
@@ -117,6 +120,86 @@ static void test_identity_retried_until_loaded(void **state)
 			    "identity_error")), "");
 	json_decref(j);
 	assert_int_equal(peerauth_check_own_cert(f->r1.pa), 0);
+}
+
+/* A stand-in for r2 whose handshake "times out" on its side: it
+ * completes the TLS handshake (r2's certificate, r1's asked for) and
+ * closes without a close_notify, ACCEPTS times. */
+struct mute_peer {
+	int lfd, accepts;
+};
+
+static int accept_any(int ok, X509_STORE_CTX *x)
+{
+	(void)ok, (void)x;
+	return 1;
+}
+
+static void *mute_peer_run(void *arg)
+{
+	struct mute_peer *m = arg;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	SSL_CTX_use_certificate_file(ctx, testpki_path("r2.pem"), SSL_FILETYPE_PEM);
+	SSL_CTX_use_PrivateKey_file(ctx, testpki_path("r2.key"), SSL_FILETYPE_PEM);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+			   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+	for (int i = 0; i < 2; i++) {
+		int fd = accept(m->lfd, NULL, NULL);
+		SSL *ssl = fd >= 0 ? SSL_new(ctx) : NULL;
+
+		if (!ssl)
+			break;
+		SSL_set_fd(ssl, fd);
+		if (SSL_accept(ssl) == 1)
+			m->accepts++;
+		SSL_free(ssl);		/* no SSL_shutdown: no close_notify */
+		close(fd);
+	}
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static bool r1_called_twice(struct fx *f)
+{
+	return cnt(&f->r1, PA_CNT_HANDSHAKE_FAILED) >= 2;
+}
+
+/* The call's TLS handshake ends on our side before the peer has checked
+ * our certificate: without its close_notify the call failed and is made
+ * again after the backoff (1 s), not at the next revalidation (an hour). */
+static void test_unconfirmed_call_retried(void **state)
+{
+	struct fx *f = *state;
+	struct router *rs[] = { &f->r1 };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	struct mute_peer m = { .lfd = socket(AF_INET, SOCK_STREAM, 0) };
+	struct peerauth_peer_status st;
+	json_t *j, *p;
+	pthread_t t;
+
+	assert_true(m.lfd >= 0);
+	assert_int_equal(bind(m.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(m.lfd, 4), 0);
+	assert_int_equal(getsockname(m.lfd, (struct sockaddr *)&sa, &sl), 0);
+	assert_int_equal(pthread_create(&t, NULL, mute_peer_run, &m), 0);
+	install(&f->r1, "cert.pem", "r1.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2",
+		      ntohs(sa.sin_port));
+	router_start(&f->r1);
+	assert_true(drive(rs, 1, r1_called_twice, f, 15000));
+	pthread_join(t, NULL);
+	close(m.lfd);
+	assert_int_equal(m.accepts, 2);		/* both handshakes completed */
+	assert_int_equal(peerauth_peer_status(f->r1.pa, "r2", &st), 0);
+	assert_int_equal(st.state, SVRCERT_STATE_VALID);	/* r1's judgement */
+	j = peerauth_status_json(f->r1.pa);
+	p = json_array_get(json_object_get(j, "peers"), 0);
+	assert_non_null(strstr(json_string_value(json_object_get(p,
+			"transport_error")), "the peer did not confirm it"));
+	json_decref(j);
 }
 
 /* Reload: a peer that left is unbound, the new one is authenticated. */
@@ -242,6 +325,7 @@ int main(void)
 		T(test_tls12_client_refused),
 		T(test_own_cert_replaced),
 		T(test_identity_retried_until_loaded),
+		T(test_unconfirmed_call_retried),
 		T(test_reconfigure),
 		T(test_unreachable_backoff),
 		T(test_tpm_key),

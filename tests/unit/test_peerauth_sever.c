@@ -209,9 +209,19 @@ static void test_no_reauth_while_revoked(void **state)
 
 static unsigned int want_r1_results;
 
+/* r1 judged r2's call, and r2's call is over (r1's close_notify came):
+ * r2 has scheduled the next one. */
 static bool r2_called_r1(struct fx *f)
 {
-	return results(&f->r1, "r2") >= want_r1_results;
+	json_t *p;
+	bool over;
+
+	if (results(&f->r1, "r2") < want_r1_results)
+		return false;
+	p = r1_at_r2(f);
+	over = !strncmp(str_of(p, "attempt"), "next in", 7);
+	json_decref(p);
+	return over;
 }
 
 /* r1 keeps its revoked certificate and does not call: r2 calls it after

@@ -306,6 +306,14 @@ static void step_outgoing(struct peerauth *pa, struct pa_peer *peer)
 			attempt_done(pa, peer, true);
 		return;
 	}
+	if (peer->conn->closing) {	/* authenticated: the peer's word */
+		r = pa_conn_close_step(peer->conn, why, sizeof(why));
+		if (r < 0)
+			pa_transport_failed(pa, peer, why);
+		if (r)
+			attempt_done(pa, peer, r > 0);
+		return;
+	}
 	r = pa_conn_step(peer->conn, why, sizeof(why));
 	if (r == 0)
 		return;
@@ -324,6 +332,13 @@ static void step_outgoing(struct peerauth *pa, struct pa_peer *peer)
 		pa_judge_received(pa, peer->conn);
 		if (!pa_keys_begin(pa, peer->conn))
 			return;
+		if (!peer->conn->agree) {	/* an authentication only */
+			peer->conn->closing = true;
+			peer->conn->deadline_ms = pa_now_ms() +
+						  (int64_t)pa->p.handshake_ms;
+			step_outgoing(pa, peer);
+			return;
+		}
 	} else {
 		pa_transport_failed(pa, peer, why);
 	}
@@ -467,7 +482,9 @@ static void run_timers(struct peerauth *pa)
 			if (peer->conn->agree)
 				pa_keys_timeout(pa, peer->conn);
 			else
-				pa_transport_failed(pa, peer, "TLS handshake timed out");
+				pa_transport_failed(pa, peer, peer->conn->closing ?
+					"the peer did not confirm the handshake "
+					"in time" : "TLS handshake timed out");
 			attempt_done(pa, peer, peer->conn->agree != NULL);
 		}
 		lookup_timeout(pa, peer, now);

@@ -27,6 +27,9 @@ struct pa_conn {
 	struct pa_peer *peer;		/* the peer called, or (server) the
 					 * one judged */
 	struct pa_agree *agree;		/* key agreement after judgement */
+	bool closing;			/* caller: authenticated only, our
+					 * close_notify sent, the peer's
+					 * awaited (pa_conn_close_step) */
 	char remote[64];		/* "addr:port" for messages */
 	struct svrcert_addr remote_addr; /* server side: the caller's source
 					  * (IPv4-mapped IPv6 as IPv4) */
@@ -172,6 +175,10 @@ int pa_conn_step(struct pa_conn *c, char *why, size_t whylen);
 /* An SSL call on @c returned @ret <= 0: true (and c->events set) when it
  * only waits for the socket to be readable or writable. */
 bool pa_conn_wants_io(struct pa_conn *c, int ret);
+/* The caller's end of an authentication only: our close_notify, then the
+ * peer's. 1 the peer's came (it finished the handshake and judged us), 0
+ * in progress, -1 it closed without one or failed (WHY). */
+int pa_conn_close_step(struct pa_conn *c, char *why, size_t whylen);
 void pa_conn_free(struct pa_conn *c);
 
 /* peerauth_judge.c */

@@ -185,7 +185,8 @@ static void attempt_text(const struct pa_peer *peer, char *out, size_t len)
 		snprintf(out, len, "resolving %s", peer->host);
 	else if (peer->conn)
 		snprintf(out, len, "%s %s", peer->conn->connecting ?
-			 "connecting to" : "TLS handshake with",
+			 "connecting to" : peer->conn->closing ?
+			 "awaiting the close of" : "TLS handshake with",
 			 peer->conn->remote);
 	else if (peer->host && peer->next_attempt_ms)
 		snprintf(out, len, "next in %lld s",

@@ -390,6 +390,43 @@ int pa_conn_step(struct pa_conn *c, char *why, size_t whylen)
 	return -1;
 }
 
+/* The peer's close_notify is its word that it finished the handshake:
+ * in TLS 1.3 the caller's handshake ends with its own Finished, before
+ * the peer has checked it. A peer whose handshake timed out while this
+ * router's TPM signed (a loaded router) closes without one; counted as a
+ * failed call and made again, or the peer would hold this router's old
+ * certificate until its own next call, up to an hour. */
+int pa_conn_close_step(struct pa_conn *c, char *why, size_t whylen)
+{
+	char scratch[64];
+	int ret;
+
+	ERR_clear_error();
+	if (!(SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN)) {
+		ret = SSL_shutdown(c->ssl);
+		if (ret < 0 && !pa_conn_wants_io(c, ret))
+			goto failed;
+		if (ret < 0)
+			return 0;
+	}
+	for (;;) {
+		errno = 0;
+		ret = SSL_read(c->ssl, scratch, sizeof(scratch));
+		if (ret > 0)
+			continue;	/* nothing is expected; not a reason */
+		if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN)
+			return 1;
+		if (pa_conn_wants_io(c, ret))
+			return 0;
+		break;
+	}
+failed:
+	ssl_why(c->ssl, ret, why, whylen);
+	snprintf(why + strlen(why), whylen - strlen(why),
+		 " (after our handshake: the peer did not confirm it)");
+	return -1;
+}
+
 bool pa_conn_wants_io(struct pa_conn *c, int ret)
 {
 	switch (SSL_get_error(c->ssl, ret)) {
