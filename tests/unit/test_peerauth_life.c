@@ -160,7 +160,7 @@ static void *mute_peer_run(void *arg)
 	return NULL;
 }
 
-static bool r1_called_twice(struct fx *f)
+static bool r1_failed_twice(struct fx *f)
 {
 	return cnt(&f->r1, PA_CNT_HANDSHAKE_FAILED) >= 2;
 }
@@ -189,7 +189,7 @@ static void test_unconfirmed_call_retried(void **state)
 	router_config(&f->r1, "r1", file_key("r1.key"), "r2",
 		      ntohs(sa.sin_port));
 	router_start(&f->r1);
-	assert_true(drive(rs, 1, r1_called_twice, f, 15000));
+	assert_true(drive(rs, 1, r1_failed_twice, f, 15000));
 	pthread_join(t, NULL);
 	close(m.lfd);
 	assert_int_equal(m.accepts, 2);		/* both handshakes completed */
@@ -225,11 +225,6 @@ static void test_reconfigure(void **state)
 		    "r2.pem");
 	assert_counters(&f->r1, 1, 0, 1, 0);
 	assert_counters(&f->r2, 2, 0, 0, 0);
-}
-
-static bool r1_failed_twice(struct fx *f)
-{
-	return cnt(&f->r1, PA_CNT_HANDSHAKE_FAILED) >= 2;
 }
 
 /* Nobody listens: transport failures are retried with backoff and bind
