@@ -42,6 +42,7 @@
 #include <openssl/x509.h>
 
 #include "crl_gen.h"
+#include "crl_keydelta.h"
 
 #define SVRCERT_GENDOC_VERSION		1
 #define SVRCERT_GENDOC_NAME_MAX		64
@@ -91,6 +92,7 @@ struct svrcert_gen_held {
 	time_t time;			/* when GEN was made */
 	svrcert_revkey_t *keys;		/* ascending, unique; malloc'd */
 	size_t n;
+	struct svrcert_keylog log;	/* the file's base, the change since */
 };
 
 void svrcert_gen_held_release(struct svrcert_gen_held *h);
@@ -103,13 +105,20 @@ void svrcert_gen_held_release(struct svrcert_gen_held *h);
  *	 16 16 epoch               32  8 generation   40  8 time
  *	 48  8 key count N         56 32 SHA-256 of bytes 0..55 and the keys
  *	 88  8 0                   96 32N keys, ascending
- * Saved atomically (atomic_write_file); the loader reads only PATH, never
- * a temp file, and takes nothing unless every check passes: -ENOENT when
- * absent, -EBADMSG naming the problem, -errno of the read.
+ * That file is the base; a change of the set since is saved in the key
+ * delta beside it, "<PATH without .bin>.delta" (crl_keydelta.h; its state:
+ * epoch, generation, time, as at 16..47 here), a small write; a full set,
+ * or a delta past its bound, rewrites the base and removes the delta.
+ * Each file is written atomically (atomic_write_file); the loader reads
+ * only PATH and the delta, never a temp file, and takes nothing unless
+ * every check passes: -ENOENT when PATH is absent, -EBADMSG naming the
+ * problem (of PATH or of the delta), -errno of the read. A delta naming
+ * another base is one a crash left behind the base that replaced it, and
+ * is ignored.
  */
 #define SVRCERT_GEN_HELD_MAGIC	"SVRCHLD"	/* + NUL: 8 bytes */
 #define SVRCERT_GEN_HELD_HDR_LEN	96
-int svrcert_gen_held_save(const char *path, const struct svrcert_gen_held *h,
+int svrcert_gen_held_save(const char *path, struct svrcert_gen_held *h,
 			  char *err, size_t errlen);
 int svrcert_gen_held_load(const char *path, struct svrcert_gen_held *h,
 			  char *err, size_t errlen);

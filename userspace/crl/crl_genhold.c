@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 #include "crl_gendoc.h"
@@ -30,6 +31,7 @@
 void svrcert_gen_held_release(struct svrcert_gen_held *h)
 {
 	free(h->keys);
+	svrcert_keylog_release(&h->log);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -67,8 +69,9 @@ static int held_check(const uint8_t *buf, size_t n, uint8_t out[32])
 	return ok ? 0 : -ENOMEM;
 }
 
-int svrcert_gen_held_save(const char *path, const struct svrcert_gen_held *h,
-			  char *err, size_t errlen)
+/* The whole set: PATH, and CHECK its checksum field. */
+static int save_base(const char *path, const struct svrcert_gen_held *h,
+		     uint8_t check[32])
 {
 	size_t len = SVRCERT_GEN_HELD_HDR_LEN + h->n * SVRCERT_REVKEY_LEN;
 	uint8_t *b = calloc(1, len);
@@ -87,10 +90,53 @@ int svrcert_gen_held_save(const char *path, const struct svrcert_gen_held *h,
 			       h->n * SVRCERT_REVKEY_LEN);
 		rc = held_check(b, h->n, b + H_CHECK) ?:
 		     atomic_write_file(path, b, len, STORE_MODE_PUBLIC);
+		memcpy(check, b + H_CHECK, 32);
 	}
 	free(b);
-	return rc ? svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
-				 strerror(-rc)) : 0;
+	return rc;
+}
+
+/* The delta's state: the header's bytes 16..47. */
+static void delta_state(const struct svrcert_gen_held *h,
+			uint8_t state[SVRCERT_KEYDELTA_STATE_LEN])
+{
+	memcpy(state, h->epoch, SVRCERT_GEN_EPOCH_LEN);
+	put_be(state + 16, h->gen, 8);
+	put_be(state + 24, (uint64_t)h->time, 8);
+}
+
+/*
+ * The change since the base, when small: the delta. Else a new base, and
+ * the delta goes: after the base when the old base is known (the delta
+ * names it, so a crash in between leaves one that is ignored), before it
+ * when it is not (a delta left by an earlier run might name a base of the
+ * same checksum).
+ */
+int svrcert_gen_held_save(const char *path, struct svrcert_gen_held *h,
+			  char *err, size_t errlen)
+{
+	uint8_t state[SVRCERT_KEYDELTA_STATE_LEN], check[32];
+	struct svrcert_keydelta d;
+	char dpath[4200];
+	int rc = svrcert_keydelta_path(path, dpath, sizeof(dpath));
+
+	if (rc)
+		return svrcert_fail(err, errlen, rc, "%s: name too long", path);
+	if (!svrcert_keylog_due(&h->log)) {
+		delta_state(h, state);
+		svrcert_keylog_delta(&h->log, h->n, state, &d);
+		return svrcert_keydelta_write(dpath, &d, err, errlen);
+	}
+	if (!h->log.based)
+		unlink(dpath);
+	rc = save_base(path, h, check);
+	if (rc)
+		return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
+				    strerror(-rc));
+	if (h->log.based)
+		unlink(dpath);
+	svrcert_keylog_rebase(&h->log, check, h->n);
+	return 0;
 }
 
 static bool keys_ascending(const svrcert_revkey_t *k, size_t n)
@@ -134,10 +180,42 @@ static int held_parse(const uint8_t *b, size_t len, size_t *n, char *err,
 	return 0;
 }
 
+/* The delta beside the base PATH (of checksum CHECK), if any, applied
+ * to H, and H's log resumed from both. */
+static int load_delta(const char *path, struct svrcert_gen_held *h,
+		      const uint8_t check[32], char *err, size_t errlen)
+{
+	struct svrcert_keydelta d;
+	uint8_t *buf = (uint8_t *)h->keys;
+	svrcert_revkey_t *keys = h->keys;
+	size_t n = h->n, base_n = h->n;
+	char dpath[4200];
+	int rc = svrcert_keydelta_path(path, dpath, sizeof(dpath)) ?:
+		 svrcert_keydelta_read(dpath, &d, err, errlen);
+
+	if (rc == -ENOENT)
+		return svrcert_keylog_resume(&h->log, check, base_n, NULL);
+	if (rc)
+		return rc;
+	rc = svrcert_keydelta_apply(&d, check, &buf, 0, &keys, &n, err, errlen);
+	h->keys = keys;
+	h->n = n;
+	if (rc == -ESTALE) {	/* left behind by a crash: the base is newer */
+		rc = svrcert_keylog_resume(&h->log, check, base_n, NULL);
+	} else if (!rc) {
+		memcpy(h->epoch, d.state, SVRCERT_GEN_EPOCH_LEN);
+		h->gen = get_be(d.state + 16, 8);
+		h->time = (time_t)get_be(d.state + 24, 8);
+		rc = svrcert_keylog_resume(&h->log, check, base_n, &d);
+	}
+	svrcert_keydelta_release(&d);
+	return rc;
+}
+
 int svrcert_gen_held_load(const char *path, struct svrcert_gen_held *h,
 			  char *err, size_t errlen)
 {
-	uint8_t *b = NULL;
+	uint8_t *b = NULL, check[32];
 	size_t len = 0, n = 0;
 	int rc = svrcert_read_file(path, SVRCERT_GEN_HELD_HDR_LEN +
 				   (size_t)HELD_MAX_KEYS * SVRCERT_REVKEY_LEN,
@@ -160,8 +238,12 @@ int svrcert_gen_held_load(const char *path, struct svrcert_gen_held *h,
 		memcpy(h->epoch, b + H_EPOCH, SVRCERT_GEN_EPOCH_LEN);
 		h->gen = get_be(b + H_GEN, 8);
 		h->time = (time_t)get_be(b + H_TIME, 8);
+		memcpy(check, b + H_CHECK, 32);
+		rc = load_delta(path, h, check, err, errlen);
 	}
 	free(b);
+	if (rc)
+		svrcert_gen_held_release(h);
 	return rc;
 }
 
@@ -213,18 +295,16 @@ static int mismatch(const struct svrcert_gen_held *h,
 	return 0;
 }
 
-static void take(struct svrcert_gen_held *h, const struct svrcert_gen_update *u,
-		 svrcert_revkey_t *keys, size_t n)
+static void take_state(struct svrcert_gen_held *h,
+		       const struct svrcert_gen_update *u)
 {
-	free(h->keys);
-	h->keys = keys;
-	h->n = n;
 	h->have = true;
 	memcpy(h->epoch, u->epoch, SVRCERT_GEN_EPOCH_LEN);
 	h->gen = u->gen;
 	h->time = u->time;
 }
 
+/* A full set: a new base at the next save. */
 static int apply_full(struct svrcert_gen_held *h,
 		      const struct svrcert_gen_update *u)
 {
@@ -234,32 +314,42 @@ static int apply_full(struct svrcert_gen_held *h,
 		return -ENOMEM;
 	if (u->nadded)
 		memcpy(k, u->added, u->nadded * SVRCERT_REVKEY_LEN);
-	take(h, u, k, u->nadded);
+	free(h->keys);
+	h->keys = k;
+	h->n = u->nadded;
+	svrcert_keylog_unbase(&h->log);
+	take_state(h, u);
 	return 0;
 }
 
+/* In place: a binary search per key and a memmove, no copy of the set
+ * (a router holding 1 M keys took 32 MB of fresh memory per update). */
 static int apply_delta(struct svrcert_gen_held *h,
 		       const struct svrcert_gen_update *u, char *err,
 		       size_t errlen)
 {
-	svrcert_revkey_t *k = NULL;
-	size_t n = 0, missing = 0, present = 0;
-	int rc = svrcert_revkeys_patch(h->keys, h->n, u->removed, u->nremoved,
-				       u->added, u->nadded, &k, &n, &missing,
-				       &present);
+	uint8_t *buf = (uint8_t *)h->keys;
+	svrcert_revkey_t *keys = h->keys;
+	size_t n = h->n, missing = 0, present = 0;
+	int rc = svrcert_revkeys_patch_in_place(&buf, 0, &keys, &n, u->removed,
+						u->nremoved, u->added,
+						u->nadded, true, &missing,
+						&present);
 
-	if (rc)
-		return rc;
-	if (missing || present) {
-		free(k);
+	h->keys = keys;
+	if (rc == -EXDEV)
 		return svrcert_fail(err, errlen, -EXDEV, "the delta to "
 				    "generation %llu disagrees with the held "
 				    "set (%zu removed keys not held, %zu added "
 				    "keys already held): a full set is needed",
 				    (unsigned long long)u->gen, missing,
 				    present);
-	}
-	take(h, u, k, n);
+	if (rc)
+		return rc;
+	h->n = n;
+	svrcert_keylog_note(&h->log, u->added, u->nadded, u->removed,
+			    u->nremoved);
+	take_state(h, u);
 	return 0;
 }
 

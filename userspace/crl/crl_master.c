@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,8 +275,8 @@ static int check_payload(const struct svrcert_master *m, char *err,
 	return 0;
 }
 
-int svrcert_master_load(const char *path, struct svrcert_master *m,
-			char *err, size_t errlen)
+static int load_base(const char *path, struct svrcert_master *m, char *err,
+		     size_t errlen)
 {
 	uint8_t h[SVRCERT_MASTER_HDR_LEN];
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
@@ -314,6 +315,81 @@ int svrcert_master_load(const char *path, struct svrcert_master *m,
 	memcpy(&gen, h + OFF_GENERATED, 8);
 	m->generated = (time_t)be64toh(gen);
 	return 0;
+}
+
+/* D (HAVE_D: read) applied to the base M when it names it; LOG resumed. */
+static int take_delta(struct svrcert_master *m, const struct svrcert_keydelta *d,
+		      bool have_d, struct svrcert_keylog *log, char *err,
+		      size_t errlen)
+{
+	uint8_t check[32];
+	size_t base_n = m->n;
+	uint64_t gen;
+	int rc;
+
+	memcpy(check, m->buf + OFF_SHA256, 32);
+	rc = have_d ? svrcert_keydelta_apply(d, check, &m->buf,
+					     SVRCERT_MASTER_HDR_LEN, &m->keys,
+					     &m->n, err, errlen) : -ENOENT;
+	if (rc == -ENOENT || rc == -ESTALE)	/* none, or a crash left it
+						 * behind a newer base */
+		return log ? svrcert_keylog_resume(log, check, base_n, NULL) : 0;
+	if (rc)
+		return rc;
+	memcpy(&gen, d->state, 8);
+	m->generated = (time_t)be64toh(gen);
+	return log ? svrcert_keylog_resume(log, check, base_n, d) : 0;
+}
+
+/*
+ * The delta is read before the base: a writer that replaces the base
+ * (compaction) removes the delta after, so a reader then holds an old
+ * delta and the new base, which it tells apart (the delta names another
+ * base) and takes the new base alone: never a base older than the delta.
+ */
+int svrcert_master_load_log(const char *path, struct svrcert_master *m,
+			    struct svrcert_keylog *log, char *err,
+			    size_t errlen)
+{
+	struct svrcert_keydelta d = { 0 };
+	char dpath[PATH_MAX];
+	int rc = svrcert_keydelta_path(path, dpath, sizeof(dpath));
+	bool have_d = false;
+
+	memset(m, 0, sizeof(*m));
+	if (log)
+		svrcert_keylog_unbase(log);
+	if (!rc) {
+		rc = svrcert_keydelta_read(dpath, &d, err, errlen);
+		have_d = !rc;
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	if (!rc)
+		rc = load_base(path, m, err, errlen);
+	if (!rc)
+		rc = take_delta(m, &d, have_d, log, err, errlen);
+	svrcert_keydelta_release(&d);
+	if (rc && m->buf)
+		svrcert_master_release(m);
+	if (rc && log)
+		svrcert_keylog_unbase(log);
+	return rc;
+}
+
+int svrcert_master_load(const char *path, struct svrcert_master *m,
+			char *err, size_t errlen)
+{
+	return svrcert_master_load_log(path, m, NULL, err, errlen);
+}
+
+int svrcert_master_patch(struct svrcert_master *m,
+			 const svrcert_revkey_t *minus, size_t nminus,
+			 const svrcert_revkey_t *plus, size_t nplus)
+{
+	return svrcert_revkeys_patch_in_place(&m->buf, SVRCERT_MASTER_HDR_LEN,
+					      &m->keys, &m->n, minus, nminus,
+					      plus, nplus, false, NULL, NULL);
 }
 
 void svrcert_crl_time_text(time_t t, char *buf, size_t len)

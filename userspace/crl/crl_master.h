@@ -7,6 +7,8 @@
  *
  *	<dir>/index.json		what is there (written last)
  *	<dir>/master.bin		the master list, format below
+ *	<dir>/master.delta		the change of the list since master.bin
+ *					was written (crl_keydelta.h), when small
  *	<dir>/crl/<name>.crl		each source's verified CRL, as fetched
  *	<dir>/crl/<name>-<id>.crl	the CRL of an issuer the source's URL
  *					served before its current one, still in
@@ -21,6 +23,12 @@
  *	56  8  generated, seconds since the epoch
  *	64 32N payload: N revocation keys, ascending, unique
  *
+ * The list is master.bin with master.delta applied: a change of a few keys
+ * rewrites master.delta, not 32 MB (issue 15); master.bin is rewritten
+ * when the delta outgrows its bound (crl_keydelta.h) or the writer does
+ * not know what is on disk. The delta's state holds the time the list was
+ * generated (8 bytes, big-endian).
+ *
  * Another router can use <base>/crl/<name>.crl as a CRL source (it is the
  * CA-signed CRL, verified again there); master.bin is for fast loading.
  */
@@ -33,6 +41,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "crl_keydelta.h"
 #include "crl_learned.h"
 #include "crl_source.h"
 #include "crl_walk.h"
@@ -42,6 +51,7 @@
 #define SVRCERT_MASTER_HDR_LEN	64
 #define SVRCERT_MASTER_OFF_SHA256 24
 #define SVRCERT_MASTER_FILE	"master.bin"
+#define SVRCERT_MASTER_DELTA	"master.delta"
 #define SVRCERT_MASTER_INDEX	"index.json"
 #define SVRCERT_MASTER_CRL_DIR	"crl"
 
@@ -75,12 +85,26 @@ bool svrcert_revkeys_contains(const svrcert_revkey_t *keys, size_t n,
 			      const uint8_t key[SVRCERT_REVKEY_LEN]);
 
 /* master.bin to/from bytes and files. Writes are atomic (temp, fsync,
- * rename, fsync dir). The loader checks magic, version, header length,
- * the size against the count, the payload SHA-256 and the key order, and
- * says which failed: -EBADMSG (or -errno of the read). */
+ * rename, fsync dir); svrcert_master_write writes PATH only. The loader
+ * checks magic, version, header length, the size against the count, the
+ * payload SHA-256 and the key order, then applies the delta beside PATH
+ * (master.delta) when there is one naming this base, and says which check
+ * failed: -EBADMSG (or -errno of the read). M's header then describes the
+ * base. svrcert_master_load_log also hands what is on disk to LOG, for a
+ * writer that goes on (svrcert_master_publish_log). */
 int svrcert_master_write(const char *path, const struct svrcert_master *m);
 int svrcert_master_load(const char *path, struct svrcert_master *m,
 			char *err, size_t errlen);
+int svrcert_master_load_log(const char *path, struct svrcert_master *m,
+			    struct svrcert_keylog *log, char *err,
+			    size_t errlen);
+
+/* Remove from the sorted list M the keys of MINUS, add those of PLUS (each
+ * ascending; keys already gone or there are skipped), in place. 0 or
+ * -ENOMEM (M as it was). */
+int svrcert_master_patch(struct svrcert_master *m,
+			 const svrcert_revkey_t *minus, size_t nminus,
+			 const svrcert_revkey_t *plus, size_t nplus);
 
 /* What one update did, for the audit event. */
 struct svrcert_crl_update {
@@ -124,6 +148,19 @@ int svrcert_master_publish_learned(const char *dir,
 				   const struct svrcert_learned *learned,
 				   const struct svrcert_master *m, time_t now,
 				   char *err, size_t errlen);
+
+/*
+ * The same, and the list is written as master.delta when LOG (what is on
+ * disk and the change since: svrcert_keylog_note after each change of M)
+ * says a delta will do; else master.bin, and LOG rebased on it.
+ */
+int svrcert_master_publish_log(const char *dir,
+			       struct svrcert_crl_source *const *srcs,
+			       size_t nsrc,
+			       const struct svrcert_learned *learned,
+			       const struct svrcert_master *m,
+			       struct svrcert_keylog *log, time_t now,
+			       char *err, size_t errlen);
 
 /*
  * Whether NAME (a file name in <dir>/crl) is a held CRL a reader may take:

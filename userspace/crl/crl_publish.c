@@ -6,6 +6,7 @@
  * names complete, and a crash anywhere leaves the previous set readable.
  */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -116,27 +117,46 @@ static json_t *learned_json(const struct svrcert_learned *l)
 			 "in_master", (json_int_t)revoked);
 }
 
+/* "master": the list's keys, master.bin's payload digest and size, and
+ * master.delta's counts when the list is master.bin with it applied. */
+static json_t *master_json(const struct svrcert_master *m,
+			   const struct svrcert_keylog *delta)
+{
+	const uint8_t *base = delta ? delta->base_check :
+			      m->buf + SVRCERT_MASTER_OFF_SHA256;
+	char hex[65];
+	json_t *j;
+
+	svrcert_hex(base, 32, hex);
+	j = json_pack("{s:s, s:I, s:s, s:I}", "file", SVRCERT_MASTER_FILE,
+		      "keys", (json_int_t)m->n, "sha256", hex, "file_keys",
+		      (json_int_t)(delta ? delta->base_n : m->n));
+	if (j && delta)
+		json_object_set_new(j, "delta", json_pack("{s:s, s:I, s:I}",
+				    "file", SVRCERT_MASTER_DELTA,
+				    "added", (json_int_t)delta->nadded,
+				    "removed", (json_int_t)delta->nremoved));
+	return j;
+}
+
 static json_t *index_json(struct svrcert_crl_source *const *srcs, size_t nsrc,
 			  const struct svrcert_learned *learned,
-			  const struct svrcert_master *m, time_t now)
+			  const struct svrcert_master *m,
+			  const struct svrcert_keylog *delta, time_t now)
 {
-	char gen[32], hex[65];
+	char gen[32];
 	json_t *crls = json_array(), *idx;
 	size_t i;
 
 	iso_time(now, gen, sizeof(gen));
-	/* the payload digest svrcert_master_write put in the header */
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", m->buf[SVRCERT_MASTER_OFF_SHA256 + i]);
 	for (i = 0; crls && i < nsrc; i++)
 		if (crl_entries(crls, srcs[i], now)) {
 			json_decref(crls);
 			return NULL;
 		}
-	idx = json_pack("{s:i, s:s, s:{s:s, s:I, s:s}, s:o}",
+	idx = json_pack("{s:i, s:s, s:o, s:o}",
 			"version", SVRCERT_MASTER_VERSION, "generated", gen,
-			"master", "file", SVRCERT_MASTER_FILE,
-			"keys", (json_int_t)m->n, "sha256", hex, "crls", crls);
+			"master", master_json(m, delta), "crls", crls);
 	if (idx && learned &&
 	    json_object_set_new(idx, "learned", learned_json(learned))) {
 		json_decref(idx);
@@ -196,7 +216,8 @@ static int remove_temps(const char *dir, const char *const *finals)
 int svrcert_master_cleanup(const char *dir)
 {
 	static const char *const top[] = { SVRCERT_MASTER_FILE,
-		SVRCERT_MASTER_INDEX, SVRCERT_LEARNED_FILE, NULL };
+		SVRCERT_MASTER_DELTA, SVRCERT_MASTER_INDEX, SVRCERT_LEARNED_FILE,
+		NULL };
 	char crldir[PATH_MAX];
 	int a, b;
 
@@ -336,7 +357,62 @@ int svrcert_master_publish_learned(const char *dir,
 				   const struct svrcert_master *m, time_t now,
 				   char *err, size_t errlen)
 {
+	return svrcert_master_publish_log(dir, srcs, nsrc, learned, m, NULL,
+					  now, err, errlen);
+}
+
+/*
+ * The list: master.delta when LOG says a delta will do; else master.bin,
+ * and master.delta goes: after it when LOG knew the base on disk (the old
+ * delta names that base, so one a crash leaves behind is ignored), before
+ * it when not (an earlier run's delta may name a base of the same digest).
+ * *DELTA: LOG when the list is master.bin and the delta, else NULL.
+ */
+static int write_list(const char *dir, const struct svrcert_master *m,
+		      struct svrcert_keylog *log,
+		      const struct svrcert_keylog **delta, char *err,
+		      size_t errlen)
+{
+	char path[PATH_MAX + 64], dpath[PATH_MAX + 64];
+	uint8_t state[SVRCERT_KEYDELTA_STATE_LEN] = { 0 };
+	uint64_t generated = htobe64((uint64_t)m->generated);
+	struct svrcert_keydelta d;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SVRCERT_MASTER_FILE);
+	snprintf(dpath, sizeof(dpath), "%s/%s", dir, SVRCERT_MASTER_DELTA);
+	*delta = NULL;
+	if (log && !svrcert_keylog_due(log)) {
+		memcpy(state, &generated, sizeof(generated));
+		svrcert_keylog_delta(log, m->n, state, &d);
+		rc = svrcert_keydelta_write(dpath, &d, err, errlen);
+		*delta = rc ? NULL : log;
+		return rc;
+	}
+	if (!log || !log->based)
+		unlink(dpath);
+	rc = svrcert_master_write(path, m);
+	if (rc)
+		return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
+				    strerror(-rc));
+	if (log && log->based)
+		unlink(dpath);
+	if (log)
+		svrcert_keylog_rebase(log, m->buf + SVRCERT_MASTER_OFF_SHA256,
+				      m->n);
+	return 0;
+}
+
+int svrcert_master_publish_log(const char *dir,
+			       struct svrcert_crl_source *const *srcs,
+			       size_t nsrc,
+			       const struct svrcert_learned *learned,
+			       const struct svrcert_master *m,
+			       struct svrcert_keylog *log, time_t now,
+			       char *err, size_t errlen)
+{
 	char crldir[PATH_MAX], path[PATH_MAX + 64];
+	const struct svrcert_keylog *delta;
 	json_t *idx;
 	char *text;
 	int rc;
@@ -347,14 +423,11 @@ int svrcert_master_publish_learned(const char *dir,
 	rc = make_dir(dir) ?: make_dir(crldir);
 	if (rc)
 		return svrcert_fail(err, errlen, rc, "cannot create %s: %s", crldir, strerror(-rc));
-	rc = write_crls(crldir, srcs, nsrc, err, errlen);
+	rc = write_crls(crldir, srcs, nsrc, err, errlen) ?:
+	     write_list(dir, m, log, &delta, err, errlen);
 	if (rc)
 		return rc;
-	snprintf(path, sizeof(path), "%s/%s", dir, SVRCERT_MASTER_FILE);
-	rc = svrcert_master_write(path, m);
-	if (rc)
-		return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path, strerror(-rc));
-	idx = index_json(srcs, nsrc, learned, m, now);
+	idx = index_json(srcs, nsrc, learned, m, delta, now);
 	text = idx ? json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 	json_decref(idx);
 	if (!text)

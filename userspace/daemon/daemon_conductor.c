@@ -46,7 +46,7 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* master.bin's identity: rewritten by rename, so inode, time and size. */
+/* A file's identity: rewritten by rename, so inode, time and size. */
 static uint64_t stamp_of(const char *path, bool *exists)
 {
 	struct stat sb;
@@ -145,12 +145,15 @@ static void follow_master(struct daemon *d)
 	struct daemon_conductor *dc = &d->conductor;
 	struct svrcert_master m = { 0 };
 	char path[4200], err[512];
-	bool exists;
+	bool exists, side;
 	uint64_t st;
 	int ret;
 
+	/* the list is master.bin and master.delta (crl_master.h) */
+	store_path(&d->env.st, SVRCERT_MASTER_DELTA, path, sizeof(path));
+	st = stamp_of(path, &side) * 3;
 	store_path(&d->env.st, SVRCERT_MASTER_FILE, path, sizeof(path));
-	st = stamp_of(path, &exists);
+	st += stamp_of(path, &exists);
 	if (!exists || (dc->have_master && st == dc->master_stamp) ||
 	    (dc->retry_ms && mono_ms() < dc->retry_ms))
 		return;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * svrcertd's CRL manager: see daemon_crl.h and Documentation/crl.md, "In
- * the daemon". Scheduling, fetch results, the master list and publishing
- * live here; the kernel side is daemon_crl_kernel.c, alarms and status
- * daemon_crl_status.c.
+ * the daemon". Scheduling and fetch results live here; the master list
+ * and publishing in daemon_crl_commit.c, the kernel side in
+ * daemon_crl_kernel.c, alarms and status in daemon_crl_status.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,91 +44,6 @@ unsigned int crl_polling_s(const struct crl_mgr *crl)
 unsigned int crl_backoff_s(const struct crl_mgr *crl)
 {
 	return cfg(crl) ? cfg(crl)->crl_backoff_s : SVRCERT_DEF_BACKOFF_S;
-}
-
-/* ---- master list ------------------------------------------------------ */
-
-int crl_publish(struct crl_mgr *crl, const struct svrcert_master *m)
-{
-	struct svrcert_crl_source *srcs[DAEMON_CRL_SOURCES_MAX];
-	char err[512];
-	size_t i;
-	int ret;
-
-	for (i = 0; i < crl->n; i++)
-		srcs[i] = &crl->src[i].s;
-	ret = svrcert_master_publish_learned(crl->d->env.st.dir, srcs, crl->n,
-					     &crl->learn.l, m, time(NULL), err,
-					     sizeof(err));
-	crl->publish_pending = ret != 0;
-	if (ret)
-		syslog(LOG_ERR, "CRL: publishing failed (retrying): %s", err);
-	else if (m == &crl->master)
-		crl_held_vouch(crl);
-	return ret;
-}
-
-/*
- * Rebuild the master from every held CRL and the keys learned revoked, move
- * the kernel to it, publish. ADDED/REMOVED (optional) receive the change.
- * The previous master stays in force when the new one cannot be built.
- */
-int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
-{
-	struct svrcert_crl_source *srcs[DAEMON_CRL_SOURCES_MAX];
-	struct svrcert_master nw = { 0 };
-	svrcert_revkey_t *learned = NULL;
-	size_t i, na = 0, nr = 0, nl = 0;
-	bool had = crl->have_master;
-	int ret;
-
-	for (i = 0; i < crl->n; i++)
-		srcs[i] = &crl->src[i].s;
-	ret = svrcert_learned_master_keys(&crl->learn.l, &learned, &nl) ?:
-	      crl_cond_add_keys(crl, &learned, &nl);
-	if (!ret)
-		ret = svrcert_master_build(srcs, crl->n, learned, nl, time(NULL),
-					   &nw);
-	free(learned);
-	if (!ret && crl->have_master)
-		ret = svrcert_revkeys_diff(crl->master.keys, crl->master.n,
-					   nw.keys, nw.n, NULL, &na, NULL, &nr);
-	if (ret) {
-		svrcert_master_release(&nw);
-		syslog(LOG_ERR, "CRL: cannot build the master list: %s",
-		       strerror(-ret));
-		return ret;
-	}
-	if (!crl->have_master || na || nr || !crl->kernel.fed) {
-		if (crl_kernel_apply(&crl->kernel, crl->have_master ?
-				     &crl->master : NULL, &nw))
-			syslog(LOG_WARNING, "CRL: kernel not updated (retrying): "
-			       "%s", crl->kernel.msg);
-		else
-			syslog(LOG_INFO, "CRL: %s", crl->kernel.msg);
-	} else {
-		/* Nothing to feed. Callers log kernel.msg after a commit (a
-		 * key learned that the list held already): the last feed's
-		 * outcome would read as this commit's. */
-		snprintf(crl->kernel.msg, sizeof(crl->kernel.msg), "kernel holds "
-			 "the list already (%u keys)", crl->kernel.live);
-	}
-	if (crl->have_master)
-		svrcert_master_release(&crl->master);
-	crl->master = nw;
-	crl->have_master = true;
-	crl_held_lend(crl);
-	crl_publish(crl, &crl->master);
-	/* A CRL or a learned key may revoke this router's own certificate:
-	 * its alarm and the kernel's self-state follow now, not at the next
-	 * periodic check (daemon_crl_own_check, once published). */
-	if (!had || na || nr)
-		crl->own_check_pending = true;
-	if (added)
-		*added = had ? na : crl->master.n;
-	if (removed)
-		*removed = nr;
-	return 0;
 }
 
 /* ---- fetch results ---------------------------------------------------- */
@@ -352,7 +267,8 @@ static void feed_published(struct crl_mgr *crl)
 
 	snprintf(path, sizeof(path), "%s/%s", crl->d->env.st.dir,
 		 SVRCERT_MASTER_FILE);
-	ret = svrcert_master_load(path, &crl->master, err, sizeof(err));
+	ret = svrcert_master_load_log(path, &crl->master, &crl->publog, err,
+				      sizeof(err));
 	if (ret == -ENOENT)
 		return;
 	if (ret) {
@@ -429,6 +345,7 @@ void daemon_crl_stop(struct daemon *d)
 		svrcert_held_unlend(&d->held);
 		if (crl->have_master)
 			svrcert_master_release(&crl->master);
+		svrcert_keylog_release(&crl->publog);
 	}
 	free(d->crl);
 	d->crl = NULL;

@@ -9,8 +9,10 @@
  * which the conductor holds until a new generation exists or the wait
  * ends (304). A document is verified (pki/conductor_doc: signature, the
  * signer by the runtime rules as conductor NAME), applied to the held set
- * (crl_genhold's rules), saved atomically, and the master list moved
- * with it (crl_commit: a small change reaches svrcert.ko as one delta).
+ * (crl_genhold's rules), saved atomically (a delta as a small
+ * conductor-held.delta), and the master list moved with it: by the same
+ * keys for a delta (crl_commit_held_change: work in proportion to the
+ * change, which reaches svrcert.ko as one delta), rebuilt for a full set.
  * Failures retry after an exponential backoff (1 s doubling, at most
  * backoff-interval) with jitter, so a fleet does not come back at once.
  * While the conductor answers, the CRL sources (configured and
@@ -459,7 +461,14 @@ static void taken(struct crl_mgr *crl, const struct svrcert_gen_update *u,
 	c->resync = false;
 	if (changed) {
 		save_held(crl);
-		crl_commit(crl, &added, &removed);
+		/* A delta moves the master list by what it changes; a full
+		 * set (a resync) rebuilds it. */
+		if (u->kind == SVRCERT_GEN_DELTA)
+			crl_commit_held_change(crl, u->added, u->nadded,
+					       u->removed, u->nremoved, &added,
+					       &removed);
+		else
+			crl_commit(crl, &added, &removed);
 		daemon_peers_crl_updated(crl->d);
 	}
 	snprintf(c->result, sizeof(c->result), "ok: generation %llu (%s), "

@@ -119,6 +119,9 @@ struct crl_mgr {
 	size_t n;
 	struct svrcert_master master;	/* in force: kernel + published */
 	bool have_master;
+	/* What master.bin on disk holds, and the master's change since:
+	 * small changes are published as master.delta (crl_keydelta.h). */
+	struct svrcert_keylog publog;
 	struct crl_kernel kernel;
 	time_t next_kernel_check;	/* CLOCK_MONOTONIC s */
 	size_t nfds_curl;
@@ -161,6 +164,12 @@ int crl_kernel_load(struct crl_kernel *k, const struct svrcert_master *m);
  * bulk load and swap (svrcert_nl_feed_plan()). */
 int crl_kernel_apply(struct crl_kernel *k, const struct svrcert_master *old,
 		     const struct svrcert_master *nw);
+/* The same, the change ADDED / REMOVED (sorted) known: NW is the list it
+ * leads to (swapped in whole when a delta will not do). */
+int crl_kernel_apply_change(struct crl_kernel *k,
+			    const svrcert_revkey_t *added, size_t na,
+			    const svrcert_revkey_t *removed, size_t nr,
+			    bool old_known, const struct svrcert_master *nw);
 
 /* The current id of family "svrcert", 0 when absent, -errno on error. */
 int crl_kernel_family(void);
@@ -172,9 +181,15 @@ void crl_kernel_watch_close(struct crl_kernel *k);
  * went away. */
 bool crl_kernel_watch_read(struct crl_kernel *k);
 
-/* daemon_crl.c: rebuild the master list (sources + learned keys), feed
- * the kernel, publish. */
+/* daemon_crl_commit.c: rebuild the master list (sources + learned keys +
+ * the conductor's), feed the kernel, publish; or, when only the
+ * conductor's held set changed by a delta (ADDED / REMOVED, applied
+ * already), move the master list in place by what that changes, in
+ * proportion to the change. */
 int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed);
+int crl_commit_held_change(struct crl_mgr *crl, const svrcert_revkey_t *added,
+			   size_t nadded, const svrcert_revkey_t *removed,
+			   size_t nremoved, size_t *madded, size_t *mremoved);
 int crl_publish(struct crl_mgr *crl, const struct svrcert_master *m);
 unsigned int crl_polling_s(const struct crl_mgr *crl);
 unsigned int crl_backoff_s(const struct crl_mgr *crl);

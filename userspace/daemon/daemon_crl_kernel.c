@@ -112,19 +112,14 @@ static int apply_delta(struct crl_kernel *k, const svrcert_revkey_t *added,
  * a change too large for one delta (svrcert_nl_feed_plan() says why), the
  * whole list is loaded and swapped in.
  */
-int crl_kernel_apply(struct crl_kernel *k, const struct svrcert_master *old,
-		     const struct svrcert_master *nw)
+int crl_kernel_apply_change(struct crl_kernel *k,
+			    const svrcert_revkey_t *added, size_t na,
+			    const svrcert_revkey_t *removed, size_t nr,
+			    bool old_known, const struct svrcert_master *nw)
 {
-	svrcert_revkey_t *added = NULL, *removed = NULL;
-	size_t na = 0, nr = 0;
-	bool known;
-	int ret;
+	bool known = old_known && k->fed && crl_kernel_family() == k->family;
+	int ret = 0;
 
-	known = k->fed && old && crl_kernel_family() == k->family;
-	ret = known ? svrcert_revkeys_diff(old->keys, old->n, nw->keys, nw->n,
-					   &added, &na, &removed, &nr) : 0;
-	if (ret)
-		return ret;
 	switch (svrcert_nl_feed_plan(known, na, nr)) {
 	case SVRCERT_FEED_NONE:
 		snprintf(k->msg, sizeof(k->msg), "kernel holds the list already");
@@ -143,6 +138,23 @@ int crl_kernel_apply(struct crl_kernel *k, const struct svrcert_master *old,
 		ret = crl_kernel_load(k, nw);
 		break;
 	}
+	return ret;
+}
+
+int crl_kernel_apply(struct crl_kernel *k, const struct svrcert_master *old,
+		     const struct svrcert_master *nw)
+{
+	svrcert_revkey_t *added = NULL, *removed = NULL;
+	size_t na = 0, nr = 0;
+	bool known;
+	int ret;
+
+	known = k->fed && old && crl_kernel_family() == k->family;
+	ret = known ? svrcert_revkeys_diff(old->keys, old->n, nw->keys, nw->n,
+					   &added, &na, &removed, &nr) : 0;
+	if (!ret)
+		ret = crl_kernel_apply_change(k, added, na, removed, nr, known,
+					      nw);
 	free(added);
 	free(removed);
 	return ret;

@@ -139,7 +139,7 @@ struct peerauth {
 	struct svrcert_xfrm *xfrm;	/* peer keys' handle, NULL until used */
 	struct audit_sink own_sink;	/* when the caller gave none */
 	X509_STORE *trust;		/* cached trust anchors, NULL: reload */
-#define PA_STAMP_N	3
+#define PA_STAMP_N	4
 	uint64_t trust_stamp[PA_STAMP_N]; /* what it was read from */
 	struct svrcert_held own_held;	/* held CRLs, when p.held is NULL */
 	struct svrcert_held *held;	/* p.held or own_held */

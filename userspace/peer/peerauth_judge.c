@@ -26,11 +26,13 @@ void pa_trust_invalidate(struct peerauth *pa)
 
 /* What the held trust was read from: the CRL and trusted-CA directories
  * (files are replaced by rename, which changes the directory) and the
- * master list. A stat() per judgement, not a read. */
+ * master list (master.bin, master.delta). A stat() per judgement, not a
+ * read. */
 static void trust_stamp(const struct peerauth *pa, uint64_t out[PA_STAMP_N])
 {
 	static const char *const names[PA_STAMP_N] = {
 		TRUST_DIR_CRL, STORE_TRUSTED_CA_DIR, SVRCERT_MASTER_FILE,
+		SVRCERT_MASTER_DELTA,
 	};
 	char path[4200];
 	struct stat sb;

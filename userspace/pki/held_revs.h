@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The revocations a judge checks against: every held CRL
- * (STATE_DIR/crl/) and the master list (STATE_DIR/master.bin), as
+ * (STATE_DIR/crl/) and the master list (STATE_DIR/master.bin and the
+ * master.delta beside it: crl_master.h), as
  * every judge read them once, without parsing them again at every change
  * (issue 15: ~1 s per judge at 1 M entries, in svrcertd's loop).
  *
@@ -31,9 +32,12 @@
 #include "lib/store.h"
 #include "pki.h"
 
-/* Which version of a file: a rename, a rewrite or a touch changes it. */
+/* Which version of a file: a rename, a rewrite or a touch changes it. The
+ * master list is master.bin and master.delta together: side_* are the
+ * delta's (0 when there is none). */
 struct svrcert_file_id {
 	uint64_t dev, ino, size, mtime_ns;
+	uint64_t side_ino, side_size, side_mtime_ns;
 };
 
 struct svrcert_held_file;	/* a file read, and its keys */
