@@ -375,6 +375,39 @@ static void test_tampered_and_untrusted(void **state)
 	master_has(5 + ca_crl.nkeys, &ka[3], 1, true);
 }
 
+/* A key both the conductor and the CA's CRL revoke: the conductor's delta
+ * adding it leaves the master list as it was, its delta removing it
+ * leaves the key there (the CRL still revokes it); a key only the
+ * conductor held goes. Each change is master.delta and
+ * conductor-held.delta: master.bin is not rewritten. */
+static void test_delta_keeps_crl_keys(void **state)
+{
+	time_t now = time(NULL);
+	struct stat b0, b1;
+	char path[PATH_MAX];
+
+	fx_path(path, sizeof(path), "state/master.bin");
+	assert_int_equal(stat(path, &b0), 0);
+	delta(epoch1, 7, 8, now - 70, &ca_crl.keys[0], 1, NULL, 0,
+	      "delta-7.der");
+	set_current(epoch1, 8);
+	wait_status(".conductor.generation == 8 and .conductor.keys == 6");
+	master_has(5 + ca_crl.nkeys, ca_crl.keys, ca_crl.nkeys, true);
+	delta(epoch1, 8, 9, now - 60, NULL, 0, &ca_crl.keys[0], 1,
+	      "delta-8.der");
+	set_current(epoch1, 9);
+	wait_status(".conductor.generation == 9 and .conductor.keys == 5");
+	master_has(5 + ca_crl.nkeys, ca_crl.keys, ca_crl.nkeys, true);
+	delta(epoch1, 9, 10, now - 50, NULL, 0, &ka[3], 1, "delta-9.der");
+	set_current(epoch1, 10);
+	wait_status(".conductor.generation == 10");
+	master_has(4 + ca_crl.nkeys, &ka[3], 1, false);
+	assert_int_equal(stat(path, &b1), 0);
+	assert_true(b0.st_ino == b1.st_ino &&
+		    b0.st_mtim.tv_nsec == b1.st_mtim.tv_nsec);
+	fx_run("test -s state/master.delta && test -s state/conductor-held.delta");
+}
+
 /* Another epoch (the conductor lost its journal): its full set replaces
  * the held state. Then a delta that does not apply: a bare GET for the
  * full set, which is taken. */
@@ -507,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_delta_pushed),
 		cmocka_unit_test(test_not_modified),
 		cmocka_unit_test(test_tampered_and_untrusted),
+		cmocka_unit_test(test_delta_keeps_crl_keys),
 		cmocka_unit_test(test_other_epoch_and_resync),
 		cmocka_unit_test(test_refused_and_down),
 		cmocka_unit_test(test_held_state_survives_restart),

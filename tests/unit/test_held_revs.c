@@ -171,6 +171,44 @@ static void test_damaged_fails_closed(void **state)
 	svrcert_master_release(&m);
 }
 
+/* The master list is master.bin and master.delta: a judge that reads it
+ * (nothing lent: svrcertctl, another process) sees a change that is only
+ * in the delta, and a damaged delta fails it closed. */
+static void test_master_delta_read(void **state)
+{
+	struct fx *f = *state;
+	struct svrcert_keylog log = { 0 };
+	struct svrcert_master m;
+	svrcert_revkey_t both[2];
+	char err[300], path[4200];
+
+	memcpy(both[0], f->revoked, sizeof(both[0]));
+	memcpy(both[1], f->r1, sizeof(both[1]));
+	write_master(f, both, 1, &m);
+	svrcert_keylog_rebase(&log, m.buf + SVRCERT_MASTER_OFF_SHA256, m.n);
+	assert_int_equal(refresh(f, err, sizeof(err)), 0);
+	assert_false(svrcert_held_contains(&f->h, f->r1));
+	/* r1 revoked: only master.delta changes */
+	assert_int_equal(svrcert_master_patch(&m, NULL, 0, &both[1], 1), 0);
+	assert_int_equal(svrcert_keylog_note(&log, &both[1], 1, NULL, 0), 0);
+	assert_int_equal(svrcert_master_publish_log(f->dir, NULL, 0, NULL, &m,
+						    &log, time(NULL), err,
+						    sizeof(err)), 0);
+	assert_int_equal(fixture_sh("test -s %s/" SVRCERT_MASTER_DELTA,
+				    f->dir), 0);
+	assert_int_equal(refresh(f, err, sizeof(err)), 0);
+	assert_true(svrcert_held_revoked(f->r1, f->r1, &f->h));
+	/* A damaged delta: no judgement, what was held stays held. */
+	store_path(&f->st, SVRCERT_MASTER_DELTA, path, sizeof(path));
+	assert_int_equal(fixture_sh("printf X | dd of=%s bs=1 seek=140 "
+				    "conv=notrunc 2>/dev/null", path), 0);
+	assert_true(refresh(f, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "checksum"));
+	assert_true(svrcert_held_contains(&f->h, f->r1));
+	svrcert_keylog_release(&log);
+	svrcert_master_release(&m);
+}
+
 /* The CRL manager's way: lend the new list, write master.bin, vouch. */
 static void test_lent_not_read(void **state)
 {
@@ -264,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parsed_once_per_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_name_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_master_delta_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lent_not_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vouch_needs_every_key, setup, teardown),
 	};
