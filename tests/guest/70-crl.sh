@@ -340,8 +340,9 @@ klog_marker "70-crl: 5. SIGKILL during publishes"
 # leaves every file whole, but index.json may still describe the files of
 # the publish before (the next publish, at the next start, rewrites it).
 # master_whole: master.bin is a complete list (header count, size,
-# payload SHA-256). index_exact: index.json describes exactly the files
-# there (master.bin's key count, every CRL file's SHA-256): then those CRL
+# payload SHA-256); a master.delta beside it is checked by svrcertd's own
+# load at the next start. index_exact: index.json describes exactly the
+# files there (master.bin's key count, every CRL file's SHA-256): then those CRL
 # files are the whole ones it was written after. crls_whole: every CRL
 # file index.json names parses as a CRL (checked only when the index lags:
 # each program started costs seconds on the debug kernel).
@@ -354,7 +355,7 @@ master_whole() {
 	[ "$(tail -c +65 "$m" | sha256sum | cut -d' ' -f1)" = "$sum" ]
 }
 index_exact() {
-	[ "$(jq -r .master.keys "$STATE/index.json")" = \
+	[ "$(jq -r '.master.file_keys // .master.keys' "$STATE/index.json")" = \
 	  "$(od -An -tu8 --endian=big -j 16 -N 8 "$STATE/master.bin" | tr -d ' ')" ] ||
 		return 1
 	jq -r '.crls[] | "\(.sha256) \(.file)"' "$STATE/index.json" |
