@@ -28,8 +28,10 @@
  *
  * Routers connect in batches of 25 (each batch's requests sent before the
  * next); then "ready N" is printed. The conductor's MASTER (its
- * master.bin) is watched: the k-th change after ready is generation
- * G0 + k, and its mtime the ingest time. For each generation every
+ * master.bin, and master.delta beside it: shared/publist.h) is watched:
+ * the k-th change of its list (count and XOR of the keys) after ready is
+ * generation G0 + k, and its publish time (the newer file's mtime) the
+ * ingest time. For each generation every
  * router's apply is timed from the ingest; "applied gen=G routers=N" is
  * printed when all have it. After UPDATES generations (or SECS, default
  * 900, without progress) one line per router and generation:
@@ -54,6 +56,7 @@
 #include "crl/crl_master.h"
 #include "pki/conductor_doc.h"
 #include "pki/validate.h"
+#include "shared/publist.h"
 
 #define MAX_GENS 64
 
@@ -74,8 +77,11 @@ static struct {
 	X509_STORE *store;
 	uint64_t g0;
 	double ingest[MAX_GENS];
-	int seen;		/* master.bin changes seen since ready */
-	uint8_t sha[32];
+	int seen;		/* list changes seen since ready */
+	struct publist list;	/* the conductor's */
+	struct publist_cache cache;
+	uint64_t count;		/* its last list */
+	uint8_t fold[PUBLIST_KEY];
 } L;
 
 static double now_s(void)
@@ -105,34 +111,23 @@ static size_t body_cb(char *p, size_t sz, size_t nm, void *arg)
 	return n;
 }
 
-/* The conductor's master.bin digest; its mtime in *MT. -1 on error. */
-static int master_head(uint8_t sha[32], double *mt)
+/* The conductor's list, when it can be read: true when it is not the one
+ * seen last. */
+static bool master_changed(void)
 {
-	uint8_t b[SVRCERT_MASTER_HDR_LEN];
-	struct stat st;
-	int fd = open(L.master, O_RDONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = read(fd, b, sizeof(b)) == (ssize_t)sizeof(b) && !fstat(fd, &st);
-	close(fd);
-	if (!ok)
-		return -1;
-	memcpy(sha, b + SVRCERT_MASTER_OFF_SHA256, 32);
-	*mt = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
-	return 0;
+	publist_poll(&L.list, &L.cache, true);
+	if (!L.list.known || (L.list.count == L.count &&
+			      !memcmp(L.list.fold, L.fold, PUBLIST_KEY)))
+		return false;
+	L.count = L.list.count;
+	memcpy(L.fold, L.list.fold, PUBLIST_KEY);
+	return true;
 }
 
 static void watch_master(void)
 {
-	uint8_t sha[32];
-	double mt;
-
-	if (L.seen >= MAX_GENS - 1 || master_head(sha, &mt) ||
-	    !memcmp(sha, L.sha, 32))
-		return;
-	memcpy(L.sha, sha, 32);
-	L.ingest[++L.seen] = mt;
+	if (L.seen < MAX_GENS - 1 && master_changed())
+		L.ingest[++L.seen] = L.list.published;
 }
 
 static void request(struct router *r)
@@ -322,7 +317,6 @@ static int run(void)
 {
 	CURLM *m = curl_multi_init();
 	struct upto b;
-	double mt;
 	int i, k;
 
 	L.r = calloc(L.n, sizeof(*L.r));
@@ -349,8 +343,14 @@ static int run(void)
 		}
 	}
 	L.g0 = L.r[0].held.gen;
-	if (master_head(L.sha, &mt))
+	if (publist_init(&L.list, L.master, L.master))
 		return 1;
+	for (i = 0; i < 200 && !master_changed(); i++)
+		usleep(5000);
+	if (!L.list.known) {
+		fprintf(stderr, "fleet_load: cannot read %s\n", L.master);
+		return 1;
+	}
 	printf("ready %d gen=%llu\n", L.n, (unsigned long long)L.g0);
 	fflush(stdout);
 	for (k = 1; k <= L.updates && k < MAX_GENS; k++) {
