@@ -7,7 +7,8 @@
  * keys and its mtime), a delta whose count does not add up not taken, and
  * the latency taken from the newer file that made the list. master.bin is
  * written by the library (svrcert_master_write), master.delta by hand from
- * crl/crl_keydelta.h's format, so a tool misreading it fails here.
+ * crl/crl_keydelta.h's format (so a tool misreading it fails here) and
+ * once by svrcert_keydelta_write (the daemon's writer).
  * ~1.5 s (the unequal cases wait for fleet_watch's -t).
  */
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include <sys/wait.h>
 #include <openssl/evp.h>
 
+#include "crl/crl_keydelta.h"
 #include "crl/crl_master.h"
 
 static char dir[1024], tool[PATH_MAX + 32];
@@ -166,6 +168,22 @@ static void conductor(void)
 	delta("c", "master.delta", b_check, 101, add, del, 1);
 }
 
+/* SUB/master.delta by the library's writer: base B + {200, 201} - {5}. */
+static void lib_delta(const char *sub)
+{
+	svrcert_revkey_t a[2], r[1];
+	struct svrcert_keydelta d = { .count = 101, .added = a, .nadded = 2,
+				      .removed = r, .nremoved = 1 };
+	char p[PATH_MAX], err[256];
+
+	memcpy(d.base_check, b_check, 32);
+	key(a[0], 200);
+	key(a[1], 201);
+	key(r[0], 5);
+	path_of(p, sizeof(p), sub, "master.delta");
+	assert_int_equal(svrcert_keydelta_write(p, &d, err, sizeof(err)), 0);
+}
+
 static void test_equal(void **state)
 {
 	char out[4096];
@@ -174,10 +192,13 @@ static void test_equal(void **state)
 	base("whole", l_ids, 101, 0, NULL);		/* the list as a base */
 	base("same", b_ids, 100, 0, NULL);		/* as the conductor */
 	delta("same", "master.delta", b_check, 101, add, del, 1);
-	assert_int_equal(run(out, sizeof(out), "-t 5 -c c/master.bin whole same"), 0);
+	base("lib", b_ids, 100, 0, NULL);
+	lib_delta("lib");
+	assert_int_equal(run(out, sizeof(out), "-t 5 -c c/master.bin whole same lib"), 0);
 	assert_non_null(strstr(out, "router whole latency_s="));
 	assert_non_null(strstr(out, "router same latency_s="));
-	assert_non_null(strstr(out, "summary routers=2 reached=2"));
+	assert_non_null(strstr(out, "router lib latency_s="));
+	assert_non_null(strstr(out, "summary routers=3 reached=3"));
 }
 
 static void test_unequal(void **state)
