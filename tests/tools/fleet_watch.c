@@ -191,6 +191,9 @@ int main(int argc, char **argv)
 		t.count = cl.count;
 		memcpy(t.fold, cl.fold, KEY);
 	}
+	/* the routers' bases folded now, not in the window measured */
+	for (c = 0; trigger && cond && c < argc - optind; c++)
+		publist_poll(&ls[c], cache, true);
 	ts = now_s();
 	if (trigger && system(trigger)) {
 		fprintf(stderr, "fleet_watch: trigger failed: %s\n", trigger);
