@@ -317,7 +317,8 @@ static int apply_full(struct svrcert_gen_held *h,
 	free(h->keys);
 	h->keys = k;
 	h->n = u->nadded;
-	svrcert_keylog_unbase(&h->log);
+	/* another generation or epoch: a base of another checksum */
+	svrcert_keylog_force_base(&h->log);
 	take_state(h, u);
 	return 0;
 }

@@ -347,6 +347,15 @@ void svrcert_keylog_unbase(struct svrcert_keylog *l)
 	svrcert_keylog_release(l);
 }
 
+void svrcert_keylog_force_base(struct svrcert_keylog *l)
+{
+	free(l->added);
+	free(l->removed);
+	l->added = l->removed = NULL;
+	l->nadded = l->nremoved = 0;
+	l->base_due = true;
+}
+
 void svrcert_keylog_rebase(struct svrcert_keylog *l, const uint8_t check[32],
 			   size_t n)
 {
@@ -414,11 +423,11 @@ int svrcert_keylog_note(struct svrcert_keylog *l,
 	size_t nna = 0, nnr = 0, na2 = 0, nr2 = 0;
 	int rc;
 
-	if (!l->based)
+	if (!l->based || l->base_due)
 		return 0;
 	/* a change past the bound alone: the next write is a base anyway */
 	if (nadded + nremoved > bound_of(l)) {
-		svrcert_keylog_unbase(l);
+		svrcert_keylog_force_base(l);
 		return 0;
 	}
 	rc = without(added, nadded, l->removed, l->nremoved, &new_a, &nna) ?:
@@ -431,7 +440,7 @@ int svrcert_keylog_note(struct svrcert_keylog *l,
 	free(new_r);
 	if (rc) {
 		free(a2);
-		svrcert_keylog_unbase(l);
+		svrcert_keylog_force_base(l);
 		return rc;
 	}
 	free(l->added);
@@ -445,7 +454,8 @@ int svrcert_keylog_note(struct svrcert_keylog *l,
 
 bool svrcert_keylog_due(const struct svrcert_keylog *l)
 {
-	return !l->based || l->nadded + l->nremoved > bound_of(l);
+	return !l->based || l->base_due ||
+	       l->nadded + l->nremoved > bound_of(l);
 }
 
 void svrcert_keylog_delta(const struct svrcert_keylog *l, uint64_t count,

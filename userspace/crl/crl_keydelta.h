@@ -113,6 +113,7 @@ int svrcert_keydelta_apply(const struct svrcert_keydelta *d,
  */
 struct svrcert_keylog {
 	bool based;			/* a base with base_check is on disk */
+	bool base_due;			/* the next write is a base all the same */
 	uint8_t base_check[32];
 	size_t base_n;
 	svrcert_revkey_t *added, *removed;	/* ascending */
@@ -126,8 +127,15 @@ void svrcert_keylog_release(struct svrcert_keylog *l);
 void svrcert_keylog_rebase(struct svrcert_keylog *l, const uint8_t check[32],
 			   size_t n);
 
-/* Nothing known on disk: the next write must be a base. */
+/* Nothing known on disk: the next write must be a base, and the delta
+ * beside it goes first (it might name a base of the same checksum). */
 void svrcert_keylog_unbase(struct svrcert_keylog *l);
+
+/* The next write must be a base (the set changed too much for a delta, or
+ * the running delta was lost), while what is on disk stays known: the
+ * base is written first, then the delta goes (it names the old base, so a
+ * crash in between leaves one that is ignored). */
+void svrcert_keylog_force_base(struct svrcert_keylog *l);
 
 /* Continue from what a reader found: BASE_CHECK / BASE_N and D (NULL: no
  * delta). 0 or -ENOMEM (then unbased). */
@@ -136,14 +144,15 @@ int svrcert_keylog_resume(struct svrcert_keylog *l,
 			  const struct svrcert_keydelta *d);
 
 /* The set changed by ADDED (keys that were not in it) and REMOVED (keys
- * that were), each ascending. 0 or -ENOMEM (then unbased: the next write
- * is a base, which is always right). */
+ * that were), each ascending. A change past the bound alone forces a base
+ * (svrcert_keylog_force_base). 0 or -ENOMEM (then a base is forced too:
+ * always right). */
 int svrcert_keylog_note(struct svrcert_keylog *l,
 			const svrcert_revkey_t *added, size_t nadded,
 			const svrcert_revkey_t *removed, size_t nremoved);
 
-/* Whether the next write must be a base: unbased, or the delta is past
- * its bound. */
+/* Whether the next write must be a base: unbased, forced, or the delta
+ * is past its bound. */
 bool svrcert_keylog_due(const struct svrcert_keylog *l);
 
 /* The delta to write for the current set of COUNT keys and STATE (its
