@@ -8,12 +8,18 @@
  * A mutated document almost never keeps a valid signature, so the input is
  * also fed straight to the content decoder (what runs on signed data only)
  * and, decoded, applied to a held state of a few keys, as a delta would be.
+ * An input that starts like a key delta (crl_keydelta.h) is read as the
+ * conductor-held.delta beside a held base of three keys: once as it is,
+ * and once with the base's checksum and its own checksum put right, so
+ * that the checks after them (sizes, order, the fit to the base) are
+ * reached too.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "crl/crl_gendoc.h"
@@ -21,13 +27,14 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char held_path[64];
+static char held_path[64], delta_path[80];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	snprintf(held_path, sizeof(held_path), "/tmp/fuzz_gendoc.%d", getpid());
+	snprintf(held_path, sizeof(held_path), "/tmp/fuzz_gendoc.%d.bin", getpid());
+	svrcert_keydelta_path(held_path, delta_path, sizeof(delta_path));
 	return 0;
 }
 
@@ -96,11 +103,71 @@ static void load_held(const uint8_t *data, size_t size)
 	unlink(held_path);
 }
 
+/* Read back the held base (three keys, written here) and DATA as its
+ * delta. */
+static void load_with_delta(const uint8_t *data, size_t size)
+{
+	struct svrcert_gen_held h;
+	char err[256];
+	FILE *f;
+
+	held_init(&h);
+	if (svrcert_gen_held_save(held_path, &h, err, sizeof(err)) ||
+	    !(f = fopen(delta_path, "w"))) {
+		svrcert_gen_held_release(&h);
+		return;
+	}
+	svrcert_gen_held_release(&h);
+	fwrite(data, 1, size, f);
+	fclose(f);
+	if (!svrcert_gen_held_load(held_path, &h, err, sizeof(err)))
+		svrcert_gen_held_release(&h);
+	unlink(delta_path);
+	unlink(held_path);
+}
+
+/* DATA with bytes 16..47 the held base's checksum and 104..135 its own:
+ * past the two checks a mutation almost never passes. */
+static void load_fixed_delta(const uint8_t *data, size_t size)
+{
+	uint8_t *b, base[96];
+	struct svrcert_gen_held h;
+	EVP_MD_CTX *c;
+	char err[256];
+	FILE *f;
+
+	if (size < SVRCERT_KEYDELTA_HDR_LEN || !(b = malloc(size)))
+		return;
+	memcpy(b, data, size);
+	held_init(&h);
+	svrcert_gen_held_save(held_path, &h, err, sizeof(err));
+	svrcert_gen_held_release(&h);
+	f = fopen(held_path, "r");
+	if (f && fread(base, 1, sizeof(base), f) == sizeof(base))
+		memcpy(b + 16, base + 56, 32);	/* the held file's checksum */
+	if (f)
+		fclose(f);
+	c = EVP_MD_CTX_new();
+	if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(c, b, 104) &&
+	    EVP_DigestUpdate(c, b + SVRCERT_KEYDELTA_HDR_LEN,
+			     size - SVRCERT_KEYDELTA_HDR_LEN) &&
+	    EVP_DigestFinal_ex(c, b + 104, NULL))
+		load_with_delta(b, size);
+	EVP_MD_CTX_free(c);
+	unlink(held_path);
+	free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	open_doc(data, size);
 	decode_apply(data, size);
 	if (size >= 8 && !memcmp(data, SVRCERT_GEN_HELD_MAGIC, 8))
 		load_held(data, size);
+	if (size >= 8 && !memcmp(data, SVRCERT_KEYDELTA_MAGIC, 8)) {
+		load_with_delta(data, size);
+		load_fixed_delta(data, size);
+	}
 	return 0;
 }
