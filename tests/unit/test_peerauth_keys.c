@@ -579,6 +579,105 @@ static void test_agreement_outlives_cert_change(void **state)
 	assert_true(drive(rs, 2, both_ended, f, 30000));
 }
 
+/* Router R's kernel holds the inbound SA SPI (to 127.0.0.1). */
+static bool sa_exists(struct router *r, uint32_t spi)
+{
+	struct svrcert_nl_addr dst;
+	struct svrcert_xfrm_sa_info info;
+	int ret;
+
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.1", &dst), 0);
+	ret = svrcert_xfrm_sa_get(r->pa->xfrm, &dst, spi, &info);
+	assert_true(ret == 0 || ret == -ENOENT || ret == -ESRCH);
+	return ret == 0;
+}
+
+/*
+ * Make-before-break when an agreement fails half-way (the peer timed out
+ * before it read our READY, 86-peerkeys.sh's lost packets under load):
+ * neither side learns that the other switched. The replaced inbound SA
+ * stays past the grace period while no newer inbound SA counted a packet
+ * (the peer may still send on it), so does the inbound SA of an agreement
+ * that failed after our READY (the peer may send on it already), and the
+ * higher router asks for the next agreement. At most PA_HELD_MAX, the
+ * oldest going first; all go when the keys are cut, with keys or
+ * without. Real SAs: larval ones from ALLOCSPI (no GCM here for keyed
+ * ones), read back with GETSA; they count no packet, so none is ever seen
+ * left here: that path (old SAs gone after the grace under traffic) is
+ * 86-peerkeys.sh's.
+ */
+static void test_held_inbound(void **state)
+{
+	struct fx *f = *state;
+	struct peerkey_path path = { .reqid = SVRCERT_XFRM_REQID(7), .proto = 17 };
+	struct peerkey_keys k;
+	struct svrcert_xfrm *x;
+	struct pa_peer *peer;
+	uint32_t spi[8];
+	int64_t now, next;
+
+	if (!have_netns)
+		skip();
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.1", &path.local), 0);
+	assert_int_equal(svrcert_nl_addr_parse("127.0.0.2", &path.remote), 0);
+	install(&f->r1, "cert.pem", "r1.pem");
+	router_config(&f->r1, "r1", file_key("r1.key"), "r2", 0);
+	keys_on(&f->r1);
+	router_start(&f->r1);
+	peer = &f->r1.pa->peers[0];
+	assert_int_equal(pa_keys_xfrm(f->r1.pa, &x), 0);
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(svrcert_xfrm_allocspi(x, &path.remote, &path.local, path.reqid,
+						       0, 0, &spi[i]), 0);
+
+	/* A rekey: the replaced inbound SA outlives its grace period. */
+	k = (struct peerkey_keys){ .index = 5, .spi_in = spi[0], .spi_out = 0x1002 };
+	pa_keys_installed(f->r1.pa, peer, &k, &path);
+	k = (struct peerkey_keys){ .index = 6, .spi_in = spi[1], .spi_out = 0x2002 };
+	pa_keys_installed(f->r1.pa, peer, &k, &path);
+	now = pa_now_ms();
+	next = pa_keys_timers(f->r1.pa, now + 31000);
+	assert_true(sa_exists(&f->r1, spi[0]));
+	assert_true(sa_exists(&f->r1, spi[1]));
+	assert_true(next <= now + 61000);	/* looked at again a grace later */
+
+	/* An agreement of index 7 failed after our READY (fail() holds its
+	 * SA and wants the next): the higher router asks at once. */
+	pa_keys_hold(f->r1.pa, peer, spi[2], 7, &path);
+	peer->keys.wanted = true;
+	peer->keys.role_known = true;
+	peer->keys.lower = false;
+	peer->keys.next_try_ms = 0;
+	peer->state = SVRCERT_STATE_VALID;
+	pa_keys_timers(f->r1.pa, now);
+	assert_int_equal(peer->keys.next_try_ms, now + PEERAUTH_KEY_RETRY_S * 1000);
+	/* The next agreement completes: nothing was seen left, all stay. */
+	k = (struct peerkey_keys){ .index = 8, .spi_in = spi[3], .spi_out = 0x3002 };
+	pa_keys_installed(f->r1.pa, peer, &k, &path);
+	pa_keys_timers(f->r1.pa, now + 61000);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(sa_exists(&f->r1, spi[i]));
+	assert_int_equal(peer->keys.n_held, 3);
+
+	/* Bounded: a fifth held SA takes the place of the oldest. */
+	pa_keys_hold(f->r1.pa, peer, spi[4], 9, &path);
+	pa_keys_hold(f->r1.pa, peer, spi[5], 10, &path);
+	assert_int_equal(peer->keys.n_held, PA_HELD_MAX);
+	assert_false(sa_exists(&f->r1, spi[0]));
+	for (size_t i = 1; i < 6; i++)
+		assert_true(sa_exists(&f->r1, spi[i]));
+
+	/* Cut: every SA goes, held ones too, and those held without keys. */
+	pa_keys_cut(f->r1.pa, peer, "test");
+	for (size_t i = 0; i < 6; i++)
+		assert_false(sa_exists(&f->r1, spi[i]));
+	assert_int_equal(peer->keys.n_held, 0);
+	pa_keys_hold(f->r1.pa, peer, spi[6], 11, &path);
+	pa_keys_cut(f->r1.pa, peer, "test");
+	assert_false(sa_exists(&f->r1, spi[6]));
+	assert_true(sa_exists(&f->r1, spi[7]));		/* not ours to cut */
+}
+
 static int keys_group_setup(void **state)
 {
 	have_netns = unshare(CLONE_NEWNET) == 0 && !system("ip link set lo up");
@@ -598,6 +697,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_own_cert_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_cert_rekeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agreement_outlives_cert_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_inbound, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, keys_group_setup, group_teardown);

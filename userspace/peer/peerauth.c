@@ -533,7 +533,7 @@ void peerauth_process(struct peerauth *pa, const struct pollfd *fds, size_t n)
  * presented the old one and go, and every peer is called again at once.
  * A key agreement already under way completes (its keys, agreed under the
  * old certificate, are stale at once and replaced by the next one): cut
- * short, it would delete an inbound SA the peer may already send on.
+ * short, it would leave the pair on different SAs until the next one.
  */
 static void reschedule_all(struct peerauth *pa)
 {

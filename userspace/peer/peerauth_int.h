@@ -37,6 +37,9 @@ struct pa_conn {
 
 struct pa_resolve;			/* peerauth_resolve.c */
 
+/* Inbound SAs held for a peer, at most (peerauth_keys_held.c). */
+#define PA_HELD_MAX	4
+
 /* A peer's ESP keys (peerauth_keys.c): SPIs and times, never key bytes. */
 struct pa_keys {
 	bool established;
@@ -48,9 +51,21 @@ struct pa_keys {
 	uint64_t index;
 	uint32_t spi_in, spi_out;
 	struct peerkey_path path;
-	uint32_t old_in, old_out;	/* the replaced SAs, in their grace */
+	uint32_t old_out;		/* the replaced outbound SA, in its grace */
 	struct peerkey_path old_path;
 	int64_t old_due_ms;
+	/* Inbound SAs the peer may still send on besides spi_in: those
+	 * replaced by an agreement, and those of an agreement that failed
+	 * after our READY (peerauth_keys_held.c). */
+	struct pa_held_sa {
+		uint32_t spi;
+		uint64_t index;		/* agreements' order: the peer only
+					 * moves to higher indexes */
+		struct peerkey_path path;
+		int64_t due_ms;		/* grace over: look for the evidence */
+		bool noted;		/* "kept past its grace" logged */
+	} held[PA_HELD_MAX];
+	unsigned int n_held;
 	time_t established_at, last_rekey, failed_at;
 	int64_t agreed_ms;		/* monotonic: the last agreement done */
 	/* The certificates the keys were agreed under: SHA-256 of this

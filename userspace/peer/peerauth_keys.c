@@ -12,8 +12,11 @@
  * the two certificates, so two agreements never cross.
  *
  * Make-before-break: inbound SA, READY both ways, outbound SA, policies;
- * the replaced SAs PEERKEY_GRACE_S later (adding the outbound SA moves the
- * senders; deleting the old one at once could fail a packet in flight).
+ * the replaced outbound SA PEERKEY_GRACE_S later (adding the new one moves
+ * the senders; deleting the old one at once could fail a packet in
+ * flight), a replaced inbound SA once the peer is seen on a newer one. An
+ * agreement that fails after our READY keeps its inbound SA the same way
+ * (the peer may have switched to it) and asks for the next agreement.
  *
  * The agreement state holds key bytes between two turns of the loop: it
  * lives in its own mapping, excluded from core dumps (MADV_DONTDUMP) and
@@ -167,10 +170,17 @@ static int fail(struct peerauth *pa, struct pa_conn *c, const char *what, int er
 	pa->pending[PA_P_REKEY_FAIL].n++;	/* counters.json, from the loop */
 	syslog(LOG_WARNING, "peer %s: key agreement failed: %s", peer->name,
 	       peer->keys.failure);
-	/* An inbound SA nobody will send to: the peer never got our READY
-	 * or never sent its own. */
-	if (a && a->in_installed && pa->xfrm)
-		peerkey_sa_remove(pa->xfrm, &a->path, a->k.spi_in, 0);
+	/*
+	 * Our READY went out with the inbound SA (or is queued): the peer may
+	 * have read it and send to that SA already, while our outbound SA did
+	 * not move. Held until the peer is seen past it (peerauth_keys_held.c),
+	 * and the pair agrees again so that ours moves too.
+	 */
+	if (a && a->in_installed && pa->xfrm) {
+		pa_keys_hold(pa, peer, a->k.spi_in, a->k.index, &a->path);
+		a->in_installed = false;
+		peer->keys.wanted = true;
+	}
 	ERR_clear_error();
 	return -1;
 }

@@ -3,7 +3,8 @@
  * The life of a peer's ESP keys once agreed (the agreement itself is
  * peerauth_keys.c): the record of a completed agreement (the replaced
  * keys' removal, the key-invalid alarm cleared), the rotation timer that
- * calls for a new agreement, the end of an old inbound SA's grace period,
+ * calls for a new agreement, the end of the replaced SAs' grace period
+ * (inbound ones once the peer left them, peerauth_keys_held.c),
  * expiry ("key is invalid", a critical alarm) at rekey interval +
  * peer-key-timeout, the loop's deadlines for these, cutting a peer's keys
  * (or all), a forced rekey, the flush of a previous run's state at start,
@@ -49,18 +50,19 @@ bool pa_keys_asks(const struct peerauth *pa, const struct pa_peer *peer)
 }
 
 /* The rotation timer calls PEER (or asks it) now or at next_try_ms: the
- * lower when keys are due, the higher when it has none or they are stale
- * (an operator's rekey calls at once). Never while a connection with PEER
- * carries an agreement: it may be the one wanted (the peer's own call
- * with a new certificate), and a REQUEST crossing it would make a second. */
+ * lower when keys are due, the higher when it has none, they are stale or
+ * wanted (an operator's rekey calls at once; an agreement that failed
+ * after our READY wants the next, peerauth_keys.c). Never while a
+ * connection with PEER carries an agreement: it may be the one wanted (the
+ * peer's own call with a new certificate), and a REQUEST crossing it would
+ * make a second. */
 static bool wants_call(const struct peerauth *pa, const struct pa_peer *peer)
 {
 	const struct pa_keys *ks = &peer->keys;
 
 	return pa->cfg->peer_keys && ks->role_known &&
 	       peer->state == SVRCERT_STATE_VALID &&
-	       (ks->lower ? pa_keys_due(pa, peer) :
-			    !ks->established || stale(pa, peer)) &&
+	       (ks->lower ? pa_keys_due(pa, peer) : pa_keys_asks(pa, peer)) &&
 	       !pa_keys_conn_open(pa, peer);
 }
 
@@ -70,19 +72,22 @@ void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
 	struct pa_keys *ks = &peer->keys;
 
 	if (ks->established) {
-		/* SAs still in their grace period go now: replaced twice */
-		if ((ks->old_in || ks->old_out) && pa->xfrm)
-			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in,
-					  ks->old_out);
+		/* an outbound SA still in its grace period goes now: replaced
+		 * twice */
+		if (ks->old_out && pa->xfrm)
+			peerkey_sa_remove(pa->xfrm, &ks->old_path, 0, ks->old_out);
 		/*
-		 * The replaced pair stays for the grace period, the outbound
-		 * SA too: adding the new one (NEWSA) already moved every
-		 * sender, a new lookup to the newest SA and a cached bundle by
-		 * the genid the add bumped on the older one. Deleted now, it
-		 * would fail a packet that took its route before the add and
-		 * reaches ESP after the delete (-EINVAL to the sender).
+		 * The replaced outbound SA stays for the grace period: adding
+		 * the new one (NEWSA) already moved every sender, a new lookup
+		 * to the newest SA and a cached bundle by the genid the add
+		 * bumped on the older one. Deleted now, it would fail a packet
+		 * that took its route before the add and reaches ESP after the
+		 * delete (-EINVAL to the sender). The replaced inbound SA
+		 * stays until the peer is seen on a newer one: it may not have
+		 * switched (its end of this agreement may still fail).
 		 */
-		ks->old_in = ks->spi_in;
+		if (pa->xfrm)
+			pa_keys_hold(pa, peer, ks->spi_in, ks->index, &ks->path);
 		ks->old_out = ks->spi_out;
 		ks->old_path = ks->path;
 		ks->old_due_ms = pa_now_ms() + PEERKEY_GRACE_S * 1000;
@@ -102,6 +107,8 @@ void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
 	memcpy(ks->own_cert, pa->own_cert_hash, sizeof(ks->own_cert));
 	memcpy(ks->peer_cert, peer->fingerprint, sizeof(ks->peer_cert));
 	ks->failure[0] = '\0';
+	/* held SAs the peer has left go now, as a pair replaced twice did */
+	pa_keys_held_prune(pa, peer, pa_now_ms(), true);
 	syslog(LOG_INFO, "peer %s: ESP keys of index %llu installed (SPI in %#x, "
 	       "out %#x)", peer->name, (unsigned long long)ks->index, ks->spi_in,
 	       ks->spi_out);
@@ -115,8 +122,9 @@ void pa_keys_installed(struct peerauth *pa, struct pa_peer *peer,
 void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why)
 {
 	struct pa_keys *ks = &peer->keys;
+	bool had = ks->established;
 
-	if (!ks->established || !pa->xfrm)
+	if (!pa->xfrm || (!had && !ks->n_held))
 		return;
 	/*
 	 * svrcert.ko stops requiring ESP before the SAs and policies go, so
@@ -124,14 +132,18 @@ void pa_keys_cut(struct peerauth *pa, struct pa_peer *peer, const char *why)
 	 * kernel has (one removed from the configuration is unbound next).
 	 */
 	ks->established = false;
-	if (!strncmp(peer->kernel, "bound", 5))
+	if (had && !strncmp(peer->kernel, "bound", 5))
 		pa_bind_peer(pa, peer);
-	if (ks->old_in || ks->old_out)
-		peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in, ks->old_out);
+	/* also those of failed agreements, held without keys */
+	pa_keys_held_clear(pa, peer);
+	if (!had)
+		return;
+	if (ks->old_out)
+		peerkey_sa_remove(pa->xfrm, &ks->old_path, 0, ks->old_out);
 	peerkey_policies_remove(pa->xfrm, &ks->path);
 	peerkey_sa_remove(pa->xfrm, &ks->path, ks->spi_in, ks->spi_out);
 	syslog(LOG_WARNING, "peer %s: ESP keys deleted: %s", peer->name, why);
-	ks->old_in = ks->old_out = 0;
+	ks->old_out = 0;
 	ks->spi_in = ks->spi_out = 0;
 }
 
@@ -225,16 +237,19 @@ int64_t pa_keys_timers(struct peerauth *pa, int64_t now)
 		expire(pa, peer, wall);
 		t = key_deadline(pa, peer, now, wall);
 		next = t < next ? t : next;
-		if (!ks->old_in && !ks->old_out)
+		t = pa_keys_held_due(peer);
+		if (t <= now)
+			t = pa_keys_held_prune(pa, peer, now, false);
+		next = t < next ? t : next;
+		if (!ks->old_out)
 			continue;
 		if (ks->old_due_ms > now) {
 			next = ks->old_due_ms < next ? ks->old_due_ms : next;
 			continue;
 		}
 		if (pa->xfrm)
-			peerkey_sa_remove(pa->xfrm, &ks->old_path, ks->old_in,
-					  ks->old_out);
-		ks->old_in = ks->old_out = 0;
+			peerkey_sa_remove(pa->xfrm, &ks->old_path, 0, ks->old_out);
+		ks->old_out = 0;
 	}
 	return next;
 }
