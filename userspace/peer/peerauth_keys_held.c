@@ -50,17 +50,18 @@ static int64_t counted(struct peerauth *pa, const struct peerkey_path *p, uint32
 }
 
 /*
- * The highest key index of an inbound SA of the peer (the current one or a
- * held one) that counted a packet: the peer has left every SA below it.
- * Held SAs the kernel no longer has (their hard lifetime) are forgotten.
- * False when none counted one.
+ * The highest key index of an inbound SA of the peer (a held one, and the
+ * current one with CURRENT) that counted a packet: the peer has left every
+ * SA below it. Held SAs the kernel no longer has (their hard lifetime) are
+ * forgotten. False when none counted one.
  */
-static bool seen_index(struct peerauth *pa, struct pa_keys *ks, uint64_t *seen)
+static bool seen_index(struct peerauth *pa, struct pa_keys *ks, bool current,
+		       uint64_t *seen)
 {
 	bool any = false;
 	int64_t n;
 
-	if (ks->established && counted(pa, &ks->path, ks->spi_in) > 0) {
+	if (current && ks->established && counted(pa, &ks->path, ks->spi_in) > 0) {
 		*seen = ks->index;
 		any = true;
 	}
@@ -95,7 +96,10 @@ int64_t pa_keys_held_prune(struct peerauth *pa, struct pa_peer *peer, int64_t no
 
 	if (!ks->n_held || !pa->xfrm)
 		return INT64_MAX;
-	any = seen_index(pa, ks, &seen);
+	/* At once (new keys): not the new SA, which the peer may have moved
+	 * to a moment ago, with packets still in flight on the one it left;
+	 * what it left before goes, as a pair replaced twice did. */
+	any = seen_index(pa, ks, !at_once, &seen);
 	for (unsigned int i = ks->n_held; i-- > 0;) {
 		struct pa_held_sa *h = &ks->held[i];
 

@@ -44,10 +44,11 @@ bool pa_keys_asks(const struct peerauth *pa, const struct pa_peer *peer);
  * earliest; the oldest goes at once when PA_HELD_MAX are held. */
 void pa_keys_hold(struct peerauth *pa, struct pa_peer *peer, uint32_t spi,
 		  uint64_t index, const struct peerkey_path *path);
-/* Delete the held SAs the peer has left: past their grace period, or all
- * of them (AT_ONCE: new keys replace what a grace covered); the others
- * past their grace are looked at again one grace later. The next time
- * one is due (monotonic ms), INT64_MAX if none is held. */
+/* Delete the held SAs the peer has left: past their grace period, or
+ * (AT_ONCE: new keys were just installed) those it left before the newest
+ * held SA it was seen on, within their grace too; the others past their
+ * grace are looked at again one grace later. The next time one is due
+ * (monotonic ms), INT64_MAX if none is held. */
 int64_t pa_keys_held_prune(struct peerauth *pa, struct pa_peer *peer, int64_t now,
 			   bool at_once);
 int64_t pa_keys_held_due(const struct pa_peer *peer);
