@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <openssl/evp.h>
 
 #include "crl_gendoc.h"
@@ -69,10 +68,16 @@ static int held_check(const uint8_t *buf, size_t n, uint8_t out[32])
 	return ok ? 0 : -ENOMEM;
 }
 
-/* The whole set: PATH, and CHECK its checksum field. */
-static int save_base(const char *path, const struct svrcert_gen_held *h,
-		     uint8_t check[32])
+struct base_ctx {
+	const char *path;
+	const struct svrcert_gen_held *h;
+};
+
+/* The whole set to the base file; CHECK its checksum field. */
+static int save_base(void *ctx, uint8_t check[32], char *err, size_t errlen)
 {
+	const char *path = ((const struct base_ctx *)ctx)->path;
+	const struct svrcert_gen_held *h = ((const struct base_ctx *)ctx)->h;
 	size_t len = SVRCERT_GEN_HELD_HDR_LEN + h->n * SVRCERT_REVKEY_LEN;
 	uint8_t *b = calloc(1, len);
 	int rc = b ? 0 : -ENOMEM;
@@ -93,7 +98,8 @@ static int save_base(const char *path, const struct svrcert_gen_held *h,
 		memcpy(check, b + H_CHECK, 32);
 	}
 	free(b);
-	return rc;
+	return rc ? svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
+				 strerror(-rc)) : 0;
 }
 
 /* The delta's state: the header's bytes 16..47. */
@@ -105,38 +111,22 @@ static void delta_state(const struct svrcert_gen_held *h,
 	put_be(state + 24, (uint64_t)h->time, 8);
 }
 
-/*
- * The change since the base, when small: the delta. Else a new base, and
- * the delta goes: after the base when the old base is known (the delta
- * names it, so a crash in between leaves one that is ignored), before it
- * when it is not (a delta left by an earlier run might name a base of the
- * same checksum).
- */
+/* The change since the base when small, else a new base
+ * (svrcert_keylog_write decides, and in which order). */
 int svrcert_gen_held_save(const char *path, struct svrcert_gen_held *h,
 			  char *err, size_t errlen)
 {
-	uint8_t state[SVRCERT_KEYDELTA_STATE_LEN], check[32];
-	struct svrcert_keydelta d;
+	uint8_t state[SVRCERT_KEYDELTA_STATE_LEN];
+	struct base_ctx c = { .path = path, .h = h };
 	char dpath[4200];
+	bool wrote_delta;
 	int rc = svrcert_keydelta_path(path, dpath, sizeof(dpath));
 
 	if (rc)
 		return svrcert_fail(err, errlen, rc, "%s: name too long", path);
-	if (!svrcert_keylog_due(&h->log)) {
-		delta_state(h, state);
-		svrcert_keylog_delta(&h->log, h->n, state, &d);
-		return svrcert_keydelta_write(dpath, &d, err, errlen);
-	}
-	if (!h->log.based)
-		unlink(dpath);
-	rc = save_base(path, h, check);
-	if (rc)
-		return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
-				    strerror(-rc));
-	if (h->log.based)
-		unlink(dpath);
-	svrcert_keylog_rebase(&h->log, check, h->n);
-	return 0;
+	delta_state(h, state);
+	return svrcert_keylog_write(&h->log, dpath, h->n, state, save_base, &c,
+				    &wrote_delta, err, errlen);
 }
 
 static bool keys_ascending(const svrcert_revkey_t *k, size_t n)
@@ -187,28 +177,23 @@ static int load_delta(const char *path, struct svrcert_gen_held *h,
 {
 	struct svrcert_keydelta d;
 	uint8_t *buf = (uint8_t *)h->keys;
-	svrcert_revkey_t *keys = h->keys;
-	size_t n = h->n, base_n = h->n;
 	char dpath[4200];
+	bool have_d, taken;
 	int rc = svrcert_keydelta_path(path, dpath, sizeof(dpath)) ?:
 		 svrcert_keydelta_read(dpath, &d, err, errlen);
 
-	if (rc == -ENOENT)
-		return svrcert_keylog_resume(&h->log, check, base_n, NULL);
-	if (rc)
+	have_d = !rc;
+	if (rc && rc != -ENOENT)
 		return rc;
-	rc = svrcert_keydelta_apply(&d, check, &buf, 0, &keys, &n, err, errlen);
-	h->keys = keys;
-	h->n = n;
-	if (rc == -ESTALE) {	/* left behind by a crash: the base is newer */
-		rc = svrcert_keylog_resume(&h->log, check, base_n, NULL);
-	} else if (!rc) {
+	rc = svrcert_keydelta_take(have_d ? &d : NULL, check, &buf, 0, &h->keys,
+				   &h->n, &h->log, &taken, err, errlen);
+	if (!rc && taken) {
 		memcpy(h->epoch, d.state, SVRCERT_GEN_EPOCH_LEN);
 		h->gen = get_be(d.state + 16, 8);
 		h->time = (time_t)get_be(d.state + 24, 8);
-		rc = svrcert_keylog_resume(&h->log, check, base_n, &d);
 	}
-	svrcert_keydelta_release(&d);
+	if (have_d)
+		svrcert_keydelta_release(&d);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 #include "crl_gen.h"
@@ -333,6 +334,25 @@ int svrcert_keydelta_apply(const struct svrcert_keydelta *d,
 	return rc ? svrcert_fail(err, errlen, rc, "out of memory") : 0;
 }
 
+int svrcert_keydelta_take(const struct svrcert_keydelta *d,
+			  const uint8_t base_check[32], uint8_t **buf,
+			  size_t hdr, svrcert_revkey_t **keys, size_t *n,
+			  struct svrcert_keylog *log, bool *taken, char *err,
+			  size_t errlen)
+{
+	size_t base_n = *n;
+	int rc = d ? svrcert_keydelta_apply(d, base_check, buf, hdr, keys, n,
+					    err, errlen) : -ESTALE;
+
+	*taken = !rc;
+	if (rc == -ESTALE)
+		rc = 0;
+	if (!rc && log)
+		rc = svrcert_keylog_resume(log, base_check, base_n,
+					   *taken ? d : NULL);
+	return rc;
+}
+
 /* ---- the writer's running delta ---------------------------------------- */
 
 void svrcert_keylog_release(struct svrcert_keylog *l)
@@ -470,4 +490,34 @@ void svrcert_keylog_delta(const struct svrcert_keylog *l, uint64_t count,
 	d->nadded = l->nadded;
 	d->removed = l->removed;
 	d->nremoved = l->nremoved;
+}
+
+int svrcert_keylog_write(struct svrcert_keylog *l, const char *dpath,
+			 uint64_t count,
+			 const uint8_t state[SVRCERT_KEYDELTA_STATE_LEN],
+			 int (*write_base)(void *ctx, uint8_t check[32],
+					   char *err, size_t errlen),
+			 void *ctx, bool *wrote_delta, char *err,
+			 size_t errlen)
+{
+	struct svrcert_keydelta d;
+	uint8_t check[32];
+	int rc;
+
+	*wrote_delta = !svrcert_keylog_due(l);
+	if (*wrote_delta) {
+		svrcert_keylog_delta(l, count, state, &d);
+		rc = svrcert_keydelta_write(dpath, &d, err, errlen);
+		*wrote_delta = !rc;
+		return rc;
+	}
+	if (!l->based)
+		unlink(dpath);
+	rc = write_base(ctx, check, err, errlen);
+	if (rc)
+		return rc;
+	if (l->based)
+		unlink(dpath);
+	svrcert_keylog_rebase(l, check, count);
+	return 0;
 }

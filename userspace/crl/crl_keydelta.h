@@ -107,6 +107,20 @@ int svrcert_keydelta_apply(const struct svrcert_keydelta *d,
 			   size_t hdr, svrcert_revkey_t **keys, size_t *n,
 			   char *err, size_t errlen);
 
+struct svrcert_keylog;
+
+/* A reader's last step, for every base + delta pair: D (NULL: none was
+ * found) applied to the base set just read (as above, its checksum field
+ * BASE_CHECK) when it names that base (one naming another is ignored: a
+ * crash left it behind a newer base), and LOG (may be NULL) resumed from
+ * what is on disk. *TAKEN: D was applied (its state is the set's). 0,
+ * -EBADMSG (D does not fit) or -ENOMEM, ERR set. */
+int svrcert_keydelta_take(const struct svrcert_keydelta *d,
+			  const uint8_t base_check[32], uint8_t **buf,
+			  size_t hdr, svrcert_revkey_t **keys, size_t *n,
+			  struct svrcert_keylog *log, bool *taken, char *err,
+			  size_t errlen);
+
 /*
  * The writer's side: what is on disk as base, and the cumulative change
  * since, kept in memory so that a change costs a merge of small arrays.
@@ -154,6 +168,24 @@ int svrcert_keylog_note(struct svrcert_keylog *l,
 /* Whether the next write must be a base: unbased, forced, or the delta
  * is past its bound. */
 bool svrcert_keylog_due(const struct svrcert_keylog *l);
+
+/*
+ * Write the set L follows (COUNT keys, the owner's STATE): the delta to
+ * DPATH when a delta will do (svrcert_keylog_due false; *WROTE_DELTA
+ * true); else the base, by WRITE_BASE(CTX, its checksum field out), and
+ * the delta removed: after the base when L knew the base on disk (the
+ * old delta names that base, so one a crash leaves behind is ignored),
+ * before it when not (an earlier run's delta might name a base of the
+ * same checksum); L then rebased on the new base. The one place this
+ * order is decided, for every base + delta pair. 0 or -errno, ERR set.
+ */
+int svrcert_keylog_write(struct svrcert_keylog *l, const char *dpath,
+			 uint64_t count,
+			 const uint8_t state[SVRCERT_KEYDELTA_STATE_LEN],
+			 int (*write_base)(void *ctx, uint8_t check[32],
+					   char *err, size_t errlen),
+			 void *ctx, bool *wrote_delta, char *err,
+			 size_t errlen);
 
 /* The delta to write for the current set of COUNT keys and STATE (its
  * arrays borrowed from L: do not release). */

@@ -214,22 +214,6 @@ int svrcert_master_write(const char *path, const struct svrcert_master *m)
 				 m->n * SVRCERT_REVKEY_LEN, STORE_MODE_PUBLIC);
 }
 
-static int read_all(int fd, uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t r = read(fd, buf + got, len - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EBADMSG;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 static int check_header(const uint8_t *h, off_t size, size_t *n,
 			char *err, size_t errlen)
 {
@@ -294,12 +278,12 @@ static int load_base(const char *path, struct svrcert_master *m, char *err,
 		rc = svrcert_fail(err, errlen, -EBADMSG, "master list %s is truncated (%lld bytes)",
 			  path, (long long)st.st_size);
 	else
-		rc = read_all(fd, h, sizeof(h)) ?:
+		rc = svrcert_read_full(fd, h, sizeof(h)) ?:
 		     check_header(h, st.st_size, &n, err, errlen) ?:
 		     master_alloc(m, n);
 	if (!rc) {
 		memcpy(m->buf, h, sizeof(h));
-		rc = read_all(fd, m->buf + sizeof(h), n * SVRCERT_REVKEY_LEN);
+		rc = svrcert_read_full(fd, m->buf + sizeof(h), n * SVRCERT_REVKEY_LEN);
 		if (rc == -EBADMSG)
 			svrcert_fail(err, errlen, rc, "master list %s shrank while reading", path);
 	}
@@ -323,22 +307,19 @@ static int take_delta(struct svrcert_master *m, const struct svrcert_keydelta *d
 		      size_t errlen)
 {
 	uint8_t check[32];
-	size_t base_n = m->n;
 	uint64_t gen;
+	bool taken;
 	int rc;
 
 	memcpy(check, m->buf + OFF_SHA256, 32);
-	rc = have_d ? svrcert_keydelta_apply(d, check, &m->buf,
-					     SVRCERT_MASTER_HDR_LEN, &m->keys,
-					     &m->n, err, errlen) : -ENOENT;
-	if (rc == -ENOENT || rc == -ESTALE)	/* none, or a crash left it
-						 * behind a newer base */
-		return log ? svrcert_keylog_resume(log, check, base_n, NULL) : 0;
-	if (rc)
-		return rc;
-	memcpy(&gen, d->state, 8);
-	m->generated = (time_t)be64toh(gen);
-	return log ? svrcert_keylog_resume(log, check, base_n, d) : 0;
+	rc = svrcert_keydelta_take(have_d ? d : NULL, check, &m->buf,
+				   SVRCERT_MASTER_HDR_LEN, &m->keys, &m->n, log,
+				   &taken, err, errlen);
+	if (!rc && taken) {
+		memcpy(&gen, d->state, 8);
+		m->generated = (time_t)be64toh(gen);
+	}
+	return rc;
 }
 
 /*

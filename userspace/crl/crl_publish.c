@@ -361,12 +361,27 @@ int svrcert_master_publish_learned(const char *dir,
 					  now, err, errlen);
 }
 
+struct base_ctx {
+	const char *path;
+	const struct svrcert_master *m;
+};
+
+static int write_base(void *ctx, uint8_t check[32], char *err, size_t errlen)
+{
+	const struct base_ctx *c = ctx;
+	int rc = svrcert_master_write(c->path, c->m);
+
+	if (rc)
+		return svrcert_fail(err, errlen, rc, "cannot write %s: %s",
+				    c->path, strerror(-rc));
+	memcpy(check, c->m->buf + SVRCERT_MASTER_OFF_SHA256, 32);
+	return 0;
+}
+
 /*
- * The list: master.delta when LOG says a delta will do; else master.bin,
- * and master.delta goes: after it when LOG knew the base on disk (the old
- * delta names that base, so one a crash leaves behind is ignored), before
- * it when not (an earlier run's delta may name a base of the same digest).
- * *DELTA: LOG when the list is master.bin and the delta, else NULL.
+ * The list: master.bin and master.delta as LOG says (svrcert_keylog_write;
+ * without LOG, master.bin and no delta). *DELTA: LOG when the list is
+ * master.bin with master.delta applied, else NULL.
  */
 static int write_list(const char *dir, const struct svrcert_master *m,
 		      struct svrcert_keylog *log,
@@ -376,31 +391,19 @@ static int write_list(const char *dir, const struct svrcert_master *m,
 	char path[PATH_MAX + 64], dpath[PATH_MAX + 64];
 	uint8_t state[SVRCERT_KEYDELTA_STATE_LEN] = { 0 };
 	uint64_t generated = htobe64((uint64_t)m->generated);
-	struct svrcert_keydelta d;
+	struct base_ctx c = { .path = path, .m = m };
+	struct svrcert_keylog none = { 0 };
+	bool wrote_delta;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, SVRCERT_MASTER_FILE);
 	snprintf(dpath, sizeof(dpath), "%s/%s", dir, SVRCERT_MASTER_DELTA);
-	*delta = NULL;
-	if (log && !svrcert_keylog_due(log)) {
-		memcpy(state, &generated, sizeof(generated));
-		svrcert_keylog_delta(log, m->n, state, &d);
-		rc = svrcert_keydelta_write(dpath, &d, err, errlen);
-		*delta = rc ? NULL : log;
-		return rc;
-	}
-	if (!log || !log->based)
-		unlink(dpath);
-	rc = svrcert_master_write(path, m);
-	if (rc)
-		return svrcert_fail(err, errlen, rc, "cannot write %s: %s", path,
-				    strerror(-rc));
-	if (log && log->based)
-		unlink(dpath);
-	if (log)
-		svrcert_keylog_rebase(log, m->buf + SVRCERT_MASTER_OFF_SHA256,
-				      m->n);
-	return 0;
+	memcpy(state, &generated, sizeof(generated));
+	rc = svrcert_keylog_write(log ? log : &none, dpath, m->n, state,
+				  write_base, &c, &wrote_delta, err, errlen);
+	svrcert_keylog_release(&none);
+	*delta = !rc && wrote_delta ? log : NULL;
+	return rc;
 }
 
 int svrcert_master_publish_log(const char *dir,

@@ -241,3 +241,20 @@ void svrcert_utf8_sanitize(char *s)
 		p += n ? n : 1;
 	}
 }
+
+int svrcert_read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = read(fd, p + got, len - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EBADMSG;
+		got += (size_t)r;
+	}
+	return 0;
+}

@@ -24,6 +24,10 @@ int svrcert_unhex(const char *in, uint8_t *out, size_t len);
  */
 int svrcert_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
+/* Exactly LEN bytes from FD into BUF (EINTR retried): 0, -errno, or
+ * -EBADMSG when the file ends first. */
+int svrcert_read_full(int fd, void *buf, size_t len);
+
 /* True when BUF holds no control bytes other than tab, CR and LF (text
  * such as PEM; UTF-8 allowed). */
 bool svrcert_is_text(const uint8_t *buf, size_t len);

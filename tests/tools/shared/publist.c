@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "crl/crl_master.h"
+#include "lib/util.h"
 #include "publist.h"
 
 #define KEY PUBLIST_KEY
@@ -84,22 +85,6 @@ static int fid_stat(const char *path, struct publist_fid *f)
 	return 0;
 }
 
-static int read_full(int fd, uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t r = read(fd, buf + got, len - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EBADMSG;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 /* Open PATH and say what it is (F->present false when there is none):
  * the fd or -errno. */
 static int open_fid(const char *path, struct publist_fid *f)
@@ -124,7 +109,7 @@ static int read_base_head(int fd, const struct publist_fid *f, uint64_t *count,
 {
 	uint8_t h[SVRCERT_MASTER_HDR_LEN];
 
-	if (read_full(fd, h, sizeof(h)) ||
+	if (svrcert_read_full(fd, h, sizeof(h)) ||
 	    memcmp(h, SVRCERT_MASTER_MAGIC, 8))
 		return -EBADMSG;
 	*count = be64(h + 16);
@@ -145,7 +130,7 @@ static int read_delta(int fd, const struct publist_fid *f, struct delta_head *d)
 	EVP_MD_CTX *ctx;
 	int rc = -EBADMSG;
 
-	if (read_full(fd, h, sizeof(h)) ||
+	if (svrcert_read_full(fd, h, sizeof(h)) ||
 	    memcmp(h, DELTA_MAGIC, 8) ||
 	    be64(h + 8) >> 32 != DELTA_VERSION ||
 	    (be64(h + 8) & 0xffffffff) != DELTA_HDR_LEN)
@@ -163,7 +148,7 @@ static int read_delta(int fd, const struct publist_fid *f, struct delta_head *d)
 		free(keys);
 		return -ENOMEM;
 	}
-	if (!read_full(fd, keys, len) &&
+	if (!svrcert_read_full(fd, keys, len) &&
 	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
 	    EVP_DigestUpdate(ctx, h, 104) && EVP_DigestUpdate(ctx, keys, len) &&
 	    EVP_DigestFinal_ex(ctx, md, &mdlen) && !memcmp(md, h + 104, 32)) {
@@ -192,7 +177,7 @@ static int fold_file(int fd, uint64_t n, const uint8_t check[32],
 	while (!rc && n) {
 		size_t k = n < CHUNK_KEYS ? (size_t)n : CHUNK_KEYS;
 
-		rc = read_full(fd, buf, k * KEY);
+		rc = svrcert_read_full(fd, buf, k * KEY);
 		if (!rc && !EVP_DigestUpdate(ctx, buf, k * KEY))
 			rc = -EIO;
 		fold_in(fold, buf, k);
