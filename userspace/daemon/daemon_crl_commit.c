@@ -64,12 +64,13 @@ static void feed_kernel(struct crl_mgr *crl, const svrcert_revkey_t *added,
 		syslog(LOG_INFO, "CRL: %s", crl->kernel.msg);
 }
 
-/* The master list moved by ADDED / REMOVED: the judges, the published
- * files (by the same change when small), the own certificate. */
+/* The master list moved by ADDED / REMOVED: the kernel, the judges, the
+ * published files (by the same change when small), the own certificate. */
 static void master_moved(struct crl_mgr *crl, const svrcert_revkey_t *added,
 			 size_t na, const svrcert_revkey_t *removed, size_t nr,
 			 bool had)
 {
+	feed_kernel(crl, added, na, removed, nr, had);
 	if (!had)
 		svrcert_keylog_unbase(&crl->publog);
 	else if (na || nr)
@@ -128,7 +129,6 @@ int crl_commit(struct crl_mgr *crl, size_t *added, size_t *removed)
 		svrcert_master_release(&crl->master);
 	crl->master = nw;
 	crl->have_master = true;
-	feed_kernel(crl, a, na, r, nr, had);
 	master_moved(crl, a, na, r, nr, had);
 	free(a);
 	free(r);
@@ -214,7 +214,6 @@ int crl_commit_held_change(struct crl_mgr *crl, const svrcert_revkey_t *added,
 		return crl_commit(crl, madded, mremoved);
 	}
 	crl->master.generated = time(NULL);
-	feed_kernel(crl, plus, np, minus, nm, true);
 	master_moved(crl, plus, np, minus, nm, true);
 	free(plus);
 	free(minus);
